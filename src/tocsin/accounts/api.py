@@ -1,0 +1,133 @@
+"""Routes for users, teams and API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from tocsin.accounts import service
+from tocsin.accounts.models import ApiKey, Role, Team
+from tocsin.accounts.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    TeamCreate,
+    TeamOut,
+    TeamUpdate,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+from tocsin.api import idempotency
+from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+Limit = Annotated[int, Query(ge=1, le=500)]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+@router.get("/me", response_model=UserOut, summary="The user behind this credential")
+def me(session: SessionDep, who: Viewer) -> UserOut:
+    return UserOut.model_validate(service.get_user(session, who.user_id))
+
+
+@router.get("/users", response_model=list[UserOut])
+def list_users(session: SessionDep, who: Viewer, after_id: int | None = None,
+               limit: Limit = 100) -> list[UserOut]:
+    return [UserOut.model_validate(u)
+            for u in service.list_users(session, after_id=after_id, limit=limit)]
+
+
+@router.post("/users", status_code=201, response_model=UserOut)
+def create_user(data: UserCreate, session: SessionDep, rt: RuntimeDep, who: Admin,
+                idempotency_key: IdemKey = None) -> UserOut | JSONResponse:
+    now = rt.clock.now()
+    return idempotency.create_once(
+        session, user_id=who.user_id, key=idempotency_key, path="/users", request=data,
+        now=now,
+        make=lambda: UserOut.model_validate(service.create_user(session, data=data, now=now)))
+
+
+@router.get("/users/{user_id}", response_model=UserOut)
+def show_user(user_id: int, session: SessionDep, who: Viewer) -> UserOut:
+    return UserOut.model_validate(service.get_user(session, user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def update_user(user_id: int, data: UserUpdate, session: SessionDep, who: Admin) -> UserOut:
+    user = service.update_user(session, user=service.get_user(session, user_id), data=data)
+    session.commit()
+    return UserOut.model_validate(user)
+
+
+def _team_out(session: Session, team: Team) -> TeamOut:
+    return TeamOut(id=team.id, name=team.name, description=team.description,
+                   member_ids=service.team_member_ids(session, team.id),
+                   created_at=team.created_at)
+
+
+@router.get("/teams", response_model=list[TeamOut])
+def list_teams(session: SessionDep, who: Viewer, after_id: int | None = None,
+               limit: Limit = 100) -> list[TeamOut]:
+    return [_team_out(session, t)
+            for t in service.list_teams(session, after_id=after_id, limit=limit)]
+
+
+@router.post("/teams", status_code=201, response_model=TeamOut)
+def create_team(data: TeamCreate, session: SessionDep, rt: RuntimeDep, who: Admin,
+                idempotency_key: IdemKey = None) -> TeamOut | JSONResponse:
+    now = rt.clock.now()
+    return idempotency.create_once(
+        session, user_id=who.user_id, key=idempotency_key, path="/teams", request=data,
+        now=now, make=lambda: _team_out(session, service.create_team(session, data=data, now=now)))
+
+
+@router.get("/teams/{team_id}", response_model=TeamOut)
+def show_team(team_id: int, session: SessionDep, who: Viewer) -> TeamOut:
+    return _team_out(session, service.get_team(session, team_id))
+
+
+@router.patch("/teams/{team_id}", response_model=TeamOut)
+def update_team(team_id: int, data: TeamUpdate, session: SessionDep, who: Admin) -> TeamOut:
+    team = service.update_team(session, team=service.get_team(session, team_id), data=data)
+    session.commit()
+    return _team_out(session, team)
+
+
+@router.delete("/teams/{team_id}", status_code=204)
+def delete_team(team_id: int, session: SessionDep, who: Admin) -> Response:
+    service.delete_team(session, service.get_team(session, team_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+def _key_out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(id=key.id, user_id=key.user_id, name=key.name, prefix=key.prefix,
+                     scope=Role(key.scope), created_at=key.created_at,
+                     last_used_at=key.last_used_at, revoked_at=key.revoked_at,
+                     expires_at=key.expires_at)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyOut],
+            summary="Your keys; admins see everyone's (filter with user_id)")
+def list_keys(session: SessionDep, who: Viewer, user_id: int | None = None) -> list[ApiKeyOut]:
+    return [_key_out(k) for k in service.list_api_keys(session, actor=who, user_id=user_id)]
+
+
+@router.post("/api-keys", status_code=201, response_model=ApiKeyCreated,
+             summary="Create an API key; the token is in this answer only")
+def create_key(data: ApiKeyCreate, session: SessionDep, rt: RuntimeDep,
+               who: Viewer) -> ApiKeyCreated:
+    key, token = service.create_api_key_for(session, actor=who, data=data, now=rt.clock.now())
+    session.commit()
+    return ApiKeyCreated(**_key_out(key).model_dump(), token=token)
+
+
+@router.delete("/api-keys/{key_id}", response_model=ApiKeyOut, summary="Revoke an API key")
+def revoke_key(key_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer) -> ApiKeyOut:
+    key = service.revoke_api_key(session, actor=who, key_id=key_id, now=rt.clock.now())
+    session.commit()
+    return _key_out(key)

@@ -1,0 +1,237 @@
+"""Users, teams and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import ApiKey, Role, Team, TeamMember, User
+from tocsin.accounts.principal import Principal
+from tocsin.accounts.schemas import ApiKeyCreate, TeamCreate, TeamUpdate, UserCreate, UserUpdate
+from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+
+TOKEN_PREFIX = "tsn"
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# ---- users -------------------------------------------------------------------------------
+
+def create_user(session: Session, *, data: UserCreate, now: datetime) -> User:
+    email = data.email.lower()
+    if session.scalars(select(User.id).where(User.email == email)).first() is not None:
+        raise Conflict(f"a user with email {email} already exists")
+    user = User(name=data.name, email=email, time_zone=data.time_zone, role=data.role.value,
+                password_hash=hash_password(data.password) if data.password else None,
+                active=True, created_at=now)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"a user with email {email} already exists") from None
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    return user
+
+
+def update_user(session: Session, *, user: User, data: UserUpdate) -> User:
+    changes = data.model_dump(exclude_unset=True)
+    if "password" in changes:
+        pw = changes.pop("password")
+        user.password_hash = hash_password(pw) if pw else None
+    if "role" in changes and changes["role"] is not None:
+        changes["role"] = changes["role"].value
+    for name, value in changes.items():
+        if value is not None:
+            setattr(user, name, value)
+    return user
+
+
+def list_users(session: Session, *, after_id: int | None, limit: int) -> list[User]:
+    query = select(User).order_by(User.id).limit(limit)
+    if after_id is not None:
+        query = query.where(User.id > after_id)
+    return list(session.scalars(query))
+
+
+# ---- teams -------------------------------------------------------------------------------
+
+def _check_user_ids(session: Session, ids: list[int]) -> list[int]:
+    wanted = sorted(set(ids))
+    found = set(session.scalars(select(User.id).where(User.id.in_(wanted))))
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise Invalid(f"member_ids: no user with id {', '.join(map(str, missing))}")
+    return wanted
+
+
+def team_member_ids(session: Session, team_id: int) -> list[int]:
+    return list(session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team_id)
+                                .order_by(TeamMember.user_id)))
+
+
+def create_team(session: Session, *, data: TeamCreate, now: datetime) -> Team:
+    if session.scalars(select(Team.id).where(Team.name == data.name)).first() is not None:
+        raise Conflict(f"a team named '{data.name}' already exists")
+    members = _check_user_ids(session, data.member_ids)
+    team = Team(name=data.name, description=data.description, created_at=now)
+    session.add(team)
+    session.flush()
+    for uid in members:
+        session.add(TeamMember(team_id=team.id, user_id=uid))
+    return team
+
+
+def get_team(session: Session, team_id: int) -> Team:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"no team with id {team_id}")
+    return team
+
+
+def update_team(session: Session, *, team: Team, data: TeamUpdate) -> Team:
+    if data.name is not None and data.name != team.name:
+        taken = session.scalars(select(Team.id).where(Team.name == data.name)).first()
+        if taken is not None:
+            raise Conflict(f"a team named '{data.name}' already exists")
+        team.name = data.name
+    if data.description is not None:
+        team.description = data.description
+    if data.member_ids is not None:
+        members = _check_user_ids(session, data.member_ids)
+        session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
+        for uid in members:
+            session.add(TeamMember(team_id=team.id, user_id=uid))
+    return team
+
+
+def list_teams(session: Session, *, after_id: int | None, limit: int) -> list[Team]:
+    query = select(Team).order_by(Team.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Team.id > after_id)
+    return list(session.scalars(query))
+
+
+def delete_team(session: Session, team: Team) -> None:
+    session.delete(team)
+
+
+# ---- API keys ----------------------------------------------------------------------------
+
+def _digest(secret: str) -> str:
+    # Keys are 256-bit random values, so a fast hash is safe here (unlike passwords) and
+    # keeps authentication cheap on every request.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(session: Session, *, owner: User, name: str, scope: Role | None,
+                   now: datetime, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    """Create a key; returns it and the token, which is never stored and never shown again."""
+    owner_role = Role(owner.role)
+    scope = scope or owner_role
+    if not owner_role.allows(scope):
+        raise Invalid(f"scope '{scope.value}' is above the owner's role '{owner_role.value}'")
+    if expires_at is not None and expires_at <= now:
+        raise Invalid("expires_at must be in the future")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(user_id=owner.id, name=name, prefix=prefix, secret_hash=_digest(secret),
+                 scope=scope.value, created_at=now, expires_at=expires_at)
+    session.add(key)
+    session.flush()
+    return key, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+
+
+def create_api_key_for(session: Session, *, actor: Principal, data: ApiKeyCreate,
+                       now: datetime) -> tuple[ApiKey, str]:
+    owner_id = data.user_id or actor.user_id
+    if owner_id != actor.user_id and not actor.is_admin:
+        raise Forbidden("only admins may create API keys for other users")
+    owner = get_user(session, owner_id)
+    scope = data.scope
+    if scope is not None and owner_id == actor.user_id and not actor.role.allows(scope):
+        raise Invalid(f"scope '{scope.value}' is above your credential's '{actor.role.value}'")
+    return create_api_key(session, owner=owner, name=data.name, scope=scope or None, now=now,
+                          expires_at=data.expires_at)
+
+
+def authenticate(session: Session, *, token: str, now: datetime,
+                 touch_every: timedelta) -> Principal:
+    """Resolve a bearer token to a principal, or raise Unauthorized."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        raise Unauthorized("malformed API key: expected 'Authorization: Bearer tsn_…'")
+    key = session.scalars(select(ApiKey).where(ApiKey.prefix == parts[1])).first()
+    if key is None or not hmac.compare_digest(key.secret_hash, _digest(parts[2])):
+        raise Unauthorized("unknown API key")
+    if key.revoked_at is not None:
+        raise Unauthorized("this API key was revoked")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise Unauthorized("this API key has expired")
+    user = session.get(User, key.user_id)
+    if user is None or not user.active:
+        raise Unauthorized("the owner of this API key is deactivated")
+    if key.last_used_at is None or now - key.last_used_at >= touch_every:
+        key.last_used_at = now
+    # A key never grants more than its owner has now (roles can be lowered after issue).
+    user_role, scope = Role(user.role), Role(key.scope)
+    role = scope if user_role.allows(scope) else user_role
+    return Principal(user_id=user.id, role=role, api_key_id=key.id)
+
+
+def list_api_keys(session: Session, *, actor: Principal, user_id: int | None) -> list[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.id)
+    if not actor.is_admin:
+        query = query.where(ApiKey.user_id == actor.user_id)
+    elif user_id is not None:
+        query = query.where(ApiKey.user_id == user_id)
+    return list(session.scalars(query))
+
+
+def revoke_api_key(session: Session, *, actor: Principal, key_id: int, now: datetime) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None or (key.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound(f"no API key with id {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = now
+    return key
+
+
+def bootstrap_admin(session: Session, *, now: datetime) -> tuple[User, str, str] | None:
+    """On an empty database, create the first admin with a password and an API key.
+
+    Returns (user, password, token) once; None when users already exist.
+    """
+    if session.scalars(select(User.id).limit(1)).first() is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    user = create_user(session, data=UserCreate(name="Admin", email="admin@example.com",
+                                                role=Role.ADMIN, password=password), now=now)
+    _key, token = create_api_key(session, owner=user, name="bootstrap", scope=Role.ADMIN,
+                                 now=now)
+    return user, password, token

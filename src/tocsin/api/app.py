@@ -1,0 +1,35 @@
+"""The ASGI application, built from a runtime (`create_app(runtime)`): no globals."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from tocsin import __version__
+from tocsin.accounts.api import router as accounts_router
+from tocsin.api import problems
+from tocsin.api.middleware import MetricsMiddleware
+from tocsin.api.system import router as system_router
+from tocsin.catalog.api import router as catalog_router
+from tocsin.incidents.api import router as incidents_router
+from tocsin.runtime import Runtime
+
+# One explicit list of feature routers.
+ROUTERS = [system_router, accounts_router, catalog_router, incidents_router]
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Tocsin",
+        version=__version__,
+        description="Incident management API. Authenticate with `Authorization: Bearer <key>`.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.runtime = runtime
+    app.state.principal_resolvers = []
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
+    return app

@@ -1,0 +1,30 @@
+"""Health and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from tocsin import __version__
+from tocsin.api.deps import RuntimeDep, SessionDep
+
+router = APIRouter(tags=["system"])
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+
+
+@router.get("/api/v1/health", response_model=Health, summary="Liveness and database check")
+def health(session: SessionDep, rt: RuntimeDep) -> Health:
+    session.execute(text("SELECT 1"))
+    return Health(status="ok", version=__version__, database=rt.settings.database_kind)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(rt: RuntimeDep) -> Response:
+    return Response(generate_latest(rt.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,54 @@
+"""Routes for the service catalog."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+
+from tocsin.api import idempotency
+from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.catalog import service
+from tocsin.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate
+
+router = APIRouter(prefix="/api/v1/services", tags=["services"])
+
+
+@router.get("", response_model=list[ServiceOut])
+def list_services(session: SessionDep, who: Viewer, after_id: int | None = None,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ServiceOut]:
+    return service.to_out(session, service.list_services(session, after_id=after_id,
+                                                         limit=limit))
+
+
+@router.post("", status_code=201, response_model=ServiceOut)
+def create_service(data: ServiceCreate, session: SessionDep, rt: RuntimeDep, who: Admin,
+                   idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+                   ) -> ServiceOut | JSONResponse:
+    now = rt.clock.now()
+    return idempotency.create_once(
+        session, user_id=who.user_id, key=idempotency_key, path=router.prefix, request=data,
+        now=now, make=lambda: service.to_out(
+            session, [service.create_service(session, data=data, now=now)])[0])
+
+
+@router.get("/{service_id}", response_model=ServiceOut)
+def show_service(service_id: int, session: SessionDep, who: Viewer) -> ServiceOut:
+    return service.to_out(session, [service.get_service(session, service_id)])[0]
+
+
+@router.patch("/{service_id}", response_model=ServiceOut)
+def update_service(service_id: int, data: ServiceUpdate, session: SessionDep,
+                   who: Admin) -> ServiceOut:
+    svc = service.update_service(session, service=service.get_service(session, service_id),
+                                 data=data)
+    session.commit()
+    return service.to_out(session, [svc])[0]
+
+
+@router.delete("/{service_id}", status_code=204)
+def delete_service(service_id: int, session: SessionDep, who: Admin) -> Response:
+    service.delete_service(session, service.get_service(session, service_id))
+    session.commit()
+    return Response(status_code=204)

@@ -1,0 +1,40 @@
+"""Request and response shapes for services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tocsin.catalog.models import Tier
+
+
+class ServiceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=2000)
+    owner_team_id: int | None = None
+    tier: Tier = Tier.MEDIUM
+    revenue: bool = Field(False, description="Failures cost money directly (payments, checkout).")
+    depends_on: list[int] = Field(default_factory=list, max_length=200)
+
+
+class ServiceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    owner_team_id: int | None = None
+    tier: Tier | None = None
+    revenue: bool | None = None
+    depends_on: list[int] | None = Field(None, max_length=200)
+
+
+class ServiceOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    owner_team_id: int | None
+    tier: Tier
+    revenue: bool
+    depends_on: list[int]
+    created_at: datetime

@@ -1,0 +1,302 @@
+"""The `tocsin` command."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tocsin.cli.client import Client
+from tocsin.cli.output import emit
+from tocsin.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(help="Tocsin: self-hosted incident management.", no_args_is_help=True,
+                  add_completion=False)
+db_app = typer.Typer(help="Database schema: upgrade and check.", no_args_is_help=True)
+config_app = typer.Typer(help="Inspect configuration.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users (acts on the database directly).",
+                       no_args_is_help=True)
+apikey_app = typer.Typer(help="Manage API keys (acts on the database directly).",
+                         no_args_is_help=True)
+incident_app = typer.Typer(help="Work with incidents on a server (TOCSIN_URL, TOCSIN_TOKEN).",
+                           no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+app.add_typer(user_app, name="user")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(incident_app, name="incident")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
+                                                help="TOML settings file.")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _open(settings: Settings, *, migrate_schema: bool) -> Any:
+    from tocsin.server import StartupError, configure_logging, open_runtime
+
+    configure_logging(settings)
+    try:
+        return open_runtime(settings, migrate_schema=migrate_schema)
+    except StartupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+# ---- servers -------------------------------------------------------------------------------
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run everything in one process: migrate, then the API and the worker."""
+    from tocsin.server import bootstrap, run_api
+
+    settings = _settings(config, host=host, port=port, data_dir=data_dir)
+    runtime = _open(settings, migrate_schema=True)
+    settings.secret()  # create the signing key now, not on the first request
+    bootstrap(runtime, typer.echo)
+    typer.echo(f"Tocsin listening on {settings.public_url}  (database: "
+               f"{settings.database_kind}, data: {settings.data_dir.resolve()})")
+    run_api(runtime, with_worker=True)
+
+
+@app.command()
+def api(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run only the HTTP API (scale-out; pair with `tocsin worker`). Needs a current schema."""
+    from tocsin.server import run_api
+
+    settings = _settings(config, host=host, port=port, data_dir=data_dir)
+    runtime = _open(settings, migrate_schema=False)
+    typer.echo(f"Tocsin API listening on {settings.public_url}")
+    run_api(runtime, with_worker=False)
+
+
+@app.command()
+def worker(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Run only the engine (timers and periodic jobs). Several may run on PostgreSQL."""
+    from tocsin.server import run_worker
+
+    settings = _settings(config, data_dir=data_dir)
+    run_worker(_open(settings, migrate_schema=False))
+
+
+# ---- operator commands -----------------------------------------------------------------------
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Create or migrate the schema to this version."""
+    from tocsin.db import migrate
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=True)
+    typer.echo(f"schema at {migrate.current_revision(runtime.engine)}")
+
+
+@db_app.command("check")
+def db_check(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Check that the schema is current and matches the models (exit 1 if not)."""
+    from tocsin.db import migrate
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    differences = migrate.diff(runtime.engine)
+    if differences:
+        typer.echo("models and migrations differ:", err=True)
+        for d in differences:
+            typer.echo(f"  {d}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"ok: schema at {migrate.head_revision()} and matches the models")
+
+
+@config_app.command("show")
+def config_show(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the effective settings, secrets masked."""
+    emit(_settings(config).masked(), as_json=as_json)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Email address (the login).")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role: Annotated[str, typer.Option(help="admin, responder or viewer.")] = "responder",
+    time_zone: Annotated[str, typer.Option(help="IANA time zone.")] = "UTC",
+    password: Annotated[bool, typer.Option(help="Prompt for a password.")] = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create a user."""
+    from pydantic import ValidationError
+
+    from tocsin.accounts import service
+    from tocsin.accounts.schemas import UserCreate
+    from tocsin.errors import TocsinError
+
+    secret = getpass.getpass("password: ") if password else None
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    try:
+        data = UserCreate(name=name, email=email, role=role, time_zone=time_zone,
+                          password=secret)
+        with runtime.sessions() as session, session.begin():
+            user = service.create_user(session, data=data, now=runtime.clock.now())
+    except (ValidationError, TocsinError) as exc:
+        typer.echo(f"error: {_message(exc)}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created user {user.id} <{user.email}> role={user.role}")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    email: Annotated[str, typer.Option(help="Owner's email.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
+    scope: Annotated[str | None, typer.Option(help="admin, responder or viewer.")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create an API key; the token is printed once."""
+    from sqlalchemy import select
+
+    from tocsin.accounts import service
+    from tocsin.accounts.models import Role, User
+    from tocsin.errors import TocsinError
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    try:
+        with runtime.sessions() as session, session.begin():
+            owner = session.scalars(select(User).where(User.email == email.lower())).first()
+            if owner is None:
+                typer.echo(f"error: no user with email {email}", err=True)
+                raise typer.Exit(1)
+            _key, token = service.create_api_key(
+                session, owner=owner, name=name, scope=Role(scope) if scope else None,
+                now=runtime.clock.now())
+    except (ValueError, TocsinError) as exc:
+        typer.echo(f"error: {_message(exc)}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(token)
+
+
+def _message(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return str(exc)
+
+
+# ---- everyday commands (over HTTP) ---------------------------------------------------------------
+
+INCIDENT_COLUMNS = ["number", "severity", "status", "title", "commander_id", "created_at"]
+
+
+def _ref(incident: str) -> int:
+    text = incident.upper().removeprefix("INC-")
+    if not text.isdigit():
+        typer.echo(f"error: '{incident}' is not an incident number like INC-42 or 42", err=True)
+        raise typer.Exit(2)
+    return int(text)
+
+
+@incident_app.command("declare")
+def incident_declare(
+    title: Annotated[str, typer.Argument(help="Short title.")],
+    severity: Annotated[str, typer.Option("--severity", "-s", help="SEV1..SEV4.")] = "SEV3",
+    description: Annotated[str, typer.Option(help="What is happening.")] = "",
+    service: Annotated[list[int] | None, typer.Option(help="Service id (repeatable).")] = None,
+    source: Annotated[str, typer.Option(help="monitor, internal or customer.")] = "internal",
+    restricted: Annotated[bool, typer.Option(help="Visible to members only.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Declare an incident."""
+    body = {"title": title, "severity": severity.upper(), "description": description,
+            "service_ids": service or [], "detection_source": source, "restricted": restricted}
+    emit(Client().request("POST", "/api/v1/incidents", json=body), as_json=as_json)
+
+
+@incident_app.command("list")
+def incident_list(
+    status: Annotated[list[str] | None, typer.Option(help="Filter by status (repeatable).")] = None,
+    severity: Annotated[list[str] | None, typer.Option(help="Filter by severity.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only open incidents.")] = False,
+    limit: Annotated[int, typer.Option(help="Most rows.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """List incidents, newest first."""
+    params: dict[str, Any] = {"limit": limit, "open": open_only}
+    if status:
+        params["status"] = status
+    if severity:
+        params["severity"] = [s.upper() for s in severity]
+    page = Client().request("GET", "/api/v1/incidents", params=params)
+    emit(page["items"], as_json=as_json, columns=INCIDENT_COLUMNS)
+
+
+@incident_app.command("show")
+def incident_show(incident: str, as_json: JsonOpt = False) -> None:
+    """Show an incident and its timeline."""
+    client = Client()
+    iid = _ref(incident)
+    record = client.request("GET", f"/api/v1/incidents/{iid}")
+    events = client.request("GET", f"/api/v1/incidents/{iid}/timeline")
+    if as_json:
+        emit({**record, "timeline": events}, as_json=True)
+        return
+    emit(record, as_json=False)
+    typer.echo("\nTIMELINE")
+    emit(events, as_json=False, columns=["at", "kind", "actor_id", "body"])
+
+
+@incident_app.command("ack")
+def incident_ack(incident: str, as_json: JsonOpt = False) -> None:
+    """Acknowledge an incident."""
+    out = Client().request("POST", f"/api/v1/incidents/{_ref(incident)}/acknowledge")
+    emit(out if as_json else {k: out[k] for k in INCIDENT_COLUMNS}, as_json=as_json)
+
+
+@incident_app.command("note")
+def incident_note(
+    incident: str,
+    text: Annotated[str, typer.Argument(help="The note.")],
+    kind: Annotated[str, typer.Option(help="note, hypothesis, action or decision.")] = "note",
+    reason: Annotated[str | None, typer.Option(help="Why (decisions).")] = None,
+    result: Annotated[str | None, typer.Option(help="Outcome (actions).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a note, hypothesis, action or decision to the timeline."""
+    body = {"kind": kind, "body": text, "reason": reason, "result": result}
+    emit(Client().request("POST", f"/api/v1/incidents/{_ref(incident)}/entries", json=body),
+         as_json=as_json)
+
+
+@incident_app.command("resolve")
+def incident_resolve(
+    incident: str,
+    summary: Annotated[str | None, typer.Option(help="What fixed it.")] = None,
+    users_affected: Annotated[int | None, typer.Option(help="How many users.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Resolve an incident (starts the recovery watch)."""
+    body = {"resolution_summary": summary, "users_affected": users_affected}
+    out = Client().request("POST", f"/api/v1/incidents/{_ref(incident)}/resolve", json=body)
+    emit(out if as_json else {k: out[k] for k in [*INCIDENT_COLUMNS, "recovery_until"]},
+         as_json=as_json)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,14 @@
+"""Imports every feature's models so `Base.metadata` knows all tables.
+
+One explicit list (no import side effects elsewhere): add a line when a feature adds models.
+"""
+
+from tocsin.accounts import models as accounts_models
+from tocsin.catalog import models as catalog_models
+from tocsin.db.base import Base
+from tocsin.engine import models as engine_models
+from tocsin.incidents import models as incidents_models
+
+FEATURE_MODELS = [accounts_models, catalog_models, engine_models, incidents_models]
+
+metadata = Base.metadata

@@ -1,0 +1,165 @@
+"""Scheduling, cancelling and firing durable timers.
+
+Firing happens inside the claiming transaction: the handler's writes, the timer's `done`
+mark and the release of the claim commit together or not at all. A worker killed mid-batch
+leaves its timers pending for the next worker, and no timer's effects are applied twice.
+On PostgreSQL concurrent workers claim disjoint rows with `FOR UPDATE SKIP LOCKED`; on
+SQLite the write transaction (BEGIN IMMEDIATE) serialises workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tocsin.engine.models import Timer, TimerStatus
+from tocsin.settings import Settings
+
+log = logging.getLogger("tocsin.engine")
+
+
+@dataclass
+class TimerContext:
+    session: Session
+    timer: Timer
+    now: datetime
+    settings: Settings
+
+
+TimerHandler = Callable[[TimerContext], None]
+
+
+class PermanentTimerError(Exception):
+    """Raised by a handler when retrying cannot help; the timer is marked failed at once."""
+
+
+def schedule(
+    session: Session,
+    *,
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+    payload: Mapping[str, Any] | None = None,
+    key: str | None = None,
+) -> Timer:
+    """Create a timer, or with `key` replace the pending timer of that key (generation + 1)."""
+    if key is not None:
+        existing = session.scalars(
+            select(Timer).where(Timer.key == key, Timer.status == TimerStatus.PENDING.value)
+            .with_for_update()
+        ).first()
+        if existing is not None:
+            existing.due_at = due_at
+            existing.kind = kind
+            existing.payload = {**(payload or {}), "key": key}
+            existing.generation += 1
+            existing.attempts = 0
+            existing.last_error = None
+            return existing
+    timer = Timer(
+        kind=kind,
+        key=key,
+        payload={**(payload or {}), **({"key": key} if key else {})},
+        due_at=due_at,
+        generation=1,
+        status=TimerStatus.PENDING.value,
+        attempts=0,
+        created_at=now,
+    )
+    session.add(timer)
+    session.flush()
+    return timer
+
+
+def cancel(session: Session, key: str) -> bool:
+    """Cancel the pending timer with `key`; True if there was one."""
+    result = session.execute(
+        update(Timer)
+        .where(Timer.key == key, Timer.status == TimerStatus.PENDING.value)
+        .values(status=TimerStatus.CANCELLED.value, key=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def pending(session: Session, key: str) -> Timer | None:
+    return session.scalars(
+        select(Timer).where(Timer.key == key, Timer.status == TimerStatus.PENDING.value)
+    ).first()
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(300, 2 ** min(attempts, 9)))
+
+
+@dataclass
+class FireResult:
+    fired: int = 0
+    failed: int = 0
+    lateness: list[float] | None = None
+
+
+def fire_due(
+    session: Session,
+    *,
+    now: datetime,
+    handlers: Mapping[str, TimerHandler],
+    settings: Settings,
+    worker_id: str,
+    limit: int,
+    on_fired: Callable[[Timer, str, float], None] | None = None,
+) -> FireResult:
+    """Claim up to `limit` due timers in the caller's transaction and run their handlers.
+
+    The caller commits. Each handler runs in a savepoint, so one failing handler does not
+    undo the others.
+    """
+    query = (
+        select(Timer)
+        .where(Timer.status == TimerStatus.PENDING.value, Timer.due_at <= now)
+        .order_by(Timer.due_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    result = FireResult()
+    for timer in session.scalars(query).all():
+        handler = handlers.get(timer.kind)
+        lateness = max(0.0, (now - timer.due_at).total_seconds())
+        outcome = "done"
+        try:
+            if handler is None:
+                raise PermanentTimerError(f"no handler for timer kind '{timer.kind}'")
+            with session.begin_nested():
+                handler(TimerContext(session=session, timer=timer, now=now, settings=settings))
+        except Exception as exc:
+            timer.attempts += 1
+            timer.last_error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+            permanent = isinstance(exc, PermanentTimerError)
+            if permanent or timer.attempts >= settings.timer_max_attempts:
+                timer.status = TimerStatus.FAILED.value
+                timer.key = None
+                outcome = "failed"
+                log.error("timer %s (%s) failed for good: %s", timer.id, timer.kind, exc)
+            else:
+                timer.due_at = now + _backoff(timer.attempts)
+                outcome = "retry"
+                log.warning("timer %s (%s) failed, will retry: %s", timer.id, timer.kind, exc)
+            result.failed += 1
+        else:
+            timer.status = TimerStatus.DONE.value
+            timer.fired_at = now
+            timer.fired_by = worker_id
+            # Free the key: the next schedule() of this key starts a new timer.
+            timer.key = None
+            result.fired += 1
+        if on_fired is not None:
+            on_fired(timer, outcome, lateness)
+    session.flush()
+    return result

@@ -1,0 +1,21 @@
+"""What other features do, in the same transaction, when an incident's timeline grows.
+
+The one explicit place where features react to incident events (e.g. paging starts
+escalation on `created`, stops it on acknowledgement, restarts it on a severity raise). Each
+reaction writes rows (timers, outgoing messages) in the caller's transaction, so it happens
+if and only if the incident change commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.incidents.models import Incident, IncidentEvent
+
+
+def after_event(session: Session, *, incident: Incident, event: IncidentEvent,
+                now: datetime) -> None:
+    """Called by incidents.service.append_event after each event is added."""
+    return None

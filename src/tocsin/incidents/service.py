@@ -1,0 +1,446 @@
+"""Incident operations: load, decide with lifecycle.py, store, append to the timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import User
+from tocsin.accounts.principal import Principal
+from tocsin.catalog.models import Service
+from tocsin.engine import timers
+from tocsin.errors import Conflict, Invalid, NotFound
+from tocsin.incidents import hooks
+from tocsin.incidents import lifecycle as lc
+from tocsin.incidents.models import Incident, IncidentEvent, IncidentMember, IncidentService
+from tocsin.incidents.schemas import (
+    CloseRequest,
+    EntryCreate,
+    IncidentCreate,
+    IncidentUpdate,
+    ResolveRequest,
+)
+from tocsin.settings import Settings
+
+TIMER_UPDATE_DUE = "incident.update_due"
+TIMER_RECOVERY_END = "incident.recovery_watch_end"
+ROLE_COLUMNS = {"commander": "commander_id", "tech_lead": "tech_lead_id",
+                "comms_lead": "comms_lead_id"}
+# Timeline entries that count as "an update" and so reset the update-reminder clock.
+UPDATE_KINDS = frozenset({
+    lc.EventKind.NOTE, lc.EventKind.HYPOTHESIS, lc.EventKind.ACTION, lc.EventKind.DECISION,
+    lc.EventKind.STATUS_CHANGED, lc.EventKind.SEVERITY_CHANGED,
+})
+
+
+def _actor_id(actor: Principal | None) -> int | None:
+    return actor.user_id if actor else None
+
+
+def append_event(
+    session: Session, incident: Incident, *, kind: lc.EventKind, now: datetime,
+    actor: Principal | None, body: str = "", data: dict[str, Any] | None = None,
+) -> IncidentEvent:
+    event = IncidentEvent(incident_id=incident.id, at=now, kind=kind.value,
+                          actor_id=_actor_id(actor), body=body, data=data or {})
+    session.add(event)
+    incident.updated_at = now
+    if kind in UPDATE_KINDS:
+        incident.last_update_at = now
+    session.flush()
+    hooks.after_event(session, incident=incident, event=event, now=now)
+    return event
+
+
+# ---- visibility -------------------------------------------------------------------------
+
+def _visible_clause(viewer: Principal) -> Any:
+    uid = viewer.user_id
+    return or_(
+        Incident.restricted.is_(False),
+        Incident.reporter_id == uid,
+        Incident.commander_id == uid,
+        Incident.tech_lead_id == uid,
+        Incident.comms_lead_id == uid,
+        exists().where(IncidentMember.incident_id == Incident.id, IncidentMember.user_id == uid),
+    )
+
+
+def get_visible(session: Session, *, incident_id: int, viewer: Principal,
+                for_update: bool = False) -> Incident:
+    """The incident, if `viewer` may see it. Restricted incidents answer 'not found' to
+    outsiders so their existence does not leak."""
+    query = select(Incident).where(Incident.id == incident_id)
+    if not viewer.is_admin:
+        query = query.where(_visible_clause(viewer))
+    if for_update:
+        query = query.with_for_update()
+    incident = session.scalars(query).first()
+    if incident is None:
+        raise NotFound(f"incident INC-{incident_id} does not exist or is not visible to you")
+    return incident
+
+
+@dataclass
+class ListFilters:
+    statuses: list[lc.Status] | None = None
+    severities: list[lc.Severity] | None = None
+    service_id: int | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    open_only: bool = False
+
+
+def list_visible(session: Session, *, viewer: Principal, filters: ListFilters,
+                 before_id: int | None, limit: int) -> tuple[list[Incident], int | None]:
+    """Newest first; returns the page and the id to continue before (None at the end)."""
+    query: Select[Incident] = select(Incident).order_by(Incident.id.desc())
+    if not viewer.is_admin:
+        query = query.where(_visible_clause(viewer))
+    if filters.statuses:
+        query = query.where(Incident.status.in_([s.value for s in filters.statuses]))
+    elif filters.open_only:
+        query = query.where(Incident.status.in_([s.value for s in lc.OPEN_STATUSES]))
+    if filters.severities:
+        query = query.where(Incident.severity.in_([s.value for s in filters.severities]))
+    if filters.service_id is not None:
+        query = query.where(exists().where(IncidentService.incident_id == Incident.id,
+                                           IncidentService.service_id == filters.service_id))
+    if filters.created_after is not None:
+        query = query.where(Incident.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        query = query.where(Incident.created_at < filters.created_before)
+    if before_id is not None:
+        query = query.where(Incident.id < before_id)
+    rows = list(session.scalars(query.limit(limit + 1)))
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1].id
+    return rows, None
+
+
+def service_ids_of(session: Session, incident_ids: list[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {i: [] for i in incident_ids}
+    if incident_ids:
+        rows = session.execute(
+            select(IncidentService.incident_id, IncidentService.service_id)
+            .where(IncidentService.incident_id.in_(incident_ids))
+            .order_by(IncidentService.service_id)
+        )
+        for iid, sid in rows:
+            out[iid].append(sid)
+    return out
+
+
+def timeline(session: Session, incident: Incident) -> list[IncidentEvent]:
+    return list(session.scalars(
+        select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
+        .order_by(IncidentEvent.id)
+    ))
+
+
+# ---- validation helpers ------------------------------------------------------------------
+
+def _check_users(session: Session, user_ids: list[int], field: str) -> None:
+    if not user_ids:
+        return
+    found = set(session.scalars(select(User.id).where(User.id.in_(user_ids))))
+    missing = sorted(set(user_ids) - found)
+    if missing:
+        raise Invalid(f"{field}: no user with id {', '.join(map(str, missing))}")
+
+
+def _set_services(session: Session, incident: Incident, service_ids: list[int]) -> None:
+    wanted = sorted(set(service_ids))
+    found = set(session.scalars(select(Service.id).where(Service.id.in_(wanted))))
+    missing = [s for s in wanted if s not in found]
+    if missing:
+        raise Invalid(f"service_ids: no service with id {', '.join(map(str, missing))}")
+    session.query(IncidentService).filter(IncidentService.incident_id == incident.id).delete()
+    for sid in wanted:
+        session.add(IncidentService(incident_id=incident.id, service_id=sid))
+
+
+def _schedule_reminder(session: Session, incident: Incident, settings: Settings,
+                       now: datetime) -> None:
+    key = f"incident:{incident.id}:update"
+    delay = lc.reminder_delay(lc.Severity(incident.severity), settings.update_reminder_minutes)
+    if delay is None or lc.Status(incident.status) not in lc.OPEN_STATUSES:
+        timers.cancel(session, key)
+        return
+    timers.schedule(session, kind=TIMER_UPDATE_DUE, key=key, now=now,
+                    due_at=incident.last_update_at + delay, payload={"incident_id": incident.id})
+
+
+# ---- operations --------------------------------------------------------------------------
+
+def declare(session: Session, *, actor: Principal | None, data: IncidentCreate, now: datetime,
+            settings: Settings) -> Incident:
+    wanted = [*data.member_ids, *([data.commander_id] if data.commander_id else [])]
+    _check_users(session, wanted, "member_ids/commander_id")
+    incident = Incident(
+        title=data.title, description=data.description, status=lc.Status.TRIGGERED.value,
+        severity=data.severity.value, impact=data.impact.value, urgency=data.urgency.value,
+        category_system=data.category_system.value if data.category_system else None,
+        category_type=data.category_type.value if data.category_type else None,
+        detection_source=data.detection_source.value, reporter_id=_actor_id(actor),
+        commander_id=data.commander_id, restricted=data.restricted,
+        impact_started_at=data.impact_started_at, detected_at=now, last_update_at=now,
+        reopen_count=0, created_at=now, updated_at=now,
+    )
+    session.add(incident)
+    session.flush()
+    _set_services(session, incident, data.service_ids)
+    for uid in sorted(set(data.member_ids)):
+        session.add(IncidentMember(incident_id=incident.id, user_id=uid))
+    append_event(session, incident, kind=lc.EventKind.CREATED, now=now, actor=actor,
+                 body=f"{incident.number} declared: {incident.title}",
+                 data={"severity": incident.severity, "source": incident.detection_source})
+    _schedule_reminder(session, incident, settings, now)
+    return incident
+
+
+def update_fields(session: Session, *, incident: Incident, actor: Principal,
+                  data: IncidentUpdate, now: datetime) -> Incident:
+    changes = data.model_dump(exclude_unset=True)
+    service_ids = changes.pop("service_ids", None)
+    diff: dict[str, Any] = {}
+    for name, value in changes.items():
+        value = value.value if hasattr(value, "value") else value
+        if getattr(incident, name) != value:
+            diff[name] = {"from": _jsonable(getattr(incident, name)), "to": _jsonable(value)}
+            setattr(incident, name, value)
+    if service_ids is not None:
+        before = service_ids_of(session, [incident.id])[incident.id]
+        if sorted(set(service_ids)) != before:
+            _set_services(session, incident, service_ids)
+            diff["service_ids"] = {"from": before, "to": sorted(set(service_ids))}
+    if diff:
+        append_event(session, incident, kind=lc.EventKind.FIELD_CHANGED, now=now, actor=actor,
+                     body="changed " + ", ".join(sorted(diff)), data=diff)
+    return incident
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _move(session: Session, incident: Incident, target: lc.Status, *, actor: Principal | None,
+          now: datetime, note: str = "", reopening: bool = False) -> None:
+    current = lc.Status(incident.status)
+    lc.check_transition(current, target, reopening=reopening)
+    incident.status = target.value
+    append_event(session, incident, kind=lc.EventKind.STATUS_CHANGED, now=now, actor=actor,
+                 body=note or f"status {current.value} → {target.value}",
+                 data={"from": current.value, "to": target.value})
+
+
+def acknowledge(session: Session, *, incident: Incident, actor: Principal,
+                now: datetime, settings: Settings) -> bool:
+    """Acknowledge a triggered incident. Returns False (and changes nothing) when someone is
+    already on it; resolved/closed incidents refuse."""
+    status = lc.Status(incident.status)
+    if status in lc.OPEN_STATUSES and status is not lc.Status.TRIGGERED:
+        return False
+    _move(session, incident, lc.Status.ACKNOWLEDGED, actor=actor, now=now,
+          note="acknowledged")
+    incident.acknowledged_at = incident.acknowledged_at or now
+    incident.acknowledged_by_id = actor.user_id
+    if incident.commander_id is None:
+        incident.commander_id = actor.user_id
+        append_event(session, incident, kind=lc.EventKind.ROLE_CHANGED, now=now, actor=actor,
+                     body="acknowledger takes the incident commander role",
+                     data={"role": "commander", "from": None, "to": actor.user_id})
+    _schedule_reminder(session, incident, settings, now)
+    return True
+
+
+def change_status(session: Session, *, incident: Incident, actor: Principal,
+                  target: lc.Status, note: str, now: datetime, settings: Settings) -> None:
+    if target is lc.Status.RESOLVED:
+        resolve(session, incident=incident, actor=actor, data=ResolveRequest(), now=now,
+                settings=settings, note=note)
+        return
+    if target is lc.Status.CLOSED:
+        raise Invalid("use the close action to close an incident: it checks the record")
+    if target is lc.Status.ACKNOWLEDGED:
+        if not acknowledge(session, incident=incident, actor=actor, now=now, settings=settings):
+            lc.check_transition(lc.Status(incident.status), target)
+        return
+    _move(session, incident, target, actor=actor, now=now, note=note)
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+        incident.acknowledged_by_id = actor.user_id
+    _schedule_reminder(session, incident, settings, now)
+
+
+def change_severity(session: Session, *, incident: Incident, actor: Principal,
+                    severity: lc.Severity, reason: str, now: datetime,
+                    settings: Settings) -> None:
+    before = lc.Severity(incident.severity)
+    if before is severity:
+        return
+    incident.severity = severity.value
+    direction = "raised" if severity.rank < before.rank else "lowered"
+    append_event(session, incident, kind=lc.EventKind.SEVERITY_CHANGED, now=now, actor=actor,
+                 body=f"severity {direction} {before.value} → {severity.value}: {reason}",
+                 data={"from": before.value, "to": severity.value, "reason": reason})
+    _schedule_reminder(session, incident, settings, now)
+
+
+def assign_role(session: Session, *, incident: Incident, actor: Principal, role: str,
+                user_id: int | None, now: datetime) -> None:
+    column = ROLE_COLUMNS[role]
+    if user_id is not None:
+        _check_users(session, [user_id], "user_id")
+    before = getattr(incident, column)
+    if before == user_id:
+        return
+    setattr(incident, column, user_id)
+    append_event(session, incident, kind=lc.EventKind.ROLE_CHANGED, now=now, actor=actor,
+                 body=f"{role} {'unassigned' if user_id is None else 'assigned'}",
+                 data={"role": role, "from": before, "to": user_id})
+
+
+def add_entry(session: Session, *, incident: Incident, actor: Principal, entry: EntryCreate,
+              now: datetime, settings: Settings) -> IncidentEvent:
+    if entry.kind == "decision" and not (entry.reason or "").strip():
+        raise Invalid("reason: a decision needs the reason it was taken")
+    data: dict[str, Any] = {}
+    if entry.result is not None:
+        data["result"] = entry.result
+    if entry.reason is not None:
+        data["reason"] = entry.reason
+    event = append_event(session, incident, kind=lc.EventKind(entry.kind), now=now,
+                         actor=actor, body=entry.body, data=data)
+    _schedule_reminder(session, incident, settings, now)
+    return event
+
+
+def add_member(session: Session, *, incident: Incident, actor: Principal, user_id: int,
+               now: datetime) -> None:
+    _check_users(session, [user_id], "user_id")
+    if session.get(IncidentMember, (incident.id, user_id)) is None:
+        session.add(IncidentMember(incident_id=incident.id, user_id=user_id))
+        append_event(session, incident, kind=lc.EventKind.MEMBER_ADDED, now=now, actor=actor,
+                     body="member added", data={"user_id": user_id})
+
+
+def resolve(session: Session, *, incident: Incident, actor: Principal | None,
+            data: ResolveRequest, now: datetime, settings: Settings, note: str = "") -> None:
+    _move(session, incident, lc.Status.RESOLVED, actor=actor, now=now,
+          note=note or "resolved")
+    incident.resolved_at = now
+    if data.resolution_summary is not None:
+        incident.resolution_summary = data.resolution_summary
+    if data.users_affected is not None:
+        incident.users_affected = data.users_affected
+    incident.impact_ended_at = data.impact_ended_at or incident.impact_ended_at or now
+    if incident.impact_started_at is None:
+        incident.impact_started_at = incident.detected_at
+    window = lc.recovery_window(lc.Severity(incident.severity), settings.recovery_watch_minutes)
+    incident.recovery_until = now + window
+    append_event(session, incident, kind=lc.EventKind.RESOLVED, now=now, actor=actor,
+                 body=f"recovery watch until {incident.recovery_until.isoformat()}",
+                 data={"recovery_until": incident.recovery_until.isoformat()})
+    timers.cancel(session, f"incident:{incident.id}:update")
+    timers.schedule(session, kind=TIMER_RECOVERY_END, key=f"incident:{incident.id}:recovery",
+                    due_at=incident.recovery_until, now=now,
+                    payload={"incident_id": incident.id})
+
+
+def close(session: Session, *, incident: Incident, actor: Principal, data: CloseRequest,
+          now: datetime) -> None:
+    for name in ("resolution_summary", "impact_started_at", "impact_ended_at", "users_affected"):
+        value = getattr(data, name)
+        if value is not None:
+            setattr(incident, name, value)
+    if data.skip_recovery_watch and not (data.reason or "").strip():
+        raise Invalid("reason: closing before the recovery watch ends needs a reason")
+    check = close_check_of(incident, now=now, skip_recovery_watch=data.skip_recovery_watch)
+    if not check.ok:
+        raise Conflict("the incident cannot close yet: " + "; ".join(check.missing),
+                       extra={"missing": check.missing})
+    _move(session, incident, lc.Status.CLOSED, actor=actor, now=now, note="closed")
+    incident.closed_at = now
+    body = "closed" + (f" before the recovery watch ended: {data.reason}"
+                       if lc.in_recovery_watch(incident.recovery_until, now) else "")
+    append_event(session, incident, kind=lc.EventKind.CLOSED, now=now, actor=actor, body=body)
+    timers.cancel(session, f"incident:{incident.id}:recovery")
+
+
+def close_check_of(incident: Incident, *, now: datetime,
+                   skip_recovery_watch: bool = False) -> lc.CloseCheck:
+    return lc.close_check(
+        status=lc.Status(incident.status), resolution_summary=incident.resolution_summary,
+        impact_started_at=incident.impact_started_at, impact_ended_at=incident.impact_ended_at,
+        users_affected=incident.users_affected, recovery_until=incident.recovery_until,
+        skip_recovery_watch=skip_recovery_watch, now=now)
+
+
+def reopen(session: Session, *, incident: Incident, actor: Principal | None, reason: str,
+           now: datetime, settings: Settings,
+           target: lc.Status = lc.Status.INVESTIGATING) -> None:
+    _move(session, incident, target, actor=actor, now=now, note=f"reopened: {reason}",
+          reopening=True)
+    incident.reopen_count += 1
+    incident.resolved_at = None
+    incident.closed_at = None
+    incident.recovery_until = None
+    append_event(session, incident, kind=lc.EventKind.REOPENED, now=now, actor=actor,
+                 body=reason, data={"to": target.value})
+    timers.cancel(session, f"incident:{incident.id}:recovery")
+    _schedule_reminder(session, incident, settings, now)
+
+
+def record_recurrence(session: Session, *, incident: Incident, detail: str, now: datetime,
+                      settings: Settings) -> bool:
+    """The problem came back. Reopens a resolved incident still in its recovery watch and
+    returns True; returns False when the incident can no longer take it (closed, or the watch
+    is over), so the caller opens a new incident instead."""
+    status = lc.Status(incident.status)
+    if status in lc.OPEN_STATUSES:
+        append_event(session, incident, kind=lc.EventKind.RECURRENCE, now=now, actor=None,
+                     body=detail)
+        return True
+    if status is lc.Status.RESOLVED and lc.in_recovery_watch(incident.recovery_until, now):
+        append_event(session, incident, kind=lc.EventKind.RECURRENCE, now=now, actor=None,
+                     body=detail)
+        reopen(session, incident=incident, actor=None, now=now, settings=settings,
+               reason="recurred during the recovery watch", target=lc.Status.TRIGGERED)
+        return True
+    return False
+
+
+# ---- timer handlers (listed in tocsin/jobs.py) ---------------------------------------------
+
+def on_update_due(session: Session, *, incident_id: int, now: datetime,
+                  settings: Settings) -> None:
+    incident = session.get(Incident, incident_id)
+    if incident is None or lc.Status(incident.status) not in lc.OPEN_STATUSES:
+        return
+    delay = lc.reminder_delay(lc.Severity(incident.severity), settings.update_reminder_minutes)
+    if delay is None:
+        return
+    if now < incident.last_update_at + delay:
+        # An update arrived after this timer was set; wait from that update instead.
+        _schedule_reminder(session, incident, settings, now)
+        return
+    append_event(session, incident, kind=lc.EventKind.UPDATE_DUE, now=now, actor=None,
+                 body=f"status update due: last update {incident.last_update_at.isoformat()}",
+                 data={"commander_id": incident.commander_id})
+    timers.schedule(session, kind=TIMER_UPDATE_DUE, key=f"incident:{incident.id}:update",
+                    now=now, due_at=now + delay, payload={"incident_id": incident.id})
+
+
+def on_recovery_watch_end(session: Session, *, incident_id: int, now: datetime) -> None:
+    incident = session.get(Incident, incident_id)
+    if incident is None or lc.Status(incident.status) is not lc.Status.RESOLVED:
+        return
+    if incident.recovery_until is None or now < incident.recovery_until:
+        return
+    append_event(session, incident, kind=lc.EventKind.RECOVERY_WATCH_ENDED, now=now,
+                 actor=None, body="no recurrence during the recovery watch; ready to close")

@@ -1,0 +1,85 @@
+"""The one explicit, ordered list of engine jobs and of timer handlers.
+
+Adding a feature that needs periodic work or timers means adding lines here; nothing is
+discovered by import side effects.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from tocsin.accounts.models import IdempotencyRecord
+from tocsin.engine.models import Timer, TimerStatus
+from tocsin.engine.timers import TimerContext, TimerHandler, fire_due
+from tocsin.engine.worker import Job, JobContext
+from tocsin.incidents import lifecycle as lc
+from tocsin.incidents import service as incidents
+from tocsin.incidents.models import Incident
+
+DONE_TIMER_RETENTION = timedelta(days=7)
+IDEMPOTENCY_RETENTION = timedelta(hours=24)
+
+
+def _incident_update_due(ctx: TimerContext) -> None:
+    incidents.on_update_due(ctx.session, incident_id=int(ctx.timer.payload["incident_id"]),
+                            now=ctx.now, settings=ctx.settings)
+
+
+def _incident_recovery_end(ctx: TimerContext) -> None:
+    incidents.on_recovery_watch_end(ctx.session,
+                                    incident_id=int(ctx.timer.payload["incident_id"]),
+                                    now=ctx.now)
+
+
+TIMER_HANDLERS: dict[str, TimerHandler] = {
+    incidents.TIMER_UPDATE_DUE: _incident_update_due,
+    incidents.TIMER_RECOVERY_END: _incident_recovery_end,
+}
+
+
+def run_timers(ctx: JobContext) -> int:
+    rt = ctx.runtime
+    metrics = rt.metrics
+
+    def observe(timer: Timer, outcome: str, lateness: float) -> None:
+        metrics.timers_fired.labels(timer.kind, outcome).inc()
+        metrics.timer_lateness.observe(lateness)
+
+    with rt.sessions() as session, session.begin():
+        result = fire_due(session, now=rt.clock.now(), handlers=ctx.handlers,
+                          settings=rt.settings, worker_id=ctx.worker_id,
+                          limit=rt.settings.worker_batch_size, on_fired=observe)
+    return result.fired + result.failed
+
+
+def refresh_gauges(ctx: JobContext) -> int:
+    rt = ctx.runtime
+    with rt.sessions() as session:
+        counts = dict(session.execute(
+            select(Incident.severity, func.count())
+            .where(Incident.status.in_([s.value for s in lc.OPEN_STATUSES]))
+            .group_by(Incident.severity)).tuples().all())
+    for sev in lc.Severity:
+        rt.metrics.incidents_open.labels(sev.value).set(counts.get(sev.value, 0))
+    return 0
+
+
+def cleanup(ctx: JobContext) -> int:
+    rt = ctx.runtime
+    now = rt.clock.now()
+    with rt.sessions() as session, session.begin():
+        timers = session.execute(delete(Timer).where(
+            Timer.status.in_([TimerStatus.DONE.value, TimerStatus.CANCELLED.value]),
+            Timer.created_at < now - DONE_TIMER_RETENTION))
+        idem = session.execute(delete(IdempotencyRecord).where(
+            IdempotencyRecord.created_at < now - IDEMPOTENCY_RETENTION))
+    return int(timers.rowcount or 0) + int(idem.rowcount or 0)  # type: ignore[attr-defined]
+
+
+JOBS: list[Job] = [
+    Job("timers", run_timers),
+    Job("gauges", refresh_gauges, every=15),
+    Job("cleanup", cleanup, every=3600),
+]

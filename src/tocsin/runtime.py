@@ -1,0 +1,35 @@
+"""Everything a process shares: settings, database, clock, metrics. Built once, passed around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tocsin.clock import Clock, SystemClock
+from tocsin.db.session import make_engine, make_sessionmaker
+from tocsin.metrics import Metrics
+from tocsin.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    engine = make_engine(settings.effective_database_url)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        clock=clock or SystemClock(),
+    )

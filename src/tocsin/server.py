@@ -1,0 +1,104 @@
+"""Process entry points: the API server, the worker, or both together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
+
+from tocsin.accounts import service as accounts
+from tocsin.db import migrate
+from tocsin.engine.worker import Worker
+from tocsin.jobs import JOBS, TIMER_HANDLERS
+from tocsin.runtime import Runtime, build_runtime
+from tocsin.settings import Settings
+
+log = logging.getLogger("tocsin")
+
+
+class StartupError(Exception):
+    """Startup cannot continue; the message is one line for the operator."""
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def open_runtime(settings: Settings, *, migrate_schema: bool) -> Runtime:
+    """Connect, and migrate (or insist the schema is current). Raises StartupError."""
+    runtime = build_runtime(settings)
+    try:
+        if migrate_schema:
+            migrate.upgrade(runtime.engine)
+        else:
+            current, head = migrate.current_revision(runtime.engine), migrate.head_revision()
+            if current != head:
+                raise StartupError(
+                    f"database schema is at {current or 'nothing'} but this version needs "
+                    f"{head}; run `tocsin db upgrade` first")
+    except migrate.MigrationError as exc:
+        raise StartupError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise StartupError(f"cannot open the database {settings.effective_database_url!r}: "
+                           f"{str(exc).splitlines()[0]}") from None
+    return runtime
+
+
+def bootstrap(runtime: Runtime, say: Callable[[str], None]) -> None:
+    """First run on an empty database: create the admin and tell the operator once."""
+    with runtime.sessions() as session, session.begin():
+        created = accounts.bootstrap_admin(session, now=runtime.clock.now())
+    if created is not None:
+        user, password, token = created
+        say("First run: created the admin account (shown only now, store it safely):")
+        say(f"  email:    {user.email}")
+        say(f"  password: {password}")
+        say(f"  API key:  {token}")
+        say(f"  e.g.  export TOCSIN_URL={runtime.settings.public_url} TOCSIN_TOKEN={token}")
+
+
+def make_worker(runtime: Runtime) -> Worker:
+    return Worker(runtime=runtime, jobs=JOBS, handlers=TIMER_HANDLERS)
+
+
+def run_api(runtime: Runtime, *, with_worker: bool) -> None:
+    from tocsin.api.app import create_app
+
+    stop = threading.Event()
+    thread: threading.Thread | None = None
+    if with_worker:
+        worker = make_worker(runtime)
+        thread = threading.Thread(target=worker.run_forever, args=(stop,), name="tocsin-worker",
+                                  daemon=True)
+        thread.start()
+    settings = runtime.settings
+    config = uvicorn.Config(create_app(runtime), host=settings.host, port=settings.port,
+                            log_level=settings.log_level.lower(), access_log=False,
+                            proxy_headers=True)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=10)
+        runtime.close()
+
+
+def run_worker(runtime: Runtime) -> None:
+    import signal
+
+    stop = threading.Event()
+
+    def _stop(_sig: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        make_worker(runtime).run_forever(stop)
+    finally:
+        runtime.close()

@@ -1,0 +1,211 @@
+"""The one settings object.
+
+Built once by :func:`load_settings` from ``TOCSIN_*`` environment variables and an optional
+TOML file, then passed explicitly to everything that needs it. Nothing reads the environment
+at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# Values that must never protect a production deployment.
+INSECURE_SECRETS = frozenset({"change-me", "changeme", "secret", "dev", "tocsin", "password"})
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message says what to fix."""
+
+
+class Settings(BaseSettings):
+    """Every setting Tocsin reads. Each field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TOCSIN_",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    env: Literal["dev", "production"] = Field(
+        "production",
+        description="`dev` relaxes secret checks for local development; `production` refuses "
+        "known-insecure secrets.",
+    )
+    data_dir: Path = Field(
+        Path("./tocsin-data"),
+        description="Directory for the embedded SQLite database and the generated secret key.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database. Unset: SQLite file `tocsin.db` in the data "
+        "directory. PostgreSQL: `postgresql+psycopg://user:pass@host:5432/dbname`.",
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(8080, ge=1, le=65535, description="Port the HTTP server listens on.")
+    base_url: str | None = Field(
+        None,
+        description="Public URL of this server, used in links sent to people. Unset: derived "
+        "from host and port.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that signs sessions and links. Unset: generated once and stored in "
+        "`<data_dir>/secret.key`. Known-insecure values are refused outside dev.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Logging level."
+    )
+    worker_poll_interval: float = Field(
+        0.5, gt=0, le=60, description="Seconds the worker sleeps when no timer is due."
+    )
+    worker_batch_size: int = Field(
+        100, ge=1, le=10000, description="Most timers one worker claims per transaction."
+    )
+    slow_cycle_seconds: float = Field(
+        2.0, gt=0, description="A job cycle slower than this is logged as a warning."
+    )
+    timer_max_attempts: int = Field(
+        10, ge=1, description="A timer whose handler fails this many times is marked failed."
+    )
+    recovery_watch_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"SEV1": 120, "SEV2": 60, "SEV3": 15, "SEV4": 15},
+        description="Minutes each severity is watched after resolving before it may close; a "
+        "recurrence inside the window reopens the incident. JSON in the environment.",
+    )
+    update_reminder_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"SEV1": 15, "SEV2": 30},
+        description="Minutes after the last update before the incident commander is reminded "
+        "to post one. Severities not listed get no reminder. JSON in the environment.",
+    )
+    api_key_touch_seconds: int = Field(
+        60, ge=0, description="API keys' last-used time is written at most this often."
+    )
+    page_size_default: int = Field(50, ge=1, le=500, description="Default list page size.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = init_settings.init_kwargs.pop("_toml_file", None)  # type: ignore[attr-defined]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @field_validator("recovery_watch_minutes", "update_reminder_minutes")
+    @classmethod
+    def _severity_keys(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = sorted(set(value) - {"SEV1", "SEV2", "SEV3", "SEV4"})
+        if bad:
+            raise ValueError(f"keys must be SEV1..SEV4, got {', '.join(bad)}")
+        if any(v < 0 for v in value.values()):
+            raise ValueError("minutes must be zero or more")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @model_validator(mode="after")
+    def _secrets_outside_dev(self) -> Settings:
+        if self.env != "dev" and self.secret_key is not None:
+            raw = self.secret_key.get_secret_value()
+            if raw.lower() in INSECURE_SECRETS or len(raw) < 16:
+                raise ValueError(
+                    "secret_key is a known-insecure or short value (< 16 characters); set "
+                    "TOCSIN_SECRET_KEY to a long random string, or TOCSIN_ENV=dev for local use"
+                )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tocsin.db').resolve()}"
+
+    @property
+    def database_kind(self) -> str:
+        return "postgresql" if self.effective_database_url.startswith("postgresql") else "sqlite"
+
+    @property
+    def public_url(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    def secret(self) -> str:
+        """The signing secret: configured, or generated once into the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value)
+        path.chmod(0o600)
+        return value
+
+    def masked(self) -> dict[str, Any]:
+        """Effective settings as plain values, secrets masked, for `tocsin config show`."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********"
+            elif name == "database_url" and value and "@" in value:
+                scheme, rest = value.split("://", 1)
+                creds, host = rest.rsplit("@", 1)
+                user = creds.split(":", 1)[0]
+                value = f"{scheme}://{user}:********@{host}" if ":" in creds else value
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        out["effective_database_url"] = (
+            out["database_url"] or self.effective_database_url
+        )
+        return out
+
+
+def load_settings(toml_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from (highest first) overrides, environment, then the TOML file.
+
+    Raises ConfigError with one readable line per problem.
+    """
+    if toml_file is not None and not toml_file.exists():
+        raise ConfigError(f"config file {toml_file} does not exist")
+    kwargs: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    if toml_file is not None:
+        kwargs["_toml_file"] = toml_file
+    try:
+        return Settings(**kwargs)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "settings"
+            name = f"TOCSIN_{loc.upper()}" if loc != "settings" else "settings"
+            lines.append(f"{name}: {err['msg']}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,223 @@
+"""Shared fixtures.
+
+Database: SQLite in a temp dir by default. Set TOCSIN_TEST_DATABASE_URL to a PostgreSQL
+server URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres) to run the whole
+suite on PostgreSQL: a fresh database is created for the session and emptied between tests.
+Tests that need PostgreSQL whatever the suite's database use the `pg_url` fixture, which
+skips with the reason when no server answers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tocsin.accounts import service as accounts
+from tocsin.accounts.models import Role, User
+from tocsin.accounts.schemas import UserCreate
+from tocsin.api.app import create_app
+from tocsin.clock import FrozenClock
+from tocsin.db import migrate
+from tocsin.db.registry import metadata
+from tocsin.db.session import make_engine
+from tocsin.runtime import Runtime, build_runtime
+from tocsin.settings import Settings, load_settings
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _server_url() -> str:
+    return os.environ.get("TOCSIN_TEST_POSTGRES_URL", DEFAULT_PG)
+
+
+def create_pg_database(server_url: str) -> str:
+    """Create a uniquely named database on the server; returns its URL."""
+    name = f"tocsin_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(server_url: str, url: str) -> None:
+    name = make_url(url).database
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def pg_available(server_url: str) -> str | None:
+    """None when the server answers, else the reason it does not."""
+    try:
+        engine = create_engine(server_url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:
+        return f"no PostgreSQL at {server_url}: {str(exc).splitlines()[0]}"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a fresh, migrated PostgreSQL database for this test session (skips if none)."""
+    server = os.environ.get("TOCSIN_TEST_DATABASE_URL") or _server_url()
+    if not server.startswith("postgresql"):
+        server = _server_url()
+    reason = pg_available(server)
+    if reason:
+        pytest.skip(reason)
+    url = create_pg_database(server)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    drop_pg_database(server, url)
+
+
+@pytest.fixture(scope="session")
+def suite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The database kind the suite runs on: a migrated template (SQLite) or server (PG)."""
+    server = os.environ.get("TOCSIN_TEST_DATABASE_URL")
+    if server:
+        reason = pg_available(server)
+        if reason:
+            pytest.exit(f"TOCSIN_TEST_DATABASE_URL is set but {reason}", returncode=3)
+        url = create_pg_database(server)
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
+        drop_pg_database(server, url)
+        return
+    template = tmp_path_factory.mktemp("template") / "tocsin.db"
+    engine = make_engine(f"sqlite:///{template}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield f"sqlite:///{template}"
+
+
+def _fresh_url(suite_database: str, tmp_path: Path) -> str:
+    if suite_database.startswith("sqlite"):
+        target = tmp_path / "tocsin.db"
+        shutil.copy(suite_database.split("///", 1)[1], target)
+        return f"sqlite:///{target}"
+    engine = make_engine(suite_database)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return suite_database
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"env": "dev", "data_dir": tmp_path / "data"}
+        values.update(overrides)
+        return load_settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def database_url(suite_database: str, tmp_path: Path) -> str:
+    """An empty, migrated database for this test."""
+    return _fresh_url(suite_database, tmp_path)
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], database_url: str) -> Settings:
+    return make_settings(database_url=database_url)
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FrozenClock) -> Iterator[Runtime]:
+    rt = build_runtime(settings, clock)
+    yield rt
+    rt.close()
+
+
+@dataclass
+class Account:
+    user: User
+    token: str
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def make_account(runtime: Runtime) -> Callable[..., Account]:
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role | str = Role.RESPONDER, name: str | None = None,
+             scope: Role | None = None, time_zone: str = "UTC") -> Account:
+        n = next(counter)
+        with runtime.sessions() as session, session.begin():
+            user = accounts.create_user(session, data=UserCreate(
+                name=name or f"User {n}", email=f"user{n}@example.com", role=Role(role),
+                time_zone=time_zone, password="correct horse battery"), now=runtime.clock.now())
+            _key, token = accounts.create_api_key(session, owner=user, name="test", scope=scope,
+                                                  now=runtime.clock.now())
+        return Account(user=user, token=token)
+
+    return make
+
+
+@pytest.fixture
+def admin(make_account: Callable[..., Account]) -> Account:
+    return make_account(Role.ADMIN, name="Ada Admin")
+
+
+@pytest.fixture
+def responder(make_account: Callable[..., Account]) -> Account:
+    return make_account(Role.RESPONDER, name="Rui Responder")
+
+
+@pytest.fixture
+def viewer(make_account: Callable[..., Account]) -> Account:
+    return make_account(Role.VIEWER, name="Vera Viewer")
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def make_incident(client: TestClient, responder: Account) -> Callable[..., dict[str, Any]]:
+    """Declare an incident over the API; keyword overrides go into the request body."""
+
+    def make(as_: Account | None = None, **overrides: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"title": "Checkout failing", "severity": "SEV2"}
+        body.update(overrides)
+        r = client.post("/api/v1/incidents", json=body, headers=(as_ or responder).headers)
+        assert r.status_code == 201, r.text
+        result: dict[str, Any] = r.json()
+        return result
+
+    return make
