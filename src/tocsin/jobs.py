@@ -57,10 +57,11 @@ def run_timers(ctx: JobContext) -> int:
 def refresh_gauges(ctx: JobContext) -> int:
     rt = ctx.runtime
     with rt.sessions() as session:
-        counts = dict(session.execute(
+        rows = session.execute(
             select(Incident.severity, func.count())
             .where(Incident.status.in_([s.value for s in lc.OPEN_STATUSES]))
-            .group_by(Incident.severity)).tuples().all())
+            .group_by(Incident.severity)).all()
+    counts = {severity: n for severity, n in rows}
     for sev in lc.Severity:
         rt.metrics.incidents_open.labels(sev.value).set(counts.get(sev.value, 0))
     return 0

@@ -133,12 +133,18 @@ def fire_due(
         handler = handlers.get(timer.kind)
         lateness = max(0.0, (now - timer.due_at).total_seconds())
         outcome = "done"
+        # Release the key before the handler runs, so a handler that schedules the next
+        # occurrence of its own key (a repeating reminder) creates a new timer rather than
+        # moving this one, which is about to be marked done.
+        key, timer.key = timer.key, None
+        session.flush()
         try:
             if handler is None:
                 raise PermanentTimerError(f"no handler for timer kind '{timer.kind}'")
             with session.begin_nested():
                 handler(TimerContext(session=session, timer=timer, now=now, settings=settings))
         except Exception as exc:
+            timer.key = key  # the handler's own writes were rolled back with its savepoint
             timer.attempts += 1
             timer.last_error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
             permanent = isinstance(exc, PermanentTimerError)
@@ -156,8 +162,6 @@ def fire_due(
             timer.status = TimerStatus.DONE.value
             timer.fired_at = now
             timer.fired_by = worker_id
-            # Free the key: the next schedule() of this key starts a new timer.
-            timer.key = None
             result.fired += 1
         if on_fired is not None:
             on_fired(timer, outcome, lateness)
