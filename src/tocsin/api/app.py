@@ -12,9 +12,11 @@ from tocsin.api.system import router as system_router
 from tocsin.catalog.api import router as catalog_router
 from tocsin.incidents.api import router as incidents_router
 from tocsin.runtime import Runtime
+from tocsin.schedules.api import router as schedules_router
 
 # One explicit list of feature routers.
 ROUTERS = [system_router, accounts_router, catalog_router, incidents_router]
+ROUTERS += [schedules_router]
 
 
 def create_app(runtime: Runtime) -> FastAPI:

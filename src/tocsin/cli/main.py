@@ -10,6 +10,7 @@ import typer
 
 from tocsin.cli.client import Client
 from tocsin.cli.output import emit
+from tocsin.schedules.cli import app as oncall_app
 from tocsin.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(help="Tocsin: self-hosted incident management.", no_args_is_help=True,
@@ -27,6 +28,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(incident_app, name="incident")
+app.add_typer(oncall_app, name="oncall")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]

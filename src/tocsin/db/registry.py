@@ -7,8 +7,12 @@ from tocsin.accounts import models as accounts_models
 from tocsin.catalog import models as catalog_models
 from tocsin.db.base import Base
 from tocsin.engine import models as engine_models
+from tocsin.escalation import models as escalation_models
 from tocsin.incidents import models as incidents_models
+from tocsin.notify import models as notify_models
+from tocsin.schedules import models as schedules_models
 
 FEATURE_MODELS = [accounts_models, catalog_models, engine_models, incidents_models]
+FEATURE_MODELS += [schedules_models, escalation_models, notify_models]
 
 metadata = Base.metadata

@@ -1,0 +1,77 @@
+"""Contact methods, per-user notification rules, and the outbox of messages."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tocsin.db.base import Base, JSONType, UTCDateTime
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"      # waiting for due_at (and for a worker)
+    SENDING = "sending"      # claimed by a worker until lease_until
+    SENT = "sent"
+    FAILED = "failed"        # permanent failure, or out of attempts
+    CANCELLED = "cancelled"  # no longer wanted (acknowledged/resolved before it went out)
+    DEDUPED = "deduped"      # the same content already reached this contact method
+
+
+class ContactMethod(Base):
+    __tablename__ = "contact_methods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(2000))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    verify_code: Mapped[str | None] = mapped_column(String(20), default=None)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NotificationRule(Base):
+    """Notify `contact_method_id` `delay_minutes` after a page, for one urgency."""
+
+    __tablename__ = "notification_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    urgency: Mapped[str] = mapped_column(String(8))
+    delay_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    contact_method_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_methods.id", ondelete="CASCADE"), index=True)
+
+
+class Message(Base):
+    """One outgoing message (outbox row), written in the transaction that decided it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_status_due", "status", "due_at"),
+        Index("ix_messages_method_sent", "contact_method_id", "sent_at"),
+        Index("ix_messages_incident", "incident_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique: writing the same decision twice (a retried step) cannot page twice.
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), default=None)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_method_id: Mapped[int] = mapped_column(
+        ForeignKey("contact_methods.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,178 @@
+"""Schedule routes under /api/v1/schedules and /api/v1/oncall, and the iCal feeds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Response
+from pydantic import AwareDatetime
+from sqlalchemy.orm import Session
+
+from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.errors import NotFound
+from tocsin.schedules import feed, service
+from tocsin.schedules.models import Schedule
+from tocsin.schedules.oncall import Shift
+from tocsin.schedules.schemas import (
+    FeedOut,
+    GapOut,
+    OnCallOut,
+    OverrideIn,
+    OverrideOut,
+    ScheduleIn,
+    ScheduleOut,
+    ShiftOut,
+    ShiftsOut,
+    SwapIn,
+)
+
+router = APIRouter(tags=["schedules"])
+PREFIX = "/api/v1/schedules"
+
+
+def _out(session: Session, schedule: Schedule, now: datetime) -> ScheduleOut:
+    overrides = service.overrides_of(session, [schedule.id], start=now - timedelta(days=1))
+    return ScheduleOut(
+        id=schedule.id, name=schedule.name, description=schedule.description,
+        time_zone=schedule.time_zone, team_id=schedule.team_id,
+        layers=service.layers_of(schedule),
+        overrides=[OverrideOut(id=o.id, user_id=o.user_id, start=o.start_at, end=o.end_at,
+                               reason=o.reason) for o in overrides[schedule.id]],
+        warnings=service.warnings(session, schedule=schedule, now=now))
+
+
+def _shift(s: Shift) -> ShiftOut:
+    return ShiftOut(user_id=s.user_id, start=s.start, end=s.end, source=s.source)
+
+
+@router.post(PREFIX, status_code=201, response_model=ScheduleOut, summary="Create a schedule")
+def create(data: ScheduleIn, session: SessionDep, rt: RuntimeDep, who: Admin) -> ScheduleOut:
+    schedule = service.create_schedule(session, data=data, now=rt.clock.now())
+    session.commit()
+    return _out(session, schedule, rt.clock.now())
+
+
+@router.get(PREFIX, response_model=list[ScheduleOut])
+def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[ScheduleOut]:
+    return [_out(session, s, rt.clock.now()) for s in service.list_schedules(session)]
+
+
+@router.get(PREFIX + "/{schedule_id}", response_model=ScheduleOut)
+def show(schedule_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer) -> ScheduleOut:
+    return _out(session, service.get_schedule(session, schedule_id), rt.clock.now())
+
+
+@router.put(PREFIX + "/{schedule_id}", response_model=ScheduleOut)
+def replace(schedule_id: int, data: ScheduleIn, session: SessionDep, rt: RuntimeDep,
+            who: Admin) -> ScheduleOut:
+    schedule = service.get_schedule(session, schedule_id)
+    service.update_schedule(session, schedule=schedule, data=data, now=rt.clock.now())
+    session.commit()
+    return _out(session, schedule, rt.clock.now())
+
+
+@router.delete(PREFIX + "/{schedule_id}", status_code=204)
+def remove(schedule_id: int, session: SessionDep, who: Admin) -> Response:
+    service.delete_schedule(session, service.get_schedule(session, schedule_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post(PREFIX + "/{schedule_id}/overrides", status_code=201, response_model=OverrideOut)
+def add_override(schedule_id: int, data: OverrideIn, session: SessionDep, rt: RuntimeDep,
+                 who: Responder) -> OverrideOut:
+    schedule = service.get_schedule(session, schedule_id)
+    o = service.add_override(session, schedule=schedule, data=data, now=rt.clock.now())
+    session.commit()
+    return OverrideOut(id=o.id, user_id=o.user_id, start=o.start_at, end=o.end_at,
+                       reason=o.reason)
+
+
+@router.post(PREFIX + "/{schedule_id}/swaps", status_code=201, response_model=list[OverrideOut])
+def add_swap(schedule_id: int, data: SwapIn, session: SessionDep, rt: RuntimeDep,
+             who: Responder) -> list[OverrideOut]:
+    schedule = service.get_schedule(session, schedule_id)
+    made = service.swap(session, schedule=schedule, data=data, now=rt.clock.now())
+    session.commit()
+    return [OverrideOut(id=o.id, user_id=o.user_id, start=o.start_at, end=o.end_at,
+                        reason=o.reason) for o in made]
+
+
+@router.delete(PREFIX + "/{schedule_id}/overrides/{override_id}", status_code=204)
+def remove_override(schedule_id: int, override_id: int, session: SessionDep,
+                    who: Responder) -> Response:
+    schedule = service.get_schedule(session, schedule_id)
+    service.delete_override(session, schedule=schedule, override_id=override_id)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get(PREFIX + "/{schedule_id}/shifts", response_model=ShiftsOut,
+            summary="Final and per-layer shifts in a range, with gaps as warnings")
+def shifts(schedule_id: int, start: AwareDatetime, end: AwareDatetime, session: SessionDep,
+           who: Viewer) -> ShiftsOut:
+    schedule = service.get_schedule(session, schedule_id)
+    result, per_layer = service.shifts(session, schedule=schedule, start=start, end=end)
+    return ShiftsOut(
+        schedule_id=schedule.id, start=start, end=end,
+        final=[_shift(s) for s in result.shifts],
+        layers={name: [_shift(s) for s in items] for name, items in per_layer.items()},
+        gaps=[GapOut(start=g.start, end=g.end) for g in result.gaps],
+        warnings=service.gap_warnings(schedule.name, result.gaps))
+
+
+def _oncall(session: Session, schedules: list[Schedule], at: datetime) -> list[OnCallOut]:
+    found = service.on_call(session, schedules=schedules, at=at)
+    names = service.user_names(session, {s.user_id for s in found.values() if s})
+    out = []
+    for sched in schedules:
+        sh = found[sched.id]
+        out.append(OnCallOut(
+            schedule_id=sched.id, schedule_name=sched.name, at=at,
+            user_id=sh.user_id if sh else None,
+            user_name=names.get(sh.user_id) if sh else None,
+            until=sh.end if sh else None, status="covered" if sh else "nobody"))
+    return out
+
+
+@router.get("/api/v1/oncall", response_model=list[OnCallOut],
+            summary="Who is on call now (or `at`) for every schedule")
+def oncall_all(session: SessionDep, rt: RuntimeDep, who: Viewer,
+               at: AwareDatetime | None = None) -> list[OnCallOut]:
+    return _oncall(session, service.list_schedules(session), at or rt.clock.now())
+
+
+@router.get(PREFIX + "/{schedule_id}/oncall", response_model=OnCallOut)
+def oncall_one(schedule_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer,
+               at: AwareDatetime | None = None) -> OnCallOut:
+    schedule = service.get_schedule(session, schedule_id)
+    return _oncall(session, [schedule], at or rt.clock.now())[0]
+
+
+@router.get(PREFIX + "/{schedule_id}/feed", response_model=FeedOut,
+            summary="The secret iCalendar URL of this schedule")
+def schedule_feed_url(schedule_id: int, session: SessionDep, rt: RuntimeDep,
+                      who: Viewer) -> FeedOut:
+    service.get_schedule(session, schedule_id)
+    s = rt.settings
+    return FeedOut(url=feed.url(s.public_url, s.secret(), "schedules", schedule_id))
+
+
+@router.get("/api/v1/oncall/feed", response_model=FeedOut,
+            summary="The secret iCalendar URL of your own shifts")
+def my_feed_url(rt: RuntimeDep, who: Viewer) -> FeedOut:
+    s = rt.settings
+    return FeedOut(url=feed.url(s.public_url, s.secret(), "users", who.user_id))
+
+
+@router.get("/ical/{kind}/{ident}/{token}.ics", include_in_schema=False)
+def ical(kind: str, ident: int, token: str, session: SessionDep, rt: RuntimeDep) -> Response:
+    if kind not in ("schedules", "users") or not feed.check_token(
+            rt.settings.secret(), kind, ident, token):
+        raise NotFound("no such calendar")
+    now = rt.clock.now()
+    if kind == "schedules":
+        body = feed.schedule_feed(session, schedule=service.get_schedule(session, ident), now=now)
+    else:
+        body = feed.user_feed(session, user_id=ident, now=now)
+    return Response(body, media_type="text/calendar; charset=utf-8")
