@@ -91,6 +91,14 @@ class Settings(BaseSettings):
         60, ge=0, description="API keys' last-used time is written at most this often."
     )
     page_size_default: int = Field(50, ge=1, le=500, description="Default list page size.")
+    web_session_idle_minutes: int = Field(
+        720, ge=5, le=60 * 24 * 90,
+        description="A web sign-in session ends after this many minutes without a request.",
+    )
+    web_cookie_secure: bool = Field(
+        False, description="Mark the web session cookie Secure (send it over HTTPS only); set "
+        "true behind TLS.",
+    )
 
     @classmethod
     def settings_customise_sources(

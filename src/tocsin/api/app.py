@@ -13,6 +13,7 @@ from tocsin.catalog.api import router as catalog_router
 from tocsin.incidents.api import router as incidents_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
+from tocsin.web.app import install as install_web
 
 # One explicit list of feature routers.
 ROUTERS = [system_router, accounts_router, catalog_router, incidents_router]
@@ -33,5 +34,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_web(app, runtime)  # pages, static files, cookie sign-in
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app

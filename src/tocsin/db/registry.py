@@ -11,8 +11,10 @@ from tocsin.escalation import models as escalation_models
 from tocsin.incidents import models as incidents_models
 from tocsin.notify import models as notify_models
 from tocsin.schedules import models as schedules_models
+from tocsin.web import models as web_models
 
 FEATURE_MODELS = [accounts_models, catalog_models, engine_models, incidents_models]
 FEATURE_MODELS += [schedules_models, escalation_models, notify_models]
+FEATURE_MODELS += [web_models]
 
 metadata = Base.metadata

@@ -1,0 +1,33 @@
+"""Mounting the web app into the one ASGI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from tocsin.runtime import Runtime
+from tocsin.web.auth import resolve_cookie
+from tocsin.web.render import HERE, Pages
+from tocsin.web.views import (
+    dashboard,
+    incident_page,
+    incidents,
+    people,
+    profile,
+    services,
+    session,
+)
+
+# One explicit list of page routers; order matters only where paths overlap
+# (/incidents/new before /incidents/{id}).
+ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.router,
+           services.router, people.router, profile.router]
+
+
+def install(app: FastAPI, runtime: Runtime) -> None:
+    """Pages, static files, and cookie sign-in as a way to authenticate API calls too."""
+    app.state.web_pages = Pages(runtime)
+    app.state.principal_resolvers.append(resolve_cookie)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for router in ROUTERS:
+        app.include_router(router)

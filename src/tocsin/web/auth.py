@@ -1,0 +1,124 @@
+"""Cookie sessions for the web app, CSRF checks, and the principal resolver the API shares."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from tocsin.accounts.models import Role, User
+from tocsin.accounts.principal import Principal
+from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.errors import Forbidden
+from tocsin.runtime import Runtime
+from tocsin.web import service
+from tocsin.web.models import WebSession
+
+COOKIE = "tocsin_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LoginRequired(Exception):
+    """No live session: the page answers with a redirect to sign-in, then back."""
+
+
+class CsrfFailed(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("this form has expired or did not come from Tocsin; reload the page "
+                         "and try again")
+
+
+@dataclass(frozen=True)
+class WebUser:
+    """Who is looking at a page: the principal for role checks plus what pages show."""
+
+    principal: Principal
+    user: User
+    csrf_token: str
+
+    @property
+    def role(self) -> Role:
+        return self.principal.role
+
+    def can(self, role: str) -> bool:
+        return self.principal.role.allows(Role(role))
+
+
+def idle(runtime: Runtime) -> timedelta:
+    return timedelta(minutes=runtime.settings.web_session_idle_minutes)
+
+
+def _lookup(request: Request, session: Session, runtime: Runtime
+            ) -> tuple[WebSession, User] | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    found = service.find_session(session, token=token, now=runtime.clock.now(),
+                                 idle=idle(runtime))
+    if found is not None and session.dirty:
+        session.commit()  # the sliding expiry; throttled in service.TOUCH_EVERY
+    return found
+
+
+def resolve_cookie(request: Request, session: Session, runtime: Runtime) -> Principal | None:
+    """Principal resolver for the API (registered in app.state.principal_resolvers).
+
+    A browser sends the cookie with any request, including ones a hostile page triggers, so
+    the API honours the cookie for writes only with the session's CSRF token in a header.
+    """
+    found = _lookup(request, session, runtime)
+    if found is None:
+        return None
+    row, user = found
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), row.csrf_token.encode()):
+            return None
+    return Principal(user_id=user.id, role=Role(user.role))
+
+
+def current(request: Request, session: SessionDep, runtime: RuntimeDep) -> WebUser:
+    found = _lookup(request, session, runtime)
+    if found is None:
+        raise LoginRequired()
+    row, user = found
+    return WebUser(principal=Principal(user_id=user.id, role=Role(user.role)), user=user,
+                   csrf_token=row.csrf_token)
+
+
+def _require(role: Role) -> Callable[[WebUser], WebUser]:
+    def dependency(who: Annotated[WebUser, Depends(current)]) -> WebUser:
+        who.principal.require(role)
+        return who
+
+    dependency.__name__ = f"web_require_{role.value}"
+    return dependency
+
+
+async def read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+def checked_form(form: Annotated[FormData, Depends(read_form)],
+                 who: Annotated[WebUser, Depends(current)]) -> FormData:
+    """The posted form, after checking its CSRF token against the session's."""
+    sent = form.get(CSRF_FIELD)
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(),
+                                                            who.csrf_token.encode()):
+        raise CsrfFailed()
+    return form
+
+
+AnyUser = Annotated[WebUser, Depends(current)]
+ViewerUser = Annotated[WebUser, Depends(_require(Role.VIEWER))]
+ResponderUser = Annotated[WebUser, Depends(_require(Role.RESPONDER))]
+AdminUser = Annotated[WebUser, Depends(_require(Role.ADMIN))]
+Form = Annotated[FormData, Depends(checked_form)]

@@ -1,0 +1,119 @@
+"""Services: list, create, edit (tier, revenue, owner team, dependencies), delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.catalog import service as catalog
+from tocsin.catalog.models import Tier
+from tocsin.catalog.schemas import ServiceCreate, ServiceUpdate
+from tocsin.errors import TocsinError
+from tocsin.web import forms, queries
+from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.render import pages_of, redirect
+from tocsin.web.routing import web_router
+
+router = web_router()
+
+
+@router.get("/services")
+def service_list(request: Request, session: SessionDep, who: ViewerUser) -> Response:
+    rows = catalog.to_out(session, catalog.list_services(session, after_id=None, limit=1000))
+    teams = dict(queries.team_choices(session))
+    names = {s.id: s.name for s in rows}
+    return pages_of(request).render(request, "services/list.html", who, rows=rows,
+                                    teams=teams, names=names)
+
+
+def _form_page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
+               service_id: int | None, errors: dict[str, str] | None = None,
+               status_code: int = 200) -> Response:
+    choices = [c for c in queries.service_choices(session) if c[0] != service_id]
+    return pages_of(request).render(
+        request, "services/form.html", who, status_code=status_code, values=values,
+        errors=errors or {}, service_id=service_id, tiers=[t.value for t in Tier],
+        teams=queries.team_choices(session), choices=choices)
+
+
+def _values(form: FormData) -> dict[str, Any]:
+    return {"name": forms.text(form, "name"), "description": forms.text(form, "description"),
+            "tier": forms.text(form, "tier") or "medium", "revenue": forms.checked(form, "revenue"),
+            "owner_team_id": forms.text(form, "owner_team_id"),
+            "depends_on": forms.ints(form, "depends_on")}
+
+
+def _payload(values: dict[str, Any]) -> dict[str, Any]:
+    team = values["owner_team_id"]
+    return {**values, "owner_team_id": int(team) if team.isdigit() else None}
+
+
+@router.get("/services/new")
+def new_form(request: Request, session: SessionDep, who: AdminUser) -> Response:
+    return _form_page(request, session, who, service_id=None,
+                      values={"tier": "medium", "depends_on": []})
+
+
+@router.post("/services/new")
+def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+           form: Form) -> Response:
+    values = _values(form)
+    try:
+        data = forms.build(ServiceCreate, _payload(values))
+        created = catalog.create_service(session, data=data, now=rt.clock.now())
+    except forms.FormErrors as exc:
+        session.rollback()
+        return _form_page(request, session, who, values=values, service_id=None,
+                          errors=exc.errors, status_code=422)
+    except TocsinError as exc:
+        session.rollback()
+        return _form_page(request, session, who, values=values, service_id=None,
+                          errors=forms.from_domain(exc), status_code=exc.status_code)
+    session.commit()
+    return redirect("/services", flash=f"Service {created.name} created.")
+
+
+@router.get("/services/{service_id}")
+def edit_form(request: Request, service_id: int, session: SessionDep,
+              who: AdminUser) -> Response:
+    out = catalog.to_out(session, [catalog.get_service(session, service_id)])[0]
+    values = {"name": out.name, "description": out.description, "tier": out.tier.value,
+              "revenue": out.revenue, "owner_team_id": str(out.owner_team_id or ""),
+              "depends_on": out.depends_on}
+    return _form_page(request, session, who, values=values, service_id=service_id)
+
+
+@router.post("/services/{service_id}")
+def update(request: Request, service_id: int, session: SessionDep, who: AdminUser,
+           form: Form) -> Response:
+    svc = catalog.get_service(session, service_id)
+    values = _values(form)
+    try:
+        data = forms.build(ServiceUpdate, _payload(values))
+        catalog.update_service(session, service=svc, data=data)
+        session.flush()
+    except forms.FormErrors as exc:
+        session.rollback()
+        return _form_page(request, session, who, values=values, service_id=service_id,
+                          errors=exc.errors, status_code=422)
+    except TocsinError as exc:
+        session.rollback()
+        return _form_page(request, session, who, values=values, service_id=service_id,
+                          errors=forms.from_domain(exc), status_code=exc.status_code)
+    session.commit()
+    return redirect("/services", flash=f"Service {values['name']} saved.")
+
+
+@router.post("/services/{service_id}/delete")
+def delete(request: Request, service_id: int, session: SessionDep, who: AdminUser,
+           form: Form) -> Response:
+    svc = catalog.get_service(session, service_id)
+    name = svc.name
+    catalog.delete_service(session, svc)
+    session.commit()
+    return redirect("/services", flash=f"Service {name} deleted.")

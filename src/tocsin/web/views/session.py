@@ -1,0 +1,80 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.web import service
+from tocsin.web.auth import COOKIE, CSRF_FIELD, Form, WebUser, current, idle, read_form
+from tocsin.web.render import pages_of, redirect
+from tocsin.web.routing import web_router
+
+router = web_router()
+# Before sign-in there is no session to hold a CSRF token, so the sign-in form uses a
+# double-submit token: a random value in a cookie that the form must repeat.
+LOGIN_CSRF_COOKIE = "tocsin_login_csrf"
+
+
+def safe_next(value: str | None) -> str:
+    """Only same-site paths: never let ?next= send someone to another site."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def _login_page(request: Request, *, next_url: str, email: str = "", error: str = "",
+                status_code: int = 200) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = pages_of(request).render(request, "login.html", status_code=status_code,
+                                        next_url=next_url, email=email, error=error,
+                                        login_csrf=token)
+    secure = request.app.state.runtime.settings.web_cookie_secure
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", path="/login",
+                        secure=secure, max_age=3600)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> Response:
+    return _login_page(request, next_url=safe_next(next))
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, rt: RuntimeDep,
+          form: Annotated[FormData, Depends(read_form)]) -> Response:
+    email = str(form.get("email") or "").strip()
+    password = str(form.get("password") or "")
+    next_url = safe_next(str(form.get("next") or "/"))
+    sent = str(form.get(CSRF_FIELD) or "")
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return _login_page(request, next_url=next_url, email=email, status_code=403,
+                           error="The sign-in form expired. Please try again.")
+    user = service.check_password(session, email=email, password=password)
+    if user is None:
+        return _login_page(request, next_url=next_url, email=email, status_code=401,
+                           error="Email or password is not right.")
+    token, _row = service.start_session(session, user=user, now=rt.clock.now(), idle=idle(rt))
+    session.commit()
+    response = redirect(next_url)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
+                        secure=rt.settings.web_cookie_secure)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, form: Form,
+           who: Annotated[WebUser, Depends(current)]) -> Response:
+    service.end_session(session, token=request.cookies.get(COOKIE, ""))
+    session.commit()
+    response = redirect("/login", flash="You are signed out.")
+    response.delete_cookie(COOKIE, path="/")
+    return response
