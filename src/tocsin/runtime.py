@@ -19,6 +19,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock
+    read_sessions: sessionmaker[Session]
     metrics: Metrics = field(default_factory=Metrics)
 
     def close(self) -> None:
@@ -31,5 +32,6 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
+        read_sessions=make_sessionmaker(engine, read_only=True),
         clock=clock or SystemClock(),
     )

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -181,8 +181,12 @@ def create_api_key_for(session: Session, *, actor: Principal, data: ApiKeyCreate
 
 
 def authenticate(session: Session, *, token: str, now: datetime,
-                 touch_every: timedelta) -> Principal:
-    """Resolve a bearer token to a principal, or raise Unauthorized."""
+                 touch_every: timedelta) -> tuple[Principal, bool]:
+    """Resolve a bearer token to a principal, or raise Unauthorized.
+
+    Also says whether the key's last-used time is stale (older than `touch_every`); the
+    caller records it with `touch_api_key`, so authentication itself never writes.
+    """
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         raise Unauthorized("malformed API key: expected 'Authorization: Bearer tsn_…'")
@@ -196,12 +200,15 @@ def authenticate(session: Session, *, token: str, now: datetime,
     user = session.get(User, key.user_id)
     if user is None or not user.active:
         raise Unauthorized("the owner of this API key is deactivated")
-    if key.last_used_at is None or now - key.last_used_at >= touch_every:
-        key.last_used_at = now
+    stale = key.last_used_at is None or now - key.last_used_at >= touch_every
     # A key never grants more than its owner has now (roles can be lowered after issue).
     user_role, scope = Role(user.role), Role(key.scope)
     role = scope if user_role.allows(scope) else user_role
-    return Principal(user_id=user.id, role=role, api_key_id=key.id)
+    return Principal(user_id=user.id, role=role, api_key_id=key.id), stale
+
+
+def touch_api_key(session: Session, *, key_id: int, now: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
 
 
 def list_api_keys(session: Session, *, actor: Principal, user_id: int | None) -> list[ApiKey]:

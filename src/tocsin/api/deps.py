@@ -21,11 +21,17 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """A session for the request. Routes that write call `session.commit()` themselves before
     answering, so an accepted change is durable before the client hears about it; anything
-    uncommitted is rolled back."""
-    with get_runtime(request).sessions() as session:
+    uncommitted is rolled back. GET and HEAD get read-only sessions (no write lock on SQLite).
+    """
+    runtime = get_runtime(request)
+    factory = runtime.read_sessions if request.method in READ_METHODS else runtime.sessions
+    with factory() as session:
         yield session
 
 
@@ -42,11 +48,20 @@ def get_principal(request: Request, session: SessionDep, runtime: RuntimeDep) ->
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("use 'Authorization: Bearer <API key>'")
-        principal = accounts.authenticate(
-            session, token=token.strip(), now=runtime.clock.now(),
+        now = runtime.clock.now()
+        principal, stale = accounts.authenticate(
+            session, token=token.strip(), now=now,
             touch_every=timedelta(seconds=runtime.settings.api_key_touch_seconds))
-        if session.dirty:
-            session.commit()  # last-used time; throttled by api_key_touch_seconds
+        if stale and principal.api_key_id is not None:
+            if request.method in READ_METHODS:
+                # Its own short write (at most once per api_key_touch_seconds per key), so
+                # the request's session stays read-only.
+                with runtime.sessions() as writer, writer.begin():
+                    accounts.touch_api_key(writer, key_id=principal.api_key_id, now=now)
+            else:
+                # The request already holds the write lock on SQLite: write in it, committed
+                # with the request's own change.
+                accounts.touch_api_key(session, key_id=principal.api_key_id, now=now)
         return principal
     resolvers: list[PrincipalResolver] = getattr(request.app.state, "principal_resolvers", [])
     for resolver in resolvers:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "tocsin_read_only"
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -46,12 +47,19 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that later writes can fail at once with SQLITE_BUSY when
         # another writer got there first (busy_timeout does not apply to lock upgrades).
-        # Taking the write lock up front makes writers queue politely instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Taking the write lock up front makes writers queue politely instead. Sessions made
+        # read-only (see read_only) take a plain snapshot and never wait for writers.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on `engine`. `read_only` sessions must not write: on SQLite they read a
+    snapshot without taking the write lock, so reads never queue behind writers."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 @contextmanager
