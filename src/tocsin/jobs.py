@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 
 from tocsin.accounts.models import IdempotencyRecord
+from tocsin.checks import jobs as checks_jobs
 from tocsin.engine.models import Timer, TimerStatus
 from tocsin.engine.timers import TimerContext, TimerHandler, fire_due
 from tocsin.engine.worker import Job, JobContext
@@ -83,4 +84,12 @@ JOBS: list[Job] = [
     Job("timers", run_timers),
     Job("gauges", refresh_gauges, every=15),
     Job("cleanup", cleanup, every=3600),
+]
+# Detection (checks, heartbeats, probes): see checks/jobs.py for why the runner is a thread.
+JOBS += [
+    Job("checks.runner", checks_jobs.RunnerSupervisor(), every=5),
+    Job("checks.probe_liveness", checks_jobs.probe_liveness, every=5),
+    Job("heartbeats.late", checks_jobs.heartbeats_late, every=2),
+    Job("checks.rollup", checks_jobs.check_rollups, every=60),
+    Job("checks.retention", checks_jobs.check_retention, every=3600),
 ]

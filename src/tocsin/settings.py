@@ -100,6 +100,31 @@ class Settings(BaseSettings):
         "true behind TLS.",
     )
 
+    check_interval_floor_seconds: int = Field(
+        10, ge=1, description="Shortest interval a check may have; shorter ones are refused.",
+    )
+    check_concurrency: int = Field(
+        500, ge=1, le=20000, description="Most checks one runner (server or probe) runs at once.",
+    )
+    check_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest HTTP check response body read; a longer body "
+        "fails the check (an endless body never fills memory).",
+    )
+    check_result_retention_days: int = Field(
+        7, ge=1, description="Days raw check results are kept; hourly and daily rollups stay.",
+    )
+    check_rollup_retention_days: int = Field(
+        400, ge=1, description="Days hourly and daily check rollups (uptime, latency) are kept.",
+    )
+    heartbeat_body_max_bytes: int = Field(
+        10_000, ge=0, description="Bytes of a heartbeat ping's body kept; the rest is cut off.",
+    )
+    probe_offline_seconds: int = Field(
+        60, ge=2, description="A probe silent this long is marked offline, raises a 'probe "
+        "offline' alert and leaves the quorum.",
+    )
+    probe_service_name: str = Field(
+        "tocsin-probes", min_length=1, description="Service that 'probe offline' alerts belong "
     @classmethod
     def settings_customise_sources(
         cls,

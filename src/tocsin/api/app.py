@@ -10,6 +10,11 @@ from tocsin.api import problems
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.system import router as system_router
 from tocsin.catalog.api import router as catalog_router
+from tocsin.checks.api import agent_router as probe_agent_router
+from tocsin.checks.api import probes_router
+from tocsin.checks.api import router as checks_router
+from tocsin.heartbeats.api import ping_router
+from tocsin.heartbeats.api import router as heartbeats_router
 from tocsin.incidents.api import router as incidents_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
@@ -18,6 +23,7 @@ from tocsin.web.app import install as install_web
 # One explicit list of feature routers.
 ROUTERS = [system_router, accounts_router, catalog_router, incidents_router]
 ROUTERS += [schedules_router]
+ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router, ping_router]
 
 
 def create_app(runtime: Runtime) -> FastAPI:

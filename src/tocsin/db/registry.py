@@ -5,9 +5,11 @@ One explicit list (no import side effects elsewhere): add a line when a feature 
 
 from tocsin.accounts import models as accounts_models
 from tocsin.catalog import models as catalog_models
+from tocsin.checks import models as checks_models
 from tocsin.db.base import Base
 from tocsin.engine import models as engine_models
 from tocsin.escalation import models as escalation_models
+from tocsin.heartbeats import models as heartbeats_models
 from tocsin.incidents import models as incidents_models
 from tocsin.notify import models as notify_models
 from tocsin.schedules import models as schedules_models
@@ -15,6 +17,7 @@ from tocsin.web import models as web_models
 
 FEATURE_MODELS = [accounts_models, catalog_models, engine_models, incidents_models]
 FEATURE_MODELS += [schedules_models, escalation_models, notify_models]
+FEATURE_MODELS += [checks_models, heartbeats_models]
 FEATURE_MODELS += [web_models]
 
 metadata = Base.metadata

@@ -1,0 +1,157 @@
+"""Routes: manage checks and probes; the probe agents' own endpoints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+
+from tocsin.api import pagination
+from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.checks import probes, rollup
+from tocsin.checks import service as checks
+from tocsin.checks.models import CheckStatus, Probe
+from tocsin.checks.schemas import (
+    Assignment,
+    CheckCreate,
+    CheckDetail,
+    CheckOut,
+    CheckPage,
+    CheckUpdate,
+    History,
+    HistoryPoint,
+    ProbeCreate,
+    ProbeCreated,
+    ProbeOut,
+    PushAnswer,
+    PushBatch,
+    ResultOut,
+)
+from tocsin.errors import Unauthorized
+
+router = APIRouter(prefix="/api/v1/checks", tags=["checks"])
+probes_router = APIRouter(prefix="/api/v1/probes", tags=["probes"])
+agent_router = APIRouter(prefix="/api/v1/probe", tags=["probe agent"])
+
+
+@router.get("", response_model=CheckPage)
+def list_checks(session: SessionDep, who: Viewer, cursor: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                status: CheckStatus | None = None, service_id: int | None = None) -> CheckPage:
+    rows = checks.list_checks(session, after_id=pagination.decode(cursor), limit=limit + 1,
+                              status=status.value if status else None, service_id=service_id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return CheckPage(items=[checks.to_out(c) for c in rows],
+                     next_cursor=pagination.encode(rows[-1].id) if more else None)
+
+
+@router.post("", status_code=201, response_model=CheckOut)
+def create_check(data: CheckCreate, session: SessionDep, rt: RuntimeDep, who: Admin) -> CheckOut:
+    check = checks.create_check(session, data=data, now=rt.clock.now(), settings=rt.settings)
+    session.commit()
+    return checks.to_out(check)
+
+
+@router.get("/{check_id}", response_model=CheckDetail)
+def show_check(check_id: int, session: SessionDep, who: Viewer) -> CheckDetail:
+    return checks.to_detail(session, checks.get_check(session, check_id))
+
+
+@router.patch("/{check_id}", response_model=CheckOut)
+def update_check(check_id: int, data: CheckUpdate, session: SessionDep, rt: RuntimeDep,
+                 who: Admin) -> CheckOut:
+    check = checks.update_check(session, check=checks.get_check(session, check_id), data=data,
+                                now=rt.clock.now(), settings=rt.settings)
+    session.commit()
+    return checks.to_out(check)
+
+
+@router.delete("/{check_id}", status_code=204)
+def delete_check(check_id: int, session: SessionDep, who: Admin) -> Response:
+    checks.delete_check(session, checks.get_check(session, check_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/{check_id}/results", response_model=list[ResultOut])
+def latest_results(check_id: int, session: SessionDep, who: Viewer,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[ResultOut]:
+    checks.get_check(session, check_id)
+    return [ResultOut(location=r.location, at=r.at, ok=r.ok, latency_ms=r.latency_ms,
+                      reason=r.reason)
+            for r in checks.latest_results(session, check_id, limit=limit)]
+
+
+@router.get("/{check_id}/history", response_model=History)
+def history(check_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer,
+            period: Literal["hour", "day"] = "hour",
+            days: Annotated[int, Query(ge=1, le=400)] = 1) -> History:
+    """Uptime % and response times per hour or day (rolled up by the worker every minute)."""
+    checks.get_check(session, check_id)
+    rows = rollup.history(session, check_id, period=period,
+                          since=rt.clock.now() - timedelta(days=days))
+    points = [HistoryPoint(start=r.start, total=r.total, ok=r.ok_count,
+                           uptime_pct=round(100 * r.ok_count / r.total, 3) if r.total else None,
+                           latency_avg_ms=round(r.latency_sum_ms / r.total, 1) if r.total
+                           else None, latency_max_ms=r.latency_max_ms) for r in rows]
+    total, ok = sum(p.total for p in points), sum(p.ok for p in points)
+    return History(check_id=check_id, period=period,
+                   uptime_pct=round(100 * ok / total, 3) if total else None, points=points)
+
+
+# ---- probe management ----------------------------------------------------------------------
+
+def _probe_out(p: Probe) -> ProbeOut:
+    return ProbeOut(id=p.id, name=p.name, status=p.status, last_seen_at=p.last_seen_at,
+                    created_at=p.created_at)
+
+
+@probes_router.get("", response_model=list[ProbeOut])
+def list_probes(session: SessionDep, who: Viewer) -> list[ProbeOut]:
+    return [_probe_out(p) for p in probes.list_probes(session)]
+
+
+@probes_router.post("", status_code=201, response_model=ProbeCreated)
+def create_probe(data: ProbeCreate, session: SessionDep, rt: RuntimeDep,
+                 who: Admin) -> ProbeCreated:
+    probe, token = probes.create_probe(session, data=data, now=rt.clock.now())
+    session.commit()
+    return ProbeCreated(**_probe_out(probe).model_dump(), token=token)
+
+
+@probes_router.delete("/{probe_id}", status_code=204)
+def delete_probe(probe_id: int, session: SessionDep, who: Admin) -> Response:
+    session.delete(probes.get_probe(session, probe_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+# ---- the agent's endpoints (probe token, not a user key) ----------------------------------
+
+def _probe(session: SessionDep, rt: RuntimeDep, authorization: str | None) -> Probe:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.startswith(probes.TOKEN_PREFIX):
+        raise Unauthorized("probe endpoints need 'Authorization: Bearer <probe token>'")
+    return probes.authenticate(session, token=token.strip(), now=rt.clock.now(),
+                               settings=rt.settings)
+
+
+@agent_router.get("/assignments", response_model=list[Assignment])
+def assignments(session: SessionDep, rt: RuntimeDep,
+                authorization: Annotated[str | None, Header()] = None) -> list[Assignment]:
+    probe = _probe(session, rt, authorization)
+    out = probes.assignments(session, probe)
+    session.commit()  # last seen, and back online
+    return out
+
+
+@agent_router.post("/results", response_model=PushAnswer)
+def push_results(batch: PushBatch, session: SessionDep, rt: RuntimeDep,
+                 authorization: Annotated[str | None, Header()] = None) -> PushAnswer:
+    probe = _probe(session, rt, authorization)
+    accepted, ignored = probes.accept_results(session, probe, batch.results,
+                                              now=rt.clock.now(), settings=rt.settings)
+    session.commit()
+    return PushAnswer(accepted=accepted, ignored=ignored)

@@ -1,0 +1,65 @@
+"""Engine jobs for detection: the check runner's supervisor, probe liveness, rollups, retention.
+
+The runner is a long-lived asyncio loop in its own thread rather than a job: a job runs to
+completion inside the worker's cycle, and a check waiting 10 s on a hanging target must not
+hold back timers and paging. The supervisor job starts the runner when there is something to
+run, restarts it if it died, and renews its lease every cycle; a runner whose worker stopped
+cycling (process shutting down, a test that ran one cycle) winds down by itself.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tocsin.checks import probes, rollup
+from tocsin.checks.models import Check
+from tocsin.checks.runner import CheckRunner
+from tocsin.engine.worker import JobContext
+from tocsin.heartbeats import service as heartbeats
+
+
+class RunnerSupervisor:
+    """Keeps one check runner per runtime alive while the worker cycles."""
+
+    def __init__(self) -> None:
+        self._runners: dict[int, CheckRunner] = {}
+
+    def __call__(self, ctx: JobContext) -> int:
+        key = id(ctx.runtime)
+        runner = self._runners.get(key)
+        if runner is not None and runner.alive:
+            runner.renew()
+            return 0
+        with ctx.runtime.sessions() as session:
+            wanted = session.scalars(select(Check.id).where(
+                Check.on_server.is_(True), Check.enabled.is_(True)).limit(1)).first()
+        if wanted is None:
+            return 0
+        runner = CheckRunner(ctx.runtime)
+        runner.start()
+        self._runners[key] = runner
+        return 1
+
+
+def probe_liveness(ctx: JobContext) -> int:
+    rt = ctx.runtime
+    with rt.sessions() as session, session.begin():
+        return len(probes.mark_silent_offline(session, now=rt.clock.now(), settings=rt.settings))
+
+
+def heartbeats_late(ctx: JobContext) -> int:
+    rt = ctx.runtime
+    with rt.sessions() as session, session.begin():
+        return heartbeats.mark_late(session, now=rt.clock.now(), settings=rt.settings)
+
+
+def check_rollups(ctx: JobContext) -> int:
+    rt = ctx.runtime
+    with rt.sessions() as session, session.begin():
+        return rollup.roll_up(session, now=rt.clock.now())
+
+
+def check_retention(ctx: JobContext) -> int:
+    rt = ctx.runtime
+    with rt.sessions() as session, session.begin():
+        return rollup.purge(session, now=rt.clock.now(), settings=rt.settings)

@@ -1,0 +1,132 @@
+"""Storing results, confirming status changes and raising alerts — one transaction per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from tocsin.alerts.normalized import EventAction
+from tocsin.checks import confirm
+from tocsin.checks.alerting import build_event, raise_alert
+from tocsin.checks.models import (
+    Check,
+    CheckLocationState,
+    CheckResult,
+    CheckStatus,
+)
+from tocsin.checks.service import offline_probes
+from tocsin.settings import Settings
+
+
+@dataclass(frozen=True)
+class Observation:
+    check_id: int
+    location: str
+    at: datetime
+    ok: bool
+    latency_ms: int | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Transition:
+    check_id: int
+    status: CheckStatus
+    alert: object | None
+
+
+def check_source(check_id: int) -> str:
+    return f"check:{check_id}"
+
+
+def record(session: Session, observations: Sequence[Observation], *, now: datetime,
+           settings: Settings) -> list[Transition]:
+    """Store `observations`, advance per-location runs, and apply confirmed status changes.
+
+    Status changes raise (trigger) or resolve the check's alert in the same transaction.
+    """
+    if not observations:
+        return []
+    session.execute(insert(CheckResult), [
+        {"check_id": o.check_id, "location": o.location, "at": o.at, "ok": o.ok,
+         "latency_ms": o.latency_ms, "reason": None if o.ok else o.reason}
+        for o in observations])
+    keys = {(o.check_id, o.location) for o in observations}
+    states = {(s.check_id, s.location): s for s in session.scalars(
+        select(CheckLocationState).where(
+            tuple_(CheckLocationState.check_id, CheckLocationState.location).in_(list(keys))))}
+    for o in sorted(observations, key=lambda o: o.at):
+        state = states.get((o.check_id, o.location))
+        if state is None:
+            state = CheckLocationState(check_id=o.check_id, location=o.location, ok=o.ok,
+                                       consecutive=0, last_at=o.at)
+            session.add(state)
+            states[(o.check_id, o.location)] = state
+        state.consecutive = state.consecutive + 1 if state.ok == o.ok else 1
+        state.ok, state.last_at, state.latency_ms = o.ok, o.at, o.latency_ms
+        state.reason = None if o.ok else o.reason
+    session.flush()
+    check_ids = sorted({o.check_id for o in observations})
+    return evaluate(session, check_ids, now=now, settings=settings)
+
+
+def evaluate(session: Session, check_ids: Sequence[int], *, now: datetime,
+             settings: Settings) -> list[Transition]:
+    """Re-decide the status of `check_ids` from their location states (no new results)."""
+    checks = {c.id: c for c in session.scalars(select(Check).where(Check.id.in_(check_ids)))}
+    offline = offline_probes(session)
+    by_check: dict[int, list[CheckLocationState]] = {}
+    for s in session.scalars(select(CheckLocationState).where(
+            CheckLocationState.check_id.in_(check_ids))):
+        by_check.setdefault(s.check_id, []).append(s)
+    transitions: list[Transition] = []
+    for cid in check_ids:
+        check = checks.get(cid)
+        if check is None:
+            continue
+        states = by_check.get(cid, [])
+        latest = max(states, key=lambda s: s.last_at, default=None)
+        if latest is not None:
+            check.last_checked_at, check.last_latency_ms = latest.last_at, latest.latency_ms
+        views = [confirm.LocationView(s.location, s.ok, s.consecutive,
+                                      live=s.location not in offline) for s in states]
+        decision = confirm.decide(CheckStatus(check.status), views, assigned=check.locations,
+                                  consecutive_needed=check.confirm_failures,
+                                  locations_needed=check.confirm_locations)
+        if not decision.changed:
+            continue
+        transitions.append(_apply(session, check, decision, states, now=now, settings=settings))
+    return transitions
+
+
+def _apply(session: Session, check: Check, decision: confirm.Decision,
+           states: list[CheckLocationState], *, now: datetime, settings: Settings) -> Transition:
+    previous = CheckStatus(check.status)
+    check.status, check.status_changed_at = decision.status.value, now
+    reasons = {s.location: s.reason for s in states if s.location in decision.failing}
+    if decision.status == CheckStatus.DOWN:
+        detail = "; ".join(f"{loc}: {r}" for loc, r in sorted(reasons.items()))
+        check.status_reason = detail[:500]
+        summary = (f"{check.name} is down ({len(decision.failing)} of {decision.live} "
+                   f"locations): {detail}")
+        action = EventAction.TRIGGER
+    else:
+        check.status_reason = None
+        summary = f"{check.name} is up again"
+        # Coming up from `unknown` is the first confirmation, not a recovery: nothing to resolve.
+        if previous != CheckStatus.DOWN:
+            return Transition(check.id, decision.status, None)
+        action = EventAction.RESOLVE
+    event = build_event(
+        action=action, source=check_source(check.id), dedup_key=f"check-{check.id}",
+        summary=summary, service_id=check.service_id, now=now,
+        labels={"check": check.name, "kind": check.kind},
+        details={"failing": decision.failing, "passing": decision.passing,
+                 "live_locations": decision.live, "required": decision.required,
+                 "reasons": reasons})
+    return Transition(check.id, decision.status,
+                      raise_alert(session, event, now=now, settings=settings))

@@ -1,0 +1,140 @@
+"""The check runner: an asyncio scheduler in its own thread.
+
+It claims due checks from the database (`next_due_at`, conditional update), runs them with a
+concurrency limit, and writes results in batches. Checks are spread over their interval when
+created (jitter) and keep their phase afterwards, so they do not fire in lock-step. The
+database work runs in a helper thread (`asyncio.to_thread`) so slow commits never stall the
+checks in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tocsin.checks import recording
+from tocsin.checks import service as checks
+from tocsin.checks.execute import execute
+from tocsin.checks.kinds.base import Resources
+from tocsin.checks.models import SERVER_LOCATION
+from tocsin.runtime import Runtime
+
+log = logging.getLogger("tocsin.checks")
+
+FLUSH_SECONDS = 0.5
+FLUSH_SIZE = 1000
+IDLE_SLEEP = 0.2
+
+
+@dataclass
+class RunnerStats:
+    started: int = 0
+    finished: int = 0
+    failed: int = 0
+    # Seconds between a check's due time and its start; the last 100k, for p50/p99.
+    lateness: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+
+
+class CheckRunner:
+    def __init__(self, runtime: Runtime, *, concurrency: int | None = None,
+                 lease_seconds: float = 30.0) -> None:
+        self.runtime = runtime
+        self.concurrency = concurrency or runtime.settings.check_concurrency
+        self.stats = RunnerStats()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lease_seconds = lease_seconds
+        self._lease_until = time.monotonic() + lease_seconds
+        self._buffer: list[recording.Observation] = []
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def renew(self) -> None:
+        """Called by the worker's job: a runner whose worker stopped cycling winds down."""
+        self._lease_until = time.monotonic() + self._lease_seconds
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._main, name="tocsin-checks", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self.run())
+        except Exception:
+            log.exception("check runner crashed; the worker restarts it")
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        resources = Resources(max_body_bytes=self.runtime.settings.check_max_body_bytes)
+        in_flight: set[asyncio.Task[None]] = set()
+        last_flush = time.monotonic()
+        try:
+            while not self._stop.is_set() and time.monotonic() < self._lease_until:
+                free = self.concurrency - len(in_flight)
+                claimed: list[checks.Claimed] = []
+                if free > 0:
+                    claimed = await asyncio.to_thread(self._claim, free)
+                for item in claimed:
+                    task = asyncio.create_task(self._run_one(item, resources))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                if self._buffer and (len(self._buffer) >= FLUSH_SIZE
+                                     or time.monotonic() - last_flush >= FLUSH_SECONDS):
+                    await self._flush()
+                    last_flush = time.monotonic()
+                if not claimed or len(claimed) < free:
+                    await asyncio.sleep(IDLE_SLEEP if not in_flight else 0.05)
+                else:
+                    await asyncio.sleep(0)
+        finally:
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=5)
+            await self._flush()
+            await resources.aclose()
+
+    def _claim(self, limit: int) -> list[checks.Claimed]:
+        rt = self.runtime
+        with rt.sessions() as session, session.begin():
+            return checks.claim_due(session, now=rt.clock.now(), limit=limit)
+
+    async def _run_one(self, item: checks.Claimed, resources: Resources) -> None:
+        now = self.runtime.clock.now()
+        self.stats.started += 1
+        self.stats.lateness.append(max(0.0, (now - item.due_at).total_seconds()))
+        outcome = await execute(item.kind, item.config, item.timeout, resources)
+        self.stats.finished += 1
+        self.stats.failed += 0 if outcome.ok else 1
+        self._buffer.append(recording.Observation(
+            check_id=item.id, location=SERVER_LOCATION, at=self.runtime.clock.now(),
+            ok=outcome.ok, latency_ms=outcome.latency_ms, reason=outcome.reason))
+
+    async def _flush(self) -> None:
+        batch, self._buffer = self._buffer, []
+        if batch:
+            try:
+                await asyncio.to_thread(self._store, batch)
+            except Exception:
+                # Results are evidence, not state: losing one batch delays confirmation by
+                # one interval; crashing the runner would stop every check.
+                log.exception("could not store %d check results", len(batch))
+
+    def _store(self, batch: list[recording.Observation]) -> None:
+        rt = self.runtime
+        now: datetime = rt.clock.now()
+        with rt.sessions() as session, session.begin():
+            recording.record(session, batch, now=now, settings=rt.settings)

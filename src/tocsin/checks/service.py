@@ -1,0 +1,229 @@
+"""Check operations: create, change, list, claim the due ones, and show their history."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from tocsin.catalog import service as catalog
+from tocsin.checks.models import (
+    SERVER_LOCATION,
+    Check,
+    CheckKind,
+    CheckLocationState,
+    CheckResult,
+    CheckStatus,
+    Probe,
+    ProbeStatus,
+)
+from tocsin.checks.schemas import (
+    CONFIG_MODELS,
+    CheckCreate,
+    CheckDetail,
+    CheckOut,
+    CheckUpdate,
+    LocationStatus,
+)
+from tocsin.errors import Conflict, Invalid, NotFound
+from tocsin.settings import Settings
+
+
+def validate_config(kind: CheckKind, config: dict[str, Any]) -> dict[str, Any]:
+    """The kind's settings with defaults filled in; Invalid naming every bad field."""
+    try:
+        model = CONFIG_MODELS[kind].model_validate(config)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"config.{'.'.join(map(str, e['loc'])) or kind.value}: "
+            f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        raise Invalid(problems) from None
+    return model.model_dump(mode="json")
+
+
+def _check_values(settings: Settings, interval: int, timeout: float, locations: list[str],
+                  confirm_locations: int | None) -> None:
+    floor = settings.check_interval_floor_seconds
+    if interval < floor:
+        raise Invalid(f"interval_seconds: {interval} is below the floor of {floor} seconds")
+    if timeout >= interval:
+        raise Invalid(f"timeout_seconds ({timeout:g}) must be shorter than interval_seconds "
+                      f"({interval})")
+    if len(set(locations)) != len(locations):
+        raise Invalid("locations: each location may appear once")
+    if confirm_locations is not None and confirm_locations > len(locations):
+        raise Invalid(f"confirm_locations: {confirm_locations} is more than the "
+                      f"{len(locations)} location(s) listed")
+
+
+def _name_free(session: Session, name: str, exclude_id: int | None = None) -> None:
+    query = select(Check.id).where(Check.name == name)
+    if exclude_id is not None:
+        query = query.where(Check.id != exclude_id)
+    if session.scalars(query).first() is not None:
+        raise Conflict(f"a check named '{name}' already exists")
+
+
+def first_due(now: datetime, interval: int) -> datetime:
+    """Spread new checks over their interval so a batch created together never fires together."""
+    return now + timedelta(seconds=random.uniform(0, interval))
+
+
+def create_check(session: Session, *, data: CheckCreate, now: datetime,
+                 settings: Settings) -> Check:
+    catalog.get_service(session, data.service_id)
+    config = validate_config(data.kind, data.config)
+    _check_values(settings, data.interval_seconds, data.timeout_seconds, data.locations,
+                  data.confirm_locations)
+    _name_free(session, data.name)
+    check = Check(name=data.name, kind=data.kind.value, service_id=data.service_id,
+                  interval_seconds=data.interval_seconds, timeout_seconds=data.timeout_seconds,
+                  config=config, locations=list(data.locations),
+                  on_server=SERVER_LOCATION in data.locations,
+                  confirm_failures=data.confirm_failures,
+                  confirm_locations=data.confirm_locations, enabled=data.enabled,
+                  status=(CheckStatus.UNKNOWN if data.enabled else CheckStatus.PAUSED).value,
+                  next_due_at=first_due(now, data.interval_seconds), created_at=now)
+    session.add(check)
+    session.flush()
+    return check
+
+
+def update_check(session: Session, *, check: Check, data: CheckUpdate, now: datetime,
+                 settings: Settings) -> Check:
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("name") is not None:
+        _name_free(session, changes["name"], exclude_id=check.id)
+    if changes.get("service_id") is not None:
+        catalog.get_service(session, changes["service_id"])
+    if changes.get("config") is not None:
+        changes["config"] = validate_config(CheckKind(check.kind), changes["config"])
+    interval = changes.get("interval_seconds") or check.interval_seconds
+    timeout = changes.get("timeout_seconds") or check.timeout_seconds
+    locations = changes.get("locations") or check.locations
+    k = changes.get("confirm_locations", check.confirm_locations)
+    _check_values(settings, interval, timeout, locations, k)
+    for name, value in changes.items():
+        if value is None and name != "confirm_locations":
+            continue
+        setattr(check, name, value)
+    check.on_server = SERVER_LOCATION in check.locations
+    if "enabled" in changes and changes["enabled"] is not None:
+        check.status = (CheckStatus.UNKNOWN if check.enabled else CheckStatus.PAUSED).value
+        check.status_changed_at = now
+        session.execute(delete(CheckLocationState).where(CheckLocationState.check_id == check.id))
+    if "interval_seconds" in changes or "enabled" in changes:
+        check.next_due_at = first_due(now, check.interval_seconds)
+    return check
+
+
+def get_check(session: Session, check_id: int) -> Check:
+    check = session.get(Check, check_id)
+    if check is None:
+        raise NotFound(f"no check with id {check_id}")
+    return check
+
+
+def delete_check(session: Session, check: Check) -> None:
+    session.delete(check)
+
+
+def list_checks(session: Session, *, after_id: int | None, limit: int,
+                status: str | None = None, service_id: int | None = None) -> list[Check]:
+    query = select(Check).order_by(Check.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Check.id > after_id)
+    if status is not None:
+        query = query.where(Check.status == status)
+    if service_id is not None:
+        query = query.where(Check.service_id == service_id)
+    return list(session.scalars(query))
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Check.status, func.count()).group_by(Check.status)).all()
+    return {status: int(n) for status, n in rows}
+
+
+def to_out(check: Check) -> CheckOut:
+    return CheckOut(
+        id=check.id, name=check.name, kind=CheckKind(check.kind), service_id=check.service_id,
+        interval_seconds=check.interval_seconds, timeout_seconds=check.timeout_seconds,
+        config=check.config, locations=check.locations, confirm_failures=check.confirm_failures,
+        confirm_locations=check.confirm_locations, enabled=check.enabled,
+        status=CheckStatus(check.status), status_changed_at=check.status_changed_at,
+        status_reason=check.status_reason, last_checked_at=check.last_checked_at,
+        last_latency_ms=check.last_latency_ms, created_at=check.created_at)
+
+
+def offline_probes(session: Session) -> set[str]:
+    return set(session.scalars(select(Probe.name).where(
+        Probe.status == ProbeStatus.OFFLINE.value)))
+
+
+def to_detail(session: Session, check: Check) -> CheckDetail:
+    states = session.scalars(select(CheckLocationState).where(
+        CheckLocationState.check_id == check.id).order_by(CheckLocationState.location))
+    offline = offline_probes(session)
+    per_location = [LocationStatus(location=s.location, ok=s.ok, consecutive=s.consecutive,
+                                   last_at=s.last_at, latency_ms=s.latency_ms, reason=s.reason,
+                                   live=s.location not in offline) for s in states]
+    return CheckDetail(**to_out(check).model_dump(), per_location=per_location)
+
+
+def latest_results(session: Session, check_id: int, *, limit: int) -> list[CheckResult]:
+    return list(session.scalars(select(CheckResult).where(CheckResult.check_id == check_id)
+                                .order_by(CheckResult.at.desc(), CheckResult.id.desc())
+                                .limit(limit)))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A check claimed for one run: everything the runner needs, detached from the session."""
+
+    id: int
+    kind: CheckKind
+    config: dict[str, Any]
+    timeout: float
+    due_at: datetime
+
+
+def next_due(due_at: datetime, interval: int, now: datetime) -> datetime:
+    """Keep each check's phase (no drift); when far behind, restart from now with a jitter."""
+    following = due_at + timedelta(seconds=interval)
+    if following > now:
+        return following
+    return now + timedelta(seconds=random.uniform(0, interval * 0.1))
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[Claimed]:
+    """Claim up to `limit` due server-location checks in the caller's transaction.
+
+    Each claim is a conditional update on `next_due_at` (the value we read): if another
+    runner moved it first, the row count is 0 and we skip that check. This works the same
+    on SQLite and PostgreSQL and needs no timer row per check; on PostgreSQL `SKIP LOCKED`
+    additionally keeps concurrent runners off each other's rows.
+    """
+    query = (select(Check.id, Check.kind, Check.config, Check.timeout_seconds,
+                    Check.interval_seconds, Check.next_due_at)
+             .where(Check.on_server.is_(True), Check.enabled.is_(True), Check.next_due_at <= now)
+             .order_by(Check.next_due_at).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed: list[Claimed] = []
+    for cid, kind, config, timeout, interval, due in session.execute(query).all():
+        moved = session.execute(update(Check).where(Check.id == cid, Check.next_due_at == due)
+                                .values(next_due_at=next_due(due, interval, now)))
+        if moved.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(Claimed(cid, CheckKind(kind), config, timeout, due))
+    return claimed
+
+
+def next_due_time(session: Session) -> datetime | None:
+    return session.scalars(select(func.min(Check.next_due_at)).where(
+        Check.on_server.is_(True), Check.enabled.is_(True))).first()

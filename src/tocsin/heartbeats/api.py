@@ -1,0 +1,117 @@
+"""Routes: manage heartbeats, and the ping URLs cron jobs call (no key: the UUID is the secret)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.heartbeats import service as heartbeats
+from tocsin.heartbeats.models import PingKind
+from tocsin.heartbeats.schemas import HeartbeatCreate, HeartbeatOut, HeartbeatUpdate, PingOut
+from tocsin.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1/heartbeats", tags=["heartbeats"])
+ping_router = APIRouter(prefix="/ping", tags=["heartbeat pings"])
+
+
+@router.get("", response_model=list[HeartbeatOut])
+def list_heartbeats(session: SessionDep, rt: RuntimeDep, who: Viewer, after_id: int | None = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[HeartbeatOut]:
+    return [heartbeats.to_out(h, rt.settings)
+            for h in heartbeats.list_heartbeats(session, after_id=after_id, limit=limit)]
+
+
+@router.post("", status_code=201, response_model=HeartbeatOut)
+def create_heartbeat(data: HeartbeatCreate, session: SessionDep, rt: RuntimeDep,
+                     who: Admin) -> HeartbeatOut:
+    hb = heartbeats.create_heartbeat(session, data=data, now=rt.clock.now(), settings=rt.settings)
+    session.commit()
+    return heartbeats.to_out(hb, rt.settings)
+
+
+@router.get("/{heartbeat_id}", response_model=HeartbeatOut)
+def show_heartbeat(heartbeat_id: int, session: SessionDep, rt: RuntimeDep,
+                   who: Viewer) -> HeartbeatOut:
+    return heartbeats.to_out(heartbeats.get_heartbeat(session, heartbeat_id), rt.settings)
+
+
+@router.patch("/{heartbeat_id}", response_model=HeartbeatOut)
+def update_heartbeat(heartbeat_id: int, data: HeartbeatUpdate, session: SessionDep,
+                     rt: RuntimeDep, who: Admin) -> HeartbeatOut:
+    hb = heartbeats.update_heartbeat(session, hb=heartbeats.get_heartbeat(session, heartbeat_id),
+                                     data=data, now=rt.clock.now(), settings=rt.settings)
+    session.commit()
+    return heartbeats.to_out(hb, rt.settings)
+
+
+@router.delete("/{heartbeat_id}", status_code=204)
+def delete_heartbeat(heartbeat_id: int, session: SessionDep, who: Admin) -> Response:
+    heartbeats.delete_heartbeat(session, heartbeats.get_heartbeat(session, heartbeat_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/{heartbeat_id}/pings", response_model=list[PingOut])
+def pings(heartbeat_id: int, session: SessionDep, who: Viewer,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[PingOut]:
+    hb = heartbeats.get_heartbeat(session, heartbeat_id)
+    return [PingOut(id=p.id, at=p.at, kind=PingKind(p.kind), exit_code=p.exit_code,
+                    duration_ms=p.duration_ms, body=p.body, source_ip=p.source_ip)
+            for p in heartbeats.recent_pings(session, hb, limit=limit)]
+
+
+async def _capped_body(request: Request, cap: int) -> bytes:
+    """Read at most `cap` bytes of the body; the rest is never buffered."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        if size < cap:
+            chunks.append(chunk[:cap - size])
+        size += len(chunk)
+        if size >= cap:
+            break
+    return b"".join(chunks)
+
+
+async def _ping(request: Request, key: str, kind: PingKind, exit_code: int | None) -> Response:
+    rt: Runtime = request.app.state.runtime
+    body = await _capped_body(request, rt.settings.heartbeat_body_max_bytes)
+    source = request.client.host if request.client else None
+    # Committed before we answer: an accepted ping is a stored ping.
+    await run_in_threadpool(_store, rt, key, kind, exit_code, body, source)
+    return Response("OK\n", media_type="text/plain")
+
+
+def _store(rt: Runtime, key: str, kind: PingKind, exit_code: int | None, body: bytes,
+           source: str | None) -> None:
+    with rt.sessions() as session, session.begin():
+        heartbeats.ping(session, key=key, kind=kind, exit_code=exit_code, body=body,
+                        now=rt.clock.now(), settings=rt.settings, source_ip=source)
+
+
+KeyPath = Annotated[str, Path(min_length=1, max_length=36)]
+METHODS = ["GET", "POST", "HEAD", "PUT"]
+
+
+@ping_router.api_route("/{key}", methods=METHODS, response_class=Response)
+async def ping_success(key: KeyPath, request: Request) -> Response:
+    return await _ping(request, key, PingKind.SUCCESS, None)
+
+
+@ping_router.api_route("/{key}/start", methods=METHODS, response_class=Response)
+async def ping_start(key: KeyPath, request: Request) -> Response:
+    return await _ping(request, key, PingKind.START, None)
+
+
+@ping_router.api_route("/{key}/fail", methods=METHODS, response_class=Response)
+async def ping_fail(key: KeyPath, request: Request) -> Response:
+    return await _ping(request, key, PingKind.FAIL, None)
+
+
+@ping_router.api_route("/{key}/{exit_code}", methods=METHODS, response_class=Response)
+async def ping_exit_code(key: KeyPath, exit_code: Annotated[int, Path(ge=0, le=255)],
+                         request: Request) -> Response:
+    return await _ping(request, key, PingKind.SUCCESS, exit_code)
