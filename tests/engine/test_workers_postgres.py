@@ -144,3 +144,59 @@ def test_worker_killed_mid_batch_loses_nothing(pg_runtime: Runtime, tmp_path: Pa
         restarted.wait(timeout=20)
     counts = _reminders(pg_runtime)
     assert len(counts) == 50 and set(counts.values()) == {1}
+
+
+def test_scale_out_two_api_processes_and_a_worker(pg_runtime: Runtime, tmp_path: Path) -> None:
+    """`tocsin api` ×2 + `tocsin worker` on one PostgreSQL database: a write through one API
+    is read through the other, and the separate worker fires its timers."""
+    import socket
+
+    import httpx
+
+    from tocsin.accounts import service as accounts
+    from tocsin.accounts.models import Role
+    from tocsin.accounts.schemas import UserCreate
+
+    with pg_runtime.sessions() as s, s.begin():
+        user = accounts.create_user(s, data=UserCreate(name="Op", email="op@example.com",
+                                                       role=Role.ADMIN), now=SystemClock().now())
+        _key, token = accounts.create_api_key(s, owner=user, name="t", scope=None,
+                                              now=SystemClock().now())
+    ports = []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+    env = {**os.environ, "TOCSIN_ENV": "dev", "TOCSIN_DATA_DIR": str(tmp_path),
+           "TOCSIN_DATABASE_URL": pg_runtime.settings.effective_database_url,
+           "TOCSIN_SECRET_KEY": "shared-secret-for-all-processes-0123",
+           "TOCSIN_RECOVERY_WATCH_MINUTES": '{"SEV4": 0}', "TOCSIN_LOG_LEVEL": "WARNING"}
+    procs = [subprocess.Popen([sys.executable, "-m", "tocsin", "api", "--port", str(p)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for p in ports]
+    procs.append(_start_worker(pg_runtime, tmp_path, "scale-worker"))
+    headers = {"Authorization": f"Bearer {token}"}
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    try:
+        def up() -> bool:
+            try:
+                return all(httpx.get(f"{u}/api/v1/health").status_code == 200 for u in urls)
+            except httpx.HTTPError:
+                return False
+        assert _wait_for(up, 30)
+        inc = httpx.post(f"{urls[0]}/api/v1/incidents", headers=headers,
+                         json={"title": "via api 1", "severity": "SEV4"}).json()
+        r = httpx.post(f"{urls[1]}/api/v1/incidents/{inc['id']}/resolve", headers=headers,
+                       json={})
+        assert r.status_code == 200, r.text
+
+        def watch_ended() -> bool:
+            events = httpx.get(f"{urls[0]}/api/v1/incidents/{inc['id']}/timeline",
+                               headers=headers).json()
+            return any(e["kind"] == "recovery_watch_ended" for e in events)
+        assert _wait_for(watch_ended, 20)  # fired by the separate worker process
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(timeout=20)
