@@ -91,6 +91,21 @@ class Settings(BaseSettings):
         60, ge=0, description="API keys' last-used time is written at most this often."
     )
     page_size_default: int = Field(50, ge=1, le=500, description="Default list page size.")
+    intake_max_body_bytes: int = Field(
+        512 * 1024, ge=1024, description="Largest alert intake request body accepted; larger "
+        "bodies get the sender's own error shape (PagerDuty's cap is 512 KB).",
+    )
+    intake_raw_max_bytes: int = Field(
+        16 * 1024, ge=0, description="Raw payload bytes kept per alert event for inspection "
+        "(the rest is cut off).",
+    )
+    intake_max_in_flight: int = Field(
+        64, ge=1, description="Intake requests processed at once per process; more are "
+        "refused with 429/503 and Retry-After instead of being accepted and dropped.",
+    )
+    intake_retry_after_seconds: int = Field(
+        2, ge=1, description="Retry-After sent with intake overload answers.",
+    )
     web_session_idle_minutes: int = Field(
         720, ge=5, le=60 * 24 * 90,
         description="A web sign-in session ends after this many minutes without a request.",

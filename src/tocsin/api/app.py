@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from tocsin import __version__
 from tocsin.accounts.api import router as accounts_router
+from tocsin.alerts.api import router as alerts_router
 from tocsin.api import problems
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.system import router as system_router
@@ -16,12 +17,14 @@ from tocsin.checks.api import router as checks_router
 from tocsin.heartbeats.api import ping_router
 from tocsin.heartbeats.api import router as heartbeats_router
 from tocsin.incidents.api import router as incidents_router
+from tocsin.intake.api import router as intake_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
 from tocsin.web.app import install as install_web
 
 # One explicit list of feature routers.
 ROUTERS = [system_router, accounts_router, catalog_router, incidents_router]
+ROUTERS += [alerts_router, intake_router]
 ROUTERS += [schedules_router]
 ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router, ping_router]
 

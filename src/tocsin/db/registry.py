@@ -4,6 +4,7 @@ One explicit list (no import side effects elsewhere): add a line when a feature 
 """
 
 from tocsin.accounts import models as accounts_models
+from tocsin.alerts import models as alerts_models
 from tocsin.catalog import models as catalog_models
 from tocsin.checks import models as checks_models
 from tocsin.db.base import Base
@@ -19,5 +20,6 @@ FEATURE_MODELS = [accounts_models, catalog_models, engine_models, incidents_mode
 FEATURE_MODELS += [schedules_models, escalation_models, notify_models]
 FEATURE_MODELS += [checks_models, heartbeats_models]
 FEATURE_MODELS += [web_models]
+FEATURE_MODELS.append(alerts_models)
 
 metadata = Base.metadata

@@ -258,6 +258,19 @@ def acknowledge(session: Session, *, incident: Incident, actor: Principal,
     return True
 
 
+def acknowledge_from_sender(session: Session, *, incident: Incident, source: str,
+                            now: datetime, settings: Settings) -> bool:
+    """An alert sender (not a person) acknowledged: move a triggered incident to
+    acknowledged without naming a user. Returns False when it is not triggered."""
+    if lc.Status(incident.status) is not lc.Status.TRIGGERED:
+        return False
+    _move(session, incident, lc.Status.ACKNOWLEDGED, actor=None, now=now,
+          note=f"acknowledged by the alert sender ({source})")
+    incident.acknowledged_at = incident.acknowledged_at or now
+    _schedule_reminder(session, incident, settings, now)
+    return True
+
+
 def change_status(session: Session, *, incident: Incident, actor: Principal,
                   target: lc.Status, note: str, now: datetime, settings: Settings) -> None:
     if target is lc.Status.RESOLVED:

@@ -1,0 +1,324 @@
+"""Routes: integrations, alerts, routing rules and dry-run, grouping, classification rules,
+maintenance windows, silences, recent changes and noise statistics."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from tocsin.alerts import classify, manage, stats
+from tocsin.alerts.models import (
+    Alert,
+    AlertEvent,
+    ChangeEvent,
+    ClassificationRuleSet,
+    IncidentAlert,
+    MaintenanceWindow,
+    RoutingRule,
+    Silence,
+)
+from tocsin.alerts.schemas import (
+    AlertEventOut,
+    AlertOut,
+    AlertPage,
+    ChangeOut,
+    DryRunIn,
+    DryRunOut,
+    IntegrationCreate,
+    IntegrationOut,
+    IntegrationUpdate,
+    NoiseReport,
+    RoutingRuleIn,
+    RoutingRuleOut,
+    RuleSetIn,
+    RuleSetOut,
+    SilenceIn,
+    SilenceOut,
+    TriageSettingsIn,
+    TriageSettingsOut,
+    WindowIn,
+    WindowOut,
+)
+from tocsin.alerts.suppress import window_active
+from tocsin.alerts.triage_config import triage_settings, window_of
+from tocsin.api import pagination
+from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.catalog.service import get_service
+from tocsin.errors import NotFound
+from tocsin.incidents import service as incidents
+from tocsin.incidents.models import IncidentService
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+RECENT_CHANGES = timedelta(hours=2)
+
+
+# ---- integrations -----------------------------------------------------------------------
+
+@router.get("/integrations", response_model=list[IntegrationOut])
+def list_integrations(session: SessionDep, rt: RuntimeDep, who: Admin,
+                      service_id: int | None = None) -> list[IntegrationOut]:
+    return [manage.integration_out(i, rt.settings.public_url)
+            for i in manage.list_integrations(session, service_id)]
+
+
+@router.post("/integrations", status_code=201, response_model=IntegrationOut)
+def create_integration(data: IntegrationCreate, session: SessionDep, rt: RuntimeDep,
+                       who: Admin) -> IntegrationOut:
+    integration = manage.create_integration(session, data=data, now=rt.clock.now())
+    session.commit()
+    return manage.integration_out(integration, rt.settings.public_url)
+
+
+@router.get("/integrations/{integration_id}", response_model=IntegrationOut)
+def show_integration(integration_id: int, session: SessionDep, rt: RuntimeDep,
+                     who: Admin) -> IntegrationOut:
+    return manage.integration_out(manage.get_integration(session, integration_id),
+                                  rt.settings.public_url)
+
+
+@router.patch("/integrations/{integration_id}", response_model=IntegrationOut)
+def update_integration(integration_id: int, data: IntegrationUpdate, session: SessionDep,
+                       rt: RuntimeDep, who: Admin) -> IntegrationOut:
+    integration = manage.update_integration(
+        session, integration=manage.get_integration(session, integration_id), data=data)
+    session.commit()
+    return manage.integration_out(integration, rt.settings.public_url)
+
+
+@router.delete("/integrations/{integration_id}", status_code=204)
+def delete_integration(integration_id: int, session: SessionDep, who: Admin) -> Response:
+    session.delete(manage.get_integration(session, integration_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+# ---- alerts -------------------------------------------------------------------------------
+
+def alert_out(a: Alert) -> AlertOut:
+    return AlertOut(
+        id=a.id, dedup_key=a.dedup_key, integration_id=a.integration_id,
+        service_id=a.service_id, team_id=a.team_id, incident_id=a.incident_id,
+        routing_rule_id=a.routing_rule_id, status=a.status, summary=a.summary, source=a.source,
+        source_severity=a.source_severity, severity=a.severity, labels=a.labels,
+        details=a.details, links=a.links, tags=a.tags, suppressed_by=a.suppressed_by,
+        occurrences=a.occurrences, resolve_count=a.resolve_count,
+        first_seen_at=a.first_seen_at, last_seen_at=a.last_seen_at, resolved_at=a.resolved_at)
+
+
+@router.get("/alerts", response_model=AlertPage)
+def list_alerts(session: SessionDep, who: Viewer, status: str | None = None,
+                service_id: int | None = None, integration_id: int | None = None,
+                cursor: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> AlertPage:
+    query = select(Alert).order_by(Alert.id.desc())
+    if status:
+        query = query.where(Alert.status == status)
+    if service_id is not None:
+        query = query.where(Alert.service_id == service_id)
+    if integration_id is not None:
+        query = query.where(Alert.integration_id == integration_id)
+    before = pagination.decode(cursor)
+    if before is not None:
+        query = query.where(Alert.id < before)
+    rows = list(session.scalars(query.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return AlertPage(items=[alert_out(a) for a in rows],
+                     next_cursor=pagination.encode(rows[-1].id) if more else None)
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertOut)
+def show_alert(alert_id: int, session: SessionDep, who: Viewer) -> AlertOut:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert with id {alert_id}")
+    return alert_out(alert)
+
+
+@router.get("/alerts/{alert_id}/events", response_model=list[AlertEventOut])
+def alert_events(alert_id: int, session: SessionDep, who: Viewer) -> list[AlertEventOut]:
+    rows = session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id)
+                           .order_by(AlertEvent.id).limit(1000))
+    return [AlertEventOut(id=e.id, at=e.at, action=e.action, outcome=e.outcome,
+                          incident_id=e.incident_id, note=e.note, raw=e.raw) for e in rows]
+
+
+@router.get("/incidents/{incident_id}/alerts", response_model=list[AlertOut])
+def incident_alerts(incident_id: int, session: SessionDep, who: Viewer) -> list[AlertOut]:
+    incidents.get_visible(session, incident_id=incident_id, viewer=who)
+    rows = session.scalars(select(Alert).join(IncidentAlert, IncidentAlert.alert_id == Alert.id)
+                           .where(IncidentAlert.incident_id == incident_id).order_by(Alert.id))
+    return [alert_out(a) for a in rows]
+
+
+@router.get("/incidents/{incident_id}/changes", response_model=list[ChangeOut])
+def incident_changes(incident_id: int, session: SessionDep, who: Viewer) -> list[ChangeOut]:
+    """What changed recently (deploys, config) on the incident's services: from two hours
+    before detection until now."""
+    incident = incidents.get_visible(session, incident_id=incident_id, viewer=who)
+    services = select(IncidentService.service_id).where(
+        IncidentService.incident_id == incident_id)
+    rows = session.scalars(select(ChangeEvent).where(
+        ChangeEvent.service_id.in_(services),
+        ChangeEvent.at >= incident.detected_at - RECENT_CHANGES).order_by(ChangeEvent.at.desc())
+        .limit(100))
+    return [ChangeOut(id=c.id, service_id=c.service_id, at=c.at, summary=c.summary,
+                      source=c.source, details=c.details, links=c.links) for c in rows]
+
+
+# ---- routing rules ------------------------------------------------------------------------
+
+def rule_out(r: RoutingRule) -> RoutingRuleOut:
+    return RoutingRuleOut(id=r.id, position=r.position, name=r.name, enabled=r.enabled,
+                          conditions=r.conditions, actions=r.actions)
+
+
+@router.get("/routing-rules", response_model=list[RoutingRuleOut])
+def list_rules(session: SessionDep, who: Viewer) -> list[RoutingRuleOut]:
+    return [rule_out(r) for r in manage.list_rules(session)]
+
+
+@router.post("/routing-rules", status_code=201, response_model=RoutingRuleOut)
+def create_rule(data: RoutingRuleIn, session: SessionDep, rt: RuntimeDep,
+                who: Admin) -> RoutingRuleOut:
+    rule = manage.create_rule(session, data=data, now=rt.clock.now())
+    session.commit()
+    return rule_out(rule)
+
+
+@router.put("/routing-rules/{rule_id}", response_model=RoutingRuleOut)
+def replace_rule(rule_id: int, data: RoutingRuleIn, session: SessionDep,
+                 who: Admin) -> RoutingRuleOut:
+    rule = manage.replace_rule(session, rule=manage.get_rule(session, rule_id), data=data)
+    session.commit()
+    return rule_out(rule)
+
+
+@router.delete("/routing-rules/{rule_id}", status_code=204)
+def delete_rule(rule_id: int, session: SessionDep, who: Admin) -> Response:
+    session.delete(manage.get_rule(session, rule_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/routing-rules/dry-run", response_model=DryRunOut)
+def dry_run(data: DryRunIn, session: SessionDep, rt: RuntimeDep, who: Viewer) -> DryRunOut:
+    """The decision routing, classification and suppression would take, and the rule that
+    matched; nothing is stored."""
+    return manage.dry_run(session, data=data, now=rt.clock.now())
+
+
+# ---- grouping and classification ----------------------------------------------------------
+
+@router.get("/services/{service_id}/triage", response_model=TriageSettingsOut)
+def show_triage(service_id: int, session: SessionDep, who: Viewer) -> TriageSettingsOut:
+    get_service(session, service_id)
+    row = triage_settings(session, service_id)
+    return TriageSettingsOut(service_id=service_id, grouping=row.grouping,
+                             group_labels=row.group_labels, window_minutes=row.window_minutes,
+                             auto_resolve=row.auto_resolve)
+
+
+@router.put("/services/{service_id}/triage", response_model=TriageSettingsOut)
+def put_triage(service_id: int, data: TriageSettingsIn, session: SessionDep,
+               who: Admin) -> TriageSettingsOut:
+    manage.set_triage_settings(session, service_id=service_id, data=data)
+    session.commit()
+    return TriageSettingsOut(service_id=service_id, **data.model_dump())
+
+
+@router.get("/classification-rules/{scope}", response_model=RuleSetOut)
+def show_rule_set(scope: str, session: SessionDep, who: Viewer) -> RuleSetOut:
+    manage.check_scope(scope)
+    row = session.get(ClassificationRuleSet, scope)
+    if row is None:
+        return RuleSetOut(scope=scope, rules=classify.DEFAULT_RULES if scope == "global"
+                          else [], built_in=scope == "global")
+    return RuleSetOut(scope=scope, rules=row.rules, built_in=False)
+
+
+@router.put("/classification-rules/{scope}", response_model=RuleSetOut)
+def put_rule_set(scope: str, data: RuleSetIn, session: SessionDep, rt: RuntimeDep,
+                 who: Admin) -> RuleSetOut:
+    row = manage.put_rule_set(session, scope=scope, rules=data.rules, now=rt.clock.now())
+    session.commit()
+    return RuleSetOut(scope=scope, rules=row.rules, built_in=False)
+
+
+# ---- maintenance windows and silences -----------------------------------------------------
+
+def window_out(w: MaintenanceWindow, rt: RuntimeDep) -> WindowOut:
+    return WindowOut(id=w.id, name=w.name, service_id=w.service_id, starts_at=w.starts_at,
+                     ends_at=w.ends_at, weekdays=w.weekdays, start_time=w.start_time,
+                     duration_minutes=w.duration_minutes, time_zone=w.time_zone,
+                     active_now=window_active(window_of(w), rt.clock.now()))
+
+
+@router.get("/maintenance-windows", response_model=list[WindowOut])
+def list_windows(session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[WindowOut]:
+    rows = session.scalars(select(MaintenanceWindow).order_by(MaintenanceWindow.id))
+    return [window_out(w, rt) for w in rows]
+
+
+@router.post("/maintenance-windows", status_code=201, response_model=WindowOut)
+def create_window(data: WindowIn, session: SessionDep, rt: RuntimeDep,
+                  who: Responder) -> WindowOut:
+    window = manage.create_window(session, data=data, now=rt.clock.now())
+    session.commit()
+    return window_out(window, rt)
+
+
+@router.delete("/maintenance-windows/{window_id}", status_code=204)
+def delete_window(window_id: int, session: SessionDep, who: Responder) -> Response:
+    window = session.get(MaintenanceWindow, window_id)
+    if window is None:
+        raise NotFound(f"no maintenance window with id {window_id}")
+    session.delete(window)
+    session.commit()
+    return Response(status_code=204)
+
+
+def silence_out(s: Silence, rt: RuntimeDep) -> SilenceOut:
+    now = rt.clock.now()
+    return SilenceOut(id=s.id, matchers=s.matchers, starts_at=s.starts_at, ends_at=s.ends_at,
+                      author_id=s.author_id, comment=s.comment,
+                      active=s.starts_at <= now < s.ends_at)
+
+
+@router.get("/silences", response_model=list[SilenceOut])
+def list_silences(session: SessionDep, rt: RuntimeDep, who: Viewer,
+                  include_expired: bool = False) -> list[SilenceOut]:
+    query = select(Silence).order_by(Silence.id.desc()).limit(500)
+    if not include_expired:
+        query = query.where(Silence.ends_at > rt.clock.now())
+    return [silence_out(s, rt) for s in session.scalars(query)]
+
+
+@router.post("/silences", status_code=201, response_model=SilenceOut)
+def create_silence(data: SilenceIn, session: SessionDep, rt: RuntimeDep,
+                   who: Responder) -> SilenceOut:
+    silence = manage.create_silence(session, data=data, author_id=who.user_id,
+                                    now=rt.clock.now())
+    session.commit()
+    return silence_out(silence, rt)
+
+
+@router.post("/silences/{silence_id}/expire", response_model=SilenceOut)
+def expire_silence(silence_id: int, session: SessionDep, rt: RuntimeDep,
+                   who: Responder) -> SilenceOut:
+    silence = manage.expire_silence(session, silence_id=silence_id, now=rt.clock.now())
+    session.commit()
+    return silence_out(silence, rt)
+
+
+# ---- noise --------------------------------------------------------------------------------
+
+@router.get("/alert-noise", response_model=NoiseReport)
+def noise(session: SessionDep, rt: RuntimeDep, who: Viewer,
+          days: Annotated[int, Query(ge=1, le=365)] = 30) -> NoiseReport:
+    """Per integration and per routing rule: alerts, incidents, acknowledged share,
+    flapping alerts and alerts with no action in the period."""
+    return stats.noise_report(session, now=rt.clock.now(), days=days)

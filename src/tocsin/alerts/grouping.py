@@ -1,0 +1,18 @@
+"""Pure grouping decisions: which group key an alert belongs to on its service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from tocsin.alerts.models import GroupingMode
+
+
+def group_key(mode: GroupingMode, *, service_id: int, dedup_key: str,
+              labels: Mapping[str, str], group_labels: Sequence[str]) -> str:
+    """Alerts with equal keys on one service share an incident while the window is open."""
+    if mode is GroupingMode.SERVICE:
+        return f"service:{service_id}"
+    if mode is GroupingMode.LABELS:
+        parts = [f"{name}={labels.get(name, '')}" for name in sorted(group_labels)]
+        return "labels:" + ",".join(parts)
+    return f"alert:{dedup_key}"[:500]

@@ -1,0 +1,347 @@
+"""The triage pipeline: routing → classification → suppression → dedup/grouping → incident.
+
+`ingest_event` runs in the caller's transaction and never commits: intake endpoints commit
+before answering 2xx, detection commits with its check result, so an event is either fully
+applied (alert, alert event, incident, timers) or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tocsin.alerts import classify, routing, suppress
+from tocsin.alerts.grouping import group_key
+from tocsin.alerts.models import (
+    Alert,
+    AlertEvent,
+    AlertGroup,
+    AlertStatus,
+    GroupingMode,
+    IncidentAlert,
+    Integration,
+    TriageSettings,
+)
+from tocsin.alerts.normalized import EventAction, NormalizedEvent
+from tocsin.alerts.triage_config import (
+    classification_rules,
+    dependency_incident,
+    routing_rules,
+    silences_at,
+    triage_settings,
+    windows_for,
+)
+from tocsin.catalog.models import Service
+from tocsin.errors import Invalid
+from tocsin.incidents import lifecycle as lc
+from tocsin.incidents import service as incidents
+from tocsin.incidents.models import Incident
+from tocsin.incidents.schemas import IncidentCreate, ResolveRequest
+from tocsin.settings import Settings
+
+
+class Outcome:
+    CREATED = "created"
+    DEDUPLICATED = "deduplicated"
+    GROUPED = "grouped"
+    REOPENED = "reopened"
+    SUPPRESSED = "suppressed"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one event did. `alert_id` is 0 when an acknowledge/resolve named no known alert
+    (senders expect those to be accepted and ignored, as PagerDuty does)."""
+
+    alert_id: int
+    incident_id: int | None
+    outcome: str
+    severity: str | None = None
+    note: str = ""
+
+
+def cap_raw(raw: str | None, limit: int) -> str | None:
+    if raw is None:
+        return None
+    return raw if len(raw) <= limit else raw[:limit] + "…[truncated]"
+
+
+def _scope(event: NormalizedEvent) -> str:
+    return f"i:{event.integration_id}" if event.integration_id is not None \
+        else f"s:{event.service_id}"
+
+
+def _load_alert(session: Session, scope: str, dedup_key: str) -> Alert | None:
+    return session.scalars(select(Alert).where(Alert.scope == scope,
+                                               Alert.dedup_key == dedup_key)
+                           .with_for_update()).first()
+
+
+def context_of(event: NormalizedEvent, integration: Integration | None,
+               service: Service | None) -> dict[str, Any]:
+    """What routing and classification conditions can look at."""
+    return {
+        "summary": event.summary, "source": event.source, "severity": event.severity,
+        "dedup_key": event.dedup_key, "action": event.action.value, "labels": event.labels,
+        "details": event.details, "signals": event.signals,
+        "integration": ({"id": integration.id, "kind": integration.kind,
+                         "name": integration.name} if integration else {}),
+        "service": ({"id": service.id, "name": service.name, "tier": service.tier,
+                     "revenue": service.revenue} if service else {}),
+    }
+
+
+def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
+                 settings: Settings, raw: str | None = None) -> IngestResult:
+    """Apply one normalized event. Raises Invalid for an unknown integration or service."""
+    integration: Integration | None = None
+    if event.integration_id is not None:
+        integration = session.get(Integration, event.integration_id)
+        if integration is None:
+            raise Invalid(f"no integration with id {event.integration_id}")
+    elif event.service_id is None:
+        raise Invalid("an event needs an integration_id or a service_id")
+    service_id = event.service_id or (integration.service_id if integration else None)
+    service = session.get(Service, service_id) if service_id is not None else None
+    if service is None:
+        raise Invalid(f"no service with id {service_id}")
+    scope = _scope(event)
+    raw = cap_raw(raw, settings.intake_raw_max_bytes)
+    alert = _load_alert(session, scope, event.dedup_key)
+    if event.action is EventAction.TRIGGER:
+        return _trigger(session, event, alert, scope=scope, integration=integration,
+                        service=service, now=now, settings=settings, raw=raw)
+    if alert is None:
+        return IngestResult(alert_id=0, incident_id=None, outcome=Outcome.IGNORED,
+                            note="no alert with this dedup key")
+    if event.action is EventAction.ACKNOWLEDGE:
+        return _acknowledge(session, event, alert, now=now, settings=settings, raw=raw)
+    return _resolve(session, event, alert, now=now, settings=settings, raw=raw)
+
+
+def _log(session: Session, alert: Alert, *, action: str, outcome: str, now: datetime,
+         raw: str | None, note: str = "") -> None:
+    session.add(AlertEvent(alert_id=alert.id, at=now, action=action, outcome=outcome,
+                           incident_id=alert.incident_id, note=note[:500], raw=raw))
+
+
+def _result(alert: Alert, outcome: str, note: str = "") -> IngestResult:
+    return IngestResult(alert_id=alert.id, incident_id=alert.incident_id, outcome=outcome,
+                        severity=alert.severity, note=note)
+
+
+def _new_alert(session: Session, event: NormalizedEvent, *, scope: str,
+               now: datetime) -> tuple[Alert, bool]:
+    """Insert the alert row; when a concurrent request inserted it first (PostgreSQL), use
+    that one. Returns (alert, created)."""
+    alert = Alert(scope=scope, dedup_key=event.dedup_key, integration_id=event.integration_id,
+                  status=AlertStatus.FIRING.value, summary=event.summary[:1024],
+                  source=event.source[:255], severity="SEV4", occurrences=0,
+                  resolve_count=0, acknowledged=False, first_seen_at=now, last_seen_at=now,
+                  labels={}, details={}, links=[], tags=[])
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+        return alert, True
+    except IntegrityError:
+        existing = _load_alert(session, scope, event.dedup_key)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, scope: str,
+             integration: Integration | None, service: Service, now: datetime,
+             settings: Settings, raw: str | None) -> IngestResult:
+    if alert is None:
+        alert, _created = _new_alert(session, event, scope=scope, now=now)
+    was_open = alert.occurrences > 0 and alert.status != AlertStatus.RESOLVED.value
+    alert.occurrences += 1
+    alert.last_seen_at = now
+    alert.summary = event.summary[:1024]
+    alert.source = event.source[:255]
+    alert.labels = dict(event.labels)
+    alert.details = dict(event.details)
+    alert.links = list(event.links)
+    alert.source_severity = (event.severity or None) and str(event.severity)[:32]
+    if was_open:
+        _log(session, alert, action="trigger", outcome=Outcome.DEDUPLICATED, now=now, raw=raw)
+        return _result(alert, Outcome.DEDUPLICATED)
+
+    context = context_of(event, integration, service)
+    decision = routing.route(routing_rules(session), context)
+    if decision.service_id is not None and decision.service_id != service.id:
+        routed = session.get(Service, decision.service_id)
+        if routed is not None:
+            service = routed
+            context = context_of(event, integration, service)
+    alert.service_id = service.id
+    alert.team_id = decision.team_id
+    alert.tags = list(decision.tags)
+    alert.routing_rule_id = decision.rule_id
+    alert.status = AlertStatus.FIRING.value
+    alert.acknowledged = False
+    alert.resolved_at = None
+    if decision.severity:
+        verdict = classify.Classification(decision.severity,
+                                          *classify.IMPACT_URGENCY[decision.severity],
+                                          reason=f"routing rule: {decision.rule_name}")
+    else:
+        verdict = classify.classify(
+            context, source_severity=event.severity, tier=service.tier,
+            rules=classification_rules(session, service_id=service.id,
+                                       team_id=service.owner_team_id))
+    alert.severity = verdict.severity
+
+    reason = suppress.suppression_reason(
+        labels=event.labels, now=now,
+        rule_suppress=decision.rule_name if decision.suppress else None,
+        windows=windows_for(session, service.id), silences=silences_at(session, now))
+    if reason is not None:
+        alert.suppressed_by = reason[:200]
+        alert.incident_id = None
+        _log(session, alert, action="trigger", outcome=Outcome.SUPPRESSED, now=now, raw=raw,
+             note=reason)
+        return _result(alert, Outcome.SUPPRESSED, reason)
+    alert.suppressed_by = None
+    outcome, note = _attach_or_declare(session, alert, event, service=service,
+                                       verdict=verdict, now=now, settings=settings)
+    _log(session, alert, action="trigger", outcome=outcome, now=now, raw=raw, note=note)
+    return _result(alert, outcome, note)
+
+
+def _attach(session: Session, alert: Alert, incident: Incident, *, reason: str,
+            now: datetime) -> None:
+    alert.incident_id = incident.id
+    if session.get(IncidentAlert, (incident.id, alert.id)) is None:
+        session.add(IncidentAlert(incident_id=incident.id, alert_id=alert.id, attached_at=now,
+                                  reason=reason))
+
+
+def _attach_or_declare(session: Session, alert: Alert, event: NormalizedEvent, *,
+                       service: Service, verdict: classify.Classification, now: datetime,
+                       settings: Settings) -> tuple[str, str]:
+    # 1. This alert's own previous incident: still open, or resolved but in its watch.
+    previous = session.get(Incident, alert.incident_id) if alert.incident_id else None
+    if previous is not None:
+        was_open = lc.Status(previous.status) in lc.OPEN_STATUSES
+        if incidents.record_recurrence(session, incident=previous, now=now, settings=settings,
+                                       detail=f"alert recurred: {alert.summary[:200]}"):
+            _attach(session, alert, previous, reason="recurrence", now=now)
+            return (Outcome.GROUPED if was_open else Outcome.REOPENED), previous.number
+    # 2. A failed dependency: join its incident instead of paging separately.
+    parent = dependency_incident(session, service.id)
+    if parent is not None:
+        _attach(session, alert, parent, reason="dependency", now=now)
+        alert.suppressed_by = f"dependency: {parent.number} is open on a dependency"
+        return Outcome.SUPPRESSED, alert.suppressed_by
+    # 3. The service's grouping window.
+    config = triage_settings(session, service.id)
+    mode = GroupingMode(config.grouping)
+    key = group_key(mode, service_id=service.id, dedup_key=alert.dedup_key,
+                    labels=alert.labels, group_labels=config.group_labels)
+    if mode is not GroupingMode.PER_ALERT:
+        outcome = _join_group(session, alert, service_id=service.id, key=key,
+                              config=config, now=now, settings=settings)
+        if outcome is not None:
+            return outcome
+    # 4. A new incident.
+    incident = incidents.declare(session, actor=None, now=now, settings=settings,
+                                 data=_incident_request(alert, event, service, verdict))
+    _attach(session, alert, incident, reason="created", now=now)
+    if mode is not GroupingMode.PER_ALERT:
+        session.add(AlertGroup(service_id=service.id, group_key=key, incident_id=incident.id,
+                               opened_at=now, last_alert_at=now))
+    return Outcome.CREATED, f"{incident.number}: {verdict.reason}"
+
+
+def _join_group(session: Session, alert: Alert, *, service_id: int, key: str,
+                config: TriageSettings, now: datetime,
+                settings: Settings) -> tuple[str, str] | None:
+    group = session.scalars(
+        select(AlertGroup).where(
+            AlertGroup.service_id == service_id, AlertGroup.group_key == key,
+            AlertGroup.last_alert_at >= now - timedelta(minutes=config.window_minutes))
+        .order_by(AlertGroup.id.desc()).limit(1).with_for_update()).first()
+    if group is None:
+        return None
+    incident = session.get(Incident, group.incident_id)
+    if incident is None:
+        return None
+    was_open = lc.Status(incident.status) in lc.OPEN_STATUSES
+    if not was_open and not incidents.record_recurrence(
+            session, incident=incident, now=now, settings=settings,
+            detail=f"grouped alert fired again: {alert.summary[:200]}"):
+        return None
+    group.last_alert_at = now
+    _attach(session, alert, incident, reason="grouped", now=now)
+    return (Outcome.GROUPED if was_open else Outcome.REOPENED), incident.number
+
+
+def _incident_request(alert: Alert, event: NormalizedEvent, service: Service,
+                      verdict: classify.Classification) -> IncidentCreate:
+    lines = [f"Alert from {event.source}: {event.summary}", f"Classification: {verdict.reason}"]
+    lines += [f"- {link.get('text') or link.get('href')}: {link.get('href')}"
+              for link in event.links if isinstance(link, dict) and link.get("href")]
+    return IncidentCreate(
+        title=(event.summary or alert.dedup_key)[:300] or "alert", description="\n".join(lines),
+        severity=lc.Severity(verdict.severity), impact=lc.Impact(verdict.impact),
+        urgency=lc.Urgency(verdict.urgency), detection_source=lc.DetectionSource.MONITOR,
+        service_ids=[service.id], impact_started_at=min(event.occurred_at, alert.last_seen_at))
+
+
+def _acknowledge(session: Session, event: NormalizedEvent, alert: Alert, *, now: datetime,
+                 settings: Settings, raw: str | None) -> IngestResult:
+    if alert.status != AlertStatus.FIRING.value:
+        _log(session, alert, action="acknowledge", outcome=Outcome.IGNORED, now=now, raw=raw,
+             note=f"alert is {alert.status}")
+        return _result(alert, Outcome.IGNORED, f"alert is {alert.status}")
+    alert.status = AlertStatus.ACKNOWLEDGED.value
+    alert.acknowledged = True
+    incident = session.get(Incident, alert.incident_id) if alert.incident_id else None
+    if incident is not None:
+        incidents.acknowledge_from_sender(session, incident=incident, source=event.source,
+                                          now=now, settings=settings)
+    _log(session, alert, action="acknowledge", outcome=Outcome.ACKNOWLEDGED, now=now, raw=raw)
+    return _result(alert, Outcome.ACKNOWLEDGED)
+
+
+def _resolve(session: Session, event: NormalizedEvent, alert: Alert, *, now: datetime,
+             settings: Settings, raw: str | None) -> IngestResult:
+    # Resolves are processed whatever suppressed the firing (silence, maintenance,
+    # dependency): an alert must never stay "firing" because its recovery was swallowed.
+    if alert.status == AlertStatus.RESOLVED.value:
+        _log(session, alert, action="resolve", outcome=Outcome.IGNORED, now=now, raw=raw,
+             note="already resolved")
+        return _result(alert, Outcome.IGNORED, "already resolved")
+    alert.status = AlertStatus.RESOLVED.value
+    alert.resolved_at = now
+    alert.resolve_count += 1
+    note = ""
+    incident = session.get(Incident, alert.incident_id) if alert.incident_id else None
+    if incident is not None and lc.Status(incident.status) in lc.OPEN_STATUSES:
+        auto = triage_settings(session, alert.service_id).auto_resolve \
+            if alert.service_id else True
+        still_firing = session.scalar(
+            select(func.count()).select_from(Alert).where(
+                Alert.incident_id == incident.id, Alert.id != alert.id,
+                Alert.status != AlertStatus.RESOLVED.value))
+        if auto and not still_firing:
+            incidents.resolve(session, incident=incident, actor=None, data=ResolveRequest(),
+                              now=now, settings=settings,
+                              note=f"all alerts resolved (last: {alert.summary[:200]})")
+            note = f"{incident.number} resolved"
+        elif still_firing:
+            note = f"{incident.number} stays open: {still_firing} alert(s) still firing"
+    _log(session, alert, action="resolve", outcome=Outcome.RESOLVED, now=now, raw=raw,
+         note=note)
+    return _result(alert, Outcome.RESOLVED, note)

@@ -1,0 +1,56 @@
+"""Alert-noise statistics (DOMAIN §5): which integrations and rules page without action."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tocsin.alerts.models import Alert, AlertEvent, Integration, RoutingRule
+from tocsin.alerts.schemas import NoiseReport, NoiseRow
+from tocsin.incidents.models import Incident
+
+# Resolving this many times in the period makes an alert "flapping".
+FLAP_RESOLVES = 3
+
+
+def noise_report(session: Session, *, now: datetime, days: int) -> NoiseReport:
+    since = now - timedelta(days=days)
+    resolves = dict(session.execute(
+        select(AlertEvent.alert_id, func.count()).where(
+            AlertEvent.at >= since, AlertEvent.action == "resolve",
+            AlertEvent.outcome == "resolved").group_by(AlertEvent.alert_id)).tuples().all())
+    rows = session.execute(
+        select(Alert.id, Alert.integration_id, Alert.routing_rule_id, Alert.incident_id,
+               Alert.acknowledged, Incident.acknowledged_at)
+        .outerjoin(Incident, Incident.id == Alert.incident_id)
+        .where(Alert.last_seen_at >= since)).tuples().all()
+    by_integration: dict[int | None, list[tuple[int, int | None, bool]]] = defaultdict(list)
+    by_rule: dict[int | None, list[tuple[int, int | None, bool]]] = defaultdict(list)
+    for alert_id, integration_id, rule_id, incident_id, acked, incident_acked_at in rows:
+        item = (alert_id, incident_id, bool(acked or incident_acked_at is not None))
+        by_integration[integration_id].append(item)
+        if rule_id is not None:
+            by_rule[rule_id].append(item)
+    names = dict(session.execute(select(Integration.id, Integration.name)).tuples().all())
+    rule_names = dict(session.execute(select(RoutingRule.id, RoutingRule.name)).tuples().all())
+
+    def row(key: int | None, name: str, items: list[tuple[int, int | None, bool]]) -> NoiseRow:
+        acked = sum(1 for _a, _i, ack in items if ack)
+        return NoiseRow(
+            id=key, name=name, alerts=len(items),
+            incidents=len({i for _a, i, _ack in items if i is not None}),
+            acknowledged_share=round(acked / len(items), 3) if items else 0.0,
+            flapping_alerts=sum(1 for a, _i, _ack in items
+                                if resolves.get(a, 0) >= FLAP_RESOLVES),
+            no_action_30d=len(items) - acked)
+
+    return NoiseReport(
+        since=since,
+        integrations=[row(k, names.get(k, "detection (no integration)") if k else
+                          "detection (no integration)", v)
+                      for k, v in sorted(by_integration.items(), key=lambda kv: -len(kv[1]))],
+        rules=[row(k, rule_names.get(k, f"rule {k}") if k else "", v)
+               for k, v in sorted(by_rule.items(), key=lambda kv: -len(kv[1]))])

@@ -1,0 +1,80 @@
+"""Loading triage configuration (rules, windows, silences, grouping) as plain values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from tocsin.alerts import classify, routing, suppress
+from tocsin.alerts.models import (
+    ClassificationRuleSet,
+    MaintenanceWindow,
+    RoutingRule,
+    Silence,
+    TriageSettings,
+)
+from tocsin.catalog import service as catalog
+from tocsin.incidents import lifecycle as lc
+from tocsin.incidents.models import Incident, IncidentService
+
+
+def routing_rules(session: Session) -> list[routing.Rule]:
+    rows = session.scalars(select(RoutingRule).where(RoutingRule.enabled.is_(True))
+                           .order_by(RoutingRule.position, RoutingRule.id))
+    return [routing.Rule(id=r.id, name=r.name, conditions=list(r.conditions),
+                         actions=dict(r.actions)) for r in rows]
+
+
+def classification_rules(session: Session, *, service_id: int,
+                         team_id: int | None) -> list[dict[str, Any]]:
+    """The most specific rule set: the service's, else its team's, else global, else the
+    built-in defaults."""
+    scopes = [f"service:{service_id}", *([f"team:{team_id}"] if team_id else []), "global"]
+    rows = {r.scope: r.rules for r in session.scalars(
+        select(ClassificationRuleSet).where(ClassificationRuleSet.scope.in_(scopes)))}
+    for scope in scopes:
+        if scope in rows:
+            return list(rows[scope])
+    return classify.DEFAULT_RULES
+
+
+def windows_for(session: Session, service_id: int) -> list[suppress.Window]:
+    rows = session.scalars(select(MaintenanceWindow).where(or_(
+        MaintenanceWindow.service_id == service_id, MaintenanceWindow.service_id.is_(None))))
+    return [window_of(w) for w in rows]
+
+
+def window_of(w: MaintenanceWindow) -> suppress.Window:
+    return suppress.Window(id=w.id, name=w.name, starts_at=w.starts_at, ends_at=w.ends_at,
+                           weekdays=list(w.weekdays), start_time=w.start_time,
+                           duration_minutes=w.duration_minutes, time_zone=w.time_zone)
+
+
+def silences_at(session: Session, now: datetime) -> list[suppress.SilenceRule]:
+    rows = session.scalars(select(Silence).where(Silence.ends_at > now,
+                                                 Silence.starts_at <= now))
+    return [suppress.SilenceRule(id=s.id, matchers=list(s.matchers), starts_at=s.starts_at,
+                                 ends_at=s.ends_at) for s in rows]
+
+
+def triage_settings(session: Session, service_id: int) -> TriageSettings:
+    row = session.get(TriageSettings, service_id)
+    if row is None:
+        row = TriageSettings(service_id=service_id, grouping="per_alert", group_labels=[],
+                             window_minutes=30, auto_resolve=True)
+    return row
+
+
+def dependency_incident(session: Session, service_id: int) -> Incident | None:
+    """The oldest open incident on a direct dependency of the service, if any."""
+    deps = catalog.dependencies_of(session, [service_id])[service_id]
+    if not deps:
+        return None
+    return session.scalars(
+        select(Incident).join(IncidentService, IncidentService.incident_id == Incident.id)
+        .where(IncidentService.service_id.in_(deps),
+               Incident.status.in_([s.value for s in lc.OPEN_STATUSES]))
+        .order_by(Incident.id).limit(1)).first()

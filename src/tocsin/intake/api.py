@@ -1,0 +1,10 @@
+"""All intake endpoints, one router per wire format, gathered for `api/app.py`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tocsin.intake import pagerduty
+
+router = APIRouter()
+router.include_router(pagerduty.router)
