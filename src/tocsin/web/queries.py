@@ -18,7 +18,7 @@ def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    rows = session.execute(select(User.id, User.name).where(User.id.in_(wanted))).tuples()
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
     return {uid: name for uid, name in rows}
 
 
@@ -27,23 +27,23 @@ def service_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     if not wanted:
         return {}
     rows = session.execute(select(Service.id, Service.name)
-                           .where(Service.id.in_(wanted))).tuples()
+                           .where(Service.id.in_(wanted)))
     return {sid: name for sid, name in rows}
 
 
 def user_choices(session: Session) -> list[tuple[int, str]]:
     rows = session.execute(select(User.id, User.name).where(User.active.is_(True))
-                           .order_by(User.name).limit(CHOICES_LIMIT)).tuples()
-    return list(rows)
+                           .order_by(User.name).limit(CHOICES_LIMIT))
+    return [(i, name) for i, name in rows]
 
 
 def service_choices(session: Session) -> list[tuple[int, str]]:
     rows = session.execute(select(Service.id, Service.name).order_by(Service.name)
-                           .limit(CHOICES_LIMIT)).tuples()
-    return list(rows)
+                           .limit(CHOICES_LIMIT))
+    return [(i, name) for i, name in rows]
 
 
 def team_choices(session: Session) -> list[tuple[int, str]]:
     rows = session.execute(select(Team.id, Team.name).order_by(Team.name)
-                           .limit(CHOICES_LIMIT)).tuples()
-    return list(rows)
+                           .limit(CHOICES_LIMIT))
+    return [(i, name) for i, name in rows]
