@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tocsin.intake import pagerduty
+from tocsin.intake import alertmanager, pagerduty
 
 router = APIRouter()
 router.include_router(pagerduty.router)
+router.include_router(alertmanager.router)

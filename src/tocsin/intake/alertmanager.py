@@ -1,0 +1,171 @@
+"""Prometheus Alertmanager webhook (payload version 4) and Grafana alerting webhook.
+
+Grafana's unified-alerting webhook is Alertmanager's payload plus a few fields (`title`,
+`state`, `message`, `orgId`, per-alert `values`), so one parser serves both. Each alert in
+the batch becomes one event, keyed by its `fingerprint` (a hash of its labels when absent):
+`status: firing` triggers, `resolved` resolves. Errors are problem+json; Alertmanager logs
+the body and retries 5xx (our overload answer is 503 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
+
+from tocsin.alerts.models import Integration, IntegrationKind
+from tocsin.alerts.normalized import EventAction, NormalizedEvent
+from tocsin.api.deps import RuntimeDep
+from tocsin.api.problems import problem
+from tocsin.intake.common import (
+    BadInput,
+    BodyTooLarge,
+    Overloaded,
+    UnknownKey,
+    apply,
+    parse_time,
+    read_json,
+    signals_from,
+    string_map,
+)
+
+router = APIRouter(tags=["intake: webhooks"])
+MAX_ALERTS = 10_000
+
+
+def fingerprint_of(labels: Mapping[str, str]) -> str:
+    text = json.dumps(sorted(labels.items()), separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _one(item: Any, index: int, *, now: datetime, sender: str,
+         errors: list[str]) -> NormalizedEvent | None:
+    where = f"alerts[{index}]"
+    if not isinstance(item, Mapping):
+        errors.append(f"{where}: must be an object")
+        return None
+    raw_labels = item.get("labels", {})
+    if not isinstance(raw_labels, Mapping):
+        errors.append(f"{where}.labels: must be an object of strings")
+        return None
+    labels = string_map(raw_labels)
+    annotations = string_map(item.get("annotations"))
+    status = item.get("status")
+    if status not in ("firing", "resolved"):
+        errors.append(f"{where}.status: must be 'firing' or 'resolved'")
+        return None
+    fingerprint = item.get("fingerprint")
+    if fingerprint is not None and (not isinstance(fingerprint, str) or len(fingerprint) > 255):
+        errors.append(f"{where}.fingerprint: must be a string of at most 255 characters")
+        return None
+    if not labels and not fingerprint:
+        errors.append(f"{where}: needs labels or a fingerprint to identify the alert")
+        return None
+    summary = (annotations.get("summary") or annotations.get("description")
+               or labels.get("alertname") or "alert")
+    details: dict[str, Any] = dict(annotations)
+    for key in ("generatorURL", "silenceURL", "dashboardURL", "panelURL", "valueString"):
+        if isinstance(item.get(key), str) and item[key]:
+            details[key] = item[key]
+    links = [{"href": details["generatorURL"], "text": "source"}] \
+        if "generatorURL" in details else []
+    action = EventAction.TRIGGER if status == "firing" else EventAction.RESOLVE
+    occurred = parse_time(item.get("startsAt") if action is EventAction.TRIGGER
+                          else item.get("endsAt"), now)
+    return NormalizedEvent(
+        action=action, dedup_key=fingerprint or fingerprint_of(labels), summary=summary[:1024],
+        source=labels.get("instance") or labels.get("job") or sender, occurred_at=occurred,
+        severity=labels.get("severity"), labels=labels, details=details, links=links,
+        signals=signals_from(annotations))
+
+
+def parse_webhook(body: Any, *, now: datetime, sender: str) -> list[NormalizedEvent]:
+    """Validate an Alertmanager/Grafana webhook body; raises BadInput with every problem."""
+    if not isinstance(body, Mapping):
+        raise BadInput(["body must be a JSON object with an 'alerts' list"])
+    alerts = body.get("alerts")
+    if not isinstance(alerts, list):
+        raise BadInput(["'alerts' must be a list"])
+    if len(alerts) > MAX_ALERTS:
+        raise BadInput([f"'alerts' has more than {MAX_ALERTS} items"])
+    errors: list[str] = []
+    events = [_one(item, i, now=now, sender=sender, errors=errors)
+              for i, item in enumerate(alerts)]
+    if errors:
+        raise BadInput(errors[:20])
+    return [e for e in events if e is not None]
+
+
+def parse_grafana(body: Any, *, now: datetime) -> list[NormalizedEvent]:
+    """Unified alerting (an `alerts` list) or the legacy format (ruleId/state/evalMatches)."""
+    if isinstance(body, Mapping) and "alerts" not in body and "state" in body:
+        state = body.get("state")
+        if state not in ("alerting", "ok", "no_data", "pending", "paused"):
+            raise BadInput(["'state' must be alerting, ok, no_data, pending or paused"])
+        rule = body.get("ruleId", body.get("ruleName"))
+        if not isinstance(rule, int | str) or isinstance(rule, bool):
+            raise BadInput(["legacy payload needs 'ruleId' or 'ruleName'"])
+        title = body.get("title") or body.get("ruleName") or "Grafana alert"
+        action = EventAction.RESOLVE if state == "ok" else EventAction.TRIGGER
+        tags = string_map(body.get("tags"))
+        return [NormalizedEvent(action=action, dedup_key=f"rule-{rule}", summary=str(title)[:1024],
+                                source="grafana", occurred_at=now, labels=tags,
+                                severity=tags.get("severity"),
+                                details={"message": str(body.get("message", ""))[:2000]})]
+    return parse_webhook(body, now=now, sender="grafana")
+
+
+def _bad(errors: list[str]) -> JSONResponse:
+    return problem(400, "Invalid alert payload", "; ".join(errors), errors=errors)
+
+
+async def receive(request: Request, rt: Any, key: str, kind: IntegrationKind) -> Response:
+    settings = rt.settings
+    try:
+        body, raw = await read_json(request, settings.intake_max_body_bytes)
+        now = rt.clock.now()
+        events = parse_grafana(body, now=now) if kind is IntegrationKind.GRAFANA \
+            else parse_webhook(body, now=now, sender="alertmanager")
+
+        def build(_s: Session, integration: Integration, _now: datetime) -> list[NormalizedEvent]:
+            return [replace(e, integration_id=integration.id) for e in events]
+
+        # A batch shares one body: keep only its head per alert event, not 100 copies.
+        results = await apply(request, rt, key=key, kinds=(kind.value,), build=build,
+                              raw=raw if len(events) == 1 else raw[:2000])
+    except BodyTooLarge:
+        return problem(413, "Payload too large",
+                       f"the body is larger than {settings.intake_max_body_bytes} bytes; "
+                       "lower max_alerts in the webhook configuration")
+    except BadInput as exc:
+        return _bad(exc.errors)
+    except UnknownKey:
+        return problem(404, "Unknown integration",
+                       f"no enabled {kind.value} integration has this URL key")
+    except Overloaded:
+        return _overloaded(settings.intake_retry_after_seconds)
+    return JSONResponse({"status": "success", "accepted": len(results),
+                         "outcomes": [r.outcome for r in results]}, status_code=200)
+
+
+def _overloaded(retry_after: int) -> JSONResponse:
+    response = problem(503, "Overloaded", "too many alert requests at once; retry shortly")
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@router.post("/api/v1/intake/alertmanager/{key}", summary="Prometheus Alertmanager webhook")
+async def alertmanager(key: str, request: Request, rt: RuntimeDep) -> Response:
+    return await receive(request, rt, key, IntegrationKind.ALERTMANAGER)
+
+
+@router.post("/api/v1/intake/grafana/{key}", summary="Grafana alerting webhook")
+async def grafana(key: str, request: Request, rt: RuntimeDep) -> Response:
+    return await receive(request, rt, key, IntegrationKind.GRAFANA)
