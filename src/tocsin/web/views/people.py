@@ -55,8 +55,9 @@ def team_edit(request: Request, team_id: int, session: SessionDep, who: AdminUse
         "member_ids": accounts.team_member_ids(session, team_id)})
 
 
-@router.post("/teams/new")
+# Decorators apply bottom-up: "/teams/new" must be registered before "/teams/{team_id}".
 @router.post("/teams/{team_id}")
+@router.post("/teams/new")
 def team_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser,
               form: Form, team_id: int | None = None) -> Response:
     values = {"name": forms.text(form, "name"), "description": forms.text(form, "description"),
@@ -110,8 +111,9 @@ def user_edit(request: Request, user_id: int, session: SessionDep, who: AdminUse
         "time_zone": user.time_zone, "active": user.active})
 
 
-@router.post("/users/new")
+# Decorators apply bottom-up: "/users/new" must be registered before "/users/{user_id}".
 @router.post("/users/{user_id}")
+@router.post("/users/new")
 def user_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser,
               form: Form, user_id: int | None = None) -> Response:
     values: dict[str, Any] = {k: forms.text(form, k) for k in ("name", "email", "role",
