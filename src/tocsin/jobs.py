@@ -15,9 +15,12 @@ from tocsin.checks import jobs as checks_jobs
 from tocsin.engine.models import Timer, TimerStatus
 from tocsin.engine.timers import TimerContext, TimerHandler, fire_due
 from tocsin.engine.worker import Job, JobContext
+from tocsin.escalation import jobs as escalation_jobs
+from tocsin.escalation.service import TIMER_STEP as ESCALATION_STEP
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
+from tocsin.notify import jobs as notify_jobs
 
 DONE_TIMER_RETENTION = timedelta(days=7)
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
@@ -37,6 +40,7 @@ def _incident_recovery_end(ctx: TimerContext) -> None:
 TIMER_HANDLERS: dict[str, TimerHandler] = {
     incidents.TIMER_UPDATE_DUE: _incident_update_due,
     incidents.TIMER_RECOVERY_END: _incident_recovery_end,
+    ESCALATION_STEP: escalation_jobs.step,
 }
 
 
@@ -82,6 +86,7 @@ def cleanup(ctx: JobContext) -> int:
 
 JOBS: list[Job] = [
     Job("timers", run_timers),
+    Job("notify.deliver", notify_jobs.deliver),
     Job("gauges", refresh_gauges, every=15),
     Job("cleanup", cleanup, every=3600),
 ]

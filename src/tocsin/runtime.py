@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -21,6 +22,8 @@ class Runtime:
     clock: Clock
     read_sessions: sessionmaker[Session]
     metrics: Metrics = field(default_factory=Metrics)
+    # Set after a commit that wrote outgoing messages; the worker wakes early (notify/wakeup.py).
+    wake: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -28,10 +31,14 @@ class Runtime:
 
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     engine = make_engine(settings.effective_database_url)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
         read_sessions=make_sessionmaker(engine, read_only=True),
         clock=clock or SystemClock(),
     )
+    from tocsin.notify import wakeup
+
+    wakeup.install(runtime.sessions, runtime.wake)
+    return runtime

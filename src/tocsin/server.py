@@ -98,6 +98,9 @@ def run_worker(runtime: Runtime) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    from tocsin.notify.wakeup import start_listener
+
+    start_listener(runtime.settings.effective_database_url, runtime.wake, stop)
     try:
         make_worker(runtime).run_forever(stop)
     finally:

@@ -140,6 +140,38 @@ class Settings(BaseSettings):
     )
     probe_service_name: str = Field(
         "tocsin-probes", min_length=1, description="Service that 'probe offline' alerts belong "
+        "to; created on first use.",
+    )
+
+    # ---- paging (schedules/, escalation/, notify/) ----
+    smtp_host: str = Field("127.0.0.1", description="SMTP server email pages are sent through.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port.")
+    smtp_from: str = Field("tocsin@localhost", description="From address of email pages.")
+    smtp_username: str | None = Field(None, description="SMTP login user; unset: no login.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP login password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect/send timeout.")
+    webhook_signing_secrets: list[SecretStr] = Field(
+        default_factory=list, description="Secrets outgoing webhooks are signed with "
+        "(HMAC-SHA256 of the raw body); give two while rotating. JSON list in the environment.")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="Outgoing webhook timeout.")
+    notify_rate_limit_per_minute: int = Field(
+        10, ge=1, description="Most messages sent to one contact method per minute; more wait.")
+    notify_dedup_seconds: int = Field(
+        60, ge=0, description="A page for the same incident to the same contact method within "
+        "this many seconds of a sent one is dropped as a duplicate.")
+    notify_lease_seconds: int = Field(
+        60, ge=5, description="How long a worker may hold a message it is sending before "
+        "another worker takes it over (a crash between send and record).")
+    notify_max_attempts: int = Field(
+        8, ge=1, description="Sending attempts before a message counts as permanently failed "
+        "and the user's next contact method is tried.")
+    ack_link_hours: int = Field(
+        24, ge=1, description="Hours an acknowledge link in a page stays valid.")
+    inbound_sms_secret: SecretStr | None = Field(
+        None, description="Shared secret that signs inbound SMS webhook calls "
+        "(X-Tocsin-Signature); unset: the inbound SMS endpoint is disabled.")
+
     @classmethod
     def settings_customise_sources(
         cls,

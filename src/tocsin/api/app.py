@@ -14,10 +14,13 @@ from tocsin.catalog.api import router as catalog_router
 from tocsin.checks.api import agent_router as probe_agent_router
 from tocsin.checks.api import probes_router
 from tocsin.checks.api import router as checks_router
+from tocsin.escalation.api import router as escalation_router
 from tocsin.heartbeats.api import ping_router
 from tocsin.heartbeats.api import router as heartbeats_router
 from tocsin.incidents.api import router as incidents_router
 from tocsin.intake.api import router as intake_router
+from tocsin.notify.api import router as notify_router
+from tocsin.notify.views import router as ack_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
 from tocsin.web.app import install as install_web
@@ -25,7 +28,7 @@ from tocsin.web.app import install as install_web
 # One explicit list of feature routers.
 ROUTERS = [system_router, accounts_router, catalog_router, incidents_router]
 ROUTERS += [alerts_router, intake_router]
-ROUTERS += [schedules_router]
+ROUTERS += [schedules_router, escalation_router, notify_router, ack_router]
 ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router, ping_router]
 
 

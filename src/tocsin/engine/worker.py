@@ -77,5 +77,7 @@ class Worker:
         while not stop.is_set():
             work = self.run_cycle()
             if work == 0:
-                stop.wait(self.runtime.settings.worker_poll_interval)
+                # Sleep a poll interval, or less when new messages commit (Runtime.wake).
+                if self.runtime.wake.wait(self.runtime.settings.worker_poll_interval):
+                    self.runtime.wake.clear()
         log.info("worker %s stopped", self.worker_id)

@@ -18,4 +18,7 @@ from tocsin.incidents.models import Incident, IncidentEvent
 def after_event(session: Session, *, incident: Incident, event: IncidentEvent,
                 now: datetime) -> None:
     """Called by incidents.service.append_event after each event is added."""
-    return None
+    # Imported here: escalation depends on incidents.service, which imports this module.
+    from tocsin.escalation import service as escalation
+
+    escalation.on_incident_event(session, incident=incident, event=event, now=now)

@@ -84,6 +84,13 @@ class EventKind(enum.StrEnum):
     RECURRENCE = "recurrence"
     RECOVERY_WATCH_ENDED = "recovery_watch_ended"
     UPDATE_DUE = "update_due"
+    # Paging (escalation/, notify/).
+    ESCALATION_STARTED = "escalation_started"
+    ESCALATION_SKIPPED = "escalation_skipped"
+    ESCALATED = "escalated"
+    NOBODY_PAGED = "nobody_paged"
+    PAGE_SENT = "page_sent"
+    PAGE_FAILED = "page_failed"
 
 
 OPEN_STATUSES = frozenset(

@@ -1,0 +1,90 @@
+"""Escalation policy routes, per-service policies, and paging on an incident."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.escalation import service
+from tocsin.escalation.models import EscalationPolicy
+from tocsin.escalation.schemas import (
+    EscalationOut,
+    LevelIn,
+    PageIn,
+    PolicyIn,
+    PolicyOut,
+    ServicePoliciesIn,
+)
+from tocsin.incidents import service as incidents
+
+router = APIRouter(tags=["escalation"])
+PREFIX = "/api/v1/escalation-policies"
+
+
+def _out(row: EscalationPolicy) -> PolicyOut:
+    return PolicyOut(id=row.id, name=row.name, description=row.description, repeat=row.repeat,
+                     levels=[LevelIn.model_validate(lv) for lv in row.levels])
+
+
+@router.post(PREFIX, status_code=201, response_model=PolicyOut)
+def create(data: PolicyIn, session: SessionDep, rt: RuntimeDep, who: Admin) -> PolicyOut:
+    row = service.create_policy(session, data=data, now=rt.clock.now())
+    session.commit()
+    return _out(row)
+
+
+@router.get(PREFIX, response_model=list[PolicyOut])
+def list_all(session: SessionDep, who: Viewer) -> list[PolicyOut]:
+    return [_out(r) for r in service.list_policies(session)]
+
+
+@router.get(PREFIX + "/{policy_id}", response_model=PolicyOut)
+def show(policy_id: int, session: SessionDep, who: Viewer) -> PolicyOut:
+    return _out(service.get_policy(session, policy_id))
+
+
+@router.put(PREFIX + "/{policy_id}", response_model=PolicyOut,
+            summary="Replace a policy (running escalations keep their snapshot)")
+def replace(policy_id: int, data: PolicyIn, session: SessionDep, rt: RuntimeDep,
+            who: Admin) -> PolicyOut:
+    row = service.update_policy(session, row=service.get_policy(session, policy_id), data=data,
+                                now=rt.clock.now())
+    session.commit()
+    return _out(row)
+
+
+@router.put("/api/v1/services/{service_id}/escalation-policies", response_model=dict[str, int],
+            summary="Set the policy per severity for a service")
+def set_for_service(service_id: int, data: ServicePoliciesIn, session: SessionDep,
+                    who: Admin) -> dict[str, int]:
+    out = service.set_service_policies(session, service_id=service_id, data=data)
+    session.commit()
+    return out
+
+
+@router.get("/api/v1/services/{service_id}/escalation-policies", response_model=dict[str, int])
+def get_for_service(service_id: int, session: SessionDep, who: Viewer) -> dict[str, int]:
+    return service.service_policies(session, service_id)
+
+
+@router.get("/api/v1/incidents/{incident_id}/escalation", response_model=EscalationOut)
+def escalation(incident_id: int, session: SessionDep, who: Viewer) -> EscalationOut:
+    incidents.get_visible(session, incident_id=incident_id, viewer=who)
+    esc, next_at = service.escalation_of(session, incident_id)
+    return EscalationOut(incident_id=incident_id, policy_id=esc.policy_id,
+                         policy_name=str(esc.snapshot.get("name", "")), severity=esc.severity,
+                         status=esc.status, level=esc.level + 1, loop=esc.loop,
+                         generation=esc.generation, next_step_at=next_at,
+                         started_at=esc.started_at)
+
+
+@router.post("/api/v1/incidents/{incident_id}/page", response_model=dict[str, list[int]],
+             summary="Page people now (a subject-matter expert, a team, a schedule)")
+def page(incident_id: int, data: PageIn, session: SessionDep, rt: RuntimeDep,
+         who: Responder) -> dict[str, list[int]]:
+    incident = incidents.get_visible(session, incident_id=incident_id, viewer=who,
+                                     for_update=True)
+    paged = service.page_on_demand(session, incident=incident, data=data, actor_id=who.user_id,
+                                   now=rt.clock.now())
+    session.commit()
+    return {"paged_user_ids": paged}

@@ -1,0 +1,312 @@
+"""Escalation: start, step, stop, cancel and restart; the decisions come from policy.py.
+
+Every step is a durable timer keyed per incident (`escalation:<incident id>`) and carries the
+escalation's generation; stopping or restarting bumps the generation, so a step that was
+already claimed, or a duplicate, does nothing. Pages are outbox rows (notify.service) written
+in the same transaction as the step that decided them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.accounts import service as accounts
+from tocsin.accounts.models import Team, User
+from tocsin.catalog.models import Service
+from tocsin.engine import timers
+from tocsin.errors import Invalid, NotFound
+from tocsin.escalation import policy as pol
+from tocsin.escalation.models import (
+    Escalation,
+    EscalationPolicy,
+    EscalationStatus,
+    ServicePolicy,
+)
+from tocsin.escalation.schemas import PageIn, PolicyIn, ServicePoliciesIn
+from tocsin.incidents import lifecycle as lc
+from tocsin.incidents import service as incidents
+from tocsin.incidents.models import Incident, IncidentEvent, IncidentService
+from tocsin.notify import service as notify
+from tocsin.schedules import service as schedules
+from tocsin.schedules.models import Schedule
+
+TIMER_STEP = "escalation.step"
+
+
+def timer_key(incident_id: int) -> str:
+    return f"escalation:{incident_id}"
+
+
+# ---- policies ------------------------------------------------------------------------------
+
+def _to_policy(data: PolicyIn) -> pol.Policy:
+    return pol.Policy(repeat=data.repeat, levels=tuple(pol.Level(lv.delay_minutes, tuple(
+        pol.Target(t.kind, t.id, t.mode) for t in lv.targets)) for lv in data.levels))
+
+
+def _check_targets(session: Session, data: PolicyIn) -> None:
+    problems = pol.problems(_to_policy(data))
+    models: dict[pol.TargetKind, Any] = {pol.TargetKind.USER: User, pol.TargetKind.TEAM: Team,
+                                         pol.TargetKind.SCHEDULE: Schedule}
+    for i, lv in enumerate(data.levels, start=1):
+        for t in lv.targets:
+            if session.get(models[t.kind], t.id) is None:
+                problems.append(f"level {i}: no {t.kind.value} with id {t.id}")
+    if problems:
+        raise Invalid("; ".join(problems), extra={"problems": problems})
+
+
+def create_policy(session: Session, *, data: PolicyIn, now: datetime) -> EscalationPolicy:
+    _check_targets(session, data)
+    if session.scalars(select(EscalationPolicy.id)
+                       .where(EscalationPolicy.name == data.name)).first():
+        raise Invalid(f"name: a policy named '{data.name}' already exists")
+    row = EscalationPolicy(name=data.name, description=data.description, repeat=data.repeat,
+                           levels=[lv.model_dump(mode="json") for lv in data.levels],
+                           created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_policy(session: Session, *, row: EscalationPolicy, data: PolicyIn,
+                  now: datetime) -> EscalationPolicy:
+    """Running escalations keep their snapshot; only new ones use the edit."""
+    _check_targets(session, data)
+    row.name, row.description, row.repeat = data.name, data.description, data.repeat
+    row.levels = [lv.model_dump(mode="json") for lv in data.levels]
+    row.updated_at = now
+    return row
+
+
+def get_policy(session: Session, policy_id: int) -> EscalationPolicy:
+    row = session.get(EscalationPolicy, policy_id)
+    if row is None:
+        raise NotFound(f"no escalation policy with id {policy_id}")
+    return row
+
+
+def list_policies(session: Session) -> list[EscalationPolicy]:
+    return list(session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.id)))
+
+
+def set_service_policies(session: Session, *, service_id: int,
+                         data: ServicePoliciesIn) -> dict[str, int]:
+    if session.get(Service, service_id) is None:
+        raise NotFound(f"no service with id {service_id}")
+    for pid in set(data.policies.values()):
+        get_policy(session, pid)
+    session.query(ServicePolicy).filter(ServicePolicy.service_id == service_id).delete()
+    for sev, pid in data.policies.items():
+        session.add(ServicePolicy(service_id=service_id, severity=sev.value, policy_id=pid))
+    session.flush()
+    return service_policies(session, service_id)
+
+
+def service_policies(session: Session, service_id: int) -> dict[str, int]:
+    rows = session.execute(select(ServicePolicy.severity, ServicePolicy.policy_id)
+                           .where(ServicePolicy.service_id == service_id)).all()
+    return {sev: pid for sev, pid in rows}
+
+
+def _policy_for(session: Session, incident: Incident) -> EscalationPolicy | None:
+    """The policy of the incident's first service (by id) that has one for its severity."""
+    row = session.scalars(
+        select(EscalationPolicy).join(ServicePolicy, ServicePolicy.policy_id == EscalationPolicy.id)
+        .join(IncidentService, IncidentService.service_id == ServicePolicy.service_id)
+        .where(IncidentService.incident_id == incident.id,
+               ServicePolicy.severity == incident.severity)
+        .order_by(ServicePolicy.service_id)).first()
+    return row
+
+
+# ---- running escalations ---------------------------------------------------------------------
+
+def _event(session: Session, incident: Incident, kind: lc.EventKind, now: datetime, body: str,
+           data: dict[str, Any] | None = None) -> None:
+    incidents.append_event(session, incident, kind=kind, now=now, actor=None, body=body,
+                           data=data)
+
+
+def start(session: Session, *, incident: Incident, now: datetime, reason: str,
+          quiet: bool = False) -> None:
+    """Snapshot the policy for the incident's severity and fire its first level now.
+    `quiet`: say nothing on the timeline when there is no policy (it was said at creation)."""
+    row = _policy_for(session, incident)
+    esc = session.scalars(select(Escalation).where(Escalation.incident_id == incident.id)
+                          ).first()
+    if row is None:
+        if esc is not None:
+            _halt(session, esc, EscalationStatus.CANCELLED, now)
+        if quiet:
+            return
+        _event(session, incident, lc.EventKind.ESCALATION_SKIPPED, now,
+               f"no escalation policy for {incident.severity} on this incident's services: "
+               "nobody is paged automatically")
+        return
+    policy = pol.from_snapshot({"repeat": row.repeat, "levels": row.levels})
+    snapshot = pol.to_snapshot(row.id, row.name, policy)
+    notify.cancel_pages(session, incident_id=incident.id, now=now)
+    if esc is None:
+        esc = Escalation(incident_id=incident.id, generation=0)
+        session.add(esc)
+    esc.policy_id, esc.severity, esc.snapshot = row.id, incident.severity, snapshot
+    esc.status, esc.level, esc.loop = EscalationStatus.ACTIVE.value, 0, 0
+    esc.generation = (esc.generation or 0) + 1
+    esc.started_at = esc.updated_at = now
+    session.flush()
+    _event(session, incident, lc.EventKind.ESCALATION_STARTED, now,
+           f"escalation started with policy '{row.name}' ({reason})",
+           {"policy_id": row.id, "generation": esc.generation})
+    _fire(session, esc, incident, pol.Position(0, 0), now)
+
+
+def _halt(session: Session, esc: Escalation, status: EscalationStatus, now: datetime) -> None:
+    esc.status = status.value
+    esc.generation += 1
+    esc.updated_at = now
+    timers.cancel(session, timer_key(esc.incident_id))
+    notify.cancel_pages(session, incident_id=esc.incident_id, now=now,
+                        escalation_only=status is EscalationStatus.ACKNOWLEDGED)
+
+
+def _resolve_users(session: Session, incident: Incident, targets: tuple[pol.Target, ...],
+                   loop: int, now: datetime) -> tuple[list[int], list[str]]:
+    """User ids to page (in order, no repeats) and why any target yielded nobody."""
+    users: list[int] = []
+    nobody: list[str] = []
+    for t in targets:
+        found: list[int] = []
+        if t.kind is pol.TargetKind.USER:
+            user = session.get(User, t.id)
+            found = [t.id] if user is not None and user.active else []
+        elif t.kind is pol.TargetKind.SCHEDULE:
+            who = schedules.on_call_user(session, schedule_id=t.id, at=now)
+            found = [who] if who is not None else []
+        else:
+            members = accounts.team_member_ids(session, t.id)
+            found = (pol.round_robin(members, incident.id + loop)
+                     if t.mode is pol.TeamMode.ROUND_ROBIN else members)
+        if not found:
+            nobody.append(f"{t.kind.value} {t.id} has nobody to page")
+        users += [u for u in found if u not in users]
+    return users, nobody
+
+
+def _fire(session: Session, esc: Escalation, incident: Incident, pos: pol.Position,
+          now: datetime) -> None:
+    policy = pol.from_snapshot(esc.snapshot)
+    level = policy.levels[pos.level]
+    users, nobody = _resolve_users(session, incident, level.targets, pos.loop, now)
+    paged: list[int] = []
+    for uid in users:
+        made = notify.page_user(
+            session, user_id=uid, incident=incident, now=now,
+            key=f"inc{incident.id}:g{esc.generation}:r{pos.loop}:l{pos.level}",
+            payload={"level": pos.level + 1, "loop": pos.loop})
+        if made:
+            paged.append(uid)
+        else:
+            nobody.append(f"user {uid} has no verified contact method")
+    esc.level, esc.loop, esc.updated_at = pos.level, pos.loop, now
+    label = f"level {pos.level + 1}" + (f" (repeat {pos.loop})" if pos.loop else "")
+    if paged:
+        _event(session, incident, lc.EventKind.ESCALATED, now,
+               f"{label} of '{esc.snapshot['name']}': paging user(s) "
+               + ", ".join(map(str, paged)),
+               {"level": pos.level + 1, "loop": pos.loop, "user_ids": paged,
+                "problems": nobody})
+    else:
+        _event(session, incident, lc.EventKind.NOBODY_PAGED, now,
+               f"NO ONE COULD BE PAGED at {label}: " + "; ".join(nobody or ["no targets"]),
+               {"level": pos.level + 1, "loop": pos.loop, "problems": nobody})
+    nxt = pol.after(policy, pos)
+    if nxt is None:
+        esc.status = EscalationStatus.EXHAUSTED.value
+        return
+    npos, delay = nxt
+    timers.schedule(session, kind=TIMER_STEP, key=timer_key(incident.id), now=now,
+                    due_at=now + delay,
+                    payload={"incident_id": incident.id, "generation": esc.generation,
+                             "level": npos.level, "loop": npos.loop})
+
+
+def on_step(session: Session, *, payload: dict[str, Any], now: datetime) -> None:
+    """Timer handler: fire the step unless it is stale (other generation, or not triggered)."""
+    esc = session.scalars(select(Escalation).where(
+        Escalation.incident_id == int(payload["incident_id"])).with_for_update()).first()
+    if esc is None or esc.generation != int(payload["generation"]):
+        return
+    if esc.status != EscalationStatus.ACTIVE.value:
+        return
+    incident = session.get(Incident, esc.incident_id)
+    if incident is None or lc.Status(incident.status) is not lc.Status.TRIGGERED:
+        return
+    _fire(session, esc, incident, pol.Position(int(payload["level"]), int(payload["loop"])), now)
+
+
+def on_incident_event(session: Session, *, incident: Incident, event: IncidentEvent,
+                      now: datetime) -> None:
+    """React to the incident's timeline (called from incidents/hooks.py)."""
+    kind = event.kind
+    if kind == lc.EventKind.CREATED.value:
+        start(session, incident=incident, now=now, reason="incident declared")
+        return
+    esc = session.scalars(select(Escalation).where(Escalation.incident_id == incident.id)
+                          ).first()
+    if kind == lc.EventKind.STATUS_CHANGED.value:
+        target = event.data.get("to")
+        if (target in {s.value for s in lc.OPEN_STATUSES} and esc is not None
+              and esc.status == EscalationStatus.ACTIVE.value):
+            _halt(session, esc, EscalationStatus.ACKNOWLEDGED, now)
+        elif target in (lc.Status.RESOLVED.value, lc.Status.CLOSED.value) and esc is not None \
+                and esc.status in (EscalationStatus.ACTIVE.value,
+                                   EscalationStatus.EXHAUSTED.value):
+            _halt(session, esc, EscalationStatus.CANCELLED, now)
+    elif kind == lc.EventKind.REOPENED.value and event.data.get("to") == lc.Status.TRIGGERED.value:
+        # Reacting to `reopened` (not its status change) keeps the reopen entries together.
+        start(session, incident=incident, now=now, reason="incident reopened", quiet=True)
+    elif kind == lc.EventKind.SEVERITY_CHANGED.value:
+        old, new = str(event.data.get("from")), str(event.data.get("to"))
+        if pol.is_stricter(new, old) and lc.Status(incident.status) is lc.Status.TRIGGERED:
+            start(session, incident=incident, now=now, reason=f"severity raised to {new}")
+
+
+def escalation_of(session: Session, incident_id: int) -> tuple[Escalation, datetime | None]:
+    esc = session.scalars(select(Escalation).where(Escalation.incident_id == incident_id)
+                          ).first()
+    if esc is None:
+        raise NotFound(f"incident INC-{incident_id} has no escalation")
+    pending = timers.pending(session, timer_key(incident_id))
+    return esc, pending.due_at if pending is not None else None
+
+
+def page_on_demand(session: Session, *, incident: Incident, data: PageIn, actor_id: int,
+                   now: datetime) -> list[int]:
+    """Lateral escalation: page users / a team / a schedule's on-call now."""
+    targets = [pol.Target(pol.TargetKind.USER, u) for u in data.user_ids]
+    if data.team_id is not None:
+        if session.get(Team, data.team_id) is None:
+            raise Invalid(f"team_id: no team with id {data.team_id}")
+        targets.append(pol.Target(pol.TargetKind.TEAM, data.team_id))
+    if data.schedule_id is not None:
+        if session.get(Schedule, data.schedule_id) is None:
+            raise Invalid(f"schedule_id: no schedule with id {data.schedule_id}")
+        targets.append(pol.Target(pol.TargetKind.SCHEDULE, data.schedule_id))
+    if not targets:
+        raise Invalid("name user_ids, a team_id or a schedule_id to page")
+    users, nobody = _resolve_users(session, incident, tuple(targets), 0, now)
+    stamp = int(now.timestamp() * 1000)
+    paged = [u for u in users if notify.page_user(
+        session, user_id=u, incident=incident, now=now, key=f"inc{incident.id}:manual{stamp}",
+        payload={"note": data.note, "by": actor_id})]
+    kind = lc.EventKind.ESCALATED if paged else lc.EventKind.NOBODY_PAGED
+    _event(session, incident, kind, now,
+           ("paged on request: user(s) " + ", ".join(map(str, paged))) if paged
+           else "NO ONE COULD BE PAGED on request: " + "; ".join(nobody or ["no contact method"]),
+           {"user_ids": paged, "requested_by": actor_id, "note": data.note})
+    return paged

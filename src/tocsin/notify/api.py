@@ -1,0 +1,92 @@
+"""Contact methods, notification rules and an incident's pages under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.incidents import service as incidents
+from tocsin.notify import service
+from tocsin.notify.channels import ChannelKind
+from tocsin.notify.models import ContactMethod
+from tocsin.notify.schemas import (
+    ContactMethodIn,
+    ContactMethodOut,
+    MessageOut,
+    RuleOut,
+    RulesIn,
+    VerifyIn,
+)
+
+router = APIRouter(tags=["notifications"])
+
+
+def _out(m: ContactMethod, error: str | None = None) -> ContactMethodOut:
+    return ContactMethodOut(id=m.id, user_id=m.user_id, kind=ChannelKind(m.kind),
+                            address=m.address, label=m.label,
+                            verified=m.verified_at is not None, verification_error=error)
+
+
+@router.post("/api/v1/users/{user_id}/contact-methods", status_code=201,
+             response_model=ContactMethodOut,
+             summary="Add a contact method; a verification code is sent to it")
+def add(user_id: int, data: ContactMethodIn, session: SessionDep, rt: RuntimeDep,
+        who: Viewer) -> ContactMethodOut:
+    m = service.add_contact_method(session, actor=who, user_id=user_id, data=data,
+                                   now=rt.clock.now())
+    session.commit()
+    return _out(m)
+
+
+@router.get("/api/v1/users/{user_id}/contact-methods", response_model=list[ContactMethodOut])
+def list_methods(user_id: int, session: SessionDep, who: Viewer) -> list[ContactMethodOut]:
+    if who.user_id != user_id and not who.is_admin:
+        return []
+    methods = service.contact_methods_of(session, user_id)
+    errors = service.verification_errors(session, [m.id for m in methods])
+    return [_out(m, errors.get(m.id) if m.verified_at is None else None) for m in methods]
+
+
+@router.post("/api/v1/contact-methods/{method_id}/verify", response_model=ContactMethodOut)
+def verify(method_id: int, data: VerifyIn, session: SessionDep, rt: RuntimeDep,
+           who: Viewer) -> ContactMethodOut:
+    m = service.get_contact_method(session, actor=who, method_id=method_id)
+    service.verify(session, method=m, code=data.code, now=rt.clock.now())
+    session.commit()
+    return _out(m)
+
+
+@router.post("/api/v1/contact-methods/{method_id}/test", status_code=202)
+def test(method_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer) -> Response:
+    m = service.get_contact_method(session, actor=who, method_id=method_id)
+    service.send_test(session, method=m, now=rt.clock.now())
+    session.commit()
+    return Response(status_code=202)
+
+
+@router.delete("/api/v1/contact-methods/{method_id}", status_code=204)
+def delete(method_id: int, session: SessionDep, who: Viewer) -> Response:
+    service.delete_contact_method(
+        session, service.get_contact_method(session, actor=who, method_id=method_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.put("/api/v1/users/{user_id}/notification-rules", response_model=list[RuleOut])
+def set_rules(user_id: int, data: RulesIn, session: SessionDep, who: Viewer) -> list[RuleOut]:
+    rules = service.set_rules(session, actor=who, user_id=user_id, data=data)
+    session.commit()
+    return [RuleOut(id=r.id, urgency=r.urgency,  # type: ignore[arg-type]
+                    delay_minutes=r.delay_minutes, contact_method_id=r.contact_method_id)
+            for r in rules]
+
+
+@router.get("/api/v1/incidents/{incident_id}/pages", response_model=list[MessageOut],
+            summary="Every page written for an incident and what became of it")
+def pages(incident_id: int, session: SessionDep, who: Responder) -> list[MessageOut]:
+    incidents.get_visible(session, incident_id=incident_id, viewer=who)
+    return [MessageOut(id=m.id, kind=m.kind, status=m.status, user_id=m.user_id,
+                       contact_method_id=m.contact_method_id, due_at=m.due_at,
+                       sent_at=m.sent_at, attempts=m.attempts, last_error=m.last_error,
+                       payload=m.payload)
+            for m in service.messages_of_incident(session, incident_id)]

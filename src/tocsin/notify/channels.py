@@ -1,0 +1,109 @@
+"""The notifier contract and the one registry of channels.
+
+A sender gets one rendered message and either returns (delivered), or raises
+TemporaryError (try again later) or PermanentError (this address will never work). Dedup,
+rate limits, retries and recording are pipeline stages around it (pipeline.py).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tocsin.settings import Settings
+
+
+class TemporaryError(Exception):
+    """Delivery failed but may work later (timeout, 5xx, 4xx SMTP reply)."""
+
+
+class PermanentError(Exception):
+    """Delivery can never work for this address (rejected recipient, bad URL, 4xx HTTP)."""
+
+
+class ChannelKind(enum.StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    # Sent through Apprise; the address is an Apprise URL.
+    SMS = "sms"
+    VOICE = "voice"
+    NTFY = "ntfy"
+    PUSHOVER = "pushover"
+    SLACK = "slack"
+    TEAMS = "teams"
+    TELEGRAM = "telegram"
+    DISCORD = "discord"
+    APPRISE = "apprise"
+
+
+# Apprise URL schemes each named kind accepts (APPRISE accepts any Apprise URL).
+APPRISE_SCHEMES: dict[ChannelKind, tuple[str, ...]] = {
+    ChannelKind.SMS: ("twilio", "vonage", "nexmo", "sns", "clicksend", "plivo", "sinch",
+                      "messagebird", "bulksms", "d7sms", "signal", "signals"),
+    ChannelKind.VOICE: ("twilio",),
+    ChannelKind.NTFY: ("ntfy", "ntfys"),
+    ChannelKind.PUSHOVER: ("pover",),
+    ChannelKind.SLACK: ("slack", "https"),
+    ChannelKind.TEAMS: ("msteams", "workflow", "workflows"),
+    ChannelKind.TELEGRAM: ("tgram",),
+    ChannelKind.DISCORD: ("discord",),
+}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    kind: ChannelKind
+    address: str
+    subject: str
+    text: str
+    html: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)  # structured copy for webhooks
+
+
+Sender = Callable[[Outgoing, Settings], None]
+
+
+def _email(out: Outgoing, settings: Settings) -> None:
+    from tocsin.notify.email.sender import send
+
+    send(out, settings)
+
+
+def _webhook(out: Outgoing, settings: Settings) -> None:
+    from tocsin.notify.webhook.sender import send
+
+    send(out, settings)
+
+
+def _apprise(out: Outgoing, settings: Settings) -> None:
+    from tocsin.notify.apprise_channel.sender import send
+
+    send(out, settings)
+
+
+SENDERS: Mapping[ChannelKind, Sender] = {
+    ChannelKind.EMAIL: _email,
+    ChannelKind.WEBHOOK: _webhook,
+    **{k: _apprise for k in ChannelKind if k not in (ChannelKind.EMAIL, ChannelKind.WEBHOOK)},
+}
+
+
+def address_problem(kind: ChannelKind, address: str) -> str | None:
+    """Why `address` cannot work for `kind` (None when it looks usable)."""
+    if kind is ChannelKind.EMAIL:
+        local, _, domain = address.partition("@")
+        return None if (local and "." in domain) or domain == "localhost" else \
+            f"'{address}' is not an email address"
+    if kind is ChannelKind.WEBHOOK:
+        return None if address.startswith(("http://", "https://")) else \
+            "a webhook address is an http:// or https:// URL"
+    from tocsin.notify.apprise_channel.sender import url_problem
+
+    scheme = address.split("://", 1)[0].lower() if "://" in address else ""
+    allowed = APPRISE_SCHEMES.get(kind)
+    if allowed is not None and scheme not in allowed:
+        return (f"a {kind.value} address is an Apprise URL starting with "
+                + " or ".join(f"{s}://" for s in allowed))
+    return url_problem(address)

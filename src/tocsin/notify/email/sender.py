@@ -1,0 +1,52 @@
+"""Email pages over our own SMTP connection (smtplib)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from tocsin.notify.channels import Outgoing, PermanentError, TemporaryError
+from tocsin.settings import Settings
+
+
+def build(out: Outgoing, settings: Settings) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = settings.smtp_from
+    msg["To"] = out.address
+    msg["Subject"] = out.subject
+    msg["Message-ID"] = make_msgid(domain="tocsin")
+    if "idempotency_key" in out.data:
+        # Lets a mail system (or a person) spot the rare duplicate after a crash.
+        msg["X-Tocsin-Message"] = str(out.data["idempotency_key"])
+    msg.set_content(out.text)
+    if out.html:
+        msg.add_alternative(out.html, subtype="html")
+    return msg
+
+
+def send(out: Outgoing, settings: Settings) -> None:
+    msg = build(out, settings)
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port,
+                          timeout=settings.smtp_timeout_seconds) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_username:
+                password = settings.smtp_password.get_secret_value() \
+                    if settings.smtp_password else ""
+                smtp.login(settings.smtp_username, password)
+            smtp.send_message(msg)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        if all(500 <= c < 600 for c in codes):
+            raise PermanentError(f"recipient refused: {exc.recipients}") from exc
+        raise TemporaryError(f"recipient deferred: {exc.recipients}") from exc
+    except smtplib.SMTPResponseException as exc:
+        err = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
+        if 500 <= exc.smtp_code < 600 and exc.smtp_code not in (530, 535):
+            raise PermanentError(err) from exc
+        raise TemporaryError(err) from exc
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        raise TemporaryError(f"cannot reach SMTP server {settings.smtp_host}:"
+                             f"{settings.smtp_port}: {exc}") from exc

@@ -1,0 +1,58 @@
+"""Request and response bodies for contact methods, notification rules and messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tocsin.notify.channels import ChannelKind
+
+
+class ContactMethodIn(BaseModel):
+    kind: ChannelKind
+    address: str = Field(min_length=1, max_length=2000,
+                         description="Email address, webhook URL, or Apprise URL.")
+    label: str = ""
+
+
+class ContactMethodOut(BaseModel):
+    id: int
+    user_id: int
+    kind: ChannelKind
+    address: str
+    label: str
+    verified: bool
+    verification_error: str | None
+
+
+class VerifyIn(BaseModel):
+    code: str
+
+
+class RuleIn(BaseModel):
+    urgency: Literal["high", "low"] = Field(description="high: SEV1-2, low: SEV3-4.")
+    delay_minutes: int = Field(0, ge=0, le=24 * 60)
+    contact_method_id: int
+
+
+class RulesIn(BaseModel):
+    rules: list[RuleIn]
+
+
+class RuleOut(RuleIn):
+    id: int
+
+
+class MessageOut(BaseModel):
+    id: int
+    kind: str
+    status: str
+    user_id: int
+    contact_method_id: int
+    due_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+    payload: dict[str, Any]

@@ -1,0 +1,188 @@
+"""Contact methods, notification rules, and writing pages into the outbox.
+
+Writing a message never sends it: the row is the promise, committed with the decision that
+made it; the delivery job (pipeline.py) keeps it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import User
+from tocsin.accounts.principal import Principal
+from tocsin.errors import Forbidden, Invalid, NotFound
+from tocsin.incidents import lifecycle as lc
+from tocsin.incidents.models import Incident
+from tocsin.notify.channels import address_problem
+from tocsin.notify.models import ContactMethod, Message, MessageStatus, NotificationRule
+from tocsin.notify.schemas import ContactMethodIn, RulesIn
+
+WAKE_FLAG = "tocsin.notify.wake"
+NOTIFY_CHANNEL = "tocsin_messages"
+
+
+def wake_after_commit(session: Session) -> None:
+    """Ask for the delivery job to run as soon as this transaction commits: an in-process
+    flag (Runtime.wake, set after commit) and, on PostgreSQL, a NOTIFY that the database
+    delivers to listening workers only if the transaction commits."""
+    session.info[WAKE_FLAG] = True
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get("notified"):
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        session.info["notified"] = True
+
+
+def _enqueue(session: Session, *, key: str, kind: str, user_id: int, method_id: int,
+             incident_id: int | None, due_at: datetime, payload: dict[str, Any],
+             now: datetime) -> bool:
+    """Write one message unless a message with this idempotency key exists."""
+    if session.scalars(select(Message.id).where(Message.idempotency_key == key)).first():
+        return False
+    session.add(Message(idempotency_key=key, kind=kind, status=MessageStatus.PENDING.value,
+                        incident_id=incident_id, user_id=user_id, contact_method_id=method_id,
+                        due_at=due_at, attempts=0, payload=payload, created_at=now))
+    wake_after_commit(session)
+    return True
+
+
+# ---- contact methods ---------------------------------------------------------------------------
+
+def _owner_check(actor: Principal, user_id: int) -> None:
+    if actor.user_id != user_id and not actor.is_admin:
+        raise Forbidden("you may manage only your own contact methods and rules")
+
+
+def add_contact_method(session: Session, *, actor: Principal, user_id: int,
+                       data: ContactMethodIn, now: datetime) -> ContactMethod:
+    """Store the method unverified and send it a verification code."""
+    _owner_check(actor, user_id)
+    if session.get(User, user_id) is None:
+        raise NotFound(f"no user with id {user_id}")
+    problem = address_problem(data.kind, data.address)
+    if problem:
+        raise Invalid(f"address: {problem}")
+    method = ContactMethod(user_id=user_id, kind=data.kind.value, address=data.address,
+                           label=data.label, verify_code=f"{secrets.randbelow(10**6):06d}",
+                           created_at=now)
+    session.add(method)
+    session.flush()
+    _enqueue(session, key=f"verify:{method.id}:{method.verify_code}", kind="verify",
+             user_id=user_id, method_id=method.id, incident_id=None, due_at=now,
+             payload={"code": method.verify_code}, now=now)
+    return method
+
+
+def get_contact_method(session: Session, *, actor: Principal, method_id: int) -> ContactMethod:
+    method = session.get(ContactMethod, method_id)
+    if method is None or (method.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound(f"no contact method with id {method_id}")
+    return method
+
+
+def verify(session: Session, *, method: ContactMethod, code: str, now: datetime) -> None:
+    if method.verified_at is not None:
+        return
+    if method.verify_code is None or not secrets.compare_digest(method.verify_code,
+                                                                 code.strip()):
+        raise Invalid("code: wrong verification code")
+    method.verified_at, method.verify_code = now, None
+
+
+def send_test(session: Session, *, method: ContactMethod, now: datetime) -> None:
+    _enqueue(session, key=f"test:{method.id}:{int(now.timestamp() * 1000)}", kind="test",
+             user_id=method.user_id, method_id=method.id, incident_id=None, due_at=now,
+             payload={}, now=now)
+
+
+def verification_errors(session: Session, method_ids: list[int]) -> dict[int, str]:
+    """The last error of each method's failed verification message."""
+    rows = session.execute(select(Message.contact_method_id, Message.last_error).where(
+        Message.contact_method_id.in_(method_ids), Message.kind == "verify",
+        Message.status == MessageStatus.FAILED.value)).all()
+    return {mid: err or "verification message could not be delivered" for mid, err in rows}
+
+
+def contact_methods_of(session: Session, user_id: int) -> list[ContactMethod]:
+    return list(session.scalars(select(ContactMethod).where(ContactMethod.user_id == user_id)
+                                .order_by(ContactMethod.id)))
+
+
+def delete_contact_method(session: Session, method: ContactMethod) -> None:
+    session.delete(method)
+
+
+# ---- rules --------------------------------------------------------------------------------------
+
+def set_rules(session: Session, *, actor: Principal, user_id: int,
+              data: RulesIn) -> list[NotificationRule]:
+    _owner_check(actor, user_id)
+    mine = {m.id: m for m in contact_methods_of(session, user_id)}
+    for r in data.rules:
+        if r.contact_method_id not in mine:
+            raise Invalid(f"rules: contact method {r.contact_method_id} is not user "
+                          f"{user_id}'s")
+    session.query(NotificationRule).filter(NotificationRule.user_id == user_id).delete()
+    for r in data.rules:
+        session.add(NotificationRule(user_id=user_id, urgency=r.urgency,
+                                     delay_minutes=r.delay_minutes,
+                                     contact_method_id=r.contact_method_id))
+    session.flush()
+    return rules_of(session, user_id)
+
+
+def rules_of(session: Session, user_id: int) -> list[NotificationRule]:
+    return list(session.scalars(select(NotificationRule).where(
+        NotificationRule.user_id == user_id).order_by(NotificationRule.urgency,
+                                                      NotificationRule.delay_minutes,
+                                                      NotificationRule.id)))
+
+
+def plan(session: Session, *, user_id: int, high_urgency: bool) -> list[tuple[int, int]]:
+    """(delay minutes, contact method id) to page this user with, verified methods only.
+    Without rules for the urgency, every verified method is used at once."""
+    verified = {m.id for m in contact_methods_of(session, user_id) if m.verified_at}
+    urgency = "high" if high_urgency else "low"
+    rules = [r for r in rules_of(session, user_id) if r.urgency == urgency]
+    if rules:
+        return [(r.delay_minutes, r.contact_method_id) for r in rules
+                if r.contact_method_id in verified]
+    return [(0, mid) for mid in sorted(verified)]
+
+
+# ---- pages ---------------------------------------------------------------------------------------
+
+def page_user(session: Session, *, user_id: int, incident: Incident, now: datetime, key: str,
+              payload: dict[str, Any]) -> int:
+    """Write the user's pages for this incident per their rules; returns how many (0: this
+    user cannot be reached)."""
+    high = lc.Severity(incident.severity).is_high_urgency()
+    made = 0
+    body = {"title": incident.title, "severity": incident.severity, **payload}
+    for delay, method_id in plan(session, user_id=user_id, high_urgency=high):
+        _enqueue(session, key=f"{key}:u{user_id}:m{method_id}:d{delay}", kind="page",
+                 user_id=user_id, method_id=method_id, incident_id=incident.id,
+                 due_at=now + timedelta(minutes=delay), payload=body, now=now)
+        made += 1
+    return made
+
+
+def cancel_pages(session: Session, *, incident_id: int, now: datetime,
+                 escalation_only: bool = True) -> int:
+    """Cancel the incident's pages not yet sent (those of escalation steps, or all)."""
+    query = update(Message).where(Message.incident_id == incident_id,
+                                  Message.status == MessageStatus.PENDING.value)
+    if escalation_only:
+        # Pages asked for by a person (lateral escalation) still go out after an ack.
+        query = query.where(~Message.idempotency_key.like("%:manual%"))
+    result = session.execute(query.values(status=MessageStatus.CANCELLED.value,
+                                          last_error=f"cancelled at {now.isoformat()}"))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def messages_of_incident(session: Session, incident_id: int) -> list[Message]:
+    return list(session.scalars(select(Message).where(Message.incident_id == incident_id)
+                                .order_by(Message.id)))
