@@ -59,6 +59,12 @@ class Handler(socketserver.BaseRequestHandler):
         elif path == "/json":
             body = json.dumps({"status": {"db": "ok", "items": [1, 2]}}).encode()
             sock.sendall(_response("200 OK", body, content_type="application/json"))
+        elif path == "/by-source":
+            # Down for some client addresses only: a partial outage seen from some locations.
+            if self.client_address[0] in self.server.failing_sources:
+                sock.sendall(_response("503 Service Unavailable", b"down from here"))
+            else:
+                sock.sendall(_response("200 OK", b"fine from here"))
         elif path == "/fail":
             sock.sendall(_response("503 Service Unavailable", b"maintenance"))
         elif path == "/redirect":
@@ -100,6 +106,7 @@ class LoopbackServer(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.hits: list[str] = []
         self.context = context
+        self.failing_sources: set[str] = set()
 
     def get_request(self) -> tuple[socket.socket, object]:
         sock, addr = super().get_request()

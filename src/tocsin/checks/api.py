@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from tocsin.api import pagination
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
-from tocsin.checks import probes, rollup
+from tocsin.checks import probes, rollup, yamlio
 from tocsin.checks import service as checks
 from tocsin.checks.models import CheckStatus, Probe
 from tocsin.checks.schemas import (
@@ -28,7 +30,7 @@ from tocsin.checks.schemas import (
     PushBatch,
     ResultOut,
 )
-from tocsin.errors import Unauthorized
+from tocsin.errors import Forbidden, Invalid, Unauthorized
 
 router = APIRouter(prefix="/api/v1/checks", tags=["checks"])
 probes_router = APIRouter(prefix="/api/v1/probes", tags=["probes"])
@@ -52,6 +54,28 @@ def create_check(data: CheckCreate, session: SessionDep, rt: RuntimeDep, who: Ad
     check = checks.create_check(session, data=data, now=rt.clock.now(), settings=rt.settings)
     session.commit()
     return checks.to_out(check)
+
+
+@router.get("/export", response_class=PlainTextResponse,
+            responses={200: {"content": {"application/yaml": {}}}})
+def export_checks(session: SessionDep, who: Viewer) -> PlainTextResponse:
+    """Every check as YAML (checks as code); `POST /import` takes the same format."""
+    return PlainTextResponse(yamlio.export_yaml(session), media_type="application/yaml")
+
+
+@router.post("/import", response_model=dict[str, list[str]])
+async def import_checks(request: Request, rt: RuntimeDep, who: Admin) -> dict[str, list[str]]:
+    """Create or update checks from a YAML body; all or nothing."""
+    raw = await request.body()
+    if len(raw) > 5 * 1024 * 1024:
+        raise Invalid("the YAML file is larger than 5 MB")
+    text = raw.decode("utf-8", errors="replace")
+
+    def store() -> dict[str, list[str]]:
+        with rt.sessions() as session, session.begin():
+            return yamlio.import_yaml(session, text, now=rt.clock.now(), settings=rt.settings)
+
+    return await run_in_threadpool(store)
 
 
 @router.get("/{check_id}", response_model=CheckDetail)
@@ -130,18 +154,26 @@ def delete_probe(probe_id: int, session: SessionDep, who: Admin) -> Response:
 
 # ---- the agent's endpoints (probe token, not a user key) ----------------------------------
 
-def _probe(session: SessionDep, rt: RuntimeDep, authorization: str | None) -> Probe:
+def _probe(session: SessionDep, rt: RuntimeDep, authorization: str | None,
+           location: str | None) -> Probe:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.startswith(probes.TOKEN_PREFIX):
         raise Unauthorized("probe endpoints need 'Authorization: Bearer <probe token>'")
-    return probes.authenticate(session, token=token.strip(), now=rt.clock.now(),
-                               settings=rt.settings)
+    probe = probes.authenticate(session, token=token.strip(), now=rt.clock.now(),
+                                settings=rt.settings)
+    if location is not None and location != probe.name:
+        raise Forbidden(f"this token belongs to location '{probe.name}', not '{location}'")
+    return probe
+
+
+LocationHeader = Annotated[str | None, Header(alias="X-Probe-Location")]
 
 
 @agent_router.get("/assignments", response_model=list[Assignment])
 def assignments(session: SessionDep, rt: RuntimeDep,
-                authorization: Annotated[str | None, Header()] = None) -> list[Assignment]:
-    probe = _probe(session, rt, authorization)
+                authorization: Annotated[str | None, Header()] = None,
+                location: LocationHeader = None) -> list[Assignment]:
+    probe = _probe(session, rt, authorization, location)
     out = probes.assignments(session, probe)
     session.commit()  # last seen, and back online
     return out
@@ -149,8 +181,9 @@ def assignments(session: SessionDep, rt: RuntimeDep,
 
 @agent_router.post("/results", response_model=PushAnswer)
 def push_results(batch: PushBatch, session: SessionDep, rt: RuntimeDep,
-                 authorization: Annotated[str | None, Header()] = None) -> PushAnswer:
-    probe = _probe(session, rt, authorization)
+                 authorization: Annotated[str | None, Header()] = None,
+                 location: LocationHeader = None) -> PushAnswer:
+    probe = _probe(session, rt, authorization, location)
     accepted, ignored = probes.accept_results(session, probe, batch.results,
                                               now=rt.clock.now(), settings=rt.settings)
     session.commit()

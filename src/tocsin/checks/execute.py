@@ -28,7 +28,7 @@ async def _dispatch(kind: CheckKind, config: Any, timeout: float,
     if isinstance(config, HttpConfig):
         return await http.run(config, timeout=timeout, resources=resources)
     if isinstance(config, TcpConfig):
-        return await tcp.run(config, timeout=timeout)
+        return await tcp.run(config, timeout=timeout, resources=resources)
     if isinstance(config, TlsConfig):
         return await tls.run(config, timeout=timeout, resources=resources)
     if isinstance(config, DnsConfig):

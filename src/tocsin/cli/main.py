@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tocsin.checks.cli import check_app, heartbeat_app, probe, probes_app
 from tocsin.cli.client import Client
 from tocsin.cli.output import emit
 from tocsin.schedules.cli import app as oncall_app
@@ -28,6 +29,10 @@ app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(incident_app, name="incident")
+app.add_typer(check_app, name="check")
+app.add_typer(heartbeat_app, name="heartbeat")
+app.add_typer(probes_app, name="probes")
+app.command("probe")(probe)
 app.add_typer(oncall_app, name="oncall")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",

@@ -43,6 +43,8 @@ class Resources:
     """
 
     max_body_bytes: int = 1_048_576
+    # Outgoing connections leave from this address (a probe host with several networks).
+    local_address: str | None = None
     _contexts: dict[tuple[bool, str], ssl.SSLContext] = field(default_factory=dict)
     _clients: dict[tuple[bool, str, bool], httpx.AsyncClient] = field(default_factory=dict)
 
@@ -68,11 +70,18 @@ class Resources:
         if client is None:
             limits = (httpx.Limits(max_keepalive_connections=0) if fresh
                       else httpx.Limits(max_connections=1000, max_keepalive_connections=200))
-            client = httpx.AsyncClient(verify=self.ssl_context(verify=verify, ca_pem=ca_pem),
-                                       limits=limits, trust_env=False,
+            context = self.ssl_context(verify=verify, ca_pem=ca_pem)
+            transport = httpx.AsyncHTTPTransport(verify=context, limits=limits,
+                                                 local_address=self.local_address)
+            client = httpx.AsyncClient(transport=transport, trust_env=False,
                                        headers={"User-Agent": "tocsin-check/1"})
             self._clients[key] = client
         return client
+
+    @property
+    def local_addr(self) -> tuple[str, int] | None:
+        """For asyncio.open_connection(local_addr=...)."""
+        return (self.local_address, 0) if self.local_address else None
 
     async def aclose(self) -> None:
         for client in self._clients.values():

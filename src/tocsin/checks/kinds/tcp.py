@@ -6,15 +6,16 @@ import asyncio
 import contextlib
 import time
 
-from tocsin.checks.kinds.base import Outcome, describe, failure
+from tocsin.checks.kinds.base import Outcome, Resources, describe, failure
 from tocsin.checks.schemas import TcpConfig
 
 
-async def run(cfg: TcpConfig, *, timeout: float) -> Outcome:
+async def run(cfg: TcpConfig, *, timeout: float, resources: Resources) -> Outcome:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
-            _reader, writer = await asyncio.open_connection(cfg.host, cfg.port)
+            _reader, writer = await asyncio.open_connection(cfg.host, cfg.port,
+                                                         local_addr=resources.local_addr)
     except TimeoutError:
         return failure(f"no connection to {cfg.host}:{cfg.port} within {timeout:g}s")
     except OSError as exc:

@@ -28,7 +28,8 @@ async def run(cfg: TlsConfig, *, timeout: float, resources: Resources) -> Outcom
     try:
         async with asyncio.timeout(timeout):
             _reader, writer = await asyncio.open_connection(
-                cfg.host, cfg.port, ssl=ctx, server_hostname=cfg.server_name or cfg.host)
+                cfg.host, cfg.port, ssl=ctx, server_hostname=cfg.server_name or cfg.host,
+                local_addr=resources.local_addr)
     except TimeoutError:
         return failure(f"no TLS handshake with {cfg.host}:{cfg.port} within {timeout:g}s")
     except ssl.SSLCertVerificationError as exc:
