@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tocsin.intake import alertmanager, pagerduty
+from tocsin.intake import alertmanager, generic, opsgenie, pagerduty
 
 router = APIRouter()
 router.include_router(pagerduty.router)
 router.include_router(alertmanager.router)
+router.include_router(opsgenie.router)
+router.include_router(generic.router)

@@ -1,0 +1,178 @@
+"""Opsgenie Alert API: create, acknowledge and close by alias or id, `GenieKey` auth.
+
+Answers use Opsgenie's shapes: 202 `{"result": "Request will be processed", "took",
+"requestId"}`; errors `{"message", "took", "requestId"}` (422 with an `errors` map for bad
+fields, 401 for keys, 429 with Retry-After under overload). Without an alias, the alert is
+keyed by a hash of its message, so identical messages deduplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.alerts.models import Alert, Integration, IntegrationKind
+from tocsin.alerts.normalized import EventAction, NormalizedEvent
+from tocsin.api.deps import RuntimeDep
+from tocsin.intake.common import (
+    BadInput,
+    BodyTooLarge,
+    Overloaded,
+    UnknownKey,
+    apply,
+    read_json,
+    signals_from,
+    string_map,
+)
+
+router = APIRouter(tags=["intake: Opsgenie"])
+KINDS = (IntegrationKind.OPSGENIE.value,)
+PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+
+
+def _answer(status: int, started: float, **body: Any) -> JSONResponse:
+    headers = {}
+    if "retry_after" in body:
+        headers["Retry-After"] = str(body.pop("retry_after"))
+    return JSONResponse({**body, "took": round(time.perf_counter() - started, 3),
+                         "requestId": str(uuid.uuid4())}, status_code=status, headers=headers)
+
+
+def genie_key(request: Request) -> str:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "geniekey" or not key.strip():
+        raise UnknownKey
+    return key.strip()
+
+
+def parse_create(body: Any, *, now: datetime) -> NormalizedEvent:
+    if not isinstance(body, Mapping):
+        raise BadInput(["body: must be a JSON object"])
+    errors: dict[str, str] = {}
+
+    def text(name: str, limit: int, required: bool = False) -> str:
+        value = body.get(name)
+        if value is None or value == "":
+            if required:
+                errors[name] = f"{name.capitalize()} can not be empty."
+            return ""
+        if not isinstance(value, str):
+            errors[name] = f"{name} must be a string."
+            return ""
+        return value[:limit]  # Opsgenie truncates over-long fields rather than refusing
+
+    message = text("message", 130, required=True)
+    alias = text("alias", 512)
+    description = text("description", 15000)
+    entity, source = text("entity", 512), text("source", 100)
+    priority = body.get("priority", "P3")
+    if priority not in PRIORITIES:
+        errors["priority"] = "Priority should be one of [P1, P2, P3, P4, P5]."
+    tags = body.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        errors["tags"] = "Tags must be a list of strings."
+        tags = []
+    details = body.get("details", {})
+    if not isinstance(details, Mapping):
+        errors["details"] = "Details must be a map of strings."
+        details = {}
+    if errors:
+        raise BadInput([f"{k}: {v}" for k, v in errors.items()])
+    detail_map = string_map(details)
+    labels = {**detail_map, **{f"tag:{t[:50]}": "true" for t in tags[:20]}}
+    if entity:
+        labels["entity"] = entity
+    return NormalizedEvent(
+        action=EventAction.TRIGGER,
+        dedup_key=alias or "msg-" + hashlib.sha256(message.encode()).hexdigest()[:24],
+        summary=message, source=source or "opsgenie", occurred_at=now, severity=str(priority),
+        labels=labels, details={"description": description, **detail_map},
+        signals=signals_from(detail_map))
+
+
+def _error(exc: Exception, started: float, settings: Any) -> JSONResponse:
+    if isinstance(exc, BodyTooLarge):
+        return _answer(413, started, message="Request body is too large "
+                       f"(limit {settings.intake_max_body_bytes} bytes).")
+    if isinstance(exc, BadInput):
+        errors: dict[str, str] = {}
+        for message in exc.errors:
+            field, _, text = message.partition(": ")
+            errors[field if text else "body"] = text or message
+        return _answer(422, started, message="Request body is not processable. Please check "
+                       "the errors.", errors=errors)
+    if isinstance(exc, UnknownKey):
+        return _answer(401, started, message="Could not authenticate: send "
+                       "'Authorization: GenieKey <integration key>'.")
+    return _answer(429, started, message="Too many requests, retry later.",
+                   retry_after=settings.intake_retry_after_seconds)
+
+
+@router.post("/v2/alerts", status_code=202, summary="Opsgenie: create alert")
+async def create(request: Request, rt: RuntimeDep) -> JSONResponse:
+    started = time.perf_counter()
+    try:
+        key = genie_key(request)
+        body, raw = await read_json(request, rt.settings.intake_max_body_bytes)
+        event = parse_create(body, now=rt.clock.now())
+
+        def build(_s: Session, integration: Integration, _now: datetime) -> list[NormalizedEvent]:
+            return [replace(event, integration_id=integration.id)]
+
+        await apply(request, rt, key=key, kinds=KINDS, build=build, raw=raw)
+    except (BodyTooLarge, BadInput, UnknownKey, Overloaded) as exc:
+        return _error(exc, started, rt.settings)
+    return _answer(202, started, result="Request will be processed")
+
+
+async def _act(request: Request, rt: Any, identifier: str, action: EventAction) -> JSONResponse:
+    started = time.perf_counter()
+    kind = request.query_params.get("identifierType", "id")
+    try:
+        key = genie_key(request)
+        if kind not in ("id", "alias", "tiny"):
+            raise BadInput(["identifierType: must be id, alias or tiny"])
+        body, raw = await read_json(request, rt.settings.intake_max_body_bytes) \
+            if request.headers.get("content-length") not in (None, "0") else ({}, "")
+        source = body.get("source") if isinstance(body, Mapping) else None
+
+        def build(session: Session, integration: Integration,
+                  now: datetime) -> list[NormalizedEvent]:
+            dedup_key = identifier
+            if kind != "alias":
+                # Opsgenie ids are ours here: the numeric alert id, or its tiny form.
+                found = session.scalars(select(Alert.dedup_key).where(
+                    Alert.integration_id == integration.id,
+                    Alert.id == (int(identifier) if identifier.isdigit() else -1))).first()
+                if found is None:
+                    return []  # accepted and ignored, as Opsgenie's asynchronous API does
+                dedup_key = found
+            return [NormalizedEvent(action=action, dedup_key=dedup_key, summary="",
+                                    source=str(source or "opsgenie")[:100], occurred_at=now,
+                                    integration_id=integration.id)]
+
+        await apply(request, rt, key=key, kinds=KINDS, build=build, raw=raw)
+    except (BodyTooLarge, BadInput, UnknownKey, Overloaded) as exc:
+        return _error(exc, started, rt.settings)
+    return _answer(202, started, result="Request will be processed")
+
+
+@router.post("/v2/alerts/{identifier}/acknowledge", status_code=202,
+             summary="Opsgenie: acknowledge alert")
+async def acknowledge(identifier: str, request: Request, rt: RuntimeDep) -> JSONResponse:
+    return await _act(request, rt, identifier, EventAction.ACKNOWLEDGE)
+
+
+@router.post("/v2/alerts/{identifier}/close", status_code=202, summary="Opsgenie: close alert")
+async def close(identifier: str, request: Request, rt: RuntimeDep) -> JSONResponse:
+    return await _act(request, rt, identifier, EventAction.RESOLVE)
