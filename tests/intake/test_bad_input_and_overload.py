@@ -95,8 +95,27 @@ def test_overload_answers_retry_after_and_stores_nothing(
     assert stored(runtime) == (0, 0, 0)
 
 
+TEMPLATE = ('{"routing_key": "KEY", "event_action": "trigger", "payload": {"summary": SUMMARY, '
+            '"source": "s", "severity": "info", "custom_details": {"v": VALUE}}}')
+
+
+def test_json_postgres_cannot_store_is_a_400(client: TestClient, runtime: Runtime,
+                                             make_integration: Callable[..., Any]) -> None:
+    key = make_integration("pagerduty")["key"]
+    for value in ("NaN", "Infinity", '"\\u0000"', '"\\ud800"'):
+        body = TEMPLATE.replace("KEY", key).replace("SUMMARY", '"s"').replace("VALUE", value)
+        r = client.post("/v2/enqueue", content=body.encode())
+        assert r.status_code == 400, (value, r.text)
+    # A proper surrogate pair is an emoji: accepted.
+    body = TEMPLATE.replace("KEY", key).replace("SUMMARY", '"\\ud83d\\ude00"')
+    r = client.post("/v2/enqueue", content=body.replace("VALUE", "1").encode())
+    assert r.status_code == 202, r.text
+    assert stored(runtime)[0] == 1
+
+
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
                                                                   max_size=5),
     max_leaves=20)

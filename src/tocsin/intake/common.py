@@ -80,9 +80,26 @@ async def read_json(request: Request, limit: int) -> tuple[Any, str]:
             raise BodyTooLarge
     text = body.decode("utf-8", errors="replace")
     try:
-        return json.loads(body), text
+        parsed = json.loads(body, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadInput([f"Malformed JSON: {str(exc).splitlines()[0][:200]}"]) from None
+    # PostgreSQL cannot store NUL characters or lone UTF-16 surrogates in text or JSONB;
+    # refuse them here with a 400 rather than fail at commit with a 500.
+    if "\\u0000" in text:
+        raise BadInput(["Malformed JSON: \\u0000 (NUL) characters are not accepted"])
+    if _SURROGATE.search(text):
+        try:
+            json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadInput(["Malformed JSON: unpaired UTF-16 surrogate escape"]) from None
+    return parsed, text
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def find_integration(session: Session, key: str, kinds: tuple[str, ...]) -> Integration:
