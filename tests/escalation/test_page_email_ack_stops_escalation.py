@@ -4,31 +4,15 @@ clicked over HTTP → escalation stops (no further pages however far the clock m
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
 from tests.notify.paging import drain, paging_setup, verified_email, worker
-from tests.notify.servers import Inbox, body_of, smtp_server
+from tests.notify.servers import Inbox, body_of
 from tocsin.clock import FrozenClock
 from tocsin.runtime import Runtime
-from tocsin.settings import Settings
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], database_url: str,
-             smtp: tuple[Inbox, int]) -> Settings:
-    return make_settings(database_url=database_url, smtp_port=smtp[1],
-                         base_url="http://tocsin.test")
 
 
 def kinds(client: TestClient, iid: int, who: Account) -> list[str]:

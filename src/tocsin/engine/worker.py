@@ -76,8 +76,7 @@ class Worker:
                  ", ".join(j.name for j in self.jobs))
         while not stop.is_set():
             work = self.run_cycle()
-            if work == 0:
-                # Sleep a poll interval, or less when new messages commit (Runtime.wake).
-                if self.runtime.wake.wait(self.runtime.settings.worker_poll_interval):
-                    self.runtime.wake.clear()
+            # Idle: sleep a poll interval, or less when new messages commit (Runtime.wake).
+            if work == 0 and self.runtime.wake.wait(self.runtime.settings.worker_poll_interval):
+                self.runtime.wake.clear()
         log.info("worker %s stopped", self.worker_id)

@@ -76,7 +76,7 @@ def delete(method_id: int, session: SessionDep, who: Viewer) -> Response:
 def set_rules(user_id: int, data: RulesIn, session: SessionDep, who: Viewer) -> list[RuleOut]:
     rules = service.set_rules(session, actor=who, user_id=user_id, data=data)
     session.commit()
-    return [RuleOut(id=r.id, urgency=r.urgency,  # type: ignore[arg-type]
+    return [RuleOut(id=r.id, urgency=r.urgency,
                     delay_minutes=r.delay_minutes, contact_method_id=r.contact_method_id)
             for r in rules]
 

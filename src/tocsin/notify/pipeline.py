@@ -200,15 +200,23 @@ def _permanent(rt: Runtime, m: Claimed, worker_id: str, error: str, now: datetim
         if incident is None:
             return
         base = m.key.split(":u", 1)[0]
-        tried = set(session.scalars(select(Message.contact_method_id).where(
-            Message.incident_id == m.incident_id, Message.user_id == m.user_id,
-            Message.idempotency_key.like(f"{base}:%"))))
+        # Methods this page already used; a later rule's message still waiting is moved up.
+        earlier = {mid: (msg_id, status) for msg_id, mid, status in session.execute(
+            select(Message.id, Message.contact_method_id, Message.status).where(
+                Message.incident_id == m.incident_id, Message.user_id == m.user_id,
+                Message.idempotency_key.like(f"{base}:%"))).all()}
+        tried = {mid for mid, (_, status) in earlier.items()
+                 if status != MessageStatus.PENDING.value}
         high = lc.Severity(incident.severity).is_high_urgency()
         options = [mid for _, mid in plan(session, user_id=m.user_id, high_urgency=high)]
         others = sorted({cm.id for cm in session.scalars(select(ContactMethod).where(
             ContactMethod.user_id == m.user_id, ContactMethod.verified_at.is_not(None)))})
         nxt = next((mid for mid in [*options, *others] if mid not in tried), None)
-        if nxt is not None:
+        if nxt is not None and nxt in earlier:
+            session.execute(update(Message).where(Message.id == earlier[nxt][0]).values(
+                due_at=now))
+            wake_after_commit(session)
+        elif nxt is not None:
             session.add(Message(
                 idempotency_key=f"{base}:u{m.user_id}:m{nxt}:fallback", kind="page",
                 status=MessageStatus.PENDING.value, incident_id=m.incident_id,
