@@ -14,6 +14,7 @@ from tocsin.web.views import (
     incidents,
     people,
     profile,
+    schedules,
     services,
     session,
 )
@@ -21,7 +22,7 @@ from tocsin.web.views import (
 # One explicit list of page routers; order matters only where paths overlap
 # (/incidents/new before /incidents/{id}).
 ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.router,
-           services.router, people.router, profile.router]
+           services.router, people.router, profile.router, schedules.router]
 
 
 def install(app: FastAPI, runtime: Runtime) -> None:

@@ -21,8 +21,11 @@ FLASH_COOKIE = "tocsin_flash"
 # Our pages load only our own files; inline scripts and other origins are refused, which
 # blunts any markup that slipped past autoescaping.
 SECURITY_HEADERS = {
+    # Inline style attributes are allowed (calendar bars are positioned with them); scripts
+    # stay limited to our own files.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-                               "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+                               "style-src 'self' 'unsafe-inline'; base-uri 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",

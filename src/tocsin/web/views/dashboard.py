@@ -8,9 +8,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from tocsin.api.deps import SessionDep
+from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
+from tocsin.runtime import Runtime
 from tocsin.web import queries
 from tocsin.web.auth import ViewerUser, WebUser
 from tocsin.web.render import pages_of
@@ -22,7 +23,7 @@ router = web_router()
 DASHBOARD_LIMIT = 500
 
 
-def dashboard_context(session: Session, who: WebUser) -> dict[str, Any]:
+def dashboard_context(session: Session, rt: Runtime, who: WebUser) -> dict[str, Any]:
     rows, more = incidents.list_visible(
         session, viewer=who.principal, filters=incidents.ListFilters(open_only=True),
         before_id=None, limit=DASHBOARD_LIMIT)
@@ -35,17 +36,18 @@ def dashboard_context(session: Session, who: WebUser) -> dict[str, Any]:
         by_severity[incident.severity].append(incident)
     return {"by_severity": by_severity, "services": services, "names": names,
             "service_names": service_names, "more": more is not None,
-            "open_count": len(rows), "oncall": extras.my_oncall(session, who),
+            "open_count": len(rows), "oncall": extras.my_oncall(session, rt, who),
             "recent_alerts": extras.recent_alerts(session, who)}
 
 
 @router.get("/")
-def dashboard(request: Request, session: SessionDep, who: ViewerUser) -> Response:
+def dashboard(request: Request, session: SessionDep, rt: RuntimeDep, who: ViewerUser) -> Response:
     return pages_of(request).render(request, "dashboard.html", who,
-                                    **dashboard_context(session, who))
+                                    **dashboard_context(session, rt, who))
 
 
 @router.get("/live/dashboard")
-def dashboard_live(request: Request, session: SessionDep, who: ViewerUser) -> Response:
+def dashboard_live(request: Request, session: SessionDep, rt: RuntimeDep,
+                   who: ViewerUser) -> Response:
     return pages_of(request).render(request, "_dashboard_live.html", who,
-                                    **dashboard_context(session, who))
+                                    **dashboard_context(session, rt, who))

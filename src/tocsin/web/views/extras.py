@@ -1,20 +1,42 @@
-"""Panels that come from features built alongside the web app (schedules, intake).
-
-Each returns None while its feature's service functions are not there, so the page simply
-leaves the panel out.
-"""
+"""Panels that come from features built alongside the web app (schedules, intake, notify),
+through their service functions. Each returns None while its feature has nothing to offer,
+so the page leaves the panel out."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tocsin.runtime import Runtime
+from tocsin.schedules import service as schedules
 from tocsin.web.auth import WebUser
 
+# How far ahead the dashboard looks for my next shift.
+NEXT_SHIFT_HORIZON = timedelta(weeks=4)
 
-def my_oncall(session: Session, who: WebUser) -> dict[str, Any] | None:
-    return None
+
+def my_oncall(session: Session, rt: Runtime, who: WebUser) -> dict[str, Any] | None:
+    """Am I on call now (and until when), and my next shift, across every schedule."""
+    now = rt.clock.now()
+    current: dict[str, Any] | None = None
+    upcoming: list[tuple[Any, str]] = []
+    for schedule in schedules.list_schedules(session):
+        result, _layers = schedules.shifts(session, schedule=schedule, start=now,
+                                           end=now + NEXT_SHIFT_HORIZON)
+        for shift in result.shifts:
+            if shift.user_id != who.user.id:
+                continue
+            if shift.start <= now < shift.end and current is None:
+                current = {"until": shift.end, "label": schedule.name}
+            elif shift.start > now:
+                upcoming.append((shift, schedule.name))
+    nxt = min(upcoming, key=lambda pair: pair[0].start) if upcoming else None
+    return {"now": current is not None, "now_label": current["label"] if current else None,
+            "now_until": current["until"] if current else None,
+            "next_start": nxt[0].start if nxt else None, "next_end": nxt[0].end if nxt else None,
+            "next_label": nxt[1] if nxt else None}
 
 
 def recent_alerts(session: Session, who: WebUser) -> list[dict[str, Any]] | None:

@@ -13,6 +13,7 @@ from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import ApiKeyCreate, UserUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.schedules import feed
 from tocsin.web import forms, queries
 from tocsin.web import service as web_sessions
 from tocsin.web.auth import COOKIE, Form, ViewerUser, WebUser
@@ -25,8 +26,10 @@ router = web_router()
 
 def _profile(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
              errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    settings = request.app.state.runtime.settings
+    ical = feed.url(settings.public_url, settings.secret(), "users", who.user.id)
     return pages_of(request).render(request, "profile.html", who, status_code=status_code,
-                                    values=values, errors=errors or {},
+                                    values=values, errors=errors or {}, ical=ical,
                                     contact=extras.my_contact_methods(session, who))
 
 
