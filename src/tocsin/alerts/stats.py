@@ -21,12 +21,12 @@ def noise_report(session: Session, *, now: datetime, days: int) -> NoiseReport:
     resolves = dict(session.execute(
         select(AlertEvent.alert_id, func.count()).where(
             AlertEvent.at >= since, AlertEvent.action == "resolve",
-            AlertEvent.outcome == "resolved").group_by(AlertEvent.alert_id)).tuples().all())
+            AlertEvent.outcome == "resolved").group_by(AlertEvent.alert_id)).all())
     rows = session.execute(
         select(Alert.id, Alert.integration_id, Alert.routing_rule_id, Alert.incident_id,
                Alert.acknowledged, Incident.acknowledged_at)
         .outerjoin(Incident, Incident.id == Alert.incident_id)
-        .where(Alert.last_seen_at >= since)).tuples().all()
+        .where(Alert.last_seen_at >= since)).all()
     by_integration: dict[int | None, list[tuple[int, int | None, bool]]] = defaultdict(list)
     by_rule: dict[int | None, list[tuple[int, int | None, bool]]] = defaultdict(list)
     for alert_id, integration_id, rule_id, incident_id, acked, incident_acked_at in rows:
@@ -34,8 +34,8 @@ def noise_report(session: Session, *, now: datetime, days: int) -> NoiseReport:
         by_integration[integration_id].append(item)
         if rule_id is not None:
             by_rule[rule_id].append(item)
-    names = dict(session.execute(select(Integration.id, Integration.name)).tuples().all())
-    rule_names = dict(session.execute(select(RoutingRule.id, RoutingRule.name)).tuples().all())
+    names = dict(session.execute(select(Integration.id, Integration.name)).all())
+    rule_names = dict(session.execute(select(RoutingRule.id, RoutingRule.name)).all())
 
     def row(key: int | None, name: str, items: list[tuple[int, int | None, bool]]) -> NoiseRow:
         acked = sum(1 for _a, _i, ack in items if ack)
