@@ -64,7 +64,8 @@ def export_checks(session: SessionDep, who: Viewer) -> PlainTextResponse:
 
 
 @router.post("/import", response_model=dict[str, list[str]])
-async def import_checks(request: Request, rt: RuntimeDep, who: Admin) -> dict[str, list[str]]:
+async def import_checks(request: Request, session: SessionDep, rt: RuntimeDep,
+                        who: Admin) -> dict[str, list[str]]:
     """Create or update checks from a YAML body; all or nothing."""
     raw = await request.body()
     if len(raw) > 5 * 1024 * 1024:
@@ -72,8 +73,11 @@ async def import_checks(request: Request, rt: RuntimeDep, who: Admin) -> dict[st
     text = raw.decode("utf-8", errors="replace")
 
     def store() -> dict[str, list[str]]:
-        with rt.sessions() as session, session.begin():
-            return yamlio.import_yaml(session, text, now=rt.clock.now(), settings=rt.settings)
+        # The request's own session: on SQLite it already holds the write lock, and a
+        # second session would wait for it forever.
+        done = yamlio.import_yaml(session, text, now=rt.clock.now(), settings=rt.settings)
+        session.commit()
+        return done
 
     return await run_in_threadpool(store)
 

@@ -26,7 +26,7 @@ FIELDS = ("kind", "interval_seconds", "timeout_seconds", "locations", "confirm_f
 
 
 def export_yaml(session: Session) -> str:
-    names = dict(session.execute(select(Service.id, Service.name)).tuples().all())
+    names: dict[int, str] = {i: n for i, n in session.execute(select(Service.id, Service.name))}
     entries = []
     for c in session.scalars(select(Check).order_by(Check.name)):
         entry: dict[str, Any] = {"name": c.name, "service": names.get(c.service_id)}
@@ -53,7 +53,8 @@ def _parse(text: str) -> list[dict[str, Any]]:
 def import_yaml(session: Session, text: str, *, now: datetime,
                 settings: Settings) -> dict[str, list[str]]:
     """Create or update the checks in `text`; returns the names created and updated."""
-    services = dict(session.execute(select(Service.name, Service.id)).tuples().all())
+    services: dict[str, int] = {n: i for n, i in session.execute(
+        select(Service.name, Service.id))}
     done: dict[str, list[str]] = {"created": [], "updated": []}
     seen: set[str] = set()
     for position, entry in enumerate(_parse(text), start=1):
