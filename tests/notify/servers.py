@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,8 +75,9 @@ class Received:
 
 
 @contextmanager
-def http_receiver(status: int = 200) -> Iterator[tuple[list[Received], str]]:
-    """A loopback HTTP server recording every POST; answers `status`."""
+def http_receiver(status: int = 200,
+                  delay: float = 0.0) -> Iterator[tuple[list[Received], str]]:
+    """A loopback HTTP server recording every POST; answers `status` after `delay` s."""
     got: list[Received] = []
     lock = threading.Lock()
 
@@ -83,6 +85,8 @@ def http_receiver(status: int = 200) -> Iterator[tuple[list[Received], str]]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            if delay:
+                time.sleep(delay)
             with lock:
                 got.append(Received(self.path, dict(self.headers.items()), body))
             self.send_response(status)
