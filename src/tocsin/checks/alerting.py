@@ -7,17 +7,14 @@ caused it.
 
 from __future__ import annotations
 
-import importlib
-import logging
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
+from tocsin.alerts.service import IngestResult, ingest_event
 from tocsin.settings import Settings
-
-log = logging.getLogger("tocsin.checks")
 
 
 def build_event(*, action: EventAction, source: str, dedup_key: str, summary: str,
@@ -30,12 +27,7 @@ def build_event(*, action: EventAction, source: str, dedup_key: str, summary: st
 
 
 def raise_alert(session: Session, event: NormalizedEvent, *, now: datetime,
-                settings: Settings) -> Any:
-    """Send `event` through triage; returns intake's IngestResult (None if intake is absent)."""
-    try:
-        intake = importlib.import_module("tocsin.alerts.service")
-    except ImportError:
-        log.warning("alert intake is not installed; dropping %s %s", event.action,
-                    event.dedup_key)
-        return None
-    return intake.ingest_event(session, event, now=now, settings=settings)
+                settings: Settings) -> IngestResult:
+    """Send `event` through triage (routing, classification, dedup, incident) right here, in
+    the caller's transaction."""
+    return ingest_event(session, event, now=now, settings=settings)

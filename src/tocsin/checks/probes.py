@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import EventAction
+from tocsin.alerts.service import IngestResult
 from tocsin.catalog import service as catalog
 from tocsin.catalog.models import Service, Tier
 from tocsin.catalog.schemas import ServiceCreate
@@ -99,7 +100,7 @@ def probe_service_id(session: Session, *, now: datetime, settings: Settings) -> 
 
 
 def _probe_alert(session: Session, probe: Probe, action: EventAction, *, now: datetime,
-                 settings: Settings) -> object:
+                 settings: Settings) -> IngestResult:
     summary = (f"probe '{probe.name}' offline: no contact since "
                f"{probe.last_seen_at.isoformat() if probe.last_seen_at else 'ever'}"
                if action == EventAction.TRIGGER else f"probe '{probe.name}' is back online")

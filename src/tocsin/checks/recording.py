@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import EventAction
+from tocsin.alerts.service import IngestResult
 from tocsin.checks import confirm
 from tocsin.checks.alerting import build_event, raise_alert
 from tocsin.checks.models import (
@@ -36,7 +37,7 @@ class Observation:
 class Transition:
     check_id: int
     status: CheckStatus
-    alert: object | None
+    alert: IngestResult | None
 
 
 def check_source(check_id: int) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import EventAction
+from tocsin.alerts.service import IngestResult
 from tocsin.catalog import service as catalog
 from tocsin.checks.alerting import build_event, raise_alert
 from tocsin.errors import Conflict, Invalid, NotFound
@@ -121,7 +122,7 @@ def _deadline(hb: Heartbeat, at: datetime) -> datetime:
 
 
 def _alert(session: Session, hb: Heartbeat, action: EventAction, summary: str, *,
-           now: datetime, settings: Settings) -> object:
+           now: datetime, settings: Settings) -> IngestResult:
     event = build_event(action=action, source=f"heartbeat:{hb.id}", dedup_key=f"heartbeat-{hb.id}",
                         summary=summary, service_id=hb.service_id, now=now,
                         labels={"heartbeat": hb.name},
