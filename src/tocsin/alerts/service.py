@@ -345,3 +345,17 @@ def _resolve(session: Session, event: NormalizedEvent, alert: Alert, *, now: dat
     _log(session, alert, action="resolve", outcome=Outcome.RESOLVED, now=now, raw=raw,
          note=note)
     return _result(alert, Outcome.RESOLVED, note)
+
+
+# ---- read side for the web pages ---------------------------------------------------------
+
+def recent_alerts(session: Session, *, limit: int) -> list[Alert]:
+    """The newest alerts first (dashboard); by id, which the primary key index serves."""
+    return list(session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)))
+
+
+def alerts_of_incident(session: Session, *, incident_id: int) -> list[Alert]:
+    """Every alert the incident gathered, oldest first (incident page)."""
+    return list(session.scalars(
+        select(Alert).join(IncidentAlert, IncidentAlert.alert_id == Alert.id)
+        .where(IncidentAlert.incident_id == incident_id).order_by(Alert.id)))

@@ -12,6 +12,7 @@ from tocsin.web.views import (
     dashboard,
     incident_page,
     incidents,
+    integrations,
     people,
     profile,
     schedules,
@@ -22,7 +23,8 @@ from tocsin.web.views import (
 # One explicit list of page routers; order matters only where paths overlap
 # (/incidents/new before /incidents/{id}).
 ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.router,
-           services.router, people.router, profile.router, schedules.router]
+           services.router, people.router, profile.router, schedules.router,
+           integrations.router]
 
 
 def install(app: FastAPI, runtime: Runtime) -> None:

@@ -9,12 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tocsin.alerts import service as alerts
 from tocsin.runtime import Runtime
 from tocsin.schedules import service as schedules
 from tocsin.web.auth import WebUser
 
 # How far ahead the dashboard looks for my next shift.
 NEXT_SHIFT_HORIZON = timedelta(weeks=4)
+RECENT_ALERTS = 10
 
 
 def my_oncall(session: Session, rt: Runtime, who: WebUser) -> dict[str, Any] | None:
@@ -39,13 +41,19 @@ def my_oncall(session: Session, rt: Runtime, who: WebUser) -> dict[str, Any] | N
             "next_label": nxt[1] if nxt else None}
 
 
+def _alert(a: Any) -> dict[str, Any]:
+    return {"status": a.status, "summary": a.summary, "at": a.last_seen_at, "source": a.source,
+            "incident_id": a.incident_id, "occurrences": a.occurrences,
+            "severity": a.severity}
+
+
 def recent_alerts(session: Session, who: WebUser) -> list[dict[str, Any]] | None:
-    return None
+    return [_alert(a) for a in alerts.recent_alerts(session, limit=RECENT_ALERTS)]
 
 
 def incident_alerts(session: Session, who: WebUser, incident_id: int
                     ) -> list[dict[str, Any]] | None:
-    return None
+    return [_alert(a) for a in alerts.alerts_of_incident(session, incident_id=incident_id)]
 
 
 def my_contact_methods(session: Session, who: WebUser) -> list[dict[str, Any]] | None:

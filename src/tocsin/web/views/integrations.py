@@ -1,0 +1,63 @@
+"""Integrations (admin): each shows its URL and a copy-paste example for its format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from tocsin.alerts import manage
+from tocsin.alerts.models import IntegrationKind
+from tocsin.alerts.schemas import IntegrationCreate
+from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.errors import TocsinError
+from tocsin.web import forms, queries
+from tocsin.web.auth import AdminUser, Form, WebUser
+from tocsin.web.render import pages_of, redirect
+from tocsin.web.routing import web_router
+
+router = web_router()
+
+
+def _page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
+          errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    base = request.app.state.runtime.settings.public_url
+    rows = [manage.integration_out(i, base) for i in manage.list_integrations(session, None)]
+    services = queries.service_choices(session)
+    return pages_of(request).render(
+        request, "integrations.html", who, status_code=status_code, rows=rows,
+        services=services, service_names=dict(services), values=values, errors=errors or {},
+        kinds=[k.value for k in IntegrationKind])
+
+
+@router.get("/integrations")
+def integration_list(request: Request, session: SessionDep, who: AdminUser) -> Response:
+    return _page(request, session, who, values={"kind": "alertmanager"})
+
+
+@router.post("/integrations")
+def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+           form: Form) -> Response:
+    values = {k: forms.text(form, k) for k in ("service_id", "kind", "name", "title_path")}
+    errors: dict[str, str] = {}
+    mapping = {"title": values["title_path"]} if values["title_path"] else {}
+    try:
+        data = forms.build(IntegrationCreate, {
+            "service_id": forms.optional_int(form, "service_id", errors), "kind": values["kind"],
+            "name": values["name"], "mapping": mapping}, errors)
+        created = manage.create_integration(session, data=data, now=rt.clock.now())
+    except forms.FormErrors as exc:
+        session.rollback()
+        return _page(request, session, who, values=values, errors=exc.errors, status_code=422)
+    except TocsinError as exc:
+        session.rollback()
+        errors = forms.from_domain(exc)
+        if "mapping.title" in errors:
+            errors["title_path"] = errors.pop("mapping.title")
+        return _page(request, session, who, values=values, errors=errors,
+                     status_code=exc.status_code)
+    session.commit()
+    return redirect(f"/integrations#integration-{created.id}",
+                    flash=f"Integration {created.name} created.")
