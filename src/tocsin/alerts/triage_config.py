@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -20,8 +21,29 @@ from tocsin.catalog import service as catalog
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident, IncidentService
 
+T = TypeVar("T")
+
+
+def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """Load configuration once per transaction: a webhook batch of 100 alerts reads the
+    rules once, and every alert in it sees the same configuration."""
+    transaction = session.get_transaction()
+    holder = session.info.get("tocsin.triage_cache")
+    if holder is None or holder[0] is not transaction:
+        holder = (transaction, {})
+        session.info["tocsin.triage_cache"] = holder
+    store: dict[Hashable, Any] = holder[1]
+    if key not in store:
+        store[key] = load()
+    value: T = store[key]
+    return value
+
 
 def routing_rules(session: Session) -> list[routing.Rule]:
+    return cached(session, "routing", lambda: _routing_rules(session))
+
+
+def _routing_rules(session: Session) -> list[routing.Rule]:
     rows = session.scalars(select(RoutingRule).where(RoutingRule.enabled.is_(True))
                            .order_by(RoutingRule.position, RoutingRule.id))
     return [routing.Rule(id=r.id, name=r.name, conditions=list(r.conditions),
@@ -32,6 +54,12 @@ def classification_rules(session: Session, *, service_id: int,
                          team_id: int | None) -> list[dict[str, Any]]:
     """The most specific rule set: the service's, else its team's, else global, else the
     built-in defaults."""
+    return cached(session, ("classification", service_id, team_id),
+                  lambda: _classification_rules(session, service_id, team_id))
+
+
+def _classification_rules(session: Session, service_id: int,
+                          team_id: int | None) -> list[dict[str, Any]]:
     scopes = [f"service:{service_id}", *([f"team:{team_id}"] if team_id else []), "global"]
     rows = {r.scope: r.rules for r in session.scalars(
         select(ClassificationRuleSet).where(ClassificationRuleSet.scope.in_(scopes)))}
@@ -42,6 +70,10 @@ def classification_rules(session: Session, *, service_id: int,
 
 
 def windows_for(session: Session, service_id: int) -> list[suppress.Window]:
+    return cached(session, ("windows", service_id), lambda: _windows_for(session, service_id))
+
+
+def _windows_for(session: Session, service_id: int) -> list[suppress.Window]:
     rows = session.scalars(select(MaintenanceWindow).where(or_(
         MaintenanceWindow.service_id == service_id, MaintenanceWindow.service_id.is_(None))))
     return [window_of(w) for w in rows]
@@ -54,6 +86,10 @@ def window_of(w: MaintenanceWindow) -> suppress.Window:
 
 
 def silences_at(session: Session, now: datetime) -> list[suppress.SilenceRule]:
+    return cached(session, ("silences", now), lambda: _silences_at(session, now))
+
+
+def _silences_at(session: Session, now: datetime) -> list[suppress.SilenceRule]:
     rows = session.scalars(select(Silence).where(Silence.ends_at > now,
                                                  Silence.starts_at <= now))
     return [suppress.SilenceRule(id=s.id, matchers=list(s.matchers), starts_at=s.starts_at,
@@ -61,6 +97,10 @@ def silences_at(session: Session, now: datetime) -> list[suppress.SilenceRule]:
 
 
 def triage_settings(session: Session, service_id: int) -> TriageSettings:
+    return cached(session, ("triage", service_id), lambda: _triage_settings(session, service_id))
+
+
+def _triage_settings(session: Session, service_id: int) -> TriageSettings:
     row = session.get(TriageSettings, service_id)
     if row is None:
         row = TriageSettings(service_id=service_id, grouping="per_alert", group_labels=[],
