@@ -162,12 +162,13 @@ def batch_script(path: str, alert: str, body: str, size: int) -> str:
             .replace("BODY", body).replace("PATH", path))
 
 
-def prepare_tocsin(database_url: str, data_dir: Path) -> tuple[str, str]:
+def prepare_tocsin(database_url: str, data_dir: Path,
+                   grouping: str = "per_alert") -> tuple[str, str]:
     """Migrate and create a service with a PagerDuty and an Alertmanager integration."""
     sys.path.insert(0, str(ROOT / "src"))
     from tocsin.alerts import manage
     from tocsin.alerts.models import IntegrationKind
-    from tocsin.alerts.schemas import IntegrationCreate
+    from tocsin.alerts.schemas import IntegrationCreate, TriageSettingsIn
     from tocsin.catalog import service as catalog
     from tocsin.catalog.schemas import ServiceCreate
     from tocsin.clock import SystemClock
@@ -181,6 +182,8 @@ def prepare_tocsin(database_url: str, data_dir: Path) -> tuple[str, str]:
     now = runtime.clock.now()
     with runtime.sessions() as session, session.begin():
         service = catalog.create_service(session, data=ServiceCreate(name="bench"), now=now)
+        manage.set_triage_settings(session, service_id=service.id,
+                                   data=TriageSettingsIn(grouping=grouping))
         keys = [manage.create_integration(session, now=now, data=IntegrationCreate(
             service_id=service.id, kind=kind, name=kind.value)).key
             for kind in (IntegrationKind.PAGERDUTY, IntegrationKind.ALERTMANAGER)]
@@ -197,7 +200,7 @@ def bench_tocsin(database: str, database_url: str, args: argparse.Namespace,
         if database == "postgresql":
             url = create_pg(database_url)
         try:
-            pd_key, am_key = prepare_tocsin(url, data_dir)
+            pd_key, am_key = prepare_tocsin(url, data_dir, args.grouping)
             port = free_port()
             env = {**os.environ, "TOCSIN_ENV": "dev", "TOCSIN_DATA_DIR": str(data_dir),
                    "TOCSIN_DATABASE_URL": url, "TOCSIN_LOG_LEVEL": "WARNING"}
@@ -298,6 +301,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--grouping", choices=["per_alert", "service"], default="per_alert",
+                        help="the bench service's grouping: per_alert makes an incident per "
+                        "new alert; service groups a flood into one incident")
     args = parser.parse_args()
     if WRK is None or AM is None:
         sys.exit("needs wrk and prometheus-alertmanager: apt-get install -y wrk "
@@ -314,7 +320,7 @@ def main() -> None:
 def print_table(results: list[Result], args: argparse.Namespace) -> None:
     am = {r.events_per_request: r.events_per_s for r in results if r.database == "memory"}
     print(f"\nintake benchmark: wrk -t1 -c{args.connections} -d{args.seconds}s, "
-          f"{os.cpu_count()} CPUs, 30% repeated dedup keys\n")
+          f"{os.cpu_count()} CPUs, 30% repeated dedup keys, grouping {args.grouping}\n")
     head = (f"{'target':<28} {'store':<10} {'load':<16} {'events/s':>9} {'req/s':>8} "
             f"{'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'errors':>6} {'RSS MB':>7} "
             f"{'vs AM':>6}")
