@@ -166,6 +166,8 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(
         8, ge=1, description="Sending attempts before a message counts as permanently failed "
         "and the user's next contact method is tried.")
+    notify_send_concurrency: int = Field(
+        8, ge=1, le=64, description="Messages one worker sends at the same time.")
     ack_link_hours: int = Field(
         24, ge=1, description="Hours an acknowledge link in a page stays valid.")
     inbound_sms_secret: SecretStr | None = Field(

@@ -72,6 +72,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @contextmanager
@@ -85,10 +86,11 @@ def http_receiver(status: int = 200,
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            arrived = Received(self.path, dict(self.headers.items()), body)
             if delay:
                 time.sleep(delay)
             with lock:
-                got.append(Received(self.path, dict(self.headers.items()), body))
+                got.append(arrived)
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()

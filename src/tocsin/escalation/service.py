@@ -256,10 +256,10 @@ def on_incident_event(session: Session, *, incident: Incident, event: IncidentEv
     if kind == lc.EventKind.CREATED.value:
         start(session, incident=incident, now=now, reason="incident declared")
         return
-    esc = session.scalars(select(Escalation).where(Escalation.incident_id == incident.id)
-                          ).first()
     if kind == lc.EventKind.STATUS_CHANGED.value:
         target = event.data.get("to")
+        esc = session.scalars(select(Escalation).where(Escalation.incident_id == incident.id)
+                              ).first()
         if (target in {s.value for s in lc.OPEN_STATUSES} and esc is not None
               and esc.status == EscalationStatus.ACTIVE.value):
             _halt(session, esc, EscalationStatus.ACKNOWLEDGED, now)

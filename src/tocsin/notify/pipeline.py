@@ -1,4 +1,5 @@
-"""Delivery: claim due messages, then for each one dedup → rate limit → send → record.
+"""Delivery: claim due messages (rate limit per contact method applied while claiming), then
+for each one: drop if stale → dedup → send → record.
 
 Claiming is a conditional update (`status` and `attempts` unchanged) committed before
 sending, plus `FOR UPDATE SKIP LOCKED` on PostgreSQL so concurrent workers take disjoint
@@ -9,7 +10,9 @@ lease runs out and another worker sends again — at most one duplicate, never a
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,34 +54,71 @@ class Claimed:
 
 
 def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int) -> list[Claimed]:
+    """Claim due messages, applying the per-contact-method rate limit on the way: a method
+    that already had its share this minute (sent, or being sent) gets the rest postponed."""
     lease = timedelta(seconds=rt.settings.notify_lease_seconds)
+    per_minute = rt.settings.notify_rate_limit_per_minute
     out: list[Claimed] = []
     with rt.sessions() as session, session.begin():
-        query = (select(Message.id, Message.status, Message.attempts)
+        postgres = session.get_bind().dialect.name == "postgresql"
+        query = (select(Message.id, Message.status, Message.attempts,
+                        Message.contact_method_id)
                  .where(or_(and_(Message.status == MessageStatus.PENDING.value,
                                  Message.due_at <= now),
                             and_(Message.status == MessageStatus.SENDING.value,
                                  Message.lease_until <= now)))
                  .order_by(Message.due_at).limit(limit))
-        if session.get_bind().dialect.name == "postgresql":
+        if postgres:
             query = query.with_for_update(skip_locked=True)
-        for mid, status, attempts in session.execute(query).all():
-            result = session.execute(
-                update(Message)
-                .where(Message.id == mid, Message.status == status,
-                       Message.attempts == attempts)
-                .values(status=MessageStatus.SENDING.value, claimed_by=worker_id,
-                        lease_until=now + lease, attempts=attempts + 1))
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                row = session.execute(
-                    select(Message, ContactMethod).join(
-                        ContactMethod, ContactMethod.id == Message.contact_method_id)
-                    .where(Message.id == mid)).one()
-                m, cm = row
-                out.append(Claimed(m.id, m.idempotency_key, m.kind, m.user_id, cm.id,
-                                   m.incident_id, dict(m.payload), attempts + 1,
-                                   ChannelKind(cm.kind), cm.address))
+        by_method: dict[int, list[tuple[int, str, int]]] = {}
+        for mid, status, attempts, method_id in session.execute(query).all():
+            by_method.setdefault(method_id, []).append((mid, status, attempts))
+        for method_id, rows in by_method.items():
+            if postgres:
+                # Serialises workers counting the same method's share.
+                session.execute(select(ContactMethod.id).where(ContactMethod.id == method_id)
+                                .with_for_update())
+            room = per_minute - _used(session, method_id, now)
+            for n, (mid, status, attempts) in enumerate(rows):
+                if n >= room:
+                    # Rate limited: postponed, never dropped; the attempt does not count.
+                    session.execute(update(Message).where(
+                        Message.id == mid, Message.status == status,
+                        Message.attempts == attempts).values(
+                        status=MessageStatus.PENDING.value, due_at=now + RATE_WINDOW / 6,
+                        last_error="rate limited"))
+                    continue
+                claimed = _claim_one(session, mid, status, attempts, worker_id, now + lease)
+                if claimed is not None:
+                    out.append(claimed)
     return out
+
+
+def _used(session: Session, method_id: int, now: datetime) -> int:
+    """Messages this method got in the last minute, counting those being sent right now."""
+    return int(session.scalar(select(func.count()).select_from(Message).where(
+        Message.contact_method_id == method_id,
+        or_(and_(Message.status == MessageStatus.SENT.value,
+                 Message.sent_at > now - RATE_WINDOW),
+            and_(Message.status == MessageStatus.SENDING.value,
+                 Message.lease_until > now)))) or 0)
+
+
+def _claim_one(session: Session, mid: int, status: str, attempts: int, worker_id: str,
+               lease_until: datetime) -> Claimed | None:
+    result = session.execute(
+        update(Message)
+        .where(Message.id == mid, Message.status == status, Message.attempts == attempts)
+        .values(status=MessageStatus.SENDING.value, claimed_by=worker_id,
+                lease_until=lease_until, attempts=attempts + 1))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    m, cm = session.execute(
+        select(Message, ContactMethod).join(
+            ContactMethod, ContactMethod.id == Message.contact_method_id)
+        .where(Message.id == mid)).one()
+    return Claimed(m.id, m.idempotency_key, m.kind, m.user_id, cm.id, m.incident_id,
+                   dict(m.payload), attempts + 1, ChannelKind(cm.kind), cm.address)
 
 
 # ---- stages (each decides from the database; None means "go on") ------------------------------
@@ -108,13 +148,6 @@ def _duplicate(session: Session, m: Claimed, now: datetime, window: int) -> bool
         is not None
 
 
-def _rate_limited(session: Session, m: Claimed, now: datetime, limit: int) -> bool:
-    sent = session.scalar(select(func.count()).select_from(Message).where(
-        Message.contact_method_id == m.method_id, Message.status == MessageStatus.SENT.value,
-        Message.sent_at > now - RATE_WINDOW))
-    return int(sent or 0) >= limit
-
-
 def _mine(m: Claimed, worker_id: str) -> Any:
     return and_(Message.id == m.id, Message.status == MessageStatus.SENDING.value,
                 Message.claimed_by == worker_id)
@@ -139,18 +172,12 @@ def process(rt: Runtime, m: Claimed, *, worker_id: str, senders: Mapping[Channel
     with rt.sessions() as session:
         stale = _stale(session, m)
         duplicate = stale is None and _duplicate(session, m, now, s.notify_dedup_seconds)
-        limited = _rate_limited(session, m, now, s.notify_rate_limit_per_minute)
     if stale:
         _settle(rt, m, worker_id, MessageStatus.CANCELLED, last_error=f"not sent: {stale}")
         return "cancelled"
     if duplicate:
         _settle(rt, m, worker_id, MessageStatus.DEDUPED, last_error="duplicate within window")
         return "deduped"
-    if limited:
-        # Delayed, never dropped; the attempt does not count.
-        _settle(rt, m, worker_id, MessageStatus.PENDING, attempts=m.attempts - 1,
-                due_at=now + RATE_WINDOW / 6, last_error="rate limited")
-        return "rate_limited"
     out = render(kind=m.kind, channel=m.channel, address=m.address, payload=m.payload,
                  user_id=m.user_id, incident_id=m.incident_id, idempotency_key=m.key,
                  settings=s, now=now)
@@ -235,8 +262,15 @@ def _permanent(rt: Runtime, m: Claimed, worker_id: str, error: str, now: datetim
 def deliver_due(rt: Runtime, *, worker_id: str, limit: int,
                 senders: Mapping[ChannelKind, Sender] = SENDERS) -> dict[str, int]:
     now = rt.clock.now()
-    outcomes: dict[str, int] = {}
-    for m in claim(rt, worker_id=worker_id, now=now, limit=limit):
-        outcome = process(rt, m, worker_id=worker_id, senders=senders, now=now)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    claimed = claim(rt, worker_id=worker_id, now=now, limit=limit)
+    # Sending is mostly waiting on the network: a slow SMTP server or webhook must not hold
+    # up the pages behind it, so a batch is sent concurrently (each message is independent).
+    threads = min(len(claimed), rt.settings.notify_send_concurrency)
+    if threads <= 1:
+        results = [process(rt, m, worker_id=worker_id, senders=senders, now=now)
+                   for m in claimed]
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tocsin-send") as pool:
+            results = list(pool.map(lambda m: process(rt, m, worker_id=worker_id,
+                                                      senders=senders, now=now), claimed))
+    return dict(Counter(results))

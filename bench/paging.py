@@ -1,0 +1,493 @@
+"""Paging benchmarks: escalation precision, event-to-page latency, crash test with kill -9,
+and schedule queries. Real processes (`tocsin worker`, `tocsin serve`), real databases, a real
+loopback HTTP server receiving the webhook pages. Prints one table per benchmark.
+
+    .venv/bin/python bench/paging.py [all|precision|latency|crash|schedules]
+        [--incidents 10000] [--window 60] [--rate 500] [--seconds 4] [--no-postgres]
+
+Figures depend on the machine and on whatever else runs on it; each run says what it did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from tests.conftest import create_pg_database, drop_pg_database, pg_available  # noqa: E402
+from tests.notify.seed import seed_paging  # noqa: E402
+from tests.notify.servers import Received, http_receiver  # noqa: E402
+from tocsin.clock import SystemClock  # noqa: E402
+from tocsin.db import migrate  # noqa: E402
+from tocsin.engine.models import Timer  # noqa: E402
+from tocsin.escalation.models import Escalation  # noqa: E402
+from tocsin.escalation.service import TIMER_STEP, timer_key  # noqa: E402
+from tocsin.incidents import lifecycle as lc  # noqa: E402
+from tocsin.incidents.models import Incident, IncidentEvent, IncidentService  # noqa: E402
+from tocsin.notify.models import Message  # noqa: E402
+from tocsin.runtime import Runtime, build_runtime  # noqa: E402
+from tocsin.settings import load_settings  # noqa: E402
+
+PG_SERVER = os.environ.get("TOCSIN_BENCH_POSTGRES_URL",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+SECRET = "bench-secret-" + "x" * 20
+
+
+# ---- plumbing -------------------------------------------------------------------------------
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
+    cells = [[str(c) for c in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+    print(f"\n{title}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for r in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+@contextmanager
+def database(kind: str, tmp: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'bench.db'}"
+        return
+    url = create_pg_database(PG_SERVER)
+    try:
+        yield url
+    finally:
+        drop_pg_database(PG_SERVER, url)
+
+
+def runtime_for(url: str, tmp: Path) -> Runtime:
+    rt = build_runtime(load_settings(env="dev", data_dir=tmp, database_url=url,
+                                     secret_key=SECRET), SystemClock())
+    migrate.upgrade(rt.engine)
+    return rt
+
+
+def env_for(url: str, tmp: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "TOCSIN_ENV": "dev", "TOCSIN_DATA_DIR": str(tmp),
+            "TOCSIN_DATABASE_URL": url, "TOCSIN_SECRET_KEY": SECRET,
+            "TOCSIN_LOG_LEVEL": "WARNING", "TOCSIN_NOTIFY_RATE_LIMIT_PER_MINUTE": "1000000",
+            "TOCSIN_NOTIFY_DEDUP_SECONDS": "0", **extra}
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    out = open(log, "ab")  # noqa: SIM115 - lives as long as the process
+    return subprocess.Popen([sys.executable, "-m", "tocsin", *args], env=env, stdout=out,
+                            stderr=subprocess.STDOUT)
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# ---- escalation precision ---------------------------------------------------------------------
+
+def seed_steps(rt: Runtime, service_id: int, user_id: int, count: int, first_due: datetime,
+               window: float) -> None:
+    """`count` open incidents, each with an active escalation whose first step is a pending
+    timer, due times spread evenly over `window` seconds (bulk inserts: seeding is not what
+    is measured)."""
+    now = rt.clock.now()
+    snapshot = {"policy_id": None, "name": "bench", "repeat": 0, "levels": [
+        {"delay_minutes": 5, "targets": [{"kind": "user", "id": user_id, "mode": "all"}]}]}
+    with rt.sessions() as s, s.begin():
+        start = int(s.scalar(select(func.coalesce(func.max(Incident.id), 0))) or 0) + 1
+        ids = list(range(start, start + count))
+        s.execute(insert(Incident), [dict(
+            id=i, title=f"bench {i}", description="", status="triggered", severity="SEV1",
+            impact="high", urgency="high", detection_source="monitor", restricted=False,
+            detected_at=now, last_update_at=now, reopen_count=0, created_at=now, updated_at=now)
+            for i in ids])
+        s.execute(insert(IncidentService), [dict(incident_id=i, service_id=service_id)
+                                            for i in ids])
+        s.execute(insert(Escalation), [dict(
+            incident_id=i, policy_id=None, severity="SEV1", snapshot=snapshot, status="active",
+            level=0, loop=0, generation=1, started_at=now, updated_at=now) for i in ids])
+        step = window / count
+        s.execute(insert(Timer), [dict(
+            kind=TIMER_STEP, key=timer_key(i), due_at=first_due + timedelta(seconds=n * step),
+            payload={"incident_id": i, "generation": 1, "level": 0, "loop": 0,
+                     "key": timer_key(i)}, generation=1, status="pending", attempts=0,
+            created_at=now) for n, i in enumerate(ids)])
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(func.setval("incidents_id_seq", start + count).select())
+
+
+def precision(kind: str, workers: int, count: int, window: float) -> list[Any]:
+    with tempfile.TemporaryDirectory() as d, database(kind, Path(d)) as url:
+        tmp = Path(d)
+        rt = runtime_for(url, tmp)
+        with http_receiver() as (got, hook):
+            seed = seed_paging(rt, webhook_url=hook + "/page")
+            first_due = rt.clock.now() + timedelta(seconds=8)  # workers start meanwhile
+            seed_steps(rt, seed["service_id"], seed["users"][0], count, first_due, window)
+            env = env_for(url, tmp)
+            procs = [spawn(["worker"], env, tmp / f"w{i}.log") for i in range(workers)]
+            started = time.monotonic()
+            try:
+                deadline = started + 8 + window + 120
+                while time.monotonic() < deadline:
+                    with rt.sessions() as s:
+                        left = s.scalar(select(func.count()).select_from(Timer).where(
+                            Timer.kind == TIMER_STEP, Timer.status == "pending"))
+                        unsent = s.scalar(select(func.count()).select_from(Message).where(
+                            Message.status.in_(["pending", "sending"])))
+                    if not left and not unsent and time.monotonic() > started + 8 + window:
+                        break
+                    time.sleep(1.0)
+            finally:
+                stop(procs)
+            received = Counter(r.headers.get("Idempotency-Key") for r in got)
+        with rt.sessions() as s:
+            fired = s.execute(select(Timer.due_at, Timer.fired_at).where(
+                Timer.kind == TIMER_STEP, Timer.status == "done")).all()
+            missed = s.scalar(select(func.count()).select_from(Timer).where(
+                Timer.kind == TIMER_STEP, Timer.status != "done"))
+            per_incident = Counter(s.scalars(select(IncidentEvent.incident_id).where(
+                IncidentEvent.kind.in_([lc.EventKind.ESCALATED.value,
+                                        lc.EventKind.NOBODY_PAGED.value]))).all())
+            pages = s.execute(select(Message.incident_id, Message.sent_at)
+                              .where(Message.status == "sent")).all()
+        due_of = {i: d for i, d in s_due(rt)}
+        rt.close()
+    lateness = [(f - d).total_seconds() for d, f in fired]
+    page_late = [(at - due_of[i]).total_seconds() for i, at in pages if i in due_of]
+    dup_steps = sum(n - 1 for n in per_incident.values() if n > 1)
+    dup_pages = sum(n - 1 for n in received.values() if n > 1)
+    return [f"{kind} ({workers} worker{'s' if workers > 1 else ''})", count,
+            f"{pct(lateness, 50):.3f}", f"{pct(lateness, 99):.3f}",
+            f"{max(lateness, default=float('nan')):.3f}", missed, dup_steps,
+            f"{pct(page_late, 50):.3f}", f"{pct(page_late, 99):.3f}", len(received), dup_pages]
+
+
+def s_due(rt: Runtime) -> list[tuple[int, datetime]]:
+    with rt.sessions() as s:
+        rows = s.execute(select(Timer.payload, Timer.due_at).where(Timer.kind == TIMER_STEP))
+        return [(int(p["incident_id"]), d) for p, d in rows]
+
+
+def run_precision(args: argparse.Namespace) -> None:
+    rows = [precision("sqlite", 1, args.incidents, args.window)]
+    if not args.no_postgres and pg_available(PG_SERVER) is None:
+        rows.append(precision("postgresql", 2, args.incidents, args.window))
+    table(f"Escalation precision: {args.incidents} incidents, first steps due over "
+          f"{args.window:.0f} s; lateness = claimed at - due (s); page = sent at - due (s)",
+          ["database", "steps", "p50", "p99", "max", "missed", "dup steps", "page p50",
+           "page p99", "pages recv", "dup pages"], rows)
+
+
+# ---- event to page latency --------------------------------------------------------------------
+
+def seed_intake(rt: Runtime, hook: str) -> str:
+    from tocsin.alerts import manage
+    from tocsin.alerts.schemas import IntegrationCreate
+    from tocsin.escalation import service as escalation
+    from tocsin.escalation.schemas import ServicePoliciesIn
+
+    seed = seed_paging(rt, webhook_url=hook + "/page")
+    with rt.sessions() as s, s.begin():
+        escalation.set_service_policies(s, service_id=seed["service_id"], data=ServicePoliciesIn(
+            policies={sev: seed["policy_id"] for sev in lc.Severity}))
+        integration = manage.create_integration(s, now=rt.clock.now(), data=IntegrationCreate(
+            service_id=seed["service_id"], kind="pagerduty", name="bench"))
+        return integration.key
+
+
+def wait_up(base: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"server at {base} did not come up")
+
+
+def post_events(base: str, key: str, rate: float, seconds: float,
+                prefix: str) -> dict[str, float]:
+    """Open-loop: event i is posted at start + i/rate whatever the answers; returns the send
+    time of each accepted event by dedup key."""
+    sent: dict[str, float] = {}
+    lock = threading.Lock()
+    client = httpx.Client(base_url=base, timeout=30,
+                          limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
+
+    def one(i: int) -> None:
+        k = f"{prefix}-{i}"
+        body = {"routing_key": key, "event_action": "trigger", "dedup_key": k,
+                "payload": {"summary": f"bench {k}", "source": "bench", "severity": "critical"}}
+        at = time.monotonic()
+        try:
+            r = client.post("/v2/enqueue", json=body)
+        except httpx.HTTPError:
+            return
+        if r.status_code == 202:
+            with lock:
+                sent[k] = at
+
+    total = int(rate * seconds)
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=48) as pool:
+        for i in range(total):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one, i)
+    client.close()
+    return sent
+
+
+def latency(rate: float, seconds: float) -> list[Any]:
+    with tempfile.TemporaryDirectory() as d, database("sqlite", Path(d)) as url:
+        tmp = Path(d)
+        with http_receiver() as (got, hook):
+            rt = runtime_for(url, tmp)
+            key = seed_intake(rt, hook)
+            rt.close()
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            proc = spawn(["serve", "--port", str(port)], env_for(url, tmp), tmp / "serve.log")
+            try:
+                wait_up(base)
+                began = time.monotonic()
+                sent = post_events(base, key, rate, seconds, "lat")
+                achieved = len(sent) / max(1e-9, time.monotonic() - began)
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    if len({_title(r) for r in got} & sent.keys()) >= len(sent):
+                        break
+                    time.sleep(0.2)
+            finally:
+                stop([proc])
+            arrivals: dict[str, float] = {}
+            for r in got:
+                arrivals.setdefault(_title(r), r.at)
+    lat = [(arrivals[k] - t) * 1000 for k, t in sent.items() if k in arrivals]
+    return [f"{rate:.0f}/s x {seconds:.0f}s", len(sent), f"{achieved:.0f}/s", len(lat),
+            f"{pct(lat, 50):.1f}", f"{pct(lat, 99):.1f}", f"{max(lat, default=float('nan')):.1f}"]
+
+
+def _title(r: Received) -> str:
+    try:
+        return str(json.loads(r.body).get("title", "")).removeprefix("bench ")
+    except ValueError:
+        return ""
+
+
+def run_latency(args: argparse.Namespace) -> None:
+    rows = [latency(50, args.seconds), latency(args.rate, args.seconds)]
+    table("Event to page: PagerDuty event POSTed to `tocsin serve` (SQLite) -> webhook page "
+          "received by a loopback HTTP server (ms)",
+          ["offered load", "accepted", "achieved", "paged", "p50 ms", "p99 ms", "max ms"], rows)
+
+
+# ---- crash test ---------------------------------------------------------------------------
+
+def crash(count: int, rate: float) -> list[Any]:
+    """`tocsin serve` takes `count` events while being SIGKILLed at random moments and
+    restarted; the sender retries refused/failed posts (as PagerDuty clients do)."""
+    rng = random.Random(4)
+    with tempfile.TemporaryDirectory() as d, database("sqlite", Path(d)) as url:
+        tmp = Path(d)
+        with http_receiver() as (got, hook):
+            rt = runtime_for(url, tmp)
+            key = seed_intake(rt, hook)
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            env = env_for(url, tmp, TOCSIN_NOTIFY_LEASE_SECONDS="5")
+            proc = spawn(["serve", "--port", str(port)], env, tmp / "serve.log")
+            wait_up(base)
+            done = threading.Event()
+            accepted: set[str] = set()
+
+            def sender() -> None:
+                client = httpx.Client(base_url=base, timeout=5)
+                for i in range(count):
+                    k = f"crash-{i}"
+                    body = {"routing_key": key, "event_action": "trigger", "dedup_key": k,
+                            "payload": {"summary": f"bench {k}", "source": "bench",
+                                        "severity": "critical"}}
+                    while True:
+                        try:
+                            if client.post("/v2/enqueue", json=body).status_code == 202:
+                                accepted.add(k)
+                                break
+                        except httpx.HTTPError:
+                            pass
+                        time.sleep(0.05)
+                    time.sleep(1 / rate)
+                done.set()
+
+            thread = threading.Thread(target=sender, daemon=True)
+            thread.start()
+            kills = 0
+            try:
+                while not done.is_set():
+                    time.sleep(rng.uniform(0.5, 2.5))
+                    proc.send_signal(signal.SIGKILL)
+                    proc.wait()
+                    kills += 1
+                    proc = spawn(["serve", "--port", str(port)], env, tmp / "serve.log")
+                    wait_up(base)
+                # Let the last server finish delivering.
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    with rt.sessions() as s:
+                        unsent = s.scalar(select(func.count()).select_from(Message).where(
+                            Message.status.in_(["pending", "sending"])))
+                    if not unsent:
+                        break
+                    time.sleep(0.5)
+            finally:
+                stop([proc])
+            keys = Counter(r.headers.get("Idempotency-Key") for r in got)
+        with rt.sessions() as s:
+            due = s.scalar(select(func.count()).select_from(Message)
+                           .where(Message.kind == "page")) or 0
+            statuses = Counter(s.scalars(select(Message.status)
+                                         .where(Message.kind == "page")).all())
+            incidents = s.scalar(select(func.count()).select_from(Incident)) or 0
+        rt.close()
+    delivered = len(keys)
+    dups = sum(n - 1 for n in keys.values() if n > 1)
+    return [count, len(accepted), incidents, kills, due, delivered, due - delivered, dups,
+            f"{dups / kills:.2f}" if kills else "-", dict(statuses)]
+
+
+def run_crash(args: argparse.Namespace) -> None:
+    table("Crash test: `tocsin serve` (SQLite) SIGKILLed at random 0.5-2.5 s intervals and "
+          "restarted while 1,000 PagerDuty events arrive; pages counted at a loopback receiver",
+          ["events", "accepted", "incidents", "kills", "pages due", "delivered", "lost",
+           "duplicates", "dup/kill", "page statuses"], [crash(args.crash_events, 25)])
+
+
+# ---- schedule queries -----------------------------------------------------------------------
+
+def run_schedules(args: argparse.Namespace) -> None:
+    from tocsin.accounts import service as accounts
+    from tocsin.accounts.schemas import UserCreate
+    from tocsin.schedules import oncall
+    from tocsin.schedules import service as schedules
+    from tocsin.schedules.schemas import LayerIn, OverrideIn, ScheduleIn, WindowIn
+
+    rows: list[list[Any]] = []
+    with tempfile.TemporaryDirectory() as d, database("sqlite", Path(d)) as url:
+        rt = runtime_for(url, Path(d))
+        now = rt.clock.now()
+        with rt.sessions() as s, s.begin():
+            users = [accounts.create_user(s, now=now, data=UserCreate(
+                name=f"u{i}", email=f"u{i}@example.com")).id for i in range(50)]
+            for n in range(1000):
+                sched = schedules.create_schedule(s, now=now, data=ScheduleIn(
+                    name=f"s{n}", time_zone=random.choice(
+                        ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]),
+                    layers=[LayerIn(name="weekly", participants=random.sample(users, 5),
+                                    start=datetime(2025, 1, 6, 9))]))
+                schedules.add_override(s, schedule=sched, now=now, data=OverrideIn(
+                    user_id=users[0], start=now + timedelta(days=1),
+                    end=now + timedelta(days=2)))
+        with rt.sessions() as s:
+            everything = schedules.list_schedules(s)
+            t = time.perf_counter()
+            found = schedules.on_call(s, schedules=everything, at=now)
+            rows.append(["who is on call now, 1,000 schedules (DB + resolve)",
+                         f"{(time.perf_counter() - t) * 1000:.0f} ms",
+                         f"{sum(1 for v in found.values() if v)} covered"])
+        rt.close()
+    day = WindowIn(days=[0, 1, 2, 3, 4], start=dtime(9), end=dtime(17))
+    layers = [
+        LayerIn(name="primary", participants=list(range(1, 6)), unit="weeks",
+                start=datetime(2025, 12, 29, 9)),
+        LayerIn(name="business", participants=list(range(6, 10)), unit="days",
+                start=datetime(2025, 12, 29, 9), restrictions=[day]),
+        LayerIn(name="sun", participants=list(range(10, 14)), unit="hours", length=12,
+                start=datetime(2025, 12, 29, 8)),
+    ]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    overrides = tuple(oncall.Override(100 + i, start + timedelta(days=3 * i, hours=2),
+                                      start + timedelta(days=3 * i, hours=8)) for i in range(100))
+    definition = oncall.Schedule("America/New_York", tuple(
+        schedules._layer(x) for x in layers), overrides)
+    t = time.perf_counter()
+    result = oncall.final_shifts(definition, start, start + timedelta(days=365))
+    rows.append(["one year of final shifts, 3 layers + 100 overrides (pure)",
+                 f"{(time.perf_counter() - t) * 1000:.0f} ms",
+                 f"{len(result.shifts)} shifts, {len(result.gaps)} gaps"])
+    t = time.perf_counter()
+    for i in range(1000):
+        oncall.on_call_at(definition, start + timedelta(hours=7 * i))
+    rows.append(["on_call_at x 1,000 instants on that schedule (pure)",
+                 f"{(time.perf_counter() - t) * 1000:.0f} ms", ""])
+    table("Schedule queries", ["query", "time", "result"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("which", nargs="?", default="all",
+                        choices=["all", "precision", "latency", "crash", "schedules"])
+    parser.add_argument("--incidents", type=int, default=10_000)
+    parser.add_argument("--window", type=float, default=60.0,
+                        help="seconds over which the steps fall due")
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--crash-events", type=int, default=1000)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    print(f"bench/paging.py {args.which} on {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.2f} at start")
+    runs = {"schedules": run_schedules, "precision": run_precision, "latency": run_latency,
+            "crash": run_crash}
+    for name, run in runs.items():
+        if args.which in (name, "all"):
+            run(args)
+
+
+if __name__ == "__main__":
+    main()
