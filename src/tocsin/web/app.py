@@ -9,6 +9,7 @@ from tocsin.runtime import Runtime
 from tocsin.web.auth import resolve_cookie
 from tocsin.web.render import HERE, Pages
 from tocsin.web.views import (
+    contact,
     dashboard,
     incident_page,
     incidents,
@@ -24,7 +25,7 @@ from tocsin.web.views import (
 # (/incidents/new before /incidents/{id}).
 ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.router,
            services.router, people.router, profile.router, schedules.router,
-           integrations.router]
+           integrations.router, contact.router]
 
 
 def install(app: FastAPI, runtime: Runtime) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import service as alerts
+from tocsin.notify import service as notify
+from tocsin.notify.channels import ChannelKind
 from tocsin.runtime import Runtime
 from tocsin.schedules import service as schedules
 from tocsin.web.auth import WebUser
@@ -17,6 +19,7 @@ from tocsin.web.auth import WebUser
 # How far ahead the dashboard looks for my next shift.
 NEXT_SHIFT_HORIZON = timedelta(weeks=4)
 RECENT_ALERTS = 10
+URGENCIES = ("high", "low")
 
 
 def my_oncall(session: Session, rt: Runtime, who: WebUser) -> dict[str, Any] | None:
@@ -56,5 +59,14 @@ def incident_alerts(session: Session, who: WebUser, incident_id: int
     return [_alert(a) for a in alerts.alerts_of_incident(session, incident_id=incident_id)]
 
 
-def my_contact_methods(session: Session, who: WebUser) -> list[dict[str, Any]] | None:
-    return None
+def contact_context(session: Session, who: WebUser) -> dict[str, Any]:
+    """My contact methods, their verification problems, and my rules as delays per
+    (urgency, method), for the profile page."""
+    methods = notify.contact_methods_of(session, who.user.id)
+    errors = notify.verification_errors(session, [m.id for m in methods])
+    delays = {(r.urgency, r.contact_method_id): r.delay_minutes
+              for r in notify.rules_of(session, who.user.id)}
+    return {"methods": methods, "verify_errors": errors, "delays": delays,
+            "kinds": [k.value for k in ChannelKind], "urgencies": URGENCIES}
+
+

@@ -24,23 +24,24 @@ from tocsin.web.views import extras
 router = web_router()
 
 
-def _profile(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
-             errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+def profile_page(request: Request, session: Session, who: WebUser, *,
+                 values: dict[str, Any], errors: dict[str, str] | None = None,
+                 status_code: int = 200) -> Response:
     settings = request.app.state.runtime.settings
     ical = feed.url(settings.public_url, settings.secret(), "users", who.user.id)
     return pages_of(request).render(request, "profile.html", who, status_code=status_code,
                                     values=values, errors=errors or {}, ical=ical,
-                                    contact=extras.my_contact_methods(session, who))
+                                    **extras.contact_context(session, who))
 
 
 @router.get("/me")
 def profile(request: Request, session: SessionDep, who: ViewerUser) -> Response:
-    return _profile(request, session, who, values={"name": who.user.name,
+    return profile_page(request, session, who, values={"name": who.user.name,
                                                    "time_zone": who.user.time_zone})
 
 
 @router.post("/me")
-def save_profile(request: Request, session: SessionDep, who: ViewerUser,
+def saveprofile_page(request: Request, session: SessionDep, who: ViewerUser,
                  form: Form) -> Response:
     values = {"name": forms.text(form, "name"), "time_zone": forms.text(form, "time_zone")}
     current_pw, new_pw = forms.text(form, "current_password"), forms.text(form, "new_password")
@@ -62,7 +63,7 @@ def save_profile(request: Request, session: SessionDep, who: ViewerUser,
         session.rollback()
         if "password" in exc.errors:
             exc.errors["new_password"] = exc.errors.pop("password")
-        return _profile(request, session, who, values=values, errors=exc.errors,
+        return profile_page(request, session, who, values=values, errors=exc.errors,
                         status_code=422)
     session.commit()
     return redirect("/me", flash="Profile saved.")
