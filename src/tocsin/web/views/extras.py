@@ -70,3 +70,19 @@ def contact_context(session: Session, who: WebUser) -> dict[str, Any]:
             "kinds": [k.value for k in ChannelKind], "urgencies": URGENCIES}
 
 
+
+
+def incident_pages(session: Session, who: WebUser, incident_id: int
+                   ) -> list[dict[str, Any]] | None:
+    """Pages written for the incident and what became of each (responders only, as in the
+    API)."""
+    if not who.can("responder"):
+        return None
+    return [{"user_id": m.user_id, "status": m.status, "kind": m.kind, "due_at": m.due_at,
+             "sent_at": m.sent_at, "attempts": m.attempts, "error": m.last_error}
+            for m in notify.messages_of_incident(session, incident_id)]
+
+
+def page_recipients(session: Session, who: WebUser, incident_id: int) -> list[int]:
+    pages = incident_pages(session, who, incident_id) or []
+    return [p["user_id"] for p in pages]

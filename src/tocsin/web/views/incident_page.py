@@ -12,6 +12,8 @@ from starlette.datastructures import FormData
 
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.escalation import service as escalation
+from tocsin.escalation.schemas import PageIn
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
@@ -49,6 +51,7 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
               incident.acknowledged_by_id, incident.reporter_id, *(e.actor_id for e in events)]
     people += [e.data.get("to") for e in events
                if e.kind == "role_changed" and isinstance(e.data.get("to"), int)]
+    people += extras.page_recipients(session, who, incident.id)
     return {
         "incident": incident, "status": status.value, "events": list(reversed(events)),
         "names": queries.user_names(session, people),
@@ -61,6 +64,8 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
         "in_watch": lc.in_recovery_watch(incident.recovery_until, now),
         "severities": [s.value for s in lc.Severity],
         "alerts": extras.incident_alerts(session, who, incident.id),
+        "pages": extras.incident_pages(session, who, incident.id),
+        "teams": queries.team_choices(session) if who.can("responder") else [],
     }
 
 
@@ -232,5 +237,21 @@ def reopen(request: Request, incident_id: int, session: SessionDep, rt: RuntimeD
         incidents.reopen(s, incident=inc, actor=who.principal, reason=reason,
                          now=rt.clock.now(), settings=rt.settings)
         return "Reopened."
+
+    return _act(request, session, rt, who, incident_id, form, run)
+
+
+@router.post("/incidents/{incident_id}/page")
+def page_people(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+                who: ResponderUser, form: Form) -> Response:
+    def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
+        data = forms.build(PageIn, {"user_ids": forms.ints(f, "page_user_id"),
+                                    "team_id": forms.optional_int(f, "page_team_id", errors),
+                                    "note": forms.text(f, "page_note")}, errors)
+        paged = escalation.page_on_demand(s, incident=inc, data=data, actor_id=who.user.id,
+                                          now=rt.clock.now())
+        if not paged:
+            return "Nobody could be paged: see the timeline for why."
+        return f"Paged {len(paged)} {'person' if len(paged) == 1 else 'people'}."
 
     return _act(request, session, rt, who, incident_id, form, run)
