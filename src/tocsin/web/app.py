@@ -16,6 +16,7 @@ from tocsin.web.views import (
     integrations,
     people,
     profile,
+    routing,
     schedules,
     services,
     session,
@@ -25,7 +26,7 @@ from tocsin.web.views import (
 # (/incidents/new before /incidents/{id}).
 ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.router,
            services.router, people.router, profile.router, schedules.router,
-           integrations.router, contact.router]
+           integrations.router, contact.router, routing.router]
 
 
 def install(app: FastAPI, runtime: Runtime) -> None:
