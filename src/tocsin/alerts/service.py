@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -115,6 +115,10 @@ def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
         raise Invalid(f"no service with id {service_id}")
     scope = _scope(event)
     raw = cap_raw(raw, settings.intake_raw_max_bytes)
+    if event.action is EventAction.TRIGGER:
+        duplicate = _count_duplicate(session, event, scope=scope, now=now, raw=raw)
+        if duplicate is not None:
+            return duplicate
     alert = _load_alert(session, scope, event.dedup_key)
     if event.action is EventAction.TRIGGER:
         return _trigger(session, event, alert, scope=scope, integration=integration,
@@ -125,6 +129,30 @@ def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
     if event.action is EventAction.ACKNOWLEDGE:
         return _acknowledge(session, event, alert, now=now, settings=settings, raw=raw)
     return _resolve(session, event, alert, now=now, settings=settings, raw=raw)
+
+
+def _count_duplicate(session: Session, event: NormalizedEvent, *, scope: str, now: datetime,
+                     raw: str | None) -> IngestResult | None:
+    """The hot path of a flood: a trigger for an alert that is already open is one UPDATE
+    and one INSERT, without loading the row. None when the alert is new or resolved."""
+    row = session.execute(
+        update(Alert).where(Alert.scope == scope, Alert.dedup_key == event.dedup_key,
+                            Alert.status != AlertStatus.RESOLVED.value)
+        .values(occurrences=Alert.occurrences + 1, last_seen_at=now,
+                summary=event.summary[:1024], source=event.source[:255],
+                labels=dict(event.labels), details=dict(event.details),
+                links=list(event.links),
+                source_severity=str(event.severity)[:32] if event.severity else None)
+        .returning(Alert.id, Alert.incident_id, Alert.severity)
+        .execution_options(synchronize_session=False)).first()
+    if row is None:
+        return None
+    alert_id, incident_id, severity = row
+    session.execute(insert(AlertEvent).values(
+        alert_id=alert_id, at=now, action="trigger", outcome=Outcome.DEDUPLICATED,
+        incident_id=incident_id, note="", raw=raw))
+    return IngestResult(alert_id=alert_id, incident_id=incident_id,
+                        outcome=Outcome.DEDUPLICATED, severity=severity)
 
 
 def _log(session: Session, alert: Alert, *, action: str, outcome: str, now: datetime,
