@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 
 import httpx
 
@@ -16,6 +17,18 @@ from tocsin.notify.channels import Outgoing, PermanentError, TemporaryError
 from tocsin.settings import Settings
 
 HEADER = "X-Tocsin-Signature"
+# One pooled client per process: building a client (and its TLS context) per page costs
+# tens of milliseconds, which is most of a page's latency budget.
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def _http() -> httpx.Client:
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(limits=httpx.Limits(max_connections=64))
+        return _client
 
 
 def sign(body: bytes, secrets: list[str]) -> str:
@@ -40,8 +53,8 @@ def send(out: Outgoing, settings: Settings) -> None:
     if "idempotency_key" in out.data:
         headers["Idempotency-Key"] = str(out.data["idempotency_key"])
     try:
-        r = httpx.post(out.address, content=body, headers=headers,
-                       timeout=settings.webhook_timeout_seconds)
+        r = _http().post(out.address, content=body, headers=headers,
+                         timeout=settings.webhook_timeout_seconds)
     except httpx.HTTPError as exc:
         raise TemporaryError(f"webhook {out.address}: {exc}") from exc
     if r.status_code < 300:
