@@ -25,6 +25,8 @@ from tocsin.alerts.models import (
     GroupingMode,
     IncidentAlert,
     Integration,
+    MaintenanceWindow,
+    Silence,
     TriageSettings,
 )
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
@@ -37,7 +39,7 @@ from tocsin.alerts.triage_config import (
     windows_for,
 )
 from tocsin.catalog.models import Service
-from tocsin.errors import Invalid
+from tocsin.errors import Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
@@ -393,3 +395,21 @@ def alerts_of_incident(session: Session, *, incident_id: int) -> list[Alert]:
     return list(session.scalars(
         select(Alert).join(IncidentAlert, IncidentAlert.alert_id == Alert.id)
         .where(IncidentAlert.incident_id == incident_id).order_by(Alert.id)))
+
+
+def maintenance_windows(session: Session) -> list[MaintenanceWindow]:
+    """Every maintenance window, oldest first (web page)."""
+    return list(session.scalars(select(MaintenanceWindow).order_by(MaintenanceWindow.id)))
+
+
+def delete_maintenance_window(session: Session, *, window_id: int) -> None:
+    window = session.get(MaintenanceWindow, window_id)
+    if window is None:
+        raise NotFound(f"no maintenance window with id {window_id}")
+    session.delete(window)
+
+
+def live_silences(session: Session, *, now: datetime, limit: int = 500) -> list[Silence]:
+    """Silences not yet ended (current and future), newest first (web page)."""
+    return list(session.scalars(select(Silence).where(Silence.ends_at > now)
+                                .order_by(Silence.id.desc()).limit(limit)))

@@ -20,13 +20,15 @@ from tocsin.web.views import (
     schedules,
     services,
     session,
+    suppression,
 )
 
 # One explicit list of page routers; order matters only where paths overlap
 # (/incidents/new before /incidents/{id}).
 ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.router,
            services.router, people.router, profile.router, schedules.router,
-           integrations.router, contact.router, routing.router]
+           integrations.router, contact.router, routing.router,
+           suppression.router]
 
 
 def install(app: FastAPI, runtime: Runtime) -> None:
