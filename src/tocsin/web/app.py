@@ -11,6 +11,7 @@ from tocsin.web.render import HERE, Pages
 from tocsin.web.views import (
     contact,
     dashboard,
+    escalation,
     incident_page,
     incidents,
     integrations,
@@ -28,7 +29,7 @@ from tocsin.web.views import (
 ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.router,
            services.router, people.router, profile.router, schedules.router,
            integrations.router, contact.router, routing.router,
-           suppression.router]
+           suppression.router, escalation.router]
 
 
 def install(app: FastAPI, runtime: Runtime) -> None:

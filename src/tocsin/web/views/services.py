@@ -18,6 +18,7 @@ from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
+from tocsin.web.views import escalation as escalation_views
 
 router = web_router()
 
@@ -33,12 +34,12 @@ def service_list(request: Request, session: SessionDep, who: ViewerUser) -> Resp
 
 def _form_page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
                service_id: int | None, errors: dict[str, str] | None = None,
-               status_code: int = 200) -> Response:
+               status_code: int = 200, **extra: Any) -> Response:
     choices = [c for c in queries.service_choices(session) if c[0] != service_id]
     return pages_of(request).render(
         request, "services/form.html", who, status_code=status_code, values=values,
         errors=errors or {}, service_id=service_id, tiers=[t.value for t in Tier],
-        teams=queries.team_choices(session), choices=choices)
+        teams=queries.team_choices(session), choices=choices, **extra)
 
 
 def _values(form: FormData) -> dict[str, Any]:
@@ -85,7 +86,8 @@ def edit_form(request: Request, service_id: int, session: SessionDep,
     values = {"name": out.name, "description": out.description, "tier": out.tier.value,
               "revenue": out.revenue, "owner_team_id": str(out.owner_team_id or ""),
               "depends_on": out.depends_on}
-    return _form_page(request, session, who, values=values, service_id=service_id)
+    return _form_page(request, session, who, values=values, service_id=service_id,
+                      **escalation_views.service_policy_context(session, service_id))
 
 
 @router.post("/services/{service_id}")

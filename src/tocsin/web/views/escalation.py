@@ -1,0 +1,116 @@
+"""Escalation policies editor (levels of targets with delays) and, per service, which policy
+pages for each severity. Running escalations keep their snapshot; edits apply to new ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.errors import TocsinError
+from tocsin.escalation import service as escalation
+from tocsin.escalation.schemas import PolicyIn, ServicePoliciesIn
+from tocsin.schedules import service as schedules
+from tocsin.web import forms, queries
+from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.render import pages_of, redirect
+from tocsin.web.routing import web_router
+
+router = web_router()
+LEVELS, TARGETS_PER_LEVEL = 4, 2
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+
+
+def _targets(session: Session) -> list[tuple[str, str]]:
+    """Choices as 'kind:id' with readable names: schedules, teams, then people."""
+    out = [(f"schedule:{s.id}", f"On call: {s.name}") for s in schedules.list_schedules(session)]
+    out += [(f"team:{i}", f"Team: {n}") for i, n in queries.team_choices(session)]
+    out += [(f"user:{i}", n) for i, n in queries.user_choices(session)]
+    return out
+
+
+def _page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
+          policy_id: int | None = None, errors: dict[str, str] | None = None,
+          status_code: int = 200) -> Response:
+    targets = _targets(session)
+    return pages_of(request).render(
+        request, "escalation.html", who, status_code=status_code,
+        policies=escalation.list_policies(session), values=values, errors=errors or {},
+        policy_id=policy_id, targets=targets, target_names=dict(targets),
+        levels=range(LEVELS), slots=range(TARGETS_PER_LEVEL))
+
+
+@router.get("/escalation")
+def policy_list(request: Request, session: SessionDep, who: ViewerUser,
+                edit: int | None = None) -> Response:
+    values: dict[str, Any] = {"repeat": "0"}
+    if edit is not None and who.can("admin"):
+        row = escalation.get_policy(session, edit)
+        values = {"name": row.name, "description": row.description, "repeat": str(row.repeat)}
+        for i, level in enumerate(row.levels[:LEVELS]):
+            values[f"delay_{i}"] = str(level["delay_minutes"])
+            for j, t in enumerate(level["targets"][:TARGETS_PER_LEVEL]):
+                values[f"target_{i}_{j}"] = f"{t['kind']}:{t['id']}"
+    return _page(request, session, who, values=values, policy_id=edit)
+
+
+def _policy(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
+    levels = []
+    for i in range(LEVELS):
+        chosen = [forms.text(form, f"target_{i}_{j}") for j in range(TARGETS_PER_LEVEL)]
+        chosen = [c for c in chosen if ":" in c]
+        if not chosen:
+            continue
+        delay = forms.text(form, f"delay_{i}") or "0"
+        if not delay.isdigit():
+            errors[f"delay_{i}"] = "minutes, a whole number"
+            delay = "0"
+        levels.append({"delay_minutes": int(delay), "targets": [
+            {"kind": c.split(":")[0], "id": int(c.split(":")[1])} for c in chosen]})
+    if not levels:
+        errors["levels"] = "choose who is paged at least at the first level"
+    repeat = forms.text(form, "repeat") or "0"
+    return {"name": forms.text(form, "name"), "description": forms.text(form, "description"),
+            "repeat": int(repeat) if repeat.isdigit() else 0, "levels": levels}
+
+
+@router.post("/escalation")
+def save_policy(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+                form: Form, edit: int | None = None) -> Response:
+    values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    errors: dict[str, str] = {}
+    try:
+        data = forms.build(PolicyIn, _policy(form, errors), errors)
+        if edit is None:
+            row = escalation.create_policy(session, data=data, now=rt.clock.now())
+        else:
+            row = escalation.update_policy(session, row=escalation.get_policy(session, edit),
+                                           data=data, now=rt.clock.now())
+    except (forms.FormErrors, TocsinError) as exc:
+        session.rollback()
+        found = exc.errors if isinstance(exc, forms.FormErrors) else forms.from_domain(exc)
+        return _page(request, session, who, values=values, policy_id=edit, errors=found,
+                     status_code=422)
+    session.commit()
+    return redirect("/escalation", flash=f"Policy {row.name} saved.")
+
+
+def service_policy_context(session: Session, service_id: int) -> dict[str, Any]:
+    return {"policy_choices": [(p.id, p.name) for p in escalation.list_policies(session)],
+            "chosen_policies": escalation.service_policies(session, service_id),
+            "severities": SEVERITIES}
+
+
+@router.post("/services/{service_id}/policies")
+def save_service_policies(request: Request, service_id: int, session: SessionDep,
+                          who: AdminUser, form: Form) -> Response:
+    chosen = {sev: int(forms.text(form, f"policy_{sev}")) for sev in SEVERITIES
+              if forms.text(form, f"policy_{sev}").isdigit()}
+    escalation.set_service_policies(session, service_id=service_id,
+                                    data=ServicePoliciesIn.model_validate({"policies": chosen}))
+    session.commit()
+    return redirect(f"/services/{service_id}", flash="Paging policies saved.")
