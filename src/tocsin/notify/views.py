@@ -23,7 +23,7 @@ from tocsin.notify.webhook.sender import verify as verify_signature
 from tocsin.runtime import Runtime
 
 router = APIRouter(include_in_schema=True, tags=["acknowledge"])
-SMS_ACK = re.compile(r"^\s*(?:ack|a|4)\s*(?:inc-)?(\d+)?\s*$", re.IGNORECASE)
+SMS_ACK = re.compile(r"^\s*(?:ack|a|4)(?:\s+(?:inc-)?(\d+))?\s*$", re.IGNORECASE)
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -86,6 +86,24 @@ def acknowledge(token: str, session: SessionDep, rt: RuntimeDep) -> HTMLResponse
     return _page(f"{incident.number} acknowledged", f"<p>{note}</p>")
 
 
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def _sms_owner(session: Session, sender: str) -> int | None:
+    """The owner of the verified SMS method whose Apprise URL ends in the sender's number."""
+    number = _digits(sender)
+    if len(number) < 6:
+        return None
+    for user_id, address in session.execute(select(
+            ContactMethod.user_id, ContactMethod.address).where(
+            ContactMethod.kind == "sms", ContactMethod.verified_at.is_not(None))).all():
+        target = address.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+        if _digits(target).endswith(number) or number.endswith(_digits(target) or "x"):
+            return int(user_id)
+    return None
+
+
 @router.post("/api/v1/inbound/sms", response_class=PlainTextResponse,
              summary="Inbound SMS webhook (provider-style form: From, Body)")
 async def inbound_sms(request: Request, rt: RuntimeDep,
@@ -106,9 +124,7 @@ async def inbound_sms(request: Request, rt: RuntimeDep,
     if not sender or match is None or match.group(1) is None:
         return PlainTextResponse("Reply ACK <incident number>, e.g. ACK 42.")
     with rt.sessions() as session:
-        user_id = session.scalars(select(ContactMethod.user_id).where(
-            ContactMethod.kind == "sms", ContactMethod.verified_at.is_not(None),
-            ContactMethod.address.like(f"%{sender.lstrip('+')}%"))).first()
+        user_id = _sms_owner(session, sender)
         if user_id is None:
             return PlainTextResponse("This number is not a verified Tocsin contact method.")
         try:
