@@ -22,6 +22,7 @@ from tocsin.alerts.models import (
     AlertEvent,
     AlertGroup,
     AlertStatus,
+    ChangeEvent,
     GroupingMode,
     IncidentAlert,
     Integration,
@@ -413,3 +414,14 @@ def live_silences(session: Session, *, now: datetime, limit: int = 500) -> list[
     """Silences not yet ended (current and future), newest first (web page)."""
     return list(session.scalars(select(Silence).where(Silence.ends_at > now)
                                 .order_by(Silence.id.desc()).limit(limit)))
+
+
+def recent_changes(session: Session, *, service_ids: list[int], since: datetime,
+                   limit: int = 100) -> list[ChangeEvent]:
+    """Deploys and config changes on these services since `since`, newest first (the
+    incident page's "what changed")."""
+    if not service_ids:
+        return []
+    return list(session.scalars(select(ChangeEvent).where(
+        ChangeEvent.service_id.in_(service_ids), ChangeEvent.at >= since)
+        .order_by(ChangeEvent.at.desc()).limit(limit)))

@@ -19,6 +19,7 @@ from tocsin.web.auth import WebUser
 # How far ahead the dashboard looks for my next shift.
 NEXT_SHIFT_HORIZON = timedelta(weeks=4)
 RECENT_ALERTS = 10
+CHANGES_BEFORE = timedelta(hours=2)
 URGENCIES = ("high", "low")
 
 
@@ -86,3 +87,13 @@ def incident_pages(session: Session, who: WebUser, incident_id: int
 def page_recipients(session: Session, who: WebUser, incident_id: int) -> list[int]:
     pages = incident_pages(session, who, incident_id) or []
     return [p["user_id"] for p in pages]
+
+
+def recent_changes(session: Session, incident: Any, service_ids: list[int]
+                   ) -> list[dict[str, Any]] | None:
+    """Deploys and config changes on the incident's services from two hours before it was
+    detected: the first suspects."""
+    rows = alerts.recent_changes(session, service_ids=service_ids,
+                                 since=incident.detected_at - CHANGES_BEFORE)
+    return [{"at": c.at, "summary": c.summary, "source": c.source, "service_id": c.service_id,
+             "links": c.links} for c in rows]

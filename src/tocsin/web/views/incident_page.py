@@ -65,6 +65,7 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
         "severities": [s.value for s in lc.Severity],
         "alerts": extras.incident_alerts(session, who, incident.id),
         "pages": extras.incident_pages(session, who, incident.id),
+        "changes": extras.recent_changes(session, incident, service_ids),
         "teams": queries.team_choices(session) if who.can("responder") else [],
     }
 
