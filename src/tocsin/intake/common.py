@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from tocsin.alerts.models import Integration
 from tocsin.alerts.normalized import NormalizedEvent
 from tocsin.alerts.service import IngestResult, ingest_event
+from tocsin.intake.batcher import Batcher
 from tocsin.runtime import Runtime
 
 SIGNAL_NAMES = ("error_rate", "users_affected_pct", "p99_ms", "dependent_services",
@@ -129,11 +129,15 @@ def apply_sync(runtime: Runtime, *, key: str, kinds: tuple[str, ...], build: Eve
 
 async def apply(request: Request, runtime: Runtime, *, key: str, kinds: tuple[str, ...],
                 build: EventBuilder, raw: str) -> list[IngestResult]:
+    """Apply through the group-commit batcher; returns once the events are committed."""
     gate = gate_of(request, runtime)
     gate.enter()
     try:
-        return await run_in_threadpool(apply_sync, runtime, key=key, kinds=kinds,
-                                       build=build, raw=raw)
+        batcher: Batcher | None = getattr(request.app.state, "intake_batcher", None)
+        if batcher is None:
+            batcher = Batcher(runtime)
+            request.app.state.intake_batcher = batcher
+        return await batcher.submit(key=key, kinds=kinds, build=build, raw=raw)
     finally:
         gate.leave()
 
