@@ -21,6 +21,7 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.notify import jobs as notify_jobs
+from tocsin.web import jobs as web_jobs
 
 DONE_TIMER_RETENTION = timedelta(days=7)
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
@@ -98,3 +99,4 @@ JOBS += [
     Job("checks.rollup", checks_jobs.check_rollups, every=60),
     Job("checks.retention", checks_jobs.check_retention, every=3600),
 ]
+JOBS += [Job("web.purge_sessions", web_jobs.purge_sessions, every=3600)]
