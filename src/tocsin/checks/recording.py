@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import EventAction
@@ -49,6 +50,8 @@ def record(session: Session, observations: Sequence[Observation], *, now: dateti
     """Store `observations`, advance per-location runs, and apply confirmed status changes.
 
     Status changes raise (trigger) or resolve the check's alert in the same transaction.
+    Written with executemany statements, not one ORM object per row: the runner calls this
+    with a thousand results at a time.
     """
     if not observations:
         return []
@@ -56,23 +59,42 @@ def record(session: Session, observations: Sequence[Observation], *, now: dateti
         {"check_id": o.check_id, "location": o.location, "at": o.at, "ok": o.ok,
          "latency_ms": o.latency_ms, "reason": None if o.ok else o.reason}
         for o in observations])
-    keys = {(o.check_id, o.location) for o in observations}
-    states = {(s.check_id, s.location): s for s in session.scalars(
-        select(CheckLocationState).where(
-            tuple_(CheckLocationState.check_id, CheckLocationState.location).in_(list(keys))))}
+    keys = list({(o.check_id, o.location) for o in observations})
+    states: dict[tuple[int, str], dict[str, Any]] = {}
+    for i in range(0, len(keys), 500):
+        for cid, loc, ok, n in session.execute(
+                select(CheckLocationState.check_id, CheckLocationState.location,
+                       CheckLocationState.ok, CheckLocationState.consecutive)
+                .where(tuple_(CheckLocationState.check_id,
+                              CheckLocationState.location).in_(keys[i:i + 500]))):
+            states[(cid, loc)] = {"check_id": cid, "location": loc, "ok": ok, "consecutive": n}
+    existing = set(states)
     for o in sorted(observations, key=lambda o: o.at):
-        state = states.get((o.check_id, o.location))
-        if state is None:
-            state = CheckLocationState(check_id=o.check_id, location=o.location, ok=o.ok,
-                                       consecutive=0, last_at=o.at)
-            session.add(state)
-            states[(o.check_id, o.location)] = state
-        state.consecutive = state.consecutive + 1 if state.ok == o.ok else 1
-        state.ok, state.last_at, state.latency_ms = o.ok, o.at, o.latency_ms
-        state.reason = None if o.ok else o.reason
-    session.flush()
-    check_ids = sorted({o.check_id for o in observations})
-    return evaluate(session, check_ids, now=now, settings=settings)
+        state = states.setdefault((o.check_id, o.location), {
+            "check_id": o.check_id, "location": o.location, "ok": o.ok, "consecutive": 0})
+        state["consecutive"] = state["consecutive"] + 1 if state["ok"] == o.ok else 1
+        state.update(ok=o.ok, last_at=o.at, latency_ms=o.latency_ms,
+                     reason=None if o.ok else o.reason)
+    updates = [v for k, v in states.items() if k in existing]
+    inserts = [v for k, v in states.items() if k not in existing]
+    if updates:
+        session.execute(update(CheckLocationState), updates)
+    if inserts:
+        session.execute(insert(CheckLocationState), inserts)
+    latest: dict[int, Observation] = {}
+    for o in observations:
+        if o.check_id not in latest or o.at >= latest[o.check_id].at:
+            latest[o.check_id] = o
+    statuses = {cid: st for cid, st in session.execute(
+        select(Check.id, Check.status).where(Check.id.in_(list(latest))))}
+    session.execute(update(Check), [
+        {"id": cid, "last_checked_at": o.at, "last_latency_ms": o.latency_ms}
+        for cid, o in latest.items() if cid in statuses])
+    # Only a result that disagrees with the confirmed status can change it.
+    agrees = {CheckStatus.UP.value: True, CheckStatus.DOWN.value: False}
+    suspects = sorted({o.check_id for o in observations if o.check_id in statuses
+                       and agrees.get(statuses[o.check_id]) != o.ok})
+    return evaluate(session, suspects, now=now, settings=settings) if suspects else []
 
 
 def evaluate(session: Session, check_ids: Sequence[int], *, now: datetime,
@@ -90,9 +112,6 @@ def evaluate(session: Session, check_ids: Sequence[int], *, now: datetime,
         if check is None:
             continue
         states = by_check.get(cid, [])
-        latest = max(states, key=lambda s: s.last_at, default=None)
-        if latest is not None:
-            check.last_checked_at, check.last_latency_ms = latest.last_at, latest.latency_ms
         views = [confirm.LocationView(s.location, s.ok, s.consecutive,
                                       live=s.location not in offline) for s in states]
         decision = confirm.decide(CheckStatus(check.status), views, assigned=check.locations,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
 from tocsin.heartbeats import service as heartbeats
 from tocsin.heartbeats.models import PingKind
 from tocsin.heartbeats.schemas import HeartbeatCreate, HeartbeatOut, HeartbeatUpdate, PingOut
+from tocsin.heartbeats.writer import PendingPing, PingWriter
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/heartbeats", tags=["heartbeats"])
@@ -80,16 +81,12 @@ async def _ping(request: Request, key: str, kind: PingKind, exit_code: int | Non
     rt: Runtime = request.app.state.runtime
     body = await _capped_body(request, rt.settings.heartbeat_body_max_bytes)
     source = request.client.host if request.client else None
+    writer: PingWriter | None = getattr(request.app.state, "ping_writer", None)
+    if writer is None:
+        writer = request.app.state.ping_writer = PingWriter(rt)
     # Committed before we answer: an accepted ping is a stored ping.
-    await run_in_threadpool(_store, rt, key, kind, exit_code, body, source)
+    await asyncio.wrap_future(writer.submit(PendingPing(key, kind, exit_code, body, source)))
     return Response("OK\n", media_type="text/plain")
-
-
-def _store(rt: Runtime, key: str, kind: PingKind, exit_code: int | None, body: bytes,
-           source: str | None) -> None:
-    with rt.sessions() as session, session.begin():
-        heartbeats.ping(session, key=key, kind=kind, exit_code=exit_code, body=body,
-                        now=rt.clock.now(), settings=rt.settings, source_ip=source)
 
 
 KeyPath = Annotated[str, Path(min_length=1, max_length=36)]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 
 REASON_MAX = 500
+CLIENT_SHARDS = 32
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Resources:
     # Outgoing connections leave from this address (a probe host with several networks).
     local_address: str | None = None
     _contexts: dict[tuple[bool, str], ssl.SSLContext] = field(default_factory=dict)
-    _clients: dict[tuple[bool, str, bool], httpx.AsyncClient] = field(default_factory=dict)
+    _clients: dict[tuple[bool, str, bool, int], httpx.AsyncClient] = field(default_factory=dict)
+    _turn: int = 0
 
     def ssl_context(self, *, verify: bool, ca_pem: str | None) -> ssl.SSLContext:
         key = (verify, hashlib.sha256((ca_pem or "").encode()).hexdigest())
@@ -65,11 +67,14 @@ class Resources:
 
     def http_client(self, *, verify: bool, ca_pem: str | None,
                     fresh: bool = False) -> httpx.AsyncClient:
-        key = (verify, hashlib.sha256((ca_pem or "").encode()).hexdigest(), fresh)
+        # httpcore scans every pooled connection for each request it places (O(pool) per
+        # request, O(n²) under load); several small pools used in turn keep that scan short.
+        self._turn = (self._turn + 1) % CLIENT_SHARDS
+        key = (verify, hashlib.sha256((ca_pem or "").encode()).hexdigest(), fresh, self._turn)
         client = self._clients.get(key)
         if client is None:
             limits = (httpx.Limits(max_keepalive_connections=0) if fresh
-                      else httpx.Limits(max_connections=1000, max_keepalive_connections=200))
+                      else httpx.Limits(max_connections=64, max_keepalive_connections=16))
             context = self.ssl_context(verify=verify, ca_pem=ca_pem)
             transport = httpx.AsyncHTTPTransport(verify=context, limits=limits,
                                                  local_address=self.local_address)

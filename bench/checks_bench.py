@@ -1,0 +1,344 @@
+"""Detection benchmark: one command, prints a table.
+
+    .venv/bin/python bench/checks_bench.py            # SQLite in a temp dir
+    .venv/bin/python bench/checks_bench.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+Measures, each for a few seconds:
+  1. plain HTTP checks/s sustained by the real runner (claim by next_due_at, httpx, batched
+     result writes, confirmation) against a local keep-alive HTTP server in another process,
+     with schedule lateness p50/p99 and the CPU the benchmark process used;
+  2. the same with TLS checks (a fresh TCP connection and TLS handshake per check);
+  3. heartbeat pings/s over HTTP (uvicorn on loopback; each ping committed before the answer);
+  4. the check list API with 10,000 checks (first page of 100, one page of 1,000, all 10,000
+     through cursors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import delete, insert, text
+
+from tocsin.accounts import service as accounts
+from tocsin.accounts.models import Role
+from tocsin.accounts.schemas import UserCreate
+from tocsin.api.app import create_app
+from tocsin.catalog.models import Service
+from tocsin.checks.models import Check, CheckLocationState, CheckResult
+from tocsin.checks.runner import CheckRunner
+from tocsin.db import migrate
+from tocsin.heartbeats.models import Heartbeat
+from tocsin.runtime import Runtime, build_runtime
+from tocsin.settings import load_settings
+
+RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+            b"Connection: keep-alive\r\n\r\nok")
+
+
+# ---- target servers (run in a child process: `--serve http|tls PORT [CERT KEY]`) ----------
+
+async def _serve(kind: str, port: int, cert: str | None, key: str | None) -> None:
+    ctx = None
+    if kind == "tls":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert or "", key or "")
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                data = await reader.readuntil(b"\r\n\r\n")
+                if not data:
+                    break
+                writer.write(RESPONSE)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port, ssl=ctx, backlog=4096)
+    async with server:
+        await server.serve_forever()
+
+
+def spawn_target(kind: str, cert: str | None = None, key: str | None = None
+                 ) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    args = [sys.executable, __file__, "--serve", kind, str(port)]
+    if cert and key:
+        args += [cert, key]
+    proc = subprocess.Popen(args)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socketlib.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, port
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("target server did not start")
+
+
+import socket as socketlib  # noqa: E402 - used by the helpers above and below
+
+
+def _free_port() -> int:
+    with socketlib.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_cert(tmp: Path) -> tuple[str, str, str]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    (tmp / "c.pem").write_bytes(pem)
+    (tmp / "k.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                  serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    return str(tmp / "c.pem"), str(tmp / "k.pem"), pem.decode()
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def fresh_runtime(url: str | None, tmp: Path) -> Runtime:
+    settings = load_settings(env="dev", data_dir=tmp / "data", database_url=url,
+                             check_concurrency=int(os.environ.get("BENCH_CONCURRENCY", "100")))
+    runtime = build_runtime(settings)
+    migrate.upgrade(runtime.engine)
+    with runtime.sessions() as s, s.begin():
+        for table in (CheckResult, CheckLocationState, Check, Heartbeat, Service):
+            s.execute(delete(table))
+    return runtime
+
+
+def add_checks(runtime: Runtime, n: int, *, kind: str, config: dict[str, Any],
+               interval: int, spread: bool = True) -> None:
+    now = runtime.clock.now()
+    with runtime.sessions() as s, s.begin():
+        service = Service(name=f"bench-{uuid.uuid4().hex[:6]}", created_at=now)
+        s.add(service)
+        s.flush()
+        rows = [{"name": f"{kind}-{uuid.uuid4().hex}", "kind": kind, "service_id": service.id,
+                 "interval_seconds": interval, "timeout_seconds": 5.0, "config": config,
+                 "locations": ["server"], "on_server": True, "confirm_failures": 1,
+                 "enabled": True, "status": "up", "created_at": now,
+                 "next_due_at": now + timedelta(seconds=random.uniform(0, interval)
+                                                if spread else 0)} for _ in range(n)]
+        for i in range(0, n, 5000):
+            s.execute(insert(Check), rows[i:i + 5000])
+
+
+def run_checks(runtime: Runtime, seconds: float) -> dict[str, float]:
+    runner = CheckRunner(runtime, lease_seconds=seconds + 60)
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    runner.start()
+    time.sleep(seconds)
+    done = runner.stats.finished
+    cpu1, wall1 = time.process_time(), time.monotonic()
+    runner.stop()
+    lateness = list(runner.stats.lateness)
+    wall = wall1 - wall0
+    return {"checks": done, "rate": done / wall, "failed": runner.stats.failed,
+            "p50": pct(lateness, 0.5), "p99": pct(lateness, 0.99),
+            "cpu": (cpu1 - cpu0) / wall}
+
+
+# ---- the benchmarks -----------------------------------------------------------------------------
+
+def bench_http(url: str | None, tmp: Path, n: int, seconds: float) -> dict[str, float]:
+    proc, port = spawn_target("http")
+    try:
+        runtime = fresh_runtime(url, tmp)
+        add_checks(runtime, n, kind="http", interval=10,
+                   config={"url": f"http://127.0.0.1:{port}/", "method": "GET",
+                           "headers": {}, "expected_status": [], "follow_redirects": True,
+                           "verify_tls": True, "fresh_connection": False})
+        out = run_checks(runtime, seconds)
+        runtime.close()
+        return out
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def bench_tls(url: str | None, tmp: Path, n: int, seconds: float) -> dict[str, float]:
+    cert, key, pem = make_cert(tmp)
+    proc, port = spawn_target("tls", cert, key)
+    try:
+        runtime = fresh_runtime(url, tmp)
+        add_checks(runtime, n, kind="tls", interval=10,
+                   config={"host": "127.0.0.1", "port": port, "server_name": "localhost",
+                           "min_days_valid": 14, "check_hostname": True, "ca_pem": pem})
+        out = run_checks(runtime, seconds)
+        runtime.close()
+        return out
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def bench_pings(url: str | None, tmp: Path, seconds: float, concurrency: int = 32
+                ) -> dict[str, float]:
+    runtime = fresh_runtime(url, tmp)
+    now = runtime.clock.now()
+    keys = [str(uuid.uuid4()) for _ in range(100)]
+    with runtime.sessions() as s, s.begin():
+        service = Service(name="bench-pings", created_at=now)
+        s.add(service)
+        s.flush()
+        for i, k in enumerate(keys):
+            s.add(Heartbeat(key=k, name=f"hb{i}", service_id=service.id, period_seconds=60,
+                            grace_seconds=60, status="new", created_at=now))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port,
+                                           log_level="error", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    latencies: list[float] = []
+
+    async def client_loop(stop_at: float) -> int:
+        sent = 0
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            while time.monotonic() < stop_at:
+                t = time.perf_counter()
+                r = await client.post(f"/ping/{random.choice(keys)}", content=b"exit 0")
+                latencies.append(time.perf_counter() - t)
+                assert r.status_code == 200, r.text
+                sent += 1
+        return sent
+
+    async def drive() -> int:
+        stop_at = time.monotonic() + seconds
+        return sum(await asyncio.gather(*(client_loop(stop_at) for _ in range(concurrency))))
+
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    sent = asyncio.run(drive())
+    wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
+    with runtime.sessions() as s:
+        stored = s.execute(text("SELECT count(*) FROM heartbeat_pings")).scalar_one()
+    server.should_exit = True
+    thread.join(10)
+    runtime.close()
+    return {"sent": sent, "stored": stored, "rate": sent / wall, "cpu": cpu / wall,
+            "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99)}
+
+
+def bench_list(url: str | None, tmp: Path, n: int = 10_000) -> dict[str, float]:
+    runtime = fresh_runtime(url, tmp)
+    add_checks(runtime, n, kind="http", interval=60,
+               config={"url": "https://example.com/", "method": "GET"})
+    with runtime.sessions() as s, s.begin():
+        user = accounts.create_user(s, data=UserCreate(
+            name="b", email="b@example.com", role=Role.VIEWER, time_zone="UTC",
+            password="correct horse battery"), now=runtime.clock.now())
+        _key, token = accounts.create_api_key(s, owner=user, name="b", scope=None,
+                                              now=runtime.clock.now())
+    from fastapi.testclient import TestClient
+
+    headers = {"Authorization": f"Bearer {token}"}
+    out: dict[str, float] = {}
+    with TestClient(create_app(runtime)) as client:
+        client.get("/api/v1/checks?limit=10", headers=headers)  # warm up
+        for label, limit in (("page100", 100), ("page1000", 1000)):
+            times = []
+            for _ in range(5):
+                t = time.perf_counter()
+                r = client.get(f"/api/v1/checks?limit={limit}", headers=headers)
+                times.append(time.perf_counter() - t)
+                assert r.status_code == 200 and len(r.json()["items"]) == limit
+            out[label] = statistics.median(times)
+        t = time.perf_counter()
+        cursor, total = None, 0
+        while True:
+            params: dict[str, Any] = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+            page = client.get("/api/v1/checks", params=params, headers=headers).json()
+            total += len(page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        out["all"] = time.perf_counter() - t
+        assert total == n
+    runtime.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--seconds", type=float, default=12)
+    parser.add_argument("--http-checks", type=int, default=30_000,
+                        help="checks at a 10 s interval (30,000 = 3,000/s offered)")
+    parser.add_argument("--tls-checks", type=int, default=8_000,
+                        help="TLS checks at a 10 s interval (8,000 = 800/s offered)")
+    parser.add_argument("--serve", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        kind, port, *files = args.serve
+        asyncio.run(_serve(kind, int(port), *(files or [None, None])))
+        return
+    db = "PostgreSQL" if (args.database_url or "").startswith("postgresql") else "SQLite"
+    print(f"cores: {os.cpu_count()}  database: {db}  seconds per run: {args.seconds:g}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        h = bench_http(args.database_url, Path(tmp) / "h", args.http_checks, args.seconds)
+        rows.append(("HTTP checks (keep-alive)", f"{h['rate']:.0f}/s",
+                     f"offered {args.http_checks / 10:.0f}/s, failed {h['failed']:.0f}",
+                     f"{h['p50']:.3f} / {h['p99']:.3f}", f"{h['cpu']:.2f}"))
+        t = bench_tls(args.database_url, Path(tmp) / "t", args.tls_checks, args.seconds)
+        rows.append(("TLS checks (fresh handshake)", f"{t['rate']:.0f}/s",
+                     f"offered {args.tls_checks / 10:.0f}/s, failed {t['failed']:.0f}",
+                     f"{t['p50']:.3f} / {t['p99']:.3f}", f"{t['cpu']:.2f}"))
+        p = bench_pings(args.database_url, Path(tmp) / "p", min(args.seconds, 8))
+        rows.append(("heartbeat pings (HTTP, durable)", f"{p['rate']:.0f}/s",
+                     f"sent {p['sent']:.0f}, stored {p['stored']:.0f}",
+                     f"resp {p['p50'] * 1000:.1f} / {p['p99'] * 1000:.1f} ms", f"{p['cpu']:.2f}"))
+        lst = bench_list(args.database_url, Path(tmp) / "l")
+        rows.append(("check list API, 10,000 checks", f"{lst['page100'] * 1000:.0f} ms",
+                     f"limit=1000: {lst['page1000'] * 1000:.0f} ms; all 10k: "
+                     f"{lst['all'] * 1000:.0f} ms", "-", "-"))
+    header = ("benchmark", "throughput", "detail", "lateness p50 / p99 s", "CPU (cores)")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
+    for r in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
