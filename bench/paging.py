@@ -327,7 +327,8 @@ def _title(r: Received) -> str:
 
 
 def run_latency(args: argparse.Namespace) -> None:
-    rows = [latency(rate, args.seconds) for rate in (5, 50, args.rate)]
+    rows = [latency(5, max(args.seconds, 6)), latency(50, args.seconds),
+            latency(args.rate, args.seconds)]
     table("Event to page: PagerDuty event POSTed to `tocsin serve` (SQLite) -> webhook page "
           "received by a loopback HTTP server (ms)",
           ["offered load", "accepted", "achieved", "paged", "p50 ms", "p99 ms", "max ms"], rows)
@@ -375,7 +376,7 @@ def crash(count: int, rate: float) -> list[Any]:
             kills = 0
             try:
                 while not done.is_set():
-                    time.sleep(rng.uniform(0.5, 2.5))
+                    time.sleep(rng.uniform(1.0, 4.0))
                     proc.send_signal(signal.SIGKILL)
                     proc.wait()
                     kills += 1
@@ -407,7 +408,7 @@ def crash(count: int, rate: float) -> list[Any]:
 
 
 def run_crash(args: argparse.Namespace) -> None:
-    table("Crash test: `tocsin serve` (SQLite) SIGKILLed at random 0.5-2.5 s intervals and "
+    table("Crash test: `tocsin serve` (SQLite) SIGKILLed at random 1-4 s after each start and "
           "restarted while 1,000 PagerDuty events arrive; pages counted at a loopback receiver",
           ["events", "accepted", "incidents", "kills", "pages due", "delivered", "lost",
            "duplicates", "dup/kill", "page statuses"], [crash(args.crash_events, 25)])
@@ -486,7 +487,7 @@ def main() -> None:
     parser.add_argument("--stress", type=int, default=1000,
                         help="also run this many steps due within 20 s (0: skip)")
     parser.add_argument("--rate", type=float, default=500.0)
-    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--crash-events", type=int, default=1000)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()

@@ -21,6 +21,8 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.notify import jobs as notify_jobs
+from tocsin.schedules import jobs as schedules_jobs
+from tocsin.schedules.handoff import TIMER_HANDOFF
 from tocsin.web import jobs as web_jobs
 
 DONE_TIMER_RETENTION = timedelta(days=7)
@@ -42,6 +44,7 @@ TIMER_HANDLERS: dict[str, TimerHandler] = {
     incidents.TIMER_UPDATE_DUE: _incident_update_due,
     incidents.TIMER_RECOVERY_END: _incident_recovery_end,
     ESCALATION_STEP: escalation_jobs.step,
+    TIMER_HANDOFF: schedules_jobs.handoff_due,
 }
 
 

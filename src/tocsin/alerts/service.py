@@ -425,3 +425,12 @@ def recent_changes(session: Session, *, service_ids: list[int], since: datetime,
     return list(session.scalars(select(ChangeEvent).where(
         ChangeEvent.service_id.in_(service_ids), ChangeEvent.at >= since)
         .order_by(ChangeEvent.at.desc()).limit(limit)))
+
+
+def noisiest_alerts(session: Session, *, since: datetime, service_ids: list[int] | None = None,
+                    limit: int = 5) -> list[Alert]:
+    """Alerts seen since `since`, most occurrences first (on-call handoff briefings)."""
+    query = select(Alert).where(Alert.last_seen_at >= since)
+    if service_ids is not None:
+        query = query.where(Alert.service_id.in_(service_ids))
+    return list(session.scalars(query.order_by(Alert.occurrences.desc(), Alert.id).limit(limit)))

@@ -24,6 +24,9 @@ def render(*, kind: str, channel: ChannelKind, address: str, payload: dict[str, 
         return Outgoing(channel, address, "Tocsin: test message",
                         "This is a test message from Tocsin: this contact method works.",
                         data=data)
+    if kind == "briefing":
+        return Outgoing(channel, address, str(payload["subject"]), str(payload["text"]),
+                        data=data)
     assert incident_id is not None
     url = settings.public_url
     token = ack_token(settings.secret(), incident_id=incident_id, user_id=user_id,

@@ -170,6 +170,19 @@ def page_user(session: Session, *, user_id: int, incident: Incident, now: dateti
     return made
 
 
+def send_briefing(session: Session, *, user_id: int, now: datetime, subject: str, text: str,
+                  key: str) -> int:
+    """A non-incident message (handoff briefing) to every verified method of the user."""
+    made = 0
+    for method in contact_methods_of(session, user_id):
+        if method.verified_at is not None and _enqueue(
+                session, key=f"{key}:m{method.id}", kind="briefing", user_id=user_id,
+                method_id=method.id, incident_id=None, due_at=now,
+                payload={"subject": subject, "text": text}, now=now):
+            made += 1
+    return made
+
+
 def cancel_pages(session: Session, *, incident_id: int, now: datetime,
                  escalation_only: bool = True) -> int:
     """Cancel the incident's pages not yet sent (those of escalation steps, or all)."""

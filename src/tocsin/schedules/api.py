@@ -9,8 +9,9 @@ from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.engine import timers
 from tocsin.errors import NotFound
-from tocsin.schedules import feed, service
+from tocsin.schedules import feed, handoff, service
 from tocsin.schedules.models import Schedule
 from tocsin.schedules.oncall import Shift
 from tocsin.schedules.schemas import (
@@ -48,6 +49,7 @@ def _shift(s: Shift) -> ShiftOut:
 @router.post(PREFIX, status_code=201, response_model=ScheduleOut, summary="Create a schedule")
 def create(data: ScheduleIn, session: SessionDep, rt: RuntimeDep, who: Admin) -> ScheduleOut:
     schedule = service.create_schedule(session, data=data, now=rt.clock.now())
+    handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
     return _out(session, schedule, rt.clock.now())
 
@@ -67,6 +69,7 @@ def replace(schedule_id: int, data: ScheduleIn, session: SessionDep, rt: Runtime
             who: Admin) -> ScheduleOut:
     schedule = service.get_schedule(session, schedule_id)
     service.update_schedule(session, schedule=schedule, data=data, now=rt.clock.now())
+    handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
     return _out(session, schedule, rt.clock.now())
 
@@ -74,6 +77,7 @@ def replace(schedule_id: int, data: ScheduleIn, session: SessionDep, rt: Runtime
 @router.delete(PREFIX + "/{schedule_id}", status_code=204)
 def remove(schedule_id: int, session: SessionDep, who: Admin) -> Response:
     service.delete_schedule(session, service.get_schedule(session, schedule_id))
+    timers.cancel(session, handoff.timer_key(schedule_id))
     session.commit()
     return Response(status_code=204)
 
@@ -83,6 +87,7 @@ def add_override(schedule_id: int, data: OverrideIn, session: SessionDep, rt: Ru
                  who: Responder) -> OverrideOut:
     schedule = service.get_schedule(session, schedule_id)
     o = service.add_override(session, schedule=schedule, data=data, now=rt.clock.now())
+    handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
     return OverrideOut(id=o.id, user_id=o.user_id, start=o.start_at, end=o.end_at,
                        reason=o.reason)
@@ -93,16 +98,18 @@ def add_swap(schedule_id: int, data: SwapIn, session: SessionDep, rt: RuntimeDep
              who: Responder) -> list[OverrideOut]:
     schedule = service.get_schedule(session, schedule_id)
     made = service.swap(session, schedule=schedule, data=data, now=rt.clock.now())
+    handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
     return [OverrideOut(id=o.id, user_id=o.user_id, start=o.start_at, end=o.end_at,
                         reason=o.reason) for o in made]
 
 
 @router.delete(PREFIX + "/{schedule_id}/overrides/{override_id}", status_code=204)
-def remove_override(schedule_id: int, override_id: int, session: SessionDep,
+def remove_override(schedule_id: int, override_id: int, session: SessionDep, rt: RuntimeDep,
                     who: Responder) -> Response:
     schedule = service.get_schedule(session, schedule_id)
     service.delete_override(session, schedule=schedule, override_id=override_id)
+    handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
     return Response(status_code=204)
 

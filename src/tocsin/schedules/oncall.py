@@ -255,3 +255,27 @@ def on_call_at(schedule: Schedule, at: datetime) -> int | None:
     """The one user on call at `at`, or None when nobody is."""
     result = final_shifts(schedule, at, at + timedelta(microseconds=1))
     return result.shifts[0].user_id if result.shifts else None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    at: datetime
+    incoming: int
+    outgoing: int | None
+    shift_end: datetime
+
+
+def next_handoff(schedule: Schedule, after: datetime,
+                 horizon: timedelta = timedelta(days=35)) -> Handoff | None:
+    """The first moment strictly after `after` when a different person comes on call."""
+    result = final_shifts(schedule, after, after + horizon)
+    previous: Shift | None = None
+    for sh in result.shifts:
+        adjacent = previous is not None and previous.end == sh.start
+        if sh.start > after and not (adjacent and previous is not None
+                                     and previous.user_id == sh.user_id):
+            return Handoff(sh.start, sh.user_id,
+                           previous.user_id if adjacent and previous is not None else None,
+                           sh.end)
+        previous = sh
+    return None
