@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -67,8 +68,13 @@ def _one(session: Session, incident: Incident, rt: Runtime) -> IncidentOut:
     return to_out(session, [incident], rt.clock.now())[0]
 
 
-def _load(session: Session, rt: Runtime, incident_id: int, who: Principal) -> Incident:
-    return service.get_visible(session, incident_id=incident_id, viewer=who, for_update=True)
+def _act(session: Session, rt: Runtime, incident_id: int, who: Principal,
+         action: Callable[[Incident, datetime], object]) -> IncidentOut:
+    """Load the incident (locked, if `who` may see it), apply `action`, commit, answer."""
+    incident = service.get_visible(session, incident_id=incident_id, viewer=who, for_update=True)
+    action(incident, rt.clock.now())
+    session.commit()
+    return _one(session, incident, rt)
 
 
 @router.post("", status_code=201, response_model=IncidentOut,
@@ -114,10 +120,8 @@ def show(incident_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer) -> 
 @router.patch("/{incident_id}", response_model=IncidentOut)
 def update(incident_id: int, data: IncidentUpdate, session: SessionDep, rt: RuntimeDep,
            who: Responder) -> IncidentOut:
-    incident = _load(session, rt, incident_id, who)
-    service.update_fields(session, incident=incident, actor=who, data=data, now=rt.clock.now())
-    session.commit()
-    return _one(session, incident, rt)
+    return _act(session, rt, incident_id, who, lambda incident, now: service.update_fields(
+        session, incident=incident, actor=who, data=data, now=now))
 
 
 @router.get("/{incident_id}/timeline", response_model=list[EventOut])
@@ -130,58 +134,45 @@ def timeline(incident_id: int, session: SessionDep, who: Viewer) -> list[EventOu
 @router.post("/{incident_id}/acknowledge", response_model=IncidentOut)
 def acknowledge(incident_id: int, session: SessionDep, rt: RuntimeDep,
                 who: Responder) -> IncidentOut:
-    incident = _load(session, rt, incident_id, who)
-    service.acknowledge(session, incident=incident, actor=who, now=rt.clock.now(),
-                        settings=rt.settings)
-    session.commit()
-    return _one(session, incident, rt)
+    return _act(session, rt, incident_id, who, lambda incident, now: service.acknowledge(
+        session, incident=incident, actor=who, now=now, settings=rt.settings))
 
 
 @router.post("/{incident_id}/status", response_model=IncidentOut)
 def change_status(incident_id: int, data: StatusChange, session: SessionDep, rt: RuntimeDep,
                   who: Responder) -> IncidentOut:
-    incident = _load(session, rt, incident_id, who)
-    service.change_status(session, incident=incident, actor=who, target=data.status,
-                          note=data.note, now=rt.clock.now(), settings=rt.settings)
-    session.commit()
-    return _one(session, incident, rt)
+    return _act(session, rt, incident_id, who, lambda incident, now: service.change_status(
+        session, incident=incident, actor=who, target=data.status, note=data.note, now=now,
+        settings=rt.settings))
 
 
 @router.post("/{incident_id}/severity", response_model=IncidentOut)
 def change_severity(incident_id: int, data: SeverityChange, session: SessionDep,
                     rt: RuntimeDep, who: Responder) -> IncidentOut:
-    incident = _load(session, rt, incident_id, who)
-    service.change_severity(session, incident=incident, actor=who, severity=data.severity,
-                            reason=data.reason, now=rt.clock.now(), settings=rt.settings)
-    session.commit()
-    return _one(session, incident, rt)
+    return _act(session, rt, incident_id, who, lambda incident, now: service.change_severity(
+        session, incident=incident, actor=who, severity=data.severity, reason=data.reason,
+        now=now, settings=rt.settings))
 
 
 @router.post("/{incident_id}/roles", response_model=IncidentOut)
 def assign_role(incident_id: int, data: RoleChange, session: SessionDep, rt: RuntimeDep,
                 who: Responder) -> IncidentOut:
-    incident = _load(session, rt, incident_id, who)
-    service.assign_role(session, incident=incident, actor=who, role=data.role,
-                        user_id=data.user_id, now=rt.clock.now())
-    session.commit()
-    return _one(session, incident, rt)
+    return _act(session, rt, incident_id, who, lambda incident, now: service.assign_role(
+        session, incident=incident, actor=who, role=data.role, user_id=data.user_id, now=now))
 
 
 @router.post("/{incident_id}/members", response_model=IncidentOut)
 def add_member(incident_id: int, data: MemberAdd, session: SessionDep, rt: RuntimeDep,
                who: Responder) -> IncidentOut:
-    incident = _load(session, rt, incident_id, who)
-    service.add_member(session, incident=incident, actor=who, user_id=data.user_id,
-                       now=rt.clock.now())
-    session.commit()
-    return _one(session, incident, rt)
+    return _act(session, rt, incident_id, who, lambda incident, now: service.add_member(
+        session, incident=incident, actor=who, user_id=data.user_id, now=now))
 
 
 @router.post("/{incident_id}/entries", status_code=201, response_model=EventOut,
              summary="Add a note, hypothesis, action (with result) or decision (with reason)")
 def add_entry(incident_id: int, data: EntryCreate, session: SessionDep, rt: RuntimeDep,
               who: Responder) -> EventOut:
-    incident = _load(session, rt, incident_id, who)
+    incident = service.get_visible(session, incident_id=incident_id, viewer=who, for_update=True)
     event = service.add_entry(session, incident=incident, actor=who, entry=data,
                               now=rt.clock.now(), settings=rt.settings)
     session.commit()
@@ -192,27 +183,19 @@ def add_entry(incident_id: int, data: EntryCreate, session: SessionDep, rt: Runt
 @router.post("/{incident_id}/resolve", response_model=IncidentOut)
 def resolve(incident_id: int, data: ResolveRequest, session: SessionDep, rt: RuntimeDep,
             who: Responder) -> IncidentOut:
-    incident = _load(session, rt, incident_id, who)
-    service.resolve(session, incident=incident, actor=who, data=data, now=rt.clock.now(),
-                    settings=rt.settings)
-    session.commit()
-    return _one(session, incident, rt)
+    return _act(session, rt, incident_id, who, lambda incident, now: service.resolve(
+        session, incident=incident, actor=who, data=data, now=now, settings=rt.settings))
 
 
 @router.post("/{incident_id}/close", response_model=IncidentOut)
 def close(incident_id: int, data: CloseRequest, session: SessionDep, rt: RuntimeDep,
           who: Responder) -> IncidentOut:
-    incident = _load(session, rt, incident_id, who)
-    service.close(session, incident=incident, actor=who, data=data, now=rt.clock.now())
-    session.commit()
-    return _one(session, incident, rt)
+    return _act(session, rt, incident_id, who, lambda incident, now: service.close(
+        session, incident=incident, actor=who, data=data, now=now))
 
 
 @router.post("/{incident_id}/reopen", response_model=IncidentOut)
 def reopen(incident_id: int, data: ReopenRequest, session: SessionDep, rt: RuntimeDep,
            who: Responder) -> IncidentOut:
-    incident = _load(session, rt, incident_id, who)
-    service.reopen(session, incident=incident, actor=who, reason=data.reason,
-                   now=rt.clock.now(), settings=rt.settings)
-    session.commit()
-    return _one(session, incident, rt)
+    return _act(session, rt, incident_id, who, lambda incident, now: service.reopen(
+        session, incident=incident, actor=who, reason=data.reason, now=now, settings=rt.settings))
