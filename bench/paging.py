@@ -172,8 +172,8 @@ def precision(kind: str, workers: int, count: int, window: float, measure: float
             try:
                 time.sleep(max(0.0, (first_due - rt.clock.now()).total_seconds()) + measure)
             finally:
+                end = rt.clock.now()
                 stop(procs)
-            end = rt.clock.now()
             received = Counter(r.headers.get("Idempotency-Key") for r in got)
         cutoff = end - timedelta(seconds=2)
         with rt.sessions() as s:
