@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import EventAction
@@ -132,12 +134,18 @@ def _alert(session: Session, hb: Heartbeat, action: EventAction, summary: str, *
     return raise_alert(session, event, now=now, settings=settings)
 
 
-def ping(session: Session, *, key: str, kind: PingKind, exit_code: int | None, body: bytes,
-         now: datetime, settings: Settings, source_ip: str | None = None) -> HeartbeatPing:
-    """Store a ping and apply it: start, success or failure. Stored before answered."""
-    hb = session.scalars(select(Heartbeat).where(Heartbeat.key == key)).first()
-    if hb is None:
-        raise NotFound("no heartbeat with this ping URL")
+@dataclass(frozen=True)
+class PingIn:
+    key: str
+    kind: PingKind
+    exit_code: int | None = None
+    body: bytes = b""
+    source_ip: str | None = None
+
+
+def _apply(session: Session, hb: Heartbeat, kind: PingKind, exit_code: int | None, *,
+           now: datetime, settings: Settings) -> tuple[PingKind, int | None]:
+    """Move `hb` for one ping; alert on failure or recovery. Returns (kind, run duration)."""
     if exit_code is not None:
         kind = PingKind.SUCCESS if exit_code == 0 else PingKind.FAIL
     previous = hb.status
@@ -147,31 +155,61 @@ def ping(session: Session, *, key: str, kind: PingKind, exit_code: int | None, b
         hb.due_at = due.deadline_after_start(now, grace_seconds=hb.grace_seconds)
         if previous not in ALERTING:
             hb.status = HeartbeatStatus.STARTED.value
+        return kind, None
+    if hb.last_start_at is not None and (hb.last_ping_at is None
+                                         or hb.last_start_at > hb.last_ping_at):
+        duration = int((now - hb.last_start_at).total_seconds() * 1000)
+        hb.last_duration_ms = duration
+    hb.last_ping_at = now
+    hb.due_at = _deadline(hb, now)
+    if kind == PingKind.SUCCESS:
+        hb.status = HeartbeatStatus.UP.value
+        if previous in ALERTING:
+            _alert(session, hb, EventAction.RESOLVE, f"{hb.name}: pinged again, back up",
+                   now=now, settings=settings)
     else:
-        if hb.last_start_at is not None and (hb.last_ping_at is None
-                                             or hb.last_start_at > hb.last_ping_at):
-            duration = int((now - hb.last_start_at).total_seconds() * 1000)
-            hb.last_duration_ms = duration
-        hb.last_ping_at = now
-        hb.due_at = _deadline(hb, now)
-        if kind == PingKind.SUCCESS:
-            hb.status = HeartbeatStatus.UP.value
-            if previous in ALERTING:
-                _alert(session, hb, EventAction.RESOLVE, f"{hb.name}: pinged again, back up",
-                       now=now, settings=settings)
-        else:
-            hb.status = HeartbeatStatus.FAILED.value
-            if previous not in ALERTING:
-                code = f" (exit code {exit_code})" if exit_code is not None else ""
-                _alert(session, hb, EventAction.TRIGGER, f"{hb.name} reported failure{code}",
-                       now=now, settings=settings)
-    record = HeartbeatPing(heartbeat_id=hb.id, at=now, kind=kind.value, exit_code=exit_code,
-                           duration_ms=duration,
-                           body=body[:settings.heartbeat_body_max_bytes].decode(
-                               "utf-8", errors="replace"), source_ip=source_ip)
-    session.add(record)
-    session.flush()
-    return record
+        hb.status = HeartbeatStatus.FAILED.value
+        if previous not in ALERTING:
+            code = f" (exit code {exit_code})" if exit_code is not None else ""
+            _alert(session, hb, EventAction.TRIGGER, f"{hb.name} reported failure{code}",
+                   now=now, settings=settings)
+    return kind, duration
+
+
+def record_pings(session: Session, pings: Sequence[PingIn], *, now: datetime,
+                 settings: Settings) -> list[bool]:
+    """Store and apply pings, in order; returns for each whether its heartbeat exists.
+
+    One query loads the heartbeats and one executemany stores the pings, so a burst of
+    pings costs a few statements, not five each.
+    """
+    keys = list({p.key for p in pings})
+    beats = {hb.key: hb for hb in session.scalars(
+        select(Heartbeat).where(Heartbeat.key.in_(keys)))}
+    rows: list[dict[str, object]] = []
+    found: list[bool] = []
+    cap = settings.heartbeat_body_max_bytes
+    for p in pings:
+        hb = beats.get(p.key)
+        found.append(hb is not None)
+        if hb is None:
+            continue
+        kind, duration = _apply(session, hb, p.kind, p.exit_code, now=now, settings=settings)
+        rows.append({"heartbeat_id": hb.id, "at": now, "kind": kind.value,
+                     "exit_code": p.exit_code, "duration_ms": duration,
+                     "body": p.body[:cap].decode("utf-8", errors="replace"),
+                     "source_ip": p.source_ip})
+    if rows:
+        session.execute(insert(HeartbeatPing), rows)
+    return found
+
+
+def ping(session: Session, *, key: str, kind: PingKind, exit_code: int | None, body: bytes,
+         now: datetime, settings: Settings, source_ip: str | None = None) -> None:
+    """Store one ping and apply it: start, success or failure. NotFound for an unknown key."""
+    if not record_pings(session, [PingIn(key, kind, exit_code, body, source_ip)], now=now,
+                        settings=settings)[0]:
+        raise NotFound("no heartbeat with this ping URL")
 
 
 def mark_late(session: Session, *, now: datetime, settings: Settings) -> int:

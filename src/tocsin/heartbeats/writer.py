@@ -3,6 +3,8 @@
 Every ping is still durable before its answer (the caller waits for the commit that holds
 it), but a burst of pings costs one commit instead of one each — and on SQLite the request
 threads no longer fight over the write lock (whose busy handler sleeps up to 100 ms a turn).
+If the batch's transaction fails, every ping in it gets the error (a 500, so the sender
+retries); none is reported stored that was not.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from tocsin.errors import TocsinError
+from tocsin.errors import NotFound
 from tocsin.heartbeats import service as heartbeats
 from tocsin.heartbeats.models import PingKind
 from tocsin.runtime import Runtime
@@ -55,27 +57,18 @@ class PingWriter:
 
     def _write(self, batch: list[PendingPing]) -> None:
         rt = self.runtime
-        outcomes: list[BaseException | None] = []
         try:
             with rt.sessions() as session, session.begin():
-                now = rt.clock.now()
-                for p in batch:
-                    try:
-                        # A savepoint per ping: one bad ping cannot undo the others.
-                        with session.begin_nested():
-                            heartbeats.ping(session, key=p.key, kind=p.kind,
-                                            exit_code=p.exit_code, body=p.body, now=now,
-                                            settings=rt.settings, source_ip=p.source_ip)
-                        outcomes.append(None)
-                    except TocsinError as exc:
-                        outcomes.append(exc)
+                found = heartbeats.record_pings(
+                    session, [heartbeats.PingIn(p.key, p.kind, p.exit_code, p.body, p.source_ip)
+                              for p in batch], now=rt.clock.now(), settings=rt.settings)
         except Exception as exc:
             log.exception("could not store %d pings", len(batch))
             for p in batch:
                 p.done.set_exception(exc)
             return
-        for p, outcome in zip(batch, outcomes, strict=True):
-            if outcome is None:
+        for p, ok in zip(batch, found, strict=True):
+            if ok:
                 p.done.set_result(None)
             else:
-                p.done.set_exception(outcome)
+                p.done.set_exception(NotFound("no heartbeat with this ping URL"))
