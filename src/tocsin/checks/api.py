@@ -97,8 +97,9 @@ def update_check(check_id: int, data: CheckUpdate, session: SessionDep, rt: Runt
 
 
 @router.delete("/{check_id}", status_code=204)
-def delete_check(check_id: int, session: SessionDep, who: Admin) -> Response:
-    checks.delete_check(session, checks.get_check(session, check_id))
+def delete_check(check_id: int, session: SessionDep, rt: RuntimeDep, who: Admin) -> Response:
+    checks.delete_check(session, checks.get_check(session, check_id), now=rt.clock.now(),
+                        settings=rt.settings)
     session.commit()
     return Response(status_code=204)
 

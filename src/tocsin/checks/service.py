@@ -12,7 +12,9 @@ from pydantic import ValidationError
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.alerts.normalized import EventAction
 from tocsin.catalog import service as catalog
+from tocsin.checks.alerting import build_event, raise_alert
 from tocsin.checks.models import (
     SERVER_LOCATION,
     Check,
@@ -117,6 +119,8 @@ def update_check(session: Session, *, check: Check, data: CheckUpdate, now: date
         setattr(check, name, value)
     check.on_server = SERVER_LOCATION in check.locations
     if "enabled" in changes and changes["enabled"] is not None:
+        if not check.enabled:
+            _resolve_if_down(session, check, "check paused", now=now, settings=settings)
         check.status = (CheckStatus.UNKNOWN if check.enabled else CheckStatus.PAUSED).value
         check.status_changed_at = now
         session.execute(delete(CheckLocationState).where(CheckLocationState.check_id == check.id))
@@ -132,7 +136,20 @@ def get_check(session: Session, check_id: int) -> Check:
     return check
 
 
-def delete_check(session: Session, check: Check) -> None:
+def _resolve_if_down(session: Session, check: Check, why: str, *, now: datetime,
+                     settings: Settings) -> None:
+    """A down check that is paused or deleted will never recover by itself: resolve its alert
+    now rather than leave it firing forever."""
+    if check.status != CheckStatus.DOWN.value:
+        return
+    raise_alert(session, build_event(
+        action=EventAction.RESOLVE, source=f"check:{check.id}", dedup_key=f"check-{check.id}",
+        summary=f"{check.name}: {why}", service_id=check.service_id, now=now,
+        labels={"check": check.name, "kind": check.kind}), now=now, settings=settings)
+
+
+def delete_check(session: Session, check: Check, *, now: datetime, settings: Settings) -> None:
+    _resolve_if_down(session, check, "check deleted", now=now, settings=settings)
     session.delete(check)
 
 
