@@ -162,12 +162,14 @@ def batch_script(path: str, alert: str, body: str, size: int) -> str:
             .replace("BODY", body).replace("PATH", path))
 
 
-def prepare_tocsin(database_url: str, data_dir: Path,
-                   grouping: str = "per_alert") -> tuple[str, str]:
+def prepare_tocsin(database_url: str, data_dir: Path, grouping: str = "per_alert",
+                   open_alerts: int = 0) -> tuple[str, str]:
     """Migrate and create a service with a PagerDuty and an Alertmanager integration."""
     sys.path.insert(0, str(ROOT / "src"))
+    from sqlalchemy import insert, select
+
     from tocsin.alerts import manage
-    from tocsin.alerts.models import IntegrationKind
+    from tocsin.alerts.models import Alert, Integration, IntegrationKind
     from tocsin.alerts.schemas import IntegrationCreate, TriageSettingsIn
     from tocsin.catalog import service as catalog
     from tocsin.catalog.schemas import ServiceCreate
@@ -187,6 +189,17 @@ def prepare_tocsin(database_url: str, data_dir: Path,
         keys = [manage.create_integration(session, now=now, data=IntegrationCreate(
             service_id=service.id, kind=kind, name=kind.value)).key
             for kind in (IntegrationKind.PAGERDUTY, IntegrationKind.ALERTMANAGER)]
+        integration_id = session.scalars(select(Integration.id)).first()
+        # Open alerts already in the table (memory must not grow with them; lookups stay
+        # indexed). Core inserts: 100,000 ORM objects would take minutes.
+        rows = [{"scope": f"i:{integration_id}", "dedup_key": f"open-{i}",
+                 "integration_id": integration_id, "service_id": service.id,
+                 "status": "firing", "summary": f"open alert {i}", "source": "preload",
+                 "severity": "SEV4", "labels": {}, "details": {}, "links": [], "tags": [],
+                 "occurrences": 1, "resolve_count": 0, "acknowledged": False,
+                 "first_seen_at": now, "last_seen_at": now} for i in range(open_alerts)]
+        for start in range(0, len(rows), 10_000):
+            session.execute(insert(Alert), rows[start:start + 10_000])
     runtime.close()
     return keys[0], keys[1]
 
@@ -200,11 +213,14 @@ def bench_tocsin(database: str, database_url: str, args: argparse.Namespace,
         if database == "postgresql":
             url = create_pg(database_url)
         try:
-            pd_key, am_key = prepare_tocsin(url, data_dir, args.grouping)
+            pd_key, am_key = prepare_tocsin(url, data_dir, args.grouping, args.open_alerts)
             port = free_port()
             env = {**os.environ, "TOCSIN_ENV": "dev", "TOCSIN_DATA_DIR": str(data_dir),
                    "TOCSIN_DATABASE_URL": url, "TOCSIN_LOG_LEVEL": "WARNING"}
-            proc = subprocess.Popen([str(ROOT / ".venv/bin/tocsin"), "serve", "--host",
+            # `tocsin api`: intake alone; the worker (escalation, notifications) would be a
+            # separate process in production and is not what this measures.
+            command = "serve" if args.with_worker else "api"
+            proc = subprocess.Popen([str(ROOT / ".venv/bin/tocsin"), command, "--host",
                                      "127.0.0.1", "--port", str(port)], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
@@ -221,7 +237,7 @@ def bench_tocsin(database: str, database_url: str, args: argparse.Namespace,
                             '.. table.concat(items, ",") .. \']}\'')
                     run_wrk(base, batch_script(f"/api/v1/intake/alertmanager/{am_key}",
                                                WEBHOOK_ALERT, body, args.batch), result,
-                            seconds=args.seconds, connections=args.connections,
+                            seconds=args.seconds, connections=args.batch_connections,
                             workdir=workdir)
                 result.rss_mb = peak_rss_mb(proc.pid)
                 results.append(result)
@@ -274,7 +290,8 @@ def bench_alertmanager(args: argparse.Namespace, workdir: Path) -> list[Result]:
                             "1 alert/POST" if size == 1 else f"{size} alerts/POST", size)
             body = "'[' .. table.concat(items, \",\") .. ']'"
             run_wrk(base, batch_script("/api/v2/alerts", AM_ALERT, body, size), result,
-                    seconds=args.seconds, connections=args.connections, workdir=workdir)
+                    seconds=args.seconds, workdir=workdir,
+                    connections=args.connections if size == 1 else args.batch_connections)
             result.rss_mb = peak_rss_mb(proc.pid)
             results.append(result)
         finally:
@@ -300,6 +317,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batch-connections", type=int, default=2,
+                        help="connections for the batch runs (a 100-alert POST is long)")
+    parser.add_argument("--with-worker", action="store_true",
+                        help="run `tocsin serve` (API + worker) instead of `tocsin api`")
+    parser.add_argument("--open-alerts", type=int, default=0,
+                        help="open alerts to preload before each Tocsin run (e.g. 100000)")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--grouping", choices=["per_alert", "service"], default="per_alert",
                         help="the bench service's grouping: per_alert makes an incident per "
@@ -319,8 +342,10 @@ def main() -> None:
 
 def print_table(results: list[Result], args: argparse.Namespace) -> None:
     am = {r.events_per_request: r.events_per_s for r in results if r.database == "memory"}
-    print(f"\nintake benchmark: wrk -t1 -c{args.connections} -d{args.seconds}s, "
-          f"{os.cpu_count()} CPUs, 30% repeated dedup keys, grouping {args.grouping}\n")
+    print(f"\nintake benchmark: wrk -t1 -c{args.connections} (batches: "
+          f"-c{args.batch_connections}) -d{args.seconds}s, "
+          f"{os.cpu_count()} CPUs, 30% repeated dedup keys, grouping {args.grouping}, "
+          f"{args.open_alerts} preloaded open alerts\n")
     head = (f"{'target':<28} {'store':<10} {'load':<16} {'events/s':>9} {'req/s':>8} "
             f"{'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'errors':>6} {'RSS MB':>7} "
             f"{'vs AM':>6}")
