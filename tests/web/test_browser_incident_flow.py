@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.conftest import Account
-from tests.web.conftest import PHONE, screenshot, sign_in
+from tests.web.conftest import DESKTOP, PHONE, screenshot, sign_in
 from tocsin.clock import FrozenClock
 
 
@@ -60,6 +60,14 @@ def test_declare_acknowledge_decide_resolve_close(live_url: str, new_page: Any,
     expect(decision).to_contain_text("Roll back payments-api to 1.41")
     expect(decision).to_contain_text("Reason: 1.42 broke card payments")
 
+    # Mid-response, the page a responder works from: desktop and phone.
+    screenshot(page, "incident-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "incident-phone")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the incident page scrolls sideways at 375 px ({width})"
+    page.set_viewport_size(DESKTOP)
+
     clock.advance(minutes=10)
     page.get_by_label("What fixed it").fill("Rolled back to 1.41")
     page.get_by_label("Users affected").fill("1200")
@@ -80,9 +88,4 @@ def test_declare_acknowledge_decide_resolve_close(live_url: str, new_page: Any,
     for kind in ("created", "status changed", "decision", "resolved", "closed"):
         assert kind in kinds, (kind, kinds)
 
-    screenshot(page, "incident-desktop")
-    page.set_viewport_size(PHONE)
-    page.reload()
-    screenshot(page, "incident-phone")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the incident page scrolls sideways at 375 px ({width})"
+    screenshot(page, "incident-closed-desktop")

@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.conftest import Account
-from tests.web.conftest import PASSWORD, sign_in
+from tests.web.conftest import PASSWORD, screenshot, sign_in
 from tocsin.clock import FrozenClock
 
 
@@ -41,7 +41,10 @@ def test_expired_session_signs_in_and_returns_to_the_page(
     assert "/login?next=/incidents" in page.url
 
 
-def test_keyboard_and_theme(live_url: str, new_page: Any, responder: Account) -> None:
+def test_keyboard_and_theme(live_url: str, new_page: Any, responder: Account,
+                            make_incident: Any) -> None:
+    make_incident(title="Checkout returning 500", severity="SEV1")
+    make_incident(title="Search latency high", severity="SEV3")
     page = new_page(color_scheme="dark")
     sign_in(page, live_url, responder)
     page.keyboard.press("Tab")
@@ -52,6 +55,7 @@ def test_keyboard_and_theme(live_url: str, new_page: Any, responder: Account) ->
     # Dark by the system preference; the toggle cycles auto -> light -> dark, kept on reload.
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(15, 19, 24)", background
+    screenshot(page, "dashboard-dark-desktop")
     toggle = page.get_by_role("button", name="Theme: auto")
     toggle.click()
     expect(page.get_by_role("button", name="Theme: light")).to_be_visible()
