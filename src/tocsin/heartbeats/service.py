@@ -218,12 +218,12 @@ def mark_late(session: Session, *, now: datetime, settings: Settings) -> int:
         Heartbeat.status.in_(WATCHED), Heartbeat.due_at <= now)).all()
     count = 0
     for hb in overdue:
+        was = hb.status  # read before the update below synchronises the loaded object
         moved = session.execute(update(Heartbeat).where(
             Heartbeat.id == hb.id, Heartbeat.status == hb.status, Heartbeat.due_at == hb.due_at)
             .values(status=HeartbeatStatus.LATE.value))
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             continue
-        was = hb.status
         session.refresh(hb)
         what = "did not finish" if was == HeartbeatStatus.STARTED.value else "missed its ping"
         _alert(session, hb, EventAction.TRIGGER,
