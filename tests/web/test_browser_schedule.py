@@ -42,7 +42,16 @@ def test_create_schedule_and_see_who_is_on_call(live_url: str, new_page: Any, ad
     expect(page.locator(".lane-final .cal-bar", has_text=third.user.name).first).to_be_visible()
     page.get_by_role("link", name="Week").click()
 
-    # Override today 13:00-18:00 for the third person; drawn striped on the final row.
+    # Picking a span on the final row fills the override form (rounded to the hour).
+    track = page.locator(".lane-final .cal-track").first
+    box = track.bounding_box()
+    assert box is not None
+    track.click(position={"x": box["width"] * 0.5, "y": box["height"] / 2})
+    track.click(position={"x": box["width"] * 0.75, "y": box["height"] / 2})
+    expect(page.get_by_label("From (UTC)")).to_have_value("2026-01-08T12:00")
+    expect(page.get_by_label("To (UTC)")).to_have_value("2026-01-10T06:00")
+
+    # Override today 11:00-18:00 for the third person; drawn striped on the final row.
     page.get_by_label("Who takes it").select_option(label=third.user.name)
     page.get_by_label("From (UTC)").fill("2026-01-05T11:00")
     page.get_by_label("To (UTC)").fill("2026-01-05T18:00")
