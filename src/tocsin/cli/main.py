@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tocsin.alerts.cli import alert_app, integration_app, route_app
 from tocsin.checks.cli import check_app, heartbeat_app, probe, probes_app
 from tocsin.cli.client import Client
 from tocsin.cli.output import emit
@@ -34,6 +35,9 @@ app.add_typer(heartbeat_app, name="heartbeat")
 app.add_typer(probes_app, name="probes")
 app.command("probe")(probe)
 app.add_typer(oncall_app, name="oncall")
+app.add_typer(alert_app, name="alert")
+app.add_typer(integration_app, name="integration")
+app.add_typer(route_app, name="route")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]
