@@ -30,6 +30,10 @@ def test_declare_acknowledge_decide_resolve_close(live_url: str, new_page: Any,
     # Nothing typed: field-level messages, nothing stored.
     expect(page.locator("#title-error")).to_be_visible()
     expect(page.locator("#severity-error")).to_be_visible()
+    page.set_viewport_size(PHONE)
+    screenshot(page, "declare-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
     page.get_by_label("What is happening?").fill("Card payments failing")
     page.get_by_role("radio", name=re.compile("^SEV2")).check()
     page.get_by_role("checkbox", name="payments").check()

@@ -78,12 +78,21 @@ def build(model: type[M], values: dict[str, Any], errors: dict[str, str] | None 
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ())]
             field = loc[0] if loc else "form"
-            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            message = _friendly(err)
             found.setdefault(field, message)
         raise FormErrors(found) from None
     if found:
         raise FormErrors(found)
     return result
+
+
+def _friendly(err: Any) -> str:
+    """Pydantic's messages, reworded where a person filling a form would stumble."""
+    kind = err.get("type", "")
+    if kind == "missing" or (kind == "string_too_short"
+                             and err.get("ctx", {}).get("min_length") == 1):
+        return "this is required"
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 def from_domain(exc: TocsinError) -> dict[str, str]:
