@@ -98,6 +98,6 @@ def _friendly(err: Any) -> str:
 def from_domain(exc: TocsinError) -> dict[str, str]:
     """A service error such as 'depends_on: would make a cycle' as a field message."""
     field, sep, message = exc.detail.partition(": ")
-    if sep and field.replace("_", "").replace("/", "").isalnum() and " " not in field:
+    if sep and field.replace("_", "").replace("/", "").replace(".", "").isalnum():
         return {field.split("/")[0]: message}
     return {"form": exc.detail}

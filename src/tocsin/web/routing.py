@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import RedirectResponse, Response
 
@@ -45,6 +46,11 @@ class WebRoute(APIRoute):
                 return error_page(request, exc.status_code, exc.title, exc.detail)
             except IllegalTransition as exc:
                 return error_page(request, 409, "That change is not possible", str(exc))
+            except RequestValidationError:
+                # A page address with a malformed part (/incidents/abc): not an API client,
+                # so a page rather than a list of field errors.
+                return error_page(request, 404, "Not found",
+                                  "There is no page at this address; check the link.")
 
         return handler
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.alerts import manage
 from tocsin.alerts.models import IntegrationKind
-from tocsin.alerts.schemas import IntegrationCreate
+from tocsin.alerts.schemas import IntegrationCreate, IntegrationUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
 from tocsin.web import forms, queries
@@ -61,3 +61,18 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser
     session.commit()
     return redirect(f"/integrations#integration-{created.id}",
                     flash=f"Integration {created.name} created.")
+
+
+@router.post("/integrations/{integration_id}")
+def update(request: Request, integration_id: int, session: SessionDep, who: AdminUser,
+           form: Form) -> Response:
+    """Enable/disable, or rotate the key (the old URL stops working at once)."""
+    integration = manage.get_integration(session, integration_id)
+    action = forms.text(form, "action")
+    data = IntegrationUpdate(enabled=action == "enable") if action in ("enable", "disable") \
+        else IntegrationUpdate(rotate_key=action == "rotate")
+    manage.update_integration(session, integration=integration, data=data)
+    session.commit()
+    done = {"enable": "enabled", "disable": "disabled", "rotate": "has a new key and URL"}
+    return redirect(f"/integrations#integration-{integration_id}",
+                    flash=f"Integration {integration.name} {done.get(action, 'unchanged')}.")
