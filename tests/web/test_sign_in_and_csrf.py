@@ -132,3 +132,19 @@ def test_deactivated_user_cannot_sign_in(client: TestClient, admin: Account,
     r = fresh.post("/login", data={"email": responder.user.email, "password": PASSWORD,
                                    "csrf_token": token.group(1)}, follow_redirects=False)
     assert r.status_code == 401
+
+
+def test_password_guessing_is_slowed(client: TestClient, clock: FrozenClock,
+                                     responder: Account) -> None:
+    def attempt(password: str) -> int:
+        token = CSRF_RE.search(client.get("/login").text)
+        assert token
+        return client.post("/login", data={"email": responder.user.email,
+                                           "password": password,
+                                           "csrf_token": token.group(1)},
+                           follow_redirects=False).status_code
+
+    assert [attempt(f"guess {i}") for i in range(10)] == [401] * 10
+    assert attempt(PASSWORD) == 429  # even the right password waits: no oracle
+    clock.advance(timedelta(minutes=16))
+    assert attempt(PASSWORD) == 303

@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from tocsin.runtime import Runtime
 from tocsin.web.auth import resolve_cookie
 from tocsin.web.render import HERE, Pages
+from tocsin.web.throttle import SignInThrottle
 from tocsin.web.views import (
     contact,
     dashboard,
@@ -35,6 +36,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
 def install(app: FastAPI, runtime: Runtime) -> None:
     """Pages, static files, and cookie sign-in as a way to authenticate API calls too."""
     app.state.web_pages = Pages(runtime)
+    app.state.web_throttle = SignInThrottle()
     app.state.principal_resolvers.append(resolve_cookie)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in ROUTERS:

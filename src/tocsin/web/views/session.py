@@ -15,6 +15,7 @@ from tocsin.web import service
 from tocsin.web.auth import COOKIE, CSRF_FIELD, Form, WebUser, current, idle, read_form
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
+from tocsin.web.throttle import SignInThrottle
 
 router = web_router()
 # Before sign-in there is no session to hold a CSRF token, so the sign-in form uses a
@@ -57,10 +58,22 @@ def login(request: Request, session: SessionDep, rt: RuntimeDep,
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return _login_page(request, next_url=next_url, email=email, status_code=403,
                            error="The sign-in form expired. Please try again.")
+    throttle: SignInThrottle = request.app.state.web_throttle
+    # Per account and source address: a guesser is slowed, while nobody can lock a
+    # colleague out at 3 a.m. by failing on purpose from elsewhere.
+    keys = [f"{email.lower()}|{request.client.host if request.client else '-'}"]
+    now = rt.clock.now()
+    wait = throttle.blocked_for(keys, now)
+    if wait is not None:
+        minutes = max(1, int(wait.total_seconds() // 60) + 1)
+        return _login_page(request, next_url=next_url, email=email, status_code=429,
+                           error=f"Too many failed sign-ins. Try again in {minutes} min.")
     user = service.check_password(session, email=email, password=password)
     if user is None:
+        throttle.failed(keys, now)
         return _login_page(request, next_url=next_url, email=email, status_code=401,
                            error="Email or password is not right.")
+    throttle.succeeded(keys)
     token, _row = service.start_session(session, user=user, now=rt.clock.now(), idle=idle(rt))
     session.commit()
     response = redirect(next_url)
