@@ -59,9 +59,15 @@ def test_silenced_alert_is_visible_pages_no_one_and_resolves(
     assert alert["status"] == "firing" and alert["suppressed_by"] == f"silence #{silence['id']}"
     assert ingest(sid, "disk", action="resolve").outcome == "resolved"
 
+    still = ingest(sid, "disk3", labels={"host": "db1"})
+    assert ingest(sid, "disk3", labels={"host": "db1"}).outcome == "suppressed"
     r = client.post(f"/api/v1/silences/{silence['id']}/expire", headers=responder.headers)
     assert r.status_code == 200 and not r.json()["active"]
     assert ingest(sid, "disk", labels={"host": "db1"}).outcome == "created"
+    # Still firing when the silence ended: its next occurrence pages.
+    paged = ingest(sid, "disk3", labels={"host": "db1"})
+    assert paged.outcome == "created" and paged.alert_id == still.alert_id
+    assert ingest(sid, "disk3", labels={"host": "db1"}).outcome == "deduplicated"
 
 
 def test_maintenance_window_for_one_service(client: TestClient, responder: Account,

@@ -136,11 +136,13 @@ def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
 
 def _count_duplicate(session: Session, event: NormalizedEvent, *, scope: str, now: datetime,
                      raw: str | None) -> IngestResult | None:
-    """The hot path of a flood: a trigger for an alert that is already open is one UPDATE
-    and one INSERT, without loading the row. None when the alert is new or resolved."""
+    """The hot path of a flood: a trigger for an alert that is already open (and paged) is
+    one UPDATE and one INSERT, without loading the row. None when the alert is new,
+    resolved or suppressed (those go through triage)."""
     row = session.execute(
         update(Alert).where(Alert.scope == scope, Alert.dedup_key == event.dedup_key,
-                            Alert.status != AlertStatus.RESOLVED.value)
+                            Alert.status != AlertStatus.RESOLVED.value,
+                            Alert.suppressed_by.is_(None))
         .values(occurrences=Alert.occurrences + 1, last_seen_at=now,
                 summary=event.summary[:1024], source=event.source[:255],
                 labels=dict(event.labels), details=dict(event.details),
@@ -210,9 +212,11 @@ def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, s
     alert.details = dict(event.details)
     alert.links = list(event.links)
     alert.source_severity = (event.severity or None) and str(event.severity)[:32]
-    if was_open:
+    if was_open and (alert.suppressed_by is None or _attached_to_open(session, alert)):
         _log(session, alert, action="trigger", outcome=Outcome.DEDUPLICATED, now=now, raw=raw)
         return _result(alert, Outcome.DEDUPLICATED)
+    # New, resolved, or firing while suppressed: triage (again). A silence or maintenance
+    # window that has ended since must not keep a still-firing alert from paging.
 
     context = context_of(event, integration, service)
     decision = routing.route(routing_rules(session), context)
@@ -254,6 +258,11 @@ def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, s
                                        verdict=verdict, now=now, settings=settings)
     _log(session, alert, action="trigger", outcome=outcome, now=now, raw=raw, note=note)
     return _result(alert, outcome, note)
+
+
+def _attached_to_open(session: Session, alert: Alert) -> bool:
+    incident = session.get(Incident, alert.incident_id) if alert.incident_id else None
+    return incident is not None and lc.Status(incident.status) in lc.OPEN_STATUSES
 
 
 def _attach(session: Session, alert: Alert, incident: Incident, *, reason: str,
