@@ -76,7 +76,9 @@ def test_batch_with_one_bad_alert_stores_nothing(client: TestClient, runtime: Ru
                     json={"version": "4", "alerts": [good, {"status": "weird", "labels": {}}]})
     assert r.status_code == 400 and "alerts[1].status" in r.json()["detail"]
     assert client.post("/api/v1/intake/alertmanager/" + "x" * 32,
-                       json={"alerts": [good]}).status_code == 404
+                       json={"alerts": [good]}).status_code == 401
+    assert client.post(f"/api/v1/intake/grafana/{am['key']}",  # a key of another kind
+                       json={"alerts": [good]}).status_code == 401
     assert stored(runtime) == (0, 0, 0)
 
 

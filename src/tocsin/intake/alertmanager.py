@@ -30,10 +30,12 @@ from tocsin.intake.common import (
     Overloaded,
     UnknownKey,
     apply,
+    check_url_key,
     parse_time,
     read_json,
     signals_from,
     string_map,
+    unknown_key_status,
 )
 
 router = APIRouter(tags=["intake: webhooks"])
@@ -129,6 +131,7 @@ def _bad(errors: list[str]) -> JSONResponse:
 async def receive(request: Request, rt: Any, key: str, kind: IntegrationKind) -> Response:
     settings = rt.settings
     try:
+        await check_url_key(request, rt, key, (kind.value,))
         body, raw = await read_json(request, settings.intake_max_body_bytes)
         now = rt.clock.now()
         events = parse_grafana(body, now=now) if kind is IntegrationKind.GRAFANA \
@@ -147,8 +150,9 @@ async def receive(request: Request, rt: Any, key: str, kind: IntegrationKind) ->
     except BadInput as exc:
         return _bad(exc.errors)
     except UnknownKey:
-        return problem(404, "Unknown integration",
-                       f"no enabled {kind.value} integration has this URL key")
+        return problem(unknown_key_status(request), "Unknown integration key",
+                       f"no enabled {kind.value} integration has this URL key; copy the URL "
+                       "from the integration (GET /api/v1/integrations)")
     except Overloaded:
         return _overloaded(settings.intake_retry_after_seconds)
     return JSONResponse({"status": "success", "accepted": len(results),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tocsin.alerts.models import Integration
 from tocsin.alerts.normalized import NormalizedEvent
@@ -109,6 +111,44 @@ def find_integration(session: Session, key: str, kinds: tuple[str, ...]) -> Inte
     if integration is None or not integration.enabled or integration.kind not in kinds:
         raise UnknownKey
     return integration
+
+
+# Known URL keys are remembered this long, so a flood is not checked against the database
+# twice per request; the transaction re-checks the key anyway (disabling is authoritative).
+KEY_CACHE_SECONDS = 5.0
+
+
+def _key_exists(runtime: Runtime, key: str, kinds: tuple[str, ...]) -> bool:
+    with runtime.sessions() as session:
+        try:
+            find_integration(session, key, kinds)
+        except UnknownKey:
+            return False
+        return True
+
+
+async def check_url_key(request: Request, runtime: Runtime, key: str,
+                        kinds: tuple[str, ...]) -> None:
+    """Refuse an unknown webhook URL key before reading the body (raises UnknownKey)."""
+    cache: dict[tuple[str, tuple[str, ...]], float] | None = getattr(
+        request.app.state, "intake_keys", None)
+    if cache is None:
+        cache = {}
+        request.app.state.intake_keys = cache
+    now = time.monotonic()
+    if cache.get((key, kinds), 0.0) > now:
+        return
+    if not await run_in_threadpool(_key_exists, runtime, key, kinds):
+        raise UnknownKey
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[(key, kinds)] = now + KEY_CACHE_SECONDS
+
+
+def unknown_key_status(request: Request) -> int:
+    """401 for an anonymous sender; 403 when it authenticated as a user, since an API key
+    does not open an integration's URL."""
+    return 403 if request.headers.get("authorization") else 401
 
 
 EventBuilder = Callable[[Session, Integration, datetime], list[NormalizedEvent]]

@@ -26,8 +26,10 @@ from tocsin.intake.common import (
     Overloaded,
     UnknownKey,
     apply,
+    check_url_key,
     signals_from,
     string_map,
+    unknown_key_status,
 )
 from tocsin.intake.common import read_json as read_body
 
@@ -102,6 +104,7 @@ def service_of(session: Session, body: Any, integration: Integration) -> int | N
 async def generic(key: str, request: Request, rt: RuntimeDep) -> Response:
     settings = rt.settings
     try:
+        await check_url_key(request, rt, key, (IntegrationKind.GENERIC.value,))
         body, raw = await read_body(request, settings.intake_max_body_bytes)
 
         def build(session: Session, integration: Integration,
@@ -118,7 +121,8 @@ async def generic(key: str, request: Request, rt: RuntimeDep) -> Response:
     except BadInput as exc:
         return problem(400, "Invalid alert payload", "; ".join(exc.errors), errors=exc.errors)
     except UnknownKey:
-        return problem(404, "Unknown integration", "no enabled generic integration has this key")
+        return problem(unknown_key_status(request), "Unknown integration key",
+                       "no enabled generic integration has this URL key")
     except Overloaded:
         response = problem(503, "Overloaded", "too many alert requests at once; retry shortly")
         response.headers["Retry-After"] = str(settings.intake_retry_after_seconds)
