@@ -140,6 +140,7 @@ def calendar_context(session: Session, rt: Runtime, who: WebUser, schedule_id: i
     lanes["Overrides"] = [(o.user_id, o.start_at, o.end_at, "override") for o in overrides]
     lanes["Final"] = [(s.user_id, s.start, s.end, s.source) for s in result.shifts]
     people = {s[0] for lane in lanes.values() for s in lane}
+    people |= {p for layer in schedules.layers_of(schedule) for p in layer.participants}
     now = rt.clock.now()
     current = schedules.on_call(session, schedules=[schedule], at=now)[schedule.id]
     return {"schedule": schedule, "period": p, "weeks": calendar.layout(p, zone, lanes),
@@ -244,3 +245,18 @@ def add_layer(request: Request, schedule_id: int, session: SessionDep, rt: Runti
                               status_code=exc.status_code)
     session.commit()
     return redirect(f"/schedules/{schedule_id}", flash=f"Layer {new_layer.name} added.")
+
+
+@router.post("/schedules/{schedule_id}/layers/{index}/delete")
+def remove_layer(request: Request, schedule_id: int, index: int, session: SessionDep,
+                 rt: RuntimeDep, who: AdminUser, form: Form) -> Response:
+    schedule = schedules.get_schedule(session, schedule_id)
+    layers = schedules.layers_of(schedule)
+    if not 0 <= index < len(layers):
+        return redirect(f"/schedules/{schedule_id}", flash="That layer is already gone.")
+    removed = layers.pop(index)
+    schedules.update_schedule(session, schedule=schedule, now=rt.clock.now(), data=ScheduleIn(
+        name=schedule.name, description=schedule.description, time_zone=schedule.time_zone,
+        team_id=schedule.team_id, layers=layers))
+    session.commit()
+    return redirect(f"/schedules/{schedule_id}", flash=f"Layer {removed.name} removed.")
