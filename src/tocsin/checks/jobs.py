@@ -30,7 +30,7 @@ class RunnerSupervisor:
         if runner is not None and runner.alive:
             runner.renew()
             return 0
-        with ctx.runtime.sessions() as session:
+        with ctx.runtime.read_sessions() as session:
             wanted = session.scalars(select(Check.id).where(
                 Check.on_server.is_(True), Check.enabled.is_(True)).limit(1)).first()
         if wanted is None:

@@ -83,12 +83,16 @@ class CheckRunner:
         resources = Resources(max_body_bytes=self.runtime.settings.check_max_body_bytes)
         in_flight: set[asyncio.Task[None]] = set()
         last_flush = time.monotonic()
+        backlog = False
         try:
             while not self._stop.is_set() and time.monotonic() < self._lease_until:
                 free = self.concurrency - len(in_flight)
                 claimed: list[checks.Claimed] = []
-                if free > 0:
+                # Peek with a read-only snapshot first: on SQLite a claim takes the write
+                # lock, and an idle runner must not take it five times a second.
+                if free > 0 and (backlog or await asyncio.to_thread(self._anything_due)):
                     claimed = await asyncio.to_thread(self._claim, free)
+                backlog = free > 0 and len(claimed) == free
                 for item in claimed:
                     task = asyncio.create_task(self._run_one(item, resources))
                     in_flight.add(task)
@@ -106,6 +110,12 @@ class CheckRunner:
                 await asyncio.wait(in_flight, timeout=5)
             await self._flush()
             await resources.aclose()
+
+    def _anything_due(self) -> bool:
+        rt = self.runtime
+        with rt.read_sessions() as session:
+            due = checks.next_due_time(session)
+        return due is not None and due <= rt.clock.now()
 
     def _claim(self, limit: int) -> list[checks.Claimed]:
         rt = self.runtime
