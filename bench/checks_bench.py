@@ -83,13 +83,14 @@ def spawn_target(kind: str, cert: str | None = None, key: str | None = None
     if cert and key:
         args += [cert, key]
     proc = subprocess.Popen(args)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             with socketlib.create_connection(("127.0.0.1", port), timeout=0.2):
                 return proc, port
         except OSError:
             time.sleep(0.05)
+    proc.kill()
     raise RuntimeError("target server did not start")
 
 
