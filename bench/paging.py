@@ -165,11 +165,14 @@ def precision(kind: str, workers: int, count: int, window: float, measure: float
         rt = runtime_for(url, tmp)
         with http_receiver() as (got, hook):
             seed = seed_paging(rt, webhook_url=hook + "/page")
-            first_due = rt.clock.now() + timedelta(seconds=8)  # workers start meanwhile
-            seed_steps(rt, seed["service_id"], seed["users"][0], count, first_due, window)
             env = env_for(url, tmp)
             procs = [spawn(["worker"], env, tmp / f"w{i}.log") for i in range(workers)]
             try:
+                # Process start-up (imports, connections) is not what is measured: the steps
+                # are written once the workers have had time to come up.
+                time.sleep(15)
+                first_due = rt.clock.now() + timedelta(seconds=10)  # seeding takes a while
+                seed_steps(rt, seed["service_id"], seed["users"][0], count, first_due, window)
                 time.sleep(max(0.0, (first_due - rt.clock.now()).total_seconds()) + measure)
             finally:
                 end = rt.clock.now()
