@@ -67,7 +67,7 @@ def test_inbound_sms_ack(client: TestClient, runtime: Runtime, responder: Accoun
 
     def sms(sender: str, text: str, secret: str = SMS_SECRET) -> Any:
         body = urlencode({"From": sender, "Body": text}).encode()
-        return client.post("/api/v1/inbound/sms", content=body, headers={
+        return client.post("/inbound/sms", content=body, headers={
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Tocsin-Signature": sign(body, [secret])})
 

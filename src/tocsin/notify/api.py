@@ -31,7 +31,7 @@ def _out(m: ContactMethod, error: str | None = None) -> ContactMethodOut:
              response_model=ContactMethodOut,
              summary="Add a contact method; a verification code is sent to it")
 def add(user_id: int, data: ContactMethodIn, session: SessionDep, rt: RuntimeDep,
-        who: Viewer) -> ContactMethodOut:
+        who: Responder) -> ContactMethodOut:
     m = service.add_contact_method(session, actor=who, user_id=user_id, data=data,
                                    now=rt.clock.now())
     session.commit()
@@ -49,7 +49,7 @@ def list_methods(user_id: int, session: SessionDep, who: Viewer) -> list[Contact
 
 @router.post("/api/v1/contact-methods/{method_id}/verify", response_model=ContactMethodOut)
 def verify(method_id: int, data: VerifyIn, session: SessionDep, rt: RuntimeDep,
-           who: Viewer) -> ContactMethodOut:
+           who: Responder) -> ContactMethodOut:
     m = service.get_contact_method(session, actor=who, method_id=method_id)
     service.verify(session, method=m, code=data.code, now=rt.clock.now())
     session.commit()
@@ -57,7 +57,7 @@ def verify(method_id: int, data: VerifyIn, session: SessionDep, rt: RuntimeDep,
 
 
 @router.post("/api/v1/contact-methods/{method_id}/test", status_code=202)
-def test(method_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer) -> Response:
+def test(method_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) -> Response:
     m = service.get_contact_method(session, actor=who, method_id=method_id)
     service.send_test(session, method=m, now=rt.clock.now())
     session.commit()
@@ -65,7 +65,7 @@ def test(method_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer) -> Re
 
 
 @router.delete("/api/v1/contact-methods/{method_id}", status_code=204)
-def delete(method_id: int, session: SessionDep, who: Viewer) -> Response:
+def delete(method_id: int, session: SessionDep, who: Responder) -> Response:
     service.delete_contact_method(
         session, service.get_contact_method(session, actor=who, method_id=method_id))
     session.commit()
@@ -73,7 +73,7 @@ def delete(method_id: int, session: SessionDep, who: Viewer) -> Response:
 
 
 @router.put("/api/v1/users/{user_id}/notification-rules", response_model=list[RuleOut])
-def set_rules(user_id: int, data: RulesIn, session: SessionDep, who: Viewer) -> list[RuleOut]:
+def set_rules(user_id: int, data: RulesIn, session: SessionDep, who: Responder) -> list[RuleOut]:
     rules = service.set_rules(session, actor=who, user_id=user_id, data=data)
     session.commit()
     return [RuleOut(id=r.id, urgency=r.urgency,

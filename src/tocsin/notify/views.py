@@ -104,7 +104,7 @@ def _sms_owner(session: Session, sender: str) -> int | None:
     return None
 
 
-@router.post("/api/v1/inbound/sms", response_class=PlainTextResponse,
+@router.post("/inbound/sms", response_class=PlainTextResponse,
              summary="Inbound SMS webhook (provider-style form: From, Body)")
 async def inbound_sms(request: Request, rt: RuntimeDep,
                       signature: Annotated[str | None, Header(alias="X-Tocsin-Signature")] = None,
