@@ -268,7 +268,8 @@ def _attached_to_open(session: Session, alert: Alert) -> bool:
 def _attach(session: Session, alert: Alert, incident: Incident, *, reason: str,
             now: datetime) -> None:
     alert.incident_id = incident.id
-    if session.get(IncidentAlert, (incident.id, alert.id)) is None:
+    # A brand-new incident has no links yet: skip the lookup.
+    if reason == "created" or session.get(IncidentAlert, (incident.id, alert.id)) is None:
         session.add(IncidentAlert(incident_id=incident.id, alert_id=alert.id, attached_at=now,
                                   reason=reason))
 

@@ -110,7 +110,8 @@ def _triage_settings(session: Session, service_id: int) -> TriageSettings:
 
 def dependency_incident(session: Session, service_id: int) -> Incident | None:
     """The oldest open incident on a direct dependency of the service, if any."""
-    deps = catalog.dependencies_of(session, [service_id])[service_id]
+    deps = cached(session, ("dependencies", service_id),
+                  lambda: catalog.dependencies_of(session, [service_id])[service_id])
     if not deps:
         return None
     return session.scalars(
