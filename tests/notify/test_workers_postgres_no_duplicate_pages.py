@@ -44,11 +44,12 @@ def pg_runtime(tmp_path: Path) -> Iterator[Runtime]:
     drop_pg_database(server, url)
 
 
-def start_worker(rt: Runtime, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
+def start_worker(rt: Runtime, tmp_path: Path, name: str,
+                 poll: str = "0.05") -> subprocess.Popen[bytes]:
     env = {**os.environ, "TOCSIN_ENV": "dev", "TOCSIN_DATA_DIR": str(tmp_path),
            "TOCSIN_DATABASE_URL": rt.settings.effective_database_url,
            "TOCSIN_SECRET_KEY": "x" * 32, "TOCSIN_WORKER_BATCH_SIZE": "5",
-           "TOCSIN_WORKER_POLL_INTERVAL": "0.05", "TOCSIN_NOTIFY_LEASE_SECONDS": "5",
+           "TOCSIN_WORKER_POLL_INTERVAL": poll, "TOCSIN_NOTIFY_LEASE_SECONDS": "5",
            "TOCSIN_NOTIFY_RATE_LIMIT_PER_MINUTE": "100000", "TOCSIN_LOG_LEVEL": "WARNING"}
     log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
     return subprocess.Popen([sys.executable, "-m", "tocsin", "worker"], env=env, stdout=log,
@@ -91,3 +92,25 @@ def test_two_workers_one_killed_no_page_lost(pg_runtime: Runtime, tmp_path: Path
     # Only sends the killed worker made but never recorded can repeat: at most its batch.
     assert duplicates <= 5, keys.most_common(3)
     assert len(workers) == 2, "both workers did part of the work"
+
+
+def test_separate_worker_wakes_on_notify(pg_runtime: Runtime, tmp_path: Path) -> None:
+    """A worker polling only every 60 s still sends a new page within a second: the
+    transaction that wrote it issued NOTIFY, which the worker LISTENs for."""
+    rt = pg_runtime
+    with http_receiver() as (got, url):
+        seed = seed_paging(rt, webhook_url=url + "/page")
+        worker = start_worker(rt, tmp_path, "slow-poll", poll="60")
+        try:
+            time.sleep(10)  # let it start and go idle into its 60 s wait
+            began = time.monotonic()
+            declare_many(rt, service_id=seed["service_id"], count=1, now=rt.clock.now())
+            deadline = began + 5
+            while not got and time.monotonic() < deadline:
+                time.sleep(0.01)
+            took = time.monotonic() - began
+        finally:
+            worker.terminate()
+            worker.wait(timeout=15)
+    assert got, "the page never arrived"
+    assert took < 2.0, f"the page took {took:.2f} s: the worker did not wake on NOTIFY"
