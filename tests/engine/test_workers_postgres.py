@@ -147,7 +147,7 @@ def test_worker_killed_mid_batch_loses_nothing(pg_runtime: Runtime, tmp_path: Pa
 
 
 def test_scale_out_two_api_processes_and_a_worker(pg_runtime: Runtime, tmp_path: Path) -> None:
-    """`tocsin api` ×2 + `tocsin worker` on one PostgreSQL database: a write through one API
+    """two `tocsin api` processes and `tocsin worker` on one PostgreSQL database: a write through one API
     is read through the other, and the separate worker fires its timers."""
     import socket
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -159,8 +159,13 @@ def delete_probe(probe_id: int, session: SessionDep, who: Admin) -> Response:
 
 # ---- the agent's endpoints (probe token, not a user key) ----------------------------------
 
-def _probe(session: SessionDep, rt: RuntimeDep, authorization: str | None,
-           location: str | None) -> Probe:
+LocationHeader = Annotated[str | None, Header(alias="X-Probe-Location")]
+
+
+def _probe(session: SessionDep, rt: RuntimeDep,
+           authorization: Annotated[str | None, Header()] = None,
+           location: LocationHeader = None) -> Probe:
+    """The calling probe. A dependency, so a bad token is refused before the body is read."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.startswith(probes.TOKEN_PREFIX):
         raise Unauthorized("probe endpoints need 'Authorization: Bearer <probe token>'")
@@ -171,14 +176,11 @@ def _probe(session: SessionDep, rt: RuntimeDep, authorization: str | None,
     return probe
 
 
-LocationHeader = Annotated[str | None, Header(alias="X-Probe-Location")]
+ProbeDep = Annotated[Probe, Depends(_probe)]
 
 
 @agent_router.get("/assignments", response_model=list[Assignment])
-def assignments(session: SessionDep, rt: RuntimeDep,
-                authorization: Annotated[str | None, Header()] = None,
-                location: LocationHeader = None) -> list[Assignment]:
-    probe = _probe(session, rt, authorization, location)
+def assignments(session: SessionDep, probe: ProbeDep) -> list[Assignment]:
     out = probes.assignments(session, probe)
     session.commit()  # last seen, and back online
     return out
@@ -186,9 +188,7 @@ def assignments(session: SessionDep, rt: RuntimeDep,
 
 @agent_router.post("/results", response_model=PushAnswer)
 def push_results(batch: PushBatch, session: SessionDep, rt: RuntimeDep,
-                 authorization: Annotated[str | None, Header()] = None,
-                 location: LocationHeader = None) -> PushAnswer:
-    probe = _probe(session, rt, authorization, location)
+                 probe: ProbeDep) -> PushAnswer:
     accepted, ignored = probes.accept_results(session, probe, batch.results,
                                               now=rt.clock.now(), settings=rt.settings)
     session.commit()

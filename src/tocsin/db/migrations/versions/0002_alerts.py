@@ -12,7 +12,6 @@ from alembic import op
 
 import tocsin.db.base
 
-
 revision = '0002'
 down_revision = '0005'
 branch_labels = None
