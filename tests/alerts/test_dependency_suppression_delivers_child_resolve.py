@@ -53,3 +53,28 @@ def test_without_an_open_dependency_incident_the_child_pages_normally(
     database = new_service(name="database")
     api = new_service(name="api", depends_on=[database])
     assert ingest(api, "api-5xx").outcome == "created"
+
+
+def test_transitive_dependency_suppresses_and_nearest_failed_dependency_wins(
+        new_service: Callable[..., int], ingest: Callable[..., Any]) -> None:
+    database = new_service(name="database", tier="critical")
+    api = new_service(name="api", depends_on=[database])
+    web = new_service(name="web", depends_on=[api])
+
+    root = ingest(database, "db-down", severity="critical")
+    assert root.outcome == "created"
+    # web depends on database only through api, and api has no incident: still suppressed.
+    child = ingest(web, "web-5xx", severity="critical")
+    assert child.outcome == "suppressed"
+    assert child.incident_id == root.incident_id
+
+    # Once api has its own open incident (database recovered, api still down), web's next
+    # new alert joins the nearer one.
+    assert ingest(database, "db-down", action="resolve").outcome == "resolved"
+    assert ingest(web, "web-5xx", action="resolve").outcome == "resolved"
+    api_down = ingest(api, "api-down", severity="critical")
+    assert api_down.outcome == "created"
+    assert api_down.incident_id not in (None, root.incident_id)
+    nearer = ingest(web, "web-latency", severity="critical")
+    assert nearer.outcome == "suppressed"
+    assert nearer.incident_id == api_down.incident_id

@@ -109,13 +109,34 @@ def _triage_settings(session: Session, service_id: int) -> TriageSettings:
 
 
 def dependency_incident(session: Session, service_id: int) -> Incident | None:
-    """The oldest open incident on a direct dependency of the service, if any."""
-    deps = cached(session, ("dependencies", service_id),
-                  lambda: catalog.dependencies_of(session, [service_id])[service_id])
-    if not deps:
-        return None
-    return session.scalars(
-        select(Incident).join(IncidentService, IncidentService.incident_id == Incident.id)
-        .where(IncidentService.service_id.in_(deps),
-               Incident.status.in_([s.value for s in lc.OPEN_STATUSES]))
-        .order_by(Incident.id).limit(1)).first()
+    """The open incident on the nearest failed dependency of the service, direct or
+    transitive (web → api → database: web's alerts join the database incident even while
+    api itself is quiet). Nearer dependencies win; at one distance the oldest incident."""
+    for level in cached(session, ("dependency_levels", service_id),
+                        lambda: dependency_levels(session, service_id)):
+        found = session.scalars(
+            select(Incident).join(IncidentService, IncidentService.incident_id == Incident.id)
+            .where(IncidentService.service_id.in_(level),
+                   Incident.status.in_([s.value for s in lc.OPEN_STATUSES]))
+            .order_by(Incident.id).limit(1)).first()
+        if found is not None:
+            return found
+    return None
+
+
+def dependency_levels(session: Session, service_id: int) -> list[list[int]]:
+    """The service's dependencies by distance: direct ones, then theirs, and so on. Each
+    service appears once, at its shortest distance (the graph is acyclic, but a visited set
+    keeps a bad row from looping)."""
+    levels: list[list[int]] = []
+    seen = {service_id}
+    frontier = [service_id]
+    while frontier:
+        deps = catalog.dependencies_of(session, frontier)
+        level = sorted({d for sid in frontier for d in deps[sid]} - seen)
+        if not level:
+            break
+        seen.update(level)
+        levels.append(level)
+        frontier = level
+    return levels
