@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import ApiKey, Role, Team, TeamMember, User
 from tocsin.accounts.principal import Principal
 from tocsin.accounts.schemas import ApiKeyCreate, TeamCreate, TeamUpdate, UserCreate, UserUpdate
+from tocsin.db.lookup import get_or_404
 from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 
 TOKEN_PREFIX = "tsn"
@@ -53,10 +54,7 @@ def create_user(session: Session, *, data: UserCreate, now: datetime) -> User:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user with id {user_id}")
-    return user
+    return get_or_404(session, User, user_id, "user")
 
 
 def update_user(session: Session, *, user: User, data: UserUpdate) -> User:
@@ -108,10 +106,7 @@ def create_team(session: Session, *, data: TeamCreate, now: datetime) -> Team:
 
 
 def get_team(session: Session, team_id: int) -> Team:
-    team = session.get(Team, team_id)
-    if team is None:
-        raise NotFound(f"no team with id {team_id}")
-    return team
+    return get_or_404(session, Team, team_id, "team")
 
 
 def update_team(session: Session, *, team: Team, data: TeamUpdate) -> Team:

@@ -11,14 +11,12 @@ from tocsin.accounts.models import Team
 from tocsin.catalog.graph import find_cycle
 from tocsin.catalog.models import Service, ServiceDependency, Tier
 from tocsin.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate
-from tocsin.errors import Conflict, Invalid, NotFound
+from tocsin.db.lookup import get_or_404
+from tocsin.errors import Conflict, Invalid
 
 
 def get_service(session: Session, service_id: int) -> Service:
-    service = session.get(Service, service_id)
-    if service is None:
-        raise NotFound(f"no service with id {service_id}")
-    return service
+    return get_or_404(session, Service, service_id, "service")
 
 
 def dependencies_of(session: Session, service_ids: list[int]) -> dict[int, list[int]]:

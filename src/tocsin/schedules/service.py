@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Team, User
+from tocsin.db.lookup import get_or_404
 from tocsin.errors import Conflict, Invalid, NotFound
 from tocsin.schedules import oncall
 from tocsin.schedules.models import Schedule, ScheduleOverride
@@ -81,10 +82,7 @@ def update_schedule(session: Session, *, schedule: Schedule, data: ScheduleIn,
 
 
 def get_schedule(session: Session, schedule_id: int) -> Schedule:
-    schedule = session.get(Schedule, schedule_id)
-    if schedule is None:
-        raise NotFound(f"no schedule with id {schedule_id}")
-    return schedule
+    return get_or_404(session, Schedule, schedule_id, "schedule")
 
 
 def list_schedules(session: Session) -> list[Schedule]:
