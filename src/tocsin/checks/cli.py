@@ -54,7 +54,7 @@ def check_show(check_id: int, as_json: JsonOpt = False) -> None:
 @check_app.command("create")
 def check_create(
     name: Annotated[str, typer.Argument(help="Unique name.")],
-    kind: Annotated[str, typer.Option(help="http, tcp, tls, dns or postgres.")],
+    kind: Annotated[str, typer.Option(help="http, tcp, tls, dns, postgres or mysql.")],
     service: Annotated[int, typer.Option(help="Service id the check belongs to.")],
     config: Annotated[str, typer.Option(help='Kind settings as JSON, e.g. \'{"url": "..."}\'.')],
     interval: Annotated[int, typer.Option(help="Seconds between runs.")] = 60,

@@ -7,13 +7,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tocsin.checks.kinds import database, dns, http, tcp, tls
+from tocsin.checks.kinds import database, dns, http, mysql, tcp, tls
 from tocsin.checks.kinds.base import Outcome, Resources, describe, failure
 from tocsin.checks.models import CheckKind
 from tocsin.checks.schemas import (
     CONFIG_MODELS,
     DnsConfig,
     HttpConfig,
+    MysqlConfig,
     PostgresConfig,
     TcpConfig,
     TlsConfig,
@@ -35,6 +36,8 @@ async def _dispatch(kind: CheckKind, config: Any, timeout: float,
         return await dns.run(config, timeout=timeout)
     if isinstance(config, PostgresConfig):
         return await database.run(config, timeout=timeout)
+    if isinstance(config, MysqlConfig):
+        return await mysql.run(config, timeout=timeout)
     return failure(f"unsupported check kind '{kind}'")
 
 

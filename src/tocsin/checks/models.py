@@ -21,6 +21,7 @@ class CheckKind(enum.StrEnum):
     TLS = "tls"
     DNS = "dns"
     POSTGRES = "postgres"
+    MYSQL = "mysql"
 
 
 class CheckStatus(enum.StrEnum):

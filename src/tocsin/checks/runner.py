@@ -10,10 +10,12 @@ checks in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,6 +31,18 @@ log = logging.getLogger("tocsin.checks")
 FLUSH_SECONDS = 0.5
 FLUSH_SIZE = 1000
 IDLE_SLEEP = 0.2
+# Between claims while checks are in flight but nothing more is due: bounds lateness.
+BUSY_SLEEP = 0.05
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where installed (it comes with uvicorn[standard]): the runner's per-check cost
+    is mostly event-loop work, and uvloop's callbacks, timers and sockets are cheaper."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - e.g. Windows
+        return None
+    return uvloop.new_event_loop
 
 
 @dataclass
@@ -73,7 +87,8 @@ class CheckRunner:
 
     def _main(self) -> None:
         try:
-            asyncio.run(self.run())
+            with asyncio.Runner(loop_factory=loop_factory()) as runner:
+                runner.run(self.run())
         except Exception:
             log.exception("check runner crashed; the worker restarts it")
 
@@ -82,6 +97,16 @@ class CheckRunner:
     async def run(self) -> None:
         resources = Resources(max_body_bytes=self.runtime.settings.check_max_body_bytes)
         in_flight: set[asyncio.Task[None]] = set()
+        # Set when enough slots are free to be worth a claim: a claim is a write transaction,
+        # so a saturated runner refills in batches, not one slot per finished check.
+        room = asyncio.Event()
+        refill_at = max(1, self.concurrency * 3 // 4)
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            if len(in_flight) <= refill_at:
+                room.set()
+
         last_flush = time.monotonic()
         backlog = False
         try:
@@ -96,15 +121,19 @@ class CheckRunner:
                 for item in claimed:
                     task = asyncio.create_task(self._run_one(item, resources))
                     in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
+                    task.add_done_callback(finished)
                 if self._buffer and (len(self._buffer) >= FLUSH_SIZE
                                      or time.monotonic() - last_flush >= FLUSH_SECONDS):
                     await self._flush()
                     last_flush = time.monotonic()
-                if not claimed or len(claimed) < free:
-                    await asyncio.sleep(IDLE_SLEEP if not in_flight else 0.05)
+                if backlog or free <= 0:
+                    # More is due than fits: wait for a quarter of the slots, not a fixed nap.
+                    room.clear()
+                    if len(in_flight) > refill_at:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(room.wait(), FLUSH_SECONDS)
                 else:
-                    await asyncio.sleep(0)
+                    await asyncio.sleep(IDLE_SLEEP if not in_flight else BUSY_SLEEP)
         finally:
             if in_flight:
                 await asyncio.wait(in_flight, timeout=5)

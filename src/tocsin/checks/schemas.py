@@ -126,9 +126,25 @@ class PostgresConfig(_Strict):
                      description="libpq connection string or postgresql:// URL.")
 
 
+class MysqlConfig(_Strict):
+    """MySQL or MariaDB: connect (PyMySQL, pure Python) and run `SELECT 1`."""
+
+    host: str = Field(min_length=1, max_length=253)
+    port: int = Field(3306, ge=1, le=65535)
+    user: str = Field(min_length=1, max_length=128)
+    password: str = Field("", max_length=1000)
+    database: str | None = Field(None, min_length=1, max_length=64)
+    tls: bool = Field(False, description="Require TLS (the server's certificate is verified).")
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return _host_name(value)
+
+
 CONFIG_MODELS: dict[CheckKind, type[_Strict]] = {
     CheckKind.HTTP: HttpConfig, CheckKind.TCP: TcpConfig, CheckKind.TLS: TlsConfig,
-    CheckKind.DNS: DnsConfig, CheckKind.POSTGRES: PostgresConfig,
+    CheckKind.DNS: DnsConfig, CheckKind.POSTGRES: PostgresConfig, CheckKind.MYSQL: MysqlConfig,
 }
 
 

@@ -1,7 +1,4 @@
-"""Database reachability: connect and run `SELECT 1`. PostgreSQL via psycopg (installed).
-
-MySQL is not offered: no MySQL driver is a dependency of Tocsin.
-"""
+"""PostgreSQL reachability: connect with psycopg and run `SELECT 1` (MySQL: `mysql.py`)."""
 
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ import json
 import time
 from typing import Any
 
-import httpx
+import aiohttp
 
-from tocsin.checks.kinds.base import Outcome, Resources, describe, failure
+from tocsin.checks.kinds.base import REASON_MAX, Outcome, Resources, describe, failure
 from tocsin.checks.schemas import HttpConfig
 
 _MISSING = object()
@@ -34,11 +34,11 @@ def _status_ok(cfg: HttpConfig, status: int) -> bool:
     return 200 <= status < 400
 
 
-async def _read_capped(response: httpx.Response, cap: int) -> bytes | None:
+async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes | None:
     """The body, or None when it is longer than `cap` (an endless body never fills memory)."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_raw():
+    while chunk := await response.content.read(65536):
         size += len(chunk)
         if size > cap:
             return None
@@ -66,36 +66,50 @@ def _assert_body(cfg: HttpConfig, body: bytes) -> str | None:
     return None
 
 
-async def run(cfg: HttpConfig, *, timeout: float, resources: Resources) -> Outcome:
-    client = resources.http_client(verify=cfg.verify_tls, ca_pem=cfg.ca_pem,
-                                   fresh=cfg.fresh_connection)
-    request = client.build_request(cfg.method, cfg.url, headers=cfg.headers,
-                                   content=cfg.body.encode() if cfg.body else None,
-                                   timeout=httpx.Timeout(timeout))
+async def _fetch(cfg: HttpConfig, *, timeout: float,
+                 resources: Resources) -> tuple[int, bytes | None, int] | str:
+    """(status, capped body, latency ms), or the reason the exchange failed."""
+    session = resources.http_session(verify=cfg.verify_tls, ca_pem=cfg.ca_pem,
+                                     fresh=cfg.fresh_connection)
     started = time.perf_counter()
+    phase = "waiting for a response"
     try:
-        response = await client.send(request, stream=True, follow_redirects=cfg.follow_redirects)
-    except httpx.TimeoutException:
-        return failure(f"timed out after {timeout:g}s waiting for a response")
-    except httpx.ReadError as exc:
-        return failure(f"connection reset or closed by the server before a response "
-                       f"({describe(exc)})")
-    except httpx.HTTPError as exc:
-        return failure(describe(exc))
-    try:
-        body = await _read_capped(response, resources.max_body_bytes)
-    except httpx.TimeoutException:
-        return failure(f"timed out after {timeout:g}s reading the body")
-    except httpx.HTTPError as exc:
-        return failure(f"reading the body: {describe(exc)}")
-    finally:
-        await response.aclose()
-    latency = int((time.perf_counter() - started) * 1000)
+        async with session.request(cfg.method, cfg.url, headers=cfg.headers,
+                                   data=cfg.body.encode() if cfg.body else None,
+                                   allow_redirects=cfg.follow_redirects,
+                                   timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+            phase = "reading the body"
+            body = await _read_capped(response, resources.max_body_bytes)
+            # Stop reading an oversized body now instead of draining it to reuse the connection.
+            if body is None:
+                response.close()
+            return response.status, body, int((time.perf_counter() - started) * 1000)
+    except TimeoutError:
+        return f"timed out after {timeout:g}s {phase}"
+    except aiohttp.ClientConnectorError as exc:  # refused, DNS, TLS: before the OSError case
+        return describe(exc)
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        if phase == "reading the body":
+            return f"reading the body: {describe(exc)}"
+        return f"connection reset or closed by the server before a response ({describe(exc)})"
+    except aiohttp.TooManyRedirects:
+        return "too many redirects"
+    except aiohttp.ClientResponseError as exc:  # garbage instead of HTTP
+        return f"invalid HTTP response: {' '.join(str(exc.message).split())}"[:REASON_MAX]
+    except aiohttp.ClientError as exc:
+        return describe(exc) if phase != "reading the body" else f"reading the body: {describe(exc)}"
+
+
+async def run(cfg: HttpConfig, *, timeout: float, resources: Resources) -> Outcome:
+    fetched = await _fetch(cfg, timeout=timeout, resources=resources)
+    if isinstance(fetched, str):
+        return failure(fetched)
+    status, body, latency = fetched
     if body is None:
         return failure(f"response body larger than {resources.max_body_bytes} bytes", latency)
-    if not _status_ok(cfg, response.status_code):
+    if not _status_ok(cfg, status):
         expected = ", ".join(map(str, cfg.expected_status)) if cfg.expected_status else "2xx/3xx"
-        return failure(f"HTTP {response.status_code} (expected {expected})", latency)
+        return failure(f"HTTP {status} (expected {expected})", latency)
     problem = _assert_body(cfg, body)
     if problem is not None:
         return failure(problem, latency)
