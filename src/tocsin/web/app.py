@@ -10,9 +10,12 @@ from tocsin.web.auth import resolve_cookie
 from tocsin.web.render import HERE, Pages
 from tocsin.web.throttle import SignInThrottle
 from tocsin.web.views import (
+    check_page,
+    checks,
     contact,
     dashboard,
     escalation,
+    heartbeats,
     incident_page,
     incidents,
     integrations,
@@ -26,11 +29,12 @@ from tocsin.web.views import (
 )
 
 # One explicit list of page routers; order matters only where paths overlap
-# (/incidents/new before /incidents/{id}).
+# (/incidents/new before /incidents/{id}; /checks/new, /checks/import before /checks/{id}).
 ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.router,
            services.router, people.router, profile.router, schedules.router,
            integrations.router, contact.router, routing.router,
-           suppression.router, escalation.router]
+           suppression.router, escalation.router, checks.router, check_page.router,
+           heartbeats.router]
 
 
 def install(app: FastAPI, runtime: Runtime) -> None:
