@@ -221,3 +221,15 @@ def make_incident(client: TestClient, responder: Account) -> Callable[..., dict[
         return result
 
     return make
+
+
+def drain_intake(runtime: Runtime) -> int:
+    """Triage every accepted intake event now (what the worker does in the background);
+    returns how many inbox rows were handled. Tests that post an event and then look at
+    alerts or incidents call this in between."""
+    from tocsin.intake.processor import process_batch
+
+    total = 0
+    while handled := process_batch(runtime):
+        total += handled
+    return total

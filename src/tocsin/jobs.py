@@ -20,6 +20,7 @@ from tocsin.escalation.service import TIMER_STEP as ESCALATION_STEP
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
+from tocsin.intake import jobs as intake_jobs
 from tocsin.notify import jobs as notify_jobs
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
@@ -89,6 +90,8 @@ def cleanup(ctx: JobContext) -> int:
 
 
 JOBS: list[Job] = [
+    # First: new alerts become incidents (and their pages) before timers and delivery run.
+    Job("intake.process", intake_jobs.process),
     Job("timers", run_timers),
     Job("notify.deliver", notify_jobs.deliver),
     Job("gauges", refresh_gauges, every=15),
@@ -103,3 +106,4 @@ JOBS += [
     Job("checks.retention", checks_jobs.check_retention, every=3600),
 ]
 JOBS += [Job("web.purge_sessions", web_jobs.purge_sessions, every=3600)]
+JOBS += [Job("intake.housekeeping", intake_jobs.housekeeping, every=5)]

@@ -106,6 +106,18 @@ class Settings(BaseSettings):
     intake_retry_after_seconds: int = Field(
         2, ge=1, description="Retry-After sent with intake overload answers.",
     )
+    intake_batch_size: int = Field(
+        200, ge=1, le=10000, description="Most inbox rows the intake processor triages in one "
+        "transaction (it also stops after 50 ms, to keep SQLite's write lock short).",
+    )
+    intake_max_attempts: int = Field(
+        3, ge=1, description="An inbox row whose triage fails this many times is marked "
+        "failed (kept, listed by the API, retryable) instead of retried.",
+    )
+    intake_done_retention_minutes: int = Field(
+        60, ge=1, description="Minutes processed inbox rows (their outcome, for Opsgenie's "
+        "request status) are kept.",
+    )
     web_session_idle_minutes: int = Field(
         720, ge=5, le=60 * 24 * 90,
         description="A web sign-in session ends after this many minutes without a request.",

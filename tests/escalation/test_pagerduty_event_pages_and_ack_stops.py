@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import Account
+from tests.conftest import Account, drain_intake
 from tests.notify.paging import drain, paging_setup, verified_email, worker
 from tests.notify.servers import Inbox, body_of
 from tocsin.clock import FrozenClock
@@ -32,6 +32,7 @@ def test_pagerduty_event_to_email_to_ack(client: TestClient, runtime: Runtime,
         "dedup_key": "db1-disk",
         "payload": {"summary": "Disk full on db1", "source": "db1", "severity": "critical"}})
     assert r.status_code == 202, r.text
+    drain_intake(runtime)
     drain(w)
     pages = [m for m in inbox.to("alice@example.com") if "INC-" in m["Subject"]]
     assert len(pages) == 1 and "Disk full on db1" in pages[0]["Subject"]

@@ -13,14 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from tests.conftest import Account
+from tests.conftest import Account, drain_intake
 from tocsin.alerts.models import Alert, AlertEvent
 from tocsin.incidents.models import Incident
-from tocsin.intake.common import Gate
+from tocsin.intake.common import Gate, Hub
+from tocsin.intake.models import InboxRow
 from tocsin.runtime import Runtime
 
 
 def stored(runtime: Runtime) -> tuple[int, int, int]:
+    drain_intake(runtime)
     with runtime.sessions() as session:
         return (session.scalar(select(func.count()).select_from(Alert)) or 0,
                 session.scalar(select(func.count()).select_from(AlertEvent)) or 0,
@@ -85,7 +87,9 @@ def test_batch_with_one_bad_alert_stores_nothing(client: TestClient, runtime: Ru
 def test_overload_answers_retry_after_and_stores_nothing(
         client: TestClient, runtime: Runtime, make_integration: Callable[..., Any]) -> None:
     pd, am = make_integration("pagerduty"), make_integration("alertmanager")
-    client.app.state.intake_gate = Gate(limit=0)  # type: ignore[attr-defined]
+    hub = Hub(runtime)
+    hub.gate = Gate(limit=0)
+    client.app.state.intake = hub  # type: ignore[attr-defined]
     r = client.post("/v2/enqueue", json={"routing_key": pd["key"], "event_action": "trigger",
                                          "payload": {"summary": "s", "source": "s",
                                                      "severity": "info"}})
@@ -94,6 +98,8 @@ def test_overload_answers_retry_after_and_stores_nothing(
     r = client.post(f"/api/v1/intake/alertmanager/{am['key']}",
                     json={"alerts": [{"status": "firing", "labels": {"a": "b"}}]})
     assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(InboxRow)) == 0
     assert stored(runtime) == (0, 0, 0)
 
 

@@ -11,12 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.conftest import Account
+from tests.conftest import Account, drain_intake
 from tocsin.cli.main import app
+from tocsin.runtime import Runtime
 
 
 def test_cli_creates_integration_lists_alerts_and_dry_runs(
-        live_url: str, admin: Account, client: TestClient, monkeypatch: pytest.MonkeyPatch,
+        live_url: str, admin: Account, client: TestClient, runtime: Runtime,
+        monkeypatch: pytest.MonkeyPatch,
         make_service: Callable[..., dict[str, Any]]) -> None:
     monkeypatch.setenv("TOCSIN_URL", live_url)
     monkeypatch.setenv("TOCSIN_TOKEN", admin.token)
@@ -31,6 +33,7 @@ def test_cli_creates_integration_lists_alerts_and_dry_runs(
         "alerts": [{"status": "firing", "labels": {"alertname": "Down", "severity": "critical"},
                     "annotations": {"summary": "web down"}, "fingerprint": "fp1"}]})
     assert r.status_code == 200, r.text
+    drain_intake(runtime)
 
     listed = runner.invoke(app, ["alert", "list"])
     assert listed.exit_code == 0 and "web down" in listed.output and "SEV1" in listed.output

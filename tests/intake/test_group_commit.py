@@ -1,6 +1,6 @@
-"""Concurrent intake requests share transactions (group commit), yet each is answered on
-its own: a request that fails inside a batch stores nothing and does not fail the others,
-and every 2xx is visible in the database."""
+"""Concurrent intake requests share inbox transactions (group commit), yet each is answered
+on its own: a refused request stores nothing and does not fail the others, and every 2xx
+becomes an alert occurrence once the inbox is processed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from tests.conftest import drain_intake
 from tocsin.alerts.models import Alert
 from tocsin.runtime import Runtime
 
@@ -46,6 +47,7 @@ def test_concurrent_requests_fail_alone_and_every_2xx_is_stored(
             assert r.status_code == 400 and r.json()["status"] == "invalid event"
         else:
             assert r.status_code == 202, r.text
+    drain_intake(runtime)
     with runtime.sessions() as session:
         rows = session.execute(select(Alert.dedup_key, Alert.occurrences)).all()
     assert {k for k, _n in rows} == accepted

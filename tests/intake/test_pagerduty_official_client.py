@@ -11,8 +11,9 @@ import pagerduty
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import Account
+from tests.conftest import Account, drain_intake
 from tests.intake.conftest import TlsServer
+from tocsin.runtime import Runtime
 
 
 def client_for(key: str, server: TlsServer) -> pagerduty.EventsApiV2Client:
@@ -21,6 +22,7 @@ def client_for(key: str, server: TlsServer) -> pagerduty.EventsApiV2Client:
 
 
 def test_trigger_ack_resolve_by_dedup_key(tls_server: TlsServer, client: TestClient, admin: Account,
+                                          runtime: Runtime,
                                           make_integration: Callable[..., dict[str, Any]]
                                           ) -> None:
     integration = make_integration("pagerduty")
@@ -33,6 +35,7 @@ def test_trigger_ack_resolve_by_dedup_key(tls_server: TlsServer, client: TestCli
     again = events.trigger("Disk 96% full on db1", "db1", dedup_key="disk-db1",
                            severity="critical")
     assert again == "disk-db1"
+    drain_intake(runtime)
 
     alerts = client.get("/api/v1/alerts", headers=admin.headers).json()["items"]
     assert len(alerts) == 1
@@ -46,11 +49,13 @@ def test_trigger_ack_resolve_by_dedup_key(tls_server: TlsServer, client: TestCli
     assert incident["service_ids"] == [integration["service_id"]]
 
     assert events.acknowledge("disk-db1") == "disk-db1"
+    drain_intake(runtime)
     incident = client.get(f"/api/v1/incidents/{alert['incident_id']}",
                           headers=admin.headers).json()
     assert incident["status"] == "acknowledged"
 
     assert events.resolve("disk-db1") == "disk-db1"
+    drain_intake(runtime)
     incident = client.get(f"/api/v1/incidents/{alert['incident_id']}",
                           headers=admin.headers).json()
     assert incident["status"] == "resolved"
@@ -83,13 +88,14 @@ def test_unknown_routing_key_is_a_pagerduty_400(tls_server: TlsServer) -> None:
 
 
 def test_change_event_shows_on_the_incident(tls_server: TlsServer, client: TestClient, admin: Account,
-                                            make_integration: Callable[..., dict[str, Any]]
+                                            runtime: Runtime, make_integration: Callable[..., dict[str, Any]]
                                             ) -> None:
     integration = make_integration()
     events = client_for(integration["key"], tls_server)
     events.send_change_event(payload={"summary": "deploy api 1.42", "source": "ci",
                                       "timestamp": "2026-01-05T11:55:00Z"})
     events.trigger("API errors", "api", dedup_key="api-5xx", severity="error")
+    drain_intake(runtime)
     alert = client.get("/api/v1/alerts", headers=admin.headers).json()["items"][0]
     changes = client.get(f"/api/v1/incidents/{alert['incident_id']}/changes",
                          headers=admin.headers).json()

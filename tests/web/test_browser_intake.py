@@ -8,12 +8,12 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
-from tests.conftest import Account
+from tests.conftest import Account, drain_intake
 from tests.web.conftest import sign_in
 
 
 def test_integration_event_appears_live(live_url: str, new_page: Any, admin: Account,
-                                        client: Any) -> None:
+                                        client: Any, runtime: Any) -> None:
     r = client.post("/api/v1/services", json={"name": "checkout", "tier": "critical",
                                               "revenue": True}, headers=admin.headers)
     assert r.status_code == 201, r.text
@@ -45,6 +45,7 @@ def test_integration_event_appears_live(live_url: str, new_page: Any, admin: Acc
                         "startsAt": "2026-01-05T11:58:00Z", "fingerprint": "abc123"}]}
     sent = httpx.post(f"{live_url}/api/v1/{path}", json=body, timeout=10)
     assert sent.status_code < 300, sent.text
+    drain_intake(runtime)
 
     row = dashboard.locator(".incident-row").first
     expect(row).to_be_visible(timeout=15_000)

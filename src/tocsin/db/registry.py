@@ -12,6 +12,7 @@ from tocsin.engine import models as engine_models
 from tocsin.escalation import models as escalation_models
 from tocsin.heartbeats import models as heartbeats_models
 from tocsin.incidents import models as incidents_models
+from tocsin.intake import models as intake_models
 from tocsin.notify import models as notify_models
 from tocsin.schedules import models as schedules_models
 from tocsin.web import models as web_models
@@ -21,5 +22,6 @@ FEATURE_MODELS += [schedules_models, escalation_models, notify_models]
 FEATURE_MODELS += [checks_models, heartbeats_models]
 FEATURE_MODELS += [web_models]
 FEATURE_MODELS.append(alerts_models)
+FEATURE_MODELS.append(intake_models)
 
 metadata = Base.metadata

@@ -18,28 +18,25 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
 
-from tocsin.alerts.models import Integration, IntegrationKind
+from tocsin.alerts.models import IntegrationKind
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
-from tocsin.api.deps import RuntimeDep
 from tocsin.api.problems import problem
 from tocsin.intake.common import (
-    BadInput,
-    BodyTooLarge,
-    Overloaded,
-    UnknownKey,
-    apply,
-    check_url_key,
+    hub_of,
+    inbox_row,
     parse_time,
     read_json,
     signals_from,
     string_map,
     unknown_key_status,
 )
+from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
+from tocsin.intake.models import InboxRow
 
 router = APIRouter(tags=["intake: webhooks"])
 MAX_ALERTS = 10_000
+FORMATS = (IntegrationKind.ALERTMANAGER.value, IntegrationKind.GRAFANA.value)
 
 
 def fingerprint_of(labels: Mapping[str, str]) -> str:
@@ -128,21 +125,22 @@ def _bad(errors: list[str]) -> JSONResponse:
     return problem(400, "Invalid alert payload", "; ".join(errors), errors=errors)
 
 
-async def receive(request: Request, rt: Any, key: str, kind: IntegrationKind) -> Response:
-    settings = rt.settings
+def _events(body: Any, kind: str, now: datetime) -> list[NormalizedEvent]:
+    return parse_grafana(body, now=now) if kind == IntegrationKind.GRAFANA.value \
+        else parse_webhook(body, now=now, sender="alertmanager")
+
+
+async def receive(request: Request, key: str, kind: IntegrationKind) -> Response:
+    """Refuse an unknown URL key before reading the body; validate every alert of the batch;
+    store the batch as one inbox row; answer 200 (Alertmanager only looks at the status)."""
+    hub = hub_of(request)
+    settings = hub.runtime.settings
     try:
-        await check_url_key(request, rt, key, (kind.value,))
+        integration = await hub.keys.require(key, (kind.value,))
         body, raw = await read_json(request, settings.intake_max_body_bytes)
-        now = rt.clock.now()
-        events = parse_grafana(body, now=now) if kind is IntegrationKind.GRAFANA \
-            else parse_webhook(body, now=now, sender="alertmanager")
-
-        def build(_s: Session, integration: Integration, _now: datetime) -> list[NormalizedEvent]:
-            return [replace(e, integration_id=integration.id) for e in events]
-
-        # A batch shares one body: keep only its head per alert event, not 100 copies.
-        results = await apply(request, rt, key=key, kinds=(kind.value,), build=build,
-                              raw=raw if len(events) == 1 else raw[:2000])
+        now = hub.runtime.clock.now()
+        events = _events(body, kind.value, now)
+        await hub.accept(inbox_row(integration, kind.value, raw, received_at=now))
     except BodyTooLarge:
         return problem(413, "Payload too large",
                        f"the body is larger than {settings.intake_max_body_bytes} bytes; "
@@ -155,8 +153,15 @@ async def receive(request: Request, rt: Any, key: str, kind: IntegrationKind) ->
                        "from the integration (GET /api/v1/integrations)")
     except Overloaded:
         return _overloaded(settings.intake_retry_after_seconds)
-    return JSONResponse({"status": "success", "accepted": len(results),
-                         "outcomes": [r.outcome for r in results]}, status_code=200)
+    return JSONResponse({"status": "success", "accepted": len(events)}, status_code=200)
+
+
+def events_from(row: InboxRow) -> tuple[list[NormalizedEvent], str]:
+    """The batch's events again, and the raw text each keeps: a batch shares one body, so
+    each alert event keeps only its head, not 100 copies."""
+    events = _events(json.loads(row.body), row.format, row.received_at)
+    raw = row.body if len(events) == 1 else row.body[:2000]
+    return [replace(e, integration_id=row.integration_id) for e in events], raw
 
 
 def _overloaded(retry_after: int) -> JSONResponse:
@@ -166,10 +171,10 @@ def _overloaded(retry_after: int) -> JSONResponse:
 
 
 @router.post("/api/v1/intake/alertmanager/{key}", summary="Prometheus Alertmanager webhook")
-async def alertmanager(key: str, request: Request, rt: RuntimeDep) -> Response:
-    return await receive(request, rt, key, IntegrationKind.ALERTMANAGER)
+async def alertmanager(key: str, request: Request) -> Response:
+    return await receive(request, key, IntegrationKind.ALERTMANAGER)
 
 
 @router.post("/api/v1/intake/grafana/{key}", summary="Grafana alerting webhook")
-async def grafana(key: str, request: Request, rt: RuntimeDep) -> Response:
-    return await receive(request, rt, key, IntegrationKind.GRAFANA)
+async def grafana(key: str, request: Request) -> Response:
+    return await receive(request, key, IntegrationKind.GRAFANA)

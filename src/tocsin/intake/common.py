@@ -1,48 +1,28 @@
 """Shared intake plumbing: bounded body reading, the in-flight gate, integration lookup and
-the commit-before-answer transaction. Parsers stay pure; this module does the I/O."""
+the accept step (an inbox row committed before the answer). Parsers stay pure; this module
+does the I/O."""
 
 from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from tocsin.alerts.models import Integration
-from tocsin.alerts.normalized import NormalizedEvent
-from tocsin.alerts.service import IngestResult, ingest_event
-from tocsin.intake.batcher import Batcher
+from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
+from tocsin.intake.keys import IntegrationRef, KeyCache
+from tocsin.intake.models import InboxStatus
+from tocsin.intake.writer import InboxWriter
 from tocsin.runtime import Runtime
 
 SIGNAL_NAMES = ("error_rate", "users_affected_pct", "p99_ms", "dependent_services",
                 "data_loss", "security")
-
-
-class BadInput(Exception):
-    """The sender's request is unusable; `errors` are messages for the sender."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class UnknownKey(Exception):
-    pass
-
-
-class Overloaded(Exception):
-    pass
 
 
 class Gate:
@@ -60,14 +40,6 @@ class Gate:
 
     def leave(self) -> None:
         self.in_flight -= 1
-
-
-def gate_of(request: Request, runtime: Runtime) -> Gate:
-    gate: Gate | None = getattr(request.app.state, "intake_gate", None)
-    if gate is None:
-        gate = Gate(runtime.settings.intake_max_in_flight)
-        request.app.state.intake_gate = gate
-    return gate
 
 
 async def read_json(request: Request, limit: int) -> tuple[Any, str]:
@@ -113,73 +85,46 @@ def find_integration(session: Session, key: str, kinds: tuple[str, ...]) -> Inte
     return integration
 
 
-# Known URL keys are remembered this long, so a flood is not checked against the database
-# twice per request; the transaction re-checks the key anyway (disabling is authoritative).
-KEY_CACHE_SECONDS = 5.0
-
-
-def _key_exists(runtime: Runtime, key: str, kinds: tuple[str, ...]) -> bool:
-    with runtime.sessions() as session:
-        try:
-            find_integration(session, key, kinds)
-        except UnknownKey:
-            return False
-        return True
-
-
-async def check_url_key(request: Request, runtime: Runtime, key: str,
-                        kinds: tuple[str, ...]) -> None:
-    """Refuse an unknown webhook URL key before reading the body (raises UnknownKey)."""
-    cache: dict[tuple[str, tuple[str, ...]], float] | None = getattr(
-        request.app.state, "intake_keys", None)
-    if cache is None:
-        cache = {}
-        request.app.state.intake_keys = cache
-    now = time.monotonic()
-    if cache.get((key, kinds), 0.0) > now:
-        return
-    if not await run_in_threadpool(_key_exists, runtime, key, kinds):
-        raise UnknownKey
-    if len(cache) > 10_000:
-        cache.clear()
-    cache[(key, kinds)] = now + KEY_CACHE_SECONDS
-
-
 def unknown_key_status(request: Request) -> int:
     """401 for an anonymous sender; 403 when it authenticated as a user, since an API key
     does not open an integration's URL."""
     return 403 if request.headers.get("authorization") else 401
 
 
-EventBuilder = Callable[[Session, Integration, datetime], list[NormalizedEvent]]
+class Hub:
+    """One process's intake: the in-flight gate, the key cache and the inbox writer."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.gate = Gate(runtime.settings.intake_max_in_flight)
+        self.keys = KeyCache(runtime)
+        self.writer = InboxWriter(runtime)
+
+    async def accept(self, row: dict[str, Any]) -> None:
+        """Store one inbox row; returns once it is committed. Raises Overloaded when the
+        process already holds its limit of requests in progress (nothing is stored)."""
+        self.gate.enter()
+        try:
+            await self.writer.submit(row)
+        finally:
+            self.gate.leave()
 
 
-def apply_sync(runtime: Runtime, *, key: str, kinds: tuple[str, ...], build: EventBuilder,
-               raw: str) -> list[IngestResult]:
-    """Look up the integration, build the events and ingest them in ONE transaction that
-    commits before returning: a 2xx is only ever sent for committed events, and an error
-    anywhere stores nothing."""
-    now = runtime.clock.now()
-    with runtime.sessions() as session, session.begin():
-        integration = find_integration(session, key, kinds)
-        events = build(session, integration, now)
-        return [ingest_event(session, e, now=now, settings=runtime.settings, raw=raw)
-                for e in events]
+def hub_of(request: Request) -> Hub:
+    state = request.app.state
+    hub: Hub | None = getattr(state, "intake", None)
+    if hub is None:
+        hub = Hub(state.runtime)
+        state.intake = hub
+    return hub
 
 
-async def apply(request: Request, runtime: Runtime, *, key: str, kinds: tuple[str, ...],
-                build: EventBuilder, raw: str) -> list[IngestResult]:
-    """Apply through the group-commit batcher; returns once the events are committed."""
-    gate = gate_of(request, runtime)
-    gate.enter()
-    try:
-        batcher: Batcher | None = getattr(request.app.state, "intake_batcher", None)
-        if batcher is None:
-            batcher = Batcher(runtime)
-            request.app.state.intake_batcher = batcher
-        return await batcher.submit(key=key, kinds=kinds, build=build, raw=raw)
-    finally:
-        gate.leave()
+def inbox_row(integration: IntegrationRef, fmt: str, body: str, *, received_at: datetime,
+              meta: dict[str, Any] | None = None, request_id: str | None = None
+              ) -> dict[str, Any]:
+    return {"received_at": received_at, "integration_id": integration.id, "format": fmt,
+            "body": body, "meta": meta or {}, "request_id": request_id,
+            "status": InboxStatus.PENDING.value, "attempts": 0}
 
 
 # ---- small pure helpers for parsers --------------------------------------------------------

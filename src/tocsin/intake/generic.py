@@ -4,6 +4,7 @@ status and service, so any tool that can POST JSON can raise and resolve alerts.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -14,28 +15,29 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from tocsin.alerts.models import Integration, IntegrationKind
+from tocsin.alerts.models import IntegrationKind
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
-from tocsin.api.deps import RuntimeDep
 from tocsin.api.problems import problem
 from tocsin.catalog.models import Service
 from tocsin.intake.common import (
-    BadInput,
-    BodyTooLarge,
-    Overloaded,
-    UnknownKey,
-    apply,
-    check_url_key,
+    hub_of,
+    inbox_row,
     signals_from,
     string_map,
     unknown_key_status,
 )
 from tocsin.intake.common import read_json as read_body
+from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
+from tocsin.intake.keys import IntegrationRef
+from tocsin.intake.models import InboxRow
+from tocsin.runtime import Runtime
 
 router = APIRouter(tags=["intake: webhooks"])
 RESOLVED = frozenset({"resolved", "resolve", "ok", "closed", "close", "recovered", "up"})
 ACKNOWLEDGED = frozenset({"acknowledged", "acknowledge", "ack"})
+FORMAT = "generic"
 _STEP = re.compile(r"\[(\d+)\]")
 
 
@@ -84,8 +86,8 @@ def parse_generic(body: Any, mapping: Mapping[str, str], *, now: datetime) -> No
         severity=severity, labels=flat, details=dict(body), signals=signals_from(body))
 
 
-def service_of(session: Session, body: Any, integration: Integration) -> int | None:
-    path = integration.mapping.get("service")
+def service_of(session: Session, body: Any, mapping: Mapping[str, Any]) -> int | None:
+    path = mapping.get("service")
     if not path:
         return None
     value = _scalar(select_path(body, path))
@@ -100,21 +102,27 @@ def service_of(session: Session, body: Any, integration: Integration) -> int | N
     return found
 
 
-@router.post("/api/v1/intake/generic/{key}", summary="Generic JSON webhook")
-async def generic(key: str, request: Request, rt: RuntimeDep) -> Response:
-    settings = rt.settings
+def _resolve_service(runtime: Runtime, body: Any, integration: IntegrationRef) -> int | None:
+    with runtime.read_sessions() as session:
+        return service_of(session, body, integration.mapping)
+
+
+async def accept(request: Request, key: str) -> Response:
+    """Validate against the integration's mapping (the service it names must exist), store
+    in the inbox and answer 202."""
+    hub = hub_of(request)
+    settings = hub.runtime.settings
     try:
-        await check_url_key(request, rt, key, (IntegrationKind.GENERIC.value,))
+        integration = await hub.keys.require(key, (IntegrationKind.GENERIC.value,))
         body, raw = await read_body(request, settings.intake_max_body_bytes)
-
-        def build(session: Session, integration: Integration,
-                  now: datetime) -> list[NormalizedEvent]:
-            event = parse_generic(body, integration.mapping, now=now)
-            sid = service_of(session, body, integration)
-            return [replace(event, integration_id=integration.id, service_id=sid)]
-
-        results = await apply(request, rt, key=key, kinds=(IntegrationKind.GENERIC.value,),
-                              build=build, raw=raw)
+        now = hub.runtime.clock.now()
+        parse_generic(body, integration.mapping, now=now)
+        service_id = None
+        if integration.mapping.get("service"):
+            service_id = await run_in_threadpool(_resolve_service, hub.runtime, body,
+                                                 integration)
+        await hub.accept(inbox_row(integration, FORMAT, raw, received_at=now,
+                                   meta={"service_id": service_id}))
     except BodyTooLarge:
         return problem(413, "Payload too large",
                        f"the body is larger than {settings.intake_max_body_bytes} bytes")
@@ -127,7 +135,17 @@ async def generic(key: str, request: Request, rt: RuntimeDep) -> Response:
         response = problem(503, "Overloaded", "too many alert requests at once; retry shortly")
         response.headers["Retry-After"] = str(settings.intake_retry_after_seconds)
         return response
-    r = results[0]
-    return JSONResponse({"status": "success", "alert_id": r.alert_id, "outcome": r.outcome,
-                         "incident_id": r.incident_id}, status_code=202)
+    return JSONResponse({"status": "success", "message": "Event accepted"}, status_code=202)
 
+
+def events_from(row: InboxRow, mapping: Mapping[str, Any]) -> list[NormalizedEvent]:
+    """The event again, with the integration's mapping as it is now and the service that
+    was resolved at arrival."""
+    event = parse_generic(json.loads(row.body), mapping, now=row.received_at)
+    return [replace(event, integration_id=row.integration_id,
+                    service_id=row.meta.get("service_id"))]
+
+
+@router.post("/api/v1/intake/generic/{key}", status_code=202, summary="Generic JSON webhook")
+async def generic(key: str, request: Request) -> Response:
+    return await accept(request, key)

@@ -9,6 +9,7 @@ keyed by a hash of its message, so identical messages deduplicate.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Mapping
@@ -17,35 +18,30 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.models import Alert, Integration, IntegrationKind
+from tocsin.alerts.models import Alert, IntegrationKind
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
-from tocsin.api.deps import RuntimeDep
-from tocsin.intake.common import (
-    BadInput,
-    BodyTooLarge,
-    Overloaded,
-    UnknownKey,
-    apply,
-    read_json,
-    signals_from,
-    string_map,
-)
+from tocsin.intake.common import hub_of, inbox_row, read_json, signals_from, string_map
+from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
+from tocsin.intake.models import InboxRow
 
 router = APIRouter(tags=["intake: Opsgenie"])
 KINDS = (IntegrationKind.OPSGENIE.value,)
+FORMAT_CREATE, FORMAT_ACT = "opsgenie", "opsgenie_action"
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 
 
-def _answer(status: int, started: float, **body: Any) -> JSONResponse:
+def _answer(status: int, started: float, request_id: str | None = None,
+            **body: Any) -> JSONResponse:
     headers = {}
     if "retry_after" in body:
         headers["Retry-After"] = str(body.pop("retry_after"))
     return JSONResponse({**body, "took": round(time.perf_counter() - started, 3),
-                         "requestId": str(uuid.uuid4())}, status_code=status, headers=headers)
+                         "requestId": request_id or str(uuid.uuid4())},
+                        status_code=status, headers=headers)
 
 
 def genie_key(request: Request) -> str:
@@ -118,61 +114,77 @@ def _error(exc: Exception, started: float, settings: Any) -> JSONResponse:
                    retry_after=settings.intake_retry_after_seconds)
 
 
-@router.post("/v2/alerts", status_code=202, summary="Opsgenie: create alert")
-async def create(request: Request, rt: RuntimeDep) -> JSONResponse:
+async def accept_create(request: Request) -> Response:
     started = time.perf_counter()
+    hub = hub_of(request)
+    request_id = str(uuid.uuid4())
     try:
         key = genie_key(request)
-        body, raw = await read_json(request, rt.settings.intake_max_body_bytes)
-        event = parse_create(body, now=rt.clock.now())
-
-        def build(_s: Session, integration: Integration, _now: datetime) -> list[NormalizedEvent]:
-            return [replace(event, integration_id=integration.id)]
-
-        await apply(request, rt, key=key, kinds=KINDS, build=build, raw=raw)
+        body, raw = await read_json(request, hub.runtime.settings.intake_max_body_bytes)
+        now = hub.runtime.clock.now()
+        parse_create(body, now=now)
+        integration = await hub.keys.require(key, KINDS)
+        await hub.accept(inbox_row(integration, FORMAT_CREATE, raw, received_at=now,
+                                   request_id=request_id))
     except (BodyTooLarge, BadInput, UnknownKey, Overloaded) as exc:
-        return _error(exc, started, rt.settings)
-    return _answer(202, started, result="Request will be processed")
+        return _error(exc, started, hub.runtime.settings)
+    return _answer(202, started, request_id, result="Request will be processed")
 
 
-async def _act(request: Request, rt: Any, identifier: str, action: EventAction) -> JSONResponse:
+@router.post("/v2/alerts", status_code=202, summary="Opsgenie: create alert")
+async def create(request: Request) -> Response:
+    return await accept_create(request)
+
+
+async def _act(request: Request, identifier: str, action: EventAction) -> Response:
     started = time.perf_counter()
+    hub = hub_of(request)
+    request_id = str(uuid.uuid4())
     kind = request.query_params.get("identifierType", "id")
     try:
         key = genie_key(request)
         if kind not in ("id", "alias", "tiny"):
             raise BadInput(["identifierType: must be id, alias or tiny"])
-        body, raw = await read_json(request, rt.settings.intake_max_body_bytes) \
+        body, raw = await read_json(request, hub.runtime.settings.intake_max_body_bytes) \
             if request.headers.get("content-length") not in (None, "0") else ({}, "")
         source = body.get("source") if isinstance(body, Mapping) else None
-
-        def build(session: Session, integration: Integration,
-                  now: datetime) -> list[NormalizedEvent]:
-            dedup_key = identifier
-            if kind != "alias":
-                # Opsgenie ids are ours here: the numeric alert id, or its tiny form.
-                found = session.scalars(select(Alert.dedup_key).where(
-                    Alert.integration_id == integration.id,
-                    Alert.id == (int(identifier) if identifier.isdigit() else -1))).first()
-                if found is None:
-                    return []  # accepted and ignored, as Opsgenie's asynchronous API does
-                dedup_key = found
-            return [NormalizedEvent(action=action, dedup_key=dedup_key, summary="",
-                                    source=str(source or "opsgenie")[:100], occurred_at=now,
-                                    integration_id=integration.id)]
-
-        await apply(request, rt, key=key, kinds=KINDS, build=build, raw=raw)
+        integration = await hub.keys.require(key, KINDS)
+        meta = {"action": action.value, "identifier": identifier, "identifier_type": kind,
+                "source": str(source or "opsgenie")[:100]}
+        await hub.accept(inbox_row(integration, FORMAT_ACT, raw, received_at=hub.runtime.clock.now(),
+                                   meta=meta, request_id=request_id))
     except (BodyTooLarge, BadInput, UnknownKey, Overloaded) as exc:
-        return _error(exc, started, rt.settings)
-    return _answer(202, started, result="Request will be processed")
+        return _error(exc, started, hub.runtime.settings)
+    return _answer(202, started, request_id, result="Request will be processed")
+
+
+def events_from_create(row: InboxRow) -> list[NormalizedEvent]:
+    event = parse_create(json.loads(row.body), now=row.received_at)
+    return [replace(event, integration_id=row.integration_id)]
+
+
+def events_from_act(session: Session, row: InboxRow) -> list[NormalizedEvent]:
+    meta = row.meta
+    dedup_key: str | None = meta["identifier"]
+    if meta["identifier_type"] != "alias":
+        # Opsgenie ids are ours here: the numeric alert id, or its tiny form.
+        identifier = str(meta["identifier"])
+        dedup_key = session.scalars(select(Alert.dedup_key).where(
+            Alert.integration_id == row.integration_id,
+            Alert.id == (int(identifier) if identifier.isdigit() else -1))).first()
+        if dedup_key is None:
+            return []  # accepted and ignored, as Opsgenie's asynchronous API does
+    return [NormalizedEvent(action=EventAction(meta["action"]), dedup_key=str(dedup_key),
+                            summary="", source=meta["source"], occurred_at=row.received_at,
+                            integration_id=row.integration_id)]
 
 
 @router.post("/v2/alerts/{identifier}/acknowledge", status_code=202,
              summary="Opsgenie: acknowledge alert")
-async def acknowledge(identifier: str, request: Request, rt: RuntimeDep) -> JSONResponse:
-    return await _act(request, rt, identifier, EventAction.ACKNOWLEDGE)
+async def acknowledge(identifier: str, request: Request) -> Response:
+    return await _act(request, identifier, EventAction.ACKNOWLEDGE)
 
 
 @router.post("/v2/alerts/{identifier}/close", status_code=202, summary="Opsgenie: close alert")
-async def close(identifier: str, request: Request, rt: RuntimeDep) -> JSONResponse:
-    return await _act(request, rt, identifier, EventAction.RESOLVE)
+async def close(identifier: str, request: Request) -> Response:
+    return await _act(request, identifier, EventAction.RESOLVE)

@@ -9,6 +9,7 @@ Events v2 work unchanged:
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -16,30 +17,28 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tocsin.alerts.models import ChangeEvent, Integration, IntegrationKind
+from tocsin.alerts.models import ChangeEvent, IntegrationKind
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
 from tocsin.api.deps import RuntimeDep
 from tocsin.intake.common import (
-    BadInput,
-    BodyTooLarge,
-    Overloaded,
-    UnknownKey,
-    apply,
     find_integration,
-    gate_of,
+    hub_of,
+    inbox_row,
     parse_time,
     read_json,
     signals_from,
 )
+from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
+from tocsin.intake.models import InboxRow
 
 router = APIRouter(tags=["intake: PagerDuty Events v2"])
 SEVERITIES = ("critical", "error", "warning", "info")
 MAX_SUMMARY = 1024
 KINDS = (IntegrationKind.PAGERDUTY.value,)
+FORMAT = "pagerduty"
 
 
 @dataclass(frozen=True)
@@ -136,19 +135,19 @@ def throttled(retry_after: int) -> JSONResponse:
                         status_code=429, headers={"Retry-After": str(retry_after)})
 
 
-@router.post("/v2/enqueue", status_code=202, summary="PagerDuty Events API v2 (alerts)")
-async def enqueue(request: Request, rt: RuntimeDep) -> JSONResponse:
-    settings = rt.settings
+async def accept(request: Request) -> Response:
+    """Validate, resolve the routing key, store in the inbox, answer 202 with the dedup key."""
+    hub = hub_of(request)
+    settings = hub.runtime.settings
     try:
         body, raw = await read_json(request, settings.intake_max_body_bytes)
-        parsed = parse_event(body, now=rt.clock.now())
-
-        def build(_s: Session, integration: Integration, _now: datetime) -> list[NormalizedEvent]:
-            return [replace(parsed.event, integration_id=integration.id)]
-
+        now = hub.runtime.clock.now()
+        parsed = parse_event(body, now=now)
+        integration = await hub.keys.require(parsed.routing_key, KINDS)
         # The routing key is a secret: keep the payload for inspection, not the key.
-        raw = raw.replace(parsed.routing_key, "<routing_key>") if parsed.routing_key else raw
-        await apply(request, rt, key=parsed.routing_key, kinds=KINDS, build=build, raw=raw)
+        raw = raw.replace(parsed.routing_key, "<routing_key>")
+        await hub.accept(inbox_row(integration, FORMAT, raw, received_at=now,
+                                   meta={"dedup_key": parsed.event.dedup_key}))
     except BodyTooLarge:
         return invalid([f"Request body is larger than {settings.intake_max_body_bytes} bytes"])
     except BadInput as exc:
@@ -160,6 +159,17 @@ async def enqueue(request: Request, rt: RuntimeDep) -> JSONResponse:
         return throttled(settings.intake_retry_after_seconds)
     return JSONResponse({"status": "success", "message": "Event processed",
                          "dedup_key": parsed.event.dedup_key}, status_code=202)
+
+
+def events_from(row: InboxRow) -> list[NormalizedEvent]:
+    """The stored event again, parsed as at arrival (with the dedup key generated then)."""
+    event = parse_event(json.loads(row.body), now=row.received_at).event
+    return [replace(event, dedup_key=row.meta["dedup_key"], integration_id=row.integration_id)]
+
+
+@router.post("/v2/enqueue", status_code=202, summary="PagerDuty Events API v2 (alerts)")
+async def enqueue(request: Request) -> Response:
+    return await accept(request)
 
 
 def parse_change(body: Any, *, now: datetime) -> tuple[str, dict[str, Any]]:
@@ -192,7 +202,7 @@ def _record_change(rt: Any, key: str, change: dict[str, Any]) -> None:
 @router.post("/v2/change/enqueue", status_code=202, summary="PagerDuty change events")
 async def change_enqueue(request: Request, rt: RuntimeDep) -> JSONResponse:
     settings = rt.settings
-    gate = gate_of(request, rt)
+    gate = hub_of(request).gate
     try:
         body, _raw = await read_json(request, settings.intake_max_body_bytes)
         key, change = parse_change(body, now=rt.clock.now())

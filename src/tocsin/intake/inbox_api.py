@@ -1,0 +1,59 @@
+"""The inbox seen from the API: the triage backlog and rows that failed, and a retry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from tocsin.api.deps import Admin, SessionDep, Viewer
+from tocsin.errors import NotFound
+from tocsin.intake.models import InboxRow, InboxStatus
+
+router = APIRouter(prefix="/api/v1/intake", tags=["intake: inbox"])
+BODY_PREVIEW = 2000
+
+
+class InboxRowOut(BaseModel):
+    id: int
+    received_at: datetime
+    integration_id: int
+    format: str
+    status: str
+    attempts: int
+    error: str | None
+    body: str
+    processed_at: datetime | None
+    outcome: list[dict[str, Any]] | None
+
+
+def row_out(row: InboxRow) -> InboxRowOut:
+    return InboxRowOut(id=row.id, received_at=row.received_at,
+                       integration_id=row.integration_id, format=row.format,
+                       status=row.status, attempts=row.attempts, error=row.error,
+                       body=row.body[:BODY_PREVIEW], processed_at=row.processed_at,
+                       outcome=row.outcome)
+
+
+@router.get("/inbox", response_model=list[InboxRowOut],
+            summary="Inbox rows: the triage backlog (pending) or rows whose triage failed")
+def list_inbox(session: SessionDep, who: Viewer,
+               status: Literal["pending", "failed", "done"] = "failed",
+               limit: int = Query(50, ge=1, le=500)) -> list[InboxRowOut]:
+    rows = session.scalars(select(InboxRow).where(InboxRow.status == status)
+                           .order_by(InboxRow.id).limit(limit)).all()
+    return [row_out(r) for r in rows]
+
+
+@router.post("/inbox/{row_id}/retry", response_model=InboxRowOut,
+             summary="Put a failed inbox row back in the triage queue")
+def retry(row_id: int, session: SessionDep, who: Admin) -> InboxRowOut:
+    row = session.get(InboxRow, row_id)
+    if row is None or row.status != InboxStatus.FAILED.value:
+        raise NotFound(f"no failed inbox row {row_id}")
+    row.status, row.attempts = InboxStatus.PENDING.value, 0
+    session.commit()
+    return row_out(row)

@@ -1,0 +1,134 @@
+"""Triage of the inbox: the worker job that turns accepted rows into alerts and incidents.
+
+Rows are taken in id order (arrival order) by one processor at a time — PostgreSQL: a
+transaction-scoped advisory lock; SQLite: its single writer — so a trigger and the resolve
+after it for the same dedup key are applied in that order. Each row's events run inside a
+SAVEPOINT of one transaction per batch, and the row is marked done in that same
+transaction: a crash anywhere leaves the row pending and nothing applied, so an event is
+never lost nor applied twice. A row whose triage raises is retried on the next batches and
+marked failed after `intake_max_attempts` (kept, listed by the API, retryable).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from tocsin.alerts.models import Integration
+from tocsin.alerts.normalized import NormalizedEvent
+from tocsin.alerts.service import IngestResult, ingest_event
+from tocsin.intake import alertmanager, generic, opsgenie, pagerduty
+from tocsin.intake.models import InboxRow, InboxStatus
+from tocsin.runtime import Runtime
+
+log = logging.getLogger("tocsin.intake")
+
+# Any 64-bit number that no other feature uses as an advisory lock key ("tocsinbx").
+ADVISORY_LOCK = 0x746F6373696E6278 & 0x7FFFFFFFFFFFFFFF
+# One transaction holds SQLite's write lock: keep it short so accepts are not held up.
+BATCH_SECONDS = 0.05
+# One run of the job stops after this long, so the worker's other jobs (delivery of the
+# pages the new incidents asked for) are not starved by a long backlog.
+RUN_SECONDS = 0.5
+ERROR_CHARS = 2000
+
+
+class RowProblem(Exception):
+    """The row cannot be processed as stored (e.g. its integration was deleted)."""
+
+
+def events_of(session: Session, row: InboxRow,
+              integration: Integration) -> tuple[list[NormalizedEvent], str]:
+    """Rebuild a row's events with the same pure parser that validated it at arrival."""
+    if row.format == pagerduty.FORMAT:
+        return pagerduty.events_from(row), row.body
+    if row.format == opsgenie.FORMAT_CREATE:
+        return opsgenie.events_from_create(row), row.body
+    if row.format == opsgenie.FORMAT_ACT:
+        return opsgenie.events_from_act(session, row), row.body
+    if row.format in alertmanager.FORMATS:
+        return alertmanager.events_from(row)
+    if row.format == generic.FORMAT:
+        return generic.events_from(row, integration.mapping or {}), row.body
+    raise RowProblem(f"unknown inbox format {row.format!r}")
+
+
+def _outcome(result: IngestResult) -> dict[str, Any]:
+    return {"alert_id": result.alert_id, "incident_id": result.incident_id,
+            "outcome": result.outcome}
+
+
+def _apply(session: Session, row: InboxRow, runtime: Runtime, now: datetime) -> None:
+    settings = runtime.settings
+    try:
+        with session.begin_nested():
+            integration = session.get(Integration, row.integration_id)
+            if integration is None:
+                raise RowProblem(f"integration {row.integration_id} no longer exists")
+            events, raw = events_of(session, row, integration)
+            results = [ingest_event(session, e, now=now, settings=settings, raw=raw)
+                       for e in events]
+    except Exception as exc:  # this row alone failed; its savepoint rolled back
+        row.attempts += 1
+        row.error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
+        if row.attempts >= settings.intake_max_attempts:
+            row.status = InboxStatus.FAILED.value
+            log.error("intake inbox row %s failed %d times, giving up: %s", row.id,
+                      row.attempts, row.error)
+        return
+    row.status = InboxStatus.DONE.value
+    row.outcome = [_outcome(r) for r in results]
+    row.processed_at = now
+    row.error = None
+    row.body = ""  # the alert events keep the (capped) raw payload
+
+
+def process_batch(runtime: Runtime, *, limit: int | None = None) -> int:
+    """Process the oldest pending rows in one transaction; returns how many were handled
+    (processed or failed an attempt). 0 when the inbox is empty or another process holds
+    the processor lock."""
+    limit = limit or runtime.settings.intake_batch_size
+    now = runtime.clock.now()
+    with runtime.sessions() as session, session.begin():
+        if session.get_bind().dialect.name == "postgresql":
+            locked = session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                    {"k": ADVISORY_LOCK})
+            if not locked:
+                return 0
+        rows = session.scalars(select(InboxRow).where(
+            InboxRow.status == InboxStatus.PENDING.value).order_by(InboxRow.id)
+            .limit(limit)).all()
+        started = time.perf_counter()
+        handled = 0
+        for row in rows:
+            if handled and time.perf_counter() - started > BATCH_SECONDS:
+                break
+            _apply(session, row, runtime, now)
+            handled += 1
+    return handled
+
+
+def has_pending(runtime: Runtime) -> bool:
+    # A read-only snapshot: an idle processor must never take SQLite's write lock.
+    with runtime.read_sessions() as session:
+        return session.scalar(select(InboxRow.id).where(
+            InboxRow.status == InboxStatus.PENDING.value).limit(1)) is not None
+
+
+def process_pending(runtime: Runtime, *, seconds: float = RUN_SECONDS) -> int:
+    """Process batches until the inbox is empty or `seconds` have passed."""
+    if not has_pending(runtime):
+        return 0
+    deadline = time.monotonic() + seconds
+    total = 0
+    while time.monotonic() < deadline:
+        handled = process_batch(runtime)
+        if handled == 0:
+            break
+        total += handled
+    return total
