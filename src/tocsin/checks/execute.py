@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tocsin.checks.kinds import database, dns, http, mysql, tcp, tls
 from tocsin.checks.kinds.base import Outcome, Resources, describe, failure
@@ -41,18 +41,27 @@ async def _dispatch(kind: CheckKind, config: Any, timeout: float,
     return failure(f"unsupported check kind '{kind}'")
 
 
-async def execute(kind: CheckKind | str, config: dict[str, Any], timeout: float,
+def parse(kind: CheckKind | str, config: dict[str, Any]) -> BaseModel | str:
+    """The kind's validated settings, or why they are invalid."""
+    try:
+        return CONFIG_MODELS[CheckKind(kind)].model_validate(config)
+    except (ValueError, ValidationError) as exc:
+        return f"invalid check settings: {describe(exc)}"
+
+
+async def execute(kind: CheckKind | str, config: dict[str, Any] | BaseModel, timeout: float,
                   resources: Resources) -> Outcome:
     """Never raises and never outlives `timeout` (plus a little): every way a target can
-    misbehave — hang, reset, garbage, endless body — ends as a failed Outcome with a reason."""
-    try:
-        kind = CheckKind(kind)
-        parsed = CONFIG_MODELS[kind].model_validate(config)
-    except (ValueError, ValidationError) as exc:
-        return failure(f"invalid check settings: {describe(exc)}")
+    misbehave — hang, reset, garbage, endless body — ends as a failed Outcome with a reason.
+
+    `config` may be already parsed (`parse`): a runner reuses it between runs of a check.
+    """
+    parsed = parse(kind, config) if isinstance(config, dict) else config
+    if isinstance(parsed, str):
+        return failure(parsed)
     try:
         async with asyncio.timeout(timeout + DEADLINE_SLACK):
-            return await _dispatch(kind, parsed, timeout, resources)
+            return await _dispatch(CheckKind(kind), parsed, timeout, resources)
     except TimeoutError:
         return failure(f"timed out after {timeout:g}s")
     except Exception as exc:

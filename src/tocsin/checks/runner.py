@@ -10,18 +10,20 @@ checks in flight.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
 
 from tocsin.checks import recording
 from tocsin.checks import service as checks
-from tocsin.checks.execute import execute
+from tocsin.checks.execute import execute, parse
 from tocsin.checks.kinds.base import Resources
 from tocsin.checks.models import SERVER_LOCATION
 from tocsin.runtime import Runtime
@@ -31,8 +33,13 @@ log = logging.getLogger("tocsin.checks")
 FLUSH_SECONDS = 0.5
 FLUSH_SIZE = 1000
 IDLE_SLEEP = 0.2
-# Between claims while checks are in flight but nothing more is due: bounds lateness.
-BUSY_SLEEP = 0.05
+BUSY_SLEEP = 0.1
+# Checks are claimed up to this far ahead of their due time and started on time, so the
+# claim's transaction (and a commit queued behind it) is not part of their lateness.
+LOOKAHEAD = timedelta(seconds=1)
+# Claimed checks waiting for their time or a free slot, per slot: bounds memory and how
+# many claims a runner that falls behind holds back from others.
+PENDING_PER_SLOT = 8
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -65,6 +72,8 @@ class CheckRunner:
         self._lease_seconds = lease_seconds
         self._lease_until = time.monotonic() + lease_seconds
         self._buffer: list[recording.Observation] = []
+        # Check id -> (settings as stored, parsed): validating costs more than comparing.
+        self._parsed: dict[int, tuple[dict[str, Any], BaseModel]] = {}
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -96,47 +105,38 @@ class CheckRunner:
 
     async def run(self) -> None:
         resources = Resources(max_body_bytes=self.runtime.settings.check_max_body_bytes)
-        in_flight: set[asyncio.Task[None]] = set()
-        # Set when enough slots are free to be worth a claim: a claim is a write transaction,
-        # so a saturated runner refills in batches, not one slot per finished check.
-        room = asyncio.Event()
-        refill_at = max(1, self.concurrency * 3 // 4)
-
-        def finished(task: asyncio.Task[None]) -> None:
-            in_flight.discard(task)
-            if len(in_flight) <= refill_at:
-                room.set()
-
+        slots = asyncio.Semaphore(self.concurrency)
+        # Claimed and not finished: waiting for their due time or a slot, or running.
+        pending: set[asyncio.Task[None]] = set()
+        most_pending = self.concurrency * PENDING_PER_SLOT
+        flushing: asyncio.Task[None] | None = None
         last_flush = time.monotonic()
         backlog = False
         try:
             while not self._stop.is_set() and time.monotonic() < self._lease_until:
-                free = self.concurrency - len(in_flight)
+                room = most_pending - len(pending)
                 claimed: list[checks.Claimed] = []
                 # Peek with a read-only snapshot first: on SQLite a claim takes the write
                 # lock, and an idle runner must not take it five times a second.
-                if free > 0 and (backlog or await asyncio.to_thread(self._anything_due)):
-                    claimed = await asyncio.to_thread(self._claim, free)
-                backlog = free > 0 and len(claimed) == free
+                if room > 0 and (backlog or await asyncio.to_thread(self._anything_due)):
+                    claimed = await asyncio.to_thread(self._claim, room)
+                backlog = room > 0 and len(claimed) == room
                 for item in claimed:
-                    task = asyncio.create_task(self._run_one(item, resources))
-                    in_flight.add(task)
-                    task.add_done_callback(finished)
-                if self._buffer and (len(self._buffer) >= FLUSH_SIZE
-                                     or time.monotonic() - last_flush >= FLUSH_SECONDS):
-                    await self._flush()
+                    task = asyncio.create_task(self._run_one(item, resources, slots))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                flush_due = time.monotonic() - last_flush >= FLUSH_SECONDS
+                if self._buffer and (flushing is None or flushing.done()) and (
+                        flush_due or len(self._buffer) >= FLUSH_SIZE):
+                    # In the background: the next claim must not wait for a commit.
+                    flushing = asyncio.create_task(self._flush())
                     last_flush = time.monotonic()
-                if backlog or free <= 0:
-                    # More is due than fits: wait for a quarter of the slots, not a fixed nap.
-                    room.clear()
-                    if len(in_flight) > refill_at:
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(room.wait(), FLUSH_SECONDS)
-                else:
-                    await asyncio.sleep(IDLE_SLEEP if not in_flight else BUSY_SLEEP)
+                await asyncio.sleep(IDLE_SLEEP if not pending else BUSY_SLEEP)
         finally:
-            if in_flight:
-                await asyncio.wait(in_flight, timeout=5)
+            if pending:
+                await asyncio.wait(pending, timeout=5)
+            if flushing is not None:
+                await flushing
             await self._flush()
             await resources.aclose()
 
@@ -144,23 +144,39 @@ class CheckRunner:
         rt = self.runtime
         with rt.read_sessions() as session:
             due = checks.next_due_time(session)
-        return due is not None and due <= rt.clock.now()
+        return due is not None and due <= rt.clock.now() + LOOKAHEAD
 
     def _claim(self, limit: int) -> list[checks.Claimed]:
         rt = self.runtime
         with rt.sessions() as session, session.begin():
-            return checks.claim_due(session, now=rt.clock.now(), limit=limit)
+            return checks.claim_due(session, now=rt.clock.now() + LOOKAHEAD, limit=limit)
 
-    async def _run_one(self, item: checks.Claimed, resources: Resources) -> None:
-        now = self.runtime.clock.now()
-        self.stats.started += 1
-        self.stats.lateness.append(max(0.0, (now - item.due_at).total_seconds()))
-        outcome = await execute(item.kind, item.config, item.timeout, resources)
+    async def _run_one(self, item: checks.Claimed, resources: Resources,
+                       slots: asyncio.Semaphore) -> None:
+        wait = (item.due_at - self.runtime.clock.now()).total_seconds()
+        if wait > 0:  # claimed a little ahead (LOOKAHEAD): start on time, not early
+            await asyncio.sleep(wait)
+        async with slots:
+            now = self.runtime.clock.now()
+            self.stats.started += 1
+            self.stats.lateness.append(max(0.0, (now - item.due_at).total_seconds()))
+            outcome = await execute(item.kind, self._settings_of(item), item.timeout, resources)
         self.stats.finished += 1
         self.stats.failed += 0 if outcome.ok else 1
         self._buffer.append(recording.Observation(
             check_id=item.id, location=SERVER_LOCATION, at=self.runtime.clock.now(),
             ok=outcome.ok, latency_ms=outcome.latency_ms, reason=outcome.reason))
+
+    def _settings_of(self, item: checks.Claimed) -> BaseModel | dict[str, Any]:
+        """The check's parsed settings, parsed again only when they changed since its last run."""
+        cached = self._parsed.get(item.id)
+        if cached is not None and cached[0] == item.config:
+            return cached[1]
+        parsed = parse(item.kind, item.config)
+        if isinstance(parsed, str):
+            return item.config  # execute() reports the problem
+        self._parsed[item.id] = (item.config, parsed)
+        return parsed
 
     async def _flush(self) -> None:
         batch, self._buffer = self._buffer, []
