@@ -1,12 +1,25 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
+from tocsin.api.app import create_app
+from tocsin.heartbeats.fastlane import serve_pings_first
+from tocsin.runtime import Runtime
+
+
+@pytest.fixture(params=["fastapi routes", "ping lane"])
+def client(request: pytest.FixtureRequest, runtime: Runtime) -> Iterator[TestClient]:
+    """Every heartbeat test runs against the FastAPI routes and against the lean ping lane
+    `tocsin serve` puts in front of them: both must behave the same."""
+    app = create_app(runtime)
+    served = serve_pings_first(app, runtime) if request.param == "ping lane" else app
+    with TestClient(served, raise_server_exceptions=False) as c:
+        yield c
 
 
 @pytest.fixture

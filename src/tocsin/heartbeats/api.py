@@ -9,9 +9,10 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
 from tocsin.heartbeats import service as heartbeats
+from tocsin.heartbeats.fastlane import METHODS, read_capped
 from tocsin.heartbeats.models import PingKind
 from tocsin.heartbeats.schemas import HeartbeatCreate, HeartbeatOut, HeartbeatUpdate, PingOut
-from tocsin.heartbeats.writer import PendingPing, PingWriter
+from tocsin.heartbeats.writer import PendingPing, shared_writer
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/heartbeats", tags=["heartbeats"])
@@ -64,51 +65,41 @@ def pings(heartbeat_id: int, session: SessionDep, who: Viewer,
             for p in heartbeats.recent_pings(session, hb, limit=limit)]
 
 
-async def _capped_body(request: Request, cap: int) -> bytes:
-    """Read at most `cap` bytes of the body; the rest is never buffered."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        if size < cap:
-            chunks.append(chunk[:cap - size])
-        size += len(chunk)
-        if size >= cap:
-            break
-    return b"".join(chunks)
-
-
 async def _ping(request: Request, key: str, kind: PingKind, exit_code: int | None) -> Response:
     rt: Runtime = request.app.state.runtime
-    body = await _capped_body(request, rt.settings.heartbeat_body_max_bytes)
+    body = await read_capped(request.receive, rt.settings.heartbeat_body_max_bytes)
     source = request.client.host if request.client else None
-    writer: PingWriter | None = getattr(request.app.state, "ping_writer", None)
-    if writer is None:
-        writer = request.app.state.ping_writer = PingWriter(rt)
+    writer = shared_writer(request.app.state, rt)
     # Committed before we answer: an accepted ping is a stored ping.
     await asyncio.wrap_future(writer.submit(PendingPing(key, kind, exit_code, body, source)))
     return Response("OK\n", media_type="text/plain")
 
 
 KeyPath = Annotated[str, Path(min_length=1, max_length=36)]
-METHODS = ["GET", "POST", "HEAD", "PUT"]
 
 
-@ping_router.api_route("/{key}", methods=METHODS, response_class=Response)
 async def ping_success(key: KeyPath, request: Request) -> Response:
     return await _ping(request, key, PingKind.SUCCESS, None)
 
 
-@ping_router.api_route("/{key}/start", methods=METHODS, response_class=Response)
 async def ping_start(key: KeyPath, request: Request) -> Response:
     return await _ping(request, key, PingKind.START, None)
 
 
-@ping_router.api_route("/{key}/fail", methods=METHODS, response_class=Response)
 async def ping_fail(key: KeyPath, request: Request) -> Response:
     return await _ping(request, key, PingKind.FAIL, None)
 
 
-@ping_router.api_route("/{key}/{exit_code}", methods=METHODS, response_class=Response)
 async def ping_exit_code(key: KeyPath, exit_code: Annotated[int, Path(ge=0, le=255)],
                          request: Request) -> Response:
     return await _ping(request, key, PingKind.SUCCESS, exit_code)
+
+
+# One route per method, each with its own operation id: a route serving several methods
+# gives them all one id, which FastAPI warns about and OpenAPI clients trip over. In
+# `tocsin serve` these paths are answered by `fastlane.PingLane` before reaching FastAPI.
+for _path, _endpoint in (("/{key}", ping_success), ("/{key}/start", ping_start),
+                         ("/{key}/fail", ping_fail), ("/{key}/{exit_code}", ping_exit_code)):
+    for _method in sorted(METHODS):
+        ping_router.add_api_route(_path, _endpoint, methods=[_method], response_class=Response,
+                                  operation_id=f"{_endpoint.__name__}_{_method.lower()}")

@@ -14,6 +14,7 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
 from tocsin.errors import NotFound
 from tocsin.heartbeats import service as heartbeats
@@ -72,3 +73,11 @@ class PingWriter:
                 p.done.set_result(None)
             else:
                 p.done.set_exception(NotFound("no heartbeat with this ping URL"))
+
+
+def shared_writer(state: Any, runtime: Runtime) -> PingWriter:
+    """The one writer of an app (`app.state`), started on the first ping."""
+    writer: PingWriter | None = getattr(state, "ping_writer", None)
+    if writer is None:
+        writer = state.ping_writer = PingWriter(runtime)
+    return writer

@@ -1,0 +1,116 @@
+"""The ping URLs served by a lean ASGI handler in front of the FastAPI app.
+
+A cron job's ping is the hottest request Tocsin answers, and the smallest: a key in the path,
+maybe a body, "OK". FastAPI's routing, dependency injection and middleware cost several times
+the ping itself, so `serve_pings_first` answers well-formed ping requests directly and hands
+everything else — including malformed ping URLs, which get FastAPI's usual 404/405/422
+answers — to the app. The FastAPI routes in `api.py` stay: they document the URLs in OpenAPI
+and serve them where the app runs without this wrapper (tests, embedding).
+
+Same contract as the routes: the answer is sent only after the ping's transaction committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tocsin.errors import TocsinError
+from tocsin.heartbeats.models import PingKind
+from tocsin.heartbeats.writer import PendingPing, shared_writer
+from tocsin.runtime import Runtime
+
+log = logging.getLogger("tocsin.heartbeats")
+
+METHODS = frozenset({"GET", "POST", "HEAD", "PUT"})
+KEY_MAX = 36
+OK_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"3")]
+SUFFIXES = {"start": PingKind.START, "fail": PingKind.FAIL}
+
+
+def parse_ping_path(path: str) -> tuple[str, PingKind, int | None, str] | None:
+    """(key, kind, exit code, route template) for a well-formed ping path, else None."""
+    parts = path.split("/")  # "", "ping", key[, suffix]
+    if len(parts) not in (3, 4) or parts[1] != "ping" or not 0 < len(parts[2]) <= KEY_MAX:
+        return None
+    if len(parts) == 3:
+        return parts[2], PingKind.SUCCESS, None, "/ping/{key}"
+    suffix = parts[3]
+    if suffix in SUFFIXES:
+        return parts[2], SUFFIXES[suffix], None, f"/ping/{{key}}/{suffix}"
+    if suffix.isascii() and suffix.isdigit() and int(suffix) <= 255:
+        return parts[2], PingKind.SUCCESS, int(suffix), "/ping/{key}/{exit_code}"
+    return None
+
+
+async def read_capped(receive: Receive, cap: int) -> bytes:
+    """At most `cap` bytes of the body; the rest is never buffered."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < cap:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk: bytes = message.get("body", b"")
+        chunks.append(chunk[:cap - size])
+        size += len(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _problem(status: int, title: str, detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    body = json.dumps({"type": "about:blank", "title": title, "status": status,
+                       "detail": detail}).encode()
+    return status, [(b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode())], body
+
+
+class PingLane:
+    """ASGI app: ping requests answered here, all others passed to `app`."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime, state: Any) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.state = state  # the FastAPI app's state: one ping writer shared with its routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in METHODS or \
+                not scope["path"].startswith("/ping/"):
+            await self.app(scope, receive, send)
+            return
+        parsed = parse_ping_path(scope["path"])
+        if parsed is None:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        key, kind, exit_code, route = parsed
+        rt = self.runtime
+        body = await read_capped(receive, rt.settings.heartbeat_body_max_bytes)
+        client = scope.get("client")
+        ping = PendingPing(key, kind, exit_code, body, client[0] if client else None)
+        try:
+            await asyncio.wrap_future(shared_writer(self.state, rt).submit(ping))
+            status, headers, content = 200, OK_HEADERS, b"OK\n"
+        except TocsinError as exc:
+            status, headers, content = _problem(exc.status_code, exc.title, exc.detail)
+        except Exception:
+            log.exception("could not store a ping")
+            status, headers, content = _problem(
+                500, "Internal error", "the ping could not be stored; send it again.")
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body",
+                    "body": b"" if scope["method"] == "HEAD" else content})
+        metrics = rt.metrics
+        metrics.http_requests.labels(scope["method"], route, str(status)).inc()
+        metrics.http_latency.labels(route).observe(time.perf_counter() - started)
+
+
+def serve_pings_first(app: Any, runtime: Runtime) -> ASGIApp:
+    """Wrap the FastAPI `app` (built by `create_app`) so ping URLs take the lean path."""
+    return PingLane(app, runtime, app.state)
