@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tocsin.accounts import service as accounts
 from tocsin.db import migrate
 from tocsin.engine.worker import Worker
+from tocsin.heartbeats.fastlane import serve_pings_first
 from tocsin.jobs import JOBS, TIMER_HANDLERS
 from tocsin.runtime import Runtime, build_runtime
 from tocsin.settings import Settings
@@ -79,6 +80,8 @@ def run_api(runtime: Runtime, *, with_worker: bool) -> None:
     config = uvicorn.Config(create_app(runtime), host=settings.host, port=settings.port,
                             log_level=settings.log_level.lower(), access_log=False,
                             proxy_headers=True)
+    # Heartbeat pings are answered ahead of everything else (heartbeats/fastlane.py).
+    config.app = serve_pings_first(config.app, runtime)
     try:
         uvicorn.Server(config).run()
     finally:

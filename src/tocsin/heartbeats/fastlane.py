@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -112,5 +113,6 @@ class PingLane:
 
 
 def serve_pings_first(app: Any, runtime: Runtime) -> ASGIApp:
-    """Wrap the FastAPI `app` (built by `create_app`) so ping URLs take the lean path."""
-    return PingLane(app, runtime, app.state)
+    """Wrap `app` (the FastAPI app, or another lane in front of it) so ping URLs take the
+    lean path. With the FastAPI app itself, its routes and the lane share one ping writer."""
+    return PingLane(app, runtime, getattr(app, "state", None) or SimpleNamespace())
