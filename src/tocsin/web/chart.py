@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from tocsin.web.check_queries import HourLatency
 
 WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 56, 24, 12, 28
 HOUR = timedelta(hours=1)
 
 

@@ -26,7 +26,7 @@ from tocsin.web.views.checks import form_page, save
 
 router = web_router()
 RANGES = {"24h": 24, "7d": 168}
-RESULTS_SHOWN = 50
+RESULTS_SHOWN = 20
 
 
 def _open_incidents(session: Session, who: WebUser, alert_id: int) -> list[Incident]:

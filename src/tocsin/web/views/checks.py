@@ -96,6 +96,10 @@ def save(request: Request, session: Session, rt: Runtime, who: WebUser, form: Fo
     config = check_forms.read_config(form, kind, errors)
     if not values["service_id"]:
         errors["service_id"] = "choose a service"
+    try:  # the settings too, so an empty form lists every missing field at once
+        checks.validate_config(CheckKind(kind), config)
+    except Invalid as exc:
+        errors.update(check_forms.field_errors(exc.detail, known_fields(kind)))
     body = check_forms.payload(values, config)
     try:
         if check is None:
