@@ -19,6 +19,7 @@ def test_a_missing_hour_breaks_the_line() -> None:
     hours = [HourLatency(START + timedelta(hours=h), 100 + h, 200 + h, 60) for h in (0, 1, 3)]
     chart = latency_chart(hours, first_hour=START, count=4, zone="UTC")
     assert chart.p50_path.count("M") == 2 and chart.p50_path.count("L") == 1
+    assert len(chart.lone_points) == 1  # hour 3 stands alone: drawn as a dot
     assert [t.label for t in chart.y_ticks] == ["0 ms", "250 ms", "500 ms"]
     assert chart.x_ticks[0].label == "00:00" and not chart.empty
 

@@ -4,7 +4,7 @@ template as inline SVG (no script, no chart library). Pure: values and times in,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,8 @@ class Chart:
     plot_top: int
     plot_bottom: int
     empty: bool
+    # Medians with no neighbour on either side: a path draws no line for them, so a dot.
+    lone_points: list[tuple[float, float]] = field(default_factory=list)
 
 
 def nice_ceiling(value: float) -> float:
@@ -58,6 +60,12 @@ def _path(points: list[tuple[float, float] | None]) -> str:
         parts.append(f"{'L' if pen_down else 'M'}{point[0]:.1f},{point[1]:.1f}")
         pen_down = True
     return " ".join(parts)
+
+
+def _lone(points: list[tuple[float, float] | None]) -> list[tuple[float, float]]:
+    padded = [None, *points, None]
+    return [p for before, p, after in zip(padded, padded[1:], padded[2:], strict=False)
+            if p is not None and before is None and after is None]
 
 
 def latency_chart(hours: list[HourLatency], *, first_hour: datetime, count: int,
@@ -88,4 +96,4 @@ def latency_chart(hours: list[HourLatency], *, first_hour: datetime, count: int,
             label = local.strftime("%H:%M") if every < 24 else local.strftime("%a %d")
             x_ticks.append(Tick(LEFT + i * step, label))
     return Chart(WIDTH, HEIGHT, _path(p50), _path(peak), y_ticks, x_ticks, LEFT, WIDTH - RIGHT,
-                 TOP, HEIGHT - BOTTOM, empty=not hours)
+                 TOP, HEIGHT - BOTTOM, empty=not hours, lone_points=_lone(p50))
