@@ -102,3 +102,18 @@ def test_viewer_reads_but_cannot_change(client: TestClient, admin: Account,
                  f"/heartbeats/{hb}/delete"):
         assert client.post(path, data=_form(csrf, service)).status_code == 403, path
     assert set(_beats(client, admin)) == {"job"}
+
+
+def test_list_pages_on(client: TestClient, admin: Account) -> None:
+    service = make_service(client, admin)
+    for i in range(52):
+        r = client.post("/api/v1/heartbeats", json={"name": f"job-{i:02d}", "service_id": service,
+                                                    "period_seconds": 60}, headers=admin.headers)
+        assert r.status_code == 201
+    web_login(client, admin)
+    first = client.get("/heartbeats")
+    assert first.text.count('class="heartbeat-row"') == 50 and "job-49" in first.text
+    nxt = first.text.split('" rel="next"', 1)[0].rsplit('href="', 1)[1]
+    second = client.get(nxt)
+    assert second.text.count('class="heartbeat-row"') == 2 and "job-51" in second.text
+    assert 'rel="next"' not in second.text
