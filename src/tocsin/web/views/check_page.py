@@ -4,8 +4,9 @@ incidents; edit, pause, resume and delete."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -45,10 +46,11 @@ def _open_incidents(session: Session, who: WebUser, alert_id: int) -> list[Incid
 
 @router.get("/checks/{check_id}")
 def check_detail(request: Request, check_id: int, session: SessionDep, rt: RuntimeDep,
-                 who: ViewerUser, range: str = "24h") -> Response:
+                 who: ViewerUser,
+                 chosen: Annotated[str, Query(alias="range")] = "24h") -> Response:
     check = checks.get_check(session, check_id)
     now = rt.clock.now()
-    span = range if range in RANGES else "24h"
+    span = chosen if chosen in RANGES else "24h"
     first_hour = hour_start(now) - timedelta(hours=RANGES[span] - 1)
     hours = check_queries.hourly_latency(session, check_id, since=first_hour)
     alert = check_queries.alert_of(session, check)
