@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import EventAction
@@ -41,6 +41,20 @@ class Transition:
     alert: IngestResult | None
 
 
+_RESULTS = cast(Table, CheckResult.__table__)
+_STATES = cast(Table, CheckLocationState.__table__)
+_CHECKS = cast(Table, Check.__table__)
+_UPDATE_STATE = (
+    update(_STATES)
+    .where(_STATES.c.check_id == bindparam("b_check_id"),
+           _STATES.c.location == bindparam("b_location"))
+    .values({c: bindparam(f"b_{c}") for c in ("ok", "consecutive", "last_at", "latency_ms",
+                                              "reason")}))
+_UPDATE_LAST = (update(_CHECKS).where(_CHECKS.c.id == bindparam("b_id"))
+                .values(last_checked_at=bindparam("b_at"),
+                        last_latency_ms=bindparam("b_latency")))
+
+
 def check_source(check_id: int) -> str:
     return f"check:{check_id}"
 
@@ -55,7 +69,9 @@ def record(session: Session, observations: Sequence[Observation], *, now: dateti
     """
     if not observations:
         return []
-    session.execute(insert(CheckResult), [
+    # Core statements on the tables, not ORM bulk operations: a third of the cost per row.
+    conn = session.connection()
+    conn.execute(insert(_RESULTS), [
         {"check_id": o.check_id, "location": o.location, "at": o.at, "ok": o.ok,
          "latency_ms": o.latency_ms, "reason": None if o.ok else o.reason}
         for o in observations])
@@ -78,18 +94,17 @@ def record(session: Session, observations: Sequence[Observation], *, now: dateti
     updates = [v for k, v in states.items() if k in existing]
     inserts = [v for k, v in states.items() if k not in existing]
     if updates:
-        session.execute(update(CheckLocationState), updates)
+        conn.execute(_UPDATE_STATE, [{f"b_{k}": v for k, v in u.items()} for u in updates])
     if inserts:
-        session.execute(insert(CheckLocationState), inserts)
+        conn.execute(insert(_STATES), inserts)
     latest: dict[int, Observation] = {}
     for o in observations:
         if o.check_id not in latest or o.at >= latest[o.check_id].at:
             latest[o.check_id] = o
     statuses = {cid: st for cid, st in session.execute(
         select(Check.id, Check.status).where(Check.id.in_(list(latest))))}
-    session.execute(update(Check), [
-        {"id": cid, "last_checked_at": o.at, "last_latency_ms": o.latency_ms}
-        for cid, o in latest.items() if cid in statuses])
+    conn.execute(_UPDATE_LAST, [{"b_id": cid, "b_at": o.at, "b_latency": o.latency_ms}
+                                for cid, o in latest.items() if cid in statuses])
     # Only a result that disagrees with the confirmed status can change it.
     agrees = {CheckStatus.UP.value: True, CheckStatus.DOWN.value: False}
     suspects = sorted({o.check_id for o in observations if o.check_id in statuses
@@ -100,11 +115,15 @@ def record(session: Session, observations: Sequence[Observation], *, now: dateti
 def evaluate(session: Session, check_ids: Sequence[int], *, now: datetime,
              settings: Settings) -> list[Transition]:
     """Re-decide the status of `check_ids` from their location states (no new results)."""
-    checks = {c.id: c for c in session.scalars(select(Check).where(Check.id.in_(check_ids)))}
+    # populate_existing: `record` writes with Core statements, which do not refresh objects
+    # this session may already hold.
+    checks = {c.id: c for c in session.scalars(select(Check).where(Check.id.in_(check_ids))
+                                               .execution_options(populate_existing=True))}
     offline = offline_probes(session)
     by_check: dict[int, list[CheckLocationState]] = {}
     for s in session.scalars(select(CheckLocationState).where(
-            CheckLocationState.check_id.in_(check_ids))):
+            CheckLocationState.check_id.in_(check_ids))
+            .execution_options(populate_existing=True)):
         by_check.setdefault(s.check_id, []).append(s)
     transitions: list[Transition] = []
     for cid in check_ids:

@@ -36,6 +36,9 @@ def _status_ok(cfg: HttpConfig, status: int) -> bool:
 
 async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes | None:
     """The body, or None when it is longer than `cap` (an endless body never fills memory)."""
+    declared = response.content_length
+    if declared is not None and declared <= cap and not response.headers.get("Content-Encoding"):
+        return await response.read()  # the usual small answer: one read, no chunk list
     chunks: list[bytes] = []
     size = 0
     while chunk := await response.content.read(65536):
@@ -47,6 +50,8 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes | No
 
 
 def _assert_body(cfg: HttpConfig, body: bytes) -> str | None:
+    if cfg.keyword is None and cfg.keyword_absent is None and cfg.json_path is None:
+        return None
     text = body.decode("utf-8", errors="replace")
     if cfg.keyword is not None and cfg.keyword not in text:
         return f"keyword '{cfg.keyword}' not found in the body"
