@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, func, insert, select, text
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role
@@ -173,6 +173,12 @@ def add_checks(runtime: Runtime, n: int, *, kind: str, config: dict[str, Any],
 
 
 def run_checks(runtime: Runtime, seconds: float) -> dict[str, float]:
+    # Checks that fell due while the benchmark was still inserting rows are a set-up backlog,
+    # not schedule lateness: the runner starts them first (oldest due first), so the first
+    # `overdue` lateness samples are theirs and are left out of p50/p99.
+    with runtime.sessions() as s:
+        overdue = s.scalar(select(func.count()).select_from(Check).where(
+            Check.next_due_at <= runtime.clock.now())) or 0
     runner = CheckRunner(runtime, lease_seconds=seconds + 60)
     cpu0, wall0 = time.process_time(), time.monotonic()
     runner.start()
@@ -180,10 +186,10 @@ def run_checks(runtime: Runtime, seconds: float) -> dict[str, float]:
     done = runner.stats.finished
     cpu1, wall1 = time.process_time(), time.monotonic()
     runner.stop()
-    lateness = list(runner.stats.lateness)
+    lateness = list(runner.stats.lateness)[overdue:]
     wall = wall1 - wall0
     return {"checks": done, "rate": done / wall, "failed": runner.stats.failed,
-            "p50": pct(lateness, 0.5), "p99": pct(lateness, 0.99),
+            "overdue": overdue, "p50": pct(lateness, 0.5), "p99": pct(lateness, 0.99),
             "cpu": (cpu1 - cpu0) / wall, "per_cpu": done / (cpu1 - cpu0)}
 
 
@@ -359,13 +365,18 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         only = set(args.only.split(","))
-        for kind, n, label in (("http", args.http_checks, "HTTP checks (keep-alive)"),
-                               ("tls", args.tls_checks, "TLS checks (fresh handshake)")):
+        # The half-rate HTTP run shows lateness below capacity on a machine where the full
+        # offered rate may be more than the runner gets (a busy or shared machine).
+        runs = (("http", args.http_checks, "HTTP checks (keep-alive)"),
+                ("http", args.http_checks // 2, "HTTP checks (keep-alive), half rate"),
+                ("tls", args.tls_checks, "TLS checks (fresh handshake)"))
+        for i, (kind, n, label) in enumerate(runs):
             if kind in only:
                 bench = bench_http if kind == "http" else bench_tls
-                r = bench(args.database_url, Path(tmp) / kind, n, args.seconds)
+                r = bench(args.database_url, Path(tmp) / f"{kind}{i}", n, args.seconds)
                 rows.append((label, f"{r['rate']:.0f}/s",
-                             f"offered {n / 10:.0f}/s, failed {r['failed']:.0f}",
+                             f"offered {n / 10:.0f}/s, failed {r['failed']:.0f}, "
+                             f"overdue at start {r['overdue']:.0f}",
                              f"{r['p50']:.3f} / {r['p99']:.3f}", f"{r['cpu']:.2f}",
                              f"{r['per_cpu']:.0f}"))
         if "pings" in only:
