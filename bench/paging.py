@@ -304,6 +304,7 @@ def latency(rate: float, seconds: float) -> list[Any]:
                 wait_up(base)
                 post_events(base, key, 5, 1, "warmup")  # first requests pay for imports
                 time.sleep(2)
+                cpu_before = cpu_seconds(proc.pid)
                 began = time.monotonic()
                 sent = post_events(base, key, rate, seconds, "lat")
                 achieved = len(sent) / max(1e-9, time.monotonic() - began)
@@ -312,6 +313,8 @@ def latency(rate: float, seconds: float) -> list[Any]:
                     if len({_title(r) for r in got} & sent.keys()) >= len(sent):
                         break
                     time.sleep(0.2)
+                # Idle polling after the last page is not the events' cost: read at once.
+                cpu_used = cpu_seconds(proc.pid) - cpu_before
             finally:
                 stop([proc])
             arrivals: dict[str, float] = {}
@@ -319,7 +322,15 @@ def latency(rate: float, seconds: float) -> list[Any]:
                 arrivals.setdefault(_title(r), r.at)
     lat = [(arrivals[k] - t) * 1000 for k, t in sent.items() if k in arrivals]
     return [f"{rate:.0f}/s x {seconds:.0f}s", len(sent), f"{achieved:.0f}/s", len(lat),
-            f"{pct(lat, 50):.1f}", f"{pct(lat, 99):.1f}", f"{max(lat, default=float('nan')):.1f}"]
+            f"{pct(lat, 50):.1f}", f"{pct(lat, 99):.1f}", f"{max(lat, default=float('nan')):.1f}",
+            f"{cpu_used / max(1, len(sent)) * 1000:.2f}"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): the server's own cost per
+    event, which other work on the machine does not inflate as much as latency."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _title(r: Received) -> str:
@@ -330,11 +341,12 @@ def _title(r: Received) -> str:
 
 
 def run_latency(args: argparse.Namespace) -> None:
-    rows = [latency(5, max(args.seconds, 6)), latency(50, args.seconds),
-            latency(args.rate, args.seconds)]
+    rates = [float(r) for r in args.rates.split(",")] if args.rates else [5, 50, args.rate]
+    rows = [latency(r, max(args.seconds, 6) if r < 10 else args.seconds) for r in rates]
     table("Event to page: PagerDuty event POSTed to `tocsin serve` (SQLite) -> webhook page "
           "received by a loopback HTTP server (ms)",
-          ["offered load", "accepted", "achieved", "paged", "p50 ms", "p99 ms", "max ms"], rows)
+          ["offered load", "accepted", "achieved", "paged", "p50 ms", "p99 ms", "max ms",
+           "server CPU ms/event"], rows)
 
 
 # ---- crash test ---------------------------------------------------------------------------
@@ -491,6 +503,8 @@ def main() -> None:
                         help="also run this many steps due within 20 s (0: skip)")
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--rates", default="",
+                        help="latency: comma-separated offered rates (default 5,50,--rate)")
     parser.add_argument("--crash-events", type=int, default=1000)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()

@@ -9,36 +9,25 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tests.notify.paging import drain, paging_setup, verified_email, worker
+from tests.notify.paging import (
+    drain,
+    pages_to,
+    paging_setup,
+    sev3_incident,
+    verified_email,
+    worker,
+)
 from tests.notify.servers import Inbox
 from tocsin.clock import FrozenClock
 from tocsin.runtime import Runtime
-
-
-def pages_to(inbox: Inbox, address: str, iid: int) -> int:
-    return sum(1 for m in inbox.to(address) if f"INC-{iid}:" in m["Subject"])
 
 
 def test_severity_raise_restarts_on_the_stricter_policy(
         client: TestClient, runtime: Runtime, clock: FrozenClock, smtp: tuple[Inbox, int],
         admin: Account, make_account: Any) -> None:
     inbox, _ = smtp
-    alice, bob, carol = (make_account(name=n) for n in ("Alice", "Bob", "Carol"))
     w = worker(runtime)
-    for who, addr in ((alice, "alice@x.io"), (bob, "bob@x.io"), (carol, "carol@x.io")):
-        verified_email(client, w, inbox, who, addr)
-    setup = paging_setup(client, admin, alice, bob)
-    slow = client.post("/api/v1/escalation-policies", headers=admin.headers, json={
-        "name": "sev3", "levels": [
-            {"delay_minutes": 60, "targets": [{"kind": "user", "id": carol.id}]},
-            {"delay_minutes": 0, "targets": [{"kind": "user", "id": bob.id}]}]}).json()
-    sid = setup["service"]["id"]
-    client.put(f"/api/v1/services/{sid}/escalation-policies", headers=admin.headers,
-               json={"policies": {"SEV1": setup["policy"]["id"], "SEV3": slow["id"]}})
-    iid = client.post("/api/v1/incidents", headers=admin.headers, json={
-        "title": "Search slow", "severity": "SEV3", "service_ids": [sid]}).json()["id"]
-    drain(w)
-    assert pages_to(inbox, "carol@x.io", iid) == 1
+    iid, _people = sev3_incident(client, w, inbox, admin, make_account)
     before = client.get(f"/api/v1/incidents/{iid}/escalation", headers=admin.headers).json()
     clock.advance(minutes=1)
     client.post(f"/api/v1/incidents/{iid}/severity", headers=admin.headers,

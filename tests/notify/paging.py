@@ -44,6 +44,20 @@ def verified_email(client: TestClient, w: Worker, inbox: Inbox, who: Account,
     return mid
 
 
+def reachable_people(client: TestClient, w: Worker, inbox: Inbox, make_account: Any,
+                     *names: str) -> list[Account]:
+    """Accounts named `names`, each with a verified email `<name in lower case>@x.io`."""
+    people = [make_account(name=n) for n in names]
+    for who, name in zip(people, names, strict=True):
+        verified_email(client, w, inbox, who, f"{name.lower()}@x.io")
+    return people
+
+
+def pages_to(inbox: Inbox, address: str, iid: int) -> int:
+    """Email pages `address` got about incident `iid`."""
+    return sum(1 for m in inbox.to(address) if f"INC-{iid}:" in m["Subject"])
+
+
 def paging_setup(client: TestClient, admin: Account, primary: Account, secondary: Account,
                  *, repeat: int = 0) -> dict[str, Any]:
     """A weekly schedule with `primary`, a SEV1 policy (schedule, then `secondary` after 5
@@ -63,3 +77,25 @@ def paging_setup(client: TestClient, admin: Account, primary: Account, secondary
                    json={"policies": {"SEV1": policy.json()["id"], "SEV2": policy.json()["id"]}})
     assert r.status_code == 200, r.text
     return {"schedule": sched, "policy": policy.json(), "service": svc}
+
+
+def sev3_incident(client: TestClient, w: Worker, inbox: Inbox, admin: Account,
+                  make_account: Any) -> tuple[int, list[Account]]:
+    """Alice, Bob and Carol; the service of `paging_setup` (SEV1: Alice's schedule, then Bob)
+    also has a SEV3 policy (Carol, then Bob after an hour); a SEV3 incident on it has paged
+    Carol. Returns the incident id and the three accounts."""
+    people = reachable_people(client, w, inbox, make_account, "Alice", "Bob", "Carol")
+    alice, bob, carol = people
+    setup = paging_setup(client, admin, alice, bob)
+    slow = client.post("/api/v1/escalation-policies", headers=admin.headers, json={
+        "name": "sev3", "levels": [
+            {"delay_minutes": 60, "targets": [{"kind": "user", "id": carol.id}]},
+            {"delay_minutes": 0, "targets": [{"kind": "user", "id": bob.id}]}]}).json()
+    sid = setup["service"]["id"]
+    client.put(f"/api/v1/services/{sid}/escalation-policies", headers=admin.headers,
+               json={"policies": {"SEV1": setup["policy"]["id"], "SEV3": slow["id"]}})
+    iid: int = client.post("/api/v1/incidents", headers=admin.headers, json={
+        "title": "Search slow", "severity": "SEV3", "service_ids": [sid]}).json()["id"]
+    drain(w)
+    assert pages_to(inbox, "carol@x.io", iid) == 1
+    return iid, people

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,7 @@ from tocsin.alerts.models import (
 )
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
 from tocsin.alerts.triage_config import (
+    cached,
     classification_rules,
     dependency_incident,
     routing_rules,
@@ -102,18 +103,28 @@ def context_of(event: NormalizedEvent, integration: Integration | None,
     }
 
 
+ModelT = TypeVar("ModelT", Integration, Service)
+
+
+def _get(session: Session, model: type[ModelT], ident: int) -> ModelT | None:
+    """A row by id, held for the rest of the transaction: the identity map keeps objects only
+    while something references them, so a batch of events would otherwise reload the same
+    integration and service once per event."""
+    return cached(session, (model.__name__, ident), lambda: session.get(model, ident))
+
+
 def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
                  settings: Settings, raw: str | None = None) -> IngestResult:
     """Apply one normalized event. Raises Invalid for an unknown integration or service."""
     integration: Integration | None = None
     if event.integration_id is not None:
-        integration = session.get(Integration, event.integration_id)
+        integration = _get(session, Integration, event.integration_id)
         if integration is None:
             raise Invalid(f"no integration with id {event.integration_id}")
     elif event.service_id is None:
         raise Invalid("an event needs an integration_id or a service_id")
     service_id = event.service_id or (integration.service_id if integration else None)
-    service = session.get(Service, service_id) if service_id is not None else None
+    service = _get(session, Service, service_id) if service_id is not None else None
     if service is None:
         raise Invalid(f"no service with id {service_id}")
     scope = _scope(event)
@@ -179,12 +190,14 @@ def _new_alert(session: Session, event: NormalizedEvent, *, scope: str,
                   status=AlertStatus.FIRING.value, summary=event.summary[:1024],
                   source=event.source[:255], severity="SEV4", occurrences=0,
                   resolve_count=0, acknowledged=False, first_seen_at=now, last_seen_at=now,
-                  labels={}, details={}, links=[], tags=[])
+                  labels={}, details={}, links=[], tags=[], suppressed_by=None,
+                  incident_id=None)
     if session.get_bind().dialect.name == "sqlite":
         # SQLite write transactions are serialised (BEGIN IMMEDIATE): nobody can have
-        # inserted the key since we looked, so skip the savepoint's cost.
+        # inserted the key since we looked, so skip the savepoint's cost. No flush either:
+        # the row is inserted with its triage fields at the next query (one INSERT, not an
+        # INSERT and an UPDATE).
         session.add(alert)
-        session.flush()
         return alert, True
     try:
         with session.begin_nested():
@@ -221,7 +234,7 @@ def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, s
     context = context_of(event, integration, service)
     decision = routing.route(routing_rules(session), context)
     if decision.service_id is not None and decision.service_id != service.id:
-        routed = session.get(Service, decision.service_id)
+        routed = _get(session, Service, decision.service_id)
         if routed is not None:
             service = routed
             context = context_of(event, integration, service)
@@ -242,6 +255,8 @@ def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, s
             rules=classification_rules(session, service_id=service.id,
                                        team_id=service.owner_team_id))
     alert.severity = verdict.severity
+    if alert.id is None:
+        session.flush()  # a new alert (SQLite): inserted now, with its triage fields
 
     reason = suppress.suppression_reason(
         labels=event.labels, now=now,

@@ -48,9 +48,12 @@ def schedule(
     now: datetime,
     payload: Mapping[str, Any] | None = None,
     key: str | None = None,
+    fresh: bool = False,
 ) -> Timer:
-    """Create a timer, or with `key` replace the pending timer of that key (generation + 1)."""
-    if key is not None:
+    """Create a timer, or with `key` replace the pending timer of that key (generation + 1).
+    `fresh`: the caller knows no timer has this key (it names a row created in this
+    transaction), so the look-up is skipped. The timer is inserted at the next flush."""
+    if key is not None and not fresh:
         existing = session.scalars(
             select(Timer).where(Timer.key == key, Timer.status == TimerStatus.PENDING.value)
             .with_for_update()
@@ -74,7 +77,6 @@ def schedule(
         created_at=now,
     )
     session.add(timer)
-    session.flush()
     return timer
 
 

@@ -65,3 +65,17 @@ class Escalation(Base):
     generation: Mapped[int] = mapped_column(Integer, default=1)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RoundRobinTurn(Base):
+    """How many times a round-robin team target of one policy level has been paged, so the
+    next page goes to the next member in turn (not a guess from the incident's id).
+    `policy_id` 0 stands for an escalation whose snapshot names no stored policy."""
+
+    __tablename__ = "round_robin_turns"
+
+    policy_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    turns: Mapped[int] = mapped_column(Integer, default=0)

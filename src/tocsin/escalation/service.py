@@ -12,10 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Team, User
+from tocsin.alerts.triage_config import cached
 from tocsin.catalog.models import Service
 from tocsin.engine import timers
 from tocsin.errors import Invalid, NotFound
@@ -24,6 +27,7 @@ from tocsin.escalation.models import (
     Escalation,
     EscalationPolicy,
     EscalationStatus,
+    RoundRobinTurn,
     ServicePolicy,
 )
 from tocsin.escalation.schemas import PageIn, PolicyIn, ServicePoliciesIn
@@ -35,6 +39,8 @@ from tocsin.schedules import service as schedules
 from tocsin.schedules.models import Schedule
 
 TIMER_STEP = "escalation.step"
+# session.info key: bumped when policies change in a transaction (see _policy_for).
+POLICY_VERSION = "tocsin.escalation.policy_version"
 
 
 def timer_key(incident_id: int) -> str:
@@ -70,7 +76,12 @@ def create_policy(session: Session, *, data: PolicyIn, now: datetime) -> Escalat
                            created_at=now, updated_at=now)
     session.add(row)
     session.flush()
+    _policies_changed(session)
     return row
+
+
+def _policies_changed(session: Session) -> None:
+    session.info[POLICY_VERSION] = session.info.get(POLICY_VERSION, 0) + 1
 
 
 def update_policy(session: Session, *, row: EscalationPolicy, data: PolicyIn,
@@ -80,6 +91,7 @@ def update_policy(session: Session, *, row: EscalationPolicy, data: PolicyIn,
     row.name, row.description, row.repeat = data.name, data.description, data.repeat
     row.levels = [lv.model_dump(mode="json") for lv in data.levels]
     row.updated_at = now
+    _policies_changed(session)
     return row
 
 
@@ -104,6 +116,7 @@ def set_service_policies(session: Session, *, service_id: int,
     for sev, pid in data.policies.items():
         session.add(ServicePolicy(service_id=service_id, severity=sev.value, policy_id=pid))
     session.flush()
+    _policies_changed(session)
     return service_policies(session, service_id)
 
 
@@ -113,15 +126,26 @@ def service_policies(session: Session, service_id: int) -> dict[str, int]:
     return {sev: pid for sev, pid in rows}
 
 
-def _policy_for(session: Session, incident: Incident) -> EscalationPolicy | None:
-    """The policy of the incident's first service (by id) that has one for its severity."""
-    row = session.scalars(
+def _policy_for(session: Session, incident: Incident,
+                services: tuple[int, ...] | None = None) -> EscalationPolicy | None:
+    """The policy of the incident's first service (by id) that has one for its severity.
+    Read once per transaction for each (services, severity): a batch of new alerts on one
+    service asks the same question many times. Editing policies in the transaction bumps
+    the version in the cache key. `services`: the incident's, when the caller knows them."""
+    if services is None:
+        services = tuple(sorted(session.scalars(select(IncidentService.service_id).where(
+            IncidentService.incident_id == incident.id))))
+    version = session.info.get(POLICY_VERSION, 0)
+    return cached(session, ("escalation_policy", services, incident.severity, version),
+                  lambda: _policy_of(session, services, incident.severity))
+
+
+def _policy_of(session: Session, services: tuple[int, ...],
+               severity: str) -> EscalationPolicy | None:
+    return session.scalars(
         select(EscalationPolicy).join(ServicePolicy, ServicePolicy.policy_id == EscalationPolicy.id)
-        .join(IncidentService, IncidentService.service_id == ServicePolicy.service_id)
-        .where(IncidentService.incident_id == incident.id,
-               ServicePolicy.severity == incident.severity)
+        .where(ServicePolicy.service_id.in_(services), ServicePolicy.severity == severity)
         .order_by(ServicePolicy.service_id)).first()
-    return row
 
 
 # ---- running escalations ---------------------------------------------------------------------
@@ -133,12 +157,19 @@ def _event(session: Session, incident: Incident, kind: lc.EventKind, now: dateti
 
 
 def start(session: Session, *, incident: Incident, now: datetime, reason: str,
-          quiet: bool = False) -> None:
+          quiet: bool = False, new_services: tuple[int, ...] | None = None,
+          owned: bool = False) -> None:
     """Snapshot the policy for the incident's severity and fire its first level now.
-    `quiet`: say nothing on the timeline when there is no policy (it was said at creation)."""
-    row = _policy_for(session, incident)
-    esc = session.scalars(select(Escalation).where(Escalation.incident_id == incident.id)
-                          ).first()
+    `quiet`: say nothing on the timeline when there is no policy (it was said at creation).
+    `new_services`: the incident was declared in this transaction with these services, so
+    it has no escalation, pages or step timer yet (nothing to look up or cancel).
+    `owned`: someone already acknowledged the incident (its severity was raised since): the
+    first level is paged once, so the stricter policy's people learn it got worse, and no
+    further steps follow."""
+    new = new_services is not None
+    row = _policy_for(session, incident, new_services)
+    esc = None if new else session.scalars(
+        select(Escalation).where(Escalation.incident_id == incident.id)).first()
     if row is None:
         if esc is not None:
             _halt(session, esc, EscalationStatus.CANCELLED, now)
@@ -150,7 +181,8 @@ def start(session: Session, *, incident: Incident, now: datetime, reason: str,
         return
     policy = pol.from_snapshot({"repeat": row.repeat, "levels": row.levels})
     snapshot = pol.to_snapshot(row.id, row.name, policy)
-    notify.cancel_pages(session, incident_id=incident.id, now=now)
+    if not new:
+        notify.cancel_pages(session, incident_id=incident.id, now=now)
     if esc is None:
         esc = Escalation(incident_id=incident.id, generation=0)
         session.add(esc)
@@ -158,11 +190,12 @@ def start(session: Session, *, incident: Incident, now: datetime, reason: str,
     esc.status, esc.level, esc.loop = EscalationStatus.ACTIVE.value, 0, 0
     esc.generation = (esc.generation or 0) + 1
     esc.started_at = esc.updated_at = now
-    session.flush()
     _event(session, incident, lc.EventKind.ESCALATION_STARTED, now,
            f"escalation started with policy '{row.name}' ({reason})",
            {"policy_id": row.id, "generation": esc.generation})
-    _fire(session, esc, incident, pol.Position(0, 0), now)
+    _fire(session, esc, incident, pol.Position(0, 0), now, new=new, last=owned)
+    if owned:
+        esc.status = EscalationStatus.ACKNOWLEDGED.value
 
 
 def _halt(session: Session, esc: Escalation, status: EscalationStatus, now: datetime) -> None:
@@ -174,39 +207,73 @@ def _halt(session: Session, esc: Escalation, status: EscalationStatus, now: date
                         escalation_only=status is EscalationStatus.ACKNOWLEDGED)
 
 
+def _next_turn(session: Session, *, policy_id: int, level: int, team_id: int) -> int:
+    """Count one more page to a round-robin team target; returns the turn it takes (0,
+    1, 2 …). One statement that inserts or increments, so concurrent workers on
+    PostgreSQL each get their own turn."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(RoundRobinTurn).values(policy_id=policy_id, level=level,
+                                              team_id=team_id, turns=1)
+    turns = session.scalar(statement.on_conflict_do_update(
+        index_elements=["policy_id", "level", "team_id"],
+        set_={"turns": RoundRobinTurn.turns + 1}).returning(RoundRobinTurn.turns))
+    return int(turns or 1) - 1
+
+
 def _resolve_users(session: Session, incident: Incident, targets: tuple[pol.Target, ...],
-                   loop: int, now: datetime) -> tuple[list[int], list[str]]:
-    """User ids to page (in order, no repeats) and why any target yielded nobody."""
+                   loop: int, now: datetime,
+                   turn_of: tuple[int, int] | None = None) -> tuple[list[int], list[str]]:
+    """User ids to page (in order, no repeats) and why any target yielded nobody.
+    `turn_of`: (policy id, level) whose stored counters pick round-robin team members;
+    without it (pages on demand) the turn follows the incident id."""
     users: list[int] = []
     nobody: list[str] = []
     for t in targets:
         found: list[int] = []
         if t.kind is pol.TargetKind.USER:
-            user = session.get(User, t.id)
+            user = _user(session, t.id)
             found = [t.id] if user is not None and user.active else []
         elif t.kind is pol.TargetKind.SCHEDULE:
             who = schedules.on_call_user(session, schedule_id=t.id, at=now)
             found = [who] if who is not None else []
         else:
             members = accounts.team_member_ids(session, t.id)
-            found = (pol.round_robin(members, incident.id + loop)
-                     if t.mode is pol.TeamMode.ROUND_ROBIN else members)
+            if t.mode is not pol.TeamMode.ROUND_ROBIN:
+                found = members
+            elif turn_of is None:
+                found = pol.round_robin(members, incident.id + loop)
+            elif members:
+                found = pol.round_robin(members, _next_turn(
+                    session, policy_id=turn_of[0], level=turn_of[1], team_id=t.id))
         if not found:
             nobody.append(f"{t.kind.value} {t.id} has nobody to page")
         users += [u for u in found if u not in users]
     return users, nobody
 
 
+def _user(session: Session, user_id: int) -> User | None:
+    # Held for the transaction (the identity map alone lets it go between incidents).
+    return cached(session, ("user", user_id), lambda: session.get(User, user_id))
+
+
 def _fire(session: Session, esc: Escalation, incident: Incident, pos: pol.Position,
-          now: datetime) -> None:
+          now: datetime, *, new: bool = False, last: bool = False) -> None:
+    """Page one level and schedule the next step (unless `last`: a page to an incident
+    someone already owns, keyed so delivery sends it although the incident is not
+    triggered). `new`: the incident was declared in this transaction, so no page or step
+    timer of it exists yet and their look-ups are skipped."""
     policy = pol.from_snapshot(esc.snapshot)
     level = policy.levels[pos.level]
-    users, nobody = _resolve_users(session, incident, level.targets, pos.loop, now)
+    users, nobody = _resolve_users(session, incident, level.targets, pos.loop, now,
+                                   turn_of=(int(esc.snapshot.get("policy_id") or 0),
+                                            pos.level))
     paged: list[int] = []
+    key = f"inc{incident.id}:g{esc.generation}:r{pos.loop}:l{pos.level}" \
+        + (notify.OWNED_MARK if last else "")
     for uid in users:
         made = notify.page_user(
-            session, user_id=uid, incident=incident, now=now,
-            key=f"inc{incident.id}:g{esc.generation}:r{pos.loop}:l{pos.level}",
+            session, user_id=uid, incident=incident, now=now, key=key, new=new,
             payload={"level": pos.level + 1, "loop": pos.loop})
         if made:
             paged.append(uid)
@@ -224,13 +291,13 @@ def _fire(session: Session, esc: Escalation, incident: Incident, pos: pol.Positi
         _event(session, incident, lc.EventKind.NOBODY_PAGED, now,
                f"NO ONE COULD BE PAGED at {label}: " + "; ".join(nobody or ["no targets"]),
                {"level": pos.level + 1, "loop": pos.loop, "problems": nobody})
-    nxt = pol.after(policy, pos)
+    nxt = None if last else pol.after(policy, pos)
     if nxt is None:
         esc.status = EscalationStatus.EXHAUSTED.value
         return
     npos, delay = nxt
     timers.schedule(session, kind=TIMER_STEP, key=timer_key(incident.id), now=now,
-                    due_at=now + delay,
+                    due_at=now + delay, fresh=new,
                     payload={"incident_id": incident.id, "generation": esc.generation,
                              "level": npos.level, "loop": npos.loop})
 
@@ -254,7 +321,9 @@ def on_incident_event(session: Session, *, incident: Incident, event: IncidentEv
     """React to the incident's timeline (called from incidents/hooks.py)."""
     kind = event.kind
     if kind == lc.EventKind.CREATED.value:
-        start(session, incident=incident, now=now, reason="incident declared")
+        services = event.data.get("service_ids")
+        start(session, incident=incident, now=now, reason="incident declared",
+              new_services=tuple(services) if services is not None else None)
         return
     if kind == lc.EventKind.STATUS_CHANGED.value:
         target = event.data.get("to")
@@ -272,8 +341,10 @@ def on_incident_event(session: Session, *, incident: Incident, event: IncidentEv
         start(session, incident=incident, now=now, reason="incident reopened", quiet=True)
     elif kind == lc.EventKind.SEVERITY_CHANGED.value:
         old, new = str(event.data.get("from")), str(event.data.get("to"))
-        if pol.is_stricter(new, old) and lc.Status(incident.status) is lc.Status.TRIGGERED:
-            start(session, incident=incident, now=now, reason=f"severity raised to {new}")
+        status = lc.Status(incident.status)
+        if pol.is_stricter(new, old) and status in lc.OPEN_STATUSES:
+            start(session, incident=incident, now=now, reason=f"severity raised to {new}",
+                  owned=status is not lc.Status.TRIGGERED)
 
 
 def escalation_of(session: Session, incident_id: int) -> tuple[Escalation, datetime | None]:
@@ -302,7 +373,7 @@ def page_on_demand(session: Session, *, incident: Incident, data: PageIn, actor_
     users, nobody = _resolve_users(session, incident, tuple(targets), 0, now)
     stamp = int(now.timestamp() * 1000)
     paged = [u for u in users if notify.page_user(
-        session, user_id=u, incident=incident, now=now, key=f"inc{incident.id}:manual{stamp}",
+        session, user_id=u, incident=incident, now=now, key=f"inc{incident.id}{notify.MANUAL_MARK}{stamp}",
         payload={"note": data.note, "by": actor_id})]
     kind = lc.EventKind.ESCALATED if paged else lc.EventKind.NOBODY_PAGED
     _event(session, incident, kind, now,

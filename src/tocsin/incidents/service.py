@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from tocsin.accounts.models import User
 from tocsin.accounts.principal import Principal
@@ -51,7 +52,8 @@ def append_event(
     incident.updated_at = now
     if kind in UPDATE_KINDS:
         incident.last_update_at = now
-    session.flush()
+    # Not flushed here: the next query (or the commit) inserts it, together with whatever
+    # else was added meanwhile (a new incident's events go in one statement).
     hooks.after_event(session, incident=incident, event=event, now=now)
     return event
 
@@ -153,25 +155,33 @@ def _check_users(session: Session, user_ids: list[int], field: str) -> None:
         raise Invalid(f"{field}: no user with id {', '.join(map(str, missing))}")
 
 
-def _set_services(session: Session, incident: Incident, service_ids: list[int]) -> None:
+def _set_services(session: Session, incident: Incident, service_ids: list[int], *,
+                  new: bool = False) -> None:
     wanted = sorted(set(service_ids))
-    found = set(session.scalars(select(Service.id).where(Service.id.in_(wanted))))
-    missing = [s for s in wanted if s not in found]
+    # Services already loaded in this session exist (triage holds the alert's service).
+    unknown = [s for s in wanted if identity_key(Service, s) not in session.identity_map]
+    found = set(session.scalars(select(Service.id).where(Service.id.in_(unknown)))) \
+        if unknown else set()
+    missing = [s for s in unknown if s not in found]
     if missing:
         raise Invalid(f"service_ids: no service with id {', '.join(map(str, missing))}")
-    session.query(IncidentService).filter(IncidentService.incident_id == incident.id).delete()
+    if not new:
+        session.query(IncidentService).filter(
+            IncidentService.incident_id == incident.id).delete()
     for sid in wanted:
         session.add(IncidentService(incident_id=incident.id, service_id=sid))
 
 
 def _schedule_reminder(session: Session, incident: Incident, settings: Settings,
-                       now: datetime) -> None:
+                       now: datetime, *, new: bool = False) -> None:
+    """`new`: the incident was created in this transaction, so it has no timer yet."""
     key = f"incident:{incident.id}:update"
     delay = lc.reminder_delay(lc.Severity(incident.severity), settings.update_reminder_minutes)
     if delay is None or lc.Status(incident.status) not in lc.OPEN_STATUSES:
-        timers.cancel(session, key)
+        if not new:
+            timers.cancel(session, key)
         return
-    timers.schedule(session, kind=TIMER_UPDATE_DUE, key=key, now=now,
+    timers.schedule(session, kind=TIMER_UPDATE_DUE, key=key, now=now, fresh=new,
                     due_at=incident.last_update_at + delay, payload={"incident_id": incident.id})
 
 
@@ -193,13 +203,14 @@ def declare(session: Session, *, actor: Principal | None, data: IncidentCreate, 
     )
     session.add(incident)
     session.flush()
-    _set_services(session, incident, data.service_ids)
+    _set_services(session, incident, data.service_ids, new=True)
     for uid in sorted(set(data.member_ids)):
         session.add(IncidentMember(incident_id=incident.id, user_id=uid))
     append_event(session, incident, kind=lc.EventKind.CREATED, now=now, actor=actor,
                  body=f"{incident.number} declared: {incident.title}",
-                 data={"severity": incident.severity, "source": incident.detection_source})
-    _schedule_reminder(session, incident, settings, now)
+                 data={"severity": incident.severity, "source": incident.detection_source,
+                       "service_ids": sorted(set(data.service_ids))})
+    _schedule_reminder(session, incident, settings, now, new=True)
     return incident
 
 
@@ -329,6 +340,7 @@ def add_entry(session: Session, *, incident: Incident, actor: Principal, entry: 
         data["reason"] = entry.reason
     event = append_event(session, incident, kind=lc.EventKind(entry.kind), now=now,
                          actor=actor, body=entry.body, data=data)
+    session.flush()  # the caller answers with the entry's id
     _schedule_reminder(session, incident, settings, now)
     return event
 

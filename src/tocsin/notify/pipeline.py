@@ -1,18 +1,20 @@
-"""Delivery: claim due messages (rate limit per contact method applied while claiming), then
-for each one: drop if stale → dedup → send → record.
+"""Delivery, a batch at a time: claim due messages (rate limit per contact method applied
+while claiming) → screen (drop stale pages, dedup) → send concurrently → record.
 
-Claiming is a conditional update (`status` and `attempts` unchanged) committed before
+Claiming is one conditional update (only rows still claimable change) committed before
 sending, plus `FOR UPDATE SKIP LOCKED` on PostgreSQL so concurrent workers take disjoint
 rows. The claim is a lease: if the worker dies after sending but before recording, the
 lease runs out and another worker sends again — at most one duplicate, never a loss.
+Recording changes only rows this worker still holds, one transaction for many messages.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,11 +34,12 @@ from tocsin.notify.channels import (
 )
 from tocsin.notify.models import ContactMethod, Message, MessageStatus
 from tocsin.notify.render import render
-from tocsin.notify.service import plan, wake_after_commit
+from tocsin.notify.service import MANUAL_MARK, OWNED_MARK, plan, wake_after_commit
 from tocsin.runtime import Runtime
 
 log = logging.getLogger("tocsin.notify")
 RATE_WINDOW = timedelta(minutes=1)
+RECORD_EVERY = 0.5  # seconds
 
 
 @dataclass(frozen=True)
@@ -58,16 +61,12 @@ def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int) -> list[Cla
     that already had its share this minute (sent, or being sent) gets the rest postponed."""
     lease = timedelta(seconds=rt.settings.notify_lease_seconds)
     per_minute = rt.settings.notify_rate_limit_per_minute
-    out: list[Claimed] = []
+    wanted: list[int] = []
     with rt.sessions() as session, session.begin():
         postgres = session.get_bind().dialect.name == "postgresql"
         query = (select(Message.id, Message.status, Message.attempts,
                         Message.contact_method_id)
-                 .where(or_(and_(Message.status == MessageStatus.PENDING.value,
-                                 Message.due_at <= now),
-                            and_(Message.status == MessageStatus.SENDING.value,
-                                 Message.lease_until <= now)))
-                 .order_by(Message.due_at).limit(limit))
+                 .where(_claimable(now)).order_by(Message.due_at).limit(limit))
         if postgres:
             query = query.with_for_update(skip_locked=True)
         by_method: dict[int, list[tuple[int, str, int]]] = {}
@@ -78,19 +77,16 @@ def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int) -> list[Cla
                 # Serialises workers counting the same method's share.
                 session.execute(select(ContactMethod.id).where(ContactMethod.id == method_id)
                                 .with_for_update())
-            room = per_minute - _used(session, method_id, now)
-            for n, (mid, status, attempts) in enumerate(rows):
-                if n >= room:
-                    # Rate limited: postponed, never dropped; the attempt does not count.
-                    session.execute(update(Message).where(
-                        Message.id == mid, Message.status == status,
-                        Message.attempts == attempts).values(
-                        status=MessageStatus.PENDING.value, due_at=now + RATE_WINDOW / 6,
-                        last_error="rate limited"))
-                    continue
-                claimed = _claim_one(session, mid, status, attempts, worker_id, now + lease)
-                if claimed is not None:
-                    out.append(claimed)
+            room = max(0, per_minute - _used(session, method_id, now))
+            for mid, status, attempts in rows[room:]:
+                # Rate limited: postponed, never dropped; the attempt does not count.
+                session.execute(update(Message).where(
+                    Message.id == mid, Message.status == status,
+                    Message.attempts == attempts).values(
+                    status=MessageStatus.PENDING.value, due_at=now + RATE_WINDOW / 6,
+                    last_error="rate limited"))
+            wanted += [mid for mid, _, _ in rows[:room]]
+        out = _claimed(session, _claim(session, wanted, now, worker_id, now + lease))
     return out
 
 
@@ -104,36 +100,53 @@ def _used(session: Session, method_id: int, now: datetime) -> int:
                  Message.lease_until > now)))) or 0)
 
 
-def _claim_one(session: Session, mid: int, status: str, attempts: int, worker_id: str,
-               lease_until: datetime) -> Claimed | None:
-    result = session.execute(
-        update(Message)
-        .where(Message.id == mid, Message.status == status, Message.attempts == attempts)
+def _claimable(now: datetime) -> Any:
+    return or_(and_(Message.status == MessageStatus.PENDING.value, Message.due_at <= now),
+               and_(Message.status == MessageStatus.SENDING.value, Message.lease_until <= now))
+
+
+def _claim(session: Session, ids: list[int], now: datetime, worker_id: str,
+           lease_until: datetime) -> list[int]:
+    """Claim the rows still claimable, in one conditional UPDATE; returns the ids won."""
+    if not ids:
+        return []
+    won = session.execute(
+        update(Message).where(Message.id.in_(ids), _claimable(now))
         .values(status=MessageStatus.SENDING.value, claimed_by=worker_id,
-                lease_until=lease_until, attempts=attempts + 1))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    m, cm = session.execute(
-        select(Message, ContactMethod).join(
-            ContactMethod, ContactMethod.id == Message.contact_method_id)
-        .where(Message.id == mid)).one()
-    return Claimed(m.id, m.idempotency_key, m.kind, m.user_id, cm.id, m.incident_id,
-                   dict(m.payload), attempts + 1, ChannelKind(cm.kind), cm.address)
+                lease_until=lease_until, attempts=Message.attempts + 1)
+        .returning(Message.id).execution_options(synchronize_session=False)).scalars()
+    return list(won)
 
 
-# ---- stages (each decides from the database; None means "go on") ------------------------------
+def _claimed(session: Session, ids: list[int]) -> list[Claimed]:
+    """What the worker needs to send the claimed messages, read in one query (by due time,
+    so the oldest pages go first). `attempts` is already the claimed attempt."""
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Message.id, Message.idempotency_key, Message.kind, Message.user_id,
+               ContactMethod.id, Message.incident_id, Message.payload, Message.attempts,
+               ContactMethod.kind, ContactMethod.address)
+        .join(ContactMethod, ContactMethod.id == Message.contact_method_id)
+        .where(Message.id.in_(ids)).order_by(Message.due_at, Message.id)).all()
+    return [Claimed(mid, key, kind, uid, cmid, iid, dict(payload), attempts,
+                    ChannelKind(channel), address)
+            for mid, key, kind, uid, cmid, iid, payload, attempts, channel, address in rows]
 
-def _stale(session: Session, m: Claimed) -> str | None:
+
+# ---- stages ---------------------------------------------------------------------------------
+
+def _stale(statuses: Mapping[int, str], m: Claimed) -> str | None:
     """A page about an incident someone already took, or that ended, is not sent."""
     if m.kind != "page" or m.incident_id is None:
         return None
-    incident = session.get(Incident, m.incident_id)
-    if incident is None:
+    if m.incident_id not in statuses:
         return "incident deleted"
-    status = lc.Status(incident.status)
+    status = lc.Status(statuses[m.incident_id])
     if status in (lc.Status.RESOLVED, lc.Status.CLOSED):
         return f"incident {status.value}"
-    if status is not lc.Status.TRIGGERED and ":manual" not in m.key:
+    if status is not lc.Status.TRIGGERED and MANUAL_MARK not in m.key \
+            and OWNED_MARK not in m.key:
         return f"incident {status.value}"
     return None
 
@@ -148,36 +161,38 @@ def _duplicate(session: Session, m: Claimed, now: datetime, window: int) -> bool
         is not None
 
 
-def _mine(m: Claimed, worker_id: str) -> Any:
-    return and_(Message.id == m.id, Message.status == MessageStatus.SENDING.value,
-                Message.claimed_by == worker_id)
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed message, recorded with the others of its batch."""
+
+    message: Claimed
+    result: str  # sent / retry / failed / cancelled / deduped
+    error: str | None = None
+    retry_at: datetime | None = None
 
 
-def _settle(rt: Runtime, m: Claimed, worker_id: str, status: MessageStatus,
-            **values: Any) -> bool:
-    with rt.sessions() as session, session.begin():
-        result = session.execute(update(Message).where(_mine(m, worker_id))
-                                 .values(status=status.value, lease_until=None, **values))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+def screen(rt: Runtime, claimed: list[Claimed], now: datetime) -> list[Outcome]:
+    """The stages before sending, for a whole batch in one read: stale pages are cancelled,
+    duplicates within the dedup window are dropped."""
+    ids = sorted({m.incident_id for m in claimed if m.incident_id is not None})
+    with rt.read_sessions() as session:  # a snapshot: no write lock for reading
+        statuses: dict[int, str] = {
+            iid: status for iid, status in session.execute(
+                select(Incident.id, Incident.status).where(Incident.id.in_(ids)))}
+        out: list[Outcome] = []
+        for m in claimed:
+            stale = _stale(statuses, m)
+            if stale:
+                out.append(Outcome(m, "cancelled", f"not sent: {stale}"))
+            elif _duplicate(session, m, now, rt.settings.notify_dedup_seconds):
+                out.append(Outcome(m, "deduped", "duplicate within window"))
+    return out
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(600, 5 * 2 ** (attempts - 1)))
-
-
-def process(rt: Runtime, m: Claimed, *, worker_id: str, senders: Mapping[ChannelKind, Sender],
-            now: datetime) -> str:
-    """Run one claimed message through the stages; returns its outcome."""
+def send_one(rt: Runtime, m: Claimed, *, senders: Mapping[ChannelKind, Sender],
+             now: datetime) -> Outcome:
+    """Render and send; touches no database (the batch is recorded afterwards)."""
     s = rt.settings
-    with rt.sessions() as session:
-        stale = _stale(session, m)
-        duplicate = stale is None and _duplicate(session, m, now, s.notify_dedup_seconds)
-    if stale:
-        _settle(rt, m, worker_id, MessageStatus.CANCELLED, last_error=f"not sent: {stale}")
-        return "cancelled"
-    if duplicate:
-        _settle(rt, m, worker_id, MessageStatus.DEDUPED, last_error="duplicate within window")
-        return "deduped"
     out = render(kind=m.kind, channel=m.channel, address=m.address, payload=m.payload,
                  user_id=m.user_id, incident_id=m.incident_id, idempotency_key=m.key,
                  settings=s, now=now)
@@ -185,37 +200,74 @@ def process(rt: Runtime, m: Claimed, *, worker_id: str, senders: Mapping[Channel
         senders[m.channel](out, s)
     except TemporaryError as exc:
         if m.attempts < s.notify_max_attempts:
-            _settle(rt, m, worker_id, MessageStatus.PENDING, last_error=str(exc)[:2000],
-                    due_at=now + _backoff(m.attempts))
-            return "retry"
-        _permanent(rt, m, worker_id, f"gave up after {m.attempts} attempts: {exc}", now)
-        return "failed"
+            return Outcome(m, "retry", str(exc)[:2000], now + _backoff(m.attempts))
+        return Outcome(m, "failed", f"gave up after {m.attempts} attempts: {exc}")
     except PermanentError as exc:
-        _permanent(rt, m, worker_id, str(exc), now)
-        return "failed"
+        return Outcome(m, "failed", str(exc))
     except Exception as exc:  # a sender bug must not lose the page
         log.exception("sender for %s crashed", m.channel)
-        _settle(rt, m, worker_id, MessageStatus.PENDING, last_error=repr(exc)[:2000],
-                due_at=now + _backoff(m.attempts))
-        return "retry"
-    _record_sent(rt, m, worker_id, now)
-    return "sent"
+        return Outcome(m, "retry", repr(exc)[:2000], now + _backoff(m.attempts))
+    return Outcome(m, "sent")
 
 
-def _record_sent(rt: Runtime, m: Claimed, worker_id: str, now: datetime) -> None:
+def _mine(m: Claimed, worker_id: str) -> Any:
+    return and_(Message.id == m.id, Message.status == MessageStatus.SENDING.value,
+                Message.claimed_by == worker_id)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(600, 5 * 2 ** (attempts - 1)))
+
+
+SETTLED = {"sent": MessageStatus.SENT, "retry": MessageStatus.PENDING,
+           "cancelled": MessageStatus.CANCELLED, "deduped": MessageStatus.DEDUPED}
+
+
+def record(rt: Runtime, outcomes: list[Outcome], *, worker_id: str, now: datetime) -> None:
+    """Record a batch's outcomes in one transaction (one SQLite write lock, not one per
+    message). Only rows this worker still holds change: a message whose lease ran out and
+    was taken by another worker is left to that one. Sent pages go on their incident's
+    timeline; permanent failures move on to the user's next method (own transaction)."""
+    if not outcomes:
+        return
+    failed = [o for o in outcomes if o.result == "failed"]
     with rt.sessions() as session, session.begin():
-        result = session.execute(update(Message).where(_mine(m, worker_id)).values(
-            status=MessageStatus.SENT.value, sent_at=now, lease_until=None, last_error=None))
-        if result.rowcount and m.kind == "page" and m.incident_id is not None:  # type: ignore[attr-defined]
-            incident = session.get(Incident, m.incident_id)
-            if incident is not None:
-                incidents.append_event(
-                    session, incident, kind=lc.EventKind.PAGE_SENT, now=now, actor=None,
-                    body=f"page sent to user {m.user_id} by {m.channel.value}",
-                    data={"user_id": m.user_id, "contact_method_id": m.method_id,
-                          "message_id": m.id})
+        for o in outcomes:
+            if o.result in ("failed", "sent"):
+                continue
+            values: dict[str, Any] = {"status": SETTLED[o.result].value, "lease_until": None,
+                                      "last_error": o.error}
+            if o.retry_at is not None:
+                values["due_at"] = o.retry_at
+            session.execute(update(Message).where(_mine(o.message, worker_id))
+                            .values(**values))
+        sent = {o.message.id: o.message for o in outcomes if o.result == "sent"}
+        if sent:
+            still_mine = session.execute(
+                update(Message).where(Message.id.in_(sorted(sent)),
+                                      Message.status == MessageStatus.SENDING.value,
+                                      Message.claimed_by == worker_id)
+                .values(status=MessageStatus.SENT.value, sent_at=now, lease_until=None,
+                        last_error=None)
+                .returning(Message.id).execution_options(synchronize_session=False)).scalars()
+            _timeline_sent(session, [sent[i] for i in sorted(still_mine)], now)
+    for o in failed:
+        _permanent(rt, o.message, worker_id, o.error or "failed", now)
 
 
+def _timeline_sent(session: Session, sent: list[Claimed], now: datetime) -> None:
+    pages = [m for m in sent if m.kind == "page" and m.incident_id is not None]
+    ids = sorted({m.incident_id for m in pages if m.incident_id is not None})
+    found = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_(ids)))} \
+        if ids else {}
+    for m in pages:
+        incident = found.get(m.incident_id or 0)
+        if incident is not None:
+            incidents.append_event(
+                session, incident, kind=lc.EventKind.PAGE_SENT, now=now, actor=None,
+                body=f"page sent to user {m.user_id} by {m.channel.value}",
+                data={"user_id": m.user_id, "contact_method_id": m.method_id,
+                      "message_id": m.id})
 def _permanent(rt: Runtime, m: Claimed, worker_id: str, error: str, now: datetime) -> None:
     """Mark failed; for a page, move to the user's next method and say so on the timeline."""
     with rt.sessions() as session, session.begin():
@@ -259,18 +311,46 @@ def _permanent(rt: Runtime, m: Claimed, worker_id: str, error: str, now: datetim
                   "message_id": m.id, "next_contact_method_id": nxt})
 
 
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """One sending pool per process, grown when the setting asks for more threads."""
+    global _senders_pool
+    with _pool_lock:
+        if _senders_pool is None or _senders_pool._max_workers < threads:
+            _senders_pool = ThreadPoolExecutor(max_workers=threads,
+                                               thread_name_prefix="tocsin-send")
+        return _senders_pool
+
+
+_senders_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
 def deliver_due(rt: Runtime, *, worker_id: str, limit: int,
                 senders: Mapping[ChannelKind, Sender] = SENDERS) -> dict[str, int]:
+    """Claim → screen (stale, duplicate) → send concurrently → record, a batch at a time."""
     now = rt.clock.now()
     claimed = claim(rt, worker_id=worker_id, now=now, limit=limit)
+    if not claimed:
+        return {}
+    outcomes = screen(rt, claimed, now)
+    screened = {o.message.id for o in outcomes}
+    to_send = [m for m in claimed if m.id not in screened]
     # Sending is mostly waiting on the network: a slow SMTP server or webhook must not hold
     # up the pages behind it, so a batch is sent concurrently (each message is independent).
-    threads = min(len(claimed), rt.settings.notify_send_concurrency)
-    if threads <= 1:
-        results = [process(rt, m, worker_id=worker_id, senders=senders, now=now)
-                   for m in claimed]
-    else:
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tocsin-send") as pool:
-            results = list(pool.map(lambda m: process(rt, m, worker_id=worker_id,
-                                                      senders=senders, now=now), claimed))
-    return dict(Counter(results))
+    # Outcomes are recorded in one transaction per RECORD_EVERY seconds of sending, so one
+    # slow receiver delays neither the record of the others nor (by long) their leases.
+    counts = Counter(o.result for o in outcomes)
+    record(rt, outcomes, worker_id=worker_id, now=now)
+    if len(to_send) <= 1 or rt.settings.notify_send_concurrency <= 1:
+        sent = [send_one(rt, m, senders=senders, now=now) for m in to_send]
+        record(rt, sent, worker_id=worker_id, now=now)
+        counts.update(o.result for o in sent)
+        return dict(counts)
+    pool = _pool(rt.settings.notify_send_concurrency)
+    pending = {pool.submit(send_one, rt, m, senders=senders, now=now) for m in to_send}
+    while pending:
+        done, pending = wait(pending, timeout=RECORD_EVERY)
+        batch = [f.result() for f in done]
+        record(rt, batch, worker_id=worker_id, now=now)
+        counts.update(o.result for o in batch)
+    return dict(counts)

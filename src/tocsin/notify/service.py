@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
 from tocsin.accounts.principal import Principal
+from tocsin.alerts.triage_config import cached
 from tocsin.errors import Forbidden, Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident
@@ -23,6 +24,12 @@ from tocsin.notify.models import ContactMethod, Message, MessageStatus, Notifica
 from tocsin.notify.schemas import ContactMethodIn, RulesIn
 
 WAKE_FLAG = "tocsin.notify.wake"
+# In a page's idempotency key: sent although the incident is no longer triggered — asked
+# for by a person (lateral page), or the severity of an acknowledged incident was raised.
+MANUAL_MARK = ":manual"
+OWNED_MARK = ":owned"
+# session.info key: bumped when contact methods or rules change (see plan).
+CONFIG_VERSION = "tocsin.notify.config_version"
 NOTIFY_CHANNEL = "tocsin_messages"
 
 
@@ -38,9 +45,11 @@ def wake_after_commit(session: Session) -> None:
 
 def _enqueue(session: Session, *, key: str, kind: str, user_id: int, method_id: int,
              incident_id: int | None, due_at: datetime, payload: dict[str, Any],
-             now: datetime) -> bool:
-    """Write one message unless a message with this idempotency key exists."""
-    if session.scalars(select(Message.id).where(Message.idempotency_key == key)).first():
+             now: datetime, new: bool = False) -> bool:
+    """Write one message unless a message with this idempotency key exists (`new`: the
+    caller knows none can, the key naming an incident created in this transaction)."""
+    if not new and session.scalars(
+            select(Message.id).where(Message.idempotency_key == key)).first():
         return False
     session.add(Message(idempotency_key=key, kind=kind, status=MessageStatus.PENDING.value,
                         incident_id=incident_id, user_id=user_id, contact_method_id=method_id,
@@ -70,6 +79,7 @@ def add_contact_method(session: Session, *, actor: Principal, user_id: int,
                            created_at=now)
     session.add(method)
     session.flush()
+    _config_changed(session)
     _enqueue(session, key=f"verify:{method.id}:{method.verify_code}", kind="verify",
              user_id=user_id, method_id=method.id, incident_id=None, due_at=now,
              payload={"code": method.verify_code}, now=now)
@@ -90,6 +100,7 @@ def verify(session: Session, *, method: ContactMethod, code: str, now: datetime)
                                                                  code.strip()):
         raise Invalid("code: wrong verification code")
     method.verified_at, method.verify_code = now, None
+    _config_changed(session)
 
 
 def send_test(session: Session, *, method: ContactMethod, now: datetime) -> None:
@@ -113,6 +124,7 @@ def contact_methods_of(session: Session, user_id: int) -> list[ContactMethod]:
 
 def delete_contact_method(session: Session, method: ContactMethod) -> None:
     session.delete(method)
+    _config_changed(session)
 
 
 # ---- rules --------------------------------------------------------------------------------------
@@ -131,6 +143,7 @@ def set_rules(session: Session, *, actor: Principal, user_id: int,
                                      delay_minutes=r.delay_minutes,
                                      contact_method_id=r.contact_method_id))
     session.flush()
+    _config_changed(session)
     return rules_of(session, user_id)
 
 
@@ -143,7 +156,19 @@ def rules_of(session: Session, user_id: int) -> list[NotificationRule]:
 
 def plan(session: Session, *, user_id: int, high_urgency: bool) -> list[tuple[int, int]]:
     """(delay minutes, contact method id) to page this user with, verified methods only.
-    Without rules for the urgency, every verified method is used at once."""
+    Without rules for the urgency, every verified method is used at once. Read once per
+    transaction (a batch of new incidents pages the same people); changing methods or rules
+    in the transaction bumps the version in the cache key."""
+    version = session.info.get(CONFIG_VERSION, 0)
+    return list(cached(session, ("notify_plan", user_id, high_urgency, version),
+                       lambda: _plan(session, user_id, high_urgency)))
+
+
+def _config_changed(session: Session) -> None:
+    session.info[CONFIG_VERSION] = session.info.get(CONFIG_VERSION, 0) + 1
+
+
+def _plan(session: Session, user_id: int, high_urgency: bool) -> list[tuple[int, int]]:
     verified = {m.id for m in contact_methods_of(session, user_id) if m.verified_at}
     urgency = "high" if high_urgency else "low"
     rules = [r for r in rules_of(session, user_id) if r.urgency == urgency]
@@ -156,16 +181,16 @@ def plan(session: Session, *, user_id: int, high_urgency: bool) -> list[tuple[in
 # ---- pages ---------------------------------------------------------------------------------------
 
 def page_user(session: Session, *, user_id: int, incident: Incident, now: datetime, key: str,
-              payload: dict[str, Any]) -> int:
+              payload: dict[str, Any], new: bool = False) -> int:
     """Write the user's pages for this incident per their rules; returns how many (0: this
-    user cannot be reached)."""
+    user cannot be reached). `new`: the incident was created in this transaction."""
     high = lc.Severity(incident.severity).is_high_urgency()
     made = 0
     body = {"title": incident.title, "severity": incident.severity, **payload}
     for delay, method_id in plan(session, user_id=user_id, high_urgency=high):
         _enqueue(session, key=f"{key}:u{user_id}:m{method_id}:d{delay}", kind="page",
                  user_id=user_id, method_id=method_id, incident_id=incident.id,
-                 due_at=now + timedelta(minutes=delay), payload=body, now=now)
+                 due_at=now + timedelta(minutes=delay), payload=body, now=now, new=new)
         made += 1
     return made
 
@@ -190,7 +215,7 @@ def cancel_pages(session: Session, *, incident_id: int, now: datetime,
                                   Message.status == MessageStatus.PENDING.value)
     if escalation_only:
         # Pages asked for by a person (lateral escalation) still go out after an ack.
-        query = query.where(~Message.idempotency_key.like("%:manual%"))
+        query = query.where(~Message.idempotency_key.like(f"%{MANUAL_MARK}%"))
     result = session.execute(query.values(status=MessageStatus.CANCELLED.value,
                                           last_error=f"cancelled at {now.isoformat()}"))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
