@@ -4,14 +4,18 @@ the same load generator (wrk), each run bounded in time. Prints one table.
 
     .venv/bin/python bench/intake.py [--seconds 5] [--connections 16] [--no-postgres]
 
-Every Tocsin 2xx here is durable: the event (alert, alert event, incident when new) is
-committed before the answer. Alertmanager keeps alerts in memory only.
+Every Tocsin 2xx here is durable: the event is committed to the intake inbox before the
+answer (SQLite: in the write-ahead log; `--sqlite-synchronous full` also fsyncs it).
+Alertmanager keeps alerts in memory only. Accepting is not triaging: a second table shows
+how fast `tocsin worker` turns the accepted backlog into alerts and incidents, and what is
+left of it — the CPU % column is the API process's CPU time over the run's wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -83,11 +87,29 @@ class Result:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     rss_mb: float = 0.0
+    cpu_pct: float = 0.0  # CPU time of the server process(es) over the run's wall time
 
     @property
     def events_per_s(self) -> float:
         ok = self.requests - self.non_2xx
         return ok * self.events_per_request / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Triage:
+    """The processing side: what the accept run left in the inbox and how fast a worker
+    triages it (routing, dedup, grouping, incidents) — accept speed is not triage speed."""
+
+    database: str
+    load: str
+    backlog_events: int = 0  # left in the inbox when the accept run ended
+    processed_events: int = 0  # triaged by the worker within --drain-seconds
+    left_events: int = 0
+    seconds: float = 0.0
+
+    @property
+    def events_per_s(self) -> float:
+        return self.processed_events / self.seconds if self.seconds else 0.0
 
 
 def free_port() -> int:
@@ -130,15 +152,32 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (uvicorn --workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entry.name == str(pid) or fields[1] == str(pid):  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _ms(text: str) -> float:
     value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def run_wrk(url: str, script: str, result: Result, *, seconds: int, connections: int,
-            workdir: Path) -> None:
+            workdir: Path, pid: int | None = None) -> None:
     path = workdir / f"load-{uuid.uuid4().hex[:6]}.lua"
     path.write_text(script)
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     out = subprocess.run([WRK or "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "--timeout", "10s", "-s", str(path), url],
                          capture_output=True, text=True, timeout=seconds + 60).stdout
@@ -147,6 +186,8 @@ def run_wrk(url: str, script: str, result: Result, *, seconds: int, connections:
         raise RuntimeError("wrk output not understood:\n" + out)
     result.requests = int(total.group(1))
     result.seconds = _ms(total.group(2) + total.group(3)) / 1000
+    if pid and result.seconds:
+        result.cpu_pct = (cpu_seconds(pid) - cpu_before) / result.seconds * 100
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     result.non_2xx = int(bad.group(1)) if bad else 0
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
@@ -193,7 +234,7 @@ def prepare_tocsin(database_url: str, data_dir: Path, grouping: str = "per_alert
         integration_id = session.scalars(select(Integration.id)).first()
         # Open alerts already in the table (memory must not grow with them; lookups stay
         # indexed). Core inserts: 100,000 ORM objects would take minutes.
-        rows = [{"scope": f"i:{integration_id}", "dedup_key": f"open-{i}",
+        rows: list[dict[str, object]] = [{"scope": f"i:{integration_id}", "dedup_key": f"open-{i}",
                  "integration_id": integration_id, "service_id": service.id,
                  "status": "firing", "summary": f"open alert {i}", "source": "preload",
                  "severity": "SEV4", "labels": {}, "details": {}, "links": [], "tags": [],
@@ -205,9 +246,48 @@ def prepare_tocsin(database_url: str, data_dir: Path, grouping: str = "per_alert
     return keys[0], keys[1]
 
 
+def start_tocsin(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([str(ROOT / ".venv/bin/tocsin"), *command], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def backlog_rows(database_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT count(*) FROM intake_inbox WHERE status = 'pending'")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def measure_triage(database_url: str, env: dict[str, str], triage: Triage,
+                   events_per_row: int, seconds: float) -> None:
+    """Start `tocsin worker` on what the accept runs left and time its progress."""
+    before = backlog_rows(database_url)
+    triage.backlog_events = before * events_per_row
+    if before == 0:
+        return
+    proc = start_tocsin(["worker"], env)
+    try:
+        began = time.perf_counter()
+        left = before
+        while time.perf_counter() - began < seconds and left and proc.poll() is None:
+            time.sleep(0.25)
+            left = backlog_rows(database_url)
+        triage.seconds = time.perf_counter() - began
+    finally:
+        stop(proc)
+    triage.left_events = left * events_per_row
+    triage.processed_events = (before - left) * events_per_row
+
+
 def bench_tocsin(database: str, database_url: str, args: argparse.Namespace,
-                 workdir: Path) -> list[Result]:
-    results = []
+                 workdir: Path) -> tuple[list[Result], list[Triage]]:
+    results: list[Result] = []
+    triages: list[Triage] = []
     for load in ("pd", "webhook"):
         data_dir = workdir / f"tocsin-{database}-{load}"
         url = database_url if database == "postgresql" else f"sqlite:///{data_dir}/tocsin.db"
@@ -217,28 +297,32 @@ def bench_tocsin(database: str, database_url: str, args: argparse.Namespace,
             pd_key, am_key = prepare_tocsin(url, data_dir, args.grouping, args.open_alerts)
             port = free_port()
             env = {**os.environ, "TOCSIN_ENV": "dev", "TOCSIN_DATA_DIR": str(data_dir),
-                   "TOCSIN_DATABASE_URL": url, "TOCSIN_LOG_LEVEL": "WARNING"}
-            # `tocsin api`: intake alone; the worker (escalation, notifications) would be a
-            # separate process in production and is not what this measures.
-            command = "serve" if args.with_worker else "api"
-            proc = subprocess.Popen([str(ROOT / ".venv/bin/tocsin"), command, "--host",
-                                     "127.0.0.1", "--port", str(port)], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   "TOCSIN_DATABASE_URL": url, "TOCSIN_LOG_LEVEL": "WARNING",
+                   "TOCSIN_INTAKE_SQLITE_SYNCHRONOUS": args.sqlite_synchronous}
+            # `tocsin api`: accepting alone; triage is measured afterwards with `tocsin
+            # worker` on the backlog the accept runs left (below).
+            command = ["serve" if args.with_worker else "api", "--host", "127.0.0.1",
+                       "--port", str(port)]
+            if args.api_workers > 1 and not args.with_worker:
+                command += ["--workers", str(args.api_workers)]
+            proc = start_tocsin(command, env)
             try:
                 base = f"http://127.0.0.1:{port}"
                 wait_ready(f"{base}/api/v1/health", proc)
                 if load == "pd":
                     result = Result("Tocsin /v2/enqueue", database, "1 event/POST", 1)
                     run_wrk(base, LUA_PD.replace("KEY", pd_key), result, seconds=args.seconds,
-                            connections=args.connections, workdir=workdir)
+                            connections=args.connections, workdir=workdir, pid=proc.pid)
                     result.rss_mb = peak_rss_mb(proc.pid)
                     results.append(result)
                     # The latency goal is stated at half the peak rate: an open-loop,
                     # constant-rate run (wrk cannot hold a rate).
-                    time.sleep(1)  # let the queued requests of the wrk run drain
+                    time.sleep(1)
                     rate = max(result.events_per_s / 2, 1.0)
                     half = Result("Tocsin /v2/enqueue", database, f"@{rate:.0f}/s fixed", 1)
-                    asyncio.run(constant_rate(base, pd_key, rate, args.seconds, half))
+                    cpu_before = cpu_seconds(proc.pid)
+                    run_fixed_rate(base, pd_key, rate, args.seconds, half)
+                    half.cpu_pct = (cpu_seconds(proc.pid) - cpu_before) / half.seconds * 100
                     result = half
                 else:
                     result = Result("Tocsin Alertmanager webhook", database,
@@ -248,55 +332,84 @@ def bench_tocsin(database: str, database_url: str, args: argparse.Namespace,
                     run_wrk(base, batch_script(f"/api/v1/intake/alertmanager/{am_key}",
                                                WEBHOOK_ALERT, body, args.batch), result,
                             seconds=args.seconds, connections=args.batch_connections,
-                            workdir=workdir)
+                            workdir=workdir, pid=proc.pid)
                 result.rss_mb = peak_rss_mb(proc.pid)
                 results.append(result)
             finally:
                 stop(proc)
+            triage = Triage(database, "1 event/POST" if load == "pd"
+                            else f"{args.batch} alerts/POST")
+            if not args.with_worker:
+                measure_triage(url, env, triage, 1 if load == "pd" else args.batch,
+                               args.drain_seconds)
+            triages.append(triage)
         finally:
             if database == "postgresql":
                 drop_pg(url)
-    return results
+    return results, triages
 
 
-async def constant_rate(base: str, key: str, rate: float, seconds: int,
-                        result: Result) -> None:
-    """Send single PagerDuty events at a fixed rate (30% repeated keys), whatever the
-    answers' speed, and record each answer's latency."""
-    import random
+class FixedRate:
+    """Open-loop load: PagerDuty events sent at a fixed rate over keep-alive connections,
+    whatever the answers' speed. Latency counts from each request's scheduled time, so a
+    slow server cannot hide queueing (no coordinated omission). Raw HTTP/1.1 on asyncio:
+    an HTTP client library costs more CPU per request than the server being measured."""
 
-    latencies: list[float] = []
-    failures = 0
+    def __init__(self, port: int, key: str, rate: float, seconds: int) -> None:
+        self.port, self.key, self.rate = port, key, rate
+        self.total = int(rate * seconds)
+        self.latencies: list[float] = []
+        self.failures = 0
+        self.queue: asyncio.Queue[tuple[int, float]] = asyncio.Queue()
 
-    async def one(client: httpx.AsyncClient, i: int) -> None:
-        nonlocal failures
-        k = (f"rep-{random.randint(1, 200)}" if random.random() < 0.3
-             else f"fixed-{i}-{uuid.uuid4().hex}")
-        body = {"routing_key": key, "event_action": "trigger", "dedup_key": k,
-                "payload": {"summary": f"bench {k}", "source": "bench", "severity": "info"}}
-        started = time.perf_counter()
+    def request(self, i: int) -> bytes:
+        import random
+
+        k = (f"rep-{random.randint(1, 200)}" if random.random() < 0.3 else f"fixed-{i}")
+        body = json.dumps({"routing_key": self.key, "event_action": "trigger", "dedup_key": k,
+                           "payload": {"summary": f"bench {k}", "source": "bench",
+                                       "severity": "info"}}).encode()
+        return (b"POST /v2/enqueue HTTP/1.1\r\nHost: bench\r\nContent-Type: "
+                b"application/json\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+
+    async def connection(self) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         try:
-            r = await client.post(f"{base}/v2/enqueue", json=body)
-            if r.status_code != 202:
-                failures += 1
-        except httpx.HTTPError:
-            failures += 1
-            return
-        latencies.append((time.perf_counter() - started) * 1000)
+            while True:
+                i, scheduled = await self.queue.get()
+                if i < 0:
+                    return
+                writer.write(self.request(i))
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
+                await reader.readexactly(length)
+                if not head.startswith(b"HTTP/1.1 202"):
+                    self.failures += 1
+                self.latencies.append((time.perf_counter() - scheduled) * 1000)
+        finally:
+            writer.close()
 
-    total = int(rate * seconds)
-    began = time.perf_counter()
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=256)) as c:
-        tasks = []
-        for i in range(total):
-            delay = began + i / rate - time.perf_counter()
+    async def run(self, connections: int = 64) -> float:
+        workers = [asyncio.create_task(self.connection()) for _ in range(connections)]
+        began = time.perf_counter()
+        for i in range(self.total):
+            scheduled = began + i / self.rate
+            delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(c, i)))
-        await asyncio.gather(*tasks)
-    result.requests, result.non_2xx = total, failures
-    result.seconds = time.perf_counter() - began
-    latencies.sort()
+            self.queue.put_nowait((i, scheduled))
+        for _ in workers:
+            self.queue.put_nowait((-1, 0.0))
+        await asyncio.gather(*workers)
+        return time.perf_counter() - began
+
+
+def run_fixed_rate(base: str, key: str, rate: float, seconds: int, result: Result) -> None:
+    load = FixedRate(int(base.rsplit(":", 1)[1]), key, rate, seconds)
+    result.seconds = asyncio.run(load.run())
+    result.requests, result.non_2xx = load.total, load.failures
+    result.errors = load.total - len(load.latencies)
+    latencies = sorted(load.latencies)
     if latencies:
         result.p50_ms = latencies[len(latencies) // 2]
         result.p99_ms = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
@@ -377,6 +490,12 @@ def main() -> None:
     parser.add_argument("--open-alerts", type=int, default=0,
                         help="open alerts to preload before each Tocsin run (e.g. 100000)")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--api-workers", type=int, default=1,
+                        help="API processes (`tocsin api --workers N`)")
+    parser.add_argument("--sqlite-synchronous", choices=["normal", "full"], default="normal",
+                        help="TOCSIN_INTAKE_SQLITE_SYNCHRONOUS for the SQLite runs")
+    parser.add_argument("--drain-seconds", type=float, default=10.0,
+                        help="how long `tocsin worker` may triage each run's backlog")
     parser.add_argument("--grouping", choices=["per_alert", "service"], default="per_alert",
                         help="the bench service's grouping: per_alert makes an incident per "
                         "new alert; service groups a flood into one incident")
@@ -387,10 +506,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp:
         workdir = Path(tmp)
         results = bench_alertmanager(args, workdir)
-        results += bench_tocsin("sqlite", "", args, workdir)
+        found, triages = bench_tocsin("sqlite", "", args, workdir)
+        results += found
         if not args.no_postgres and pg_reachable():
-            results += bench_tocsin("postgresql", PG_SERVER, args, workdir)
+            found, more = bench_tocsin("postgresql", PG_SERVER, args, workdir)
+            results += found
+            triages += more
     print_table(results, args)
+    print_triage(triages, args)
 
 
 def print_table(results: list[Result], args: argparse.Namespace) -> None:
@@ -398,17 +521,33 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
     print(f"\nintake benchmark: wrk -t1 -c{args.connections} (batches: "
           f"-c{args.batch_connections}) -d{args.seconds}s, "
           f"{os.cpu_count()} CPUs, 30% repeated dedup keys, grouping {args.grouping}, "
-          f"{args.open_alerts} preloaded open alerts\n")
+          f"{args.open_alerts} preloaded open alerts, {args.api_workers} API process(es), "
+          f"SQLite synchronous={args.sqlite_synchronous}\n")
     head = (f"{'target':<28} {'store':<10} {'load':<16} {'events/s':>9} {'req/s':>8} "
             f"{'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'errors':>6} {'RSS MB':>7} "
-            f"{'vs AM':>6}")
+            f"{'CPU %':>6} {'vs AM':>6}")
     print(head)
     print("-" * len(head))
     for r in results:
         ratio = r.events_per_s / am[r.events_per_request] if am.get(r.events_per_request) else 0
         print(f"{r.target:<28} {r.database:<10} {r.load:<16} {r.events_per_s:>9.0f} "
               f"{r.requests / r.seconds if r.seconds else 0:>8.0f} {r.p50_ms:>7.1f} "
-              f"{r.p99_ms:>7.1f} {r.non_2xx:>7} {r.errors:>6} {r.rss_mb:>7.0f} {ratio:>6.2f}")
+              f"{r.p99_ms:>7.1f} {r.non_2xx:>7} {r.errors:>6} {r.rss_mb:>7.0f} "
+              f"{r.cpu_pct:>6.0f} {ratio:>6.2f}")
+
+
+def print_triage(triages: list[Triage], args: argparse.Namespace) -> None:
+    if not triages or args.with_worker:
+        return
+    print(f"\ntriage (processing side): `tocsin worker` on the inbox each accept run left, "
+          f"for at most {args.drain_seconds:.0f} s\n")
+    head = (f"{'store':<10} {'load':<16} {'backlog ev':>10} {'triaged ev/s':>12} "
+            f"{'left ev':>8}")
+    print(head)
+    print("-" * len(head))
+    for t in triages:
+        print(f"{t.database:<10} {t.load:<16} {t.backlog_events:>10} {t.events_per_s:>12.0f} "
+              f"{t.left_events:>8}")
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ def make_worker(runtime: Runtime) -> Worker:
 
 def run_api(runtime: Runtime, *, with_worker: bool) -> None:
     from tocsin.api.app import create_app
+    from tocsin.intake.fastlane import FastLane
 
     stop = threading.Event()
     thread: threading.Thread | None = None
@@ -77,7 +78,7 @@ def run_api(runtime: Runtime, *, with_worker: bool) -> None:
                                   daemon=True)
         thread.start()
     settings = runtime.settings
-    config = uvicorn.Config(create_app(runtime), host=settings.host, port=settings.port,
+    config = uvicorn.Config(FastLane(create_app(runtime)), host=settings.host, port=settings.port,
                             log_level=settings.log_level.lower(), access_log=False,
                             proxy_headers=True)
     # Heartbeat pings are answered ahead of everything else (heartbeats/fastlane.py).

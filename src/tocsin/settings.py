@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     intake_retry_after_seconds: int = Field(
         2, ge=1, description="Retry-After sent with intake overload answers.",
     )
+    intake_sqlite_synchronous: Literal["normal", "full"] = Field(
+        "normal", description="SQLite only: `normal` makes an accepted intake event survive a "
+        "crash of Tocsin (committed to the write-ahead log); `full` also fsyncs each "
+        "group commit so it survives a power cut, at the disk's fsync latency per batch.",
+    )
     intake_batch_size: int = Field(
         200, ge=1, le=10000, description="Most inbox rows the intake processor triages in one "
         "transaction (it also stops after 50 ms, to keep SQLite's write lock short).",

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Account
 from tocsin.api.app import create_app
+from tocsin.intake.fastlane import FastLane
 from tocsin.runtime import Runtime
 
 
@@ -49,12 +50,13 @@ def make_cert(directory: Path) -> tuple[Path, Path]:
 
 @contextmanager
 def serve(runtime: Runtime, **ssl: Any) -> Iterator[int]:
-    """Run the app with uvicorn on 127.0.0.1 (ephemeral port) in a thread; yields the port."""
+    """Run the app as `tocsin api` does (intake paths on the fast lane) with uvicorn on
+    127.0.0.1 (ephemeral port) in a thread; yields the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(runtime), log_level="warning", access_log=False,
+    config = uvicorn.Config(FastLane(create_app(runtime)), log_level="warning", access_log=False,
                             timeout_graceful_shutdown=1, **ssl)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

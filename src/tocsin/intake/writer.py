@@ -2,19 +2,20 @@
 
 Requests arriving together share one transaction: one multi-row INSERT, one commit, then
 every request of the batch is answered — a 2xx only ever follows the commit that made its
-row durable. On SQLite that commit is `synchronous=FULL` (the WAL is fsynced), so an
-accepted event survives a power cut, not only a crash of the process; grouping is what
-makes the fsync affordable (one per batch, not per event). One thread writes, the waiting
-requests sleep on asyncio futures instead of SQLite's polling busy handler.
+row durable. On SQLite the commit reaches the write-ahead log, so an accepted event survives
+any crash of Tocsin; with `intake_sqlite_synchronous = "full"` the log is also fsynced per
+batch, so it survives a power cut (grouping is what keeps that affordable: one fsync per
+batch, not per event). One thread writes; waiting requests sleep on asyncio futures instead
+of SQLite's polling busy handler.
 """
 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Connection, insert, text
-from starlette.concurrency import run_in_threadpool
 
 from tocsin.intake.models import InboxRow
 from tocsin.notify.service import NOTIFY_CHANNEL
@@ -30,6 +31,9 @@ class InboxWriter:
         self.queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None]]] = \
             asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
+        # One thread of its own: batches are written one after the other anyway, and a
+        # plain executor hands work over with less overhead than the shared thread pool.
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="tocsin-inbox")
 
     async def submit(self, row: dict[str, Any]) -> None:
         loop = asyncio.get_running_loop()
@@ -45,7 +49,8 @@ class InboxWriter:
             while len(jobs) < MAX_BATCH and not self.queue.empty():
                 jobs.append(self.queue.get_nowait())
             try:
-                await run_in_threadpool(self.insert, [row for row, _f in jobs])
+                await asyncio.get_running_loop().run_in_executor(
+                    self.executor, self.insert, [row for row, _f in jobs])
             except BaseException as exc:  # the commit failed: nobody was accepted
                 error = exc if isinstance(exc, Exception) else RuntimeError("intake stopped")
                 for _row, future in jobs:
@@ -63,7 +68,8 @@ class InboxWriter:
         rt = self.runtime
         with rt.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
+            full = sqlite and rt.settings.intake_sqlite_synchronous == "full"
+            if full:
                 _pragma(conn, "PRAGMA synchronous=FULL")
             try:
                 with conn.begin():
@@ -71,7 +77,7 @@ class InboxWriter:
                     if not sqlite:  # separate worker processes LISTEN for this
                         conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
             finally:
-                if sqlite:
+                if full:
                     _pragma(conn, "PRAGMA synchronous=NORMAL")
         rt.wake.set()
 
