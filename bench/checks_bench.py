@@ -305,7 +305,7 @@ def bench_list(url: str | None, tmp: Path, n: int = 10_000) -> dict[str, float]:
                config={"url": "https://example.com/", "method": "GET"})
     with runtime.sessions() as s, s.begin():
         user = accounts.create_user(s, data=UserCreate(
-            name="b", email="b@example.com", role=Role.VIEWER, time_zone="UTC",
+            name="b", email=f"b-{uuid.uuid4().hex[:8]}@example.com", role=Role.VIEWER, time_zone="UTC",
             password="correct horse battery"), now=runtime.clock.now())
         _key, token = accounts.create_api_key(s, owner=user, name="b", scope=None,
                                               now=runtime.clock.now())
