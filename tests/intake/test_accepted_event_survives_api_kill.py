@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,13 +15,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, drain_intake
+from tests.intake.conftest import free_port, wait_ready
 from tocsin.runtime import Runtime
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_accepted_events_survive_sigkill(tmp_path: Path, database_url: str, runtime: Runtime,
@@ -31,7 +24,7 @@ def test_accepted_events_survive_sigkill(tmp_path: Path, database_url: str, runt
                                          make_integration: Callable[..., dict[str, Any]]
                                          ) -> None:
     key = make_integration("pagerduty")["key"]
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
     env.update({"TOCSIN_ENV": "dev", "TOCSIN_DATA_DIR": str(tmp_path / "api"),
                 "TOCSIN_DATABASE_URL": database_url, "TOCSIN_LOG_LEVEL": "WARNING"})
@@ -39,15 +32,7 @@ def test_accepted_events_survive_sigkill(tmp_path: Path, database_url: str, runt
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and proc.poll() is None, "api did not start"
-            time.sleep(0.05)
+        assert wait_ready(f"{url}/api/v1/health", proc, timeout=30), "api did not start"
         accepted = []
         for i in range(5):
             r = httpx.post(f"{url}/v2/enqueue", timeout=10, json={

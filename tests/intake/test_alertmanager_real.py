@@ -5,7 +5,6 @@ resolution (sent by Alertmanager with send_resolved) resolves them."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -18,16 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, drain_intake
+from tests.intake.conftest import free_port, wait_ready
 from tocsin.runtime import Runtime
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 CONFIG = """
@@ -62,16 +55,8 @@ def alertmanager(tmp_path: Path, live_url: str, make_integration: Callable[..., 
         stdout=subprocess.DEVNULL, stderr=(tmp_path / "am.log").open("w"))
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("alertmanager did not start: " + (tmp_path / "am.log").read_text())
-            time.sleep(0.1)
+        if not wait_ready(f"{url}/-/ready", proc):
+            pytest.fail("alertmanager did not start: " + (tmp_path / "am.log").read_text())
         yield url, integration
     finally:
         proc.terminate()
