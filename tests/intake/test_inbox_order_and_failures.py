@@ -62,6 +62,8 @@ def test_failing_row_is_marked_failed_listed_and_retryable(
     [alert] = client.get("/api/v1/alerts", headers=admin.headers).json()["items"]
     assert alert["dedup_key"] == "y"  # the other row was not held back
 
+    health = client.get("/api/v1/health").json()
+    assert (health["intake_backlog"], health["intake_failed"]) == (0, 1)
     ctx = JobContext(runtime, "test", {})
     intake_jobs.housekeeping(ctx)
     metrics = client.get("/metrics").text

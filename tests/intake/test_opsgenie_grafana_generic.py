@@ -34,7 +34,12 @@ def test_opsgenie_create_ack_close(client: TestClient, admin: Account,
         "tags": ["mail"], "details": {"depth": "12000"}, "entity": "mailer"})
     assert r.status_code == 202, r.text
     assert r.json()["result"] == "Request will be processed" and r.json()["requestId"]
+    status_url = f"/v2/alerts/requests/{r.json()['requestId']}"
+    assert client.get(status_url, headers=auth).status_code == 404  # not processed yet
     [alert] = alerts_of(client, admin, og["id"])
+    status = client.get(status_url, headers=auth).json()["data"]
+    assert status["isSuccess"] and status["action"] == "Create"
+    assert status["status"] == "Created alert" and status["alertId"] == str(alert["id"])
     assert alert["severity"] == "SEV2" and alert["labels"]["entity"] == "mailer"
 
     r = client.post("/v2/alerts/mailer-backlog/acknowledge?identifierType=alias", headers=auth,

@@ -21,12 +21,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tocsin.alerts.models import Alert, IntegrationKind
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
 from tocsin.intake.common import hub_of, inbox_row, read_json, signals_from, string_map
 from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
-from tocsin.intake.models import InboxRow
+from tocsin.intake.models import InboxRow, InboxStatus
 
 router = APIRouter(tags=["intake: Opsgenie"])
 KINDS = (IntegrationKind.OPSGENIE.value,)
@@ -188,3 +189,51 @@ async def acknowledge(identifier: str, request: Request) -> Response:
 @router.post("/v2/alerts/{identifier}/close", status_code=202, summary="Opsgenie: close alert")
 async def close(identifier: str, request: Request) -> Response:
     return await _act(request, identifier, EventAction.RESOLVE)
+
+
+ACTION_NAMES = {FORMAT_CREATE: "Create", EventAction.ACKNOWLEDGE.value: "Acknowledge",
+                EventAction.RESOLVE.value: "Close"}
+DONE_STATUS = {"Create": "Created alert", "Acknowledge": "Acknowledged alert",
+               "Close": "Closed alert"}
+
+
+def _request_status(runtime: Any, request_id: str, integration_id: int) -> dict[str, Any] | None:
+    """Opsgenie's `data` object for a processed request; None while unknown or pending."""
+    with runtime.read_sessions() as session:
+        row = session.scalars(select(InboxRow).where(
+            InboxRow.request_id == request_id,
+            InboxRow.integration_id == integration_id)).first()
+        if row is None or row.status == InboxStatus.PENDING.value:
+            return None
+        action = ACTION_NAMES.get(row.meta.get("action", FORMAT_CREATE), "Create")
+        ok = row.status == InboxStatus.DONE.value
+        first = (row.outcome or [{}])[0] if ok else {}
+        alert_id = first.get("alert_id") or None
+        if not ok:
+            status = f"Failed: {row.error or 'triage failed'}"
+        elif alert_id is None:
+            status = "Alert does not exist"
+        else:
+            status = DONE_STATUS[action]
+        alias = row.meta.get("identifier") if row.meta.get("identifier_type") == "alias" else ""
+        return {"success": ok, "isSuccess": ok, "action": action, "status": status,
+                "processedAt": (row.processed_at or row.received_at).isoformat(),
+                "integrationId": str(row.integration_id),
+                "alertId": str(alert_id or ""), "alias": alias or ""}
+
+
+@router.get("/v2/alerts/requests/{request_id}", summary="Opsgenie: status of a request")
+async def request_status(request_id: str, request: Request) -> Response:
+    """What became of an accepted request (kept for `intake_done_retention_minutes`)."""
+    started = time.perf_counter()
+    hub = hub_of(request)
+    try:
+        integration = await hub.keys.require(genie_key(request), KINDS)
+    except UnknownKey as exc:
+        return _error(exc, started, hub.runtime.settings)
+    data = await run_in_threadpool(_request_status, hub.runtime, request_id[:36],
+                                   integration.id)
+    if data is None:
+        return _answer(404, started, message="Request not found. It might not be processed, "
+                       "yet.")
+    return _answer(200, started, data=data)
