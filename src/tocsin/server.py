@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,7 +19,7 @@ from tocsin.engine.worker import Worker
 from tocsin.heartbeats.fastlane import serve_pings_first
 from tocsin.jobs import JOBS, TIMER_HANDLERS
 from tocsin.runtime import Runtime, build_runtime
-from tocsin.settings import Settings
+from tocsin.settings import Settings, load_settings
 
 log = logging.getLogger("tocsin")
 
@@ -90,6 +94,35 @@ def run_api(runtime: Runtime, *, with_worker: bool) -> None:
         if thread is not None:
             thread.join(timeout=10)
         runtime.close()
+
+
+# How `tocsin api --workers N` tells its processes where their settings come from.
+API_ARGS_ENV = "_TOCSIN_API_PROCESS_ARGS"
+
+
+def run_api_processes(settings: Settings, *, config: Path | None,
+                      overrides: dict[str, Any], workers: int) -> None:
+    """`workers` API processes sharing one socket (uvicorn's supervisor); each builds its own
+    runtime from the same configuration. On SQLite their inbox writers take turns on the
+    database's write lock."""
+    os.environ[API_ARGS_ENV] = json.dumps(
+        {"config": str(config) if config else None,
+         "overrides": {k: str(v) for k, v in overrides.items() if v is not None}})
+    uvicorn.run("tocsin.server:api_process_app", factory=True, workers=workers,
+                host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                access_log=False, proxy_headers=True)
+
+
+def api_process_app() -> Any:
+    """The app of one `tocsin api --workers N` process (a uvicorn factory)."""
+    from tocsin.api.app import create_app
+    from tocsin.intake.fastlane import FastLane
+
+    args = json.loads(os.environ[API_ARGS_ENV])
+    settings = load_settings(Path(args["config"]) if args["config"] else None,
+                             **args["overrides"])
+    configure_logging(settings)
+    return FastLane(create_app(open_runtime(settings, migrate_schema=False)))
 
 
 def run_worker(runtime: Runtime) -> None:

@@ -91,14 +91,20 @@ def api(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
     data_dir: DataDirOpt = None,
+    workers: Annotated[int, typer.Option(min=1, help="API processes sharing the port.")] = 1,
 ) -> None:
     """Run only the HTTP API (scale-out; pair with `tocsin worker`). Needs a current schema."""
-    from tocsin.server import run_api
+    from tocsin.server import run_api, run_api_processes
 
-    settings = _settings(config, host=host, port=port, data_dir=data_dir)
+    overrides = {"host": host, "port": port, "data_dir": data_dir}
+    settings = _settings(config, **overrides)
     runtime = _open(settings, migrate_schema=False)
     typer.echo(f"Tocsin API listening on {settings.public_url}")
-    run_api(runtime, with_worker=False)
+    if workers == 1:
+        run_api(runtime, with_worker=False)
+        return
+    runtime.close()  # each process opens its own
+    run_api_processes(settings, config=config, overrides=overrides, workers=workers)
 
 
 @app.command()
