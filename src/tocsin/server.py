@@ -122,7 +122,8 @@ def api_process_app() -> Any:
     settings = load_settings(Path(args["config"]) if args["config"] else None,
                              **args["overrides"])
     configure_logging(settings)
-    return FastLane(create_app(open_runtime(settings, migrate_schema=False)))
+    runtime = open_runtime(settings, migrate_schema=False)
+    return serve_pings_first(FastLane(create_app(runtime)), runtime)
 
 
 def run_worker(runtime: Runtime) -> None:
