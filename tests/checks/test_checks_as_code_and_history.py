@@ -43,7 +43,9 @@ def test_import_export_round_trip(client: TestClient, admin: Account, viewer: Ac
     r = client.post("/api/v1/checks/import", content=FILE, headers=admin.headers)
     assert r.status_code == 200, r.text
     assert r.json() == {"created": ["shop home", "shop db"], "updated": []}
-    exported = client.get("/api/v1/checks/export", headers=viewer.headers)
+    # The file holds passwords and header values: admins only.
+    assert client.get("/api/v1/checks/export", headers=viewer.headers).status_code == 403
+    exported = client.get("/api/v1/checks/export", headers=admin.headers)
     assert exported.headers["content-type"].startswith("application/yaml")
     doc = yaml.safe_load(exported.text)
     by_name = {c["name"]: c for c in doc["checks"]}
@@ -118,3 +120,29 @@ def test_uptime_and_latency_history_from_rollups(
         assert s.scalar(select(func.count()).select_from(CheckResult)) == 0
     assert len(client.get(f"/api/v1/checks/{check['id']}/history?period=hour&days=30",
                           headers=viewer.headers).json()["points"]) == 2
+
+
+def test_viewers_see_checks_without_passwords_or_header_values(
+        client: TestClient, admin: Account, viewer: Account, service_id: int) -> None:
+    secret_file = """
+checks:
+  - name: api with token
+    service: checkout
+    kind: http
+    config: {url: "https://api.example.com/health", headers: {Authorization: "Bearer s3cr3t"}}
+  - name: orders db
+    service: checkout
+    kind: postgres
+    config: {dsn: "postgresql://monitor:hunter2@db.internal:5432/orders"}
+"""
+    r = client.post("/api/v1/checks/import", content=secret_file, headers=admin.headers)
+    assert r.status_code == 200, r.text
+    as_viewer = client.get("/api/v1/checks?limit=10", headers=viewer.headers).json()["items"]
+    by_name = {c["name"]: c for c in as_viewer}
+    assert by_name["api with token"]["config"]["headers"] == {"Authorization": "***"}
+    assert by_name["orders db"]["config"]["dsn"] == "postgresql://monitor:***@db.internal:5432/orders"
+    shown = client.get(f"/api/v1/checks/{by_name['orders db']['id']}", headers=viewer.headers)
+    assert "hunter2" not in shown.text
+    # Admins manage the checks and see them whole.
+    as_admin = client.get(f"/api/v1/checks/{by_name['orders db']['id']}", headers=admin.headers)
+    assert as_admin.json()["config"]["dsn"].endswith("monitor:hunter2@db.internal:5432/orders")

@@ -45,7 +45,7 @@ def list_checks(session: SessionDep, who: Viewer, cursor: str | None = None,
                               status=status.value if status else None, service_id=service_id)
     more = len(rows) > limit
     rows = rows[:limit]
-    return CheckPage(items=[checks.to_out(c) for c in rows],
+    return CheckPage(items=[checks.to_out(c, reveal=who.is_admin) for c in rows],
                      next_cursor=pagination.encode(rows[-1].id) if more else None)
 
 
@@ -58,8 +58,9 @@ def create_check(data: CheckCreate, session: SessionDep, rt: RuntimeDep, who: Ad
 
 @router.get("/export", response_class=PlainTextResponse,
             responses={200: {"content": {"application/yaml": {}}}})
-def export_checks(session: SessionDep, who: Viewer) -> PlainTextResponse:
-    """Every check as YAML (checks as code); `POST /import` takes the same format."""
+def export_checks(session: SessionDep, who: Admin) -> PlainTextResponse:
+    """Every check as YAML (checks as code); `POST /import` takes the same format. Admins
+    only: the file holds the checks' passwords and header values."""
     return PlainTextResponse(yamlio.export_yaml(session), media_type="application/yaml")
 
 
@@ -84,7 +85,7 @@ async def import_checks(request: Request, session: SessionDep, rt: RuntimeDep,
 
 @router.get("/{check_id}", response_model=CheckDetail)
 def show_check(check_id: int, session: SessionDep, who: Viewer) -> CheckDetail:
-    return checks.to_detail(session, checks.get_check(session, check_id))
+    return checks.to_detail(session, checks.get_check(session, check_id), reveal=who.is_admin)
 
 
 @router.patch("/{check_id}", response_model=CheckOut)

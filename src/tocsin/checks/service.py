@@ -33,6 +33,7 @@ from tocsin.checks.schemas import (
     CheckUpdate,
     LocationStatus,
 )
+from tocsin.checks.secrets import public_config
 from tocsin.errors import Conflict, Invalid, NotFound
 from tocsin.settings import Settings
 
@@ -170,11 +171,13 @@ def count_by_status(session: Session) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
-def to_out(check: Check) -> CheckOut:
+def to_out(check: Check, *, reveal: bool = True) -> CheckOut:
+    """`reveal=False` hides passwords and header values (for readers who are not admins)."""
     return CheckOut(
         id=check.id, name=check.name, kind=CheckKind(check.kind), service_id=check.service_id,
         interval_seconds=check.interval_seconds, timeout_seconds=check.timeout_seconds,
-        config=check.config, locations=check.locations, confirm_failures=check.confirm_failures,
+        config=check.config if reveal else public_config(check.config),
+        locations=check.locations, confirm_failures=check.confirm_failures,
         confirm_locations=check.confirm_locations, enabled=check.enabled,
         status=CheckStatus(check.status), status_changed_at=check.status_changed_at,
         status_reason=check.status_reason, last_checked_at=check.last_checked_at,
@@ -186,14 +189,14 @@ def offline_probes(session: Session) -> set[str]:
         Probe.status == ProbeStatus.OFFLINE.value)))
 
 
-def to_detail(session: Session, check: Check) -> CheckDetail:
+def to_detail(session: Session, check: Check, *, reveal: bool = True) -> CheckDetail:
     states = session.scalars(select(CheckLocationState).where(
         CheckLocationState.check_id == check.id).order_by(CheckLocationState.location))
     offline = offline_probes(session)
     per_location = [LocationStatus(location=s.location, ok=s.ok, consecutive=s.consecutive,
                                    last_at=s.last_at, latency_ms=s.latency_ms, reason=s.reason,
                                    live=s.location not in offline) for s in states]
-    return CheckDetail(**to_out(check).model_dump(), per_location=per_location)
+    return CheckDetail(**to_out(check, reveal=reveal).model_dump(), per_location=per_location)
 
 
 def latest_results(session: Session, check_id: int, *, limit: int) -> list[CheckResult]:

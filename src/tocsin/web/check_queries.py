@@ -9,7 +9,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -27,6 +26,7 @@ from tocsin.checks.models import (
     ProbeStatus,
 )
 from tocsin.checks.rollup import day_start, hour_start
+from tocsin.checks.secrets import mask_dsn
 
 HOUR = timedelta(hours=1)
 
@@ -58,16 +58,6 @@ class CheckRow:
     locations: list[LocationBadge] = field(default_factory=list)
 
 
-def _mask_dsn(dsn: str) -> str:
-    """A connection string without its password (viewers see the list too)."""
-    parts = urlsplit(dsn)
-    if parts.scheme and parts.password:
-        host = parts.netloc.rsplit("@", 1)[1]
-        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
-    words = [("password=***" if w.lower().startswith("password=") else w) for w in dsn.split()]
-    return " ".join(words)
-
-
 def target_of(kind: str, config: dict[str, Any]) -> str:
     """What a check looks at, in one short line."""
     if kind == CheckKind.HTTP:
@@ -78,18 +68,8 @@ def target_of(kind: str, config: dict[str, Any]) -> str:
         return f"{config.get('name', '')} {config.get('record_type', 'A')} @{config.get('resolver')}"
     for key in ("dsn", "url", "host"):
         if isinstance(config.get(key), str):
-            return _mask_dsn(config[key]) if key == "dsn" else str(config[key])
+            return mask_dsn(config[key]) if key == "dsn" else str(config[key])
     return ""
-
-
-def public_config(config: dict[str, Any]) -> dict[str, Any]:
-    """The settings as shown on the page: header values and passwords hidden."""
-    shown = dict(config)
-    if isinstance(shown.get("dsn"), str):
-        shown["dsn"] = _mask_dsn(shown["dsn"])
-    if isinstance(shown.get("headers"), dict):
-        shown["headers"] = {k: "***" for k in shown["headers"]}
-    return shown
 
 
 def location_state(*, enabled: bool, offline: bool, ok: bool | None) -> str:

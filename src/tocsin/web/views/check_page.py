@@ -15,6 +15,7 @@ from tocsin.checks import service as checks
 from tocsin.checks.models import Check
 from tocsin.checks.rollup import hour_start
 from tocsin.checks.schemas import CheckUpdate
+from tocsin.checks.secrets import public_config
 from tocsin.errors import NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
@@ -57,7 +58,7 @@ def check_detail(request: Request, check_id: int, session: SessionDep, rt: Runti
     return pages_of(request).render(
         request, "checks/detail.html", who, check=check, span=span, ranges=list(RANGES),
         target=check_queries.target_of(check.kind, check.config),
-        config=check_queries.public_config(check.config),
+        config=public_config(check.config),
         service_name=queries.service_names(session, [check.service_id]).get(check.service_id),
         locations=check_queries.location_rows(session, check),
         uptimes=check_queries.uptimes(session, check_id, now),

@@ -130,7 +130,7 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser
 
 
 @router.get("/checks/export")
-def export(request: Request, session: SessionDep, who: ViewerUser) -> Response:
+def export(request: Request, session: SessionDep, who: AdminUser) -> Response:
     response = Response(yamlio.export_yaml(session), media_type="application/yaml", headers={
         "Content-Disposition": 'attachment; filename="tocsin-checks.yaml"'})
     return no_cache(response)
