@@ -18,7 +18,8 @@ from tocsin.checks import recording
 from tocsin.checks.alerting import build_event, raise_alert
 from tocsin.checks.models import SERVER_LOCATION, Check, Probe, ProbeStatus
 from tocsin.checks.schemas import Assignment, ProbeCreate, PushedResult
-from tocsin.errors import Conflict, Invalid, NotFound, Unauthorized
+from tocsin.db.lookup import get_or_404
+from tocsin.errors import Conflict, Invalid, Unauthorized
 from tocsin.settings import Settings
 
 TOKEN_PREFIX = "tprobe_"
@@ -47,10 +48,7 @@ def list_probes(session: Session) -> list[Probe]:
 
 
 def get_probe(session: Session, probe_id: int) -> Probe:
-    probe = session.get(Probe, probe_id)
-    if probe is None:
-        raise NotFound(f"no probe with id {probe_id}")
-    return probe
+    return get_or_404(session, Probe, probe_id, "probe")
 
 
 def authenticate(session: Session, *, token: str, now: datetime,

@@ -34,7 +34,8 @@ from tocsin.checks.schemas import (
     LocationStatus,
 )
 from tocsin.checks.secrets import public_config
-from tocsin.errors import Conflict, Invalid, NotFound
+from tocsin.db.lookup import get_or_404
+from tocsin.errors import Conflict, Invalid
 from tocsin.settings import Settings
 
 log = logging.getLogger("tocsin.checks")
@@ -131,10 +132,7 @@ def update_check(session: Session, *, check: Check, data: CheckUpdate, now: date
 
 
 def get_check(session: Session, check_id: int) -> Check:
-    check = session.get(Check, check_id)
-    if check is None:
-        raise NotFound(f"no check with id {check_id}")
-    return check
+    return get_or_404(session, Check, check_id, "check")
 
 
 def _resolve_if_down(session: Session, check: Check, why: str, *, now: datetime,

@@ -14,6 +14,7 @@ from tocsin.alerts.normalized import EventAction
 from tocsin.alerts.service import IngestResult
 from tocsin.catalog import service as catalog
 from tocsin.checks.alerting import build_event, raise_alert
+from tocsin.db.lookup import get_or_404
 from tocsin.errors import Conflict, Invalid, NotFound
 from tocsin.heartbeats import due
 from tocsin.heartbeats.models import Heartbeat, HeartbeatPing, HeartbeatStatus, PingKind
@@ -85,10 +86,7 @@ def update_heartbeat(session: Session, *, hb: Heartbeat, data: HeartbeatUpdate, 
 
 
 def get_heartbeat(session: Session, heartbeat_id: int) -> Heartbeat:
-    hb = session.get(Heartbeat, heartbeat_id)
-    if hb is None:
-        raise NotFound(f"no heartbeat with id {heartbeat_id}")
-    return hb
+    return get_or_404(session, Heartbeat, heartbeat_id, "heartbeat")
 
 
 def list_heartbeats(session: Session, *, after_id: int | None, limit: int) -> list[Heartbeat]:
