@@ -22,6 +22,7 @@ from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.intake import jobs as intake_jobs
 from tocsin.notify import jobs as notify_jobs
+from tocsin.notify.wakeup import delivery_wake
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
 from tocsin.web import jobs as web_jobs
@@ -93,9 +94,10 @@ JOBS: list[Job] = [
     # First: new alerts become incidents (and their pages) before timers and delivery run.
     Job("intake.process", intake_jobs.process),
     Job("timers", run_timers),
-    Job("notify.deliver", notify_jobs.deliver),
+    Job("notify.deliver", notify_jobs.deliver, lane=delivery_wake),
     Job("gauges", refresh_gauges, every=15),
     Job("cleanup", cleanup, every=3600),
+    Job("notify.retention", notify_jobs.retention, every=3600),
 ]
 # Detection (checks, heartbeats, probes): see checks/jobs.py for why the runner is a thread.
 JOBS += [

@@ -185,6 +185,9 @@ class Settings(BaseSettings):
         "and the user's next contact method is tried.")
     notify_send_concurrency: int = Field(
         8, ge=1, le=64, description="Messages one worker sends at the same time.")
+    notify_retention_days: int = Field(
+        30, ge=1, description="Days finished messages (sent, failed, cancelled, deduped) are "
+        "kept after they were last due; older ones are deleted hourly.")
     ack_link_hours: int = Field(
         24, ge=1, description="Hours an acknowledge link in a page stays valid.")
     inbound_sms_secret: SecretStr | None = Field(

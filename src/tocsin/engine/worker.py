@@ -1,4 +1,10 @@
-"""The worker: runs the explicit job list in order, cycle after cycle, timing each job."""
+"""The worker: runs the explicit job list in order, cycle after cycle, timing each job.
+
+A job may have a lane of its own (`Job.lane`): `run_forever` runs it in a separate thread,
+woken by its own signal, so it neither waits behind the main loop's jobs (a long intake
+triage run) nor holds them up. Called directly, `run_cycle` runs every job, lanes included,
+in list order (tests drive the worker that way).
+"""
 
 from __future__ import annotations
 
@@ -26,11 +32,13 @@ class JobContext:
 @dataclass(frozen=True)
 class Job:
     """A periodic job. `run` returns how much work it did (0 = idle); `every` is in seconds,
-    0 meaning every cycle."""
+    0 meaning every cycle. `lane`: the signal that wakes this job in a thread of its own
+    (None: it runs in the main loop)."""
 
     name: str
     run: Callable[[JobContext], int]
     every: float = 0.0
+    lane: Callable[[Runtime], threading.Event] | None = None
 
 
 def default_worker_id() -> str:
@@ -45,38 +53,75 @@ class Worker:
     worker_id: str = field(default_factory=default_worker_id)
     _next_run: dict[str, float] = field(default_factory=dict)
 
-    def run_cycle(self) -> int:
-        """Run every job that is due, in list order. Returns the total work done."""
-        ctx = JobContext(self.runtime, self.worker_id, self.handlers)
+    def _context(self) -> JobContext:
+        return JobContext(self.runtime, self.worker_id, self.handlers)
+
+    def _run_job(self, job: Job, ctx: JobContext) -> int:
         slow = self.runtime.settings.slow_cycle_seconds
+        started = time.perf_counter()
+        work = 0
+        try:
+            work = job.run(ctx)
+        except Exception:
+            # A broken job must not stop the others; it is retried next cycle.
+            log.exception("job %s failed", job.name)
+        elapsed = time.perf_counter() - started
+        self.runtime.metrics.job_cycle.labels(job.name).observe(elapsed)
+        if elapsed > slow:
+            self.runtime.metrics.slow_cycles.labels(job.name).inc()
+            log.warning(
+                "job %s took %.2fs (> %.2fs): engine possibly stuck or overloaded",
+                job.name, elapsed, slow,
+            )
+        return work
+
+    def run_cycle(self, *, skip_lanes: bool = False) -> int:
+        """Run every job that is due, in list order. Returns the total work done."""
+        ctx = self._context()
         total = 0
         for job in self.jobs:
+            if skip_lanes and job.lane is not None:
+                continue
             mono = time.monotonic()
             if self._next_run.get(job.name, 0.0) > mono:
                 continue
             self._next_run[job.name] = mono + job.every
-            started = time.perf_counter()
-            try:
-                total += job.run(ctx)
-            except Exception:
-                # A broken job must not stop the others; it is retried next cycle.
-                log.exception("job %s failed", job.name)
-            elapsed = time.perf_counter() - started
-            self.runtime.metrics.job_cycle.labels(job.name).observe(elapsed)
-            if elapsed > slow:
-                self.runtime.metrics.slow_cycles.labels(job.name).inc()
-                log.warning(
-                    "job %s took %.2fs (> %.2fs): engine possibly stuck or overloaded",
-                    job.name, elapsed, slow,
-                )
+            total += self._run_job(job, ctx)
         return total
+
+    def run_lane(self, job: Job, stop: threading.Event) -> None:
+        """Run `job` whenever its signal is set (or every poll interval) until `stop`."""
+        assert job.lane is not None
+        signal = job.lane(self.runtime)
+        ctx = self._context()
+        while not stop.is_set():
+            # Cleared before running: a signal that arrives meanwhile means "run again".
+            signal.clear()
+            if self._run_job(job, ctx) == 0:
+                signal.wait(self.runtime.settings.worker_poll_interval)
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker %s started with jobs: %s", self.worker_id,
                  ", ".join(j.name for j in self.jobs))
+        lane_jobs = [job for job in self.jobs if job.lane is not None]
+        lanes = [threading.Thread(target=self.run_lane, args=(job, stop),
+                                  name=f"tocsin-{job.name}", daemon=True) for job in lane_jobs]
+        for lane in lanes:
+            lane.start()
+        signals = [self.runtime.wake, *(job.lane(self.runtime) for job in lane_jobs if job.lane)]
+
+        def wake_all_on_stop() -> None:
+            # Stopping must not wait for a poll interval (up to a minute) in any loop.
+            stop.wait()
+            for signal in signals:
+                signal.set()
+
+        threading.Thread(target=wake_all_on_stop, name="tocsin-stop", daemon=True).start()
         while not stop.is_set():
-            work = self.run_cycle()
-            # Idle: sleep a poll interval, or less when new messages commit (Runtime.wake).
+            work = self.run_cycle(skip_lanes=True)
+            # Idle: sleep a poll interval, or less when new work commits (Runtime.wake).
             if work == 0 and self.runtime.wake.wait(self.runtime.settings.worker_poll_interval):
                 self.runtime.wake.clear()
+        for lane in lanes:
+            lane.join(timeout=10)
         log.info("worker %s stopped", self.worker_id)
