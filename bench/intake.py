@@ -142,29 +142,44 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its children (uvicorn --workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+def family(pid: int) -> list[Path]:
+    """/proc entries of a process and its children (uvicorn --workers)."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
+            parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+        if entry.name == str(pid) or parent == str(pid):
+            found.append(entry)
+    return found
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of the server: the sum over its processes."""
+    total = 0.0
+    for entry in family(pid):
+        try:
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server's processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in family(pid):
+        try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if entry.name == str(pid) or fields[1] == str(pid):  # fields[1] is the parent pid
-            total += (int(fields[11]) + int(fields[12])) / tick
+        total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
 
