@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 
 from tocsin.accounts.models import IdempotencyRecord
 from tocsin.checks import jobs as checks_jobs
+from tocsin.checks import service as checks_service
 from tocsin.engine.models import Timer, TimerStatus
 from tocsin.engine.timers import TimerContext, TimerHandler, fire_due
 from tocsin.engine.worker import Job, JobContext
@@ -47,6 +48,7 @@ TIMER_HANDLERS: dict[str, TimerHandler] = {
     incidents.TIMER_RECOVERY_END: _incident_recovery_end,
     ESCALATION_STEP: escalation_jobs.step,
     TIMER_HANDOFF: schedules_jobs.handoff_due,
+    checks_service.TIMER_RUN_NOW: checks_service.run_request_lapsed,
 }
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.api import pagination
-from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.checks import probes, rollup, yamlio
 from tocsin.checks import service as checks
 from tocsin.checks.models import CheckStatus, Probe
@@ -29,6 +29,7 @@ from tocsin.checks.schemas import (
     PushAnswer,
     PushBatch,
     ResultOut,
+    RunScheduled,
 )
 from tocsin.errors import Forbidden, Invalid, Unauthorized
 
@@ -103,6 +104,16 @@ def delete_check(check_id: int, session: SessionDep, rt: RuntimeDep, who: Admin)
                         settings=rt.settings)
     session.commit()
     return Response(status_code=204)
+
+
+@router.post("/{check_id}/run", status_code=202, response_model=RunScheduled)
+def run_now(check_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) -> RunScheduled:
+    """Make the check due now at each of its locations (responders, like other actions on
+    live things); the results arrive as usual, within seconds."""
+    scheduled = checks.request_run(session, check=checks.get_check(session, check_id),
+                                   now=rt.clock.now(), settings=rt.settings)
+    session.commit()
+    return scheduled
 
 
 @router.get("/{check_id}/results", response_model=list[ResultOut])

@@ -77,6 +77,18 @@ def check_create(
     emit(Client().request("POST", "/api/v1/checks", json=body), as_json=as_json)
 
 
+@check_app.command("run")
+def check_run(check_id: int, as_json: JsonOpt = False) -> None:
+    """Run a check now at every location it runs from; `check show` has the results."""
+    out = Client().request("POST", f"/api/v1/checks/{check_id}/run")
+    if as_json:
+        emit(out, as_json=True)
+        return
+    where = (["server"] if out["server"] else []) + out["probes"]
+    typer.echo(f"check {check_id} scheduled now at: {', '.join(where)}"
+               + (" (probes run it at their next pull)" if out["probes"] else ""))
+
+
 @check_app.command("delete")
 def check_delete(check_id: int) -> None:
     """Delete a check and its results."""

@@ -15,6 +15,7 @@ from tocsin.catalog import service as catalog
 from tocsin.catalog.models import Service, Tier
 from tocsin.catalog.schemas import ServiceCreate
 from tocsin.checks import recording
+from tocsin.checks import service as checks
 from tocsin.checks.alerting import build_event, raise_alert
 from tocsin.checks.models import SERVER_LOCATION, Check, Probe, ProbeStatus
 from tocsin.checks.schemas import Assignment, ProbeCreate, PushedResult
@@ -68,8 +69,10 @@ def assignments(session: Session, probe: Probe) -> list[Assignment]:
     # `locations` is JSON; filtering in Python keeps the query portable. Probes ask every few
     # seconds at most, and enabled checks are a few thousand rows of small JSON.
     rows = session.scalars(select(Check).where(Check.enabled.is_(True)).order_by(Check.id))
+    asked = checks.run_requests(session, probe.name)
     return [Assignment(id=c.id, kind=c.kind, interval_seconds=c.interval_seconds,
-                       timeout_seconds=c.timeout_seconds, config=c.config)
+                       timeout_seconds=c.timeout_seconds, config=c.config,
+                       run_requested_at=asked.get(c.id))
             for c in rows if probe.name in c.locations]
 
 

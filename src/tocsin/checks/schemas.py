@@ -262,6 +262,18 @@ class Assignment(BaseModel):
     interval_seconds: int
     timeout_seconds: float
     config: dict[str, Any]
+    run_requested_at: datetime | None = Field(
+        None, description="Set while a 'run now' for this check is pending: an agent runs the "
+        "check at once when this differs from the value it last saw.")
+
+
+class RunScheduled(BaseModel):
+    check_id: int
+    requested_at: datetime
+    server: bool = Field(description="Due now on the server's runner.")
+    probes: list[str] = Field(description="Probe locations that run it at their next pull.")
+    expires_at: datetime | None = Field(description="A probe that has not pulled by then "
+                                        "skips this request and runs on its own schedule.")
 
 
 class PushedResult(_Strict):

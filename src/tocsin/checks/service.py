@@ -32,13 +32,18 @@ from tocsin.checks.schemas import (
     CheckOut,
     CheckUpdate,
     LocationStatus,
+    RunScheduled,
 )
 from tocsin.checks.secrets import public_config
 from tocsin.db.lookup import get_or_404
+from tocsin.engine import timers
+from tocsin.engine.models import Timer, TimerStatus
 from tocsin.errors import Conflict, Invalid
 from tocsin.settings import Settings
 
 log = logging.getLogger("tocsin.checks")
+# A pending "run now" for a check's probe locations; it lapses (does nothing) when due.
+TIMER_RUN_NOW = "checks.run_now"
 
 
 def validate_config(kind: CheckKind, config: dict[str, Any]) -> dict[str, Any]:
@@ -259,3 +264,48 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Claimed]:
 def next_due_time(session: Session) -> datetime | None:
     return session.scalars(select(func.min(Check.next_due_at)).where(
         Check.on_server.is_(True), Check.enabled.is_(True))).first()
+
+
+# ---- run now -------------------------------------------------------------------------------
+
+def _run_now_key(check_id: int) -> str:
+    return f"check:{check_id}:run-now"
+
+
+def request_run(session: Session, *, check: Check, now: datetime,
+                settings: Settings) -> RunScheduled:
+    """Make a check due now at every location it runs from.
+
+    The server location: `next_due_at` becomes now, and the runner (which looks for due
+    checks every fraction of a second) claims it like any other due run. Probe locations
+    pull their assignments every few seconds, so the request is a durable timer row they
+    read then (see `run_requests`); it lapses after `probe_offline_seconds`, by which time
+    a probe that has not pulled counts as offline anyway. Asking again replaces it.
+    """
+    if not check.enabled:
+        raise Conflict(f"check '{check.name}' is paused; resume it to run it")
+    probes = [loc for loc in check.locations if loc != SERVER_LOCATION]
+    if check.on_server:
+        check.next_due_at = now
+    expires_at = None
+    if probes:
+        expires_at = now + timedelta(seconds=settings.probe_offline_seconds)
+        timers.schedule(session, kind=TIMER_RUN_NOW, due_at=expires_at, now=now,
+                        key=_run_now_key(check.id),
+                        payload={"check_id": check.id, "requested_at": now.isoformat(),
+                                 "locations": probes})
+    return RunScheduled(check_id=check.id, requested_at=now, server=check.on_server,
+                        probes=probes, expires_at=expires_at)
+
+
+def run_requests(session: Session, location: str) -> dict[int, datetime]:
+    """Check id -> when a run was asked for, for the pending requests naming `location`."""
+    rows = session.scalars(select(Timer.payload).where(
+        Timer.status == TimerStatus.PENDING.value, Timer.kind == TIMER_RUN_NOW))
+    return {int(p["check_id"]): datetime.fromisoformat(p["requested_at"])
+            for p in rows if location in p.get("locations", ())}
+
+
+def run_request_lapsed(ctx: timers.TimerContext) -> None:
+    """Timer handler: a "run now" for probe locations expired. Probes that pulled meanwhile
+    ran it; one that did not is offline by now. Nothing to do but let the timer be done."""

@@ -33,6 +33,8 @@ class Scheduled:
     timeout: float
     config: dict[str, Any]
     next_due: float  # time.monotonic()
+    # The server's "run now" stamp last acted on; a different one means run at once.
+    run_requested_at: str | None = None
 
 
 @dataclass
@@ -62,13 +64,16 @@ class ProbeAgent:
             seen.add(cid)
             current = self.checks.get(cid)
             interval = float(item["interval_seconds"])
+            asked = item.get("run_requested_at")
             if current is None:
-                self.checks[cid] = Scheduled(cid, item["kind"], interval,
-                                             float(item["timeout_seconds"]), item["config"],
-                                             now + random.uniform(0, interval))
+                current = self.checks[cid] = Scheduled(
+                    cid, item["kind"], interval, float(item["timeout_seconds"]),
+                    item["config"], now + random.uniform(0, interval))
             else:
                 current.kind, current.config = item["kind"], item["config"]
                 current.interval, current.timeout = interval, float(item["timeout_seconds"])
+            if asked is not None and asked != current.run_requested_at:
+                current.run_requested_at, current.next_due = asked, now  # "run now"
         for cid in set(self.checks) - seen:
             del self.checks[cid]
 
