@@ -10,6 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, drain_intake
+from tocsin.clock import FrozenClock
 from tocsin.engine.worker import JobContext
 from tocsin.intake import jobs as intake_jobs
 from tocsin.runtime import Runtime
@@ -21,7 +22,7 @@ def pd(key: str, action: str, dedup_key: str) -> dict[str, Any]:
 
 
 def test_trigger_then_resolve_keep_their_order(client: TestClient, runtime: Runtime,
-                                               admin: Account,
+                                               admin: Account, clock: FrozenClock,
                                                make_integration: Callable[..., Any]) -> None:
     key = make_integration("pagerduty")["key"]
     # Both accepted before any triage; the processor must apply them in arrival order.
@@ -40,6 +41,18 @@ def test_trigger_then_resolve_keep_their_order(client: TestClient, runtime: Runt
     log = client.get(f"/api/v1/alerts/{alerts['a']['id']}/events",
                      headers=admin.headers).json()
     assert [e["action"] for e in log] == ["trigger", "resolve"]
+    done = client.get("/api/v1/intake/inbox", params={"status": "done"},
+                      headers=admin.headers).json()
+    assert [r["outcome"][0]["outcome"] for r in done] == [
+        "created", "resolved", "ignored", "created"]
+    assert all(r["body"] == "" for r in done)  # the alert event log keeps the payload
+
+    # Outcomes are kept for the retention period (60 min), then forgotten.
+    ctx = JobContext(runtime, "test", {})
+    clock.advance(minutes=59)
+    assert intake_jobs.housekeeping(ctx) == 0
+    clock.advance(minutes=2)
+    assert intake_jobs.housekeeping(ctx) == 4
 
 
 def test_failing_row_is_marked_failed_listed_and_retryable(

@@ -6,7 +6,7 @@ from datetime import timedelta
 from weakref import WeakKeyDictionary
 
 from prometheus_client import Gauge
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from tocsin.engine.worker import JobContext
 from tocsin.intake.models import InboxRow, InboxStatus
@@ -52,16 +52,14 @@ def housekeeping(ctx: JobContext) -> int:
         gauge.labels(status).set(n)
     now = rt.clock.now()
     done_before = now - timedelta(minutes=rt.settings.intake_done_retention_minutes)
+    expired = or_(
+        and_(InboxRow.status == InboxStatus.DONE.value, InboxRow.processed_at < done_before),
+        and_(InboxRow.status == InboxStatus.FAILED.value,
+             InboxRow.received_at < now - FAILED_RETENTION))
+    # Peek first with a read-only snapshot: an idle job never takes SQLite's write lock.
     with rt.read_sessions() as session:
-        stale = session.scalar(select(InboxRow.id).where(
-            InboxRow.status == InboxStatus.DONE.value,
-            InboxRow.processed_at < done_before).limit(1))
-    if stale is None:
-        return 0
+        if session.scalar(select(InboxRow.id).where(expired).limit(1)) is None:
+            return 0
     with rt.sessions() as session, session.begin():
-        done = session.execute(delete(InboxRow).where(
-            InboxRow.status == InboxStatus.DONE.value, InboxRow.processed_at < done_before))
-        failed = session.execute(delete(InboxRow).where(
-            InboxRow.status == InboxStatus.FAILED.value,
-            InboxRow.received_at < now - FAILED_RETENTION))
-    return int(done.rowcount or 0) + int(failed.rowcount or 0)  # type: ignore[attr-defined]
+        gone = session.execute(delete(InboxRow).where(expired))
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]

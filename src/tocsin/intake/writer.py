@@ -37,7 +37,10 @@ class InboxWriter:
 
     async def submit(self, row: dict[str, Any]) -> None:
         loop = asyncio.get_running_loop()
-        if self.task is None or self.task.done():
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            # First use, or the app now runs on another event loop (a restarted test
+            # client): a queue belongs to one loop.
+            self.queue = asyncio.Queue()
             self.task = loop.create_task(self._run())
         future: asyncio.Future[None] = loop.create_future()
         self.queue.put_nowait((row, future))
