@@ -138,6 +138,11 @@ class Settings(BaseSettings):
     check_concurrency: int = Field(
         500, ge=1, le=20000, description="Most checks one runner (server or probe) runs at once.",
     )
+    check_runner_processes: int = Field(
+        1, ge=1, le=64, description="Check runner processes on a worker. 1 runs the runner as "
+        "a thread of the worker; more start that many child processes sharing the checks "
+        "through the database (about one core each; see docs/detection.md).",
+    )
     check_max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest HTTP check response body read; a longer body "
         "fails the check (an endless body never fills memory).",

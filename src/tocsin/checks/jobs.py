@@ -13,28 +13,38 @@ from sqlalchemy import select
 
 from tocsin.checks import probes, rollup
 from tocsin.checks.models import Check
+from tocsin.checks.processes import RunnerProcesses
 from tocsin.checks.runner import CheckRunner
 from tocsin.engine.worker import JobContext
 from tocsin.heartbeats import service as heartbeats
 
 
 class RunnerSupervisor:
-    """Keeps one check runner per runtime alive while the worker cycles."""
+    """Keeps one check runner per runtime alive while the worker cycles: a thread, or
+    `check_runner_processes` child processes when that is more than one (checks/processes.py)."""
 
     def __init__(self) -> None:
         self._runners: dict[int, CheckRunner] = {}
+        self._processes: dict[int, RunnerProcesses] = {}
 
     def __call__(self, ctx: JobContext) -> int:
         key = id(ctx.runtime)
+        count = ctx.runtime.settings.check_runner_processes
         runner = self._runners.get(key)
-        if runner is not None and runner.alive:
+        procs = self._processes.get(key)
+        if count == 1 and runner is not None and runner.alive:
             runner.renew()
             return 0
+        if procs is not None and procs.alive:
+            return procs.ensure()  # renews every child's lease
         with ctx.runtime.read_sessions() as session:
             wanted = session.scalars(select(Check.id).where(
                 Check.on_server.is_(True), Check.enabled.is_(True)).limit(1)).first()
         if wanted is None:
             return 0
+        if count > 1:
+            procs = self._processes.setdefault(key, RunnerProcesses(ctx.runtime.settings, count))
+            return procs.ensure()
         runner = CheckRunner(ctx.runtime)
         runner.start()
         self._runners[key] = runner

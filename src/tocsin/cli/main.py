@@ -66,17 +66,23 @@ def _open(settings: Settings, *, migrate_schema: bool) -> Any:
 
 # ---- servers -------------------------------------------------------------------------------
 
+CheckProcessesOpt = Annotated[int | None, typer.Option(
+    min=1, help="Check runner processes (TOCSIN_CHECK_RUNNER_PROCESSES); about one core each.")]
+
+
 @app.command()
 def serve(
     config: ConfigOpt = None,
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
     data_dir: DataDirOpt = None,
+    check_processes: CheckProcessesOpt = None,
 ) -> None:
     """Run everything in one process: migrate, then the API and the worker."""
     from tocsin.server import bootstrap, run_api
 
-    settings = _settings(config, host=host, port=port, data_dir=data_dir)
+    settings = _settings(config, host=host, port=port, data_dir=data_dir,
+                         check_runner_processes=check_processes)
     runtime = _open(settings, migrate_schema=True)
     settings.secret()  # create the signing key now, not on the first request
     bootstrap(runtime, typer.echo)
@@ -108,11 +114,12 @@ def api(
 
 
 @app.command()
-def worker(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+def worker(config: ConfigOpt = None, data_dir: DataDirOpt = None,
+           check_processes: CheckProcessesOpt = None) -> None:
     """Run only the engine (timers and periodic jobs). Several may run on PostgreSQL."""
     from tocsin.server import run_worker
 
-    settings = _settings(config, data_dir=data_dir)
+    settings = _settings(config, data_dir=data_dir, check_runner_processes=check_processes)
     run_worker(_open(settings, migrate_schema=False))
 
 
