@@ -15,6 +15,7 @@ from tests.checks import servers
 from tests.checks.conftest import run_due_checks
 from tests.conftest import Account
 from tests.probe.conftest import LiveServer, live_server, spawn_probe, wait_for  # noqa: F401
+from tests.web.conftest import web_login
 from tocsin.checks.models import CheckResult
 from tocsin.cli.main import app
 from tocsin.clock import FrozenClock
@@ -141,3 +142,30 @@ def latest(server: LiveServer, check_id: int) -> list[dict[str, Any]]:
     with server.api() as api:
         found: list[dict[str, Any]] = api.get(f"/api/v1/checks/{check_id}/results").json()
         return found
+
+
+def test_run_now_button_on_the_check_page(
+        client: TestClient, responder: Account, viewer: Account, runtime: Runtime,
+        http_server: servers.LoopbackServer,
+        make_check: Callable[..., dict[str, Any]]) -> None:
+    check = make_check(name="shop", config={"url": http_server.url("/ok")},
+                       interval_seconds=3600)
+    csrf = web_login(client, viewer)
+    assert "Run now" not in client.get(f"/checks/{check['id']}").text
+    assert client.post(f"/checks/{check['id']}/run",
+                       data={"csrf_token": csrf}).status_code == 403
+    client.post("/logout", data={"csrf_token": csrf})
+
+    csrf = web_login(client, responder)
+    page = client.get(f"/checks/{check['id']}").text
+    assert f'action="/checks/{check["id"]}/run"' in page and "Run now" in page
+    assert client.post(f"/checks/{check['id']}/run", data={}).status_code == 403  # no CSRF
+    r = client.post(f"/checks/{check['id']}/run", data={"csrf_token": csrf},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/checks/{check['id']}")
+    page = client.get(r.headers["location"]).text
+    assert "Run of shop scheduled (this server)" in page and "refresh in a few seconds" in page
+    assert "No results yet." in page
+    run_due_checks(runtime, expected=1)
+    page = client.get(f"/checks/{check['id']}").text
+    assert "No results yet." not in page and 'class="loc loc-up">ok<' in page

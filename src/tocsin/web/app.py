@@ -20,6 +20,7 @@ from tocsin.web.views import (
     incidents,
     integrations,
     people,
+    probes,
     profile,
     routing,
     schedules,
@@ -34,7 +35,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            services.router, people.router, profile.router, schedules.router,
            integrations.router, contact.router, routing.router,
            suppression.router, escalation.router, checks.router, check_page.router,
-           heartbeats.router]
+           heartbeats.router, probes.router]
 
 
 def install(app: FastAPI, runtime: Runtime) -> None:

@@ -1,5 +1,5 @@
 """One check: status per location, latest results, uptime, response-time chart, its alert and
-incidents; edit, pause, resume and delete."""
+incidents; run now, edit, pause, resume and delete."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.web import chart, check_forms, check_queries, queries
-from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.auth import AdminUser, Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 from tocsin.web.views.checks import form_page, save
@@ -110,6 +110,21 @@ def pause(check_id: int, session: SessionDep, rt: RuntimeDep, who: AdminUser,
 def resume(check_id: int, session: SessionDep, rt: RuntimeDep, who: AdminUser,
            form: Form) -> Response:
     return _set_enabled(session, rt, check_id, True)
+
+
+@router.post("/checks/{check_id}/run")
+def run_now(check_id: int, session: SessionDep, rt: RuntimeDep, who: ResponderUser,
+            form: Form) -> Response:
+    check = checks.get_check(session, check_id)
+    scheduled = checks.request_run(session, check=check, now=rt.clock.now(),
+                                   settings=rt.settings)
+    session.commit()
+    where = ["this server"] if scheduled.server else []
+    if scheduled.probes:
+        where.append(f"probe(s) {', '.join(scheduled.probes)} at their next pull")
+    return redirect(f"/checks/{check_id}#results-h",
+                    flash=f"Run of {check.name} scheduled ({'; '.join(where)}); "
+                    "refresh in a few seconds for the result.")
 
 
 @router.post("/checks/{check_id}/delete")
