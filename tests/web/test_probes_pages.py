@@ -7,10 +7,14 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.conftest import Account
 from tests.web.conftest import web_login
 from tests.web.test_checks_pages import make_service
+from tocsin.alerts.models import Alert
+from tocsin.checks import probes
+from tocsin.clock import FrozenClock
 from tocsin.runtime import Runtime
 
 TOKEN_RE = re.compile(r"tprobe_[A-Za-z0-9_-]+")
@@ -122,3 +126,38 @@ def test_probes_tab_sits_next_to_checks_and_heartbeats(client: TestClient,
         page = client.get(path).text
         assert '<a href="/probes"' in page, path
     assert '<a href="/probes" aria-current="page">' in client.get("/probes").text
+
+
+def test_deleting_a_silent_probe_resolves_its_alert_and_drops_it_from_the_quorum(
+        client: TestClient, admin: Account, runtime: Runtime, clock: FrozenClock) -> None:
+    service = make_service(client, admin)
+    csrf = web_login(client, admin)
+    token = register(client, csrf, "eu-west")
+    agent = {"Authorization": f"Bearer {token}"}
+    check = client.post("/api/v1/checks", headers=admin.headers, json={
+        "name": "shop", "kind": "tcp", "service_id": service, "locations": ["eu-west"],
+        "interval_seconds": 60, "timeout_seconds": 5,
+        "config": {"host": "127.0.0.1", "port": 9}}).json()
+    client.get("/api/v1/probe/assignments", headers=agent)
+    r = client.post("/api/v1/probe/results", headers=agent, json={"results": [
+        {"check_id": check["id"], "at": clock.now().isoformat(), "ok": False,
+         "reason": "connection refused"}]})
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    clock.advance(seconds=runtime.settings.probe_offline_seconds + 1)
+    with runtime.sessions() as s, s.begin():
+        assert probes.mark_silent_offline(s, now=clock.now(), settings=runtime.settings) == [
+            "eu-west"]
+    assert alert_status(runtime, "probe:eu-west") == "firing"
+
+    probe_id = client.get("/api/v1/probes", headers=admin.headers).json()[0]["id"]
+    r = client.post(f"/probes/{probe_id}/delete", data={"csrf_token": csrf},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert alert_status(runtime, "probe:eu-west") == "resolved"
+    detail = client.get(f"/api/v1/checks/{check['id']}", headers=admin.headers).json()
+    assert detail["per_location"] == []
+
+
+def alert_status(runtime: Runtime, source: str) -> str:
+    with runtime.sessions() as s:
+        return s.scalars(select(Alert.status).where(Alert.source == source)).one()

@@ -163,8 +163,9 @@ def create_probe(data: ProbeCreate, session: SessionDep, rt: RuntimeDep,
 
 
 @probes_router.delete("/{probe_id}", status_code=204)
-def delete_probe(probe_id: int, session: SessionDep, who: Admin) -> Response:
-    session.delete(probes.get_probe(session, probe_id))
+def delete_probe(probe_id: int, session: SessionDep, rt: RuntimeDep, who: Admin) -> Response:
+    probes.delete_probe(session, probes.get_probe(session, probe_id), now=rt.clock.now(),
+                        settings=rt.settings)
     session.commit()
     return Response(status_code=204)
 

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import EventAction
@@ -17,7 +17,7 @@ from tocsin.catalog.schemas import ServiceCreate
 from tocsin.checks import recording
 from tocsin.checks import service as checks
 from tocsin.checks.alerting import build_event, raise_alert
-from tocsin.checks.models import SERVER_LOCATION, Check, Probe, ProbeStatus
+from tocsin.checks.models import SERVER_LOCATION, Check, CheckLocationState, Probe, ProbeStatus
 from tocsin.checks.schemas import Assignment, ProbeCreate, PushedResult
 from tocsin.db.lookup import get_or_404
 from tocsin.errors import Conflict, Invalid, Unauthorized
@@ -50,6 +50,21 @@ def list_probes(session: Session) -> list[Probe]:
 
 def get_probe(session: Session, probe_id: int) -> Probe:
     return get_or_404(session, Probe, probe_id, "probe")
+
+
+def delete_probe(session: Session, probe: Probe, *, now: datetime,
+                 settings: Settings) -> None:
+    """Remove a probe: its token stops working, its "probe offline" alert (if it went silent)
+    resolves, and its last results stop counting in the quorum of the checks it served."""
+    if probe.status == ProbeStatus.OFFLINE.value and probe.last_seen_at is not None:
+        _probe_alert(session, probe, EventAction.RESOLVE, now=now, settings=settings)
+    session.execute(delete(CheckLocationState).where(CheckLocationState.location == probe.name))
+    served = [c.id for c in session.scalars(select(Check).where(Check.enabled.is_(True)))
+              if probe.name in c.locations]
+    session.delete(probe)
+    session.flush()
+    if served:
+        recording.evaluate(session, served, now=now, settings=settings)
 
 
 def authenticate(session: Session, *, token: str, now: datetime,

@@ -80,9 +80,10 @@ def register(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUs
 
 
 @router.post("/probes/{probe_id}/delete")
-def revoke(probe_id: int, session: SessionDep, who: AdminUser, form: Form) -> Response:
+def revoke(probe_id: int, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+           form: Form) -> Response:
     probe = probes.get_probe(session, probe_id)
     name = probe.name
-    session.delete(probe)
+    probes.delete_probe(session, probe, now=rt.clock.now(), settings=rt.settings)
     session.commit()
     return redirect("/probes", flash=f"Probe {name} deleted; its token no longer works.")
