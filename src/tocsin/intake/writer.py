@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, text
 
 from tocsin.intake.models import InboxRow
+from tocsin.intake.turns import turn
 from tocsin.notify.service import NOTIFY_CHANNEL
 from tocsin.runtime import Runtime
 
@@ -69,7 +70,7 @@ class InboxWriter:
     def insert(self, rows: list[dict[str, Any]]) -> None:
         """INSERT the rows in one transaction and wake the processor after the commit."""
         rt = self.runtime
-        with rt.engine.connect() as conn:
+        with turn(rt.engine, accept=True), rt.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
             full = sqlite and rt.settings.intake_sqlite_synchronous == "full"
             if full:

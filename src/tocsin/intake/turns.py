@@ -1,0 +1,70 @@
+"""Who writes next to SQLite inside one process: accepting events goes before triage.
+
+SQLite has one writer at a time, and a writer that finds the lock taken sleeps in SQLite's
+busy handler (1, 2, 5 … up to 100 ms between tries). Under `tocsin serve` the processor
+thread ends one short triage transaction and starts the next at once, so the accept
+writer would keep waking up to a lock taken again — intake fell to ~90 events/s while a
+backlog was triaged. Both therefore take their turn here first: a waiting accept blocks on
+a Python lock (woken the moment it is free) and triage lets waiting accepts go first.
+Separate processes (`tocsin api` + `tocsin worker` on SQLite) do not share this; on
+PostgreSQL nothing is needed (rows, not the database, are locked).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine
+
+# Triage waits at most this long for pending accepts to go first, so a stream of accepts
+# slows triage down but never stops it.
+TRIAGE_YIELD_SECONDS = 0.05
+
+
+class Turns:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._accepts_waiting = 0
+
+    @contextmanager
+    def accept(self) -> Iterator[None]:
+        with self._changed:
+            self._accepts_waiting += 1
+        self._lock.acquire()
+        with self._changed:
+            self._accepts_waiting -= 1
+            self._changed.notify_all()
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    @contextmanager
+    def triage(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: self._accepts_waiting == 0,
+                                   timeout=TRIAGE_YIELD_SECONDS)
+        with self._lock:
+            yield
+
+
+_TURNS: WeakKeyDictionary[Engine, Turns] = WeakKeyDictionary()
+_MADE = threading.Lock()
+
+
+@contextmanager
+def turn(engine: Engine, *, accept: bool) -> Iterator[None]:
+    """Hold this process's SQLite write turn (a no-op on other databases)."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _MADE:
+        turns = _TURNS.get(engine)
+        if turns is None:
+            turns = _TURNS[engine] = Turns()
+    with turns.accept() if accept else turns.triage():
+        yield
