@@ -103,16 +103,20 @@ def process_batch(runtime: Runtime, *, limit: int | None = None) -> int:
                                     {"k": ADVISORY_LOCK})
             if not locked:
                 return 0
-        rows = session.scalars(select(InboxRow).where(
+        # Ids first, each row (body up to 512 KB) loaded when its turn comes: a batch
+        # usually ends on its time budget long before `limit`.
+        ids = session.scalars(select(InboxRow.id).where(
             InboxRow.status == InboxStatus.PENDING.value).order_by(InboxRow.id)
             .limit(limit)).all()
         budget = BATCH_SECONDS.get(session.get_bind().dialect.name, 0.1)
         started = time.perf_counter()
         handled = 0
-        for row in rows:
+        for row_id in ids:
             if handled and time.perf_counter() - started > budget:
                 break
-            _apply(session, row, runtime, now)
+            row = session.get(InboxRow, row_id)
+            if row is not None:
+                _apply(session, row, runtime, now)
             handled += 1
     return handled
 
