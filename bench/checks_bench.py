@@ -409,8 +409,8 @@ def main() -> None:
                         help="TLS checks at a 10 s interval (8,000 = 800/s offered)")
     parser.add_argument("--processes", type=int, default=2,
                         help="runner processes for the multi-process rows (1: skip them)")
-    parser.add_argument("--only", default="http,tls,pings,list",
-                        help="comma-separated subset of http,tls,pings,list")
+    parser.add_argument("--only", default="http,tls,http-procs,tls-procs,pings,list",
+                        help="comma-separated subset of http,tls,http-procs,tls-procs,pings,list")
     parser.add_argument("--serve", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--serve-pings", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -439,7 +439,8 @@ def main() -> None:
                 ("tls", args.tls_checks * 2, f"TLS checks (fresh handshake), {many}",
                  args.processes))
         for i, (kind, n, label, processes) in enumerate(runs):
-            if kind in only and (processes == 1 or args.processes > 1):
+            key = kind if processes == 1 else f"{kind}-procs"
+            if key in only and (processes == 1 or args.processes > 1):
                 bench = bench_http if kind == "http" else bench_tls
                 r = bench(args.database_url, Path(tmp) / f"{kind}{i}", n, args.seconds,
                           processes)
