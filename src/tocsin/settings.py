@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     )
     intake_batch_size: int = Field(
         200, ge=1, le=10000, description="Most inbox rows the intake processor triages in one "
-        "transaction (it also stops after 5 ms on SQLite, 100 ms on PostgreSQL).",
+        "transaction (it also stops after 20 ms on SQLite, 100 ms on PostgreSQL).",
     )
     intake_max_attempts: int = Field(
         3, ge=1, description="An inbox row whose triage fails this many times is marked "
