@@ -127,3 +127,17 @@ def test_handler_may_reschedule_its_own_key(runtime: Runtime, clock: FrozenClock
         assert nxt is not None and nxt.due_at == now + timedelta(minutes=1)
     clock.advance(minutes=1)
     assert _fire(runtime, {"k": again}).fired == 1
+
+
+def test_seconds_to_next_names_the_earliest_pending_timer(runtime: Runtime,
+                                                          clock: FrozenClock) -> None:
+    now = clock.now()
+    with runtime.read_sessions() as s:
+        assert timers.seconds_to_next(s, now) is None
+    with runtime.sessions() as s, s.begin():
+        timers.schedule(s, kind="k", key="late", due_at=now + timedelta(seconds=90), now=now)
+        timers.schedule(s, kind="k", key="soon", due_at=now + timedelta(seconds=3), now=now)
+        timers.cancel(s, "soon")
+        timers.schedule(s, kind="k", due_at=now + timedelta(seconds=40), now=now)
+    with runtime.read_sessions() as s:
+        assert timers.seconds_to_next(s, now) == 40  # the cancelled one does not count

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.engine.models import Timer, TimerStatus
@@ -94,6 +94,14 @@ def pending(session: Session, key: str) -> Timer | None:
     return session.scalars(
         select(Timer).where(Timer.key == key, Timer.status == TimerStatus.PENDING.value)
     ).first()
+
+
+def seconds_to_next(session: Session, now: datetime) -> float | None:
+    """Seconds until the earliest pending timer is due (0 or less: overdue); None when
+    nothing is pending. Served by the (status, due_at) index."""
+    due = session.scalar(select(func.min(Timer.due_at))
+                         .where(Timer.status == TimerStatus.PENDING.value))
+    return None if due is None else (due - now).total_seconds()
 
 
 def _backoff(attempts: int) -> timedelta:

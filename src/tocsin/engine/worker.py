@@ -16,10 +16,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tocsin.engine.timers import TimerHandler
+from tocsin.engine.timers import TimerHandler, seconds_to_next
 from tocsin.runtime import Runtime
 
 log = logging.getLogger("tocsin.engine")
+# Shortest idle sleep of the main loop (seconds).
+IDLE_FLOOR = 0.02
 
 
 @dataclass
@@ -89,6 +91,22 @@ class Worker:
             total += self._run_job(job, ctx)
         return total
 
+    def _idle_seconds(self) -> float:
+        """How long an idle main loop may sleep: a poll interval, or until the earliest
+        pending timer is due, so a step due in 80 ms fires then and not up to a poll
+        interval late. A floor keeps an overdue timer that another worker holds (PostgreSQL)
+        from turning this into a busy loop."""
+        poll = self.runtime.settings.worker_poll_interval
+        if not self.handlers:
+            return poll
+        try:
+            with self.runtime.read_sessions() as session:
+                ahead = seconds_to_next(session, self.runtime.clock.now())
+        except Exception:  # the next cycle's jobs will log what is wrong
+            log.debug("could not read the next timer's due time", exc_info=True)
+            return poll
+        return poll if ahead is None else min(poll, max(IDLE_FLOOR, ahead))
+
     def run_lane(self, job: Job, stop: threading.Event) -> None:
         """Run `job` whenever its signal is set (or every poll interval) until `stop`."""
         assert job.lane is not None
@@ -119,8 +137,9 @@ class Worker:
         threading.Thread(target=wake_all_on_stop, name="tocsin-stop", daemon=True).start()
         while not stop.is_set():
             work = self.run_cycle(skip_lanes=True)
-            # Idle: sleep a poll interval, or less when new work commits (Runtime.wake).
-            if work == 0 and self.runtime.wake.wait(self.runtime.settings.worker_poll_interval):
+            # Idle: sleep until the next timer is due (at most a poll interval), or less when
+            # new work commits (Runtime.wake).
+            if work == 0 and self.runtime.wake.wait(self._idle_seconds()):
                 self.runtime.wake.clear()
         for lane in lanes:
             lane.join(timeout=10)
