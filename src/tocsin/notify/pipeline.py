@@ -14,7 +14,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +39,6 @@ from tocsin.runtime import Runtime
 
 log = logging.getLogger("tocsin.notify")
 RATE_WINDOW = timedelta(minutes=1)
-RECORD_EVERY = 0.5  # seconds
 
 
 @dataclass(frozen=True)
@@ -228,9 +227,15 @@ def record(rt: Runtime, outcomes: list[Outcome], *, worker_id: str, now: datetim
     message). Only rows this worker still holds change: a message whose lease ran out and
     was taken by another worker is left to that one. Sent pages go on their incident's
     timeline; permanent failures move on to the user's next method (own transaction)."""
-    if not outcomes:
-        return
     failed = [o for o in outcomes if o.result == "failed"]
+    if len(failed) < len(outcomes):
+        _record_settled(rt, outcomes, worker_id=worker_id, now=now)
+    for o in failed:
+        _permanent(rt, o.message, worker_id, o.error or "failed", now)
+
+
+def _record_settled(rt: Runtime, outcomes: list[Outcome], *, worker_id: str,
+                    now: datetime) -> None:
     with rt.sessions() as session, session.begin():
         for o in outcomes:
             if o.result in ("failed", "sent"):
@@ -251,8 +256,6 @@ def record(rt: Runtime, outcomes: list[Outcome], *, worker_id: str, now: datetim
                         last_error=None)
                 .returning(Message.id).execution_options(synchronize_session=False)).scalars()
             _timeline_sent(session, [sent[i] for i in sorted(still_mine)], now)
-    for o in failed:
-        _permanent(rt, o.message, worker_id, o.error or "failed", now)
 
 
 def _timeline_sent(session: Session, sent: list[Claimed], now: datetime) -> None:
@@ -337,19 +340,21 @@ def deliver_due(rt: Runtime, *, worker_id: str, limit: int,
     to_send = [m for m in claimed if m.id not in screened]
     # Sending is mostly waiting on the network: a slow SMTP server or webhook must not hold
     # up the pages behind it, so a batch is sent concurrently (each message is independent).
-    # Outcomes are recorded in one transaction per RECORD_EVERY seconds of sending, so one
-    # slow receiver delays neither the record of the others nor (by long) their leases.
+    # Outcomes are recorded as soon as sends finish — each record takes whatever finished
+    # meanwhile, in one transaction — so a crash between send and record resends as few
+    # messages as possible, and one slow receiver holds up no other message's record.
     counts = Counter(o.result for o in outcomes)
     record(rt, outcomes, worker_id=worker_id, now=now)
     if len(to_send) <= 1 or rt.settings.notify_send_concurrency <= 1:
-        sent = [send_one(rt, m, senders=senders, now=now) for m in to_send]
-        record(rt, sent, worker_id=worker_id, now=now)
-        counts.update(o.result for o in sent)
+        for m in to_send:
+            outcome = send_one(rt, m, senders=senders, now=now)
+            record(rt, [outcome], worker_id=worker_id, now=now)
+            counts[outcome.result] += 1
         return dict(counts)
     pool = _pool(rt.settings.notify_send_concurrency)
     pending = {pool.submit(send_one, rt, m, senders=senders, now=now) for m in to_send}
     while pending:
-        done, pending = wait(pending, timeout=RECORD_EVERY)
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
         batch = [f.result() for f in done]
         record(rt, batch, worker_id=worker_id, now=now)
         counts.update(o.result for o in batch)
