@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,10 +83,12 @@ def _scope(event: NormalizedEvent) -> str:
         else f"s:{event.service_id}"
 
 
+_LOAD_ALERT = select(Alert).where(Alert.scope == bindparam("l_scope"),
+                                  Alert.dedup_key == bindparam("l_key")).with_for_update()
+
+
 def _load_alert(session: Session, scope: str, dedup_key: str) -> Alert | None:
-    return session.scalars(select(Alert).where(Alert.scope == scope,
-                                               Alert.dedup_key == dedup_key)
-                           .with_for_update()).first()
+    return session.scalars(_LOAD_ALERT, {"l_scope": scope, "l_key": dedup_key}).first()
 
 
 def context_of(event: NormalizedEvent, integration: Integration | None,
@@ -145,22 +147,31 @@ def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
     return _resolve(session, event, alert, now=now, settings=settings, raw=raw)
 
 
+# Built once: constructing the statement cost as much as running it, on every event.
+_BUMP_OPEN = (
+    update(Alert).where(Alert.scope == bindparam("b_scope"),
+                        Alert.dedup_key == bindparam("b_key"),
+                        Alert.status != AlertStatus.RESOLVED.value,
+                        Alert.suppressed_by.is_(None))
+    .values(occurrences=Alert.occurrences + 1, last_seen_at=bindparam("b_now"),
+            summary=bindparam("b_summary"), source=bindparam("b_source"),
+            labels=bindparam("b_labels"), details=bindparam("b_details"),
+            links=bindparam("b_links"), source_severity=bindparam("b_severity"))
+    .returning(Alert.id, Alert.incident_id, Alert.severity)
+    .execution_options(synchronize_session=False))
+
+
 def _count_duplicate(session: Session, event: NormalizedEvent, *, scope: str, now: datetime,
                      raw: str | None) -> IngestResult | None:
     """The hot path of a flood: a trigger for an alert that is already open (and paged) is
     one UPDATE and one INSERT, without loading the row. None when the alert is new,
     resolved or suppressed (those go through triage)."""
-    row = session.execute(
-        update(Alert).where(Alert.scope == scope, Alert.dedup_key == event.dedup_key,
-                            Alert.status != AlertStatus.RESOLVED.value,
-                            Alert.suppressed_by.is_(None))
-        .values(occurrences=Alert.occurrences + 1, last_seen_at=now,
-                summary=event.summary[:1024], source=event.source[:255],
-                labels=dict(event.labels), details=dict(event.details),
-                links=list(event.links),
-                source_severity=str(event.severity)[:32] if event.severity else None)
-        .returning(Alert.id, Alert.incident_id, Alert.severity)
-        .execution_options(synchronize_session=False)).first()
+    row = session.execute(_BUMP_OPEN, {
+        "b_scope": scope, "b_key": event.dedup_key, "b_now": now,
+        "b_summary": event.summary[:1024], "b_source": event.source[:255],
+        "b_labels": dict(event.labels), "b_details": dict(event.details),
+        "b_links": list(event.links),
+        "b_severity": str(event.severity)[:32] if event.severity else None}).first()
     if row is None:
         return None
     alert_id, incident_id, severity = row
