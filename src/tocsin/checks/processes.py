@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -61,8 +62,6 @@ def _report(runner: CheckRunner, pid: int) -> Report:
 
 def child_main(settings: Settings, conn: Connection, lease_seconds: float) -> None:
     """A runner process: run checks until told to stop, the lease ends or the parent is gone."""
-    import os
-
     from tocsin.server import configure_logging
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
