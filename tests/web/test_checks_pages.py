@@ -79,8 +79,12 @@ def test_filters_search_and_next_page(client: TestClient, admin: Account,
     second = client.get(nxt.replace("&amp;", "&"))
     assert second.text.count('class="check-row"') == 6 and "bill-dns" in first.text  # name order
     assert 'rel="next"' not in second.text
-    assert client.get("/checks?kind=dns").text.count('class="check-row"') == 1
-    assert client.get(f"/checks?service={other}").text.count('class="check-row"') == 1
+    by_kind = client.get("/checks?kind=dns").text
+    assert by_kind.count('class="check-row"') == 1
+    assert '<option value="dns" selected>' in by_kind  # the filter shows what was chosen
+    by_service = client.get(f"/checks?service={other}").text
+    assert by_service.count('class="check-row"') == 1
+    assert f'<option value="{other}" selected>' in by_service
     found = client.get("/checks?q=BILLING.example")  # target search, any case
     assert found.text.count('class="check-row"') == 1 and "bill-dns" in found.text
     assert client.get("/checks?status=down").text.count('class="check-row"') == 0
