@@ -118,6 +118,7 @@ def _fresh_url(suite_database: str, tmp_path: Path) -> str:
     with engine.begin() as conn:
         names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        conn.execute(text("INSERT INTO config_version (id, version) VALUES (1, 0)"))
     engine.dispose()
     return suite_database
 

@@ -218,7 +218,8 @@ def show_triage(service_id: int, session: SessionDep, who: Viewer) -> TriageSett
     get_service(session, service_id)
     row = triage_settings(session, service_id)
     return TriageSettingsOut(service_id=service_id, grouping=row.grouping,
-                             group_labels=row.group_labels, window_minutes=row.window_minutes,
+                             group_labels=list(row.group_labels),
+                             window_minutes=row.window_minutes,
                              auto_resolve=row.auto_resolve)
 
 

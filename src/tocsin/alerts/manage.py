@@ -37,11 +37,12 @@ from tocsin.alerts.schemas import (
 from tocsin.alerts.service import context_of
 from tocsin.alerts.triage_config import (
     classification_rules,
+    integration_info,
     routing_rules,
+    service_info,
     silences_at,
     windows_for,
 )
-from tocsin.catalog.models import Service
 from tocsin.catalog.service import get_service
 from tocsin.errors import Invalid, NotFound
 
@@ -209,10 +210,10 @@ def list_rules(session: Session) -> list[RoutingRule]:
 
 def dry_run(session: Session, *, data: DryRunIn, now: datetime) -> DryRunOut:
     """What routing, classification and suppression would decide, without storing."""
-    integration = get_integration(session, data.integration_id) \
+    integration = integration_info(session, get_integration(session, data.integration_id).id) \
         if data.integration_id is not None else None
     service_id = data.service_id or (integration.service_id if integration else None)
-    service = session.get(Service, service_id) if service_id is not None else None
+    service = service_info(session, service_id) if service_id is not None else None
     event = NormalizedEvent(action=EventAction.TRIGGER, dedup_key="dry-run",
                             summary=data.summary, source=data.source, occurred_at=now,
                             integration_id=data.integration_id, service_id=service_id,
@@ -220,7 +221,7 @@ def dry_run(session: Session, *, data: DryRunIn, now: datetime) -> DryRunOut:
                             signals=data.signals)
     decision = routing.route(routing_rules(session), context_of(event, integration, service))
     if decision.service_id is not None:
-        service = session.get(Service, decision.service_id) or service
+        service = service_info(session, decision.service_id) or service
     context = context_of(event, integration, service)
     if decision.severity:
         verdict = classify.Classification(decision.severity,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,22 +25,23 @@ from tocsin.alerts.models import (
     ChangeEvent,
     GroupingMode,
     IncidentAlert,
-    Integration,
     MaintenanceWindow,
     Silence,
-    TriageSettings,
 )
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
 from tocsin.alerts.triage_config import (
-    cached,
+    Grouping,
+    IntegrationInfo,
+    ServiceInfo,
     classification_rules,
     dependency_incident,
+    integration_info,
     routing_rules,
+    service_info,
     silences_at,
     triage_settings,
     windows_for,
 )
-from tocsin.catalog.models import Service
 from tocsin.errors import Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
@@ -91,8 +92,8 @@ def _load_alert(session: Session, scope: str, dedup_key: str) -> Alert | None:
     return session.scalars(_LOAD_ALERT, {"l_scope": scope, "l_key": dedup_key}).first()
 
 
-def context_of(event: NormalizedEvent, integration: Integration | None,
-               service: Service | None) -> dict[str, Any]:
+def context_of(event: NormalizedEvent, integration: IntegrationInfo | None,
+               service: ServiceInfo | None) -> dict[str, Any]:
     """What routing and classification conditions can look at."""
     return {
         "summary": event.summary, "source": event.source, "severity": event.severity,
@@ -105,28 +106,18 @@ def context_of(event: NormalizedEvent, integration: Integration | None,
     }
 
 
-ModelT = TypeVar("ModelT", Integration, Service)
-
-
-def _get(session: Session, model: type[ModelT], ident: int) -> ModelT | None:
-    """A row by id, held for the rest of the transaction: the identity map keeps objects only
-    while something references them, so a batch of events would otherwise reload the same
-    integration and service once per event."""
-    return cached(session, (model.__name__, ident), lambda: session.get(model, ident))
-
-
 def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
                  settings: Settings, raw: str | None = None) -> IngestResult:
     """Apply one normalized event. Raises Invalid for an unknown integration or service."""
-    integration: Integration | None = None
+    integration: IntegrationInfo | None = None
     if event.integration_id is not None:
-        integration = _get(session, Integration, event.integration_id)
+        integration = integration_info(session, event.integration_id)
         if integration is None:
             raise Invalid(f"no integration with id {event.integration_id}")
     elif event.service_id is None:
         raise Invalid("an event needs an integration_id or a service_id")
     service_id = event.service_id or (integration.service_id if integration else None)
-    service = _get(session, Service, service_id) if service_id is not None else None
+    service = service_info(session, service_id) if service_id is not None else None
     if service is None:
         raise Invalid(f"no service with id {service_id}")
     scope = _scope(event)
@@ -223,7 +214,7 @@ def _new_alert(session: Session, event: NormalizedEvent, *, scope: str,
 
 
 def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, scope: str,
-             integration: Integration | None, service: Service, now: datetime,
+             integration: IntegrationInfo | None, service: ServiceInfo, now: datetime,
              settings: Settings, raw: str | None) -> IngestResult:
     if alert is None:
         alert, _created = _new_alert(session, event, scope=scope, now=now)
@@ -245,7 +236,7 @@ def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, s
     context = context_of(event, integration, service)
     decision = routing.route(routing_rules(session), context)
     if decision.service_id is not None and decision.service_id != service.id:
-        routed = _get(session, Service, decision.service_id)
+        routed = service_info(session, decision.service_id)
         if routed is not None:
             service = routed
             context = context_of(event, integration, service)
@@ -301,7 +292,7 @@ def _attach(session: Session, alert: Alert, incident: Incident, *, reason: str,
 
 
 def _attach_or_declare(session: Session, alert: Alert, event: NormalizedEvent, *,
-                       service: Service, verdict: classify.Classification, now: datetime,
+                       service: ServiceInfo, verdict: classify.Classification, now: datetime,
                        settings: Settings) -> tuple[str, str]:
     # 1. This alert's own previous incident: still open, or resolved but in its watch.
     previous = session.get(Incident, alert.incident_id) if alert.incident_id else None
@@ -338,7 +329,7 @@ def _attach_or_declare(session: Session, alert: Alert, event: NormalizedEvent, *
 
 
 def _join_group(session: Session, alert: Alert, *, service_id: int, key: str,
-                config: TriageSettings, now: datetime,
+                config: Grouping, now: datetime,
                 settings: Settings) -> tuple[str, str] | None:
     group = session.scalars(
         select(AlertGroup).where(
@@ -360,7 +351,7 @@ def _join_group(session: Session, alert: Alert, *, service_id: int, key: str,
     return (Outcome.GROUPED if was_open else Outcome.REOPENED), incident.number
 
 
-def _incident_request(alert: Alert, event: NormalizedEvent, service: Service,
+def _incident_request(alert: Alert, event: NormalizedEvent, service: ServiceInfo,
                       verdict: classify.Classification) -> IncidentCreate:
     lines = [f"Alert from {event.source}: {event.summary}", f"Classification: {verdict.reason}"]
     lines += [f"- {link.get('text') or link.get('href')}: {link.get('href')}"

@@ -1,8 +1,14 @@
-"""Loading triage configuration (rules, windows, silences, grouping) as plain values."""
+"""Loading triage configuration (rules, windows, silences, grouping) as plain values.
+
+Configuration is shared across transactions by `tocsin.db.config_cache` (loaded again only
+after a change to a configuration table); what depends on incidents or time is computed
+per call from it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -12,12 +18,15 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import classify, routing, suppress
 from tocsin.alerts.models import (
     ClassificationRuleSet,
+    Integration,
     MaintenanceWindow,
     RoutingRule,
     Silence,
     TriageSettings,
 )
 from tocsin.catalog import service as catalog
+from tocsin.catalog.models import Service
+from tocsin.db.config_cache import config_cached
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident, IncidentService
 
@@ -25,8 +34,8 @@ T = TypeVar("T")
 
 
 def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
-    """Load configuration once per transaction: a webhook batch of 100 alerts reads the
-    rules once, and every alert in it sees the same configuration."""
+    """Load a value once per transaction (for what is not configuration: incidents, rows
+    being changed); configuration itself goes through `config_cached`."""
     transaction = session.get_transaction()
     holder = session.info.get("tocsin.triage_cache")
     if holder is None or holder[0] is not transaction:
@@ -40,7 +49,7 @@ def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
 
 
 def routing_rules(session: Session) -> list[routing.Rule]:
-    return cached(session, "routing", lambda: _routing_rules(session))
+    return config_cached(session, "routing", lambda: _routing_rules(session))
 
 
 def _routing_rules(session: Session) -> list[routing.Rule]:
@@ -54,7 +63,7 @@ def classification_rules(session: Session, *, service_id: int,
                          team_id: int | None) -> list[dict[str, Any]]:
     """The most specific rule set: the service's, else its team's, else global, else the
     built-in defaults."""
-    return cached(session, ("classification", service_id, team_id),
+    return config_cached(session, ("classification", service_id, team_id),
                   lambda: _classification_rules(session, service_id, team_id))
 
 
@@ -70,7 +79,8 @@ def _classification_rules(session: Session, service_id: int,
 
 
 def windows_for(session: Session, service_id: int) -> list[suppress.Window]:
-    return cached(session, ("windows", service_id), lambda: _windows_for(session, service_id))
+    return config_cached(session, ("windows", service_id),
+                         lambda: _windows_for(session, service_id))
 
 
 def _windows_for(session: Session, service_id: int) -> list[suppress.Window]:
@@ -86,34 +96,87 @@ def window_of(w: MaintenanceWindow) -> suppress.Window:
 
 
 def silences_at(session: Session, now: datetime) -> list[suppress.SilenceRule]:
-    return cached(session, ("silences", now), lambda: _silences_at(session, now))
+    """The silences in force at `now`. The cached list holds every silence that had not
+    ended when it was loaded (later ones included), so filtering by `now` stays exact as
+    time passes; a new silence is a configuration change and reloads it."""
+    loaded_at, rules = config_cached(session, "silences", lambda: _silences_from(session, now))
+    if now < loaded_at:  # a clock behind the load (tests travel in time): ask directly
+        rules = _silences_from(session, now)[1]
+    return [r for r in rules if r.starts_at <= now < r.ends_at]
 
 
-def _silences_at(session: Session, now: datetime) -> list[suppress.SilenceRule]:
-    rows = session.scalars(select(Silence).where(Silence.ends_at > now,
-                                                 Silence.starts_at <= now))
-    return [suppress.SilenceRule(id=s.id, matchers=list(s.matchers), starts_at=s.starts_at,
-                                 ends_at=s.ends_at) for s in rows]
+def _silences_from(session: Session,
+                   now: datetime) -> tuple[datetime, list[suppress.SilenceRule]]:
+    rows = session.scalars(select(Silence).where(Silence.ends_at > now))
+    return now, [suppress.SilenceRule(id=s.id, matchers=list(s.matchers),
+                                      starts_at=s.starts_at, ends_at=s.ends_at) for s in rows]
 
 
-def triage_settings(session: Session, service_id: int) -> TriageSettings:
-    return cached(session, ("triage", service_id), lambda: _triage_settings(session, service_id))
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """A service's triage settings (the defaults when it has none stored)."""
+
+    service_id: int
+    grouping: str = "per_alert"
+    group_labels: tuple[str, ...] = ()
+    window_minutes: int = 30
+    auto_resolve: bool = True
 
 
-def _triage_settings(session: Session, service_id: int) -> TriageSettings:
+def triage_settings(session: Session, service_id: int) -> Grouping:
+    return config_cached(session, ("triage", service_id),
+                         lambda: _triage_settings(session, service_id))
+
+
+def _triage_settings(session: Session, service_id: int) -> Grouping:
     row = session.get(TriageSettings, service_id)
     if row is None:
-        row = TriageSettings(service_id=service_id, grouping="per_alert", group_labels=[],
-                             window_minutes=30, auto_resolve=True)
-    return row
+        return Grouping(service_id=service_id)
+    return Grouping(service_id=service_id, grouping=row.grouping,
+                    group_labels=tuple(row.group_labels), window_minutes=row.window_minutes,
+                    auto_resolve=row.auto_resolve)
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationInfo:
+    id: int
+    kind: str
+    name: str
+    service_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    id: int
+    name: str
+    tier: str
+    revenue: bool
+    owner_team_id: int | None
+
+
+def integration_info(session: Session, integration_id: int) -> IntegrationInfo | None:
+    def load() -> IntegrationInfo | None:
+        row = session.get(Integration, integration_id)
+        return None if row is None else IntegrationInfo(
+            id=row.id, kind=row.kind, name=row.name, service_id=row.service_id)
+    return config_cached(session, ("integration", integration_id), load)
+
+
+def service_info(session: Session, service_id: int) -> ServiceInfo | None:
+    def load() -> ServiceInfo | None:
+        row = session.get(Service, service_id)
+        return None if row is None else ServiceInfo(
+            id=row.id, name=row.name, tier=row.tier, revenue=row.revenue,
+            owner_team_id=row.owner_team_id)
+    return config_cached(session, ("service", service_id), load)
 
 
 def dependency_incident(session: Session, service_id: int) -> Incident | None:
     """The open incident on the nearest failed dependency of the service, direct or
     transitive (web → api → database: web's alerts join the database incident even while
     api itself is quiet). Nearer dependencies win; at one distance the oldest incident."""
-    for level in cached(session, ("dependency_levels", service_id),
-                        lambda: dependency_levels(session, service_id)):
+    for level in config_cached(session, ("dependency_levels", service_id),
+                               lambda: dependency_levels(session, service_id)):
         found = session.scalars(
             select(Incident).join(IncidentService, IncidentService.incident_id == Incident.id)
             .where(IncidentService.service_id.in_(level),

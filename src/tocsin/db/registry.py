@@ -7,6 +7,7 @@ from tocsin.accounts import models as accounts_models
 from tocsin.alerts import models as alerts_models
 from tocsin.catalog import models as catalog_models
 from tocsin.checks import models as checks_models
+from tocsin.db import config_cache
 from tocsin.db.base import Base
 from tocsin.engine import models as engine_models
 from tocsin.escalation import models as escalation_models
@@ -23,5 +24,6 @@ FEATURE_MODELS += [checks_models, heartbeats_models]
 FEATURE_MODELS += [web_models]
 FEATURE_MODELS.append(alerts_models)
 FEATURE_MODELS.append(intake_models)
+FEATURE_MODELS.append(config_cache)
 
 metadata = Base.metadata

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from tocsin.db import config_cache  # noqa: F401  (its Session listeners see every session)
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "tocsin_read_only"
 

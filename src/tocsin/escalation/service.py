@@ -8,6 +8,7 @@ in the same transaction as the step that decided them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Team, User
-from tocsin.alerts.triage_config import cached
 from tocsin.catalog.models import Service
+from tocsin.db import config_cache
+from tocsin.db.config_cache import config_cached
 from tocsin.engine import timers
 from tocsin.errors import Invalid, NotFound
 from tocsin.escalation import policy as pol
@@ -39,8 +41,6 @@ from tocsin.schedules import service as schedules
 from tocsin.schedules.models import Schedule
 
 TIMER_STEP = "escalation.step"
-# session.info key: bumped when policies change in a transaction (see _policy_for).
-POLICY_VERSION = "tocsin.escalation.policy_version"
 
 
 def timer_key(incident_id: int) -> str:
@@ -81,7 +81,7 @@ def create_policy(session: Session, *, data: PolicyIn, now: datetime) -> Escalat
 
 
 def _policies_changed(session: Session) -> None:
-    session.info[POLICY_VERSION] = session.info.get(POLICY_VERSION, 0) + 1
+    config_cache.touched(session)
 
 
 def update_policy(session: Session, *, row: EscalationPolicy, data: PolicyIn,
@@ -126,26 +126,36 @@ def service_policies(session: Session, service_id: int) -> dict[str, int]:
     return {sev: pid for sev, pid in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyRow:
+    """What starting an escalation needs of a policy (plain, shared between transactions)."""
+
+    id: int
+    name: str
+    repeat: int
+    levels: list[dict[str, Any]]
+
+
 def _policy_for(session: Session, incident: Incident,
-                services: tuple[int, ...] | None = None) -> EscalationPolicy | None:
+                services: tuple[int, ...] | None = None) -> PolicyRow | None:
     """The policy of the incident's first service (by id) that has one for its severity.
-    Read once per transaction for each (services, severity): a batch of new alerts on one
-    service asks the same question many times. Editing policies in the transaction bumps
-    the version in the cache key. `services`: the incident's, when the caller knows them."""
+    Configuration: read once per process until policies change (config_cache).
+    `services`: the incident's, when the caller knows them."""
     if services is None:
         services = tuple(sorted(session.scalars(select(IncidentService.service_id).where(
             IncidentService.incident_id == incident.id))))
-    version = session.info.get(POLICY_VERSION, 0)
-    return cached(session, ("escalation_policy", services, incident.severity, version),
-                  lambda: _policy_of(session, services, incident.severity))
+    return config_cached(session, ("escalation_policy", services, incident.severity),
+                         lambda: _policy_of(session, services, incident.severity))
 
 
 def _policy_of(session: Session, services: tuple[int, ...],
-               severity: str) -> EscalationPolicy | None:
-    return session.scalars(
+               severity: str) -> PolicyRow | None:
+    row = session.scalars(
         select(EscalationPolicy).join(ServicePolicy, ServicePolicy.policy_id == EscalationPolicy.id)
         .where(ServicePolicy.service_id.in_(services), ServicePolicy.severity == severity)
         .order_by(ServicePolicy.service_id)).first()
+    return None if row is None else PolicyRow(id=row.id, name=row.name, repeat=row.repeat,
+                                              levels=list(row.levels))
 
 
 # ---- running escalations ---------------------------------------------------------------------
@@ -232,8 +242,7 @@ def _resolve_users(session: Session, incident: Incident, targets: tuple[pol.Targ
     for t in targets:
         found: list[int] = []
         if t.kind is pol.TargetKind.USER:
-            user = _user(session, t.id)
-            found = [t.id] if user is not None and user.active else []
+            found = [t.id] if _user_active(session, t.id) else []
         elif t.kind is pol.TargetKind.SCHEDULE:
             who = schedules.on_call_user(session, schedule_id=t.id, at=now)
             found = [who] if who is not None else []
@@ -252,9 +261,12 @@ def _resolve_users(session: Session, incident: Incident, targets: tuple[pol.Targ
     return users, nobody
 
 
-def _user(session: Session, user_id: int) -> User | None:
-    # Held for the transaction (the identity map alone lets it go between incidents).
-    return cached(session, ("user", user_id), lambda: session.get(User, user_id))
+def _user_active(session: Session, user_id: int) -> bool:
+    """Whether the user exists and is active (configuration, see config_cache)."""
+    def load() -> bool:
+        user = session.get(User, user_id)
+        return user is not None and user.active
+    return config_cached(session, ("user_active", user_id), load)
 
 
 def _fire(session: Session, esc: Escalation, incident: Incident, pos: pol.Position,

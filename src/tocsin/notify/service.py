@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
 from tocsin.accounts.principal import Principal
-from tocsin.alerts.triage_config import cached
+from tocsin.db import config_cache
+from tocsin.db.config_cache import config_cached
 from tocsin.errors import Forbidden, Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident
@@ -28,8 +29,6 @@ WAKE_FLAG = "tocsin.notify.wake"
 # for by a person (lateral page), or the severity of an acknowledged incident was raised.
 MANUAL_MARK = ":manual"
 OWNED_MARK = ":owned"
-# session.info key: bumped when contact methods or rules change (see plan).
-CONFIG_VERSION = "tocsin.notify.config_version"
 NOTIFY_CHANNEL = "tocsin_messages"
 
 
@@ -156,16 +155,14 @@ def rules_of(session: Session, user_id: int) -> list[NotificationRule]:
 
 def plan(session: Session, *, user_id: int, high_urgency: bool) -> list[tuple[int, int]]:
     """(delay minutes, contact method id) to page this user with, verified methods only.
-    Without rules for the urgency, every verified method is used at once. Read once per
-    transaction (a batch of new incidents pages the same people); changing methods or rules
-    in the transaction bumps the version in the cache key."""
-    version = session.info.get(CONFIG_VERSION, 0)
-    return list(cached(session, ("notify_plan", user_id, high_urgency, version),
-                       lambda: _plan(session, user_id, high_urgency)))
+    Without rules for the urgency, every verified method is used at once. Configuration:
+    read once per process until methods or rules change (see tocsin.db.config_cache)."""
+    return list(config_cached(session, ("notify_plan", user_id, high_urgency),
+                              lambda: _plan(session, user_id, high_urgency)))
 
 
 def _config_changed(session: Session) -> None:
-    session.info[CONFIG_VERSION] = session.info.get(CONFIG_VERSION, 0) + 1
+    config_cache.touched(session)
 
 
 def _plan(session: Session, user_id: int, high_urgency: bool) -> list[tuple[int, int]]:
