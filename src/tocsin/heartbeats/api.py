@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -12,7 +11,7 @@ from tocsin.heartbeats import service as heartbeats
 from tocsin.heartbeats.fastlane import METHODS, read_capped
 from tocsin.heartbeats.models import PingKind
 from tocsin.heartbeats.schemas import HeartbeatCreate, HeartbeatOut, HeartbeatUpdate, PingOut
-from tocsin.heartbeats.writer import PendingPing, shared_writer
+from tocsin.heartbeats.writer import shared_writer
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/heartbeats", tags=["heartbeats"])
@@ -69,9 +68,8 @@ async def _ping(request: Request, key: str, kind: PingKind, exit_code: int | Non
     rt: Runtime = request.app.state.runtime
     body = await read_capped(request.receive, rt.settings.heartbeat_body_max_bytes)
     source = request.client.host if request.client else None
-    writer = shared_writer(request.app.state, rt)
     # Committed before we answer: an accepted ping is a stored ping.
-    await asyncio.wrap_future(writer.submit(PendingPing(key, kind, exit_code, body, source)))
+    await shared_writer(request.app.state, rt).store(key, kind, exit_code, body, source)
     return Response("OK\n", media_type="text/plain")
 
 

@@ -12,7 +12,6 @@ Same contract as the routes: the answer is sent only after the ping's transactio
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -23,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tocsin.errors import TocsinError
 from tocsin.heartbeats.models import PingKind
-from tocsin.heartbeats.writer import PendingPing, shared_writer
+from tocsin.heartbeats.writer import PingWriter, shared_writer
 from tocsin.runtime import Runtime
 
 log = logging.getLogger("tocsin.heartbeats")
@@ -31,6 +30,7 @@ log = logging.getLogger("tocsin.heartbeats")
 METHODS = frozenset({"GET", "POST", "HEAD", "PUT"})
 KEY_MAX = 36
 OK_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"3")]
+OK_BODY = b"OK\n"
 SUFFIXES = {"start": PingKind.START, "fail": PingKind.FAIL}
 
 
@@ -79,6 +79,10 @@ class PingLane:
         self.app = app
         self.runtime = runtime
         self.state = state  # the FastAPI app's state: one ping writer shared with its routes
+        self._writer: PingWriter | None = None
+        # prometheus_client's labels() costs more than the rest of the answer: look each
+        # (method, route, status) up once.
+        self._metrics: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in METHODS or \
@@ -94,22 +98,34 @@ class PingLane:
         rt = self.runtime
         body = await read_capped(receive, rt.settings.heartbeat_body_max_bytes)
         client = scope.get("client")
-        ping = PendingPing(key, kind, exit_code, body, client[0] if client else None)
+        writer = self._writer or self._start_writer()
         try:
-            await asyncio.wrap_future(shared_writer(self.state, rt).submit(ping))
-            status, headers, content = 200, OK_HEADERS, b"OK\n"
+            await writer.store(key, kind, exit_code, body, client[0] if client else None)
+            status, headers, content = 200, OK_HEADERS, OK_BODY
         except TocsinError as exc:
             status, headers, content = _problem(exc.status_code, exc.title, exc.detail)
         except Exception:
             log.exception("could not store a ping")
             status, headers, content = _problem(
                 500, "Internal error", "the ping could not be stored; send it again.")
+        method = scope["method"]
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body",
-                    "body": b"" if scope["method"] == "HEAD" else content})
-        metrics = rt.metrics
-        metrics.http_requests.labels(scope["method"], route, str(status)).inc()
-        metrics.http_latency.labels(route).observe(time.perf_counter() - started)
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})
+        requests, latency = self._metrics.get((method, route, status)) or self._children(
+            method, route, status)
+        requests.inc()
+        latency.observe(time.perf_counter() - started)
+
+    def _start_writer(self) -> PingWriter:
+        self._writer = shared_writer(self.state, self.runtime)
+        return self._writer
+
+    def _children(self, method: str, route: str, status: int) -> tuple[Any, Any]:
+        metrics = self.runtime.metrics
+        pair = (metrics.http_requests.labels(method, route, str(status)),
+                metrics.http_latency.labels(route))
+        self._metrics[(method, route, status)] = pair
+        return pair
 
 
 def serve_pings_first(app: Any, runtime: Runtime) -> ASGIApp:

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import EventAction
-from tocsin.alerts.service import IngestResult
 from tocsin.catalog import service as catalog
-from tocsin.checks.alerting import build_event, raise_alert
 from tocsin.db.lookup import get_or_404
 from tocsin.errors import Conflict, Invalid, NotFound
 from tocsin.heartbeats import due
 from tocsin.heartbeats.models import Heartbeat, HeartbeatPing, HeartbeatStatus, PingKind
+from tocsin.heartbeats.recording import PingIn, alert, record_pings
 from tocsin.heartbeats.schemas import HeartbeatCreate, HeartbeatOut, HeartbeatUpdate
+from tocsin.heartbeats.state import WATCHED
 from tocsin.settings import Settings
-
-ALERTING = frozenset({HeartbeatStatus.LATE.value, HeartbeatStatus.FAILED.value})
-WATCHED = (HeartbeatStatus.UP.value, HeartbeatStatus.STARTED.value)
 
 
 def _validate_schedule(period: int | None, cron: str | None, time_zone: str,
@@ -121,87 +116,6 @@ def _deadline(hb: Heartbeat, at: datetime) -> datetime:
                                    time_zone=hb.time_zone, grace_seconds=hb.grace_seconds)
 
 
-def _alert(session: Session, hb: Heartbeat, action: EventAction, summary: str, *,
-           now: datetime, settings: Settings) -> IngestResult:
-    event = build_event(action=action, source=f"heartbeat:{hb.id}", dedup_key=f"heartbeat-{hb.id}",
-                        summary=summary, service_id=hb.service_id, now=now,
-                        labels={"heartbeat": hb.name},
-                        details={"due_at": hb.due_at.isoformat() if hb.due_at else None,
-                                 "last_ping_at": hb.last_ping_at.isoformat()
-                                 if hb.last_ping_at else None})
-    return raise_alert(session, event, now=now, settings=settings)
-
-
-@dataclass(frozen=True)
-class PingIn:
-    key: str
-    kind: PingKind
-    exit_code: int | None = None
-    body: bytes = b""
-    source_ip: str | None = None
-
-
-def _apply(session: Session, hb: Heartbeat, kind: PingKind, exit_code: int | None, *,
-           now: datetime, settings: Settings) -> tuple[PingKind, int | None]:
-    """Move `hb` for one ping; alert on failure or recovery. Returns (kind, run duration)."""
-    if exit_code is not None:
-        kind = PingKind.SUCCESS if exit_code == 0 else PingKind.FAIL
-    previous = hb.status
-    duration: int | None = None
-    if kind == PingKind.START:
-        hb.last_start_at = now
-        hb.due_at = due.deadline_after_start(now, grace_seconds=hb.grace_seconds)
-        if previous not in ALERTING:
-            hb.status = HeartbeatStatus.STARTED.value
-        return kind, None
-    if hb.last_start_at is not None and (hb.last_ping_at is None
-                                         or hb.last_start_at > hb.last_ping_at):
-        duration = int((now - hb.last_start_at).total_seconds() * 1000)
-        hb.last_duration_ms = duration
-    hb.last_ping_at = now
-    hb.due_at = _deadline(hb, now)
-    if kind == PingKind.SUCCESS:
-        hb.status = HeartbeatStatus.UP.value
-        if previous in ALERTING:
-            _alert(session, hb, EventAction.RESOLVE, f"{hb.name}: pinged again, back up",
-                   now=now, settings=settings)
-    else:
-        hb.status = HeartbeatStatus.FAILED.value
-        if previous not in ALERTING:
-            code = f" (exit code {exit_code})" if exit_code is not None else ""
-            _alert(session, hb, EventAction.TRIGGER, f"{hb.name} reported failure{code}",
-                   now=now, settings=settings)
-    return kind, duration
-
-
-def record_pings(session: Session, pings: Sequence[PingIn], *, now: datetime,
-                 settings: Settings) -> list[bool]:
-    """Store and apply pings, in order; returns for each whether its heartbeat exists.
-
-    One query loads the heartbeats and one executemany stores the pings, so a burst of
-    pings costs a few statements, not five each.
-    """
-    keys = list({p.key for p in pings})
-    beats = {hb.key: hb for hb in session.scalars(
-        select(Heartbeat).where(Heartbeat.key.in_(keys)))}
-    rows: list[dict[str, object]] = []
-    found: list[bool] = []
-    cap = settings.heartbeat_body_max_bytes
-    for p in pings:
-        hb = beats.get(p.key)
-        found.append(hb is not None)
-        if hb is None:
-            continue
-        kind, duration = _apply(session, hb, p.kind, p.exit_code, now=now, settings=settings)
-        rows.append({"heartbeat_id": hb.id, "at": now, "kind": kind.value,
-                     "exit_code": p.exit_code, "duration_ms": duration,
-                     "body": p.body[:cap].decode("utf-8", errors="replace"),
-                     "source_ip": p.source_ip})
-    if rows:
-        session.execute(insert(HeartbeatPing), rows)
-    return found
-
-
 def ping(session: Session, *, key: str, kind: PingKind, exit_code: int | None, body: bytes,
          now: datetime, settings: Settings, source_ip: str | None = None) -> None:
     """Store one ping and apply it: start, success or failure. NotFound for an unknown key."""
@@ -224,8 +138,8 @@ def mark_late(session: Session, *, now: datetime, settings: Settings) -> int:
             continue
         session.refresh(hb)
         what = "did not finish" if was == HeartbeatStatus.STARTED.value else "missed its ping"
-        _alert(session, hb, EventAction.TRIGGER,
-               f"{hb.name} is late: {what} (due by {hb.due_at.isoformat() if hb.due_at else '?'})",
-               now=now, settings=settings)
+        alert(session, hb, EventAction.TRIGGER,
+              f"{hb.name} is late: {what} (due by {hb.due_at.isoformat() if hb.due_at else '?'})",
+              now=now, settings=settings)
         count += 1
     return count
