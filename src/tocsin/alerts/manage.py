@@ -39,11 +39,10 @@ from tocsin.alerts.triage_config import (
     classification_rules,
     integration_info,
     routing_rules,
-    service_info,
     silences_at,
     windows_for,
 )
-from tocsin.catalog.service import get_service
+from tocsin.catalog.service import get_service, service_info
 from tocsin.errors import Invalid, NotFound
 
 GENERIC_FIELDS = frozenset({"title", "dedup_key", "severity", "status", "service", "source"})

@@ -32,16 +32,15 @@ from tocsin.alerts.normalized import EventAction, NormalizedEvent
 from tocsin.alerts.triage_config import (
     Grouping,
     IntegrationInfo,
-    ServiceInfo,
     classification_rules,
     dependency_incident,
     integration_info,
     routing_rules,
-    service_info,
     silences_at,
     triage_settings,
     windows_for,
 )
+from tocsin.catalog.service import ServiceInfo, service_info
 from tocsin.errors import Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents

@@ -25,7 +25,6 @@ from tocsin.alerts.models import (
     TriageSettings,
 )
 from tocsin.catalog import service as catalog
-from tocsin.catalog.models import Service
 from tocsin.db.config_cache import config_cached
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident, IncidentService
@@ -143,32 +142,16 @@ class IntegrationInfo:
     kind: str
     name: str
     service_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceInfo:
-    id: int
-    name: str
-    tier: str
-    revenue: bool
-    owner_team_id: int | None
+    mapping: dict[str, Any]
 
 
 def integration_info(session: Session, integration_id: int) -> IntegrationInfo | None:
     def load() -> IntegrationInfo | None:
         row = session.get(Integration, integration_id)
         return None if row is None else IntegrationInfo(
-            id=row.id, kind=row.kind, name=row.name, service_id=row.service_id)
+            id=row.id, kind=row.kind, name=row.name, service_id=row.service_id,
+            mapping=dict(row.mapping or {}))
     return config_cached(session, ("integration", integration_id), load)
-
-
-def service_info(session: Session, service_id: int) -> ServiceInfo | None:
-    def load() -> ServiceInfo | None:
-        row = session.get(Service, service_id)
-        return None if row is None else ServiceInfo(
-            id=row.id, name=row.name, tier=row.tier, revenue=row.revenue,
-            owner_team_id=row.owner_team_id)
-    return config_cached(session, ("service", service_id), load)
 
 
 def dependency_incident(session: Session, service_id: int) -> Incident | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -11,12 +12,31 @@ from tocsin.accounts.models import Team
 from tocsin.catalog.graph import find_cycle
 from tocsin.catalog.models import Service, ServiceDependency, Tier
 from tocsin.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate
+from tocsin.db.config_cache import config_cached
 from tocsin.db.lookup import get_or_404
 from tocsin.errors import Conflict, Invalid
 
 
 def get_service(session: Session, service_id: int) -> Service:
     return get_or_404(session, Service, service_id, "service")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    id: int
+    name: str
+    tier: str
+    revenue: bool
+    owner_team_id: int | None
+
+
+def service_info(session: Session, service_id: int) -> ServiceInfo | None:
+    def load() -> ServiceInfo | None:
+        row = session.get(Service, service_id)
+        return None if row is None else ServiceInfo(
+            id=row.id, name=row.name, tier=row.tier, revenue=row.revenue,
+            owner_team_id=row.owner_team_id)
+    return config_cached(session, ("service", service_id), load)
 
 
 def dependencies_of(session: Session, service_ids: list[int]) -> dict[int, list[int]]:

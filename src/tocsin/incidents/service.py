@@ -8,11 +8,10 @@ from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from tocsin.accounts.models import User
 from tocsin.accounts.principal import Principal
-from tocsin.catalog.models import Service
+from tocsin.catalog.service import service_info
 from tocsin.engine import timers
 from tocsin.errors import Conflict, Invalid, NotFound
 from tocsin.incidents import hooks
@@ -158,11 +157,8 @@ def _check_users(session: Session, user_ids: list[int], field: str) -> None:
 def _set_services(session: Session, incident: Incident, service_ids: list[int], *,
                   new: bool = False) -> None:
     wanted = sorted(set(service_ids))
-    # Services already loaded in this session exist (triage holds the alert's service).
-    unknown = [s for s in wanted if identity_key(Service, s) not in session.identity_map]
-    found = set(session.scalars(select(Service.id).where(Service.id.in_(unknown)))) \
-        if unknown else set()
-    missing = [s for s in unknown if s not in found]
+    # Existence from the configuration cache (triage asks for the alert's service, known).
+    missing = [s for s in wanted if service_info(session, s) is None]
     if missing:
         raise Invalid(f"service_ids: no service with id {', '.join(map(str, missing))}")
     if not new:

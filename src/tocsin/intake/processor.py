@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.models import Integration
 from tocsin.alerts.normalized import NormalizedEvent
 from tocsin.alerts.service import IngestResult, ingest_event
+from tocsin.alerts.triage_config import IntegrationInfo, integration_info
 from tocsin.intake import alertmanager, generic, opsgenie, pagerduty
 from tocsin.intake.models import InboxRow, InboxStatus
 from tocsin.intake.turns import turn
@@ -47,7 +47,7 @@ class RowProblem(Exception):
 
 
 def events_of(session: Session, row: InboxRow,
-              integration: Integration) -> tuple[list[NormalizedEvent], str]:
+              integration: IntegrationInfo) -> tuple[list[NormalizedEvent], str]:
     """Rebuild a row's events with the same pure parser that validated it at arrival."""
     if row.format == pagerduty.FORMAT:
         return pagerduty.events_from(row), row.body
@@ -71,7 +71,7 @@ def _apply(session: Session, row: InboxRow, runtime: Runtime, now: datetime) -> 
     settings = runtime.settings
     try:
         with session.begin_nested():
-            integration = session.get(Integration, row.integration_id)
+            integration = integration_info(session, row.integration_id)
             if integration is None:
                 raise RowProblem(f"integration {row.integration_id} no longer exists")
             events, raw = events_of(session, row, integration)
