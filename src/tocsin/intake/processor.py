@@ -5,8 +5,9 @@ transaction-scoped advisory lock; SQLite: its single writer — so a trigger and
 after it for the same dedup key are applied in that order. A batch of rows is one
 transaction, and each row is marked done in that same transaction: a crash anywhere leaves
 the row pending and nothing applied, so an event is never lost nor applied twice. A row
-that raises makes the batch run again with a SAVEPOINT per row (see process_batch). A row whose triage raises is retried on the next batches and
-marked failed after `intake_max_attempts` (kept, listed by the API, retryable).
+that raises makes the batch run again with a SAVEPOINT per row (see process_batch); it is
+retried on the next batches and marked failed after `intake_max_attempts` (kept, listed by
+the API, retryable).
 """
 
 from __future__ import annotations
