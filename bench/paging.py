@@ -2,7 +2,7 @@
 and schedule queries. Real processes (`tocsin worker`, `tocsin serve`), real databases, a real
 loopback HTTP server receiving the webhook pages. Prints one table per benchmark.
 
-    .venv/bin/python bench/paging.py [all|precision|latency|crash|schedules]
+    .venv/bin/python bench/paging.py [all|precision|latency|crash|schedules|triage]
         [--incidents 10000] [--window 60] [--rate 500] [--seconds 4] [--no-postgres]
 
 Figures depend on the machine and on whatever else runs on it; each run says what it did.
@@ -429,6 +429,55 @@ def run_crash(args: argparse.Namespace) -> None:
            "duplicates", "dup/kill", "page statuses"], [crash(args.crash_events, 25)])
 
 
+# ---- triage cost in process ------------------------------------------------------------------
+
+def triage_cost(kind: str, events: int) -> list[Any]:
+    """`events` PagerDuty triggers accepted through the API, then triaged in this thread
+    (`process_batch` until the inbox is empty); this thread's CPU time and the statements
+    sent, per new incident (alert, incident, timeline, escalation, first page written)."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from tocsin.api.app import create_app
+    from tocsin.intake.processor import process_batch
+
+    with tempfile.TemporaryDirectory() as d, database(kind, Path(d)) as url:
+        rt = runtime_for(url, Path(d))
+        key = seed_intake(rt, "http://127.0.0.1:9")
+        with TestClient(create_app(rt)) as client:
+            for i in range(events + 50):
+                r = client.post("/v2/enqueue", json={
+                    "routing_key": key, "event_action": "trigger", "dedup_key": f"t{i}",
+                    "payload": {"summary": f"t{i}", "source": "bench", "severity": "critical"}})
+                assert r.status_code == 202, r.text
+        process_batch(rt, limit=50)  # warm-up: compiled statement caches, config cache
+        statements: Counter[str] = Counter()
+
+        @event.listens_for(rt.engine, "before_cursor_execute")
+        def count(_c: Any, _cur: Any, stmt: str, *_: Any) -> None:
+            statements[" ".join(re.sub(r"\s+", " ", stmt).split(" ")[:3])] += 1
+
+        cpu = time.thread_time()
+        done = 0
+        while handled := process_batch(rt, limit=50):
+            done += handled
+        cpu = time.thread_time() - cpu
+        rt.close()
+    top = ", ".join(f"{k} x{v / done:.1f}" for k, v in statements.most_common(3))
+    return [kind, done, f"{cpu / done * 1000:.2f}", f"{sum(statements.values()) / done:.1f}",
+            top]
+
+
+def run_triage(args: argparse.Namespace) -> None:
+    kinds = ["sqlite"] + ([] if args.no_postgres or pg_available(PG_SERVER) else ["postgresql"])
+    table("Triage in process: one new PagerDuty alert -> incident -> escalation -> first "
+          "page written (this thread's CPU; statements per incident)",
+          ["database", "incidents", "CPU ms/incident", "statements/incident",
+           "most frequent"], [triage_cost(k, args.triage_events) for k in kinds])
+
+
 # ---- schedule queries -----------------------------------------------------------------------
 
 def run_schedules(args: argparse.Namespace) -> None:
@@ -493,7 +542,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", nargs="?", default="all",
-                        choices=["all", "precision", "latency", "crash", "schedules"])
+                        choices=["all", "precision", "latency", "crash", "schedules",
+                                 "triage"])
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--window", type=float, default=3600.0,
                         help="seconds over which the pending steps fall due")
@@ -506,12 +556,13 @@ def main() -> None:
     parser.add_argument("--rates", default="",
                         help="latency: comma-separated offered rates (default 5,50,--rate)")
     parser.add_argument("--crash-events", type=int, default=1000)
+    parser.add_argument("--triage-events", type=int, default=400)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     print(f"bench/paging.py {args.which} on {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.2f} at start")
     runs = {"schedules": run_schedules, "precision": run_precision, "latency": run_latency,
-            "crash": run_crash}
+            "crash": run_crash, "triage": run_triage}
     for name, run in runs.items():
         if args.which in (name, "all"):
             run(args)
