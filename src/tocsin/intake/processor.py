@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import NormalizedEvent
@@ -40,6 +41,8 @@ BATCH_SECONDS = {"sqlite": 0.02, "postgresql": 0.1}
 # One run of the job stops after this long, so the worker's other jobs (delivery of the
 # pages the new incidents asked for) are not starved by a long backlog.
 RUN_SECONDS = 0.5
+# Inbox rows loaded per query.
+ROWS_PER_QUERY = 4
 ERROR_CHARS = 2000
 
 
@@ -78,12 +81,15 @@ def _triage_row(session: Session, row: InboxRow, runtime: Runtime,
             for e in events]
 
 
+def _done_values(row_id: int, results: list[IngestResult], now: datetime) -> dict[str, Any]:
+    return {"id": row_id, "status": InboxStatus.DONE.value,
+            "outcome": [_outcome(r) for r in results], "processed_at": now, "error": None,
+            "body": ""}  # the alert events keep the (capped) raw payload
+
+
 def _done(row: InboxRow, results: list[IngestResult], now: datetime) -> None:
-    row.status = InboxStatus.DONE.value
-    row.outcome = [_outcome(r) for r in results]
-    row.processed_at = now
-    row.error = None
-    row.body = ""  # the alert events keep the (capped) raw payload
+    for name, value in _done_values(row.id, results, now).items():
+        setattr(row, name, value)
 
 
 def _apply(session: Session, row: InboxRow, runtime: Runtime, now: datetime) -> None:
@@ -107,29 +113,40 @@ class _RowFailed(Exception):
     """A row raised in an optimistic batch: the batch is rolled back and run row by row."""
 
 
+def _pending_rows(session: Session, limit: int) -> Iterator[InboxRow]:
+    """Pending rows in id order, loaded a few at a time (a body may be 512 KB, and a batch
+    usually ends on its time budget long before `limit`)."""
+    after = 0
+    while limit > 0:
+        rows = session.scalars(select(InboxRow).where(
+            InboxRow.status == InboxStatus.PENDING.value, InboxRow.id > after)
+            .order_by(InboxRow.id).limit(min(limit, ROWS_PER_QUERY))).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].id
+        limit -= len(rows)
+
+
 def _run_batch(runtime: Runtime, session: Session, now: datetime, limit: int, *,
                careful: bool) -> int:
-    # Ids first, each row (body up to 512 KB) loaded when its turn comes: a batch usually
-    # ends on its time budget long before `limit`.
-    ids = session.scalars(select(InboxRow.id).where(
-        InboxRow.status == InboxStatus.PENDING.value).order_by(InboxRow.id)
-        .limit(limit)).all()
     budget = BATCH_SECONDS.get(session.get_bind().dialect.name, 0.1)
     started = time.perf_counter()
     handled = 0
-    for row_id in ids:
+    done: list[dict[str, Any]] = []
+    for row in _pending_rows(session, limit):
         if handled and time.perf_counter() - started > budget:
             break
-        row = session.get(InboxRow, row_id)
-        if row is not None:
-            if careful:
-                _apply(session, row, runtime, now)
-            else:
-                try:
-                    _done(row, _triage_row(session, row, runtime, now), now)
-                except Exception as exc:
-                    raise _RowFailed from exc
+        if careful:
+            _apply(session, row, runtime, now)
+        else:
+            try:
+                done.append(_done_values(row.id, _triage_row(session, row, runtime, now), now))
+            except Exception as exc:
+                raise _RowFailed from exc
         handled += 1
+    if done:  # one executemany by primary key for the batch's rows
+        session.execute(update(InboxRow), done)
     return handled
 
 
