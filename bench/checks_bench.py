@@ -13,7 +13,8 @@ Measures, each for a few seconds:
      TLS checks/s offered, with the children's CPU;
   3. heartbeat pings/s over HTTP (uvicorn in a child process, as `tocsin serve` runs it, with
      the ping lane and without it; each ping committed before the answer), with the server
-     process's CPU and pings per CPU-second of it;
+     process's CPU and pings per CPU-second of it; and the ping writer's database work alone
+     (batches of 32 through `record_pings`, in process: CPU per ping);
   4. the check list API with 10,000 checks (first page of 100, one page of 1,000, all 10,000
      through cursors).
 """
@@ -49,7 +50,8 @@ from tocsin.checks.runner import CheckRunner, loop_factory
 from tocsin.checks.service import next_due_time
 from tocsin.db import migrate
 from tocsin.heartbeats.fastlane import serve_pings_first
-from tocsin.heartbeats.models import Heartbeat
+from tocsin.heartbeats.models import Heartbeat, PingKind
+from tocsin.heartbeats.recording import PingIn, record_pings
 from tocsin.runtime import Runtime, build_runtime
 from tocsin.settings import load_settings
 
@@ -304,11 +306,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench_pings(url: str | None, tmp: Path, seconds: float, *, lane: bool = True,
-                concurrency: int = 32) -> dict[str, float]:
-    runtime = fresh_runtime(url, tmp)
+def add_heartbeats(runtime: Runtime, n: int = 100) -> list[str]:
+    """`n` new heartbeats (60 s period) in a fresh service; their ping keys."""
     now = runtime.clock.now()
-    keys = [str(uuid.uuid4()) for _ in range(100)]
+    keys = [str(uuid.uuid4()) for _ in range(n)]
     with runtime.sessions() as s, s.begin():
         service = Service(name="bench-pings", created_at=now)
         s.add(service)
@@ -316,6 +317,34 @@ def bench_pings(url: str | None, tmp: Path, seconds: float, *, lane: bool = True
         for i, k in enumerate(keys):
             s.add(Heartbeat(key=k, name=f"hb{i}", service_id=service.id, period_seconds=60,
                             grace_seconds=60, status="new", created_at=now))
+    return keys
+
+
+def bench_ping_writer(url: str | None, tmp: Path, seconds: float,
+                      batch: int = 32) -> dict[str, float]:
+    """The ping writer's database work alone, in this process: batches of success pings on
+    random heartbeats through `record_pings`, each batch committed (no HTTP, no threads).
+    CPU per ping of the best one-second window, the figure least disturbed by a busy machine."""
+    runtime = fresh_runtime(url, tmp)
+    keys = add_heartbeats(runtime)
+    best, sent, wall0 = float("inf"), 0, time.monotonic()
+    while time.monotonic() - wall0 < seconds:
+        done, cpu0, window0 = 0, time.thread_time(), time.monotonic()
+        while time.monotonic() - window0 < 1:
+            pings = [PingIn(random.choice(keys), PingKind.SUCCESS, None, b"exit 0",
+                            "127.0.0.1") for _ in range(batch)]
+            with runtime.sessions() as s, s.begin():
+                record_pings(s, pings, now=runtime.clock.now(), settings=runtime.settings)
+            done += batch
+        best, sent = min(best, (time.thread_time() - cpu0) / done), sent + done
+    runtime.close()
+    return {"sent": sent, "batch": batch, "per_ping": best, "per_cpu": 1 / best}
+
+
+def bench_pings(url: str | None, tmp: Path, seconds: float, *, lane: bool = True,
+                concurrency: int = 32) -> dict[str, float]:
+    runtime = fresh_runtime(url, tmp)
+    keys = add_heartbeats(runtime)
     port = _free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--serve-pings", url or "",
                              str(tmp / "data"), str(port), "lane" if lane else "routes"])
@@ -459,6 +488,11 @@ def main() -> None:
                              f"sent {p['sent']:.0f}, stored {p['stored']:.0f}",
                              f"resp {p['p50'] * 1000:.1f} / {p['p99'] * 1000:.1f} ms",
                              f"{p['cpu']:.2f}", f"{p['per_cpu']:.0f}"))
+            pw = bench_ping_writer(args.database_url, Path(tmp) / "pw", min(args.seconds, 5))
+            rows.append(("ping writer alone (record_pings, in process)", "-",
+                         f"{pw['batch']:.0f} a batch, {pw['per_ping'] * 1e6:.0f} us CPU a ping "
+                         f"(best 1 s of {pw['sent']:.0f} pings)", "-", "1.00",
+                         f"{pw['per_cpu']:.0f}"))
         if "list" in only:
             lst = bench_list(args.database_url, Path(tmp) / "l")
             rows.append(("check list API, 10,000 checks", f"{lst['page100'] * 1000:.0f} ms",
