@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, Table, exists, insert, or_, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
@@ -44,17 +45,46 @@ def _actor_id(actor: Principal | None) -> int | None:
 def append_event(
     session: Session, incident: Incident, *, kind: lc.EventKind, now: datetime,
     actor: Principal | None, body: str = "", data: dict[str, Any] | None = None,
+    keep: bool = False,
 ) -> IncidentEvent:
+    """Add an entry to the incident's timeline and let other features react (hooks).
+
+    The entry is written at the next flush together with the others waiting (one
+    executemany, no ORM object to track); `keep`: add it to the session as an ORM object
+    instead, for a caller that needs its id."""
     event = IncidentEvent(incident_id=incident.id, at=now, kind=kind.value,
                           actor_id=_actor_id(actor), body=body, data=data or {})
-    session.add(event)
+    if keep or incident.id is None:
+        session.add(event)
+    else:
+        session.info.setdefault(_PENDING_EVENTS, []).append(
+            {"incident_id": incident.id, "at": now, "kind": event.kind,
+             "actor_id": event.actor_id, "body": body, "data": event.data})
+    # Changing the incident also makes the session dirty, so the next query flushes first
+    # and sees the entry.
     incident.updated_at = now
     if kind in UPDATE_KINDS:
         incident.last_update_at = now
-    # Not flushed here: the next query (or the commit) inserts it, together with whatever
-    # else was added meanwhile (a new incident's events go in one statement).
     hooks.after_event(session, incident=incident, event=event, now=now)
     return event
+
+
+_PENDING_EVENTS = "tocsin.incidents.pending_events"
+_EVENTS = cast(Table, IncidentEvent.__table__)
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _write_pending_events(session: Session, _context: Any, _instances: Any) -> None:
+    rows = session.info.pop(_PENDING_EVENTS, None)
+    if rows:
+        session.connection().execute(insert(_EVENTS), rows)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop_pending_events(session: Session, _previous: Any) -> None:
+    # Entries not yet written belong to the work rolled back (a SAVEPOINT starts with a
+    # flush, so none from before it is waiting).
+    session.info.pop(_PENDING_EVENTS, None)
 
 
 # ---- visibility -------------------------------------------------------------------------
@@ -335,7 +365,7 @@ def add_entry(session: Session, *, incident: Incident, actor: Principal, entry: 
     if entry.reason is not None:
         data["reason"] = entry.reason
     event = append_event(session, incident, kind=lc.EventKind(entry.kind), now=now,
-                         actor=actor, body=entry.body, data=data)
+                         actor=actor, body=entry.body, data=data, keep=True)
     session.flush()  # the caller answers with the entry's id
     _schedule_reminder(session, incident, settings, now)
     return event
