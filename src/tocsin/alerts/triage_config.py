@@ -7,7 +7,6 @@ per call from it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -30,21 +29,6 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident, IncidentService
 
 T = TypeVar("T")
-
-
-def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
-    """Load a value once per transaction (for what is not configuration: incidents, rows
-    being changed); configuration itself goes through `config_cached`."""
-    transaction = session.get_transaction()
-    holder = session.info.get("tocsin.triage_cache")
-    if holder is None or holder[0] is not transaction:
-        holder = (transaction, {})
-        session.info["tocsin.triage_cache"] = holder
-    store: dict[Hashable, Any] = holder[1]
-    if key not in store:
-        store[key] = load()
-    value: T = store[key]
-    return value
 
 
 def routing_rules(session: Session) -> list[routing.Rule]:

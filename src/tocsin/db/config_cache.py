@@ -24,7 +24,7 @@ answer. Values stored here must be plain (no ORM objects, which belong to one se
 must not be mutated by callers.
 
 Writing configuration through a raw connection (not a Session) is not seen: nothing in
-Tocsin does, and tests that do must call `bump`.
+Tocsin does, and SQL by hand must bump the counter itself (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -149,16 +149,9 @@ def touched(session: Session) -> None:
     state.local.clear()
 
 
-def _changed(session: Session, connection: Connection | None = None) -> None:
-    state = _state(session)
-    state.changed = True
-    state.local.clear()
-    (connection or session.connection()).execute(_BUMP)
-
-
-def bump(session: Session) -> None:
-    """Record a configuration change made behind the ORM's back (raw SQL)."""
-    _changed(session)
+def _changed(session: Session) -> None:
+    touched(session)
+    session.connection().execute(_BUMP)
 
 
 def _flushed_config(mapper: Mapper[Any], connection: Connection, target: Any) -> None:

@@ -76,12 +76,9 @@ def create_policy(session: Session, *, data: PolicyIn, now: datetime) -> Escalat
                            created_at=now, updated_at=now)
     session.add(row)
     session.flush()
-    _policies_changed(session)
+    config_cache.touched(session)
     return row
 
-
-def _policies_changed(session: Session) -> None:
-    config_cache.touched(session)
 
 
 def update_policy(session: Session, *, row: EscalationPolicy, data: PolicyIn,
@@ -91,7 +88,7 @@ def update_policy(session: Session, *, row: EscalationPolicy, data: PolicyIn,
     row.name, row.description, row.repeat = data.name, data.description, data.repeat
     row.levels = [lv.model_dump(mode="json") for lv in data.levels]
     row.updated_at = now
-    _policies_changed(session)
+    config_cache.touched(session)
     return row
 
 
@@ -116,7 +113,7 @@ def set_service_policies(session: Session, *, service_id: int,
     for sev, pid in data.policies.items():
         session.add(ServicePolicy(service_id=service_id, severity=sev.value, policy_id=pid))
     session.flush()
-    _policies_changed(session)
+    config_cache.touched(session)
     return service_policies(session, service_id)
 
 

@@ -78,7 +78,7 @@ def add_contact_method(session: Session, *, actor: Principal, user_id: int,
                            created_at=now)
     session.add(method)
     session.flush()
-    _config_changed(session)
+    config_cache.touched(session)
     _enqueue(session, key=f"verify:{method.id}:{method.verify_code}", kind="verify",
              user_id=user_id, method_id=method.id, incident_id=None, due_at=now,
              payload={"code": method.verify_code}, now=now)
@@ -99,7 +99,7 @@ def verify(session: Session, *, method: ContactMethod, code: str, now: datetime)
                                                                  code.strip()):
         raise Invalid("code: wrong verification code")
     method.verified_at, method.verify_code = now, None
-    _config_changed(session)
+    config_cache.touched(session)
 
 
 def send_test(session: Session, *, method: ContactMethod, now: datetime) -> None:
@@ -123,7 +123,7 @@ def contact_methods_of(session: Session, user_id: int) -> list[ContactMethod]:
 
 def delete_contact_method(session: Session, method: ContactMethod) -> None:
     session.delete(method)
-    _config_changed(session)
+    config_cache.touched(session)
 
 
 # ---- rules --------------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def set_rules(session: Session, *, actor: Principal, user_id: int,
                                      delay_minutes=r.delay_minutes,
                                      contact_method_id=r.contact_method_id))
     session.flush()
-    _config_changed(session)
+    config_cache.touched(session)
     return rules_of(session, user_id)
 
 
@@ -160,9 +160,6 @@ def plan(session: Session, *, user_id: int, high_urgency: bool) -> list[tuple[in
     return list(config_cached(session, ("notify_plan", user_id, high_urgency),
                               lambda: _plan(session, user_id, high_urgency)))
 
-
-def _config_changed(session: Session) -> None:
-    config_cache.touched(session)
 
 
 def _plan(session: Session, user_id: int, high_urgency: bool) -> list[tuple[int, int]]:
