@@ -50,8 +50,22 @@ class Handler(socketserver.BaseRequestHandler):
                 return
             path = data.split(b" ", 2)[1].decode()
             self.server.hits.append(path)
-            if not self.respond(sock, path):
+            if path == "/echo":
+                self.echo(sock, data)
+            elif not self.respond(sock, path):
                 return
+
+    def echo(self, sock: socket.socket, data: bytes) -> None:
+        """Answer with the request as received (head and body): what the client sent."""
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(body) < length:
+            body += sock.recv(65536)
+        sock.sendall(_response("200 OK", head + b"\r\n\r\n" + body))
 
     def respond(self, sock: socket.socket, path: str) -> bool:
         if path == "/ok":
@@ -74,6 +88,11 @@ class Handler(socketserver.BaseRequestHandler):
             sock.sendall(_response("200 OK", b"slow but fine"))
         elif path == "/hang":
             STOP.wait(30)  # accept, read the request, never answer
+            return False
+        elif path == "/stall-body":
+            # Headers and the start of the body, then nothing: stuck while reading the body.
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+            STOP.wait(30)
             return False
         elif path == "/reset":
             # SO_LINGER with a zero timeout turns close() into a TCP RST.

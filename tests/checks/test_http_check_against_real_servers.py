@@ -82,6 +82,26 @@ def test_hanging_server_is_a_clean_timeout(server: servers.LoopbackServer) -> No
     assert time.monotonic() - started < 2.5
 
 
+def test_a_body_that_stalls_is_a_clean_timeout(server: servers.LoopbackServer) -> None:
+    # One deadline covers the whole exchange, not only the wait for the response's head.
+    started = time.monotonic()
+    out = run("http", {"url": server.url("/stall-body")}, timeout=1.0)
+    assert not out.ok and out.reason == "timed out after 1s reading the body"
+    assert time.monotonic() - started < 2.5
+
+
+def test_method_headers_and_body_are_sent(server: servers.LoopbackServer) -> None:
+    config = {"url": server.url("/echo"), "method": "POST", "body": "ping-payload",
+              "headers": {"X-Token": "abc123"}}
+    for expected in ("POST /echo HTTP/1.1", "X-Token: abc123", "User-Agent: tocsin-check/1",
+                     "ping-payload"):
+        out = run("http", {**config, "keyword": expected})
+        assert out.ok, (expected, out.reason)
+    # Without configured headers the default ones are still sent.
+    assert run("http", {"url": server.url("/echo"), "keyword": "User-Agent: tocsin-check/1"}).ok
+    assert not run("http", {"url": server.url("/echo"), "keyword": "X-Token"}).ok
+
+
 def test_reset_connection_is_a_clean_failure(server: servers.LoopbackServer) -> None:
     out = run("http", {"url": server.url("/reset")})
     assert not out.ok

@@ -3,6 +3,7 @@ a check's parsed settings are reused between runs only while they are unchanged.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -15,6 +16,7 @@ from tests.checks.conftest import run_due_checks
 from tocsin.checks import service as checks
 from tocsin.checks.models import Check, CheckResult
 from tocsin.checks.runner import LOOKAHEAD, CheckRunner
+from tocsin.checks.schemas import HttpConfig
 from tocsin.runtime import Runtime
 
 
@@ -47,13 +49,18 @@ def test_parsed_settings_are_reused_only_while_unchanged(
         runtime: Runtime, make_check: Callable[..., dict[str, Any]]) -> None:
     check = make_check(config={"url": "http://127.0.0.1:9/a"})
     runner = CheckRunner(runtime)
-    due = runtime.clock.now()
-    item = checks.Claimed(check["id"], check["kind"], dict(check["config"]), 2.0, due)
+    with runtime.sessions() as s, s.begin():
+        s.execute(update(Check).values(next_due_at=runtime.clock.now()))
+        [item] = checks.claim_due(s, now=runtime.clock.now(), limit=10)
+    assert json.loads(item.config_json) == check["config"]
     first = runner._settings_of(item)
-    # The next claim brings an equal but new dict: no second validation.
-    assert runner._settings_of(replace(item, config=dict(item.config))) is first
-    changed = {**check["config"], "url": "http://127.0.0.1:9/b"}
-    second = runner._settings_of(replace(item, config=changed))
+    assert isinstance(first, HttpConfig) and first.url == "http://127.0.0.1:9/a"
+    # The next claim brings an equal but new string: no second validation.
+    assert runner._settings_of(replace(item, config_json=(item.config_json + " ")[:-1])) is first
+    changed = json.dumps({**check["config"], "url": "http://127.0.0.1:9/b"})
+    second = runner._settings_of(replace(item, config_json=changed))
     assert second is not first and second.url == "http://127.0.0.1:9/b"  # type: ignore[union-attr]
-    broken = runner._settings_of(replace(item, config={"url": 1}))
-    assert broken == {"url": 1}  # left to execute(), which reports it as a failed run
+    broken = runner._settings_of(replace(item, config_json='{"url": 1}'))
+    # Reported as a failed run, not cached, not raised.
+    assert isinstance(broken, str) and broken.startswith("invalid check settings: ")
+    assert runner._settings_of(replace(item, config_json=changed)) is second

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, Text, bindparam, delete, func, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.normalized import EventAction
@@ -214,7 +215,9 @@ class Claimed:
 
     id: int
     kind: CheckKind
-    config: dict[str, Any]
+    # The settings as stored JSON text, not decoded: a runner that already parsed them
+    # compares the text and skips both decoding and validation (see CheckRunner).
+    config_json: str
     timeout: float
     due_at: datetime
 
@@ -237,7 +240,7 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Claimed]:
     writers. No timer row per check: 10,000 checks are 10,000 index entries that move,
     not 10,000 timers created and deleted every interval.
     """
-    query = (select(Check.id, Check.kind, Check.config, Check.timeout_seconds,
+    query = (select(Check.id, Check.kind, sql_cast(Check.config, Text), Check.timeout_seconds,
                     Check.interval_seconds, Check.next_due_at)
              .where(Check.on_server.is_(True), Check.enabled.is_(True), Check.next_due_at <= now)
              .order_by(Check.next_due_at).limit(limit))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -12,6 +13,10 @@ from tocsin.checks.kinds.base import REASON_MAX, Outcome, Resources, describe, f
 from tocsin.checks.schemas import HttpConfig
 
 _MISSING = object()
+# aiohttp's own timeouts off (no timer at all): `_fetch` puts one asyncio deadline around the
+# whole exchange instead, which also bounds what aiohttp's `total` did.
+_NO_CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_read=None,
+                                           sock_connect=None)
 
 
 def json_lookup(document: Any, path: str) -> Any:
@@ -79,10 +84,10 @@ async def _fetch(cfg: HttpConfig, *, timeout: float,
     started = time.perf_counter()
     phase = "waiting for a response"
     try:
-        async with session.request(cfg.method, cfg.url, headers=cfg.headers,
-                                   data=cfg.body.encode() if cfg.body else None,
-                                   allow_redirects=cfg.follow_redirects,
-                                   timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+        async with asyncio.timeout(timeout), session.request(
+                cfg.method, cfg.url, headers=cfg.headers or None,
+                data=cfg.body.encode() if cfg.body else None,
+                allow_redirects=cfg.follow_redirects, timeout=_NO_CLIENT_TIMEOUT) as response:
             phase = "reading the body"
             body = await _read_capped(response, resources.max_body_bytes)
             # Stop reading an oversized body now instead of draining it to reuse the connection.
