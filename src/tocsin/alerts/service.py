@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,7 @@ from tocsin.alerts.triage_config import (
     windows_for,
 )
 from tocsin.catalog.service import ServiceInfo, service_info
+from tocsin.db.ids import preassigned_id
 from tocsin.errors import Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
@@ -87,8 +89,52 @@ _LOAD_ALERT = select(Alert).where(Alert.scope == bindparam("l_scope"),
                                   Alert.dedup_key == bindparam("l_key")).with_for_update()
 
 
+# The alerts this transaction loaded or created, by (scope, dedup key). Only this module
+# changes alerts, and it changes only these objects: for every other key the table is up to
+# date without a flush, so looking one up needs no autoflush (which cost a round of
+# INSERTs per event in a batch of new alerts). Forgotten at commit and rollback.
+_TOUCHED = "tocsin.alerts.touched"
+
+
+def _touched(session: Session) -> dict[tuple[str, str], Alert]:
+    found: dict[tuple[str, str], Alert] = session.info.setdefault(_TOUCHED, {})
+    return found
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _forget_touched(session: Session) -> None:
+    session.info.pop(_TOUCHED, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_discarded(session: Session, _previous: Any) -> None:
+    # New alerts of a rolled-back SAVEPOINT left the session; the others keep their place
+    # (reloaded from the table when next read).
+    touched = session.info.get(_TOUCHED)
+    if touched:
+        session.info[_TOUCHED] = {k: a for k, a in touched.items() if a in session}
+
+
+_EXISTS = select(Alert.id).where(Alert.scope == bindparam("e_scope"),
+                                 Alert.dedup_key == bindparam("e_key"))
+
+
+def _exists(session: Session, scope: str, dedup_key: str) -> bool:
+    """Whether the table has the alert (not for one this transaction touched)."""
+    return session.connection().execute(
+        _EXISTS, {"e_scope": scope, "e_key": dedup_key}).first() is not None
+
+
 def _load_alert(session: Session, scope: str, dedup_key: str) -> Alert | None:
-    return session.scalars(_LOAD_ALERT, {"l_scope": scope, "l_key": dedup_key}).first()
+    touched = _touched(session)
+    alert = touched.get((scope, dedup_key))
+    if alert is None:
+        with session.no_autoflush:
+            alert = session.scalars(_LOAD_ALERT, {"l_scope": scope, "l_key": dedup_key}
+                                    ).first()
+        if alert is not None:
+            touched[(scope, dedup_key)] = alert
+    return alert
 
 
 def context_of(event: NormalizedEvent, integration: IntegrationInfo | None,
@@ -121,11 +167,15 @@ def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
         raise Invalid(f"no service with id {service_id}")
     scope = _scope(event)
     raw = cap_raw(raw, settings.intake_raw_max_bytes)
-    if event.action is EventAction.TRIGGER:
+    if event.action is EventAction.TRIGGER and (scope, event.dedup_key) not in _touched(session):
         duplicate = _count_duplicate(session, event, scope=scope, now=now, raw=raw)
         if duplicate is not None:
             return duplicate
-    alert = _load_alert(session, scope, event.dedup_key)
+        # Most often a new alert: a plain look-up says so without building an ORM query.
+        alert = _load_alert(session, scope, event.dedup_key) \
+            if _exists(session, scope, event.dedup_key) else None
+    else:
+        alert = _load_alert(session, scope, event.dedup_key)
     if event.action is EventAction.TRIGGER:
         return _trigger(session, event, alert, scope=scope, integration=integration,
                         service=service, now=now, settings=settings, raw=raw)
@@ -155,8 +205,10 @@ def _count_duplicate(session: Session, event: NormalizedEvent, *, scope: str, no
                      raw: str | None) -> IngestResult | None:
     """The hot path of a flood: a trigger for an alert that is already open (and paged) is
     one UPDATE and one INSERT, without loading the row. None when the alert is new,
-    resolved or suppressed (those go through triage)."""
-    row = session.execute(_BUMP_OPEN, {
+    resolved or suppressed (those go through triage). Not for an alert this transaction
+    touched (see _TOUCHED): the table does not show its changes yet, and it is not
+    flushed first. On the connection: Core statements need none of the ORM's handling."""
+    row = session.connection().execute(_BUMP_OPEN, {
         "b_scope": scope, "b_key": event.dedup_key, "b_now": now,
         "b_summary": event.summary[:1024], "b_source": event.source[:255],
         "b_labels": dict(event.labels), "b_details": dict(event.details),
@@ -165,16 +217,21 @@ def _count_duplicate(session: Session, event: NormalizedEvent, *, scope: str, no
     if row is None:
         return None
     alert_id, incident_id, severity = row
-    session.execute(insert(AlertEvent).values(
-        alert_id=alert_id, at=now, action="trigger", outcome=Outcome.DEDUPLICATED,
-        incident_id=incident_id, note="", raw=raw))
+    values = {"alert_id": alert_id, "at": now, "action": "trigger",
+              "outcome": Outcome.DEDUPLICATED, "incident_id": incident_id, "note": "",
+              "raw": raw}
+    event_id = preassigned_id(session, AlertEvent)
+    if event_id is not None:  # else the database chooses
+        values["id"] = event_id
+    session.connection().execute(insert(AlertEvent).values(values))
     return IngestResult(alert_id=alert_id, incident_id=incident_id,
                         outcome=Outcome.DEDUPLICATED, severity=severity)
 
 
 def _log(session: Session, alert: Alert, *, action: str, outcome: str, now: datetime,
          raw: str | None, note: str = "") -> None:
-    session.add(AlertEvent(alert_id=alert.id, at=now, action=action, outcome=outcome,
+    session.add(AlertEvent(id=preassigned_id(session, AlertEvent), alert_id=alert.id, at=now,
+                           action=action, outcome=outcome,
                            incident_id=alert.incident_id, note=note[:500], raw=raw))
 
 
@@ -192,18 +249,20 @@ def _new_alert(session: Session, event: NormalizedEvent, *, scope: str,
                   source=event.source[:255], severity="SEV4", occurrences=0,
                   resolve_count=0, acknowledged=False, first_seen_at=now, last_seen_at=now,
                   labels={}, details={}, links=[], tags=[], suppressed_by=None,
-                  incident_id=None)
-    if session.get_bind().dialect.name == "sqlite":
+                  incident_id=None, id=preassigned_id(session, Alert))
+    if alert.id is not None:
         # SQLite write transactions are serialised (BEGIN IMMEDIATE): nobody can have
         # inserted the key since we looked, so skip the savepoint's cost. No flush either:
-        # the row is inserted with its triage fields at the next query (one INSERT, not an
-        # INSERT and an UPDATE).
+        # the id is known (db/ids.py) and the row is inserted with its triage fields and
+        # incident at the next flush (one INSERT, not an INSERT and an UPDATE).
         session.add(alert)
+        _touched(session)[(scope, event.dedup_key)] = alert
         return alert, True
     try:
         with session.begin_nested():
             session.add(alert)
             session.flush()
+        _touched(session)[(scope, event.dedup_key)] = alert
         return alert, True
     except IntegrityError:
         existing = _load_alert(session, scope, event.dedup_key)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.db.ids import preassigned_id
 from tocsin.engine.models import Timer, TimerStatus
 from tocsin.settings import Settings
 
@@ -67,6 +68,7 @@ def schedule(
             existing.last_error = None
             return existing
     timer = Timer(
+        id=preassigned_id(session, Timer),
         kind=kind,
         key=key,
         payload={**(payload or {}), **({"key": key} if key else {})},

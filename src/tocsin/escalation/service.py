@@ -22,6 +22,7 @@ from tocsin.accounts.models import Team, User
 from tocsin.catalog.models import Service
 from tocsin.db import config_cache
 from tocsin.db.config_cache import config_cached
+from tocsin.db.ids import preassigned_id
 from tocsin.engine import timers
 from tocsin.errors import Invalid, NotFound
 from tocsin.escalation import policy as pol
@@ -191,7 +192,8 @@ def start(session: Session, *, incident: Incident, now: datetime, reason: str,
     if not new:
         notify.cancel_pages(session, incident_id=incident.id, now=now)
     if esc is None:
-        esc = Escalation(incident_id=incident.id, generation=0)
+        esc = Escalation(id=preassigned_id(session, Escalation), incident_id=incident.id,
+                         generation=0)
         session.add(esc)
     esc.policy_id, esc.severity, esc.snapshot = row.id, incident.severity, snapshot
     esc.status, esc.level, esc.loop = EscalationStatus.ACTIVE.value, 0, 0

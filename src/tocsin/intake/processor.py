@@ -21,12 +21,18 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from tocsin.alerts.models import Alert, AlertEvent
 from tocsin.alerts.normalized import NormalizedEvent
 from tocsin.alerts.service import IngestResult, ingest_event
 from tocsin.alerts.triage_config import IntegrationInfo, integration_info
+from tocsin.db.ids import batch_writes
+from tocsin.engine.models import Timer
+from tocsin.escalation.models import Escalation
+from tocsin.incidents.models import Incident
 from tocsin.intake import alertmanager, generic, opsgenie, pagerduty
 from tocsin.intake.models import InboxRow, InboxStatus
 from tocsin.intake.turns import turn
+from tocsin.notify.models import Message
 from tocsin.runtime import Runtime
 
 log = logging.getLogger("tocsin.intake")
@@ -44,6 +50,10 @@ RUN_SECONDS = 0.5
 # Inbox rows loaded per query.
 ROWS_PER_QUERY = 4
 ERROR_CHARS = 2000
+
+
+# The tables a batch of new alerts writes to with ids handed out up front (db/ids.py).
+BATCH_TABLES = (Alert, AlertEvent, Incident, Escalation, Message, Timer)
 
 
 class RowProblem(Exception):
@@ -118,9 +128,10 @@ def _pending_rows(session: Session, limit: int) -> Iterator[InboxRow]:
     usually ends on its time budget long before `limit`)."""
     after = 0
     while limit > 0:
-        rows = session.scalars(select(InboxRow).where(
-            InboxRow.status == InboxStatus.PENDING.value, InboxRow.id > after)
-            .order_by(InboxRow.id).limit(min(limit, ROWS_PER_QUERY))).all()
+        with session.no_autoflush:  # the batch's work is flushed once, at its end
+            rows = session.scalars(select(InboxRow).where(
+                InboxRow.status == InboxStatus.PENDING.value, InboxRow.id > after)
+                .order_by(InboxRow.id).limit(min(limit, ROWS_PER_QUERY))).all()
         if not rows:
             return
         yield from rows
@@ -129,7 +140,8 @@ def _pending_rows(session: Session, limit: int) -> Iterator[InboxRow]:
 
 
 def _run_batch(runtime: Runtime, session: Session, now: datetime, limit: int, *,
-               careful: bool) -> int:
+               careful: bool) -> tuple[int, list[dict[str, Any]]]:
+    """Returns how many rows were handled and, optimistic, the done rows' new values."""
     budget = BATCH_SECONDS.get(session.get_bind().dialect.name, 0.1)
     started = time.perf_counter()
     handled = 0
@@ -145,9 +157,7 @@ def _run_batch(runtime: Runtime, session: Session, now: datetime, limit: int, *,
             except Exception as exc:
                 raise _RowFailed from exc
         handled += 1
-    if done:  # one executemany by primary key for the batch's rows
-        session.execute(update(InboxRow), done)
-    return handled
+    return handled, done
 
 
 def process_batch(runtime: Runtime, *, limit: int | None = None) -> int:
@@ -170,10 +180,34 @@ def process_batch(runtime: Runtime, *, limit: int | None = None) -> int:
                                                 {"k": ADVISORY_LOCK})
                         if not locked:
                             return 0
-                    return _run_batch(runtime, session, now, limit, careful=careful)
+                    if not careful:
+                        # SQLite: the batch's new rows are written by one flush at its end
+                        # (ids handed out up front, foreign keys checked at COMMIT).
+                        batch_writes(session, BATCH_TABLES)
+                    handled, done = _run_batch(runtime, session, now, limit, careful=careful)
+                    if not careful:
+                        _flush_batch(session, done)
+                return handled
             except _RowFailed:
                 continue
     return 0
+
+
+def _flush_batch(session: Session, done: list[dict[str, Any]]) -> None:
+    """Write the optimistic batch, mark its rows done and commit (so that a failure of any
+    is one of a row's, retried row by row, not the job's)."""
+    driver = session.connection().connection.driver_connection
+    try:
+        if done:  # one executemany by primary key for the batch's rows
+            session.execute(update(InboxRow), done)
+        session.flush()
+        session.commit()
+    except Exception as exc:
+        # SQLite keeps the transaction open when COMMIT fails a deferred foreign key
+        # check, and the pool, told the transaction ended, would not roll it back.
+        if driver is not None and getattr(driver, "in_transaction", False):
+            driver.rollback()
+        raise _RowFailed from exc
 
 
 def has_pending(runtime: Runtime) -> bool:

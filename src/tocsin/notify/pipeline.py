@@ -39,6 +39,8 @@ from tocsin.runtime import Runtime
 
 log = logging.getLogger("tocsin.notify")
 RATE_WINDOW = timedelta(minutes=1)
+# How long a batch's finished sends wait for others to finish before being recorded.
+RECORD_GATHER = timedelta(milliseconds=5)
 
 
 @dataclass(frozen=True)
@@ -150,14 +152,17 @@ def _stale(statuses: Mapping[int, str], m: Claimed) -> str | None:
     return None
 
 
-def _duplicate(session: Session, m: Claimed, now: datetime, window: int) -> bool:
-    if m.kind != "page" or window <= 0:
-        return False
-    return session.scalars(select(Message.id).where(
-        Message.incident_id == m.incident_id, Message.contact_method_id == m.method_id,
-        Message.status == MessageStatus.SENT.value,
-        Message.sent_at >= now - timedelta(seconds=window), Message.id != m.id)).first() \
-        is not None
+def _recently_sent(session: Session, claimed: list[Claimed], now: datetime,
+                   window: int) -> set[tuple[int | None, int]]:
+    """(incident, contact method) pairs of the batch's pages that had a page sent within
+    the dedup window: one query for the batch."""
+    ids = sorted({m.incident_id for m in claimed if m.kind == "page" and m.incident_id})
+    if window <= 0 or not ids:
+        return set()
+    return {(iid, mid) for iid, mid in session.execute(
+        select(Message.incident_id, Message.contact_method_id).distinct().where(
+            Message.incident_id.in_(ids), Message.status == MessageStatus.SENT.value,
+            Message.sent_at >= now - timedelta(seconds=window)))}
 
 
 @dataclass(frozen=True)
@@ -178,12 +183,13 @@ def screen(rt: Runtime, claimed: list[Claimed], now: datetime) -> list[Outcome]:
         statuses: dict[int, str] = {
             iid: status for iid, status in session.execute(
                 select(Incident.id, Incident.status).where(Incident.id.in_(ids)))}
+        sent = _recently_sent(session, claimed, now, rt.settings.notify_dedup_seconds)
         out: list[Outcome] = []
         for m in claimed:
             stale = _stale(statuses, m)
             if stale:
                 out.append(Outcome(m, "cancelled", f"not sent: {stale}"))
-            elif _duplicate(session, m, now, rt.settings.notify_dedup_seconds):
+            elif m.kind == "page" and (m.incident_id, m.method_id) in sent:
                 out.append(Outcome(m, "deduped", "duplicate within window"))
     return out
 
@@ -259,18 +265,12 @@ def _record_settled(rt: Runtime, outcomes: list[Outcome], *, worker_id: str,
 
 
 def _timeline_sent(session: Session, sent: list[Claimed], now: datetime) -> None:
-    pages = [m for m in sent if m.kind == "page" and m.incident_id is not None]
-    ids = sorted({m.incident_id for m in pages if m.incident_id is not None})
-    found = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_(ids)))} \
-        if ids else {}
-    for m in pages:
-        incident = found.get(m.incident_id or 0)
-        if incident is not None:
-            incidents.append_event(
-                session, incident, kind=lc.EventKind.PAGE_SENT, now=now, actor=None,
-                body=f"page sent to user {m.user_id} by {m.channel.value}",
-                data={"user_id": m.user_id, "contact_method_id": m.method_id,
-                      "message_id": m.id})
+    incidents.append_quiet_events(session, [
+        (m.incident_id, lc.EventKind.PAGE_SENT,
+         f"page sent to user {m.user_id} by {m.channel.value}",
+         {"user_id": m.user_id, "contact_method_id": m.method_id, "message_id": m.id})
+        for m in sent if m.kind == "page" and m.incident_id is not None], now)
+
 def _permanent(rt: Runtime, m: Claimed, worker_id: str, error: str, now: datetime) -> None:
     """Mark failed; for a page, move to the user's next method and say so on the timeline."""
     with rt.sessions() as session, session.begin():
@@ -340,9 +340,10 @@ def deliver_due(rt: Runtime, *, worker_id: str, limit: int,
     to_send = [m for m in claimed if m.id not in screened]
     # Sending is mostly waiting on the network: a slow SMTP server or webhook must not hold
     # up the pages behind it, so a batch is sent concurrently (each message is independent).
-    # Outcomes are recorded as soon as sends finish — each record takes whatever finished
-    # meanwhile, in one transaction — so a crash between send and record resends as few
-    # messages as possible, and one slow receiver holds up no other message's record.
+    # Outcomes are recorded soon after sends finish — each record takes whatever finished
+    # within RECORD_GATHER of the first one, in one transaction — so a crash between send
+    # and record resends few messages, one slow receiver holds up no other message's
+    # record, and a burst of fast sends is recorded in a few transactions, not one each.
     counts = Counter(o.result for o in outcomes)
     record(rt, outcomes, worker_id=worker_id, now=now)
     if len(to_send) <= 1 or rt.settings.notify_send_concurrency <= 1:
@@ -355,6 +356,9 @@ def deliver_due(rt: Runtime, *, worker_id: str, limit: int,
     pending = {pool.submit(send_one, rt, m, senders=senders, now=now) for m in to_send}
     while pending:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        if pending:
+            more, pending = wait(pending, timeout=RECORD_GATHER.total_seconds())
+            done |= more
         batch = [f.result() for f in done]
         record(rt, batch, worker_id=worker_id, now=now)
         counts.update(o.result for o in batch)

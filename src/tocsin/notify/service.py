@@ -17,6 +17,7 @@ from tocsin.accounts.models import User
 from tocsin.accounts.principal import Principal
 from tocsin.db import config_cache
 from tocsin.db.config_cache import config_cached
+from tocsin.db.ids import preassigned_id
 from tocsin.errors import Forbidden, Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident
@@ -50,8 +51,9 @@ def _enqueue(session: Session, *, key: str, kind: str, user_id: int, method_id: 
     if not new and session.scalars(
             select(Message.id).where(Message.idempotency_key == key)).first():
         return False
-    session.add(Message(idempotency_key=key, kind=kind, status=MessageStatus.PENDING.value,
-                        incident_id=incident_id, user_id=user_id, contact_method_id=method_id,
+    session.add(Message(id=preassigned_id(session, Message), idempotency_key=key, kind=kind,
+                        status=MessageStatus.PENDING.value, incident_id=incident_id,
+                        user_id=user_id, contact_method_id=method_id,
                         due_at=due_at, attempts=0, payload=payload, created_at=now))
     wake_after_commit(session)
     return True
