@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, exists, insert, or_, select, update
+from sqlalchemy import Select, Table, bindparam, exists, insert, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -85,15 +85,19 @@ def append_quiet_events(session: Session, entries: list[tuple[int, lc.EventKind,
     ids = sorted({iid for iid, _, _, _ in entries})
     if not ids:
         return
-    found = set(session.scalars(select(Incident.id).where(Incident.id.in_(ids))))
+    connection = session.connection()
+    found = set(connection.execute(_EXISTING, {"ids": ids}).scalars())
     rows = [{"incident_id": iid, "at": now, "kind": kind.value, "actor_id": None,
              "body": body, "data": data} for iid, kind, body, data in entries if iid in found]
     if rows:
-        session.execute(insert(_EVENTS), rows)
-        session.execute(update(Incident).where(Incident.id.in_(sorted(found)))
-                        .values(updated_at=now).execution_options(synchronize_session=False))
+        connection.execute(insert(_EVENTS), rows)
+        connection.execute(_TOUCH, {"ids": sorted(found), "now": now})
 
 
+# Built once (building them cost about as much as running them); run as Core.
+_EXISTING = select(Incident.id).where(Incident.id.in_(bindparam("ids", expanding=True)))
+_TOUCH = (update(Incident).where(Incident.id.in_(bindparam("ids", expanding=True)))
+          .values(updated_at=bindparam("now")))
 _PENDING_EVENTS = "tocsin.incidents.pending_events"
 _EVENTS = cast(Table, IncidentEvent.__table__)
 

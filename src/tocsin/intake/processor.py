@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.models import Alert, AlertEvent
@@ -123,15 +123,19 @@ class _RowFailed(Exception):
     """A row raised in an optimistic batch: the batch is rolled back and run row by row."""
 
 
+# Built once: constructing the query cost about as much as running it.
+_PENDING = (select(InboxRow).where(InboxRow.status == InboxStatus.PENDING.value,
+                                   InboxRow.id > bindparam("after"))
+            .order_by(InboxRow.id).limit(ROWS_PER_QUERY))
+
+
 def _pending_rows(session: Session, limit: int) -> Iterator[InboxRow]:
     """Pending rows in id order, loaded a few at a time (a body may be 512 KB, and a batch
     usually ends on its time budget long before `limit`)."""
     after = 0
     while limit > 0:
         with session.no_autoflush:  # the batch's work is flushed once, at its end
-            rows = session.scalars(select(InboxRow).where(
-                InboxRow.status == InboxStatus.PENDING.value, InboxRow.id > after)
-                .order_by(InboxRow.id).limit(min(limit, ROWS_PER_QUERY))).all()
+            rows = session.scalars(_PENDING, {"after": after}).all()[:limit]
         if not rows:
             return
         yield from rows
