@@ -74,6 +74,31 @@ def test_a_check_claimed_ahead_starts_at_its_time() -> None:
     asyncio.run(go())
 
 
+def test_nothing_starts_after_close() -> None:
+    started: list[int] = []
+
+    async def go() -> None:
+        loop = asyncio.get_running_loop()
+        release = asyncio.Event()
+
+        async def run(item: Claimed) -> None:
+            started.append(item.id)
+            await release.wait()
+
+        slots = Slots(1, run)
+        slots.add(claimed(1), 0, loop)
+        slots.add(claimed(2), 0, loop)  # waits for the slot
+        slots.add(claimed(3), 0.05, loop)  # waits for its time
+        await asyncio.sleep(0.01)
+        slots.close()
+        release.set()
+        await asyncio.sleep(0.1)
+        assert slots.pending == 0
+
+    asyncio.run(go())
+    assert started == [1]
+
+
 @pytest.fixture
 def gc_threshold() -> Iterator[None]:
     saved = gc.get_threshold()

@@ -86,6 +86,7 @@ class Slots:
         self._timers = 0  # claimed, not due yet
         self._queue: deque[checks.Claimed] = deque()  # due, waiting for a slot
         self._running: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     @property
     def pending(self) -> int:
@@ -100,10 +101,20 @@ class Slots:
             self._due(item)
 
     def _timer_fired(self, item: checks.Claimed) -> None:
-        self._timers -= 1
-        self._due(item)
+        if not self._closed:
+            self._timers -= 1
+            self._due(item)
+
+    def close(self) -> None:
+        """Start nothing more (the runner is stopping): what has not started is dropped, as
+        a claimed run is when a runner dies; it runs again one interval on."""
+        self._closed = True
+        self._queue.clear()
+        self._timers = 0
 
     def _due(self, item: checks.Claimed) -> None:
+        if self._closed:
+            return
         if len(self._running) < self._size:
             self._start(item)
         else:
@@ -116,7 +127,7 @@ class Slots:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        if self._queue:
+        if self._queue and not self._closed:
             self._start(self._queue.popleft())
 
 
@@ -205,6 +216,7 @@ class CheckRunner:
             deadline = time.monotonic() + 5
             while slots.pending and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
+            slots.close()
             if flushing is not None:
                 await flushing
             await self._flush()
