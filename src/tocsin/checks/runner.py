@@ -38,7 +38,8 @@ BUSY_SLEEP = 0.1
 # Checks are claimed up to this far ahead of their due time and started on time, so the
 # claim's transaction (and a commit queued behind it) is not part of their lateness.
 LOOKAHEAD = timedelta(seconds=1)
-# The cyclic garbage collector's first threshold while a runner runs (CPython's default: 700).
+# The cyclic garbage collector's first threshold once a runner has started in a process (left
+# so when it stops; CPython's default: 700).
 GC_YOUNG_THRESHOLD = 10_000
 # Claimed checks waiting for their time or a free slot, per slot: bounds memory and how
 # many claims a runner that falls behind holds back from others.
