@@ -14,7 +14,7 @@ from tocsin.accounts.models import IdempotencyRecord
 from tocsin.checks import jobs as checks_jobs
 from tocsin.checks import service as checks_service
 from tocsin.engine.models import Timer, TimerStatus
-from tocsin.engine.timers import TimerContext, TimerHandler, fire_due
+from tocsin.engine.timers import TimerContext, TimerHandler, fire_due, seconds_to_next
 from tocsin.engine.worker import Job, JobContext
 from tocsin.escalation import jobs as escalation_jobs
 from tocsin.escalation.service import TIMER_STEP as ESCALATION_STEP
@@ -60,8 +60,15 @@ def run_timers(ctx: JobContext) -> int:
         metrics.timers_fired.labels(timer.kind, outcome).inc()
         metrics.timer_lateness.observe(lateness)
 
+    now = rt.clock.now()
+    # Peek with a read-only snapshot first: the worker runs this job at every wake (each
+    # committed intake batch), and on SQLite a claim takes the only write lock.
+    with rt.read_sessions() as session:
+        ahead = seconds_to_next(session, now)
+    if ahead is None or ahead > 0:
+        return 0
     with rt.sessions() as session, session.begin():
-        result = fire_due(session, now=rt.clock.now(), handlers=ctx.handlers,
+        result = fire_due(session, now=now, handlers=ctx.handlers,
                           settings=rt.settings, worker_id=ctx.worker_id,
                           limit=rt.settings.worker_batch_size, on_fired=observe)
     return result.fired + result.failed

@@ -141,3 +141,33 @@ def test_seconds_to_next_names_the_earliest_pending_timer(runtime: Runtime,
         timers.schedule(s, kind="k", due_at=now + timedelta(seconds=40), now=now)
     with runtime.read_sessions() as s:
         assert timers.seconds_to_next(s, now) == 40  # the cancelled one does not count
+
+
+def test_timers_job_takes_no_write_transaction_until_one_is_due(runtime: Runtime,
+                                                                 clock: FrozenClock) -> None:
+    """The worker runs the timers job at every wake: with nothing due it only reads."""
+    from sqlalchemy import event
+
+    from tocsin.engine.worker import JobContext
+    from tocsin.jobs import run_timers
+
+    seen: list[int] = []
+    writes: list[str] = []
+
+    def count(_c: object, _cur: object, statement: str, *_: object) -> None:
+        if statement.startswith(("BEGIN IMMEDIATE", "SELECT timers.id")):
+            writes.append(statement.split()[0])
+
+    ctx = JobContext(runtime, "test", {"k": lambda c: seen.append(c.timer.id)})
+    now = clock.now()
+    with runtime.sessions() as s, s.begin():
+        timers.schedule(s, kind="k", key="x", due_at=now + timedelta(seconds=10), now=now)
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        assert run_timers(ctx) == 0
+        assert writes == []  # neither the write lock (SQLite) nor the claiming query
+        clock.advance(seconds=10)
+        assert run_timers(ctx) == 1 and len(seen) == 1
+        assert "SELECT" in writes
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
