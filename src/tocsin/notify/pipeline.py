@@ -6,6 +6,7 @@ sending, plus `FOR UPDATE SKIP LOCKED` on PostgreSQL so concurrent workers take 
 rows. The claim is a lease: if the worker dies after sending but before recording, the
 lease runs out and another worker sends again — at most one duplicate, never a loss.
 Recording changes only rows this worker still holds, one transaction for many messages.
+On SQLite the claim and the records take their write turn before triage (intake/turns.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
+from tocsin.intake.turns import turn
 from tocsin.notify.channels import (
     SENDERS,
     ChannelKind,
@@ -63,7 +65,7 @@ def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int) -> list[Cla
     lease = timedelta(seconds=rt.settings.notify_lease_seconds)
     per_minute = rt.settings.notify_rate_limit_per_minute
     wanted: list[int] = []
-    with rt.sessions() as session, session.begin():
+    with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
         postgres = session.get_bind().dialect.name == "postgresql"
         query = (select(Message.id, Message.status, Message.attempts,
                         Message.contact_method_id)
@@ -242,7 +244,7 @@ def record(rt: Runtime, outcomes: list[Outcome], *, worker_id: str, now: datetim
 
 def _record_settled(rt: Runtime, outcomes: list[Outcome], *, worker_id: str,
                     now: datetime) -> None:
-    with rt.sessions() as session, session.begin():
+    with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
         for o in outcomes:
             if o.result in ("failed", "sent"):
                 continue
@@ -277,7 +279,7 @@ def _timeline_sent(session: Session, sent: list[Claimed], now: datetime) -> None
 
 def _permanent(rt: Runtime, m: Claimed, worker_id: str, error: str, now: datetime) -> None:
     """Mark failed; for a page, move to the user's next method and say so on the timeline."""
-    with rt.sessions() as session, session.begin():
+    with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
         result = session.execute(update(Message).where(_mine(m, worker_id)).values(
             status=MessageStatus.FAILED.value, lease_until=None, last_error=error[:2000]))
         if not result.rowcount or m.kind != "page" or m.incident_id is None:  # type: ignore[attr-defined]
