@@ -250,11 +250,11 @@ def _new_alert(session: Session, event: NormalizedEvent, *, scope: str,
                   resolve_count=0, acknowledged=False, first_seen_at=now, last_seen_at=now,
                   labels={}, details={}, links=[], tags=[], suppressed_by=None,
                   incident_id=None, id=preassigned_id(session, Alert))
-    if alert.id is not None:
+    if session.get_bind().dialect.name == "sqlite":
         # SQLite write transactions are serialised (BEGIN IMMEDIATE): nobody can have
-        # inserted the key since we looked, so skip the savepoint's cost. No flush either:
-        # the id is known (db/ids.py) and the row is inserted with its triage fields and
-        # incident at the next flush (one INSERT, not an INSERT and an UPDATE).
+        # inserted the key since we looked, so skip the savepoint's cost. In a batch the id
+        # is known (db/ids.py) and the row is inserted with its triage fields and incident
+        # at the batch's flush; otherwise at the flush _trigger makes for its id.
         session.add(alert)
         _touched(session)[(scope, event.dedup_key)] = alert
         return alert, True
