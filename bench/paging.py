@@ -335,10 +335,26 @@ def latency(rate: float, seconds: float) -> list[Any]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc): the server's own cost per
+    """User + system CPU time so far of a process and its descendants (Linux /proc; `tocsin
+    serve` runs its engine and delivery as child processes): the server's own cost per
     event, which other work on the machine does not inflate as much as latency."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, CPU seconds)
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    family, total, grew = {pid}, 0.0, True
+    while grew:
+        more = {p for p, (parent, _) in stats.items() if parent in family} - family
+        family |= more
+        grew = bool(more)
+    for p in family:
+        total += stats.get(p, (0, 0.0))[1]
+    return total
 
 
 def run_latency(args: argparse.Namespace) -> None:

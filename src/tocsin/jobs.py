@@ -29,6 +29,7 @@ from tocsin.schedules.handoff import TIMER_HANDOFF
 from tocsin.web import jobs as web_jobs
 
 DONE_TIMER_RETENTION = timedelta(days=7)
+DELIVERY_JOB = "notify.deliver"
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
 
 
@@ -103,7 +104,7 @@ JOBS: list[Job] = [
     # First: new alerts become incidents (and their pages) before timers and delivery run.
     Job("intake.process", intake_jobs.process),
     Job("timers", run_timers),
-    Job("notify.deliver", notify_jobs.deliver, lane=delivery_wake),
+    Job(DELIVERY_JOB, notify_jobs.deliver, lane=delivery_wake),
     Job("gauges", refresh_gauges, every=15),
     Job("cleanup", cleanup, every=3600),
     Job("notify.retention", notify_jobs.retention, every=3600),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.clock import Clock, SystemClock
 from tocsin.db.session import make_engine, make_sessionmaker
+from tocsin.engine.doorbell import Doorbell, for_database
 from tocsin.metrics import Metrics
 from tocsin.settings import Settings
 
@@ -24,6 +25,8 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     # Set after a commit that wrote outgoing messages; the worker wakes early (notify/wakeup.py).
     wake: threading.Event = field(default_factory=threading.Event)
+    # SQLite file: how commits wake workers in other processes (engine/doorbell.py).
+    doorbell: Doorbell | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -37,8 +40,9 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         sessions=make_sessionmaker(engine),
         read_sessions=make_sessionmaker(engine, read_only=True),
         clock=clock or SystemClock(),
+        doorbell=for_database(settings.effective_database_url),
     )
     from tocsin.notify import wakeup
 
-    wakeup.install(runtime.sessions, runtime.wake)
+    wakeup.install(runtime.sessions, runtime.wake, runtime.doorbell)
     return runtime

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,9 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tocsin.accounts import service as accounts
 from tocsin.db import migrate
-from tocsin.engine.worker import Worker
+from tocsin.engine.worker import Job, Worker
 from tocsin.heartbeats.fastlane import serve_pings_first
-from tocsin.jobs import JOBS, TIMER_HANDLERS
+from tocsin.jobs import DELIVERY_JOB, JOBS, TIMER_HANDLERS
 from tocsin.runtime import Runtime, build_runtime
 from tocsin.settings import Settings, load_settings
 
@@ -66,17 +69,50 @@ def bootstrap(runtime: Runtime, say: Callable[[str], None]) -> None:
         say(f"  e.g.  export TOCSIN_URL={runtime.settings.public_url} TOCSIN_TOKEN={token}")
 
 
-def make_worker(runtime: Runtime) -> Worker:
-    return Worker(runtime=runtime, jobs=JOBS, handlers=TIMER_HANDLERS)
+def select_jobs(only: list[str] | None = None, skip: list[str] | None = None) -> list[Job]:
+    """The job list, narrowed by name (`tocsin worker --only/--skip`). Raises StartupError
+    on an unknown name."""
+    names = {job.name for job in JOBS}
+    unknown = sorted({*(only or []), *(skip or [])} - names)
+    if unknown:
+        raise StartupError(f"unknown job {', '.join(unknown)}; the jobs are: "
+                           + ", ".join(job.name for job in JOBS))
+    return [job for job in JOBS
+            if (not only or job.name in only) and job.name not in (skip or [])]
+
+
+def make_worker(runtime: Runtime, jobs: list[Job] | None = None) -> Worker:
+    jobs = JOBS if jobs is None else jobs
+    # Timer handlers only where the timers job runs (a delivery-only worker fires none).
+    handlers = TIMER_HANDLERS if any(job.name == "timers" for job in jobs) else {}
+    return Worker(runtime=runtime, jobs=jobs, handlers=handlers)
+
+
+# `serve_processes = "split"`: the worker processes `tocsin serve` starts, by the jobs each
+# runs. Delivery has a process of its own: sending is steady work that would otherwise take
+# turns on one interpreter lock with triage.
+SPLIT_WORKERS: dict[str, dict[str, list[str]]] = {
+    "engine": {"skip": [DELIVERY_JOB]},
+    "delivery": {"only": [DELIVERY_JOB]},
+}
 
 
 def run_api(runtime: Runtime, *, with_worker: bool) -> None:
+    """The HTTP API; with the worker too (`tocsin serve`): as threads of this process, or as
+    child processes (`serve_processes = "split"`, see WorkerProcesses)."""
     from tocsin.api.app import create_app
     from tocsin.intake.fastlane import FastLane
 
     stop = threading.Event()
     thread: threading.Thread | None = None
-    if with_worker:
+    children: WorkerProcesses | None = None
+    if with_worker and runtime.settings.serve_processes == "split":
+        children = WorkerProcesses(runtime.settings, SPLIT_WORKERS)
+        children.start()
+        thread = threading.Thread(target=children.supervise, args=(stop,),
+                                  name="tocsin-supervise", daemon=True)
+        thread.start()
+    elif with_worker:
         worker = make_worker(runtime)
         thread = threading.Thread(target=worker.run_forever, args=(stop,), name="tocsin-worker",
                                   daemon=True)
@@ -87,13 +123,33 @@ def run_api(runtime: Runtime, *, with_worker: bool) -> None:
                             proxy_headers=True)
     # Heartbeat pings are answered ahead of everything else (heartbeats/fastlane.py).
     config.app = serve_pings_first(config.app, runtime)
-    try:
-        uvicorn.Server(config).run()
-    finally:
+
+    def stop_workers() -> None:
         stop.set()
         if thread is not None:
             thread.join(timeout=10)
+        if children is not None:
+            children.stop()
+
+    try:
+        _Server(config, stop_workers).run()
+    finally:
+        stop_workers()
         runtime.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping the workers as part of its graceful shutdown: after a
+    SIGTERM uvicorn re-raises the signal once it has shut down, which ends the process
+    before any `finally` of ours runs."""
+
+    def __init__(self, config: uvicorn.Config, on_shutdown: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets=sockets)
+        await asyncio.to_thread(self._on_shutdown)
 
 
 # How `tocsin api --workers N` tells its processes where their settings come from.
@@ -126,10 +182,12 @@ def api_process_app() -> Any:
     return serve_pings_first(FastLane(create_app(runtime)), runtime)
 
 
-def run_worker(runtime: Runtime) -> None:
+def run_worker(runtime: Runtime, jobs: list[Job] | None = None,
+               stop: threading.Event | None = None) -> None:
+    """Run the worker until SIGTERM/SIGINT (or `stop`), woken by other processes' commits."""
     import signal
 
-    stop = threading.Event()
+    stop = stop or threading.Event()
 
     def _stop(_sig: int, _frame: object) -> None:
         stop.set()
@@ -138,8 +196,88 @@ def run_worker(runtime: Runtime) -> None:
     signal.signal(signal.SIGINT, _stop)
     from tocsin.notify.wakeup import start_listener
 
-    start_listener(runtime.settings.effective_database_url, runtime.wake, stop)
+    start_listener(runtime, stop)
     try:
-        make_worker(runtime).run_forever(stop)
+        make_worker(runtime, jobs).run_forever(stop)
     finally:
         runtime.close()
+
+
+def worker_process_main(settings: Settings, role: str, jobs: dict[str, list[str]],
+                        parent: int) -> None:
+    """A worker child of `tocsin serve` (spawned): runs `jobs`, and stops when its parent
+    is gone — also after a kill -9 of the parent, which no signal announces."""
+    configure_logging(settings)
+    stop = threading.Event()
+
+    def watch_parent() -> None:
+        while not stop.wait(PARENT_CHECK_SECONDS):
+            if os.getppid() != parent:
+                log.warning("worker %s: the serve process %s is gone; stopping", role, parent)
+                stop.set()
+
+    threading.Thread(target=watch_parent, name="tocsin-parent", daemon=True).start()
+    try:
+        runtime = open_runtime(settings, migrate_schema=False)
+    except StartupError as exc:
+        log.error("worker %s cannot start: %s", role, exc)
+        raise SystemExit(2) from None
+    run_worker(runtime, select_jobs(jobs.get("only"), jobs.get("skip")), stop)
+
+
+# How often a worker child checks that `tocsin serve` is still there (seconds).
+PARENT_CHECK_SECONDS = 0.25
+# Restarting a worker child that keeps dying waits this long first (seconds).
+RESTART_DELAY_SECONDS = 1.0
+
+
+class WorkerProcesses:
+    """The worker children of `tocsin serve` (`serve_processes = "split"`), one per role:
+    spawned (not forked: this process has threads and connections), restarted when one
+    exits, stopped with the server."""
+
+    def __init__(self, settings: Settings, roles: dict[str, dict[str, list[str]]]) -> None:
+        import multiprocessing
+
+        self.settings = settings
+        self.roles = roles
+        self.restarts = 0
+        self._context = multiprocessing.get_context("spawn")
+        self._children: dict[str, Any] = {}
+
+    def start(self) -> None:
+        for role in self.roles:
+            self._start(role)
+
+    def _start(self, role: str) -> None:
+        process = self._context.Process(
+            target=worker_process_main, name=f"tocsin-{role}",
+            args=(self.settings, role, self.roles[role], os.getpid()))
+        process.start()
+        self._children[role] = process
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {role: p.pid for role, p in self._children.items() if p.pid}
+
+    def supervise(self, stop: threading.Event) -> None:
+        """Restart children that exit, until `stop`."""
+        while not stop.wait(RESTART_DELAY_SECONDS):
+            for role, process in list(self._children.items()):
+                if not process.is_alive():
+                    log.warning("worker %s (process %s) exited with %s; restarting", role,
+                                process.pid, process.exitcode)
+                    self.restarts += 1
+                    self._start(role)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        for process in self._children.values():
+            if process.is_alive():
+                process.terminate()  # SIGTERM: the worker finishes its cycle and exits
+        deadline = time.monotonic() + timeout
+        for role, process in self._children.items():
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                log.warning("worker %s did not stop; killing it", role)
+                process.kill()
+                process.join(5)

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging level."
     )
+    serve_processes: Literal["split", "single"] = Field(
+        "split", description="`tocsin serve`: `split` runs the API, the engine (triage, "
+        "timers, checks, periodic jobs) and delivery as three processes, so they use several "
+        "cores and do not take turns on one interpreter lock; `single` runs all of it in one "
+        "process (threads), as before.",
+    )
     worker_poll_interval: float = Field(
         0.5, gt=0, le=60, description="Seconds the worker sleeps when no timer is due."
     )

@@ -115,12 +115,23 @@ def api(
 
 @app.command()
 def worker(config: ConfigOpt = None, data_dir: DataDirOpt = None,
-           check_processes: CheckProcessesOpt = None) -> None:
-    """Run only the engine (timers and periodic jobs). Several may run on PostgreSQL."""
-    from tocsin.server import run_worker
+           check_processes: CheckProcessesOpt = None,
+           only: Annotated[list[str] | None, typer.Option(
+               "--only", help="Run only this job (repeat for several), e.g. notify.deliver "
+               "for a delivery worker.")] = None,
+           skip: Annotated[list[str] | None, typer.Option(
+               "--skip", help="Run every job but this one (repeatable).")] = None) -> None:
+    """Run only the engine (triage, timers, delivery, periodic jobs). Several may run on
+    PostgreSQL; on SQLite, one per job (e.g. one with --skip notify.deliver and one with
+    --only notify.deliver, as `tocsin serve` does)."""
+    from tocsin.server import StartupError, run_worker, select_jobs
 
+    try:
+        jobs = select_jobs(only, skip)
+    except StartupError as exc:
+        raise typer.BadParameter(str(exc)) from None
     settings = _settings(config, data_dir=data_dir, check_runner_processes=check_processes)
-    run_worker(_open(settings, migrate_schema=False))
+    run_worker(_open(settings, migrate_schema=False), jobs)
 
 
 # ---- operator commands -----------------------------------------------------------------------

@@ -10,12 +10,17 @@ a Python lock (woken the moment it is free) and triage lets waiting accepts go f
 Delivery's claim and record met the same busy handler behind triage and accepts: at 350
 new incidents/s pages waited a median 400 ms in the outbox, against 41 ms once delivery
 took `accept=True` turns (short transactions, and the last step before a page leaves).
-Separate processes (`tocsin api` + `tocsin worker` on SQLite) do not share this; on
+Across processes (`tocsin serve` runs the API, the engine and delivery as separate
+processes on one SQLite file) the turn also holds an exclusive `flock` on `<database>-turn`,
+taken after the in-process lock: a writer in another process then waits in the kernel and
+starts the moment the lock is free, instead of polling in SQLite's busy handler. The
+accepts-first order holds only inside a process; across processes the kernel picks. On
 PostgreSQL nothing is needed (rows, not the database, are locked).
 """
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +34,9 @@ TRIAGE_YIELD_SECONDS = 0.05
 
 
 class Turns:
-    def __init__(self) -> None:
+    def __init__(self, path: str | None = None) -> None:
+        # The cross-process lock file, opened once (None: in-memory database).
+        self._file = open(path + "-turn", "a+b") if path else None  # noqa: SIM115
         self._lock = threading.Lock()
         self._changed = threading.Condition()
         self._accepts_waiting = 0
@@ -43,7 +50,8 @@ class Turns:
             self._accepts_waiting -= 1
             self._changed.notify_all()
         try:
-            yield
+            with self._across_processes():
+                yield
         finally:
             self._lock.release()
 
@@ -52,8 +60,19 @@ class Turns:
         with self._changed:
             self._changed.wait_for(lambda: self._accepts_waiting == 0,
                                    timeout=TRIAGE_YIELD_SECONDS)
-        with self._lock:
+        with self._lock, self._across_processes():
             yield
+
+    @contextmanager
+    def _across_processes(self) -> Iterator[None]:
+        if self._file is None:
+            yield
+            return
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)  # waits without the GIL
+        try:
+            yield
+        finally:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
 
 
 _TURNS: WeakKeyDictionary[Engine, Turns] = WeakKeyDictionary()
@@ -70,6 +89,9 @@ def turn(engine: Engine, *, accept: bool) -> Iterator[None]:
     with _MADE:
         turns = _TURNS.get(engine)
         if turns is None:
-            turns = _TURNS[engine] = Turns()
+            database = engine.url.database
+            file = database if database and database != ":memory:" \
+                and not database.startswith("file:") else None
+            turns = _TURNS[engine] = Turns(file)
     with turns.accept() if accept else turns.triage():
         yield

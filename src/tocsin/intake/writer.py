@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, text
 
+from tocsin.engine.doorbell import INTAKE
 from tocsin.intake.models import InboxRow
 from tocsin.intake.turns import turn
 from tocsin.notify.service import NOTIFY_CHANNEL
@@ -84,6 +85,8 @@ class InboxWriter:
                 if full:
                     _pragma(conn, "PRAGMA synchronous=NORMAL")
         rt.wake.set()
+        if rt.doorbell is not None:  # a worker in another process (SQLite file)
+            rt.doorbell.ring(INTAKE)
 
 
 def _pragma(conn: Connection, statement: str) -> None:

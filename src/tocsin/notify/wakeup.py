@@ -1,9 +1,10 @@
 """Waking the delivery job when new messages commit, so a page does not wait a poll interval.
 
-In one process (`tocsin serve`) a committed transaction that wrote messages sets
-`Runtime.wake` and the delivery lane's own signal (`delivery_wake`: delivery runs in a
-thread of its own, engine/worker.py). Separate workers on PostgreSQL LISTEN for the NOTIFY
-that the same transaction issued (delivered only on commit) and set both in their process.
+In one process a committed transaction that wrote messages sets `Runtime.wake` and the
+delivery lane's own signal (`delivery_wake`: delivery runs in a thread of its own,
+engine/worker.py). Separate workers on PostgreSQL LISTEN for the NOTIFY that the same
+transaction issued (delivered only on commit) and set both in their process; on a SQLite
+file the committing process rings the other processes' doorbells (engine/doorbell.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from tocsin.engine import doorbell as bell
 from tocsin.notify.service import NOTIFY_CHANNEL, WAKE_FLAG
 
 if TYPE_CHECKING:
@@ -48,11 +50,14 @@ def _wake_all(wake: threading.Event) -> None:
     _delivery_signal(wake).set()
 
 
-def install(sessions: sessionmaker[Session], wake: threading.Event) -> None:
+def install(sessions: sessionmaker[Session], wake: threading.Event,
+            doorbell: bell.Doorbell | None = None) -> None:
     def after_commit(session: Session) -> None:
         session.info.pop("notified", None)
         if session.info.pop(WAKE_FLAG, False):
             _wake_all(wake)
+            if doorbell is not None:
+                doorbell.ring(bell.MESSAGES)
 
     def after_rollback(session: Session) -> None:
         session.info.pop("notified", None)
@@ -79,8 +84,18 @@ def listen(database_url: str, wake: threading.Event, stop: threading.Event) -> N
             time.sleep(1.0)
 
 
-def start_listener(database_url: str, wake: threading.Event,
-                   stop: threading.Event) -> threading.Thread | None:
+def start_listener(runtime: Runtime, stop: threading.Event) -> threading.Thread | None:
+    """Wake this process's worker when another process commits work: LISTEN on
+    PostgreSQL, the doorbell on a SQLite file (None when neither applies)."""
+    database_url = runtime.settings.effective_database_url
+    wake = runtime.wake
+    if runtime.doorbell is not None:
+        def on_ring(what: bytes) -> None:
+            if what == bell.MESSAGES:
+                _wake_all(wake)
+            else:
+                wake.set()
+        return runtime.doorbell.listen(on_ring, stop)
     if not database_url.startswith("postgresql"):
         return None
     thread = threading.Thread(target=listen, args=(database_url, wake, stop),
