@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,6 +43,7 @@ from tocsin.alerts.triage_config import (
 )
 from tocsin.catalog.service import ServiceInfo, service_info
 from tocsin.db.ids import preassigned_id
+from tocsin.db.queued import queue_row
 from tocsin.errors import Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
@@ -114,6 +115,9 @@ def _forget_discarded(session: Session, _previous: Any) -> None:
     if touched:
         session.info[_TOUCHED] = {k: a for k, a in touched.items() if a in session}
 
+
+_ALERT_EVENTS = cast(Table, AlertEvent.__table__)
+_INCIDENT_ALERTS = cast(Table, IncidentAlert.__table__)
 
 _EXISTS = select(Alert.id).where(Alert.scope == bindparam("e_scope"),
                                  Alert.dedup_key == bindparam("e_key"))
@@ -230,9 +234,16 @@ def _count_duplicate(session: Session, event: NormalizedEvent, *, scope: str, no
 
 def _log(session: Session, alert: Alert, *, action: str, outcome: str, now: datetime,
          raw: str | None, note: str = "") -> None:
-    session.add(AlertEvent(id=preassigned_id(session, AlertEvent), alert_id=alert.id, at=now,
-                           action=action, outcome=outcome,
-                           incident_id=alert.incident_id, note=note[:500], raw=raw))
+    values = {"alert_id": alert.id, "at": now, "action": action, "outcome": outcome,
+              "incident_id": alert.incident_id, "note": note[:500], "raw": raw}
+    if alert.id is None:  # a new alert not inserted yet (it never is, by now): ORM
+        session.add(AlertEvent(id=preassigned_id(session, AlertEvent), **values))
+        return
+    event_id = preassigned_id(session, AlertEvent)
+    if event_id is not None:  # else the database chooses
+        values["id"] = event_id
+    # Nothing reads the log back in the transaction: a plain row (db/queued.py).
+    queue_row(session, _ALERT_EVENTS, values)
 
 
 def _result(alert: Alert, outcome: str, note: str = "") -> IngestResult:
@@ -343,8 +354,12 @@ def _attached_to_open(session: Session, alert: Alert) -> bool:
 def _attach(session: Session, alert: Alert, incident: Incident, *, reason: str,
             now: datetime) -> None:
     alert.incident_id = incident.id
-    # A brand-new incident has no links yet: skip the lookup.
-    if reason == "created" or session.get(IncidentAlert, (incident.id, alert.id)) is None:
+    # A brand-new incident has no links yet: skip the lookup, and write the link as a plain
+    # row (db/queued.py; a later look-up in the transaction still finds it).
+    if reason == "created" and alert.id is not None:
+        queue_row(session, _INCIDENT_ALERTS, {"incident_id": incident.id, "alert_id": alert.id,
+                                              "attached_at": now, "reason": reason})
+    elif reason == "created" or session.get(IncidentAlert, (incident.id, alert.id)) is None:
         session.add(IncidentAlert(incident_id=incident.id, alert_id=alert.id, attached_at=now,
                                   reason=reason))
 

@@ -14,16 +14,18 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.db.ids import preassigned_id
+from tocsin.db.queued import queue_row
 from tocsin.engine.models import Timer, TimerStatus
 from tocsin.settings import Settings
 
 log = logging.getLogger("tocsin.engine")
+_TIMERS = cast(Table, Timer.__table__)
 
 
 @dataclass
@@ -50,10 +52,12 @@ def schedule(
     payload: Mapping[str, Any] | None = None,
     key: str | None = None,
     fresh: bool = False,
-) -> Timer:
+) -> Timer | None:
     """Create a timer, or with `key` replace the pending timer of that key (generation + 1).
-    `fresh`: the caller knows no timer has this key (it names a row created in this
-    transaction), so the look-up is skipped. The timer is inserted at the next flush."""
+    The timer is inserted at the next flush. `fresh`: the caller knows no timer has this key
+    (it names a row created in this transaction), so the look-up is skipped and the timer
+    is queued as a plain row (db/queued.py; later look-ups and cancel still find it):
+    returns None."""
     if key is not None and not fresh:
         existing = session.scalars(
             select(Timer).where(Timer.key == key, Timer.status == TimerStatus.PENDING.value)
@@ -67,17 +71,17 @@ def schedule(
             existing.attempts = 0
             existing.last_error = None
             return existing
-    timer = Timer(
-        id=preassigned_id(session, Timer),
-        kind=kind,
-        key=key,
-        payload={**(payload or {}), **({"key": key} if key else {})},
-        due_at=due_at,
-        generation=1,
-        status=TimerStatus.PENDING.value,
-        attempts=0,
-        created_at=now,
-    )
+    values = {"kind": kind, "key": key,
+              "payload": {**(payload or {}), **({"key": key} if key else {})},
+              "due_at": due_at, "generation": 1, "status": TimerStatus.PENDING.value,
+              "attempts": 0, "created_at": now}
+    if fresh:
+        timer_id = preassigned_id(session, Timer)
+        if timer_id is not None:  # else the database chooses
+            values["id"] = timer_id
+        queue_row(session, _TIMERS, values)
+        return None
+    timer = Timer(id=preassigned_id(session, Timer), **values)
     session.add(timer)
     return timer
 

@@ -36,7 +36,7 @@ from tocsin.escalation.models import (
 from tocsin.escalation.schemas import PageIn, PolicyIn, ServicePoliciesIn
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
-from tocsin.incidents.models import Incident, IncidentEvent, IncidentService
+from tocsin.incidents.models import Incident, IncidentService
 from tocsin.notify import service as notify
 from tocsin.schedules import service as schedules
 from tocsin.schedules.models import Schedule
@@ -327,17 +327,17 @@ def on_step(session: Session, *, payload: dict[str, Any], now: datetime) -> None
     _fire(session, esc, incident, pol.Position(int(payload["level"]), int(payload["loop"])), now)
 
 
-def on_incident_event(session: Session, *, incident: Incident, event: IncidentEvent,
-                      now: datetime) -> None:
-    """React to the incident's timeline (called from incidents/hooks.py)."""
-    kind = event.kind
+def on_incident_event(session: Session, *, incident: Incident, kind: str,
+                      data: dict[str, Any], now: datetime) -> None:
+    """React to an entry of the incident's timeline (its kind and data; called from
+    incidents/hooks.py)."""
     if kind == lc.EventKind.CREATED.value:
-        services = event.data.get("service_ids")
+        services = data.get("service_ids")
         start(session, incident=incident, now=now, reason="incident declared",
               new_services=tuple(services) if services is not None else None)
         return
     if kind == lc.EventKind.STATUS_CHANGED.value:
-        target = event.data.get("to")
+        target = data.get("to")
         esc = session.scalars(select(Escalation).where(Escalation.incident_id == incident.id)
                               ).first()
         if (target in {s.value for s in lc.OPEN_STATUSES} and esc is not None
@@ -347,11 +347,11 @@ def on_incident_event(session: Session, *, incident: Incident, event: IncidentEv
                 and esc.status in (EscalationStatus.ACTIVE.value,
                                    EscalationStatus.EXHAUSTED.value):
             _halt(session, esc, EscalationStatus.CANCELLED, now)
-    elif kind == lc.EventKind.REOPENED.value and event.data.get("to") == lc.Status.TRIGGERED.value:
+    elif kind == lc.EventKind.REOPENED.value and data.get("to") == lc.Status.TRIGGERED.value:
         # Reacting to `reopened` (not its status change) keeps the reopen entries together.
         start(session, incident=incident, now=now, reason="incident reopened", quiet=True)
     elif kind == lc.EventKind.SEVERITY_CHANGED.value:
-        old, new = str(event.data.get("from")), str(event.data.get("to"))
+        old, new = str(data.get("from")), str(data.get("to"))
         status = lc.Status(incident.status)
         if pol.is_stricter(new, old) and status in lc.OPEN_STATUSES:
             start(session, incident=incident, now=now, reason=f"severity raised to {new}",

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 from sqlalchemy import Select, Table, bindparam, exists, insert, or_, select, update
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
 from tocsin.accounts.principal import Principal
 from tocsin.catalog.service import service_info
 from tocsin.db.ids import preassigned_id
+from tocsin.db.queued import queue_row
 from tocsin.engine import timers
 from tocsin.errors import Conflict, Invalid, NotFound
 from tocsin.incidents import hooks
@@ -43,30 +43,47 @@ def _actor_id(actor: Principal | None) -> int | None:
     return actor.user_id if actor else None
 
 
+@overload
+def append_event(
+    session: Session, incident: Incident, *, kind: lc.EventKind, now: datetime,
+    actor: Principal | None, body: str = "", data: dict[str, Any] | None = None,
+    keep: Literal[False] = False,
+) -> None: ...
+
+
+@overload
+def append_event(
+    session: Session, incident: Incident, *, kind: lc.EventKind, now: datetime,
+    actor: Principal | None, body: str = "", data: dict[str, Any] | None = None,
+    keep: Literal[True],
+) -> IncidentEvent: ...
+
+
 def append_event(
     session: Session, incident: Incident, *, kind: lc.EventKind, now: datetime,
     actor: Principal | None, body: str = "", data: dict[str, Any] | None = None,
     keep: bool = False,
-) -> IncidentEvent:
+) -> IncidentEvent | None:
     """Add an entry to the incident's timeline and let other features react (hooks).
 
-    The entry is written at the next flush together with the others waiting (one
-    executemany, no ORM object to track); `keep`: add it to the session as an ORM object
-    instead, for a caller that needs its id."""
-    event = IncidentEvent(incident_id=incident.id, at=now, kind=kind.value,
-                          actor_id=_actor_id(actor), body=body, data=data or {})
+    The entry is queued as a plain row, written with the others waiting by one executemany
+    before the session's next query, flush or commit (db/queued.py); `keep`: add it to the session as an ORM
+    object instead, and return it, for a caller that needs its id."""
+    data = data or {}
+    actor_id = _actor_id(actor)
+    event = None
     if keep or incident.id is None:
+        event = IncidentEvent(incident_id=incident.id, at=now, kind=kind.value,
+                              actor_id=actor_id, body=body, data=data)
         session.add(event)
     else:
-        session.info.setdefault(_PENDING_EVENTS, []).append(
-            {"incident_id": incident.id, "at": now, "kind": event.kind,
-             "actor_id": event.actor_id, "body": body, "data": event.data})
-    # Changing the incident also makes the session dirty, so the next query flushes first
-    # and sees the entry.
+        queue_row(session, _EVENTS, {"incident_id": incident.id, "at": now,
+                                     "kind": kind.value, "actor_id": actor_id, "body": body,
+                                     "data": data})
     incident.updated_at = now
     if kind in UPDATE_KINDS:
         incident.last_update_at = now
-    hooks.after_event(session, incident=incident, event=event, now=now)
+    hooks.after_event(session, incident=incident, kind=kind.value, data=data, now=now)
     return event
 
 
@@ -98,24 +115,8 @@ def append_quiet_events(session: Session, entries: list[tuple[int, lc.EventKind,
 _EXISTING = select(Incident.id).where(Incident.id.in_(bindparam("ids", expanding=True)))
 _TOUCH = (update(Incident).where(Incident.id.in_(bindparam("ids", expanding=True)))
           .values(updated_at=bindparam("now")))
-_PENDING_EVENTS = "tocsin.incidents.pending_events"
 _EVENTS = cast(Table, IncidentEvent.__table__)
-
-
-@sa_event.listens_for(Session, "after_flush")
-def _write_pending_events(session: Session, _context: Any) -> None:
-    # After the flush's own statements: the entries of an incident inserted by this flush
-    # (its id handed out beforehand, see db/ids.py) need its row first.
-    rows = session.info.pop(_PENDING_EVENTS, None)
-    if rows:
-        session.connection().execute(insert(_EVENTS), rows)
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _drop_pending_events(session: Session, _previous: Any) -> None:
-    # Entries not yet written belong to the work rolled back (a SAVEPOINT starts with a
-    # flush, so none from before it is waiting).
-    session.info.pop(_PENDING_EVENTS, None)
+_INCIDENT_SERVICES = cast(Table, IncidentService.__table__)
 
 
 # ---- visibility -------------------------------------------------------------------------
@@ -222,9 +223,12 @@ def _set_services(session: Session, incident: Incident, service_ids: list[int], 
     missing = [s for s in wanted if service_info(session, s) is None]
     if missing:
         raise Invalid(f"service_ids: no service with id {', '.join(map(str, missing))}")
-    if not new:
-        session.query(IncidentService).filter(
-            IncidentService.incident_id == incident.id).delete()
+    if new:  # nothing reads them back as ORM objects: plain rows (db/queued.py)
+        for sid in wanted:
+            queue_row(session, _INCIDENT_SERVICES,
+                      {"incident_id": incident.id, "service_id": sid})
+        return
+    session.query(IncidentService).filter(IncidentService.incident_id == incident.id).delete()
     for sid in wanted:
         session.add(IncidentService(incident_id=incident.id, service_id=sid))
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
@@ -18,6 +18,7 @@ from tocsin.accounts.principal import Principal
 from tocsin.db import config_cache
 from tocsin.db.config_cache import config_cached
 from tocsin.db.ids import preassigned_id
+from tocsin.db.queued import queue_row
 from tocsin.errors import Forbidden, Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident
@@ -31,6 +32,7 @@ WAKE_FLAG = "tocsin.notify.wake"
 MANUAL_MARK = ":manual"
 OWNED_MARK = ":owned"
 NOTIFY_CHANNEL = "tocsin_messages"
+_MESSAGES = cast(Table, Message.__table__)
 
 
 def wake_after_commit(session: Session) -> None:
@@ -48,13 +50,20 @@ def _enqueue(session: Session, *, key: str, kind: str, user_id: int, method_id: 
              now: datetime, new: bool = False) -> bool:
     """Write one message unless a message with this idempotency key exists (`new`: the
     caller knows none can, the key naming an incident created in this transaction)."""
-    if not new and session.scalars(
-            select(Message.id).where(Message.idempotency_key == key)).first():
+    values = {"idempotency_key": key, "kind": kind, "status": MessageStatus.PENDING.value,
+              "incident_id": incident_id, "user_id": user_id, "contact_method_id": method_id,
+              "due_at": due_at, "attempts": 0, "payload": payload, "created_at": now}
+    if new:
+        # Nothing changes the page later in this transaction: a plain row (db/queued.py;
+        # the dedup look-up and cancel_pages still find it).
+        message_id = preassigned_id(session, Message)
+        if message_id is not None:  # else the database chooses
+            values["id"] = message_id
+        queue_row(session, _MESSAGES, values)
+    elif session.scalars(select(Message.id).where(Message.idempotency_key == key)).first():
         return False
-    session.add(Message(id=preassigned_id(session, Message), idempotency_key=key, kind=kind,
-                        status=MessageStatus.PENDING.value, incident_id=incident_id,
-                        user_id=user_id, contact_method_id=method_id,
-                        due_at=due_at, attempts=0, payload=payload, created_at=now))
+    else:
+        session.add(Message(id=preassigned_id(session, Message), **values))
     wake_after_commit(session)
     return True
 
