@@ -164,6 +164,47 @@ def test_writers_in_two_processes_take_turns_without_meeting_a_lock(tmp_path: Pa
     engine.dispose()
 
 
+WRITER = """
+    import sys, time
+    from sqlalchemy import text
+    from tocsin.db.session import make_engine
+    from tocsin.intake.turns import turn
+    engine = make_engine("sqlite:///" + sys.argv[1])
+    accept = sys.argv[2] == "accept"
+    print("waiting", flush=True)
+    with turn(engine, accept=accept), engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (:who)"), {"who": sys.argv[2]})
+    print("wrote", flush=True)
+"""
+
+
+def test_an_accept_in_another_process_goes_before_triage(tmp_path: Path) -> None:
+    """The accepts-first order holds across processes: triage ending one turn and asking for
+    the next at once lets an accept of another process, waiting meanwhile, write first
+    (without the order, the process that just released the lock usually takes it again)."""
+    path = tmp_path / "turns.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (who TEXT)"))
+    accept = None
+    try:
+        with turn(engine, accept=False), engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES ('triage 1')"))
+            accept = _python(WRITER, str(path), "accept")
+            assert _line(accept) == "waiting"
+            time.sleep(0.3)  # it is now blocked on the turn, announced as waiting
+        with turn(engine, accept=False), engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES ('triage 2')"))
+        assert _line(accept) == "wrote"
+    finally:
+        if accept is not None:
+            accept.wait(10)
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT who FROM t ORDER BY rowid"))] == \
+            ["triage 1", "accept", "triage 2"]
+    engine.dispose()
+
+
 # ---- worker job selection ------------------------------------------------------------------
 
 def test_worker_job_selection() -> None:

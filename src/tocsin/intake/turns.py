@@ -1,5 +1,5 @@
-"""Who writes next to SQLite inside one process: accepting events and delivery's short
-transactions (claim, record) go before triage.
+"""Who writes next to SQLite: accepting events and delivery's short transactions (claim,
+record) go before triage.
 
 SQLite has one writer at a time, and a writer that finds the lock taken sleeps in SQLite's
 busy handler (1, 2, 5 … up to 100 ms between tries). Under `tocsin serve` the processor
@@ -14,7 +14,9 @@ Across processes (`tocsin serve` runs the API, the engine and delivery as separa
 processes on one SQLite file) the turn also holds an exclusive `flock` on `<database>-turn`,
 taken after the in-process lock: a writer in another process then waits in the kernel and
 starts the moment the lock is free, instead of polling in SQLite's busy handler. The
-accepts-first order holds only inside a process; across processes the kernel picks. On
+accepts-first order holds there too: an accept-side writer holds a shared `flock` on
+`<database>-want` while it waits, and triage, before asking for the turn, waits (up to
+TRIAGE_YIELD_SECONDS) until it can take that lock exclusively, i.e. until nobody waits. On
 PostgreSQL nothing is needed (rows, not the database, are locked).
 """
 
@@ -22,8 +24,10 @@ from __future__ import annotations
 
 import fcntl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
@@ -33,10 +37,22 @@ from sqlalchemy import Engine
 TRIAGE_YIELD_SECONDS = 0.05
 
 
+# How often triage looks again whether accept-side writers of other processes still wait.
+WANT_POLL_SECONDS = 0.001
+
+
 class Turns:
     def __init__(self, path: str | None = None) -> None:
-        # The cross-process lock file, opened once (None: in-memory database).
-        self._file = open(path + "-turn", "a+b") if path else None  # noqa: SIM115
+        # The cross-process lock files, opened once (None: in-memory database). The "want"
+        # file is opened twice: flock treats each open file as its own holder, so triage's
+        # check does not convert this process's own announcement.
+        self._file: IO[bytes] | None = None
+        self._want: IO[bytes] | None = None
+        self._want_check: IO[bytes] | None = None
+        if path:
+            self._file = open(path + "-turn", "a+b")  # noqa: SIM115
+            self._want = open(path + "-want", "a+b")  # noqa: SIM115
+            self._want_check = open(path + "-want", "a+b")  # noqa: SIM115
         self._lock = threading.Lock()
         self._changed = threading.Condition()
         self._accepts_waiting = 0
@@ -50,7 +66,7 @@ class Turns:
             self._accepts_waiting -= 1
             self._changed.notify_all()
         try:
-            with self._across_processes():
+            with self._across_processes(announce=True):
                 yield
         finally:
             self._lock.release()
@@ -60,15 +76,38 @@ class Turns:
         with self._changed:
             self._changed.wait_for(lambda: self._accepts_waiting == 0,
                                    timeout=TRIAGE_YIELD_SECONDS)
-        with self._lock, self._across_processes():
-            yield
+        with self._lock:
+            self._let_other_processes_accept_first()
+            with self._across_processes():
+                yield
+
+    def _let_other_processes_accept_first(self) -> None:
+        if self._want_check is None:
+            return
+        deadline = time.monotonic() + TRIAGE_YIELD_SECONDS
+        while True:
+            try:
+                fcntl.flock(self._want_check.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # an accept-side writer is waiting
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(WANT_POLL_SECONDS)
+                continue
+            fcntl.flock(self._want_check.fileno(), fcntl.LOCK_UN)
+            return
 
     @contextmanager
-    def _across_processes(self) -> Iterator[None]:
+    def _across_processes(self, *, announce: bool = False) -> Iterator[None]:
         if self._file is None:
             yield
             return
-        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)  # waits without the GIL
+        if announce and self._want is not None:
+            fcntl.flock(self._want.fileno(), fcntl.LOCK_SH)
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)  # waits without the GIL
+        finally:
+            if announce and self._want is not None:
+                fcntl.flock(self._want.fileno(), fcntl.LOCK_UN)
         try:
             yield
         finally:
