@@ -8,11 +8,11 @@ in the same transaction as the step that decided them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from tocsin.catalog.models import Service
 from tocsin.db import config_cache
 from tocsin.db.config_cache import config_cached
 from tocsin.db.ids import preassigned_id
+from tocsin.db.queued import queue_row
 from tocsin.engine import timers
 from tocsin.errors import Invalid, NotFound
 from tocsin.escalation import policy as pol
@@ -132,6 +133,8 @@ class PolicyRow:
     name: str
     repeat: int
     levels: list[dict[str, Any]]
+    policy: pol.Policy  # parsed once, with the snapshot an escalation stores (not to edit)
+    snapshot: dict[str, Any]
 
 
 def _policy_for(session: Session, incident: Incident,
@@ -152,8 +155,11 @@ def _policy_of(session: Session, services: tuple[int, ...],
         select(EscalationPolicy).join(ServicePolicy, ServicePolicy.policy_id == EscalationPolicy.id)
         .where(ServicePolicy.service_id.in_(services), ServicePolicy.severity == severity)
         .order_by(ServicePolicy.service_id)).first()
-    return None if row is None else PolicyRow(id=row.id, name=row.name, repeat=row.repeat,
-                                              levels=list(row.levels))
+    if row is None:
+        return None
+    policy = pol.from_snapshot({"repeat": row.repeat, "levels": row.levels})
+    return PolicyRow(id=row.id, name=row.name, repeat=row.repeat, levels=list(row.levels),
+                     policy=policy, snapshot=pol.to_snapshot(row.id, row.name, policy))
 
 
 # ---- running escalations ---------------------------------------------------------------------
@@ -187,24 +193,77 @@ def start(session: Session, *, incident: Incident, now: datetime, reason: str,
                f"no escalation policy for {incident.severity} on this incident's services: "
                "nobody is paged automatically")
         return
-    policy = pol.from_snapshot({"repeat": row.repeat, "levels": row.levels})
-    snapshot = pol.to_snapshot(row.id, row.name, policy)
-    if not new:
+    steps: _Steps
+    if new:
+        steps = _NewEscalation(id=preassigned_id(session, Escalation), incident_id=incident.id)
+    else:
         notify.cancel_pages(session, incident_id=incident.id, now=now)
-    if esc is None:
-        esc = Escalation(id=preassigned_id(session, Escalation), incident_id=incident.id,
-                         generation=0)
-        session.add(esc)
-    esc.policy_id, esc.severity, esc.snapshot = row.id, incident.severity, snapshot
-    esc.status, esc.level, esc.loop = EscalationStatus.ACTIVE.value, 0, 0
-    esc.generation = (esc.generation or 0) + 1
-    esc.started_at = esc.updated_at = now
+        if esc is None:
+            esc = Escalation(id=preassigned_id(session, Escalation), incident_id=incident.id,
+                             generation=0)
+            session.add(esc)
+        steps = esc
+    steps.policy_id, steps.severity = row.id, incident.severity
+    steps.snapshot = dict(row.snapshot)
+    steps.status, steps.level, steps.loop = EscalationStatus.ACTIVE.value, 0, 0
+    steps.generation = (steps.generation or 0) + 1
+    steps.started_at = steps.updated_at = now
     _event(session, incident, lc.EventKind.ESCALATION_STARTED, now,
            f"escalation started with policy '{row.name}' ({reason})",
-           {"policy_id": row.id, "generation": esc.generation})
-    _fire(session, esc, incident, pol.Position(0, 0), now, new=new, last=owned)
+           {"policy_id": row.id, "generation": steps.generation})
+    _fire(session, steps, incident, pol.Position(0, 0), now, new=new, last=owned,
+          policy=row.policy)
     if owned:
-        esc.status = EscalationStatus.ACKNOWLEDGED.value
+        steps.status = EscalationStatus.ACKNOWLEDGED.value
+    if isinstance(steps, _NewEscalation):
+        queue_row(session, _ESCALATIONS, steps.row())
+
+
+class _Steps(Protocol):
+    """What starting and firing change of an escalation (an Escalation, or a new one's
+    _NewEscalation)."""
+
+    policy_id: int | None
+    severity: str
+    snapshot: dict[str, Any]
+    status: str
+    level: int
+    loop: int
+    generation: int
+    started_at: datetime
+    updated_at: datetime
+
+
+_ESCALATIONS = cast(Table, Escalation.__table__)
+
+
+@dataclass(slots=True)
+class _NewEscalation:
+    """The escalation of an incident declared in this transaction. Complete when start
+    returns, so it is written as a plain row (db/queued.py) rather than built and flushed
+    as an ORM object; whoever reads it later in the transaction loads it from the table."""
+
+    id: int | None
+    incident_id: int
+    policy_id: int | None = None
+    severity: str = ""
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    status: str = ""
+    level: int = 0
+    loop: int = 0
+    generation: int = 0
+    started_at: datetime = datetime.min
+    updated_at: datetime = datetime.min
+
+    def row(self) -> dict[str, Any]:
+        values = {"incident_id": self.incident_id, "policy_id": self.policy_id,
+                  "severity": self.severity, "snapshot": self.snapshot,
+                  "status": self.status, "level": self.level, "loop": self.loop,
+                  "generation": self.generation, "started_at": self.started_at,
+                  "updated_at": self.updated_at}
+        if self.id is not None:  # handed out up front (db/ids.py); else the database's
+            values["id"] = self.id
+        return values
 
 
 def _halt(session: Session, esc: Escalation, status: EscalationStatus, now: datetime) -> None:
@@ -268,13 +327,15 @@ def _user_active(session: Session, user_id: int) -> bool:
     return config_cached(session, ("user_active", user_id), load)
 
 
-def _fire(session: Session, esc: Escalation, incident: Incident, pos: pol.Position,
-          now: datetime, *, new: bool = False, last: bool = False) -> None:
+def _fire(session: Session, esc: _Steps, incident: Incident, pos: pol.Position,
+          now: datetime, *, new: bool = False, last: bool = False,
+          policy: pol.Policy | None = None) -> None:
     """Page one level and schedule the next step (unless `last`: a page to an incident
     someone already owns, keyed so delivery sends it although the incident is not
     triggered). `new`: the incident was declared in this transaction, so no page or step
-    timer of it exists yet and their look-ups are skipped."""
-    policy = pol.from_snapshot(esc.snapshot)
+    timer of it exists yet and their look-ups are skipped. `policy`: the snapshot's, parsed
+    by the caller."""
+    policy = policy or pol.from_snapshot(esc.snapshot)
     level = policy.levels[pos.level]
     users, nobody = _resolve_users(session, incident, level.targets, pos.loop, now,
                                    turn_of=(int(esc.snapshot.get("policy_id") or 0),

@@ -16,10 +16,10 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, bindparam, select, text, update
+from sqlalchemy import Engine, Table, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.models import Alert, AlertEvent
@@ -92,14 +92,14 @@ def _triage_row(session: Session, row: InboxRow, runtime: Runtime,
             for e in events]
 
 
-def _done_values(row_id: int, results: list[IngestResult], now: datetime) -> dict[str, Any]:
-    return {"id": row_id, "status": InboxStatus.DONE.value,
+def _done_values(results: list[IngestResult], now: datetime) -> dict[str, Any]:
+    return {"status": InboxStatus.DONE.value,
             "outcome": [_outcome(r) for r in results], "processed_at": now, "error": None,
             "body": ""}  # the alert events keep the (capped) raw payload
 
 
 def _done(row: InboxRow, results: list[IngestResult], now: datetime) -> None:
-    for name, value in _done_values(row.id, results, now).items():
+    for name, value in _done_values(results, now).items():
         setattr(row, name, value)
 
 
@@ -158,7 +158,8 @@ def _run_batch(runtime: Runtime, session: Session, now: datetime, limit: int, *,
             _apply(session, row, runtime, now)
         else:
             try:
-                done.append(_done_values(row.id, _triage_row(session, row, runtime, now), now))
+                done.append({"row_id": row.id,
+                             **_done_values(_triage_row(session, row, runtime, now), now)})
             except Exception as exc:
                 raise _RowFailed from exc
         handled += 1
@@ -198,14 +199,19 @@ def process_batch(runtime: Runtime, *, limit: int | None = None) -> int:
     return 0
 
 
+# Core, not the ORM's bulk UPDATE by primary key: the same statement without its handling.
+_INBOX = cast(Table, InboxRow.__table__)
+_MARK_DONE = update(_INBOX).where(_INBOX.c.id == bindparam("row_id"))
+
+
 def _flush_batch(session: Session, done: list[dict[str, Any]]) -> None:
     """Write the optimistic batch, mark its rows done and commit (so that a failure of any
     is one of a row's, retried row by row, not the job's)."""
     driver = session.connection().connection.driver_connection
     try:
-        if done:  # one executemany by primary key for the batch's rows
-            session.execute(update(InboxRow), done)
         session.flush()
+        if done:  # one executemany by primary key for the batch's rows
+            session.connection().execute(_MARK_DONE, done)
         session.commit()
     except Exception as exc:
         # SQLite keeps the transaction open when COMMIT fails a deferred foreign key
