@@ -25,21 +25,29 @@ def lookup(context: Mapping[str, Any], path: str) -> Any:
     """The value at dotted `path`, or `_MISSING`. Label names may contain dots, so a key
     that exists whole wins over splitting."""
     current: Any = context
-    parts = path.split(".")
+    steps = _candidates(path)
     i = 0
-    while i < len(parts):
+    while i < len(steps):
         if not isinstance(current, Mapping):
             return _MISSING
-        # Longest key first: `labels.app.kubernetes.io/name` must find that label.
-        for j in range(len(parts), i, -1):
-            key = ".".join(parts[i:j])
+        for key, end in steps[i]:
             if key in current:
                 current = current[key]
-                i = j
+                i = end
                 break
         else:
             return _MISSING
     return current
+
+
+@lru_cache(maxsize=4096)
+def _candidates(path: str) -> tuple[tuple[tuple[str, int], ...], ...]:
+    """For each part of `path`, the keys that may start there and the part after each.
+    Longest key first: `labels.app.kubernetes.io/name` must find that label. (Built once
+    per path: every rule condition looks its field up for every alert.)"""
+    parts = path.split(".")
+    return tuple(tuple((".".join(parts[i:j]), j) for j in range(len(parts), i, -1))
+                 for i in range(len(parts)))
 
 
 @lru_cache(maxsize=1024)
