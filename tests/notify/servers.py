@@ -75,6 +75,12 @@ class Received:
     at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
+class Server(ThreadingHTTPServer):
+    # A listen backlog like real servers' (the default 5 drops the SYNs of a burst of new
+    # connections, and each dropped one waits a second to be sent again).
+    request_queue_size = 128
+
+
 @contextmanager
 def http_receiver(status: int = 200,
                   delay: float = 0.0) -> Iterator[tuple[list[Received], str]]:
@@ -101,7 +107,7 @@ def http_receiver(status: int = 200,
         def log_message(self, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -2,15 +2,20 @@
 
 A sender gets one rendered message and either returns (delivered), or raises
 TemporaryError (try again later) or PermanentError (this address will never work). Dedup,
-rate limits, retries and recording are pipeline stages around it (pipeline.py).
+rate limits, retries and recording are pipeline stages around it (pipeline.py). A sender
+may be a coroutine function wrapped in AsyncSender: the pipeline then runs it on the
+process's one send loop, many at once without a thread each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tocsin.settings import Settings
 
@@ -63,6 +68,42 @@ class Outgoing:
 
 
 Sender = Callable[[Outgoing, Settings], None]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AsyncSender:
+    """A sender written as a coroutine function (`send`), run on the send loop. Called like
+    a plain Sender it runs there and waits, so it is a Sender too (never call it from the
+    send loop itself: that would wait on its own thread forever)."""
+
+    send: Callable[[Outgoing, Settings], Coroutine[Any, Any, None]]
+
+    def __call__(self, out: Outgoing, settings: Settings) -> None:
+        on_send_loop(self.send(out, settings)).result()
+
+
+def on_send_loop(coro: Coroutine[Any, Any, T]) -> Future[T]:
+    """Run `coro` on the send loop; its future fits `concurrent.futures.wait`."""
+    return asyncio.run_coroutine_threadsafe(coro, _send_loop())
+
+
+_loop: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
+_loop_lock = threading.Lock()
+
+
+def _send_loop() -> asyncio.AbstractEventLoop:
+    """The process's one event loop for async senders, in a daemon thread started on first
+    use. A forked child, where that thread does not exist, starts its own."""
+    global _loop
+    with _loop_lock:
+        if _loop is None or not _loop[1].is_alive():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="tocsin-send-loop",
+                                      daemon=True)
+            thread.start()
+            _loop = (loop, thread)
+        return _loop[0]
 
 
 def _email(out: Outgoing, settings: Settings) -> None:
@@ -71,10 +112,10 @@ def _email(out: Outgoing, settings: Settings) -> None:
     send(out, settings)
 
 
-def _webhook(out: Outgoing, settings: Settings) -> None:
+async def _webhook(out: Outgoing, settings: Settings) -> None:
     from tocsin.notify.webhook.sender import send
 
-    send(out, settings)
+    await send(out, settings)
 
 
 def _apprise(out: Outgoing, settings: Settings) -> None:
@@ -85,7 +126,7 @@ def _apprise(out: Outgoing, settings: Settings) -> None:
 
 SENDERS: Mapping[ChannelKind, Sender] = {
     ChannelKind.EMAIL: _email,
-    ChannelKind.WEBHOOK: _webhook,
+    ChannelKind.WEBHOOK: AsyncSender(_webhook),
     **{k: _apprise for k in ChannelKind if k not in (ChannelKind.EMAIL, ChannelKind.WEBHOOK)},
 }
 
