@@ -236,9 +236,6 @@ def _log(session: Session, alert: Alert, *, action: str, outcome: str, now: date
          raw: str | None, note: str = "") -> None:
     values = {"alert_id": alert.id, "at": now, "action": action, "outcome": outcome,
               "incident_id": alert.incident_id, "note": note[:500], "raw": raw}
-    if alert.id is None:  # a new alert not inserted yet (it never is, by now): ORM
-        session.add(AlertEvent(id=preassigned_id(session, AlertEvent), **values))
-        return
     event_id = preassigned_id(session, AlertEvent)
     if event_id is not None:  # else the database chooses
         values["id"] = event_id
@@ -356,10 +353,10 @@ def _attach(session: Session, alert: Alert, incident: Incident, *, reason: str,
     alert.incident_id = incident.id
     # A brand-new incident has no links yet: skip the lookup, and write the link as a plain
     # row (db/queued.py; a later look-up in the transaction still finds it).
-    if reason == "created" and alert.id is not None:
+    if reason == "created":
         queue_row(session, _INCIDENT_ALERTS, {"incident_id": incident.id, "alert_id": alert.id,
                                               "attached_at": now, "reason": reason})
-    elif reason == "created" or session.get(IncidentAlert, (incident.id, alert.id)) is None:
+    elif session.get(IncidentAlert, (incident.id, alert.id)) is None:
         session.add(IncidentAlert(incident_id=incident.id, alert_id=alert.id, attached_at=now,
                                   reason=reason))
 
