@@ -249,8 +249,11 @@ def process_pending(runtime: Runtime, *, seconds: float = RUN_SECONDS) -> int:
 # accept woke triage for the one or two rows it committed, so batches stayed that small and
 # the fixed cost made triage fall behind at ~200 events/s. When the previous batch was
 # small and ended moments ago, the next one waits until GATHER_SECONDS after it, letting
-# rows gather; an event after a quiet moment is triaged at once.
-GATHER_SECONDS = 0.025
+# rows gather; an event after a quiet moment is triaged at once. 10 ms since triage has a
+# process of its own (`tocsin serve`, server.py): at 500 new incidents/s the median event
+# to page went from 62-84 ms with 25 ms to 44-48 ms, and 200/s from 37-40 to 24-28 ms
+# (no gathering: 40-46 ms at 500/s, but 45% more CPU per event at 200/s).
+GATHER_SECONDS = 0.010
 GATHER_BELOW = 16  # rows: a batch this small was not worth its fixed cost
 _LAST_BATCH: WeakKeyDictionary[Engine, tuple[float, int]] = WeakKeyDictionary()
 

@@ -84,7 +84,7 @@ def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int) -> list[Cla
                 # Serialises workers counting the same method's share.
                 session.execute(select(ContactMethod.id).where(ContactMethod.id == method_id)
                                 .with_for_update())
-            room = max(0, per_minute - _used(session, method_id, now))
+            room = max(0, per_minute - _used(session, method_id, now, per_minute))
             for mid, status, attempts in rows[room:]:
                 # Rate limited: postponed, never dropped; the attempt does not count.
                 session.execute(update(Message).where(
@@ -97,14 +97,27 @@ def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int) -> list[Cla
     return out
 
 
-def _used(session: Session, method_id: int, now: datetime) -> int:
-    """Messages this method got in the last minute, counting those being sent right now."""
-    return int(session.scalar(select(func.count()).select_from(Message).where(
-        Message.contact_method_id == method_id,
-        or_(and_(Message.status == MessageStatus.SENT.value,
-                 Message.sent_at > now - RATE_WINDOW),
-            and_(Message.status == MessageStatus.SENDING.value,
-                 Message.lease_until > now)))) or 0)
+def _used(session: Session, method_id: int, now: datetime, cap: int) -> int:
+    """Messages this method got in the last minute, counting those being sent right now;
+    counted up to `cap` (the limit: more makes no difference). Two index range scans: the
+    method's messages sent since the window began (`sent_at` is set only when a message is
+    sent), and its messages claimed and still leased. One query with an OR walked every
+    message the method ever had, inside the claim's write lock: ~10 ms at 30,000."""
+    connection = session.connection()
+    sent = connection.execute(_SENT_RECENTLY, {
+        "method": method_id, "since": now - RATE_WINDOW, "cap": cap}).scalar_one()
+    sending = connection.execute(_BEING_SENT, {"method": method_id, "now": now}).scalar_one()
+    return int(sent) + int(sending)
+
+
+# Built once; run as Core on the claim's connection.
+_SENT_RECENTLY = select(func.count()).select_from(
+    select(Message.id).where(Message.contact_method_id == bindparam("method"),
+                             Message.sent_at > bindparam("since"))
+    .limit(bindparam("cap")).subquery())
+_BEING_SENT = select(func.count()).select_from(Message).where(
+    Message.status == MessageStatus.SENDING.value,
+    Message.contact_method_id == bindparam("method"), Message.lease_until > bindparam("now"))
 
 
 def _claimable(now: datetime) -> Any:
