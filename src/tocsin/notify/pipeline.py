@@ -65,36 +65,62 @@ class Claimed:
 
 def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int) -> list[Claimed]:
     """Claim due messages, applying the per-contact-method rate limit on the way: a method
-    that already had its share this minute (sent, or being sent) gets the rest postponed."""
-    lease = timedelta(seconds=rt.settings.notify_lease_seconds)
+    that already had its share this minute (sent, or being sent) gets the rest postponed.
+
+    PostgreSQL: one transaction, candidates locked with `SKIP LOCKED` and each method's
+    count serialised by locking its row, so concurrent workers share the limit. SQLite: the
+    candidates and counts are read from a snapshot first, outside the only write lock (the
+    count alone took 2.5 ms of it at 30,000 pages a minute to one method), then claimed in
+    a short write transaction. The claim stays conditional, so a row taken or changed
+    meanwhile is not won; the counts are exact with one delivery worker per database file,
+    as operations.md asks for SQLite. Nothing due: no write transaction at all."""
+    lease_until = now + timedelta(seconds=rt.settings.notify_lease_seconds)
     per_minute = rt.settings.notify_rate_limit_per_minute
-    wanted: list[int] = []
+    if rt.engine.dialect.name == "postgresql":
+        with rt.sessions() as session, session.begin():
+            wanted, postponed = _plan(session, now, limit, per_minute, postgres=True)
+            return _take(session, wanted, postponed, now, worker_id, lease_until)
+    with rt.read_sessions() as session:
+        wanted, postponed = _plan(session, now, limit, per_minute, postgres=False)
+    if not wanted and not postponed:
+        return []
     with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
-        postgres = session.get_bind().dialect.name == "postgresql"
-        query = (select(Message.id, Message.status, Message.attempts,
-                        Message.contact_method_id)
-                 .where(_claimable(now)).order_by(Message.due_at).limit(limit))
+        return _take(session, wanted, postponed, now, worker_id, lease_until)
+
+
+def _plan(session: Session, now: datetime, limit: int, per_minute: int, *,
+          postgres: bool) -> tuple[list[int], list[tuple[int, str, int]]]:
+    """Which claimable messages to claim, and which to postpone (id, status, attempts) as
+    their method has had its share this minute."""
+    query = (select(Message.id, Message.status, Message.attempts, Message.contact_method_id)
+             .where(_claimable(now)).order_by(Message.due_at).limit(limit))
+    if postgres:
+        query = query.with_for_update(skip_locked=True)
+    by_method: dict[int, list[tuple[int, str, int]]] = {}
+    for mid, status, attempts, method_id in session.execute(query).all():
+        by_method.setdefault(method_id, []).append((mid, status, attempts))
+    wanted: list[int] = []
+    postponed: list[tuple[int, str, int]] = []
+    for method_id, rows in by_method.items():
         if postgres:
-            query = query.with_for_update(skip_locked=True)
-        by_method: dict[int, list[tuple[int, str, int]]] = {}
-        for mid, status, attempts, method_id in session.execute(query).all():
-            by_method.setdefault(method_id, []).append((mid, status, attempts))
-        for method_id, rows in by_method.items():
-            if postgres:
-                # Serialises workers counting the same method's share.
-                session.execute(select(ContactMethod.id).where(ContactMethod.id == method_id)
-                                .with_for_update())
-            room = max(0, per_minute - _used(session, method_id, now, per_minute))
-            for mid, status, attempts in rows[room:]:
-                # Rate limited: postponed, never dropped; the attempt does not count.
-                session.execute(update(Message).where(
-                    Message.id == mid, Message.status == status,
-                    Message.attempts == attempts).values(
-                    status=MessageStatus.PENDING.value, due_at=now + RATE_WINDOW / 6,
-                    last_error="rate limited"))
-            wanted += [mid for mid, _, _ in rows[:room]]
-        out = _claimed(session, _claim(session, wanted, now, worker_id, now + lease))
-    return out
+            # Serialises workers counting the same method's share.
+            session.execute(select(ContactMethod.id).where(ContactMethod.id == method_id)
+                            .with_for_update())
+        room = max(0, per_minute - _used(session, method_id, now, per_minute))
+        wanted += [mid for mid, _, _ in rows[:room]]
+        postponed += rows[room:]
+    return wanted, postponed
+
+
+def _take(session: Session, wanted: list[int], postponed: list[tuple[int, str, int]],
+          now: datetime, worker_id: str, lease_until: datetime) -> list[Claimed]:
+    for mid, status, attempts in postponed:
+        # Rate limited: postponed, never dropped; the attempt does not count.
+        session.execute(update(Message).where(
+            Message.id == mid, Message.status == status, Message.attempts == attempts).values(
+            status=MessageStatus.PENDING.value, due_at=now + RATE_WINDOW / 6,
+            last_error="rate limited"))
+    return _claimed(session, _claim(session, wanted, now, worker_id, lease_until))
 
 
 def _used(session: Session, method_id: int, now: datetime, cap: int) -> int:
