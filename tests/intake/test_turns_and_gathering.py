@@ -8,9 +8,12 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import insert
 
+from tests.notify.seed import seed_paging
 from tocsin.intake import processor
 from tocsin.intake.turns import Turns, turn
+from tocsin.notify.models import Message
 from tocsin.notify.pipeline import claim
 from tocsin.runtime import Runtime
 
@@ -51,9 +54,16 @@ def test_delivery_claim_waits_for_the_triage_turn(runtime: Runtime) -> None:
     if runtime.engine.dialect.name != "sqlite":
         pytest.skip("turns order SQLite's single writer; PostgreSQL locks rows")
     claimed_at: list[float] = []
+    seed = seed_paging(runtime, webhook_url="http://127.0.0.1:9/page")
+    now = runtime.clock.now()
+    with runtime.sessions() as s, s.begin():  # a page due: the claim needs the write turn
+        s.execute(insert(Message), [{
+            "idempotency_key": "due", "kind": "page", "status": "pending",
+            "user_id": seed["users"][0], "contact_method_id": seed["methods"][0],
+            "due_at": now, "attempts": 0, "payload": {}, "created_at": now}])
 
     def deliver() -> None:
-        claim(runtime, worker_id="w", now=runtime.clock.now(), limit=10)
+        assert len(claim(runtime, worker_id="w", now=now, limit=10)) == 1
         claimed_at.append(time.monotonic())
 
     with turn(runtime.engine, accept=False):
