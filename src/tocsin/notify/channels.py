@@ -106,6 +106,17 @@ def _send_loop() -> asyncio.AbstractEventLoop:
         return _loop[0]
 
 
+def warm_up() -> None:
+    """Import the senders and start the send loop now, not on the first page: a webhook's
+    first send in a process imported aiohttp (~0.3 s) while the page waited. Called when a
+    worker's delivery job first runs."""
+    import tocsin.notify.apprise_channel.sender
+    import tocsin.notify.email.sender
+    import tocsin.notify.webhook.sender  # noqa: F401
+
+    _send_loop()
+
+
 def _email(out: Outgoing, settings: Settings) -> None:
     from tocsin.notify.email.sender import send
 

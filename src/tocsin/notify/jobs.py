@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from tocsin.engine.worker import JobContext
+from tocsin.notify import channels
 from tocsin.notify.models import Message, MessageStatus
 from tocsin.notify.pipeline import deliver_due
 
@@ -17,9 +18,14 @@ FINISHED = [MessageStatus.SENT.value, MessageStatus.FAILED.value,
             MessageStatus.CANCELLED.value, MessageStatus.DEDUPED.value]
 # Rows deleted per transaction: keeps SQLite's write lock short when a backlog is purged.
 RETENTION_CHUNK = 2000
+_warm = False
 
 
 def deliver(ctx: JobContext) -> int:
+    global _warm
+    if not _warm:  # the first run, at worker start: the first page pays no imports
+        channels.warm_up()
+        _warm = True
     outcomes = deliver_due(ctx.runtime, worker_id=ctx.worker_id,
                            limit=ctx.runtime.settings.worker_batch_size)
     # Rate-limited messages are postponed at claim time and not counted, so a throttled
