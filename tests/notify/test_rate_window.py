@@ -1,4 +1,4 @@
-"""Claiming: what counts against a contact method's per-minute rate limit: messages sent to it in
+"""What counts against a contact method's per-minute rate limit: messages sent to it in
 the last minute and messages being sent to it under a live lease — nothing older, nothing
 of other methods — counted up to the limit."""
 
@@ -7,12 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from tests.notify.seed import seed_paging
 from tocsin.notify.models import Message, MessageStatus
-from tocsin.notify.pipeline import _used, claim
+from tocsin.notify.pipeline import _used
 from tocsin.runtime import Runtime
 
 
@@ -47,34 +46,3 @@ def test_the_rate_window_counts_recent_and_in_flight_sends(runtime: Runtime) -> 
         assert _used(s, other, now, cap=100) == 2
         # Counting stops at the limit: beyond it the answer makes no difference.
         assert _used(s, mine, now, cap=2) == 3  # 2 sent (capped) + 1 in flight
-
-
-def test_claiming_takes_no_write_transaction_when_nothing_is_due(runtime: Runtime) -> None:
-    """Delivery runs at every wake: with nothing due it only reads (SQLite: the candidates
-    and the rate window come from a snapshot, the write lock only for the claim itself)."""
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL claims in one transaction, with SKIP LOCKED")
-    seed = seed_paging(runtime, webhook_url="http://127.0.0.1:9/page")
-    now = runtime.clock.now()
-    begins: list[str] = []
-
-    def count(_c: object, _cur: object, statement: str, *_: object) -> None:
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", count)
-    try:
-        assert claim(runtime, worker_id="w", now=now, limit=10) == []
-        assert "BEGIN IMMEDIATE" not in begins
-        with runtime.sessions() as s, s.begin():
-            s.execute(insert(Message), [{
-                "idempotency_key": "due", "kind": "page", "status": "pending",
-                "user_id": seed["users"][0], "contact_method_id": seed["methods"][0],
-                "due_at": now, "attempts": 0, "payload": {}, "created_at": now}])
-        begins.clear()
-        taken = claim(runtime, worker_id="w", now=now, limit=10)
-        assert [m.key for m in taken] == ["due"] and begins.count("BEGIN IMMEDIATE") == 1
-        # Claimed already: a second claim wins nothing (the claim is conditional).
-        assert claim(runtime, worker_id="other", now=now, limit=10) == []
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", count)
