@@ -103,7 +103,8 @@ def test_stalled_receiver_is_temporary_within_the_timeout(settings: Settings) ->
             send(page(server.url("/hang")), impatient)
         took = time.monotonic() - started
     assert str(caught.value) == f"webhook {server.url('/hang')}: timed out after 0.5 s"
-    assert 0.45 < took < 1.5
+    # The receiver never answers: any bound well below forever shows the timeout ended it.
+    assert 0.45 < took < 10
 
 
 def test_refused_connection_is_temporary_and_names_the_address(settings: Settings) -> None:
@@ -136,8 +137,8 @@ def test_proxy_named_by_the_environment_is_used(settings: Settings,
 
 
 def test_fifty_pages_in_one_batch_are_sent_at_once(runtime: Runtime) -> None:
-    # Each answer takes 50 ms: one after the other the batch would take 2.5 s.
-    with http_receiver(delay=0.05) as (got, url):
+    # Each answer takes 0.5 s: one after the other the batch would take 25 s.
+    with http_receiver(delay=0.5) as (got, url):
         pages_due(runtime, f"{url}/page", 50)
         started = time.monotonic()
         counts = deliver_due(runtime, worker_id="w", limit=100)
@@ -146,7 +147,7 @@ def test_fifty_pages_in_one_batch_are_sent_at_once(runtime: Runtime) -> None:
         with runtime.sessions() as s:
             errors = Counter(m.last_error for m in s.query(Message) if m.last_error)
         raise AssertionError(f"{counts}: {errors}")
-    assert took < 1.5
+    assert took < 10, f"{took:.1f} s: the sends waited for each other"
     keys = Counter(r.headers["Idempotency-Key"] for r in got)
     assert len(keys) == 50 and set(keys.values()) == {1}
     assert all(verify(r.body, r.headers["X-Tocsin-Signature"], "old-secret-2025") for r in got)

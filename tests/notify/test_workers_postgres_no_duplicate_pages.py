@@ -95,8 +95,10 @@ def test_two_workers_one_killed_no_page_lost(pg_runtime: Runtime, tmp_path: Path
 
 
 def test_separate_worker_wakes_on_notify(pg_runtime: Runtime, tmp_path: Path) -> None:
-    """A worker polling only every 60 s still sends a new page within a second: the
-    transaction that wrote it issued NOTIFY, which the worker LISTENs for."""
+    """A worker polling only every 60 s (the longest allowed) still sends a new page well
+    before its next poll: the transaction that wrote it issued NOTIFY, which the worker
+    LISTENs for. The bound is generous (a loaded machine is slow); bench/paging.py measures
+    the latency."""
     rt = pg_runtime
     with http_receiver() as (got, url):
         seed = seed_paging(rt, webhook_url=url + "/page")
@@ -105,7 +107,7 @@ def test_separate_worker_wakes_on_notify(pg_runtime: Runtime, tmp_path: Path) ->
             time.sleep(10)  # let it start and go idle into its 60 s wait
             began = time.monotonic()
             declare_many(rt, service_id=seed["service_id"], count=1, now=rt.clock.now())
-            deadline = began + 5
+            deadline = began + 45
             while not got and time.monotonic() < deadline:
                 time.sleep(0.01)
             took = time.monotonic() - began
@@ -113,4 +115,4 @@ def test_separate_worker_wakes_on_notify(pg_runtime: Runtime, tmp_path: Path) ->
             worker.terminate()
             worker.wait(timeout=15)
     assert got, "the page never arrived"
-    assert took < 2.0, f"the page took {took:.2f} s: the worker did not wake on NOTIFY"
+    assert took < 30, f"the page took {took:.2f} s: the worker did not wake on NOTIFY"
