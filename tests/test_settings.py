@@ -1,10 +1,12 @@
 """Settings: documented, validated loudly, secrets masked."""
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from tocsin.runtime import build_runtime
 from tocsin.settings import ConfigError, Settings, load_settings
 
 DOC = Path(__file__).parent.parent / "docs" / "configuration.md"
@@ -54,3 +56,26 @@ def test_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
     first = settings.secret()
     assert len(first) > 40 and settings.secret() == first
     assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_data_dir_is_ignored_by_git_so_the_secret_key_is_never_committed(tmp_path: Path) -> None:
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+    settings = load_settings(env="dev", data_dir=checkout / "tocsin-data")
+    runtime = build_runtime(settings)
+    try:
+        settings.secret()
+    finally:
+        runtime.close()
+    untracked = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain",
+                                "--untracked-files=all"],
+                               check=True, capture_output=True, text=True).stdout
+    assert (checkout / "tocsin-data" / "secret.key").exists()
+    assert untracked == "", untracked
+
+
+def test_an_operators_own_gitignore_in_the_data_dir_is_kept(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("secret.key\n")
+    load_settings(env="dev", data_dir=tmp_path).secret()
+    assert (tmp_path / ".gitignore").read_text() == "secret.key\n"

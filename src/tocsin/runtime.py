@@ -33,6 +33,8 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    if not settings.database_url:  # the embedded database lives in the data directory
+        settings.make_data_dir()
     engine = make_engine(settings.effective_database_url)
     runtime = Runtime(
         settings=settings,

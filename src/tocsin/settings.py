@@ -276,11 +276,24 @@ class Settings(BaseSettings):
         path = self.data_dir / "secret.key"
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.make_data_dir()
         value = secrets.token_urlsafe(48)
         path.write_text(value)
         path.chmod(0o600)
         return value
+
+    def make_data_dir(self) -> Path:
+        """Create the data directory if needed, with a `.gitignore` that ignores all of it.
+
+        The directory holds the secret key and the database; it is often made inside a
+        checkout (`./tocsin-data`), where a `git add .` must not pick them up. An existing
+        `.gitignore` is left as the operator wrote it.
+        """
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        ignore = self.data_dir / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Created by Tocsin: the secret key and database stay out of git.\n*\n")
+        return self.data_dir
 
     def masked(self) -> dict[str, Any]:
         """Effective settings as plain values, secrets masked, for `tocsin config show`."""
