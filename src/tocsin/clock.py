@@ -7,6 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def utc_label(at: datetime) -> str:
+    """A time as stored text says it to people: to the minute, its zone named."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """Current time, timezone-aware UTC."""

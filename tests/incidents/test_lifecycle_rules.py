@@ -48,6 +48,20 @@ def test_close_check_lists_everything_missing() -> None:
         assert word in joined
 
 
+def test_close_check_says_what_is_missing_in_words_without_field_names() -> None:
+    check = lc.close_check(status=lc.Status.MONITORING, resolution_summary=None,
+                           impact_started_at=None, impact_ended_at=None, users_affected=None,
+                           recovery_until=NOW + timedelta(minutes=5),
+                           skip_recovery_watch=False, now=NOW)
+    assert len(check.in_words) == len(check.missing) == 5
+    for said in check.in_words:
+        assert "_" not in said, said  # no resolution_summary, skip_recovery_watch …
+        assert said[0].isupper() and said.endswith(".")
+    watch = check.in_words[-1]
+    assert (NOW + timedelta(minutes=5)).strftime("%H:%M UTC") in watch
+    assert ".000" not in watch and "+00:00" not in watch
+
+
 def test_close_check_passes_when_complete_and_watch_over() -> None:
     check = lc.close_check(status=lc.Status.RESOLVED, resolution_summary="rolled back",
                            impact_started_at=NOW - timedelta(hours=1), impact_ended_at=NOW,

@@ -58,6 +58,16 @@ def test_daily_handoff_inside_the_spring_gap_is_well_defined() -> None:
     assert datetime(2026, 3, 8, 7, 30, tzinfo=UTC) in ends  # 02:30 EST == 03:30 EDT
 
 
+def test_daily_handoff_at_a_repeated_time_happens_at_its_first_occurrence() -> None:
+    # 01:30 happens twice on 1 November 2026 in New York (EDT, then EST): the first counts.
+    layer = Layer("p", (1, 2), Unit.DAYS, 1, datetime(2026, 10, 25, 1, 30))
+    start = datetime(2026, 10, 31, 12, tzinfo=UTC)
+    shifts = layer_shifts(layer, "America/New_York", start, start + timedelta(days=3))
+    ends = [s.end for s in shifts]
+    assert datetime(2026, 11, 1, 5, 30, tzinfo=UTC) in ends  # 01:30 EDT
+    assert datetime(2026, 11, 1, 6, 30, tzinfo=UTC) not in ends  # not the second 01:30
+
+
 def test_hours_rotation_counts_elapsed_hours_across_dst() -> None:
     layer = Layer("p", (1, 2), Unit.HOURS, 12, datetime(2026, 3, 7, 8))
     start = datetime(2026, 3, 7, 13, tzinfo=UTC)

@@ -37,8 +37,9 @@ def test_policy_editor_and_service_policies(client: TestClient, runtime: Runtime
     assert 'value="Payments SEV2"' in edit
     r = client.post(f"/escalation?edit={policy_id}", data={
         "csrf_token": csrf, "name": "Payments major", "target_0_0": f"user:{responder.id}",
-        "delay_0": "5"}, follow_redirects=False)
+        "delay_0": "5", "repeat": "1"}, follow_redirects=False)
     assert r.status_code == 303
+    assert "Then repeats once more." in client.get("/escalation").text
     with runtime.sessions() as session:
         assert [p.name for p in escalation.list_policies(session)] == ["Payments major"]
 

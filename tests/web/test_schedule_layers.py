@@ -39,3 +39,21 @@ def test_add_and_remove_layer(client: TestClient, admin: Account, responder: Acc
                     follow_redirects=False)
     assert r.status_code == 303
     assert _on_call(client, admin) == responder.id
+
+
+def test_schedule_times_name_their_zones_and_lengths_agree(
+        client: TestClient, admin: Account, responder: Account) -> None:
+    r = client.post("/api/v1/schedules", headers=admin.headers, json={
+        "name": "Tokyo ops", "time_zone": "Asia/Tokyo", "layers": [{
+            "name": "Primary", "participants": [responder.id, admin.id], "unit": "weeks",
+            "length": 1,
+            "start": "2026-01-05T09:00:00"}]})
+    assert r.status_code == 201, r.text
+    web_login(client, admin)  # the admin reads in UTC
+    listing = client.get("/schedules").text
+    assert "Until (your time, UTC)" in listing
+    # The shift ends Monday 12 January 09:00 in Tokyo, 00:00 UTC: both are shown.
+    assert "2026-01-12 00:00" in listing and "(09:00 Asia/Tokyo)" in listing
+    page = client.get("/schedules/1").text
+    assert "1 week from 2026-01-05 09:00 Asia/Tokyo" in page and "1 weeks" not in page
+    assert "a time in the skipped hour happens an hour later (02:30 becomes 03:30)" in page

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 
 class Status(enum.StrEnum):
@@ -155,12 +155,29 @@ def in_recovery_watch(recovery_until: datetime | None, now: datetime) -> bool:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """One thing a record lacks before it may close: said for the API (with its field
+    names) and for a person reading the close form (in its labels' words)."""
+
+    api: str
+    human: str
+
+
+@dataclass(frozen=True)
 class CloseCheck:
-    missing: list[str]
+    gaps: list[Gap]
 
     @property
     def ok(self) -> bool:
-        return not self.missing
+        return not self.gaps
+
+    @property
+    def missing(self) -> list[str]:
+        return [g.api for g in self.gaps]
+
+    @property
+    def in_words(self) -> list[str]:
+        return [g.human for g in self.gaps]
 
 
 def close_check(
@@ -175,24 +192,32 @@ def close_check(
     now: datetime,
 ) -> CloseCheck:
     """What the record still lacks before it may close (empty when it may)."""
-    missing: list[str] = []
+    gaps: list[Gap] = []
     if status is not Status.RESOLVED:
-        missing.append(f"status must be 'resolved' (it is '{status.value}')")
+        gaps.append(Gap(f"status must be 'resolved' (it is '{status.value}')",
+                        f"The incident must be resolved first (it is {status.value})."))
     if not (resolution_summary or "").strip():
-        missing.append("resolution_summary: what fixed it, in words someone absent can follow")
+        gaps.append(Gap("resolution_summary: what fixed it, in words someone absent can follow",
+                        "A resolution summary: what fixed it, in words someone absent can "
+                        "follow."))
     if impact_started_at is None or impact_ended_at is None:
-        missing.append("impact duration: impact_started_at and impact_ended_at")
+        gaps.append(Gap("impact duration: impact_started_at and impact_ended_at",
+                        "When the impact started and when it ended."))
     elif impact_ended_at < impact_started_at:
-        missing.append("impact duration: impact_ended_at is before impact_started_at")
+        gaps.append(Gap("impact duration: impact_ended_at is before impact_started_at",
+                        "The impact ends before it starts: check both times."))
     if users_affected is None:
-        missing.append("users_affected: how many users were affected (0 if none)")
+        gaps.append(Gap("users_affected: how many users were affected (0 if none)",
+                        "How many users were affected (0 if none)."))
     if in_recovery_watch(recovery_until, now) and not skip_recovery_watch:
         assert recovery_until is not None
-        missing.append(
+        until = recovery_until.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        gaps.append(Gap(
             f"recovery watch runs until {recovery_until.isoformat()}; wait, or close with "
-            "skip_recovery_watch and a reason"
-        )
-    return CloseCheck(missing)
+            "skip_recovery_watch and a reason",
+            f"The recovery watch runs until {until}: wait for it, or tick \"Close before "
+            "the recovery watch ends\" and give a reason."))
+    return CloseCheck(gaps)
 
 
 def reminder_delay(severity: Severity, minutes_by_severity: dict[str, int]) -> timedelta | None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import User
 from tocsin.accounts.principal import Principal
 from tocsin.catalog.service import service_info
+from tocsin.clock import utc_label
 from tocsin.db.ids import preassigned_id
 from tocsin.db.queued import queue_row
 from tocsin.engine import timers
@@ -432,7 +433,7 @@ def resolve(session: Session, *, incident: Incident, actor: Principal | None,
     window = lc.recovery_window(lc.Severity(incident.severity), settings.recovery_watch_minutes)
     incident.recovery_until = now + window
     append_event(session, incident, kind=lc.EventKind.RESOLVED, now=now, actor=actor,
-                 body=f"recovery watch until {incident.recovery_until.isoformat()}",
+                 body=f"recovery watch until {utc_label(incident.recovery_until)}",
                  data={"recovery_until": incident.recovery_until.isoformat()})
     timers.cancel(session, f"incident:{incident.id}:update")
     timers.schedule(session, kind=TIMER_RECOVERY_END, key=f"incident:{incident.id}:recovery",
@@ -518,8 +519,9 @@ def on_update_due(session: Session, *, incident_id: int, now: datetime,
         _schedule_reminder(session, incident, settings, now)
         return
     append_event(session, incident, kind=lc.EventKind.UPDATE_DUE, now=now, actor=None,
-                 body=f"status update due: last update {incident.last_update_at.isoformat()}",
-                 data={"commander_id": incident.commander_id})
+                 body=f"status update due: last update {utc_label(incident.last_update_at)}",
+                 data={"commander_id": incident.commander_id,
+                       "last_update_at": incident.last_update_at.isoformat()})
     timers.schedule(session, kind=TIMER_UPDATE_DUE, key=f"incident:{incident.id}:update",
                     now=now, due_at=now + delay, payload={"incident_id": incident.id})
 

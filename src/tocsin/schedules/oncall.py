@@ -97,9 +97,10 @@ _ZONES = frozenset(available_timezones()) | {"UTC"}
 
 
 def _utc(local: datetime, tz: ZoneInfo) -> datetime:
-    # fold=0: an ambiguous wall time (clocks going back) means its first occurrence; a
-    # non-existent one (clocks going forward) lands just after the jump. Both keep
-    # boundaries strictly increasing.
+    # fold=0, as RFC 5545 reads local times: an ambiguous wall time (clocks going back)
+    # means its first occurrence; a non-existent one (clocks going forward) is read with
+    # the offset before the jump, so 02:30 in a 02:00-03:00 gap is 03:30 after it. Both
+    # keep boundaries strictly increasing. docs/paging.md states the rule for users.
     return local.replace(tzinfo=tz).astimezone(UTC)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from tocsin.runtime import Runtime
@@ -38,11 +39,17 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            heartbeats.router, probes.router]
 
 
+def _favicon() -> RedirectResponse:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 def install(app: FastAPI, runtime: Runtime) -> None:
     """Pages, static files, and cookie sign-in as a way to authenticate API calls too."""
     app.state.web_pages = Pages(runtime)
     app.state.web_throttle = SignInThrottle()
     app.state.principal_resolvers.append(resolve_cookie)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # Browsers, feed readers and bookmarks ask for /favicon.ico whatever the page links.
+    app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
     for router in ROUTERS:
         app.include_router(router)

@@ -47,15 +47,23 @@ def age(since: datetime | None, now: datetime) -> str:
     return f"{days}d {hours % 24}h"
 
 
-def local(value: datetime | None, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
+def local(value: datetime | str | None, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time in `zone` (an ISO text, as event data keeps times, is read first)."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
 def local_input(value: datetime | None, zone: str) -> str:
     """A value for <input type=datetime-local> in the user's zone."""
     return local(value, zone, "%Y-%m-%dT%H:%M")
+
+
+def counted(n: int, plural: str) -> str:
+    """'1 week', '2 weeks', '1 time': a count with its noun agreeing (nouns given plural)."""
+    return f"{n} {plural[:-1] if n == 1 and plural.endswith('s') else plural}"
 
 
 def _label(value: str | None) -> str:
@@ -66,7 +74,8 @@ def build_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True,
                       lstrip_blocks=True)
-    env.filters.update(age=age, local=local, local_input=local_input, label=_label)
+    env.filters.update(age=age, local=local, local_input=local_input, label=_label,
+                       counted=counted)
     env.globals.update(version=__version__, csrf_field=CSRF_FIELD, timedelta=timedelta)
     return env
 

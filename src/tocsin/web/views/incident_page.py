@@ -59,7 +59,7 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
         "service_ids": service_ids, "roles": ROLE_LABELS,
         "next_statuses": [s.value for s in lc.legal_next(status) if s in _FORM_STATUSES],
         "is_open": status in lc.OPEN_STATUSES,
-        "close_missing": incidents.close_check_of(incident, now=now).missing
+        "close_missing": incidents.close_check_of(incident, now=now).in_words
         if status is lc.Status.RESOLVED else [],
         "in_watch": lc.in_recovery_watch(incident.recovery_until, now),
         "severities": [s.value for s in lc.Severity],
