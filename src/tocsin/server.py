@@ -120,7 +120,7 @@ def run_api(runtime: Runtime, *, with_worker: bool) -> None:
     settings = runtime.settings
     config = uvicorn.Config(FastLane(create_app(runtime)), host=settings.host, port=settings.port,
                             log_level=settings.log_level.lower(), access_log=False,
-                            proxy_headers=True)
+                            **http_options(settings))
     # Heartbeat pings are answered ahead of everything else (heartbeats/fastlane.py).
     config.app = serve_pings_first(config.app, runtime)
 
@@ -166,7 +166,13 @@ def run_api_processes(settings: Settings, *, config: Path | None,
          "overrides": {k: str(v) for k, v in overrides.items() if v is not None}})
     uvicorn.run("tocsin.server:api_process_app", factory=True, workers=workers,
                 host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                access_log=False, proxy_headers=True)
+                access_log=False, **http_options(settings))
+
+
+def http_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's TLS and proxy-header options from the settings."""
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips,
+            "ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file}
 
 
 def api_process_app() -> Any:

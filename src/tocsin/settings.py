@@ -52,6 +52,20 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(8080, ge=1, le=65535, description="Port the HTTP server listens on.")
+    tls_cert_file: Path | None = Field(
+        None,
+        description="PEM certificate (chain) to serve HTTPS directly; needs `tls_key_file`. "
+        "Unset: plain HTTP (put a TLS-terminating proxy in front, see docs/operations.md).",
+    )
+    tls_key_file: Path | None = Field(
+        None, description="PEM private key of `tls_cert_file`.",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Comma-separated proxy addresses (or `*`) whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed; requests from anyone else keep their own "
+        "address and scheme.",
+    )
     base_url: str | None = Field(
         None,
         description="Public URL of this server, used in links sent to people. Unset: derived "
@@ -242,6 +256,25 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _tls_files(self) -> Settings:
+        pair = (self.tls_cert_file, self.tls_key_file)
+        if (pair[0] is None) != (pair[1] is None):
+            raise ValueError("tls_cert_file and tls_key_file go together: set both or neither")
+        for path in pair:
+            if path is not None and not path.is_file():
+                raise ValueError(f"TLS file {path} does not exist or is not a file")
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert_file is not None
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Cookies are sent over HTTPS only when asked to, or when we serve HTTPS ourselves."""
+        return self.web_cookie_secure or self.tls
+
+    @model_validator(mode="after")
     def _secrets_outside_dev(self) -> Settings:
         if self.env != "dev" and self.secret_key is not None:
             raw = self.secret_key.get_secret_value()
@@ -267,7 +300,7 @@ class Settings(BaseSettings):
         if self.base_url:
             return self.base_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def secret(self) -> str:
         """The signing secret: configured, or generated once into the data directory."""

@@ -45,10 +45,10 @@ def make_ca() -> Authority:
     return Authority(key, cert)
 
 
-def server_context(ca: Authority, tmp: Path, *, names: tuple[str, ...] = ("localhost",),
-                   not_before: timedelta = timedelta(days=-1),
-                   not_after: timedelta = timedelta(days=90)) -> ssl.SSLContext:
-    """A server-side SSLContext with a certificate for `names` (and 127.0.0.1 when listed)."""
+def server_cert_files(ca: Authority, tmp: Path, *, names: tuple[str, ...] = ("localhost",),
+                      not_before: timedelta = timedelta(days=-1),
+                      not_after: timedelta = timedelta(days=90)) -> tuple[Path, Path]:
+    """PEM files (certificate, key) of a server certificate for `names` signed by `ca`."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
     alt: list[x509.GeneralName] = []
@@ -69,6 +69,15 @@ def server_context(ca: Authority, tmp: Path, *, names: tuple[str, ...] = ("local
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def server_context(ca: Authority, tmp: Path, *, names: tuple[str, ...] = ("localhost",),
+                   not_before: timedelta = timedelta(days=-1),
+                   not_after: timedelta = timedelta(days=90)) -> ssl.SSLContext:
+    """A server-side SSLContext with a certificate for `names` (and 127.0.0.1 when listed)."""
+    cert_file, key_file = server_cert_files(ca, tmp, names=names, not_before=not_before,
+                                            not_after=not_after)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert_file, key_file)
     return ctx

@@ -43,6 +43,9 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN
                                                 help="TOML settings file.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+TlsCertOpt = Annotated[Path | None, typer.Option(
+    "--tls-cert", help="Serve HTTPS with this PEM certificate (chain); needs --tls-key.")]
+TlsKeyOpt = Annotated[Path | None, typer.Option("--tls-key", help="PEM key of --tls-cert.")]
 
 
 def _settings(config: Path | None, **overrides: Any) -> Settings:
@@ -77,12 +80,15 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
     data_dir: DataDirOpt = None,
     check_processes: CheckProcessesOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
 ) -> None:
-    """Run everything in one process: migrate, then the API and the worker."""
+    """Run everything: migrate, then the API, the engine and delivery."""
     from tocsin.server import bootstrap, run_api
 
     settings = _settings(config, host=host, port=port, data_dir=data_dir,
-                         check_runner_processes=check_processes)
+                         check_runner_processes=check_processes, tls_cert_file=tls_cert,
+                         tls_key_file=tls_key)
     runtime = _open(settings, migrate_schema=True)
     settings.secret()  # create the signing key now, not on the first request
     bootstrap(runtime, typer.echo)
@@ -98,11 +104,14 @@ def api(
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
     data_dir: DataDirOpt = None,
     workers: Annotated[int, typer.Option(min=1, help="API processes sharing the port.")] = 1,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
 ) -> None:
     """Run only the HTTP API (scale-out; pair with `tocsin worker`). Needs a current schema."""
     from tocsin.server import run_api, run_api_processes
 
-    overrides = {"host": host, "port": port, "data_dir": data_dir}
+    overrides = {"host": host, "port": port, "data_dir": data_dir, "tls_cert_file": tls_cert,
+                 "tls_key_file": tls_key}
     settings = _settings(config, **overrides)
     runtime = _open(settings, migrate_schema=False)
     typer.echo(f"Tocsin API listening on {settings.public_url}")

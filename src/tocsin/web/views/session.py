@@ -36,7 +36,7 @@ def _login_page(request: Request, *, next_url: str, email: str = "", error: str 
     response = pages_of(request).render(request, "login.html", status_code=status_code,
                                         next_url=next_url, email=email, error=error,
                                         login_csrf=token)
-    secure = request.app.state.runtime.settings.web_cookie_secure
+    secure = request.app.state.runtime.settings.cookies_secure
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", path="/login",
                         secure=secure, max_age=3600)
     return response
@@ -78,7 +78,7 @@ def login(request: Request, session: SessionDep, rt: RuntimeDep,
     session.commit()
     response = redirect(next_url)
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
-                        secure=rt.settings.web_cookie_secure)
+                        secure=rt.settings.cookies_secure)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
