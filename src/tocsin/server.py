@@ -169,9 +169,16 @@ def run_api_processes(settings: Settings, *, config: Path | None,
                 access_log=False, **http_options(settings))
 
 
+# Requests in flight get this long to finish when the server stops. Without a bound, an idle
+# keep-alive TLS connection whose client never answers the close_notify holds the stop for
+# asyncio's 30 s SSL shutdown timeout (measured: 33 s, against 0.2 s over plain HTTP).
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
 def http_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's TLS and proxy-header options from the settings."""
     return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips,
+            "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
             "ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file}
 
 

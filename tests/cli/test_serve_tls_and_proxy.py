@@ -77,6 +77,32 @@ def test_serve_over_tls_takes_events_from_the_official_pagerduty_client(tmp_path
         assert [a["summary"] for a in alerts] == ["Disk full on db1"]
 
 
+def test_serve_over_tls_stops_promptly_with_an_idle_client_connected(tmp_path: Path) -> None:
+    cert, key = make_cert(tmp_path)
+    trust = ssl.create_default_context(cafile=str(cert))
+    with ExitStack() as closing:
+        idle = httpx.Client(verify=trust)  # keeps its connection open, never answers a close
+        closing.callback(idle.close)
+        port = _free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tocsin", "serve", "--port", str(port), "--data-dir",
+             str(tmp_path / "data"), "--tls-cert", str(cert), "--tls-key", str(key)],
+            env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        closing.callback(proc.kill)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                idle.get(f"https://127.0.0.1:{port}/api/v1/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        began = time.monotonic()
+        proc.terminate()
+        proc.wait(timeout=60)
+        # 33 s before the shutdown was bounded (asyncio's SSL close timeout); 5 s now.
+        assert time.monotonic() - began < 20
+
+
 def test_tls_needs_both_files_and_says_so(tmp_path: Path) -> None:
     cert, _key = make_cert(tmp_path)
     done = subprocess.run([sys.executable, "-m", "tocsin", "serve", "--data-dir",
