@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
@@ -39,8 +41,22 @@ def test_new_user_form_shows_each_bad_field(client: TestClient, admin: Account) 
     assert 'id="email-error"' in r.text and 'id="time_zone-error"' in r.text
     assert 'id="password-error"' in r.text
     assert 'value="not-an-email"' in r.text and 'value="Mars/Olympus"' in r.text
+    assert "use at least 10 characters" in r.text and "String should have" not in r.text
+    assert "enter an email address, like ana@example.com" in r.text
     users = client.get("/api/v1/users", headers=admin.headers).json()
     assert "Nia" not in [u["name"] for u in users]
+
+
+def test_duplicate_email_is_marked_at_its_field(client: TestClient, admin: Account,
+                                               responder: Account) -> None:
+    csrf = web_login(client, admin)
+    r = client.post("/users/new", data={"csrf_token": csrf, "name": "Twin",
+                                        "email": responder.user.email.upper(),
+                                        "role": "responder", "time_zone": "UTC",
+                                        "password": "long enough password"})
+    assert r.status_code == 409
+    error = re.search(r'id="email-error"[^>]*>([^<]*)<', r.text)
+    assert error and "already exists" in error.group(1), r.text
 
 
 def test_viewer_cannot_post_admin_forms(client: TestClient, viewer: Account,

@@ -41,7 +41,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 def create_user(session: Session, *, data: UserCreate, now: datetime) -> User:
     email = data.email.lower()
     if session.scalars(select(User.id).where(User.email == email)).first() is not None:
-        raise Conflict(f"a user with email {email} already exists")
+        raise Conflict(f"email: a user with email {email} already exists")
     user = User(name=data.name, email=email, time_zone=data.time_zone, role=data.role.value,
                 password_hash=hash_password(data.password) if data.password else None,
                 active=True, created_at=now)
@@ -49,7 +49,7 @@ def create_user(session: Session, *, data: UserCreate, now: datetime) -> User:
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"a user with email {email} already exists") from None
+        raise Conflict(f"email: a user with email {email} already exists") from None
     return user
 
 

@@ -88,11 +88,24 @@ def build(model: type[M], values: dict[str, Any], errors: dict[str, str] | None 
 
 def _friendly(err: Any) -> str:
     """Pydantic's messages, reworded where a person filling a form would stumble."""
-    kind = err.get("type", "")
-    if kind == "missing" or (kind == "string_too_short"
-                             and err.get("ctx", {}).get("min_length") == 1):
+    kind, ctx = err.get("type", ""), err.get("ctx", {})
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
         return "this is required"
-    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if kind == "string_too_short":
+        return f"use at least {ctx['min_length']} characters"
+    if kind == "string_too_long":
+        return f"use at most {ctx['max_length']} characters"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "enter a whole number"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": "at least", "greater_than": "more than",
+                 "less_than_equal": "at most", "less_than": "less than"}[kind]
+        limit = next(iter(ctx.values()), "")
+        return f"enter a number {words} {limit}"
+    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if message.startswith("value is not a valid email address"):
+        return "enter an email address, like ana@example.com"
+    return message
 
 
 def from_domain(exc: TocsinError) -> dict[str, str]:
