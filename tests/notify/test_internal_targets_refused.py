@@ -7,7 +7,9 @@ its message fails permanently with the reason. The admin's `outbound_allow` admi
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -159,6 +161,51 @@ def test_apprise_name_rebound_to_loopback_fails_permanently_and_reaches_nothing(
     assert verify.last_error is not None
     assert "refused: hooks.rebind.test resolves to 127.0.0.1 is a loopback address" in \
         verify.last_error
+
+
+@pytest.fixture
+def redirecting() -> Iterator[tuple[int, list[str]]]:
+    """A loopback server whose /hop redirects to http://localhost:<port>/landed; yields
+    (port, paths requested)."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.do_GET()
+
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(302 if self.path == "/hop" else 200)
+            self.send_header("Location", f"http://localhost:{port}/landed")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield port, hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_apprise_redirect_to_an_internal_name_is_not_followed_there(
+        settings: Settings, rebinding: dict[str, str], redirecting: tuple[int, list[str]]) -> None:
+    """The admin allows one internal receiver by name; its redirect to another internal
+    name is refused at that hop (Apprise's HTTP client follows redirects)."""
+    rebinding["now"] = "127.0.0.1"
+    port, hits = redirecting
+    allowed = settings.model_copy(update={"outbound_allow": ["hooks.rebind.test"]})
+    out = Outgoing(ChannelKind.APPRISE, f"json://hooks.rebind.test:{port}/hop", "s", "t")
+    with pytest.raises(PermanentError, match=r"localhost resolves to .* loopback address"):
+        SENDERS[ChannelKind.APPRISE](out, allowed)
+    assert hits == ["/hop"]
 
 
 def test_an_allowance_withdrawn_stops_sends_to_an_address_in_the_url(

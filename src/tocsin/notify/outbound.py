@@ -162,10 +162,21 @@ def refusal(address: IPAddress, policy: OutboundPolicy) -> str | None:
 
 
 def literal_address(host: str) -> IPAddress | None:
+    name = _normal_host(host)
+    if not (name[-1:].isdigit() or ":" in name):
+        return None  # a name: spares a raised ValueError on every page (~10 µs)
     try:
-        return ipaddress.ip_address(_normal_host(host))
+        return ipaddress.ip_address(name)
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=4096)
+def literal_refusal(host: str, policy: OutboundPolicy) -> str | None:
+    """refusal() of a host written as an address (None for a name). Cached: a sender asks
+    for every message, mostly about the same few receivers."""
+    literal = literal_address(host)
+    return None if literal is None else refusal(literal, policy)
 
 
 def checked_answers(host: str, answers: Iterable[str], policy: OutboundPolicy) -> None:
