@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from tests.conftest import LOOPBACK_ALLOWED as LOOPBACK  # noqa: E402
 from tests.conftest import create_pg_database, drop_pg_database, pg_available  # noqa: E402
 from tests.notify.seed import seed_paging  # noqa: E402
 from tests.notify.servers import http_receiver  # noqa: E402
@@ -87,7 +88,8 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
 
 def runtime_for(url: str, tmp: Path) -> Runtime:
     rt = build_runtime(load_settings(env="dev", data_dir=tmp, database_url=url,
-                                     secret_key=SECRET), SystemClock())
+                                     secret_key=SECRET, outbound_allow=LOOPBACK),
+                       SystemClock())
     migrate.upgrade(rt.engine)
     return rt
 
@@ -96,7 +98,8 @@ def env_for(url: str, tmp: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "TOCSIN_ENV": "dev", "TOCSIN_DATA_DIR": str(tmp),
             "TOCSIN_DATABASE_URL": url, "TOCSIN_SECRET_KEY": SECRET,
             "TOCSIN_LOG_LEVEL": "WARNING", "TOCSIN_NOTIFY_RATE_LIMIT_PER_MINUTE": "1000000",
-            "TOCSIN_NOTIFY_DEDUP_SECONDS": "0", **extra}
+            "TOCSIN_NOTIFY_DEDUP_SECONDS": "0",
+            "TOCSIN_OUTBOUND_ALLOW": json.dumps(LOOPBACK), **extra}
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -9,6 +9,7 @@ skips with the reason when no server answers.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -33,6 +34,10 @@ from tocsin.db.session import make_engine
 from tocsin.runtime import Runtime, build_runtime
 from tocsin.settings import Settings, load_settings
 
+# Tests' receivers listen on loopback, where Tocsin sends nothing unless the admin allows it
+# (outbound_allow): the shared settings allow it; tests of the refusal override it.
+LOOPBACK_ALLOWED = ["127.0.0.0/8", "::1"]
+LOOPBACK_ALLOWED_ENV = {"TOCSIN_OUTBOUND_ALLOW": json.dumps(LOOPBACK_ALLOWED)}
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -131,7 +136,8 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"env": "dev", "data_dir": tmp_path / "data"}
+        values: dict[str, Any] = {"env": "dev", "data_dir": tmp_path / "data",
+                                  "outbound_allow": LOOPBACK_ALLOWED}
         values.update(overrides)
         return load_settings(**values)
 

@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tocsin.notify.outbound import OutboundPolicy, parse_allow, policy_of
+
 # Values that must never protect a production deployment.
 INSECURE_SECRETS = frozenset({"change-me", "changeme", "secret", "dev", "tocsin", "password"})
 
@@ -197,6 +199,12 @@ class Settings(BaseSettings):
         default_factory=list, description="Secrets outgoing webhooks are signed with "
         "(HMAC-SHA256 of the raw body); give two while rotating. JSON list in the environment.")
     webhook_timeout_seconds: float = Field(10.0, gt=0, description="Outgoing webhook timeout.")
+    outbound_allow: list[str] = Field(
+        default_factory=list, description="Internal targets that contact methods (webhooks, "
+        "Apprise URLs) may reach although they are not public: addresses, networks "
+        "(CIDR) and host names (`*.domain` for its subdomains). Empty: loopback, private, "
+        "link-local (cloud metadata), carrier-grade NAT, multicast and reserved addresses "
+        "are refused. JSON list in the environment.")
     notify_rate_limit_per_minute: int = Field(
         10, ge=1, description="Most messages sent to one contact method per minute; more wait.")
     notify_dedup_seconds: int = Field(
@@ -242,6 +250,12 @@ class Settings(BaseSettings):
             raise ValueError(f"keys must be SEV1..SEV4, got {', '.join(bad)}")
         if any(v < 0 for v in value.values()):
             raise ValueError("minutes must be zero or more")
+        return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_allow(cls, value: list[str]) -> list[str]:
+        parse_allow(value)
         return value
 
     @field_validator("database_url")
@@ -301,6 +315,11 @@ class Settings(BaseSettings):
             return self.base_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        """`outbound_allow`, parsed (once per distinct value)."""
+        return policy_of(tuple(self.outbound_allow))
 
     def secret(self) -> str:
         """The signing secret: configured, or generated once into the data directory."""

@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
+from tests.conftest import LOOPBACK_ALLOWED, LOOPBACK_ALLOWED_ENV
 from tests.notify.seed import seed_paging
 from tests.notify.servers import Received, http_receiver
 from tocsin.db import migrate
@@ -298,8 +299,9 @@ def paging_serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str,
     secret = "serve-processes-test-" + "x" * 20
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
     env.update(TOCSIN_DATA_DIR=str(data), TOCSIN_ENV="dev", TOCSIN_LOG_LEVEL="WARNING",
-               TOCSIN_SECRET_KEY=secret, TOCSIN_NOTIFY_DEDUP_SECONDS="0")
-    settings = load_settings(None, data_dir=data, env="dev", secret_key=secret)
+               TOCSIN_SECRET_KEY=secret, TOCSIN_NOTIFY_DEDUP_SECONDS="0", **LOOPBACK_ALLOWED_ENV)
+    settings = load_settings(None, data_dir=data, env="dev", secret_key=secret,
+                             outbound_allow=LOOPBACK_ALLOWED)
     with http_receiver() as (pages, hook):
         key = _seed(settings, hook)
         port = _free_port()

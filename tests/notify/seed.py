@@ -36,6 +36,7 @@ def seed_paging(rt: Runtime, *, webhook_url: str, levels: int = 1, delay_minutes
                 role=Role.RESPONDER), now=now)
             who = Principal(user_id=user.id, role=Role.RESPONDER)
             method = notify.add_contact_method(s, actor=who, user_id=user.id, now=now,
+                                               outbound=rt.settings.outbound_policy,
                                                data=ContactMethodIn(kind=ChannelKind.WEBHOOK,
                                                                     address=webhook_url))
             notify.verify(s, method=method, code=method.verify_code or "", now=now)

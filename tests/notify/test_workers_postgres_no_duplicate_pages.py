@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import _server_url, create_pg_database, drop_pg_database, pg_available
+from tests.conftest import (
+    LOOPBACK_ALLOWED,
+    LOOPBACK_ALLOWED_ENV,
+    _server_url,
+    create_pg_database,
+    drop_pg_database,
+    pg_available,
+)
 from tests.notify.seed import declare_many, seed_paging
 from tests.notify.servers import http_receiver
 from tocsin.clock import SystemClock
@@ -36,7 +43,8 @@ def pg_runtime(tmp_path: Path) -> Iterator[Runtime]:
     if reason:
         pytest.skip(reason)
     url = create_pg_database(server)
-    rt = build_runtime(load_settings(env="dev", data_dir=tmp_path, database_url=url),
+    rt = build_runtime(load_settings(env="dev", data_dir=tmp_path, database_url=url,
+                                     outbound_allow=LOOPBACK_ALLOWED),
                        SystemClock())
     migrate.upgrade(rt.engine)
     yield rt
@@ -50,7 +58,8 @@ def start_worker(rt: Runtime, tmp_path: Path, name: str,
            "TOCSIN_DATABASE_URL": rt.settings.effective_database_url,
            "TOCSIN_SECRET_KEY": "x" * 32, "TOCSIN_WORKER_BATCH_SIZE": "5",
            "TOCSIN_WORKER_POLL_INTERVAL": poll, "TOCSIN_NOTIFY_LEASE_SECONDS": "5",
-           "TOCSIN_NOTIFY_RATE_LIMIT_PER_MINUTE": "100000", "TOCSIN_LOG_LEVEL": "WARNING"}
+           "TOCSIN_NOTIFY_RATE_LIMIT_PER_MINUTE": "100000", "TOCSIN_LOG_LEVEL": "WARNING",
+           **LOOPBACK_ALLOWED_ENV}
     log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
     return subprocess.Popen([sys.executable, "-m", "tocsin", "worker"], env=env, stdout=log,
                             stderr=subprocess.STDOUT)

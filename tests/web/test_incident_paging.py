@@ -22,6 +22,7 @@ def _reachable(runtime: Runtime, account: Account) -> None:
     with runtime.sessions() as session, session.begin():
         method = notify.add_contact_method(
             session, actor=actor, user_id=account.id, now=runtime.clock.now(),
+            outbound=runtime.settings.outbound_policy,
             data=ContactMethodIn(kind=ChannelKind.EMAIL, address="sme@example.com"))
         assert method.verify_code
         notify.verify(session, method=method, code=method.verify_code, now=runtime.clock.now())

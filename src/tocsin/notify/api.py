@@ -33,7 +33,7 @@ def _out(m: ContactMethod, error: str | None = None) -> ContactMethodOut:
 def add(user_id: int, data: ContactMethodIn, session: SessionDep, rt: RuntimeDep,
         who: Responder) -> ContactMethodOut:
     m = service.add_contact_method(session, actor=who, user_id=user_id, data=data,
-                                   now=rt.clock.now())
+                                   now=rt.clock.now(), outbound=rt.settings.outbound_policy)
     session.commit()
     return _out(m)
 

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from tocsin.notify.outbound import OutboundPolicy, refused_message, url_refusal
 from tocsin.settings import Settings
 
 
@@ -142,15 +143,19 @@ SENDERS: Mapping[ChannelKind, Sender] = {
 }
 
 
-def address_problem(kind: ChannelKind, address: str) -> str | None:
-    """Why `address` cannot work for `kind` (None when it looks usable)."""
+def address_problem(kind: ChannelKind, address: str, policy: OutboundPolicy) -> str | None:
+    """Why `address` cannot work for `kind` (None when it looks usable), or why the server
+    must not send to it (a URL whose host is, or now resolves to, an internal address that
+    `policy` does not allow). Looks names up: call it where blocking is fine."""
     if kind is ChannelKind.EMAIL:
         local, _, domain = address.partition("@")
         return None if (local and "." in domain) or domain == "localhost" else \
             f"'{address}' is not an email address"
     if kind is ChannelKind.WEBHOOK:
-        return None if address.startswith(("http://", "https://")) else \
-            "a webhook address is an http:// or https:// URL"
+        if not address.startswith(("http://", "https://")):
+            return "a webhook address is an http:// or https:// URL"
+        reason = url_refusal(address, policy)
+        return None if reason is None else refused_message(reason)
     from tocsin.notify.apprise_channel.sender import url_problem
 
     scheme = address.split("://", 1)[0].lower() if "://" in address else ""
@@ -158,4 +163,4 @@ def address_problem(kind: ChannelKind, address: str) -> str | None:
     if allowed is not None and scheme not in allowed:
         return (f"a {kind.value} address is an Apprise URL starting with "
                 + " or ".join(f"{s}://" for s in allowed))
-    return url_problem(address)
+    return url_problem(address, policy)

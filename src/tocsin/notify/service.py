@@ -24,6 +24,7 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident
 from tocsin.notify.channels import address_problem
 from tocsin.notify.models import ContactMethod, Message, MessageStatus, NotificationRule
+from tocsin.notify.outbound import OutboundPolicy
 from tocsin.notify.schemas import ContactMethodIn, RulesIn
 
 WAKE_FLAG = "tocsin.notify.wake"
@@ -76,12 +77,15 @@ def _owner_check(actor: Principal, user_id: int) -> None:
 
 
 def add_contact_method(session: Session, *, actor: Principal, user_id: int,
-                       data: ContactMethodIn, now: datetime) -> ContactMethod:
-    """Store the method unverified and send it a verification code."""
+                       data: ContactMethodIn, now: datetime,
+                       outbound: OutboundPolicy) -> ContactMethod:
+    """Store the method unverified and send it a verification code. `outbound`: the
+    internal targets the admin allows (settings.outbound_policy); a URL reaching any
+    other internal address is refused."""
     _owner_check(actor, user_id)
     if session.get(User, user_id) is None:
         raise NotFound(f"no user with id {user_id}")
-    problem = address_problem(data.kind, data.address)
+    problem = address_problem(data.kind, data.address, outbound)
     if problem:
         raise Invalid(f"address: {problem}")
     method = ContactMethod(user_id=user_id, kind=data.kind.value, address=data.address,

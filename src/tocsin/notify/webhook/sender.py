@@ -3,6 +3,12 @@
 Header `X-Tocsin-Signature: sha256=<hex>[,sha256=<hex>]` carries one signature per active
 secret (two during a rotation), so a receiver that knows either secret accepts the request.
 
+Only to public addresses unless the admin allows others (`outbound_allow`): the session's
+resolver refuses a name whose answer is internal, at send time, so the address connected
+to is the address checked (a name that answered a public address when the method was added
+and now answers 127.0.0.1 is caught); an address written in the URL is checked before the
+request, since aiohttp connects to it without asking the resolver.
+
 Sent with aiohttp on the send loop (channels.AsyncSender), not httpx in a thread each: on
 loopback a page in a batch costs 180-190 µs of CPU against 510-760 µs (docs/paging.md),
 and at hundreds of pages a second that CPU is interpreter lock taken from triage.
@@ -16,16 +22,46 @@ import contextlib
 import hashlib
 import hmac
 import json
+import socket
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 
 from tocsin.notify.channels import Outgoing, PermanentError, TemporaryError, on_send_loop
+from tocsin.notify.outbound import (
+    OutboundPolicy,
+    RefusedTarget,
+    checked_answers,
+    host_refusal,
+    literal_refusal,
+    refused_message,
+)
 from tocsin.settings import Settings
 
 HEADER = "X-Tocsin-Signature"
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves as aiohttp would, then raises RefusedTarget if any answer is an address
+    `policy` refuses. Proxy hosts from the environment are the admin's and pass."""
+
+    def __init__(self, policy: OutboundPolicy, trusted: frozenset[str]) -> None:
+        self._inner = DefaultResolver()
+        self._policy, self._trusted = policy, trusted
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        answers = await self._inner.resolve(host, port, family)
+        if host.lower() not in self._trusted:
+            checked_answers(host, (a["host"] for a in answers), self._policy)
+        return answers
+
+    async def close(self) -> None:
+        await self._inner.close()
 
 
 @dataclass(frozen=True)
@@ -33,6 +69,7 @@ class _Pool:
     loop: asyncio.AbstractEventLoop
     session: aiohttp.ClientSession
     proxies: dict[str, str]  # by scheme, from HTTP_PROXY / HTTPS_PROXY
+    policy: OutboundPolicy
 
 
 # One pooled session per process, on the send loop (channels.on_send_loop): building one per
@@ -41,16 +78,24 @@ class _Pool:
 _pool: _Pool | None = None
 
 
-def _pooled() -> _Pool:
+async def _pooled(policy: OutboundPolicy) -> _Pool:
     global _pool
     loop = asyncio.get_running_loop()
+    if _pool is not None and _pool.loop is loop and _pool.policy != policy:
+        # The resolver holds the policy. Settings do not change in a running server; only
+        # tests send under two policies, one after the other.
+        old, _pool = _pool.session, None
+        await old.close()
     if _pool is None or _pool.loop is not loop or _pool.session.closed:
         # Proxies are read here, once, as httpx did: aiohttp's trust_env looks them up again
         # for every request, in a thread (it tripled a page's CPU). No cookie jar: one
         # receiver's cookies have no business in later pages.
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64),
+        proxies = urllib.request.getproxies()
+        trusted = frozenset((urlsplit(p).hostname or "").lower() for p in proxies.values())
+        connector = aiohttp.TCPConnector(limit=64, resolver=GuardedResolver(policy, trusted))
+        session = aiohttp.ClientSession(connector=connector,
                                         cookie_jar=aiohttp.DummyCookieJar())
-        _pool = _Pool(loop, session, urllib.request.getproxies())
+        _pool = _Pool(loop, session, proxies, policy)
         atexit.unregister(_close_at_exit)
         atexit.register(_close_at_exit)
     return _pool
@@ -80,6 +125,23 @@ def _close_at_exit() -> None:
         on_send_loop(close()).result(timeout=2)
 
 
+def _check_literal(url: str, policy: OutboundPolicy) -> None:
+    """What the resolver cannot see: an address written in the URL (aiohttp connects to
+    it without a lookup)."""
+    reason = literal_refusal(urlsplit(url).hostname or "", policy)
+    if reason is not None:
+        raise RefusedTarget(reason)
+
+
+async def _check_proxied(url: str, policy: OutboundPolicy) -> None:
+    """Through a proxy, the proxy looks the target up, out of our sight: judge the URL's
+    host as it resolves here, the best that can be done (docs/paging.md)."""
+    host = urlsplit(url).hostname or ""
+    reason = await asyncio.get_running_loop().run_in_executor(None, host_refusal, host, policy)
+    if reason is not None:
+        raise RefusedTarget(reason)
+
+
 def sign(body: bytes, secrets: list[str]) -> str:
     return ",".join("sha256=" + hmac.new(s.encode(), body, hashlib.sha256).hexdigest()
                     for s in secrets)
@@ -106,17 +168,25 @@ def _request(out: Outgoing, settings: Settings) -> tuple[bytes, dict[str, str]]:
 
 async def send(out: Outgoing, settings: Settings) -> None:
     """POST the page; `webhook_timeout_seconds` bounds the whole exchange. Redirects are not
-    followed (a 3xx is a permanent failure, as before): the receiver's address is wrong."""
+    followed (a 3xx is a permanent failure, as before): the receiver's address is wrong,
+    and a redirect could point anywhere. A refused target is a permanent failure."""
     body, headers = _request(out, settings)
     limit = settings.webhook_timeout_seconds
-    pool = _pooled()
+    policy = settings.outbound_policy
+    pool = await _pooled(policy)
+    proxy = _proxy(out.address, pool.proxies)
     try:
-        async with pool.session.post(out.address, data=body, headers=headers,
-                                     proxy=_proxy(out.address, pool.proxies),
+        if proxy is None:
+            _check_literal(out.address, policy)
+        else:  # a name lookup, which may hang: within the timeout (~45 µs, so only here)
+            await asyncio.wait_for(_check_proxied(out.address, policy), limit)
+        async with pool.session.post(out.address, data=body, headers=headers, proxy=proxy,
                                      allow_redirects=False,
                                      timeout=aiohttp.ClientTimeout(total=limit)) as r:
             await r.read()  # to the end, so the connection goes back to the pool
             status = r.status
+    except RefusedTarget as exc:
+        raise PermanentError(f"webhook {out.address}: {refused_message(str(exc))}") from exc
     except TimeoutError as exc:
         raise TemporaryError(f"webhook {out.address}: timed out after {limit:g} s") from exc
     except aiohttp.ClientError as exc:

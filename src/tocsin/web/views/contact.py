@@ -37,7 +37,7 @@ def add(request: Request, session: SessionDep, rt: RuntimeDep, who: ViewerUser,
     try:
         data = forms.build(ContactMethodIn, values)
         notify.add_contact_method(session, actor=who.principal, user_id=who.user.id, data=data,
-                                  now=rt.clock.now())
+                                  now=rt.clock.now(), outbound=rt.settings.outbound_policy)
         notify.wake_after_commit(session)
     except forms.FormErrors as exc:
         return _back(request, session, who, exc.errors, values, 422)
