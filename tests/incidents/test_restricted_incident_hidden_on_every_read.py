@@ -26,7 +26,6 @@ from tocsin.accounts.models import Role
 from tocsin.accounts.principal import Principal
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
 from tocsin.alerts.service import ingest_event
-from tocsin.api.app import create_app
 from tocsin.notify.models import ContactMethod
 from tocsin.runtime import Runtime
 from tocsin.schedules.handoff import briefing
@@ -135,6 +134,10 @@ def world(client: TestClient, runtime: Runtime, admin: Account, owner: Account,
     r = client.post(f"/api/v1/incidents/{iid}/page", headers=owner.headers,
                     json={"user_ids": [member.id], "note": "need you"})
     assert r.status_code == 200 and r.json()["paged_user_ids"] == [member.id], r.text
+    # Later events of both alerts, still waiting in the inbox for triage.
+    for body in (_pd_event(public_pd["key"], "search", PUBLIC_SUMMARY, "nothing secret"),
+                 _pd_event(integration["key"], "auth", SUMMARY, PAYLOAD)):
+        assert client.post("/v2/enqueue", json=body).status_code == 202
     return World(incident_id=iid, alert_id=secret["id"], check_alert_id=check_alert.alert_id,
                  public_alert_id=by_summary[PUBLIC_SUMMARY]["id"], service_id=sid,
                  integration_id=integration["id"], check_id=check["id"])
@@ -142,7 +145,7 @@ def world(client: TestClient, runtime: Runtime, admin: Account, owner: Account,
 
 # ---- every GET route, from the app ---------------------------------------------------------
 
-def _get_routes(runtime: Runtime) -> list[str]:
+def _get_routes(app: Any) -> list[str]:
     """Path templates of every GET route of the app (API and pages)."""
 
     def walk(routes: list[Any]) -> Iterator[Any]:
@@ -153,7 +156,6 @@ def _get_routes(runtime: Runtime) -> list[str]:
             else:
                 yield route
 
-    app = create_app(runtime)
     return sorted({r.path for r in walk(app.router.routes)
                    if isinstance(r, APIRoute) and "GET" in r.methods})
 
@@ -184,8 +186,8 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return PARAM.sub(one, template)
 
 
-def _signed_in(runtime: Runtime, who: Account) -> TestClient:
-    c = TestClient(create_app(runtime), raise_server_exceptions=False)
+def _signed_in(app: Any, who: Account) -> TestClient:
+    c = TestClient(app, raise_server_exceptions=False)
     web_login(c, who)
     return c
 
@@ -197,15 +199,14 @@ def _get(c: TestClient, who: Account, path: str) -> Any:
 
 
 def test_outsiders_see_nothing_of_it_on_any_read(
-        runtime: Runtime, world: World, admin: Account, owner: Account, member: Account,
-        outsiders: list[Account]) -> None:
-    templates = _get_routes(runtime)
+        client: TestClient, world: World, member: Account, outsiders: list[Account]) -> None:
+    templates = _get_routes(client.app)
     assert len(templates) > 80 and "/api/v1/alerts/{alert_id}/events" in templates \
         and "/live/dashboard" in templates  # the sweep found the app's routes
     problems: list[tuple[str, str, Any]] = []  # every leak at once, not just the first
     for who in outsiders:
         name = who.user.name
-        with _signed_in(runtime, who) as c:
+        with _signed_in(client.app, who) as c:
             for template in templates:
                 path = _fill(template, _values(world, member))
                 r = _get(c, who, path)
@@ -232,20 +233,22 @@ def test_outsiders_see_nothing_of_it_on_any_read(
             if [a["id"] for a in first] != [world.public_alert_id]:
                 problems.append((name, "/api/v1/alerts?limit=1", first))
             assert PUBLIC_SUMMARY in _get(c, who, "/").text
+            assert PUBLIC_SUMMARY in _get(c, who, "/api/v1/intake/inbox?status=pending").text
             noise = _get(c, who, "/api/v1/alert-noise").json()
             if sum(row["alerts"] for row in noise["integrations"]) != 1:
                 problems.append((name, "/api/v1/alert-noise", noise["integrations"]))
     assert not problems, "\n".join(map(str, problems))
 
 
-def test_member_owner_and_admin_still_see_it(runtime: Runtime, world: World, admin: Account,
+def test_member_owner_and_admin_still_see_it(client: TestClient, world: World, admin: Account,
                                               owner: Account, member: Account) -> None:
     iid, aid = world.incident_id, world.alert_id
     for who in (member, owner, admin):
-        with _signed_in(runtime, who) as c:
+        with _signed_in(client.app, who) as c:
             seen = {path: _get(c, who, path) for path in (
                 "/api/v1/alerts", f"/api/v1/alerts/{aid}", f"/api/v1/alerts/{aid}/events",
                 f"/api/v1/incidents/{iid}/alerts", "/api/v1/intake/inbox?status=done",
+                "/api/v1/intake/inbox?status=pending",
                 "/", "/live/dashboard", f"/incidents/{iid}", f"/checks/{world.check_id}")}
             for path, r in seen.items():
                 assert r.status_code == 200, (who.user.name, path, r.status_code)

@@ -83,7 +83,8 @@ def cap_raw(raw: str | None, limit: int) -> str | None:
     return raw if len(raw) <= limit else raw[:limit] + "…[truncated]"
 
 
-def _scope(event: NormalizedEvent) -> str:
+def scope_of(event: NormalizedEvent) -> str:
+    """The scope of the alert an event belongs to (see Alert)."""
     return f"i:{event.integration_id}" if event.integration_id is not None \
         else f"s:{event.service_id}"
 
@@ -171,7 +172,7 @@ def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
     service = service_info(session, service_id) if service_id is not None else None
     if service is None:
         raise Invalid(f"no service with id {service_id}")
-    scope = _scope(event)
+    scope = scope_of(event)
     raw = cap_raw(raw, settings.intake_raw_max_bytes)
     if event.action is EventAction.TRIGGER and (scope, event.dedup_key) not in _touched(session):
         duplicate = _count_duplicate(session, event, scope=scope, now=now, raw=raw)

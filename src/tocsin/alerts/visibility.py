@@ -5,7 +5,9 @@ only its current one: its event log keeps the raw payloads it brought to each of
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select, true, union
+from collections.abc import Collection
+
+from sqlalchemy import ColumnElement, Select, and_, exists, select, true, tuple_, union
 from sqlalchemy.orm import Session, aliased
 
 from tocsin.accounts.principal import Principal
@@ -42,3 +44,14 @@ def get_visible_alert(session: Session, *, alert_id: int, viewer: Principal) -> 
     if alert is None:
         raise NotFound(f"no alert with id {alert_id}")
     return alert
+
+
+def hidden_alert_keys(session: Session, *, viewer: Principal,
+                      keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (scope, dedup key) alerts `viewer` may not see."""
+    hidden = hidden_alert_ids(viewer)
+    if hidden is None or not keys:
+        return set()
+    rows = session.execute(select(Alert.scope, Alert.dedup_key).where(
+        tuple_(Alert.scope, Alert.dedup_key).in_(sorted(keys)), Alert.id.in_(hidden)))
+    return {(scope, key) for scope, key in rows}

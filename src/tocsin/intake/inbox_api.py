@@ -7,24 +7,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    case,
-    exists,
-    func,
-    literal_column,
-    or_,
-    select,
-    true,
-)
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from tocsin.accounts.principal import Principal
-from tocsin.alerts.visibility import hidden_alert_ids
 from tocsin.api.deps import Admin, SessionDep, Viewer
 from tocsin.errors import NotFound
-from tocsin.incidents import visibility
+from tocsin.intake.inbox_visibility import outcome_visible, withheld_payloads
 from tocsin.intake.models import InboxRow, InboxStatus
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake: inbox"])
@@ -44,12 +31,15 @@ class InboxRowOut(BaseModel):
     outcome: list[dict[str, Any]] | None
 
 
-def row_out(row: InboxRow) -> InboxRowOut:
+def row_out(row: InboxRow, *, withheld: bool = False) -> InboxRowOut:
+    """`withheld`: the row carries an event of an alert the reader may not see
+    (inbox_visibility.py): its body and error are left out."""
     return InboxRowOut(id=row.id, received_at=row.received_at,
                        integration_id=row.integration_id, format=row.format,
-                       status=row.status, attempts=row.attempts, error=row.error,
-                       body=row.body[:BODY_PREVIEW], processed_at=row.processed_at,
-                       outcome=row.outcome)
+                       status=row.status, attempts=row.attempts,
+                       error=None if withheld else row.error,
+                       body="" if withheld else row.body[:BODY_PREVIEW],
+                       processed_at=row.processed_at, outcome=row.outcome)
 
 
 @router.get("/inbox", response_model=list[InboxRowOut],
@@ -59,34 +49,10 @@ def list_inbox(session: SessionDep, who: Viewer,
                limit: int = Query(50, ge=1, le=500)) -> list[InboxRowOut]:
     query = select(InboxRow).where(InboxRow.status == status)
     if status == InboxStatus.DONE.value:
-        query = query.where(_outcome_visible(session, who))
+        query = query.where(outcome_visible(session, who))
     rows = session.scalars(query.order_by(InboxRow.id).limit(limit)).all()
-    return [row_out(r) for r in rows]
-
-
-def _outcome_visible(session: Session, viewer: Principal) -> ColumnElement[bool]:
-    """Condition on processed rows: no alert or incident named in the row's outcome is
-    hidden from `viewer` (incidents/visibility.py). Only processed rows name any."""
-    hidden_incidents = visibility.hidden_incident_ids(viewer)
-    hidden_alerts = hidden_alert_ids(viewer)
-    if hidden_incidents is None or hidden_alerts is None:
-        return true()
-    if session.get_bind().dialect.name == "postgresql":
-        # JSONB there (db/base.py JSONType); jsonb_array_elements raises on anything but an
-        # array, and a row without an outcome holds a JSON null.
-        outcome = case((func.jsonb_typeof(InboxRow.outcome) == "array", InboxRow.outcome),
-                       else_=literal_column("'[]'::jsonb"))
-        item = func.jsonb_array_elements(outcome).table_valued("value").alias("item")
-        incident_id = item.c.value.op("->>")("incident_id").cast(Integer)
-        alert_id = item.c.value.op("->>")("alert_id").cast(Integer)
-        named = exists().select_from(item).where(
-            or_(incident_id.in_(hidden_incidents), alert_id.in_(hidden_alerts)))
-    else:
-        item = func.json_each(InboxRow.outcome).table_valued("value").alias("item")
-        named = exists().select_from(item).where(or_(
-            func.json_extract(item.c.value, "$.incident_id").in_(hidden_incidents),
-            func.json_extract(item.c.value, "$.alert_id").in_(hidden_alerts)))
-    return ~named
+    withheld = withheld_payloads(session, who, rows)
+    return [row_out(r, withheld=r.id in withheld) for r in rows]
 
 
 @router.post("/inbox/{row_id}/retry", response_model=InboxRowOut,
