@@ -6,35 +6,38 @@ only its current one: its event log keeps the raw payloads it brought to each of
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select, true, tuple_, union
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Table, and_, exists, select, true, tuple_
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from tocsin.accounts.principal import Principal
 from tocsin.alerts.models import Alert, IncidentAlert
 from tocsin.errors import NotFound
-from tocsin.incidents import visibility
+from tocsin.incidents.visibility import incident_id_visible
+
+# Its own name (a Core alias, built once): the query a condition goes into may join the links
+# (an incident's alerts).
+_LINKS = cast(Table, IncidentAlert.__table__).alias("vis_links")
+
+
+def alert_id_visible(viewer: Principal, column: ColumnElement[Any] | QueryableAttribute[Any],
+                     ) -> ColumnElement[bool]:
+    """Condition: no incident the alert whose id is in `column` joined is hidden from
+    `viewer`. Attaching an alert always records the link (IncidentAlert), so the links
+    cover its current incident too."""
+    if viewer.is_admin:
+        return true()
+    return ~exists().where(_LINKS.c.alert_id == column,
+                           ~incident_id_visible(viewer, _LINKS.c.incident_id))
 
 
 def visible_alert(viewer: Principal) -> ColumnElement[bool]:
     """Condition on `Alert`: `viewer` may see it."""
-    hidden = visibility.hidden_incident_ids(viewer)
-    if hidden is None:
+    if viewer.is_admin:
         return true()
-    # Its own alias of the links: the query it goes into may join them (an incident's alerts).
-    link = aliased(IncidentAlert)
-    return and_(visibility.incident_id_visible(viewer, Alert.incident_id),
-                ~exists().where(link.alert_id == Alert.id, link.incident_id.in_(hidden)))
-
-
-def hidden_alert_ids(viewer: Principal) -> Select[int] | None:
-    """The ids of the alerts `viewer` may not see, as a subquery; None for admins."""
-    hidden = visibility.hidden_incident_ids(viewer)
-    if hidden is None:
-        return None
-    return select(union(
-        select(IncidentAlert.alert_id).where(IncidentAlert.incident_id.in_(hidden)),
-        select(Alert.id).where(Alert.incident_id.in_(hidden))).subquery().c[0])
+    return and_(incident_id_visible(viewer, Alert.incident_id),
+                alert_id_visible(viewer, Alert.id))
 
 
 def get_visible_alert(session: Session, *, alert_id: int, viewer: Principal) -> Alert:
@@ -49,9 +52,8 @@ def get_visible_alert(session: Session, *, alert_id: int, viewer: Principal) -> 
 def hidden_alert_keys(session: Session, *, viewer: Principal,
                       keys: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which of these (scope, dedup key) alerts `viewer` may not see."""
-    hidden = hidden_alert_ids(viewer)
-    if hidden is None or not keys:
+    if viewer.is_admin or not keys:
         return set()
     rows = session.execute(select(Alert.scope, Alert.dedup_key).where(
-        tuple_(Alert.scope, Alert.dedup_key).in_(sorted(keys)), Alert.id.in_(hidden)))
+        tuple_(Alert.scope, Alert.dedup_key).in_(sorted(keys)), ~visible_alert(viewer)))
     return {(scope, key) for scope, key in rows}

@@ -4,13 +4,16 @@ A restricted incident is seen by admins, its reporter, its role holders and its 
 members; every other incident by everyone. What is attached to an incident (alerts and
 their events, inbox outcomes, pages, changes) follows it: detail reads of hidden things
 answer 'not found', lists leave them out. The conditions go into the queries themselves so
-that a list's pages stay full and its cursor stays right.
+that a list's pages stay full and its cursor stays right; each is an index look-up per row
+(the incident by its key), so a list reads no more rows than it shows.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select, true
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, or_, select, true
+from sqlalchemy.orm import QueryableAttribute
 
 from tocsin.accounts.principal import Principal
 from tocsin.incidents.models import Incident, IncidentMember
@@ -31,34 +34,40 @@ def visible_incident(viewer: Principal) -> ColumnElement[bool]:
     )
 
 
-def hidden_incident_ids(viewer: Principal) -> Select[int] | None:
-    """The ids of the incidents `viewer` may not see, as a subquery; None for admins.
+# Their own names (Core aliases, built once): the query a condition goes into may read the
+# same tables.
+_INCIDENTS = cast(Table, Incident.__table__).alias("vis_incidents")
+_MEMBERS = cast(Table, IncidentMember.__table__).alias("vis_members")
 
-    Written as the positive complement of visible_incident with IS DISTINCT FROM: a plain
+
+def _hidden(viewer: Principal) -> ColumnElement[bool]:
+    """Condition on _INCIDENTS: hidden from `viewer` (not an admin).
+
+    The complement of visible_incident written with IS DISTINCT FROM: a plain
     NOT (reporter_id = :uid OR ...) is NULL, not true, when a role is unassigned, and the
     incident would then count as not hidden."""
+    uid, i = viewer.user_id, _INCIDENTS
+    return and_(
+        i.c.restricted.is_(True),
+        i.c.reporter_id.is_distinct_from(uid),
+        i.c.commander_id.is_distinct_from(uid),
+        i.c.tech_lead_id.is_distinct_from(uid),
+        i.c.comms_lead_id.is_distinct_from(uid),
+        ~exists().where(_MEMBERS.c.incident_id == i.c.id, _MEMBERS.c.user_id == uid),
+    )
+
+
+def hidden_incident_ids(viewer: Principal) -> Select[int] | None:
+    """The ids of the incidents `viewer` may not see, as a subquery; None for admins."""
     if viewer.is_admin:
         return None
-    uid = viewer.user_id
-    # Its own alias, never correlated: the query it goes into may read incidents too.
-    i = aliased(Incident)
-    return select(i.id).where(
-        i.restricted.is_(True),
-        i.reporter_id.is_distinct_from(uid),
-        i.commander_id.is_distinct_from(uid),
-        i.tech_lead_id.is_distinct_from(uid),
-        i.comms_lead_id.is_distinct_from(uid),
-        ~exists().where(IncidentMember.incident_id == i.id, IncidentMember.user_id == uid),
-    ).correlate(None)
+    return select(_INCIDENTS.c.id).where(_hidden(viewer)).correlate(None)
 
 
-def incident_id_visible(viewer: Principal,
-                        column: InstrumentedAttribute[int | None] | ColumnElement[int | None],
+def incident_id_visible(viewer: Principal, column: ColumnElement[Any] | QueryableAttribute[Any],
                         ) -> ColumnElement[bool]:
-    """Condition: the incident id in `column` (nullable: attached to nothing) is one
-    `viewer` may see."""
-    hidden = hidden_incident_ids(viewer)
-    if hidden is None:
+    """Condition: the incident whose id is in `column` is one `viewer` may see (a NULL,
+    attached to no incident, is)."""
+    if viewer.is_admin:
         return true()
-    # NOT IN alone would drop rows whose column is NULL (NULL NOT IN (...) is NULL).
-    return or_(column.is_(None), column.not_in(hidden))
+    return ~exists().where(_INCIDENTS.c.id == column, _hidden(viewer))
