@@ -18,18 +18,16 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.conftest import Account, drain_intake
 from tests.web.conftest import web_login
 from tocsin.accounts.models import Role
-from tocsin.accounts.principal import Principal
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
 from tocsin.alerts.service import ingest_event
-from tocsin.notify.models import ContactMethod
+from tocsin.notify.models import ContactMethod, Message
 from tocsin.runtime import Runtime
-from tocsin.schedules.handoff import briefing
-from tocsin.schedules.models import Schedule
+from tocsin.schedules.handoff import on_handoff
 
 TITLE = "Zebra credential leak"
 SUMMARY = "Quokka token exfiltration"
@@ -260,14 +258,26 @@ def test_member_owner_and_admin_still_see_it(client: TestClient, world: World, a
 
 
 def test_handoff_briefing_names_only_what_its_reader_may_see(
-        runtime: Runtime, world: World, member: Account, outsiders: list[Account]) -> None:
-    now = runtime.clock.now()
-    schedule = Schedule(id=1, name="ops", time_zone="UTC", team_id=None, layers=[])
-    with runtime.sessions() as session:
-        for who, shown in ((member, True), *((o, False) for o in outsiders)):
-            reader = Principal(user_id=who.id, role=Role(who.user.role))
-            subject, text = briefing(session, schedule=schedule, since=now, now=now,
-                                     reader=reader)
-            assert (TITLE in text) is shown and (SUMMARY in text) is shown, who.user.name
-            assert PUBLIC_SUMMARY in text
-            assert subject.endswith(f"({2 if shown else 1} open incidents)"), subject
+        client: TestClient, runtime: Runtime, world: World, admin: Account, member: Account,
+        outsiders: list[Account]) -> None:
+    for n, (who, shown) in enumerate(((member, True), *((o, False) for o in outsiders))):
+        r = client.post("/api/v1/schedules", headers=admin.headers, json={
+            "name": f"ops-{n}", "time_zone": "UTC", "layers": [{
+                "name": "daily", "participants": [who.id], "unit": "days",
+                "start": "2026-01-04T18:00:00"}]})
+        assert r.status_code == 201, r.text
+        schedule_id = r.json()["id"]
+        r = client.post(f"/api/v1/users/{who.id}/contact-methods", headers=admin.headers,
+                        json={"kind": "email", "address": f"reader{n}@example.com"})
+        assert r.status_code == 201, r.text
+        with runtime.sessions() as session, session.begin():
+            session.execute(update(ContactMethod).values(verified_at=runtime.clock.now()))
+            on_handoff(session, payload={"schedule_id": schedule_id},
+                       now=runtime.clock.now())
+        with runtime.sessions() as session:
+            # One text, sent to each of their verified contact methods.
+            [text] = {m.payload["text"] for m in session.scalars(select(Message).where(
+                Message.kind == "briefing", Message.user_id == who.id))}
+        assert (TITLE in text) is shown and (SUMMARY in text) is shown, (who.user.name, text)
+        assert PUBLIC_SUMMARY in text
+        assert f"Open incidents ({2 if shown else 1})" in text, text
