@@ -44,6 +44,7 @@ from tocsin.alerts.schemas import (
 )
 from tocsin.alerts.suppress import window_active
 from tocsin.alerts.triage_config import triage_settings, window_of
+from tocsin.alerts.visibility import get_visible_alert, visible_alert
 from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.catalog.service import get_service
@@ -113,7 +114,7 @@ def list_alerts(session: SessionDep, who: Viewer, status: str | None = None,
                 service_id: int | None = None, integration_id: int | None = None,
                 cursor: str | None = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> AlertPage:
-    query = select(Alert).order_by(Alert.id.desc())
+    query = select(Alert).where(visible_alert(who)).order_by(Alert.id.desc())
     if status:
         query = query.where(Alert.status == status)
     if service_id is not None:
@@ -132,14 +133,12 @@ def list_alerts(session: SessionDep, who: Viewer, status: str | None = None,
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut)
 def show_alert(alert_id: int, session: SessionDep, who: Viewer) -> AlertOut:
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise NotFound(f"no alert with id {alert_id}")
-    return alert_out(alert)
+    return alert_out(get_visible_alert(session, alert_id=alert_id, viewer=who))
 
 
 @router.get("/alerts/{alert_id}/events", response_model=list[AlertEventOut])
 def alert_events(alert_id: int, session: SessionDep, who: Viewer) -> list[AlertEventOut]:
+    get_visible_alert(session, alert_id=alert_id, viewer=who)
     rows = session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id)
                            .order_by(AlertEvent.id).limit(1000))
     return [AlertEventOut(id=e.id, at=e.at, action=e.action, outcome=e.outcome,
@@ -150,7 +149,8 @@ def alert_events(alert_id: int, session: SessionDep, who: Viewer) -> list[AlertE
 def incident_alerts(incident_id: int, session: SessionDep, who: Viewer) -> list[AlertOut]:
     incidents.get_visible(session, incident_id=incident_id, viewer=who)
     rows = session.scalars(select(Alert).join(IncidentAlert, IncidentAlert.alert_id == Alert.id)
-                           .where(IncidentAlert.incident_id == incident_id).order_by(Alert.id))
+                           .where(IncidentAlert.incident_id == incident_id, visible_alert(who))
+                           .order_by(Alert.id))
     return [alert_out(a) for a in rows]
 
 
@@ -322,4 +322,4 @@ def noise(session: SessionDep, rt: RuntimeDep, who: Viewer,
           days: Annotated[int, Query(ge=1, le=365)] = 30) -> NoiseReport:
     """Per integration and per routing rule: alerts, incidents, acknowledged share,
     flapping alerts and alerts with no action in the period."""
-    return stats.noise_report(session, now=rt.clock.now(), days=days)
+    return stats.noise_report(session, now=rt.clock.now(), days=days, viewer=who)

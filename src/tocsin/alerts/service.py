@@ -16,6 +16,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.principal import Principal
 from tocsin.alerts import classify, routing, suppress
 from tocsin.alerts.grouping import group_key
 from tocsin.alerts.models import (
@@ -41,6 +42,7 @@ from tocsin.alerts.triage_config import (
     triage_settings,
     windows_for,
 )
+from tocsin.alerts.visibility import visible_alert
 from tocsin.catalog.service import ServiceInfo, service_info
 from tocsin.db.ids import preassigned_id
 from tocsin.db.queued import queue_row
@@ -81,7 +83,8 @@ def cap_raw(raw: str | None, limit: int) -> str | None:
     return raw if len(raw) <= limit else raw[:limit] + "…[truncated]"
 
 
-def _scope(event: NormalizedEvent) -> str:
+def scope_of(event: NormalizedEvent) -> str:
+    """The scope of the alert an event belongs to (see Alert)."""
     return f"i:{event.integration_id}" if event.integration_id is not None \
         else f"s:{event.service_id}"
 
@@ -169,7 +172,7 @@ def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
     service = service_info(session, service_id) if service_id is not None else None
     if service is None:
         raise Invalid(f"no service with id {service_id}")
-    scope = _scope(event)
+    scope = scope_of(event)
     raw = cap_raw(raw, settings.intake_raw_max_bytes)
     if event.action is EventAction.TRIGGER and (scope, event.dedup_key) not in _touched(session):
         duplicate = _count_duplicate(session, event, scope=scope, now=now, raw=raw)
@@ -483,16 +486,21 @@ def _resolve(session: Session, event: NormalizedEvent, alert: Alert, *, now: dat
 
 # ---- read side for the web pages ---------------------------------------------------------
 
-def recent_alerts(session: Session, *, limit: int) -> list[Alert]:
-    """The newest alerts first (dashboard); by id, which the primary key index serves."""
-    return list(session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)))
+def recent_alerts(session: Session, *, viewer: Principal, limit: int) -> list[Alert]:
+    """The newest alerts `viewer` may see first (dashboard); by id, which the primary key
+    index serves."""
+    return list(session.scalars(select(Alert).where(visible_alert(viewer))
+                                .order_by(Alert.id.desc()).limit(limit)))
 
 
-def alerts_of_incident(session: Session, *, incident_id: int) -> list[Alert]:
-    """Every alert the incident gathered, oldest first (incident page)."""
+def alerts_of_incident(session: Session, *, incident_id: int,
+                       viewer: Principal) -> list[Alert]:
+    """Every alert the incident gathered that `viewer` may see, oldest first (incident
+    page)."""
     return list(session.scalars(
         select(Alert).join(IncidentAlert, IncidentAlert.alert_id == Alert.id)
-        .where(IncidentAlert.incident_id == incident_id).order_by(Alert.id)))
+        .where(IncidentAlert.incident_id == incident_id, visible_alert(viewer))
+        .order_by(Alert.id)))
 
 
 def maintenance_windows(session: Session) -> list[MaintenanceWindow]:
@@ -524,10 +532,11 @@ def recent_changes(session: Session, *, service_ids: list[int], since: datetime,
         .order_by(ChangeEvent.at.desc()).limit(limit)))
 
 
-def noisiest_alerts(session: Session, *, since: datetime, service_ids: list[int] | None = None,
-                    limit: int = 5) -> list[Alert]:
-    """Alerts seen since `since`, most occurrences first (on-call handoff briefings)."""
-    query = select(Alert).where(Alert.last_seen_at >= since)
+def noisiest_alerts(session: Session, *, since: datetime, viewer: Principal,
+                    service_ids: list[int] | None = None, limit: int = 5) -> list[Alert]:
+    """Alerts seen since `since` that `viewer` may see, most occurrences first (on-call
+    handoff briefings)."""
+    query = select(Alert).where(Alert.last_seen_at >= since, visible_alert(viewer))
     if service_ids is not None:
         query = query.where(Alert.service_id.in_(service_ids))
     return list(session.scalars(query.order_by(Alert.occurrences.desc(), Alert.id).limit(limit)))

@@ -8,15 +8,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.principal import Principal
 from tocsin.alerts.models import Alert, AlertEvent, Integration, RoutingRule
 from tocsin.alerts.schemas import NoiseReport, NoiseRow
+from tocsin.alerts.visibility import visible_alert
 from tocsin.incidents.models import Incident
 
 # Resolving this many times in the period makes an alert "flapping".
 FLAP_RESOLVES = 3
 
 
-def noise_report(session: Session, *, now: datetime, days: int) -> NoiseReport:
+def noise_report(session: Session, *, now: datetime, days: int,
+                 viewer: Principal) -> NoiseReport:
+    """Counts over the alerts `viewer` may see only: those of incidents hidden from them
+    are left out, so no figure moves when one arrives."""
     since = now - timedelta(days=days)
     resolves = dict(session.execute(
         select(AlertEvent.alert_id, func.count()).where(
@@ -26,7 +31,7 @@ def noise_report(session: Session, *, now: datetime, days: int) -> NoiseReport:
         select(Alert.id, Alert.integration_id, Alert.routing_rule_id, Alert.incident_id,
                Alert.acknowledged, Incident.acknowledged_at)
         .outerjoin(Incident, Incident.id == Alert.incident_id)
-        .where(Alert.last_seen_at >= since)).all()
+        .where(Alert.last_seen_at >= since, visible_alert(viewer))).all()
     by_integration: dict[int | None, list[tuple[int, int | None, bool]]] = defaultdict(list)
     by_rule: dict[int | None, list[tuple[int, int | None, bool]]] = defaultdict(list)
     for alert_id, integration_id, rule_id, incident_id, acked, incident_acked_at in rows:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast, overload
 
-from sqlalchemy import Select, Table, bindparam, exists, insert, or_, select, update
+from sqlalchemy import Select, Table, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
@@ -17,7 +17,7 @@ from tocsin.db.ids import preassigned_id
 from tocsin.db.queued import queue_row
 from tocsin.engine import timers
 from tocsin.errors import Conflict, Invalid, NotFound
-from tocsin.incidents import hooks
+from tocsin.incidents import hooks, visibility
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident, IncidentEvent, IncidentMember, IncidentService
 from tocsin.incidents.schemas import (
@@ -120,27 +120,14 @@ _EVENTS = cast(Table, IncidentEvent.__table__)
 _INCIDENT_SERVICES = cast(Table, IncidentService.__table__)
 
 
-# ---- visibility -------------------------------------------------------------------------
-
-def _visible_clause(viewer: Principal) -> Any:
-    uid = viewer.user_id
-    return or_(
-        Incident.restricted.is_(False),
-        Incident.reporter_id == uid,
-        Incident.commander_id == uid,
-        Incident.tech_lead_id == uid,
-        Incident.comms_lead_id == uid,
-        exists().where(IncidentMember.incident_id == Incident.id, IncidentMember.user_id == uid),
-    )
-
+# ---- visibility (the rule: visibility.py) -------------------------------------------------
 
 def get_visible(session: Session, *, incident_id: int, viewer: Principal,
                 for_update: bool = False) -> Incident:
     """The incident, if `viewer` may see it. Restricted incidents answer 'not found' to
     outsiders so their existence does not leak."""
-    query = select(Incident).where(Incident.id == incident_id)
-    if not viewer.is_admin:
-        query = query.where(_visible_clause(viewer))
+    query = select(Incident).where(Incident.id == incident_id,
+                                   visibility.visible_incident(viewer))
     if for_update:
         query = query.with_for_update()
     incident = session.scalars(query).first()
@@ -162,9 +149,8 @@ class ListFilters:
 def list_visible(session: Session, *, viewer: Principal, filters: ListFilters,
                  before_id: int | None, limit: int) -> tuple[list[Incident], int | None]:
     """Newest first; returns the page and the id to continue before (None at the end)."""
-    query: Select[Incident] = select(Incident).order_by(Incident.id.desc())
-    if not viewer.is_admin:
-        query = query.where(_visible_clause(viewer))
+    query: Select[Incident] = (select(Incident).where(visibility.visible_incident(viewer))
+                               .order_by(Incident.id.desc()))
     if filters.statuses:
         query = query.where(Incident.status.in_([s.value for s in filters.statuses]))
     elif filters.open_only:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tocsin.api.deps import Admin, SessionDep, Viewer
 from tocsin.errors import NotFound
+from tocsin.intake.inbox_visibility import outcome_visible, withheld_payloads
 from tocsin.intake.models import InboxRow, InboxStatus
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake: inbox"])
@@ -30,12 +31,15 @@ class InboxRowOut(BaseModel):
     outcome: list[dict[str, Any]] | None
 
 
-def row_out(row: InboxRow) -> InboxRowOut:
+def row_out(row: InboxRow, *, withheld: bool = False) -> InboxRowOut:
+    """`withheld`: the row carries an event of an alert the reader may not see
+    (inbox_visibility.py): its body and error are left out."""
     return InboxRowOut(id=row.id, received_at=row.received_at,
                        integration_id=row.integration_id, format=row.format,
-                       status=row.status, attempts=row.attempts, error=row.error,
-                       body=row.body[:BODY_PREVIEW], processed_at=row.processed_at,
-                       outcome=row.outcome)
+                       status=row.status, attempts=row.attempts,
+                       error=None if withheld else row.error,
+                       body="" if withheld else row.body[:BODY_PREVIEW],
+                       processed_at=row.processed_at, outcome=row.outcome)
 
 
 @router.get("/inbox", response_model=list[InboxRowOut],
@@ -43,9 +47,12 @@ def row_out(row: InboxRow) -> InboxRowOut:
 def list_inbox(session: SessionDep, who: Viewer,
                status: Literal["pending", "failed", "done"] = "failed",
                limit: int = Query(50, ge=1, le=500)) -> list[InboxRowOut]:
-    rows = session.scalars(select(InboxRow).where(InboxRow.status == status)
-                           .order_by(InboxRow.id).limit(limit)).all()
-    return [row_out(r) for r in rows]
+    query = select(InboxRow).where(InboxRow.status == status)
+    if status == InboxStatus.DONE.value:
+        query = query.where(outcome_visible(session, who))
+    rows = session.scalars(query.order_by(InboxRow.id).limit(limit)).all()
+    withheld = withheld_payloads(session, who, rows)
+    return [row_out(r, withheld=r.id in withheld) for r in rows]
 
 
 @router.post("/inbox/{row_id}/retry", response_model=InboxRowOut,

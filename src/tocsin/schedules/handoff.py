@@ -13,10 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.models import Role, User
+from tocsin.accounts.principal import Principal
 from tocsin.alerts import service as alerts
 from tocsin.catalog.models import Service
 from tocsin.engine import timers
 from tocsin.incidents import lifecycle as lc
+from tocsin.incidents import visibility
 from tocsin.incidents.models import Incident
 from tocsin.notify import service as notify
 from tocsin.schedules import oncall, service
@@ -48,16 +51,19 @@ def arm(session: Session, *, schedule: Schedule, now: datetime) -> None:
                                             "outgoing": nxt.outgoing})
 
 
-def briefing(session: Session, *, schedule: Schedule, since: datetime,
-             now: datetime) -> tuple[str, str]:
+def briefing(session: Session, *, schedule: Schedule, since: datetime, now: datetime,
+             reader: Principal) -> tuple[str, str]:
+    """Subject and text for `reader`: only incidents and alerts they may see."""
     open_incidents = list(session.scalars(select(Incident).where(
-        Incident.status.in_([s.value for s in lc.OPEN_STATUSES]))
+        Incident.status.in_([s.value for s in lc.OPEN_STATUSES]),
+        visibility.visible_incident(reader))
         .order_by(Incident.severity, Incident.id).limit(20)))
     service_ids = list(session.scalars(select(Service.id).where(
         Service.owner_team_id == schedule.team_id))) if schedule.team_id else \
         list(session.scalars(select(Service.id)))
     changes = alerts.recent_changes(session, service_ids=service_ids, since=since, limit=10)
-    noisy = alerts.noisiest_alerts(session, since=since, service_ids=service_ids)
+    noisy = alerts.noisiest_alerts(session, since=since, viewer=reader,
+                                   service_ids=service_ids)
     lines = [f"You are on call for {schedule.name} from {now.isoformat()}.", "",
              f"Open incidents ({len(open_incidents)}):"]
     lines += [f"- INC-{i.id} [{i.severity}] {i.status}: {i.title}" for i in open_incidents] \
@@ -77,11 +83,13 @@ def on_handoff(session: Session, *, payload: dict[str, Any], now: datetime) -> N
         return
     definition = _definition(session, schedule, now - timedelta(days=1))
     incoming = oncall.on_call_at(definition, now)
-    if incoming is not None:
+    user = session.get(User, incoming) if incoming is not None else None
+    if user is not None:
         # The last shift: back from now to where the previous person's stretch began.
         past = oncall.final_shifts(definition, now - timedelta(days=14), now).shifts
         since = past[-1].start if past else now - timedelta(hours=12)
-        subject, text = briefing(session, schedule=schedule, since=since, now=now)
-        notify.send_briefing(session, user_id=incoming, now=now, subject=subject, text=text,
-                             key=f"handoff:{schedule.id}:{int(now.timestamp())}:{incoming}")
+        subject, text = briefing(session, schedule=schedule, since=since, now=now,
+                                 reader=Principal(user_id=user.id, role=Role(user.role)))
+        notify.send_briefing(session, user_id=user.id, now=now, subject=subject, text=text,
+                             key=f"handoff:{schedule.id}:{int(now.timestamp())}:{user.id}")
     arm(session, schedule=schedule, now=now)

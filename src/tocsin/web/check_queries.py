@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.principal import Principal
 from tocsin.alerts.models import Alert, IncidentAlert
+from tocsin.alerts.visibility import visible_alert
 from tocsin.checks import service as checks
 from tocsin.checks.models import (
     Check,
@@ -211,10 +213,12 @@ def hourly_latency(session: Session, check_id: int, *, since: datetime) -> list[
             for start, values in sorted(buckets.items())]
 
 
-def alert_of(session: Session, check: Check) -> Alert | None:
-    """The check's alert: checks raise one per check, scoped to their service."""
+def alert_of(session: Session, check: Check, viewer: Principal) -> Alert | None:
+    """The check's alert, if `viewer` may see it: checks raise one per check, scoped to
+    their service."""
     return session.scalars(select(Alert).where(
-        Alert.scope == f"s:{check.service_id}", Alert.dedup_key == f"check-{check.id}")).first()
+        Alert.scope == f"s:{check.service_id}", Alert.dedup_key == f"check-{check.id}",
+        visible_alert(viewer))).first()
 
 
 def incident_ids_of(session: Session, alert_id: int) -> list[int]:

@@ -54,7 +54,7 @@ def check_detail(request: Request, check_id: int, session: SessionDep, rt: Runti
     span = chosen if chosen in RANGES else "24h"
     first_hour = hour_start(now) - timedelta(hours=RANGES[span] - 1)
     hours = check_queries.hourly_latency(session, check_id, since=first_hour)
-    alert = check_queries.alert_of(session, check)
+    alert = check_queries.alert_of(session, check, who.principal)
     return pages_of(request).render(
         request, "checks/detail.html", who, check=check, span=span, ranges=list(RANGES),
         target=check_queries.target_of(check.kind, check.config),

@@ -52,12 +52,14 @@ def _alert(a: Any) -> dict[str, Any]:
 
 
 def recent_alerts(session: Session, who: WebUser) -> list[dict[str, Any]] | None:
-    return [_alert(a) for a in alerts.recent_alerts(session, limit=RECENT_ALERTS)]
+    rows = alerts.recent_alerts(session, viewer=who.principal, limit=RECENT_ALERTS)
+    return [_alert(a) for a in rows]
 
 
 def incident_alerts(session: Session, who: WebUser, incident_id: int
                     ) -> list[dict[str, Any]] | None:
-    return [_alert(a) for a in alerts.alerts_of_incident(session, incident_id=incident_id)]
+    rows = alerts.alerts_of_incident(session, incident_id=incident_id, viewer=who.principal)
+    return [_alert(a) for a in rows]
 
 
 def contact_context(session: Session, who: WebUser) -> dict[str, Any]:
