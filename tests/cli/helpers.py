@@ -27,13 +27,18 @@ class Cli:
         return self.runner.invoke(app, list(args))
 
     def run(self, *args: str) -> str:
+        """What a terminal shows: stdout and stderr interleaved."""
+        return self._ok(*args).output
+
+    def json(self, *args: str) -> Any:
+        """--json output (stdout alone, as a pipe gets it)."""
+        return json.loads(self._ok(*args, "--json").stdout)
+
+    def _ok(self, *args: str) -> Result:
         result = self.invoke(*args)
         assert result.exit_code == 0, \
             f"tocsin {' '.join(args)}: {result.output} {result.exception!r}"
-        return result.output
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json"))
+        return result
 
     def fails(self, *args: str) -> str:
         """The one `error:` line a failing command prints (exit code not 0)."""

@@ -42,7 +42,7 @@ class Server:
         done = subprocess.run([*tocsin_command(), *args], env=self.env, text=True,
                               capture_output=True, timeout=60)
         assert done.returncode == 0, f"tocsin {' '.join(args)}: {done.stderr}"
-        assert "Traceback" not in done.stderr
+        assert not done.stderr, done.stderr  # no traceback, and no warning on this path
         return done.stdout
 
     def tocsin_json(self, *args: str) -> Any:
@@ -88,6 +88,8 @@ def first_run(tmp_path: Path, database_env: dict[str, str]) -> Iterator[Server]:
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
         said = log.read_text().splitlines()
+        kind = "postgresql" if database_env else "sqlite"
+        assert any(f"(database: {kind}," in line for line in said), said
         token = next(line.split()[-1] for line in said if "API key:" in line)
         email = next(line.split()[-1] for line in said if "email:" in line)
         user_env = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}

@@ -155,6 +155,10 @@ def integration_test(
         fail(f"cannot reach {url}: {exc}")
     if answer.status_code >= 300:
         fail(f"{url} answered {answer.status_code}: {problem_text(answer)}")
+    if not client.request("GET", f"/api/v1/services/{found['service_id']}/escalation-policies"):
+        typer.echo(f"warning: service {found['service_id']} has no escalation policy, so this "
+                   "alert's incident pages nobody; set one with `tocsin service update "
+                   f"{found['service_id']} -p POLICY`", err=True)
     result = {"integration_id": found["id"], "url": url, "dedup_key": key,
               "status": answer.status_code, "answer": answer.text}
     if json:

@@ -45,8 +45,8 @@ class Names:
                 self._users = {u["id"]: u["email"]
                                for u in lookup.pages(self.client, "/api/v1/users")}
             return self._users.get(tid, f"user:{tid}")
-        path = "/api/v1/schedules" if kind == "schedule" else "/api/v1/teams"
-        rows = self.client.request("GET", path)
+        rows = (self.client.request("GET", "/api/v1/schedules") if kind == "schedule"
+                else list(lookup.pages(self.client, "/api/v1/teams")))
         name = next((r["name"] for r in rows if r["id"] == tid), str(tid))
         mode = ":round_robin" if target.get("mode") == "round_robin" else ""
         return f"{kind}:{name}{mode}"

@@ -152,8 +152,8 @@ def schedule_create(
     team: Annotated[str | None, typer.Option(help="Owning team, by name or id.")] = None,
     description: Annotated[str, typer.Option(help="What it covers.")] = "",
     from_file: Annotated[Path | None, typer.Option(
-        help="JSON or YAML body of POST /api/v1/schedules (several layers, restrictions); "
-             "participants may be emails.")] = None,
+        help="JSON or YAML body of POST /api/v1/schedules (several layers, restrictions; "
+             "participants may be emails); NAME and --team override it.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a schedule with one rotation (admin), or any schedule from a file.
@@ -169,7 +169,7 @@ def schedule_create(
         body = load_document(str(from_file), what="--from-file")
         if not isinstance(body, dict):
             fail("--from-file: expected an object (name, time_zone, layers)")
-        body.setdefault("name", name)
+        body["name"] = name
         for item in body.get("layers", []):
             item["participants"] = [lookup.user_id(client, str(p))
                                     for p in item.get("participants", [])]
