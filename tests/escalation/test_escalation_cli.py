@@ -56,6 +56,16 @@ def test_escalation_levels_by_email_schedule_and_team(
         assert from_file["levels"][2]["targets"] == [{"kind": "team", "id": team["id"],
                                                       "mode": "round_robin"}]
 
+        changed = cli.json("escalation", "update", "daytime", "-l", "me", "-l",
+                           "20:schedule:ops", "--wait", "3", "--repeat", "2")
+        assert changed["name"] == "daytime" and changed["repeat"] == 2
+        assert [lv["delay_minutes"] for lv in changed["levels"]] == [3, 20]
+        renamed = cli.json("escalation", "update", str(from_file["id"]), "--name", "days",
+                           "--description", "office hours")
+        assert renamed["levels"] == changed["levels"] and renamed["repeat"] == 2
+        assert "office hours" in cli.run("escalation", "show", "days")
+        cli.run("escalation", "update", "days", "--name", "daytime")
+
         listed = cli.run("escalation", "list")
         assert "sev1" in listed and "daytime" in listed and "schedule:ops ->" in listed
         assert [p["name"] for p in cli.json("escalation", "list")] == ["sev1", "daytime"]

@@ -1,4 +1,5 @@
-"""`tocsin escalation …`: escalation policies over the REST API (TOCSIN_URL, TOCSIN_TOKEN).
+"""`tocsin escalation list|create|update|show`: escalation policies over the REST API
+(TOCSIN_URL, TOCSIN_TOKEN).
 
 A level is written as `[MINUTES:]TARGET[,TARGET…]`: the targets paged together, and how
 many minutes the level waits for an acknowledgement before the next one fires (the API's
@@ -142,21 +143,24 @@ def escalation_list(as_json: JsonOpt = False) -> None:
          as_json=False)
 
 
+LevelOpt = Annotated[list[str] | None, typer.Option(
+    "--level", "-l", help="[MINUTES:]TARGET[,TARGET...], in order (repeatable); targets: "
+    "EMAIL, me, schedule:NAME, team:NAME[:round_robin].")]
+WaitOpt = Annotated[int, typer.Option(
+    min=0, help="Minutes a level waits for an acknowledgement when it gives none.")]
+FromFileOpt = Annotated[Path | None, typer.Option(
+    help="JSON or YAML: {name, description, repeat, levels: [{delay_minutes, targets: "
+         "['me', 'schedule:ops', {team: sre, mode: round_robin}]}]}.")]
+
+
 @app.command("create")
 def escalation_create(
     name: Annotated[str | None, typer.Argument(help="Policy name (or in --from-file).")] = None,
-    level: Annotated[list[str] | None, typer.Option(
-        "--level", "-l", help="[MINUTES:]TARGET[,TARGET...], in order (repeatable); targets: "
-        "EMAIL, me, schedule:NAME, team:NAME[:round_robin].")] = None,
-    wait: Annotated[int, typer.Option(
-        min=0, help="Minutes a level waits for an acknowledgement when it gives none.")] = 15,
+    level: LevelOpt = None, wait: WaitOpt = 15,
     repeat: Annotated[int, typer.Option(min=0, max=20,
                                         help="Extra runs of all the levels.")] = 0,
     description: Annotated[str, typer.Option(help="What the policy is for.")] = "",
-    from_file: Annotated[Path | None, typer.Option(
-        help="JSON or YAML: {name, description, repeat, levels: [{delay_minutes, targets: "
-             "['me', 'schedule:ops', {team: sre, mode: round_robin}]}]}.")] = None,
-    as_json: JsonOpt = False,
+    from_file: FromFileOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Create an escalation policy (admin).
 
@@ -181,6 +185,36 @@ def escalation_create(
         body = {"name": name, "description": description, "repeat": repeat,
                 "levels": [parse_level(names, lv, wait) for lv in level]}
     _show(names, client.request("POST", "/api/v1/escalation-policies", json=body), as_json)
+
+
+@app.command("update")
+def escalation_update(
+    policy: Annotated[str, typer.Argument(help="Name or id.")],
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    level: LevelOpt = None, wait: WaitOpt = 15,
+    repeat: Annotated[int | None, typer.Option(min=0, max=20,
+                                               help="Extra runs of all the levels.")] = None,
+    description: Annotated[str | None, typer.Option(help="What the policy is for.")] = None,
+    from_file: FromFileOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Change a policy (admin): --level replaces all its levels; what is not given stays.
+    Running escalations keep the policy they started with.
+
+    Example: tocsin escalation update primary -l me -l "15:schedule:payments" --repeat 1
+    """
+    client = Client()
+    names = Names(client)
+    current = lookup.policy(client, policy)
+    body = {k: current[k] for k in ("name", "description", "repeat", "levels")}
+    if from_file is not None:
+        body.update(policy_from_file(names, from_file))
+    if level:
+        body["levels"] = [parse_level(names, lv, wait) for lv in level]
+    for key, value in (("name", name), ("description", description), ("repeat", repeat)):
+        if value is not None:
+            body[key] = value
+    _show(names, client.request("PUT", f"/api/v1/escalation-policies/{current['id']}",
+                                json=body), as_json)
 
 
 @app.command("show")
