@@ -35,6 +35,7 @@ from tocsin.alerts.schemas import (
     RoutingRuleOut,
     RuleSetIn,
     RuleSetOut,
+    SampleOut,
     SilenceIn,
     SilenceOut,
     TriageSettingsIn,
@@ -78,6 +79,18 @@ def show_integration(integration_id: int, session: SessionDep, rt: RuntimeDep,
                      who: Admin) -> IntegrationOut:
     return manage.integration_out(manage.get_integration(session, integration_id),
                                   rt.settings.public_url)
+
+
+@router.get("/integrations/{integration_id}/sample", response_model=SampleOut,
+            summary="A ready-to-send triggering event for this integration")
+def integration_sample(integration_id: int, session: SessionDep, rt: RuntimeDep, who: Admin,
+                       dedup_key: Annotated[str, Query(min_length=1, max_length=200)]
+                       = "tocsin-test") -> SampleOut:
+    base = rt.settings.public_url
+    sample = manage.sample_of(manage.get_integration(session, integration_id), base,
+                              dedup_key=dedup_key)
+    return SampleOut(url=sample.url, path=sample.url.removeprefix(base), headers=sample.headers,
+                     body=sample.body)
 
 
 @router.patch("/integrations/{integration_id}", response_model=IntegrationOut)

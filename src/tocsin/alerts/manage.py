@@ -23,6 +23,7 @@ from tocsin.alerts.models import (
     TriageSettings,
 )
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
+from tocsin.alerts.samples import SampleRequest, intake_url, sample_request
 from tocsin.alerts.schemas import (
     DryRunIn,
     DryRunOut,
@@ -53,40 +54,30 @@ def new_key() -> str:
     return secrets.token_hex(16)
 
 
-def intake_url(kind: IntegrationKind, key: str, base: str) -> str:
-    if kind is IntegrationKind.PAGERDUTY:
-        return f"{base}/v2/enqueue"
+def examples(integration: Integration, base: str) -> dict[str, str]:
+    kind = IntegrationKind(integration.kind)
+    sample = sample_request(kind, integration.key, base, service_id=integration.service_id,
+                            mapping=dict(integration.mapping), dedup_key="disk-db1")
+    headers = " ".join(f"-H '{name}: {value}'" for name, value in sample.headers.items())
+    out = {"curl": f"curl -sS -X POST {sample.url} {headers} "
+                   f"-d '{json.dumps(sample.body)}'"}
     if kind is IntegrationKind.OPSGENIE:
-        return f"{base}/v2/alerts"
-    return f"{base}/api/v1/intake/{kind.value}/{key}"
-
-
-def examples(kind: IntegrationKind, key: str, base: str) -> dict[str, str]:
-    url = intake_url(kind, key, base)
-    if kind is IntegrationKind.PAGERDUTY:
-        body = json.dumps({"routing_key": key, "event_action": "trigger",
-                           "dedup_key": "disk-db1",
-                           "payload": {"summary": "Disk 95% full on db1", "source": "db1",
-                                       "severity": "critical"}})
-        return {"curl": f"curl -sS -X POST {url} -H 'Content-Type: application/json' "
-                        f"-d '{body}'"}
-    if kind is IntegrationKind.OPSGENIE:
-        return {"curl": f"curl -sS -X POST {url} -H 'Authorization: GenieKey {key}' "
-                        "-H 'Content-Type: application/json' "
-                        "-d '{\"message\": \"Disk full on db1\", \"alias\": \"disk-db1\", "
-                        "\"priority\": \"P2\"}'",
-                "note": "acknowledge/close: POST "
-                        f"{url}/disk-db1/acknowledge?identifierType=alias (or /close)"}
-    out = {"curl": f"curl -sS -X POST {url} -H 'Content-Type: application/json' "
-                   "-d '{\"title\": \"Disk full on db1\", \"id\": \"disk-db1\"}'"}
+        out["note"] = ("acknowledge/close: POST "
+                       f"{sample.url}/disk-db1/acknowledge?identifierType=alias (or /close)")
     if kind is IntegrationKind.ALERTMANAGER:
         out["alertmanager_yaml"] = (
             "receivers:\n  - name: tocsin\n    webhook_configs:\n"
-            f"      - url: '{url}'\n        send_resolved: true\n        max_alerts: 0\n"
+            f"      - url: '{sample.url}'\n        send_resolved: true\n        max_alerts: 0\n"
             "route:\n  receiver: tocsin\n")
     if kind is IntegrationKind.GRAFANA:
-        out["grafana"] = f"Contact point → Webhook → URL {url}, HTTP method POST"
+        out["grafana"] = f"Contact point → Webhook → URL {sample.url}, HTTP method POST"
     return out
+
+
+def sample_of(integration: Integration, base: str, *, dedup_key: str) -> SampleRequest:
+    return sample_request(IntegrationKind(integration.kind), integration.key, base,
+                          service_id=integration.service_id, mapping=dict(integration.mapping),
+                          dedup_key=dedup_key)
 
 
 def integration_out(integration: Integration, base: str) -> IntegrationOut:
@@ -95,7 +86,7 @@ def integration_out(integration: Integration, base: str) -> IntegrationOut:
         id=integration.id, service_id=integration.service_id, kind=kind,
         name=integration.name, key=integration.key, enabled=integration.enabled,
         mapping=dict(integration.mapping), url=intake_url(kind, integration.key, base),
-        examples=examples(kind, integration.key, base), created_at=integration.created_at)
+        examples=examples(integration, base), created_at=integration.created_at)
 
 
 def _check_mapping(kind: IntegrationKind, mapping: dict[str, str]) -> None:

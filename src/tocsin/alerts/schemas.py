@@ -42,6 +42,17 @@ class IntegrationOut(BaseModel):
     created_at: datetime
 
 
+class SampleOut(BaseModel):
+    """POST `body` as JSON to `url` with `headers`, as the integration's sender would.
+    `path` is `url` without the server's public URL (for a client that reaches the server
+    at another address)."""
+
+    url: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
 class AlertOut(BaseModel):
     id: int
     dedup_key: str

@@ -9,22 +9,24 @@ from typing import Annotated, Any
 import typer
 
 from tocsin.alerts.cli import alert_app, integration_app, route_app
+from tocsin.catalog.cli import app as service_app
 from tocsin.checks.cli import check_app, heartbeat_app, probe, probes_app
-from tocsin.cli.client import Client
-from tocsin.cli.output import emit
+from tocsin.cli.output import JsonOpt, emit
+from tocsin.escalation.cli import app as escalation_app
+from tocsin.incidents.cli import app as incident_app
+from tocsin.notify.cli import app as contact_app
 from tocsin.schedules.cli import app as oncall_app
+from tocsin.schedules.cli import schedule_app
 from tocsin.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(help="Tocsin: self-hosted incident management.", no_args_is_help=True,
                   add_completion=False)
 db_app = typer.Typer(help="Database schema: upgrade and check.", no_args_is_help=True)
 config_app = typer.Typer(help="Inspect configuration.", no_args_is_help=True)
-user_app = typer.Typer(help="Manage users (acts on the database directly).",
-                       no_args_is_help=True)
+user_app = typer.Typer(help="Users: `create` acts on the database directly; "
+                            "`contact-method` talks to a server.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Manage API keys (acts on the database directly).",
                          no_args_is_help=True)
-incident_app = typer.Typer(help="Work with incidents on a server (TOCSIN_URL, TOCSIN_TOKEN).",
-                           no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
@@ -38,11 +40,14 @@ app.add_typer(oncall_app, name="oncall")
 app.add_typer(alert_app, name="alert")
 app.add_typer(integration_app, name="integration")
 app.add_typer(route_app, name="route")
+app.add_typer(service_app, name="service")
+app.add_typer(escalation_app, name="escalation")
+app.add_typer(schedule_app, name="schedule")
+user_app.add_typer(contact_app, name="contact-method")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 TlsCertOpt = Annotated[Path | None, typer.Option(
     "--tls-cert", help="Serve HTTPS with this PEM certificate (chain); needs --tls-key.")]
 TlsKeyOpt = Annotated[Path | None, typer.Option("--tls-key", help="PEM key of --tls-cert.")]
@@ -242,104 +247,6 @@ def _message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
     return str(exc)
-
-
-# ---- everyday commands (over HTTP) ---------------------------------------------------------------
-
-INCIDENT_COLUMNS = ["number", "severity", "status", "title", "commander_id", "created_at"]
-
-
-def _ref(incident: str) -> int:
-    text = incident.upper().removeprefix("INC-")
-    if not text.isdigit():
-        typer.echo(f"error: '{incident}' is not an incident number like INC-42 or 42", err=True)
-        raise typer.Exit(2)
-    return int(text)
-
-
-@incident_app.command("declare")
-def incident_declare(
-    title: Annotated[str, typer.Argument(help="Short title.")],
-    severity: Annotated[str, typer.Option("--severity", "-s", help="SEV1..SEV4.")] = "SEV3",
-    description: Annotated[str, typer.Option(help="What is happening.")] = "",
-    service: Annotated[list[int] | None, typer.Option(help="Service id (repeatable).")] = None,
-    source: Annotated[str, typer.Option(help="monitor, internal or customer.")] = "internal",
-    restricted: Annotated[bool, typer.Option(help="Visible to members only.")] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Declare an incident."""
-    body = {"title": title, "severity": severity.upper(), "description": description,
-            "service_ids": service or [], "detection_source": source, "restricted": restricted}
-    emit(Client().request("POST", "/api/v1/incidents", json=body), as_json=as_json)
-
-
-@incident_app.command("list")
-def incident_list(
-    status: Annotated[list[str] | None, typer.Option(help="Filter by status (repeatable).")] = None,
-    severity: Annotated[list[str] | None, typer.Option(help="Filter by severity.")] = None,
-    open_only: Annotated[bool, typer.Option("--open", help="Only open incidents.")] = False,
-    limit: Annotated[int, typer.Option(help="Most rows.")] = 50,
-    as_json: JsonOpt = False,
-) -> None:
-    """List incidents, newest first."""
-    params: dict[str, Any] = {"limit": limit, "open": open_only}
-    if status:
-        params["status"] = status
-    if severity:
-        params["severity"] = [s.upper() for s in severity]
-    page = Client().request("GET", "/api/v1/incidents", params=params)
-    emit(page["items"], as_json=as_json, columns=INCIDENT_COLUMNS)
-
-
-@incident_app.command("show")
-def incident_show(incident: str, as_json: JsonOpt = False) -> None:
-    """Show an incident and its timeline."""
-    client = Client()
-    iid = _ref(incident)
-    record = client.request("GET", f"/api/v1/incidents/{iid}")
-    events = client.request("GET", f"/api/v1/incidents/{iid}/timeline")
-    if as_json:
-        emit({**record, "timeline": events}, as_json=True)
-        return
-    emit(record, as_json=False)
-    typer.echo("\nTIMELINE")
-    emit(events, as_json=False, columns=["at", "kind", "actor_id", "body"])
-
-
-@incident_app.command("ack")
-def incident_ack(incident: str, as_json: JsonOpt = False) -> None:
-    """Acknowledge an incident."""
-    out = Client().request("POST", f"/api/v1/incidents/{_ref(incident)}/acknowledge")
-    emit(out if as_json else {k: out[k] for k in INCIDENT_COLUMNS}, as_json=as_json)
-
-
-@incident_app.command("note")
-def incident_note(
-    incident: str,
-    text: Annotated[str, typer.Argument(help="The note.")],
-    kind: Annotated[str, typer.Option(help="note, hypothesis, action or decision.")] = "note",
-    reason: Annotated[str | None, typer.Option(help="Why (decisions).")] = None,
-    result: Annotated[str | None, typer.Option(help="Outcome (actions).")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Add a note, hypothesis, action or decision to the timeline."""
-    body = {"kind": kind, "body": text, "reason": reason, "result": result}
-    emit(Client().request("POST", f"/api/v1/incidents/{_ref(incident)}/entries", json=body),
-         as_json=as_json)
-
-
-@incident_app.command("resolve")
-def incident_resolve(
-    incident: str,
-    summary: Annotated[str | None, typer.Option(help="What fixed it.")] = None,
-    users_affected: Annotated[int | None, typer.Option(help="How many users.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Resolve an incident (starts the recovery watch)."""
-    body = {"resolution_summary": summary, "users_affected": users_affected}
-    out = Client().request("POST", f"/api/v1/incidents/{_ref(incident)}/resolve", json=body)
-    emit(out if as_json else {k: out[k] for k in [*INCIDENT_COLUMNS, "recovery_until"]},
-         as_json=as_json)
 
 
 def main() -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+
+from tocsin.cli.client import fail
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -37,3 +40,27 @@ def emit(data: Any, *, as_json: bool, columns: Sequence[str] | None = None) -> N
         width = max(len(k) for k in data) if data else 0
         for key, value in data.items():
             typer.echo(f"{key.ljust(width)}  {_cell(value) if not isinstance(value, str) else value}")
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def load_document(value: str, *, what: str) -> Any:
+    """Inline JSON, or the path of a JSON or YAML file (`@` before the path is allowed)."""
+    import yaml
+
+    text = value.strip()
+    if not text.startswith(("{", "[")):
+        path = Path(text.removeprefix("@")).expanduser()
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            fail(f"{what}: '{value}' is neither JSON nor a readable file ({exc.strerror})")
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        fail(f"{what}: not JSON or YAML: {str(exc).splitlines()[0]}")
