@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, Security
 from fastapi.responses import PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.api import pagination
@@ -32,6 +33,7 @@ from tocsin.checks.schemas import (
     RunScheduled,
 )
 from tocsin.errors import Forbidden, Invalid, Unauthorized
+from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/checks", tags=["checks"])
 probes_router = APIRouter(prefix="/api/v1/probes", tags=["probes"])
@@ -175,21 +177,41 @@ def delete_probe(probe_id: int, session: SessionDep, rt: RuntimeDep, who: Admin)
 LocationHeader = Annotated[str | None, Header(alias="X-Probe-Location")]
 
 
-def _probe(session: SessionDep, rt: RuntimeDep,
-           authorization: Annotated[str | None, Header()] = None,
-           location: LocationHeader = None) -> Probe:
-    """The calling probe. A dependency, so a bad token is refused before the body is read."""
+def _probe_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.startswith(probes.TOKEN_PREFIX):
         raise Unauthorized("probe endpoints need 'Authorization: Bearer <probe token>'")
-    probe = probes.authenticate(session, token=token.strip(), now=rt.clock.now(),
+    return token.strip()
+
+
+def probe_early(request: Request, runtime: Runtime) -> None:
+    """Refuse an unknown probe token before the body is read (api/guard.py runs this for
+    routes that depend on `probe_dependency`, which then does the full check)."""
+    token = _probe_token(request.headers.get("authorization"))
+    with runtime.read_sessions() as session:
+        if not probes.token_known(session, token):
+            raise Unauthorized("unknown probe token")
+
+
+# For the OpenAPI document only (securitySchemes); probe_dependency reads the header.
+_probe_scheme = HTTPBearer(auto_error=False, scheme_name="probeToken", bearerFormat="tprobe_…",
+                           description="A probe agent's token (POST /api/v1/probes).")
+
+
+def probe_dependency(session: SessionDep, rt: RuntimeDep,
+                     authorization: Annotated[str | None, Header()] = None,
+                     location: LocationHeader = None,
+                     _doc: Annotated[HTTPAuthorizationCredentials | None,
+                                     Security(_probe_scheme)] = None) -> Probe:
+    """The calling probe."""
+    probe = probes.authenticate(session, token=_probe_token(authorization), now=rt.clock.now(),
                                 settings=rt.settings)
     if location is not None and location != probe.name:
         raise Forbidden(f"this token belongs to location '{probe.name}', not '{location}'")
     return probe
 
 
-ProbeDep = Annotated[Probe, Depends(_probe)]
+ProbeDep = Annotated[Probe, Depends(probe_dependency)]
 
 
 @agent_router.get("/assignments", response_model=list[Assignment])

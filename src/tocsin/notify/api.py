@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
-from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
+from fastapi import APIRouter, Query, Request, Response
+
+from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.incidents import service as incidents
 from tocsin.notify import service
 from tocsin.notify.channels import ChannelKind
@@ -15,8 +17,10 @@ from tocsin.notify.schemas import (
     MessageOut,
     RuleOut,
     RulesIn,
+    VerificationFailureOut,
     VerifyIn,
 )
+from tocsin.notify.verification import Limits
 
 router = APIRouter(tags=["notifications"])
 
@@ -33,7 +37,8 @@ def _out(m: ContactMethod, error: str | None = None) -> ContactMethodOut:
 def add(user_id: int, data: ContactMethodIn, session: SessionDep, rt: RuntimeDep,
         who: Responder) -> ContactMethodOut:
     m = service.add_contact_method(session, actor=who, user_id=user_id, data=data,
-                                   now=rt.clock.now(), outbound=rt.settings.outbound_policy)
+                                   now=rt.clock.now(), outbound=rt.settings.outbound_policy,
+                                   limits=Limits.from_settings(rt.settings))
     session.commit()
     return _out(m)
 
@@ -47,13 +52,41 @@ def list_methods(user_id: int, session: SessionDep, who: Viewer) -> list[Contact
     return [_out(m, errors.get(m.id) if m.verified_at is None else None) for m in methods]
 
 
-@router.post("/api/v1/contact-methods/{method_id}/verify", response_model=ContactMethodOut)
-def verify(method_id: int, data: VerifyIn, session: SessionDep, rt: RuntimeDep,
-           who: Responder) -> ContactMethodOut:
+@router.post("/api/v1/contact-methods/{method_id}/verify", response_model=ContactMethodOut,
+             summary="Verify with the code sent to the method",
+             description="Wrong and expired codes are recorded (GET /api/v1/verification-"
+             "failures). Past TOCSIN_VERIFY_MAX_FAILURES_PER_METHOD (or _PER_USER) failures in "
+             "the window, attempts answer 429 with Retry-After.")
+def verify(method_id: int, data: VerifyIn, request: Request, session: SessionDep,
+           rt: RuntimeDep, who: Responder) -> ContactMethodOut:
     m = service.get_contact_method(session, actor=who, method_id=method_id)
-    service.verify(session, method=m, code=data.code, now=rt.clock.now())
-    session.commit()
+    attempt = service.verify(session, method=m, code=data.code, now=rt.clock.now(),
+                             limits=Limits.from_settings(rt.settings), actor=who,
+                             client_address=request.client.host if request.client else None)
+    session.commit()  # a failure is recorded even though the answer is an error
+    rt.metrics.verification_attempts.labels(attempt.outcome.value).inc()
+    service.raise_unless_verified(attempt)
     return _out(m)
+
+
+@router.post("/api/v1/contact-methods/{method_id}/resend-code", status_code=202,
+             summary="Send a new verification code (the previous one stops working)")
+def resend_code(method_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) -> Response:
+    m = service.get_contact_method(session, actor=who, method_id=method_id)
+    service.resend_code(session, method=m, now=rt.clock.now(),
+                        limits=Limits.from_settings(rt.settings))
+    session.commit()
+    return Response(status_code=202)
+
+
+@router.get("/api/v1/verification-failures", response_model=list[VerificationFailureOut],
+            summary="Wrong and expired verification codes, newest first (audit; admins)")
+def verification_failures(session: SessionDep, who: Admin, user_id: int | None = None,
+                          before_id: int | None = None,
+                          limit: Annotated[int, Query(ge=1, le=500)] = 100
+                          ) -> list[VerificationFailureOut]:
+    return [VerificationFailureOut.model_validate(f) for f in service.verification_failures(
+        session, user_id=user_id, after_id=before_id, limit=limit)]
 
 
 @router.post("/api/v1/contact-methods/{method_id}/test", status_code=202)

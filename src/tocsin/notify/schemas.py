@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.notify.channels import ChannelKind
 
@@ -28,7 +28,19 @@ class ContactMethodOut(BaseModel):
 
 
 class VerifyIn(BaseModel):
-    code: str
+    code: str = Field(max_length=20)
+
+
+class VerificationFailureOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    contact_method_id: int | None = Field(description="None once the method was deleted.")
+    user_id: int = Field(description="Owner of the contact method.")
+    actor_user_id: int | None = Field(description="Who sent the code.")
+    api_key_id: int | None = Field(description="The API key used, if any (else the web app).")
+    reason: Literal["wrong", "expired"]
+    client_address: str | None
+    attempted_at: datetime
 
 
 class RuleIn(BaseModel):
