@@ -8,6 +8,7 @@ from tocsin import __version__
 from tocsin.accounts.api import router as accounts_router
 from tocsin.alerts.api import router as alerts_router
 from tocsin.api import problems
+from tocsin.api.guard import NulGuard
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.system import router as system_router
 from tocsin.catalog.api import router as catalog_router
@@ -47,5 +48,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_web(app, runtime)  # pages, static files, cookie sign-in
+    app.add_middleware(NulGuard)  # before any handler: PostgreSQL cannot hold NUL
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app

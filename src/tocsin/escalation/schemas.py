@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from tocsin.escalation.policy import TargetKind, TeamMode
 from tocsin.incidents.lifecycle import Severity
+from tocsin.limits import INT32_MAX, Id
 
 
 class TargetIn(BaseModel):
@@ -17,7 +18,7 @@ class TargetIn(BaseModel):
 
 
 class LevelIn(BaseModel):
-    delay_minutes: int = Field(ge=0, description="Minutes before the next level fires.")
+    delay_minutes: int = Field(ge=0, le=INT32_MAX, description="Minutes before the next level fires.")
     targets: list[TargetIn]
 
 
@@ -39,8 +40,8 @@ class ServicePoliciesIn(BaseModel):
 
 
 class EscalationOut(BaseModel):
-    incident_id: int
-    policy_id: int | None
+    incident_id: Id
+    policy_id: Id | None
     policy_name: str
     severity: str
     status: str
@@ -54,7 +55,7 @@ class EscalationOut(BaseModel):
 class PageIn(BaseModel):
     """Page people on demand (lateral escalation): a subject-matter expert or a team."""
 
-    user_ids: list[int] = Field(default_factory=list)
-    team_id: int | None = None
-    schedule_id: int | None = None
+    user_ids: list[Id] = Field(default_factory=list)
+    team_id: Id | None = None
+    schedule_id: Id | None = None
     note: str = ""

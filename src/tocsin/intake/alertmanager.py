@@ -76,8 +76,8 @@ def _one(item: Any, index: int, *, now: datetime, sender: str,
     links = [{"href": details["generatorURL"], "text": "source"}] \
         if "generatorURL" in details else []
     action = EventAction.TRIGGER if status == "firing" else EventAction.RESOLVE
-    occurred = parse_time(item.get("startsAt") if action is EventAction.TRIGGER
-                          else item.get("endsAt"), now)
+    field = "startsAt" if action is EventAction.TRIGGER else "endsAt"
+    occurred = parse_time(item.get(field), now, errors, f"{where}.{field}")
     return NormalizedEvent(
         action=action, dedup_key=fingerprint or fingerprint_of(labels), summary=summary[:1024],
         source=labels.get("instance") or labels.get("job") or sender, occurred_at=occurred,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.incidents import service as incidents
+from tocsin.limits import Id
 from tocsin.notify import service
 from tocsin.notify.channels import ChannelKind
 from tocsin.notify.models import ContactMethod
@@ -30,7 +31,7 @@ def _out(m: ContactMethod, error: str | None = None) -> ContactMethodOut:
 @router.post("/api/v1/users/{user_id}/contact-methods", status_code=201,
              response_model=ContactMethodOut,
              summary="Add a contact method; a verification code is sent to it")
-def add(user_id: int, data: ContactMethodIn, session: SessionDep, rt: RuntimeDep,
+def add(user_id: Id, data: ContactMethodIn, session: SessionDep, rt: RuntimeDep,
         who: Responder) -> ContactMethodOut:
     m = service.add_contact_method(session, actor=who, user_id=user_id, data=data,
                                    now=rt.clock.now())
@@ -39,7 +40,7 @@ def add(user_id: int, data: ContactMethodIn, session: SessionDep, rt: RuntimeDep
 
 
 @router.get("/api/v1/users/{user_id}/contact-methods", response_model=list[ContactMethodOut])
-def list_methods(user_id: int, session: SessionDep, who: Viewer) -> list[ContactMethodOut]:
+def list_methods(user_id: Id, session: SessionDep, who: Viewer) -> list[ContactMethodOut]:
     if who.user_id != user_id and not who.is_admin:
         return []
     methods = service.contact_methods_of(session, user_id)
@@ -48,7 +49,7 @@ def list_methods(user_id: int, session: SessionDep, who: Viewer) -> list[Contact
 
 
 @router.post("/api/v1/contact-methods/{method_id}/verify", response_model=ContactMethodOut)
-def verify(method_id: int, data: VerifyIn, session: SessionDep, rt: RuntimeDep,
+def verify(method_id: Id, data: VerifyIn, session: SessionDep, rt: RuntimeDep,
            who: Responder) -> ContactMethodOut:
     m = service.get_contact_method(session, actor=who, method_id=method_id)
     service.verify(session, method=m, code=data.code, now=rt.clock.now())
@@ -57,7 +58,7 @@ def verify(method_id: int, data: VerifyIn, session: SessionDep, rt: RuntimeDep,
 
 
 @router.post("/api/v1/contact-methods/{method_id}/test", status_code=202)
-def test(method_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) -> Response:
+def test(method_id: Id, session: SessionDep, rt: RuntimeDep, who: Responder) -> Response:
     m = service.get_contact_method(session, actor=who, method_id=method_id)
     service.send_test(session, method=m, now=rt.clock.now())
     session.commit()
@@ -65,7 +66,7 @@ def test(method_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) ->
 
 
 @router.delete("/api/v1/contact-methods/{method_id}", status_code=204)
-def delete(method_id: int, session: SessionDep, who: Responder) -> Response:
+def delete(method_id: Id, session: SessionDep, who: Responder) -> Response:
     service.delete_contact_method(
         session, service.get_contact_method(session, actor=who, method_id=method_id))
     session.commit()
@@ -73,7 +74,7 @@ def delete(method_id: int, session: SessionDep, who: Responder) -> Response:
 
 
 @router.put("/api/v1/users/{user_id}/notification-rules", response_model=list[RuleOut])
-def set_rules(user_id: int, data: RulesIn, session: SessionDep, who: Responder) -> list[RuleOut]:
+def set_rules(user_id: Id, data: RulesIn, session: SessionDep, who: Responder) -> list[RuleOut]:
     rules = service.set_rules(session, actor=who, user_id=user_id, data=data)
     session.commit()
     return [RuleOut(id=r.id, urgency=r.urgency,
@@ -83,7 +84,7 @@ def set_rules(user_id: int, data: RulesIn, session: SessionDep, who: Responder) 
 
 @router.get("/api/v1/incidents/{incident_id}/pages", response_model=list[MessageOut],
             summary="Every page written for an incident and what became of it")
-def pages(incident_id: int, session: SessionDep, who: Responder) -> list[MessageOut]:
+def pages(incident_id: Id, session: SessionDep, who: Responder) -> list[MessageOut]:
     incidents.get_visible(session, incident_id=incident_id, viewer=who)
     return [MessageOut(id=m.id, kind=m.kind, status=m.status, user_id=m.user_id,
                        contact_method_id=m.contact_method_id, due_at=m.due_at,

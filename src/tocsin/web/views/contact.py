@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.limits import Id, whole_number
 from tocsin.notify import service as notify
 from tocsin.notify.schemas import ContactMethodIn, RulesIn
 from tocsin.web import forms
@@ -48,7 +49,7 @@ def add(request: Request, session: SessionDep, rt: RuntimeDep, who: ViewerUser,
 
 
 @router.post("/me/contact-methods/{method_id}/verify")
-def verify(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep,
+def verify(request: Request, method_id: Id, session: SessionDep, rt: RuntimeDep,
            who: ViewerUser, form: Form) -> Response:
     method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
     try:
@@ -60,7 +61,7 @@ def verify(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep
 
 
 @router.post("/me/contact-methods/{method_id}/test")
-def send_test(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep,
+def send_test(request: Request, method_id: Id, session: SessionDep, rt: RuntimeDep,
               who: ViewerUser, form: Form) -> Response:
     method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
     notify.send_test(session, method=method, now=rt.clock.now())
@@ -70,7 +71,7 @@ def send_test(request: Request, method_id: int, session: SessionDep, rt: Runtime
 
 
 @router.post("/me/contact-methods/{method_id}/delete")
-def delete(request: Request, method_id: int, session: SessionDep, who: ViewerUser,
+def delete(request: Request, method_id: Id, session: SessionDep, who: ViewerUser,
            form: Form) -> Response:
     method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
     notify.delete_contact_method(session, method)
@@ -90,7 +91,7 @@ def set_rules(request: Request, session: SessionDep, who: ViewerUser, form: Form
             raw = forms.text(form, name)
             if not raw:
                 continue
-            if not raw.isdigit():
+            if whole_number(raw) is None:
                 errors[name] = "minutes, a whole number (0 = at once)"
                 continue
             rules.append({"urgency": urgency, "delay_minutes": int(raw),
