@@ -99,3 +99,30 @@ def test_opsgenie_identifier_with_nul_is_refused_in_opsgenie_shape(
     r = client.post("/api/v1/intake/alertmanager/abc%00def", json={"alerts": []})
     assert r.status_code == 401, r.text
     assert inbox_statuses(runtime) == []
+
+
+def test_grafana_legacy_rule_name_longer_than_the_dedup_key_is_processed(
+        client: TestClient, runtime: Runtime,
+        make_integration: Callable[..., dict[str, Any]]) -> None:
+    grafana = make_integration("grafana")
+    r = client.post(f"/api/v1/intake/grafana/{grafana['key']}", json={
+        "state": "alerting", "ruleName": "r" * 400, "title": "Disk"})
+    assert r.status_code < 300, r.text
+    assert inbox_statuses(runtime) == ["done"]
+    with runtime.sessions() as session:
+        [key] = session.scalars(select(Alert.dedup_key))
+    assert len(key) <= 255
+
+
+def test_label_grouping_with_long_label_values_is_processed(
+        client: TestClient, runtime: Runtime, admin: Account,
+        make_integration: Callable[..., dict[str, Any]]) -> None:
+    am = make_integration("alertmanager")
+    r = client.put(f"/api/v1/services/{am['service_id']}/triage", headers=admin.headers,
+                   json={"grouping": "labels", "group_labels": ["cluster", "namespace"]})
+    assert r.status_code == 200, r.text
+    labels = {"alertname": "A", "cluster": "c" * 1500, "namespace": "n" * 1500}
+    r = client.post(f"/api/v1/intake/alertmanager/{am['key']}",
+                    json={"alerts": [{"status": "firing", "labels": labels}]})
+    assert r.status_code == 200, r.text
+    assert inbox_statuses(runtime) == ["done"]

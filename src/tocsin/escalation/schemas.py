@@ -13,7 +13,7 @@ from tocsin.limits import INT32_MAX, Id
 
 class TargetIn(BaseModel):
     kind: TargetKind
-    id: int
+    id: Id
     mode: TeamMode = Field(TeamMode.ALL, description="Teams only: everyone, or one in turn.")
 
 
@@ -36,7 +36,7 @@ class PolicyOut(PolicyIn):
 class ServicePoliciesIn(BaseModel):
     """Policy id per severity, e.g. {"SEV1": 3, "SEV2": 3, "SEV3": 4}; missing: no paging."""
 
-    policies: dict[Severity, int]
+    policies: dict[Severity, Id]
 
 
 class EscalationOut(BaseModel):

@@ -33,9 +33,11 @@ from tocsin.intake.common import (
 )
 from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
 from tocsin.intake.models import InboxRow
+from tocsin.limits import fit
 
 router = APIRouter(tags=["intake: webhooks"])
 MAX_ALERTS = 10_000
+DEDUP_KEY_MAX = 255  # alerts.dedup_key: String(255)
 FORMATS = (IntegrationKind.ALERTMANAGER.value, IntegrationKind.GRAFANA.value)
 
 
@@ -114,7 +116,8 @@ def parse_grafana(body: Any, *, now: datetime) -> list[NormalizedEvent]:
         title = body.get("title") or body.get("ruleName") or "Grafana alert"
         action = EventAction.RESOLVE if state == "ok" else EventAction.TRIGGER
         tags = string_map(body.get("tags"))
-        return [NormalizedEvent(action=action, dedup_key=f"rule-{rule}", summary=str(title)[:1024],
+        return [NormalizedEvent(action=action, dedup_key=fit(f"rule-{rule}", DEDUP_KEY_MAX),
+                                summary=str(title)[:1024],
                                 source="grafana", occurred_at=now, labels=tags,
                                 severity=tags.get("severity"),
                                 details={"message": str(body.get("message", ""))[:2000]})]
