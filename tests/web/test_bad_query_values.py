@@ -25,3 +25,8 @@ def test_nul_in_a_search_or_filter_is_refused(client: TestClient, responder: Acc
         assert r.status_code == 422, (query, r.status_code)
     r = client.get("/incidents?status=open%00")
     assert r.status_code == 422
+
+
+def test_nul_in_a_form_is_refused(client: TestClient, responder: Account) -> None:
+    r = client.post("/login", data={"email": "ana\x00@example.com", "password": "x" * 12})
+    assert r.status_code == 422 and "NUL" in r.json()["detail"], r.text
