@@ -14,6 +14,7 @@ from tocsin.api import problems
 from tocsin.api.deps import authenticate_early, get_principal
 from tocsin.api.guard import EarlyCheck, RequestGuard
 from tocsin.api.middleware import MetricsMiddleware
+from tocsin.api.nul_guard import NulGuard
 from tocsin.api.system import router as system_router
 from tocsin.catalog.api import router as catalog_router
 from tocsin.checks.api import agent_router as probe_agent_router
@@ -59,6 +60,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_web(app, runtime)  # pages, static files, cookie sign-in
+    # Inside the request guard (credentials first, body capped), before any handler:
+    # PostgreSQL cannot hold NUL.
+    app.add_middleware(NulGuard)
     app.add_middleware(RequestGuard, runtime=runtime, checks=AUTH_FIRST, own_caps=OWN_BODY_CAPS)
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app

@@ -11,12 +11,13 @@ from tocsin.api import idempotency
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
 from tocsin.catalog import service
 from tocsin.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate
+from tocsin.limits import Id
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
 
 
 @router.get("", response_model=list[ServiceOut])
-def list_services(session: SessionDep, who: Viewer, after_id: int | None = None,
+def list_services(session: SessionDep, who: Viewer, after_id: Id | None = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ServiceOut]:
     return service.to_out(session, service.list_services(session, after_id=after_id,
                                                          limit=limit))
@@ -34,12 +35,12 @@ def create_service(data: ServiceCreate, session: SessionDep, rt: RuntimeDep, who
 
 
 @router.get("/{service_id}", response_model=ServiceOut)
-def show_service(service_id: int, session: SessionDep, who: Viewer) -> ServiceOut:
+def show_service(service_id: Id, session: SessionDep, who: Viewer) -> ServiceOut:
     return service.to_out(session, [service.get_service(session, service_id)])[0]
 
 
 @router.patch("/{service_id}", response_model=ServiceOut)
-def update_service(service_id: int, data: ServiceUpdate, session: SessionDep,
+def update_service(service_id: Id, data: ServiceUpdate, session: SessionDep,
                    who: Admin) -> ServiceOut:
     svc = service.update_service(session, service=service.get_service(session, service_id),
                                  data=data)
@@ -48,7 +49,7 @@ def update_service(service_id: int, data: ServiceUpdate, session: SessionDep,
 
 
 @router.delete("/{service_id}", status_code=204)
-def delete_service(service_id: int, session: SessionDep, who: Admin) -> Response:
+def delete_service(service_id: Id, session: SessionDep, who: Admin) -> Response:
     service.delete_service(session, service.get_service(session, service_id))
     session.commit()
     return Response(status_code=204)

@@ -33,6 +33,7 @@ from tocsin.checks.schemas import (
     RunScheduled,
 )
 from tocsin.errors import Forbidden, Invalid, Unauthorized
+from tocsin.limits import Id
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/checks", tags=["checks"])
@@ -43,7 +44,7 @@ agent_router = APIRouter(prefix="/api/v1/probe", tags=["probe agent"])
 @router.get("", response_model=CheckPage)
 def list_checks(session: SessionDep, who: Viewer, cursor: str | None = None,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                status: CheckStatus | None = None, service_id: int | None = None) -> CheckPage:
+                status: CheckStatus | None = None, service_id: Id | None = None) -> CheckPage:
     rows = checks.list_checks(session, after_id=pagination.decode(cursor), limit=limit + 1,
                               status=status.value if status else None, service_id=service_id)
     more = len(rows) > limit
@@ -87,12 +88,12 @@ async def import_checks(request: Request, session: SessionDep, rt: RuntimeDep,
 
 
 @router.get("/{check_id}", response_model=CheckDetail)
-def show_check(check_id: int, session: SessionDep, who: Viewer) -> CheckDetail:
+def show_check(check_id: Id, session: SessionDep, who: Viewer) -> CheckDetail:
     return checks.to_detail(session, checks.get_check(session, check_id), reveal=who.is_admin)
 
 
 @router.patch("/{check_id}", response_model=CheckOut)
-def update_check(check_id: int, data: CheckUpdate, session: SessionDep, rt: RuntimeDep,
+def update_check(check_id: Id, data: CheckUpdate, session: SessionDep, rt: RuntimeDep,
                  who: Admin) -> CheckOut:
     check = checks.update_check(session, check=checks.get_check(session, check_id), data=data,
                                 now=rt.clock.now(), settings=rt.settings)
@@ -101,7 +102,7 @@ def update_check(check_id: int, data: CheckUpdate, session: SessionDep, rt: Runt
 
 
 @router.delete("/{check_id}", status_code=204)
-def delete_check(check_id: int, session: SessionDep, rt: RuntimeDep, who: Admin) -> Response:
+def delete_check(check_id: Id, session: SessionDep, rt: RuntimeDep, who: Admin) -> Response:
     checks.delete_check(session, checks.get_check(session, check_id), now=rt.clock.now(),
                         settings=rt.settings)
     session.commit()
@@ -109,7 +110,7 @@ def delete_check(check_id: int, session: SessionDep, rt: RuntimeDep, who: Admin)
 
 
 @router.post("/{check_id}/run", status_code=202, response_model=RunScheduled)
-def run_now(check_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) -> RunScheduled:
+def run_now(check_id: Id, session: SessionDep, rt: RuntimeDep, who: Responder) -> RunScheduled:
     """Make the check due now at each of its locations (responders, like other actions on
     live things); the results arrive as usual, within seconds."""
     scheduled = checks.request_run(session, check=checks.get_check(session, check_id),
@@ -119,7 +120,7 @@ def run_now(check_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) 
 
 
 @router.get("/{check_id}/results", response_model=list[ResultOut])
-def latest_results(check_id: int, session: SessionDep, who: Viewer,
+def latest_results(check_id: Id, session: SessionDep, who: Viewer,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[ResultOut]:
     checks.get_check(session, check_id)
     return [ResultOut(location=r.location, at=r.at, ok=r.ok, latency_ms=r.latency_ms,
@@ -128,7 +129,7 @@ def latest_results(check_id: int, session: SessionDep, who: Viewer,
 
 
 @router.get("/{check_id}/history", response_model=History)
-def history(check_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer,
+def history(check_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer,
             period: Literal["hour", "day"] = "hour",
             days: Annotated[int, Query(ge=1, le=400)] = 1) -> History:
     """Uptime % and response times per hour or day (rolled up by the worker every minute)."""
@@ -165,7 +166,7 @@ def create_probe(data: ProbeCreate, session: SessionDep, rt: RuntimeDep,
 
 
 @probes_router.delete("/{probe_id}", status_code=204)
-def delete_probe(probe_id: int, session: SessionDep, rt: RuntimeDep, who: Admin) -> Response:
+def delete_probe(probe_id: Id, session: SessionDep, rt: RuntimeDep, who: Admin) -> Response:
     probes.delete_probe(session, probes.get_probe(session, probe_id), now=rt.clock.now(),
                         settings=rt.settings)
     session.commit()

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tocsin.limits import Id
 from tocsin.notify.channels import ChannelKind
 
 
@@ -19,7 +20,7 @@ class ContactMethodIn(BaseModel):
 
 class ContactMethodOut(BaseModel):
     id: int
-    user_id: int
+    user_id: Id
     kind: ChannelKind
     address: str
     label: str
@@ -46,7 +47,7 @@ class VerificationFailureOut(BaseModel):
 class RuleIn(BaseModel):
     urgency: Literal["high", "low"] = Field(description="high: SEV1-2, low: SEV3-4.")
     delay_minutes: int = Field(0, ge=0, le=24 * 60)
-    contact_method_id: int
+    contact_method_id: Id
 
 
 class RulesIn(BaseModel):
@@ -61,8 +62,8 @@ class MessageOut(BaseModel):
     id: int
     kind: str
     status: str
-    user_id: int
-    contact_method_id: int
+    user_id: Id
+    contact_method_id: Id
     due_at: datetime
     sent_at: datetime | None
     attempts: int

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError, TooManyRequests
+from tocsin.limits import Id, whole_number
 from tocsin.notify import service as notify
 from tocsin.notify.schemas import ContactMethodIn, RulesIn
 from tocsin.notify.verification import Limits
@@ -50,7 +51,7 @@ def add(request: Request, session: SessionDep, rt: RuntimeDep, who: ViewerUser,
 
 
 @router.post("/me/contact-methods/{method_id}/verify")
-def verify(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep,
+def verify(request: Request, method_id: Id, session: SessionDep, rt: RuntimeDep,
            who: ViewerUser, form: Form) -> Response:
     method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
     attempt = notify.verify(session, method=method, code=forms.text(form, "code"),
@@ -71,7 +72,7 @@ def verify(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep
 
 
 @router.post("/me/contact-methods/{method_id}/resend-code")
-def resend_code(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep,
+def resend_code(request: Request, method_id: Id, session: SessionDep, rt: RuntimeDep,
                 who: ViewerUser, form: Form) -> Response:
     method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
     notify.resend_code(session, method=method, now=rt.clock.now(),
@@ -82,7 +83,7 @@ def resend_code(request: Request, method_id: int, session: SessionDep, rt: Runti
 
 
 @router.post("/me/contact-methods/{method_id}/test")
-def send_test(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep,
+def send_test(request: Request, method_id: Id, session: SessionDep, rt: RuntimeDep,
               who: ViewerUser, form: Form) -> Response:
     method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
     notify.send_test(session, method=method, now=rt.clock.now())
@@ -92,7 +93,7 @@ def send_test(request: Request, method_id: int, session: SessionDep, rt: Runtime
 
 
 @router.post("/me/contact-methods/{method_id}/delete")
-def delete(request: Request, method_id: int, session: SessionDep, who: ViewerUser,
+def delete(request: Request, method_id: Id, session: SessionDep, who: ViewerUser,
            form: Form) -> Response:
     method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
     notify.delete_contact_method(session, method)
@@ -112,7 +113,7 @@ def set_rules(request: Request, session: SessionDep, who: ViewerUser, form: Form
             raw = forms.text(form, name)
             if not raw:
                 continue
-            if not raw.isdigit():
+            if whole_number(raw) is None:
                 errors[name] = "minutes, a whole number (0 = at once)"
                 continue
             rules.append({"urgency": urgency, "delay_minutes": int(raw),

@@ -14,6 +14,7 @@ from tocsin.catalog import service as catalog
 from tocsin.catalog.models import Tier
 from tocsin.catalog.schemas import ServiceCreate, ServiceUpdate
 from tocsin.errors import TocsinError
+from tocsin.limits import Id, whole_number
 from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
@@ -33,7 +34,7 @@ def service_list(request: Request, session: SessionDep, who: ViewerUser) -> Resp
 
 
 def _form_page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
-               service_id: int | None, errors: dict[str, str] | None = None,
+               service_id: Id | None, errors: dict[str, str] | None = None,
                status_code: int = 200, **extra: Any) -> Response:
     choices = [c for c in queries.service_choices(session) if c[0] != service_id]
     return pages_of(request).render(
@@ -51,7 +52,7 @@ def _values(form: FormData) -> dict[str, Any]:
 
 def _payload(values: dict[str, Any]) -> dict[str, Any]:
     team = values["owner_team_id"]
-    return {**values, "owner_team_id": int(team) if team.isdigit() else None}
+    return {**values, "owner_team_id": whole_number(team)}
 
 
 @router.get("/services/new")
@@ -80,7 +81,7 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser
 
 
 @router.get("/services/{service_id}")
-def edit_form(request: Request, service_id: int, session: SessionDep,
+def edit_form(request: Request, service_id: Id, session: SessionDep,
               who: AdminUser) -> Response:
     out = catalog.to_out(session, [catalog.get_service(session, service_id)])[0]
     values = {"name": out.name, "description": out.description, "tier": out.tier.value,
@@ -91,7 +92,7 @@ def edit_form(request: Request, service_id: int, session: SessionDep,
 
 
 @router.post("/services/{service_id}")
-def update(request: Request, service_id: int, session: SessionDep, who: AdminUser,
+def update(request: Request, service_id: Id, session: SessionDep, who: AdminUser,
            form: Form) -> Response:
     svc = catalog.get_service(session, service_id)
     values = _values(form)
@@ -112,7 +113,7 @@ def update(request: Request, service_id: int, session: SessionDep, who: AdminUse
 
 
 @router.post("/services/{service_id}/delete")
-def delete(request: Request, service_id: int, session: SessionDep, who: AdminUser,
+def delete(request: Request, service_id: Id, session: SessionDep, who: AdminUser,
            form: Form) -> Response:
     svc = catalog.get_service(session, service_id)
     name = svc.name
