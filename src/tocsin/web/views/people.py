@@ -36,10 +36,11 @@ def team_list(request: Request, session: SessionDep, who: ViewerUser) -> Respons
 
 def _team_page(request: Request, session: Session, who: WebUser, *, team_id: int | None,
                values: dict[str, Any], errors: dict[str, str] | None = None,
-               status_code: int = 200) -> Response:
+               status_code: int = 200, created: bool = False) -> Response:
     return pages_of(request).render(request, "people/team_form.html", who,
                                     status_code=status_code, team_id=team_id, values=values,
-                                    errors=errors or {}, users=queries.user_choices(session))
+                                    errors=errors or {}, users=queries.user_choices(session),
+                                    created=created)
 
 
 @router.get("/teams/new")
@@ -48,9 +49,10 @@ def team_new(request: Request, session: SessionDep, who: AdminUser) -> Response:
 
 
 @router.get("/teams/{team_id}")
-def team_edit(request: Request, team_id: int, session: SessionDep, who: AdminUser) -> Response:
+def team_edit(request: Request, team_id: int, session: SessionDep, who: AdminUser,
+              created: bool = False) -> Response:
     team = accounts.get_team(session, team_id)
-    return _team_page(request, session, who, team_id=team_id, values={
+    return _team_page(request, session, who, team_id=team_id, created=created, values={
         "name": team.name, "description": team.description,
         "member_ids": accounts.team_member_ids(session, team_id)})
 
@@ -62,10 +64,11 @@ def team_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminU
               form: Form, team_id: int | None = None) -> Response:
     values = {"name": forms.text(form, "name"), "description": forms.text(form, "description"),
               "member_ids": forms.ints(form, "member_ids")}
+    created: int | None = None
     try:
         if team_id is None:
-            accounts.create_team(session, data=forms.build(TeamCreate, values),
-                                 now=rt.clock.now())
+            created = accounts.create_team(session, data=forms.build(TeamCreate, values),
+                                           now=rt.clock.now()).id
         else:
             accounts.update_team(session, team=accounts.get_team(session, team_id),
                                  data=forms.build(TeamUpdate, values))
@@ -79,6 +82,9 @@ def team_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminU
         return _team_page(request, session, who, team_id=team_id, values=values,
                           errors=forms.from_domain(exc), status_code=exc.status_code)
     session.commit()
+    if created is not None:
+        return redirect(f"/teams/{created}?created=1#next-step",
+                        flash=f"Team {values['name']} created.")
     return redirect("/teams", flash=f"Team {values['name']} saved.")
 
 
