@@ -56,6 +56,16 @@ def verify(method_id: int, data: VerifyIn, session: SessionDep, rt: RuntimeDep,
     return _out(m)
 
 
+@router.post("/api/v1/contact-methods/{method_id}/resend", response_model=ContactMethodOut,
+             summary="Send a new verification code to an unverified contact method")
+def resend(method_id: int, session: SessionDep, rt: RuntimeDep,
+           who: Responder) -> ContactMethodOut:
+    m = service.get_contact_method(session, actor=who, method_id=method_id)
+    service.resend_verification(session, method=m, now=rt.clock.now())
+    session.commit()
+    return _out(m)
+
+
 @router.post("/api/v1/contact-methods/{method_id}/test", status_code=202)
 def test(method_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) -> Response:
     m = service.get_contact_method(session, actor=who, method_id=method_id)

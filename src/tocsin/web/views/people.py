@@ -13,6 +13,8 @@ from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.notify import service as notify
+from tocsin.notify.channels import ChannelKind
 from tocsin.web import forms, queries
 from tocsin.web import service as web_sessions
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
@@ -96,25 +98,37 @@ def user_list(request: Request, session: SessionDep, who: ViewerUser) -> Respons
     return pages_of(request).render(request, "people/users.html", who, users=users)
 
 
-def _user_page(request: Request, who: WebUser, *, user_id: int | None, values: dict[str, Any],
-               errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    return pages_of(request).render(request, "people/user_form.html", who,
-                                    status_code=status_code, user_id=user_id, values=values,
-                                    errors=errors or {}, roles=[r.value for r in Role])
+def user_page(request: Request, session: Session, who: WebUser, *, user_id: int | None,
+              values: dict[str, Any], errors: dict[str, str] | None = None,
+              status_code: int = 200) -> Response:
+    """The admin's page of one user: their account, and (existing users) their contact
+    methods with an add form. `values`/`errors` may be either form's."""
+    methods = notify.contact_methods_of(session, user_id) if user_id is not None else []
+    return pages_of(request).render(
+        request, "people/user_form.html", who, status_code=status_code, user_id=user_id,
+        values=values, errors=errors or {}, roles=[r.value for r in Role], methods=methods,
+        verify_errors=notify.verification_errors(session, [m.id for m in methods]),
+        kinds=[k.value for k in ChannelKind],
+        has_password=user_id is not None and bool(
+            accounts.get_user(session, user_id).password_hash))
+
+
+def user_values(session: Session, user_id: int) -> dict[str, Any]:
+    user = accounts.get_user(session, user_id)
+    return {"name": user.name, "email": user.email, "role": user.role,
+            "time_zone": user.time_zone, "active": user.active}
 
 
 @router.get("/users/new")
-def user_new(request: Request, who: AdminUser) -> Response:
-    return _user_page(request, who, user_id=None,
-                      values={"role": "responder", "time_zone": "UTC", "active": True})
+def user_new(request: Request, session: SessionDep, who: AdminUser) -> Response:
+    return user_page(request, session, who, user_id=None, values={
+        "role": "responder", "time_zone": "UTC", "active": True, "invite": True})
 
 
 @router.get("/users/{user_id}")
 def user_edit(request: Request, user_id: int, session: SessionDep, who: AdminUser) -> Response:
-    user = accounts.get_user(session, user_id)
-    return _user_page(request, who, user_id=user_id, values={
-        "name": user.name, "email": user.email, "role": user.role,
-        "time_zone": user.time_zone, "active": user.active})
+    return user_page(request, session, who, user_id=user_id,
+                     values=user_values(session, user_id))
 
 
 # Decorators apply bottom-up: "/users/new" must be registered before "/users/{user_id}".
@@ -125,12 +139,17 @@ def user_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminU
     values: dict[str, Any] = {k: forms.text(form, k) for k in ("name", "email", "role",
                                                               "time_zone")}
     values["active"] = forms.checked(form, "active")
+    values["invite"] = forms.checked(form, "invite")
     password = forms.optional(form, "password")
+    created = None
     try:
         if user_id is None:
-            accounts.create_user(session, data=forms.build(UserCreate, {
+            created = accounts.create_user(session, data=forms.build(UserCreate, {
                 **{k: v for k, v in values.items() if k != "active"},
                 "password": password}), now=rt.clock.now())
+            if values["invite"]:
+                notify.invite(session, user=created, now=rt.clock.now(),
+                              hours=rt.settings.invite_link_hours)
         else:
             if user_id == who.user.id and (not values["active"] or values["role"] != "admin"):
                 raise forms.FormErrors({"role": "you cannot demote or deactivate yourself; "
@@ -147,11 +166,14 @@ def user_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminU
         session.flush()
     except forms.FormErrors as exc:
         session.rollback()
-        return _user_page(request, who, user_id=user_id, values=values, errors=exc.errors,
-                          status_code=422)
+        return user_page(request, session, who, user_id=user_id, values=values,
+                         errors=exc.errors, status_code=422)
     except TocsinError as exc:
         session.rollback()
-        return _user_page(request, who, user_id=user_id, values=values,
-                          errors=forms.from_domain(exc), status_code=exc.status_code)
+        return user_page(request, session, who, user_id=user_id, values=values,
+                         errors=forms.from_domain(exc), status_code=exc.status_code)
     session.commit()
+    if created is not None:
+        sent = f" An invitation is on its way to {created.email}." if values["invite"] else ""
+        return redirect(f"/users/{created.id}", flash=f"User {created.name} created.{sent}")
     return redirect("/users", flash=f"User {values['name']} saved.")
