@@ -324,10 +324,9 @@ def add_swap(request: Request, schedule_id: int, session: SessionDep, rt: Runtim
 
 
 def _swap_errors(found: dict[str, str]) -> dict[str, str]:
-    """A domain error without a swap field (e.g. 'end must be after start') shows at the
-    form's top as well as by the first span's end."""
+    """A domain error naming a swap field shows there; any other at the swap form's top."""
     known = {k: v for k, v in found.items() if k in SWAP_FIELDS}
-    return known or {"swap_end": next(iter(found.values()), "the swap was refused")}
+    return known or {"swap_form": next(iter(found.values()), "the swap was refused")}
 
 
 @router.post("/schedules/{schedule_id}/overrides/{override_id}/delete")
