@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.conftest import Account
 from tests.web.conftest import web_login
+from tocsin.clock import FrozenClock
 from tocsin.notify.models import ContactMethod, Message
 from tocsin.runtime import Runtime
 
@@ -109,3 +110,22 @@ def test_api_resend_for_another_users_method(client: TestClient, runtime: Runtim
     assert other.status_code == 200  # the owner may too
     assert client.post("/api/v1/contact-methods/999/resend",
                        headers=admin.headers).status_code == 404
+
+
+def test_deactivated_user_is_not_invited(client: TestClient, runtime: Runtime,
+                                         clock: FrozenClock, admin: Account,
+                                         responder: Account) -> None:
+    csrf = web_login(client, admin)
+
+    def invite() -> int:
+        clock.advance(minutes=1)  # each invitation is its own message
+        r = client.post(f"/users/{responder.id}/invite", data={"csrf_token": csrf},
+                        follow_redirects=False)
+        assert r.status_code == 303
+        return len(_messages(runtime, "invite"))
+
+    assert invite() == 1 and invite() == 2
+    r = client.patch(f"/api/v1/users/{responder.id}", headers=admin.headers,
+                     json={"active": False})
+    assert r.status_code == 200, r.text
+    assert invite() == 2

@@ -128,7 +128,9 @@ def resend_verification(session: Session, *, method: ContactMethod, now: datetim
     """A fresh code to an unverified method (the old one stops working)."""
     if method.verified_at is not None:
         raise Invalid("code: this contact method is already verified")
-    method.verify_code = f"{secrets.randbelow(10**6):06d}"
+    old = method.verify_code
+    while method.verify_code == old:  # a new code, so a new message (its key names it)
+        method.verify_code = f"{secrets.randbelow(10**6):06d}"
     _enqueue(session, key=f"verify:{method.id}:{method.verify_code}", kind="verify",
              user_id=method.user_id, method_id=method.id, incident_id=None, due_at=now,
              payload={"code": method.verify_code}, now=now)

@@ -98,6 +98,10 @@ def delete(request: Request, user_id: int, method_id: int, session: SessionDep,
 def invite(request: Request, user_id: int, session: SessionDep, rt: RuntimeDep,
            who: AdminUser, form: Form) -> Response:
     user = accounts.get_user(session, user_id)
+    if not user.active:
+        # Its link would be refused anyway (welcome.py): say so now.
+        return redirect(_here(user_id), flash=f"{user.name} is deactivated: tick Active and "
+                        "save first, then invite.")
     notify.invite(session, user=user, now=rt.clock.now(), hours=rt.settings.invite_link_hours)
     session.commit()
     return redirect(_here(user_id), flash=f"Invitation sent to {user.email}.")
