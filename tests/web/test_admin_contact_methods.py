@@ -129,3 +129,16 @@ def test_deactivated_user_is_not_invited(client: TestClient, runtime: Runtime,
                      json={"active": False})
     assert r.status_code == 200, r.text
     assert invite() == 2
+
+
+def test_owner_asks_for_a_new_code_on_their_profile(client: TestClient, runtime: Runtime,
+                                                    responder: Account) -> None:
+    csrf = web_login(client, responder)
+    client.post("/me/contact-methods", data={"csrf_token": csrf, "kind": "email",
+                                             "address": "me@example.org"})
+    with runtime.sessions() as s:
+        method = s.scalars(select(ContactMethod)).one()
+    assert f"/me/contact-methods/{method.id}/resend" in client.get("/me").text
+    r = client.post(f"/me/contact-methods/{method.id}/resend", data={"csrf_token": csrf},
+                    follow_redirects=False)
+    assert r.status_code == 303 and len(_messages(runtime, "verify")) == 2

@@ -59,6 +59,18 @@ def verify(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep
     return redirect("/me#contact", flash="Contact method verified.")
 
 
+@router.post("/me/contact-methods/{method_id}/resend")
+def resend(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep,
+           who: ViewerUser, form: Form) -> Response:
+    method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
+    try:
+        notify.resend_verification(session, method=method, now=rt.clock.now())
+    except TocsinError as exc:
+        return _back(request, session, who, {f"code_{method_id}": exc.detail}, {}, 422)
+    session.commit()
+    return redirect("/me#contact", flash=f"A new code was sent to {method.address}.")
+
+
 @router.post("/me/contact-methods/{method_id}/test")
 def send_test(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep,
               who: ViewerUser, form: Form) -> Response:
