@@ -28,6 +28,8 @@ from tocsin.web.views import (
     services,
     session,
     suppression,
+    user_contact,
+    welcome,
 )
 
 # One explicit list of page routers; order matters only where paths overlap
@@ -36,7 +38,8 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            services.router, people.router, profile.router, schedules.router,
            integrations.router, contact.router, routing.router,
            suppression.router, escalation.router, checks.router, check_page.router,
-           heartbeats.router, probes.router]
+           heartbeats.router, probes.router, user_contact.router,
+           welcome.router]
 
 
 def _favicon() -> RedirectResponse:
