@@ -1,36 +1,67 @@
 """The delivery job (listed in tocsin/jobs.py after the timers job). `tocsin serve` and
 `tocsin worker` run it in a lane of its own, woken after every commit that wrote messages
-(wakeup.delivery_wake), so pages never wait behind a long triage run; tests drive it in
-order with the other jobs."""
+(wakeup.delivery_wake) and whenever one of its sends ends, so pages never wait behind a long
+triage run nor behind each other (delivery.py); tests drive it in order with the other jobs."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import delete, select
 
 from tocsin.engine.worker import JobContext
 from tocsin.notify import channels
+from tocsin.notify.delivery import Delivery
 from tocsin.notify.models import Message, MessageStatus
-from tocsin.notify.pipeline import deliver_due
 
 FINISHED = [MessageStatus.SENT.value, MessageStatus.FAILED.value,
             MessageStatus.CANCELLED.value, MessageStatus.DEDUPED.value]
 # Rows deleted per transaction: keeps SQLite's write lock short when a backlog is purged.
 RETENTION_CHUNK = 2000
+# When the worker stops, how long sends still in flight may take to end and be recorded
+# (seconds); the rest stay leased and are sent again once their lease runs out.
+FINISH_SECONDS = 5.0
 _warm = False
+# Each worker's sends in flight live between the job's runs: per runtime (keyed by its wake
+# event, as wakeup.py does), then by worker id.
+_deliveries: WeakKeyDictionary[threading.Event, dict[str, Delivery]] = WeakKeyDictionary()
+_deliveries_lock = threading.Lock()
+
+
+def _delivery(ctx: JobContext) -> Delivery:
+    with _deliveries_lock:
+        mine = _deliveries.setdefault(ctx.runtime.wake, {})
+        found = mine.get(ctx.worker_id)
+        if found is None or found.rt is not ctx.runtime:
+            found = mine[ctx.worker_id] = Delivery(ctx.runtime, worker_id=ctx.worker_id)
+        return found
 
 
 def deliver(ctx: JobContext) -> int:
+    """In the lane: record sends that ended, claim and start more, and return at once (the
+    work done: outcomes recorded plus sends started). Run directly: also wait until every
+    send started has ended and been recorded."""
     global _warm
     if not _warm:  # the first run, at worker start: the first page pays no imports
         channels.warm_up()
         _warm = True
-    outcomes = deliver_due(ctx.runtime, worker_id=ctx.worker_id,
-                           limit=ctx.runtime.settings.worker_batch_size)
+    delivery = _delivery(ctx)
+    limit = ctx.runtime.settings.worker_batch_size
     # Rate-limited messages are postponed at claim time and not counted, so a throttled
     # method does not keep the worker spinning.
-    return sum(outcomes.values())
+    if ctx.in_lane:
+        outcomes, started = delivery.step(limit=limit, in_lane=True)
+        return sum(outcomes.values()) + started
+    return sum(delivery.drain(limit=limit).values())
+
+
+def finish_delivery(ctx: JobContext) -> int:
+    """When the worker stops: record the sends in flight that end within FINISH_SECONDS,
+    claiming nothing new."""
+    return sum(_delivery(ctx).drain(limit=0, claim_more=False,
+                                    timeout=FINISH_SECONDS).values())
 
 
 def retention(ctx: JobContext) -> int:
