@@ -414,9 +414,14 @@ def hanging(rate: float, seconds: float) -> list[Any]:
             try:
                 wait_up(f"http://127.0.0.1:{port}")
                 # First requests pay for imports; the stuck receiver's page is in flight
-                # (until the timeout) before the measured events start.
-                lean_post(port, "", 10, 1, "warmup", tmp, routing=keys)
-                time.sleep(2)
+                # (until the timeout) before the measured events start, and the healthy
+                # ones have arrived (the engine's first triage can take seconds).
+                warm = lean_post(port, "", 10, 1, "warmup", tmp, routing=keys)
+                deadline = time.monotonic() + 60
+                while len(arrivals_in(pages).keys() & warm.keys()) < len(warm) - 1 \
+                        and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                time.sleep(1)
                 sent = lean_post(port, "", rate, seconds, "hang", tmp, routing=keys)
                 # Events i with i mod 10 == 9 page the stuck receiver: never received.
                 wanted = {k for k in sent if int(k.rsplit("-", 1)[1]) % RECEIVERS

@@ -61,6 +61,17 @@ class _Flight:
     lease_until: datetime
 
 
+@dataclass(frozen=True)
+class Step:
+    """What one `Delivery.step` did. `more`: its claim took all it asked for, so more may be
+    due right now; otherwise the next run can wait for a wake-up (a new message, a send
+    that ended) or the poll."""
+
+    outcomes: Counter[str]
+    started: int
+    more: bool
+
+
 class Delivery:
     """The sends one worker has in flight, and the claims around them. Driven from one
     thread (the delivery lane, or the caller of `drain`); sends end on other threads."""
@@ -81,28 +92,26 @@ class Delivery:
     def in_flight(self) -> int:
         return len(self._flights)
 
-    def step(self, *, limit: int, claim_more: bool = True,
-             in_lane: bool = False) -> tuple[Counter[str], int]:
+    def step(self, *, limit: int, claim_more: bool = True, in_lane: bool = False) -> Step:
         """Record the sends that ended, extend leases that need it, then claim and start up
-        to `limit` more (within the concurrency caps). Never waits for a send. Returns the
-        outcomes recorded and how many sends were started. `in_lane`: arm a timer that sets
-        the lane's signal when a lease needs extending."""
+        to `limit` more (within the concurrency caps). Never waits for a send. `in_lane`:
+        arm a timer that sets the lane's signal when a lease needs extending."""
         counts = self._record_ended()
         self._renew_leases()
-        started = 0
+        started, more = 0, False
         if claim_more:
-            screened, started = self._launch(limit)
+            screened, started, more = self._launch(limit)
             counts.update(screened)
         if in_lane:
             self._arm_renewal()
-        return counts, started
+        return Step(counts, started, more)
 
     def drain(self, *, limit: int, claim_more: bool = True,
               timeout: float | None = None) -> Counter[str]:
         """`step` until no send is in flight (or `timeout` seconds have passed); with
         `claim_more`, messages falling due meanwhile are claimed and sent too."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        counts, _ = self.step(limit=limit, claim_more=claim_more)
+        counts = self.step(limit=limit, claim_more=claim_more).outcomes
         while self._flights:
             wait = self._renewal_in()
             if deadline is not None:
@@ -112,8 +121,7 @@ class Delivery:
             with self._changed:
                 if not self._ended:
                     self._changed.wait(wait)
-            more, _ = self.step(limit=limit, claim_more=claim_more)
-            counts.update(more)
+            counts.update(self.step(limit=limit, claim_more=claim_more).outcomes)
         return counts
 
     # ---- recording ---------------------------------------------------------------------------
@@ -169,15 +177,15 @@ class Delivery:
                             if m.kind == "page" and m.incident_id is not None),
             per_method=self.rt.settings.notify_send_concurrency_per_method)
 
-    def _launch(self, limit: int) -> tuple[Counter[str], int]:
+    def _launch(self, limit: int) -> tuple[Counter[str], int, bool]:
         room = min(limit, self.rt.settings.notify_send_concurrency - len(self._flights))
-        if room <= 0:
-            return Counter(), 0
+        if room <= 0:  # a send that ends wakes the lane
+            return Counter(), 0, False
         now = self.rt.clock.now()
         claimed = claim(self.rt, worker_id=self.worker_id, now=now, limit=room,
                         busy=self._busy())
         if not claimed:
-            return Counter(), 0
+            return Counter(), 0, False
         outcomes = screen(self.rt, claimed, now)
         screened = {o.message.id for o in outcomes}
         to_send = [m for m in claimed if m.id not in screened]
@@ -188,7 +196,7 @@ class Delivery:
             self._start(m, now)
         # Cancelled and deduped messages are recorded after the sends have left.
         record(self.rt, outcomes, worker_id=self.worker_id, now=now)
-        return Counter(o.result for o in outcomes), len(to_send)
+        return Counter(o.result for o in outcomes), len(to_send), len(claimed) == room
 
     def _start(self, m: Claimed, now: datetime) -> None:
         # Async senders (webhooks) share the send loop instead of a thread each: far less

@@ -40,9 +40,11 @@ def _delivery(ctx: JobContext) -> Delivery:
 
 
 def deliver(ctx: JobContext) -> int:
-    """In the lane: record sends that ended, claim and start more, and return at once (the
-    work done: outcomes recorded plus sends started). Run directly: also wait until every
-    send started has ended and been recorded."""
+    """In the lane: record sends that ended, claim and start more, and return at once: 1
+    when its claim was full (run again now), else 0 (wait: every send that ends, and every
+    commit that writes messages, wakes the lane; a claim with nothing due costs a write
+    turn on SQLite). Run directly: also wait until every send started has ended and been
+    recorded; returns the outcomes recorded."""
     global _warm
     if not _warm:  # the first run, at worker start: the first page pays no imports
         channels.warm_up()
@@ -52,8 +54,7 @@ def deliver(ctx: JobContext) -> int:
     # Rate-limited messages are postponed at claim time and not counted, so a throttled
     # method does not keep the worker spinning.
     if ctx.in_lane:
-        outcomes, started = delivery.step(limit=limit, in_lane=True)
-        return sum(outcomes.values()) + started
+        return int(delivery.step(limit=limit, in_lane=True).more)
     return sum(delivery.drain(limit=limit).values())
 
 
