@@ -24,18 +24,20 @@ RETENTION_CHUNK = 2000
 # (seconds); the rest stay leased and are sent again once their lease runs out.
 FINISH_SECONDS = 5.0
 _warm = False
-# Each worker's sends in flight live between the job's runs: per runtime (keyed by its wake
-# event, as wakeup.py does), then by worker id.
-_deliveries: WeakKeyDictionary[threading.Event, dict[str, Delivery]] = WeakKeyDictionary()
-_deliveries_lock = threading.Lock()
+# A lane's sends in flight live between the job's runs, from its first run to `finish`:
+# per runtime (keyed by its wake event, as wakeup.py does), then by worker id.
+_lanes: WeakKeyDictionary[threading.Event, dict[str, Delivery]] = WeakKeyDictionary()
+_lanes_lock = threading.Lock()
 
 
-def _delivery(ctx: JobContext) -> Delivery:
-    with _deliveries_lock:
-        mine = _deliveries.setdefault(ctx.runtime.wake, {})
-        found = mine.get(ctx.worker_id)
-        if found is None or found.rt is not ctx.runtime:
-            found = mine[ctx.worker_id] = Delivery(ctx.runtime, worker_id=ctx.worker_id)
+def _lane(ctx: JobContext, *, ending: bool = False) -> Delivery:
+    with _lanes_lock:
+        mine = _lanes.setdefault(ctx.runtime.wake, {})
+        found = mine.get(ctx.worker_id) or Delivery(ctx.runtime, worker_id=ctx.worker_id)
+        if ending:
+            mine.pop(ctx.worker_id, None)
+        else:
+            mine[ctx.worker_id] = found
         return found
 
 
@@ -49,20 +51,19 @@ def deliver(ctx: JobContext) -> int:
     if not _warm:  # the first run, at worker start: the first page pays no imports
         channels.warm_up()
         _warm = True
-    delivery = _delivery(ctx)
     limit = ctx.runtime.settings.worker_batch_size
     # Rate-limited messages are postponed at claim time and not counted, so a throttled
     # method does not keep the worker spinning.
     if ctx.in_lane:
-        return int(delivery.step(limit=limit, in_lane=True).more)
-    return sum(delivery.drain(limit=limit).values())
+        return int(_lane(ctx).step(limit=limit, in_lane=True).more)
+    return sum(Delivery(ctx.runtime, worker_id=ctx.worker_id).drain(limit=limit).values())
 
 
 def finish_delivery(ctx: JobContext) -> int:
-    """When the worker stops: record the sends in flight that end within FINISH_SECONDS,
-    claiming nothing new."""
-    return sum(_delivery(ctx).drain(limit=0, claim_more=False,
-                                    timeout=FINISH_SECONDS).values())
+    """When the worker stops: record the lane's sends in flight that end within
+    FINISH_SECONDS, claiming nothing new."""
+    return sum(_lane(ctx, ending=True).drain(limit=0, claim_more=False,
+                                             timeout=FINISH_SECONDS).values())
 
 
 def retention(ctx: JobContext) -> int:
