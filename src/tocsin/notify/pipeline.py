@@ -75,6 +75,12 @@ IDLE = InFlight()
 
 def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int,
           busy: InFlight = IDLE) -> list[Claimed]:
+    """claim_held, without saying whether `busy` held any message back."""
+    return claim_held(rt, worker_id=worker_id, now=now, limit=limit, busy=busy)[0]
+
+
+def claim_held(rt: Runtime, *, worker_id: str, now: datetime, limit: int,
+               busy: InFlight = IDLE) -> tuple[list[Claimed], bool]:
     """Claim up to `limit` due messages, applying the per-contact-method rate limit on the
     way: a method that already had its share this minute (sent, or being sent) gets the rest
     postponed. `busy`: this worker's sends in flight, left alone. One write transaction; on
@@ -82,24 +88,26 @@ def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int,
     serialised by locking its row, so concurrent workers share the limit. (Reading the
     candidates from a snapshot before taking SQLite's write lock was tried: woken delivery
     then sometimes found nothing and a page waited for the next wake, 0.37 s in
-    bench/paging.py precision.)"""
+    bench/paging.py precision.) Also says whether `busy` held back a due message."""
     lease_until = now + timedelta(seconds=rt.settings.notify_lease_seconds)
     per_minute = rt.settings.notify_rate_limit_per_minute
     with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
         postgres = session.get_bind().dialect.name == "postgresql"
-        wanted, postponed = _plan(session, now, limit, per_minute, busy, postgres=postgres)
-        return _take(session, wanted, postponed, now, worker_id, lease_until)
+        wanted, postponed, held = _plan(session, now, limit, per_minute, busy,
+                                        postgres=postgres)
+        return _take(session, wanted, postponed, now, worker_id, lease_until), held
 
 
 def _plan(session: Session, now: datetime, limit: int, per_minute: int, busy: InFlight, *,
-          postgres: bool) -> tuple[list[int], list[tuple[int, str, int]]]:
+          postgres: bool) -> tuple[list[int], list[tuple[int, str, int]], bool]:
     """Which claimable messages to claim, and which to postpone (id, status, attempts) as
-    their method has had its share this minute. Candidates held back by `busy` stay as they
-    are: the send in their way wakes delivery when it ends."""
+    their method has had its share this minute; and whether `busy` held any back. Those stay
+    as they are: the send in their way wakes delivery when it ends."""
     query = (select(Message.id, Message.status, Message.attempts, Message.contact_method_id,
                     Message.incident_id)
              .where(_claimable(now)).order_by(Message.due_at).limit(limit))
     full = sorted(m for m, n in busy.methods.items() if n >= busy.per_method)
+    held = bool(full)  # (over-cautious: the full methods may have nothing due)
     if full:  # in SQL: a hanging method's backlog must not fill the candidates
         query = query.where(Message.contact_method_id.not_in(full))
     if busy.ids:  # a lease that ran out while its send is still going: not sent twice
@@ -118,10 +126,12 @@ def _plan(session: Session, now: datetime, limit: int, per_minute: int, busy: In
                             .with_for_update())
         room = max(0, per_minute - _used(session, method_id, now, per_minute))
         slots = busy.per_method - busy.methods.get(method_id, 0)
-        wanted += [mid for mid, _, _, iid in rows[:room]
-                   if iid is None or (iid, method_id) not in busy.pages][:slots]
+        free = [mid for mid, _, _, iid in rows[:room]
+                if iid is None or (iid, method_id) not in busy.pages]
+        held = held or len(free) < len(rows[:room]) or len(free) > slots
+        wanted += free[:slots]
         postponed += [(mid, status, attempts) for mid, status, attempts, _ in rows[room:]]
-    return wanted, postponed
+    return wanted, postponed, held
 
 
 def _take(session: Session, wanted: list[int], postponed: list[tuple[int, str, int]],
