@@ -2,7 +2,7 @@
 and schedule queries. Real processes (`tocsin worker`, `tocsin serve`), real databases, a real
 loopback HTTP server receiving the webhook pages. Prints one table per benchmark.
 
-    .venv/bin/python bench/paging.py [all|precision|latency|crash|schedules|triage]
+    .venv/bin/python bench/paging.py [all|precision|latency|hanging|crash|schedules|triage]
         [--incidents 10000] [--window 60] [--rate 500] [--seconds 4] [--no-postgres]
 
 Figures depend on the machine and on whatever else runs on it; each run says what it did.
@@ -266,22 +266,26 @@ EVENT_TEMPLATE = json.dumps({"routing_key": "@ROUTING@", "event_action": "trigge
 
 
 def lean_post(port: int, key: str, rate: float, seconds: float, prefix: str,
-              tmp: Path) -> dict[str, float]:
+              tmp: Path, routing: list[str] | None = None) -> dict[str, float]:
     """Post from a separate lean process (bench/loadtools.py); returns each accepted
-    event's due time by dedup key."""
+    event's due time by dedup key. `routing`: spread the events over these integration
+    keys in turn instead of sending all to `key`."""
     out = tmp / f"{prefix}.sent"
+    template = EVENT_TEMPLATE if routing else EVENT_TEMPLATE.replace("@ROUTING@", key)
     subprocess.run([sys.executable, str(TOOLS), "post", str(port), str(rate), str(seconds),
-                    prefix, str(out)], input=EVENT_TEMPLATE.replace("@ROUTING@", key),
-                   text=True, check=True)
+                    prefix, str(out), *([",".join(routing)] if routing else [])],
+                   input=template, text=True, check=True)
     return {k: float(t) for k, t in (line.split("\t") for line in out.read_text().splitlines())}
 
 
 @contextmanager
-def lean_receiver(tmp: Path) -> Iterator[tuple[str, Path]]:
-    """A page receiver in its own process: (its URL, the file of `title<TAB>arrival`)."""
+def lean_receiver(tmp: Path, mode: str = "receive") -> Iterator[tuple[str, Path]]:
+    """A page receiver in its own process: (its URL, the file of `title<TAB>arrival`).
+    `mode` "hang": one that accepts connections and never answers."""
     out = tmp / "pages.received"
     out.touch()
-    proc = subprocess.Popen([sys.executable, str(TOOLS), "receive", str(out)],
+    proc = subprocess.Popen([sys.executable, str(TOOLS), mode,
+                             *([str(out)] if mode == "receive" else [])],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     port = int(proc.stdout.readline())
@@ -368,6 +372,85 @@ def run_latency(args: argparse.Namespace) -> None:
           "sender and receiver are lean separate processes)",
           ["offered load", "accepted", "achieved", "paged", "p50 ms", "p99 ms", "max ms",
            "server CPU ms/event"], rows)
+
+
+# ---- one receiver of ten hanging ----------------------------------------------------------
+
+RECEIVERS = 10
+
+
+def seed_receivers(rt: Runtime, healthy: str, stuck: str) -> list[str]:
+    """Ten services, each paging its own user on its own webhook, the last one to a receiver
+    that never answers; returns their integration keys (the stuck one last)."""
+    from tocsin.alerts import manage
+    from tocsin.alerts.schemas import IntegrationCreate
+    from tocsin.escalation import service as escalation
+    from tocsin.escalation.schemas import ServicePoliciesIn
+
+    keys = []
+    for i in range(RECEIVERS):
+        url = stuck if i == RECEIVERS - 1 else f"{healthy}/r{i}"
+        seed = seed_paging(rt, webhook_url=url, name=f"r{i}")
+        with rt.sessions() as s, s.begin():
+            escalation.set_service_policies(s, service_id=seed["service_id"],
+                                            data=ServicePoliciesIn(policies={
+                                                sev: seed["policy_id"] for sev in lc.Severity}))
+            keys.append(manage.create_integration(s, now=rt.clock.now(), data=IntegrationCreate(
+                service_id=seed["service_id"], kind="pagerduty", name=f"bench r{i}")).key)
+    return keys
+
+
+def hanging(rate: float, seconds: float) -> list[Any]:
+    """Event to page for the nine healthy receivers while the tenth hangs until the webhook
+    timeout (10 s) on every page it gets."""
+    with tempfile.TemporaryDirectory() as d, database("sqlite", Path(d)) as url:
+        tmp = Path(d)
+        (tmp / "stuck").mkdir()
+        with lean_receiver(tmp) as (hook, pages), \
+                lean_receiver(tmp / "stuck", "hang") as (stuck, _):
+            rt = runtime_for(url, tmp)
+            keys = seed_receivers(rt, hook, stuck + "/hook")
+            rt.close()
+            port = free_port()
+            proc = spawn(["serve", "--port", str(port)],
+                         env_for(url, tmp, TOCSIN_NOTIFY_DEDUP_SECONDS="60"), tmp / "serve.log")
+            try:
+                wait_up(f"http://127.0.0.1:{port}")
+                # First requests pay for imports; the stuck receiver's page is in flight
+                # (until the timeout) before the measured events start, and the healthy
+                # ones have arrived (the engine's first triage can take seconds).
+                warm = lean_post(port, "", 10, 1, "warmup", tmp, routing=keys)
+                deadline = time.monotonic() + 60
+                while len(arrivals_in(pages).keys() & warm.keys()) < len(warm) - 1 \
+                        and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                time.sleep(1)
+                sent = lean_post(port, "", rate, seconds, "hang", tmp, routing=keys)
+                # Events i with i mod 10 == 9 page the stuck receiver: never received.
+                wanted = {k for k in sent if int(k.rsplit("-", 1)[1]) % RECEIVERS
+                          != RECEIVERS - 1}
+                deadline = time.monotonic() + 90
+                while time.monotonic() < deadline:
+                    if len(arrivals_in(pages).keys() & wanted) >= len(wanted):
+                        break
+                    time.sleep(0.2)
+            finally:
+                stop([proc])
+            arrivals = arrivals_in(pages)
+    lat = [(arrivals[k] - sent[k]) * 1000 for k in wanted if k in arrivals]
+    return [f"{rate:.0f}/s x {seconds:.0f}s", len(wanted), len(lat), f"{pct(lat, 50):.1f}",
+            f"{pct(lat, 99):.1f}", f"{max(lat, default=float('nan')):.1f}"]
+
+
+def run_hanging(args: argparse.Namespace) -> None:
+    rates = [float(r) for r in args.rates.split(",")] if args.rates else [20, 200]
+    rows = [hanging(r, max(args.seconds, 4)) for r in rates]
+    table("Event to page with 1 of 10 receivers hanging: PagerDuty events POSTed to `tocsin "
+          "serve` (SQLite) spread over 10 services, each paging its own webhook; the 10th "
+          "receiver accepts and never answers (10 s webhook timeout). Latency of the 9 "
+          "healthy receivers' pages (ms, from each event's scheduled send time)",
+          ["offered load", "healthy pages due", "received", "p50 ms", "p99 ms", "max ms"],
+          rows)
 
 
 # ---- crash test ---------------------------------------------------------------------------
@@ -563,8 +646,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", nargs="?", default="all",
-                        choices=["all", "precision", "latency", "crash", "schedules",
-                                 "triage"])
+                        choices=["all", "precision", "latency", "hanging", "crash",
+                                 "schedules", "triage"])
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--window", type=float, default=3600.0,
                         help="seconds over which the pending steps fall due")
@@ -575,7 +658,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--rates", default="",
-                        help="latency: comma-separated offered rates (default 5,50,--rate)")
+                        help="latency: comma-separated offered rates (default 5,50,--rate;"
+                        " hanging: 20,200)")
     parser.add_argument("--crash-events", type=int, default=1000)
     parser.add_argument("--triage-events", type=int, default=400)
     parser.add_argument("--no-postgres", action="store_true")
@@ -583,7 +667,7 @@ def main() -> None:
     print(f"bench/paging.py {args.which} on {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.2f} at start")
     runs = {"schedules": run_schedules, "precision": run_precision, "latency": run_latency,
-            "crash": run_crash, "triage": run_triage}
+            "hanging": run_hanging, "crash": run_crash, "triage": run_triage}
     for name, run in runs.items():
         if args.which in (name, "all"):
             run(args)

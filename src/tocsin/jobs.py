@@ -104,7 +104,8 @@ JOBS: list[Job] = [
     # First: new alerts become incidents (and their pages) before timers and delivery run.
     Job("intake.process", intake_jobs.process),
     Job("timers", run_timers),
-    Job(DELIVERY_JOB, notify_jobs.deliver, lane=delivery_wake),
+    Job(DELIVERY_JOB, notify_jobs.deliver, lane=delivery_wake,
+        finish=notify_jobs.finish_delivery),
     Job("gauges", refresh_gauges, every=15),
     Job("cleanup", cleanup, every=3600),
     Job("notify.retention", notify_jobs.retention, every=3600),

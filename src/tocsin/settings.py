@@ -246,7 +246,11 @@ class Settings(BaseSettings):
         8, ge=1, description="Sending attempts before a message counts as permanently failed "
         "and the user's next contact method is tried.")
     notify_send_concurrency: int = Field(
-        8, ge=1, le=64, description="Messages one worker sends at the same time.")
+        64, ge=1, le=64, description="Most messages one worker sends at the same time (each "
+        "send is independent: a slow receiver holds up only its own messages).")
+    notify_send_concurrency_per_method: int = Field(
+        32, ge=1, le=64, description="Most messages one worker sends at the same time to one "
+        "contact method, so a receiver that hangs cannot take every sending slot.")
     notify_retention_days: int = Field(
         30, ge=1, description="Days finished messages (sent, failed, cancelled, deduped) are "
         "kept after they were last due; older ones are deleted hourly.")

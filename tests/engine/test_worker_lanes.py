@@ -1,5 +1,6 @@
 """A job with a lane of its own runs in a separate thread, woken by its signal rather than
-after the main loop's jobs; run_cycle, called directly, still runs it in list order."""
+after the main loop's jobs, and its `finish` runs there once when the worker stops;
+run_cycle, called directly, still runs it in list order."""
 
 import threading
 
@@ -50,3 +51,32 @@ def test_run_cycle_runs_lane_jobs_in_order(runtime: Runtime) -> None:
     assert worker.run_cycle() == 3
     assert worker.run_cycle(skip_lanes=True) == 2
     assert order == ["a", "lane", "b", "a", "b"]
+
+
+def test_a_lane_job_runs_in_its_lane_and_finishes_when_the_worker_stops(
+        runtime: Runtime) -> None:
+    signal, stop = threading.Event(), threading.Event()
+    seen: list[tuple[str, bool]] = []
+    ran = threading.Event()
+
+    def run(ctx: JobContext) -> int:
+        seen.append(("run", ctx.in_lane))
+        ran.set()
+        return 0
+
+    def finish(ctx: JobContext) -> int:
+        seen.append(("finish", ctx.in_lane))
+        return 0
+
+    worker = Worker(runtime=runtime, handlers={}, jobs=[
+        Job("deliver", run, lane=lambda rt: signal, finish=finish)])
+    thread = threading.Thread(target=worker.run_forever, args=(stop,))
+    thread.start()
+    assert ran.wait(30)
+    stop.set()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert seen[0] == ("run", True) and seen[-1] == ("finish", True)
+    assert seen.count(("finish", True)) == 1
+    worker.run_cycle()  # run directly: not in a lane, and nothing to finish
+    assert seen[-1] == ("run", False)

@@ -1,4 +1,5 @@
-"""Real servers on loopback for paging tests: SMTP (aiosmtpd) and an HTTP receiver."""
+"""Real servers on loopback for paging tests: SMTP (aiosmtpd), an HTTP receiver, and one
+that never answers."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import email
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -82,9 +83,11 @@ class Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def http_receiver(status: int = 200,
-                  delay: float = 0.0) -> Iterator[tuple[list[Received], str]]:
-    """A loopback HTTP server recording every POST; answers `status` after `delay` s."""
+def http_receiver(status: int = 200, delay: float = 0.0,
+                  on_post: Callable[[], None] | None = None,
+                  ) -> Iterator[tuple[list[Received], str]]:
+    """A loopback HTTP server recording every POST; answers `status` after `delay` s (and
+    after calling `on_post`, e.g. to move a frozen clock as if the exchange took time)."""
     got: list[Received] = []
     lock = threading.Lock()
 
@@ -97,6 +100,8 @@ def http_receiver(status: int = 200,
             arrived = Received(self.path, dict(self.headers.items()), body)
             if delay:
                 time.sleep(delay)
+            if on_post is not None:
+                on_post()
             with lock:
                 got.append(arrived)
             self.send_response(status)
@@ -115,3 +120,47 @@ def http_receiver(status: int = 200,
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def hanging_receiver() -> Iterator[tuple[list[float], str]]:
+    """A loopback server that accepts every connection, reads the request and never
+    answers: a receiver stuck until the sender's timeout. Yields (when each connection
+    first sent something, its URL); every connection is closed on exit."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+    arrived: list[float] = []
+    conns: list[socket.socket] = []
+    lock = threading.Lock()
+
+    def hold(conn: socket.socket) -> None:
+        try:
+            if conn.recv(65536):
+                with lock:
+                    arrived.append(time.monotonic())
+            while conn.recv(65536):  # keeps reading; answers nothing
+                pass
+        except OSError:
+            pass
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with lock:
+                conns.append(conn)
+            threading.Thread(target=hold, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield arrived, f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+    finally:
+        with suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        listener.close()
+        with lock:
+            for conn in conns:
+                with suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+                conn.close()

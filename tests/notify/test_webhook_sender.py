@@ -23,8 +23,8 @@ from tocsin.notify.channels import (
     TemporaryError,
     on_send_loop,
 )
+from tocsin.notify.delivery import deliver_due
 from tocsin.notify.models import Message
-from tocsin.notify.pipeline import deliver_due
 from tocsin.notify.webhook.sender import close, verify
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings

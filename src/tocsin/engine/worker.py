@@ -2,8 +2,10 @@
 
 A job may have a lane of its own (`Job.lane`): `run_forever` runs it in a separate thread,
 woken by its own signal, so it neither waits behind the main loop's jobs (a long intake
-triage run) nor holds them up. Called directly, `run_cycle` runs every job, lanes included,
-in list order (tests drive the worker that way).
+triage run) nor holds them up. In its lane a job may leave work in flight between runs
+(`JobContext.in_lane`; delivery's sends), and `Job.finish` winds that work up when the
+worker stops. Called directly, `run_cycle` runs every job, lanes included, in list order,
+each finishing what it started (tests drive the worker that way).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tocsin.engine.timers import TimerHandler, seconds_to_next
 from tocsin.runtime import Runtime
@@ -29,18 +31,24 @@ class JobContext:
     runtime: Runtime
     worker_id: str
     handlers: Mapping[str, TimerHandler]
+    # Run in the job's own lane: the job may return with work still in flight, as its
+    # signal wakes it again when that work needs it. Otherwise (run_cycle) it finishes
+    # everything it started before returning.
+    in_lane: bool = False
 
 
 @dataclass(frozen=True)
 class Job:
     """A periodic job. `run` returns how much work it did (0 = idle); `every` is in seconds,
     0 meaning every cycle. `lane`: the signal that wakes this job in a thread of its own
-    (None: it runs in the main loop)."""
+    (None: it runs in the main loop). `finish`: run once in the lane when the worker stops,
+    to wind up work the lane left in flight."""
 
     name: str
     run: Callable[[JobContext], int]
     every: float = 0.0
     lane: Callable[[Runtime], threading.Event] | None = None
+    finish: Callable[[JobContext], int] | None = None
 
 
 def default_worker_id() -> str:
@@ -108,15 +116,18 @@ class Worker:
         return poll if ahead is None else min(poll, max(IDLE_FLOOR, ahead))
 
     def run_lane(self, job: Job, stop: threading.Event) -> None:
-        """Run `job` whenever its signal is set (or every poll interval) until `stop`."""
+        """Run `job` whenever its signal is set (or every poll interval) until `stop`, then
+        its `finish`."""
         assert job.lane is not None
         signal = job.lane(self.runtime)
-        ctx = self._context()
+        ctx = replace(self._context(), in_lane=True)
         while not stop.is_set():
             # Cleared before running: a signal that arrives meanwhile means "run again".
             signal.clear()
             if self._run_job(job, ctx) == 0:
                 signal.wait(self.runtime.settings.worker_poll_interval)
+        if job.finish is not None:
+            self._run_job(replace(job, run=job.finish), ctx)
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker %s started with jobs: %s", self.worker_id,

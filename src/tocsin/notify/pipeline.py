@@ -1,5 +1,6 @@
-"""Delivery, a batch at a time: claim due messages (rate limit per contact method applied
-while claiming) → screen (drop stale pages, dedup) → send concurrently → record.
+"""The delivery stages: claim due messages (rate limit per contact method applied while
+claiming) → screen (drop stale pages, dedup) → send → record. delivery.py runs them, each
+send independent of the others.
 
 Claiming is one conditional update (only rows still claimable change) committed before
 sending, plus `FOR UPDATE SKIP LOCKED` on PostgreSQL so concurrent workers take disjoint
@@ -11,13 +12,9 @@ On SQLite the claim and the records take their write turn before triage (intake/
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
-from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,14 +26,12 @@ from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.intake.turns import turn
 from tocsin.notify.channels import (
-    SENDERS,
     AsyncSender,
     ChannelKind,
     Outgoing,
     PermanentError,
     Sender,
     TemporaryError,
-    on_send_loop,
 )
 from tocsin.notify.models import ContactMethod, Message, MessageStatus
 from tocsin.notify.render import render
@@ -45,8 +40,6 @@ from tocsin.runtime import Runtime
 
 log = logging.getLogger("tocsin.notify")
 RATE_WINDOW = timedelta(minutes=1)
-# How long a batch's finished sends wait for others to finish before being recorded.
-RECORD_GATHER = timedelta(milliseconds=5)
 
 
 @dataclass(frozen=True)
@@ -63,33 +56,67 @@ class Claimed:
     address: str
 
 
-def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int) -> list[Claimed]:
-    """Claim due messages, applying the per-contact-method rate limit on the way: a method
-    that already had its share this minute (sent, or being sent) gets the rest postponed.
-    One write transaction; on PostgreSQL the candidates are locked with `SKIP LOCKED` and
-    each method's count is serialised by locking its row, so concurrent workers share the
-    limit. (Reading the candidates from a snapshot before taking SQLite's write lock was
-    tried: woken delivery then sometimes found nothing and a page waited for the next wake,
-    0.37 s in bench/paging.py precision.)"""
+@dataclass(frozen=True)
+class InFlight:
+    """What one worker is sending right now, as its next claim must see it: those messages
+    are not claimed again, a contact method with `per_method` sends in flight gets no more
+    (a receiver that hangs holds only its own slots), and a page about an incident is not
+    sent to a method while another page about it to that method is in flight (the second
+    waits, then meets the dedup stage)."""
+
+    ids: frozenset[int] = frozenset()
+    methods: Mapping[int, int] = field(default_factory=dict)  # method id -> sends in flight
+    pages: frozenset[tuple[int, int]] = frozenset()  # (incident id, method id)
+    per_method: int = 1 << 30
+
+
+IDLE = InFlight()
+
+
+def claim(rt: Runtime, *, worker_id: str, now: datetime, limit: int,
+          busy: InFlight = IDLE) -> list[Claimed]:
+    """claim_held, without saying whether `busy` held any message back."""
+    return claim_held(rt, worker_id=worker_id, now=now, limit=limit, busy=busy)[0]
+
+
+def claim_held(rt: Runtime, *, worker_id: str, now: datetime, limit: int,
+               busy: InFlight = IDLE) -> tuple[list[Claimed], bool]:
+    """Claim up to `limit` due messages, applying the per-contact-method rate limit on the
+    way: a method that already had its share this minute (sent, or being sent) gets the rest
+    postponed. `busy`: this worker's sends in flight, left alone. One write transaction; on
+    PostgreSQL the candidates are locked with `SKIP LOCKED` and each method's count is
+    serialised by locking its row, so concurrent workers share the limit. (Reading the
+    candidates from a snapshot before taking SQLite's write lock was tried: woken delivery
+    then sometimes found nothing and a page waited for the next wake, 0.37 s in
+    bench/paging.py precision.) Also says whether `busy` held back a due message."""
     lease_until = now + timedelta(seconds=rt.settings.notify_lease_seconds)
     per_minute = rt.settings.notify_rate_limit_per_minute
     with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
         postgres = session.get_bind().dialect.name == "postgresql"
-        wanted, postponed = _plan(session, now, limit, per_minute, postgres=postgres)
-        return _take(session, wanted, postponed, now, worker_id, lease_until)
+        wanted, postponed, held = _plan(session, now, limit, per_minute, busy,
+                                        postgres=postgres)
+        return _take(session, wanted, postponed, now, worker_id, lease_until), held
 
 
-def _plan(session: Session, now: datetime, limit: int, per_minute: int, *,
-          postgres: bool) -> tuple[list[int], list[tuple[int, str, int]]]:
+def _plan(session: Session, now: datetime, limit: int, per_minute: int, busy: InFlight, *,
+          postgres: bool) -> tuple[list[int], list[tuple[int, str, int]], bool]:
     """Which claimable messages to claim, and which to postpone (id, status, attempts) as
-    their method has had its share this minute."""
-    query = (select(Message.id, Message.status, Message.attempts, Message.contact_method_id)
+    their method has had its share this minute; and whether `busy` held any back. Those stay
+    as they are: the send in their way wakes delivery when it ends."""
+    query = (select(Message.id, Message.status, Message.attempts, Message.contact_method_id,
+                    Message.incident_id)
              .where(_claimable(now)).order_by(Message.due_at).limit(limit))
+    full = sorted(m for m, n in busy.methods.items() if n >= busy.per_method)
+    held = bool(full)  # (over-cautious: the full methods may have nothing due)
+    if full:  # in SQL: a hanging method's backlog must not fill the candidates
+        query = query.where(Message.contact_method_id.not_in(full))
+    if busy.ids:  # a lease that ran out while its send is still going: not sent twice
+        query = query.where(Message.id.not_in(sorted(busy.ids)))
     if postgres:
         query = query.with_for_update(skip_locked=True)
-    by_method: dict[int, list[tuple[int, str, int]]] = {}
-    for mid, status, attempts, method_id in session.execute(query).all():
-        by_method.setdefault(method_id, []).append((mid, status, attempts))
+    by_method: dict[int, list[tuple[int, str, int, int | None]]] = {}
+    for mid, status, attempts, method_id, incident_id in session.execute(query).all():
+        by_method.setdefault(method_id, []).append((mid, status, attempts, incident_id))
     wanted: list[int] = []
     postponed: list[tuple[int, str, int]] = []
     for method_id, rows in by_method.items():
@@ -98,9 +125,13 @@ def _plan(session: Session, now: datetime, limit: int, per_minute: int, *,
             session.execute(select(ContactMethod.id).where(ContactMethod.id == method_id)
                             .with_for_update())
         room = max(0, per_minute - _used(session, method_id, now, per_minute))
-        wanted += [mid for mid, _, _ in rows[:room]]
-        postponed += rows[room:]
-    return wanted, postponed
+        slots = busy.per_method - busy.methods.get(method_id, 0)
+        free = [mid for mid, _, _, iid in rows[:room]
+                if iid is None or (iid, method_id) not in busy.pages]
+        held = held or len(free) < len(rows[:room]) or len(free) > slots
+        wanted += free[:slots]
+        postponed += [(mid, status, attempts) for mid, status, attempts, _ in rows[room:]]
+    return wanted, postponed, held
 
 
 def _take(session: Session, wanted: list[int], postponed: list[tuple[int, str, int]],
@@ -232,24 +263,24 @@ def screen(rt: Runtime, claimed: list[Claimed], now: datetime) -> list[Outcome]:
 
 def send_one(rt: Runtime, m: Claimed, *, senders: Mapping[ChannelKind, Sender],
              now: datetime) -> Outcome:
-    """Render and send; touches no database (the batch is recorded afterwards)."""
+    """Render (as of `now`, the claim) and send; touches no database (the outcome is
+    recorded afterwards). A retry is due its backoff after this attempt ended."""
     out = _render(rt, m, now)
     try:
         senders[m.channel](out, rt.settings)
     except Exception as exc:
-        return _unsent(rt, m, exc, now)
+        return unsent(rt, m, exc, rt.clock.now())
     return Outcome(m, "sent")
 
 
 async def send_one_async(rt: Runtime, m: Claimed, *, sender: AsyncSender,
-                         gate: asyncio.Semaphore, now: datetime) -> Outcome:
-    """send_one on the send loop, at most `gate`'s count of a batch at once."""
+                         now: datetime) -> Outcome:
+    """send_one on the send loop."""
     out = _render(rt, m, now)
     try:
-        async with gate:
-            await sender.send(out, rt.settings)
+        await sender.send(out, rt.settings)
     except Exception as exc:
-        return _unsent(rt, m, exc, now)
+        return unsent(rt, m, exc, rt.clock.now())
     return Outcome(m, "sent")
 
 
@@ -259,8 +290,9 @@ def _render(rt: Runtime, m: Claimed, now: datetime) -> Outgoing:
                   settings=rt.settings, now=now)
 
 
-def _unsent(rt: Runtime, m: Claimed, exc: Exception, now: datetime) -> Outcome:
-    """The outcome of a send that raised `exc` (call it while handling `exc`)."""
+def unsent(rt: Runtime, m: Claimed, exc: BaseException, now: datetime) -> Outcome:
+    """The outcome of a send that raised `exc` (call it while handling `exc`), `now` being
+    when the attempt ended: the backoff counts from there, as docs/paging.md says."""
     if isinstance(exc, TemporaryError):
         if m.attempts < rt.settings.notify_max_attempts:
             return Outcome(m, "retry", str(exc)[:2000], now + _backoff(m.attempts))
@@ -375,63 +407,13 @@ def _permanent(rt: Runtime, m: Claimed, worker_id: str, error: str, now: datetim
                   "message_id": m.id, "next_contact_method_id": nxt})
 
 
-def _pool(threads: int) -> ThreadPoolExecutor:
-    """One sending pool per process, grown when the setting asks for more threads."""
-    global _senders_pool
-    with _pool_lock:
-        if _senders_pool is None or _senders_pool._max_workers < threads:
-            _senders_pool = ThreadPoolExecutor(max_workers=threads,
-                                               thread_name_prefix="tocsin-send")
-        return _senders_pool
-
-
-_senders_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def deliver_due(rt: Runtime, *, worker_id: str, limit: int,
-                senders: Mapping[ChannelKind, Sender] = SENDERS) -> dict[str, int]:
-    """Claim → screen (stale, duplicate) → send concurrently → record, a batch at a time."""
-    now = rt.clock.now()
-    claimed = claim(rt, worker_id=worker_id, now=now, limit=limit)
-    if not claimed:
-        return {}
-    outcomes = screen(rt, claimed, now)
-    screened = {o.message.id for o in outcomes}
-    to_send = [m for m in claimed if m.id not in screened]
-    # Sending is mostly waiting on the network: a slow SMTP server or webhook must not hold
-    # up the pages behind it, so a batch is sent concurrently (each message is independent).
-    # Outcomes are recorded soon after sends finish — each record takes whatever finished
-    # within RECORD_GATHER of the first one, in one transaction — so a crash between send
-    # and record resends few messages, one slow receiver holds up no other message's
-    # record, and a burst of fast sends is recorded in a few transactions, not one each.
-    counts = Counter(o.result for o in outcomes)
-    record(rt, outcomes, worker_id=worker_id, now=now)
-    if len(to_send) <= 1 or rt.settings.notify_send_concurrency <= 1:
-        for m in to_send:
-            outcome = send_one(rt, m, senders=senders, now=now)
-            record(rt, [outcome], worker_id=worker_id, now=now)
-            counts[outcome.result] += 1
-        return dict(counts)
-    # Async senders (webhooks) share one event loop instead of a thread each: far less CPU
-    # per request. The same cap applies there, per batch.
-    gate = asyncio.Semaphore(rt.settings.notify_send_concurrency)
-    pending = {_start(rt, m, senders=senders, gate=gate, now=now) for m in to_send}
-    while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        if pending:
-            more, pending = wait(pending, timeout=RECORD_GATHER.total_seconds())
-            done |= more
-        batch = [f.result() for f in done]
-        record(rt, batch, worker_id=worker_id, now=now)
-        counts.update(o.result for o in batch)
-    return dict(counts)
-
-
-def _start(rt: Runtime, m: Claimed, *, senders: Mapping[ChannelKind, Sender],
-           gate: asyncio.Semaphore, now: datetime) -> Future[Outcome]:
-    sender = senders[m.channel]
-    if isinstance(sender, AsyncSender):
-        return on_send_loop(send_one_async(rt, m, sender=sender, gate=gate, now=now))
-    return _pool(rt.settings.notify_send_concurrency).submit(
-        send_one, rt, m, senders=senders, now=now)
+def renew(rt: Runtime, ids: list[int], *, worker_id: str, now: datetime) -> datetime:
+    """Extend the leases of messages this worker is still sending, so no other worker takes
+    over a send that is slow but alive (SMTP's timeout is per exchange, not per message).
+    Returns the new end of the lease."""
+    lease_until = now + timedelta(seconds=rt.settings.notify_lease_seconds)
+    with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
+        session.execute(update(Message).where(
+            Message.id.in_(ids), Message.status == MessageStatus.SENDING.value,
+            Message.claimed_by == worker_id).values(lease_until=lease_until))
+    return lease_until
