@@ -46,6 +46,7 @@ from tocsin.escalation.models import Escalation  # noqa: E402
 from tocsin.escalation.service import TIMER_STEP, timer_key  # noqa: E402
 from tocsin.incidents import lifecycle as lc  # noqa: E402
 from tocsin.incidents.models import Incident, IncidentEvent, IncidentService  # noqa: E402
+from tocsin.intake.models import InboxRow, InboxStatus  # noqa: E402
 from tocsin.notify.models import Message  # noqa: E402
 from tocsin.runtime import Runtime, build_runtime  # noqa: E402
 from tocsin.settings import load_settings  # noqa: E402
@@ -501,13 +502,16 @@ def crash(count: int, rate: float) -> list[Any]:
                     kills += 1
                     proc = spawn(["serve", "--port", str(port)], env, tmp / "serve.log")
                     wait_up(base)
-                # Let the last server finish delivering.
-                deadline = time.monotonic() + 60
+                # Let the last server finish triage and delivery: pages are written by
+                # triage, so no message pending means nothing only once the inbox is done.
+                deadline = time.monotonic() + 120
                 while time.monotonic() < deadline:
                     with rt.sessions() as s:
+                        waiting = s.scalar(select(func.count()).select_from(InboxRow).where(
+                            InboxRow.status == InboxStatus.PENDING))
                         unsent = s.scalar(select(func.count()).select_from(Message).where(
                             Message.status.in_(["pending", "sending"])))
-                    if not unsent:
+                    if not waiting and not unsent:
                         break
                     time.sleep(0.5)
             finally:
