@@ -56,3 +56,12 @@ def test_counts_agree_with_their_nouns() -> None:
     assert [counted(n, "weeks") for n in (1, 2)] == ["1 week", "2 weeks"]
     assert counted(1, "more times") == "1 more time"
     assert counted(0, "days") == "0 days"
+
+
+def test_every_page_says_which_zone_its_times_are_in(client: TestClient,
+                                                     make_account: Callable[..., Account]
+                                                     ) -> None:
+    web_login(client, make_account("responder", time_zone="America/Sao_Paulo"))
+    for path in ("/", "/incidents", "/schedules", "/checks"):
+        page = client.get(path).text
+        assert "times in America/Sao_Paulo" in page, path
