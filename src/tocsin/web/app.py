@@ -27,6 +27,7 @@ from tocsin.web.views import (
     schedules,
     services,
     session,
+    setup,
     suppression,
 )
 
@@ -36,7 +37,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            services.router, people.router, profile.router, schedules.router,
            integrations.router, contact.router, routing.router,
            suppression.router, escalation.router, checks.router, check_page.router,
-           heartbeats.router, probes.router]
+           heartbeats.router, probes.router, setup.router]
 
 
 def _favicon() -> RedirectResponse:
