@@ -23,7 +23,8 @@ def setup(as_json: JsonOpt = False) -> None:
         if not step["done"]:
             typer.echo(f"    next: {step['command']}")
     sender = state.get("sender")
-    if sender and state["next_step"] in ("sender", "who_is_paged", "test_alert"):
+    alert_done = any(s["key"] == "test_alert" and s["done"] for s in state["steps"])
+    if sender and not alert_done:
         typer.echo(f"\nPoint your sender at integration {sender['name']} ({sender['kind']}):")
         for name, text in sender["snippets"].items():
             typer.echo(f"  {name}:\n" + "\n".join("    " + line for line in text.splitlines()))
