@@ -31,10 +31,11 @@ def test_every_route_refuses_anonymous_requests(runtime: Runtime, client: TestCl
 
 
 def test_viewer_cannot_write(runtime: Runtime, client: TestClient, viewer: Account) -> None:
-    # A viewer may read, may manage their own API keys, may try routing without effect, and
-    # nothing else.
+    # A viewer may read, may manage their own API keys, may try routing without effect, may
+    # put their own setup checklist away (or bring it back), and nothing else.
     allowed = {("POST", "/api/v1/api-keys"), ("DELETE", "/api/v1/api-keys/1"),
-               ("POST", "/api/v1/routing-rules/dry-run")}
+               ("POST", "/api/v1/routing-rules/dry-run"), ("POST", "/api/v1/setup/dismiss"),
+               ("DELETE", "/api/v1/setup/dismiss")}
     for method, path in _api_routes(runtime):
         if method == "GET" or (method, path) in allowed:
             continue
