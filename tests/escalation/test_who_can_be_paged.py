@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tocsin.escalation import reach
 from tocsin.escalation.policy import Level, Policy, Target, TargetKind
 
@@ -54,3 +56,14 @@ def test_a_schedule_with_nobody_on_call_and_an_unreachable_member() -> None:
     assert reach.schedule_problems(6, [BO, ANA], PEOPLE) == [
         "nobody is on call now", "Ana Lima has no verified contact method"]
     assert reach.schedule_problems(5, [BO], PEOPLE) == []
+
+
+def test_gaps_ahead_are_named_in_the_schedules_own_zone() -> None:
+    night = (datetime(2026, 1, 6, 1, tzinfo=UTC), datetime(2026, 1, 6, 8, tzinfo=UTC))
+    weekend = (datetime(2026, 1, 9, 22, tzinfo=UTC), datetime(2026, 1, 10, 8, tzinfo=UTC))
+    assert reach.schedule_problems(5, [], PEOPLE, gaps=[night, weekend],
+                                   time_zone="Europe/Paris") == [
+        "nobody on call from Tue 06 Jan 02:00 to 09:00 (Europe/Paris)",
+        "nobody on call from Fri 09 Jan 23:00 to Sat 10 Jan 09:00 (Europe/Paris)"]
+    many = [night] * 5
+    assert reach.gap_words(many, "UTC")[-1] == "and 2 more gaps"

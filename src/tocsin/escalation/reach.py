@@ -9,8 +9,10 @@ loads them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from tocsin.escalation.policy import Level, Policy, Target, TargetKind
 
@@ -111,11 +113,31 @@ def service_problems(policies: dict[str, tuple[str, Policy]], severities: Iterab
     return out
 
 
-def schedule_problems(schedule_id: int, members: Iterable[int], people: People) -> list[str]:
-    """Nobody on call now, and people in the rotation or overrides who cannot be paged."""
+def gap_words(gaps: Sequence[tuple[datetime, datetime]], time_zone: str,
+              limit: int = 3) -> list[str]:
+    """Uncovered stretches in the schedule's own zone, soonest first ("nobody on call from
+    Tue 06 Jan 02:00 to 09:00 (Europe/Paris)")."""
+    zone = ZoneInfo(time_zone)
+    out = []
+    for start, end in list(gaps)[:limit]:
+        a, b = start.astimezone(zone), end.astimezone(zone)
+        until = b.strftime("%H:%M") if a.date() == b.date() else b.strftime("%a %d %b %H:%M")
+        out.append(f"nobody on call from {a.strftime('%a %d %b %H:%M')} to {until} "
+                   f"({time_zone})")
+    if len(gaps) > limit:
+        out.append(f"and {len(gaps) - limit} more gaps")
+    return out
+
+
+def schedule_problems(schedule_id: int, members: Iterable[int], people: People, *,
+                      gaps: Sequence[tuple[datetime, datetime]] = (),
+                      time_zone: str = "UTC") -> list[str]:
+    """Nobody on call now, gaps ahead (in the schedule's zone), and people in the rotation
+    or overrides who cannot be paged."""
     out: list[str] = []
     if people.on_call_now.get(schedule_id) is None:
         out.append("nobody is on call now")
+    out += gap_words(gaps, time_zone)
     for uid in sorted(set(members), key=lambda u: user_name(people, u)):
         problem = user_problem(people, uid)
         if problem:

@@ -4,7 +4,7 @@ responses). One load per request: a self-hosted install has tens of users, not m
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,9 +20,13 @@ from tocsin.schedules import service as schedules
 from tocsin.schedules.models import Schedule
 
 MUST_PAGE = [s.value for s in lc.Severity if s.is_high_urgency()]
+# Gaps named in a schedule's paging problems: the coming week (`warnings` looks further).
+GAP_HORIZON = timedelta(days=7)
 
 
-def load_people(session: Session, *, now: datetime) -> reach.People:
+def load_people(session: Session, *, now: datetime,
+                schedule_ids: set[int] | None = None) -> reach.People:
+    """`schedule_ids`: only these schedules' on-call (None: all of them)."""
     users = session.execute(select(User.id, User.name, User.active)).all()
     verified = session.scalars(select(ContactMethod.user_id).where(
         ContactMethod.verified_at.is_not(None)))
@@ -30,7 +34,8 @@ def load_people(session: Session, *, now: datetime) -> reach.People:
     for team_id, user_id in session.execute(
             select(TeamMember.team_id, TeamMember.user_id).order_by(TeamMember.user_id)):
         members.setdefault(team_id, []).append(user_id)
-    all_schedules = schedules.list_schedules(session)
+    all_schedules = [s for s in schedules.list_schedules(session)
+                     if schedule_ids is None or s.id in schedule_ids]
     on_call = schedules.on_call(session, schedules=all_schedules, at=now)
     return reach.People(
         user_names={u.id: u.name for u in users},
@@ -68,7 +73,13 @@ def schedule_problems(session: Session, schedule: Schedule, people: reach.People
     members = {u for layer in schedules.layers_of(schedule) for u in layer.participants}
     members |= {o.user_id for o in schedules.overrides_of(session, [schedule.id],
                                                           start=now)[schedule.id]}
-    return reach.schedule_problems(schedule.id, members, people)
+    gaps: list[tuple[datetime, datetime]] = []
+    if schedule.layers:  # without layers, `warnings` already says nobody is ever on call
+        result, _ = schedules.shifts(session, schedule=schedule, start=now,
+                                     end=now + GAP_HORIZON)
+        gaps = [(g.start, g.end) for g in result.gaps]
+    return reach.schedule_problems(schedule.id, members, people, gaps=gaps,
+                                   time_zone=schedule.time_zone)
 
 
 _PAGING = [lc.EventKind.ESCALATION_STARTED.value, lc.EventKind.ESCALATED.value,

@@ -46,13 +46,13 @@ def _pages_someone(session: Session, now: datetime) -> bool:
         ServicePolicy, ServicePolicy.policy_id == EscalationPolicy.id).distinct()))
     if not rows:
         return False
-    people = reachability.load_people(session, now=now)
-    for row in rows:
-        policy = pol.from_snapshot({"repeat": row.repeat, "levels": row.levels})
-        if policy.levels and any(reach.target_reach(t, people).reachable
-                                 for t in policy.levels[0].targets):
-            return True
-    return False
+    firsts = [policy.levels[0].targets for row in rows
+              if (policy := pol.from_snapshot({"repeat": row.repeat, "levels": row.levels}))
+              .levels]
+    # The dashboard asks every few seconds: work out on-call only for the schedules named.
+    people = reachability.load_people(session, now=now, schedule_ids={
+        t.id for targets in firsts for t in targets if t.kind is pol.TargetKind.SCHEDULE})
+    return any(reach.target_reach(t, people).reachable for targets in firsts for t in targets)
 
 
 def facts_for(session: Session, *, user_id: int, now: datetime) -> checklist.Facts:
