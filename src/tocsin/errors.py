@@ -40,3 +40,14 @@ class Invalid(TocsinError):
 
     status_code = 422
     title = "Invalid request"
+
+
+class TooManyRequests(TocsinError):
+    """Slow down: answered 429 with a Retry-After header."""
+
+    status_code = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -52,3 +52,10 @@ class Metrics:
             ["severity"],
             registry=self.registry,
         )
+        self.verification_attempts = Counter(
+            "tocsin_verification_attempts_total",
+            "Contact-method verification attempts, by outcome (verified, already, wrong, "
+            "expired, throttled).",
+            ["outcome"],
+            registry=self.registry,
+        )

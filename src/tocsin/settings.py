@@ -154,6 +154,35 @@ class Settings(BaseSettings):
         "true behind TLS.",
     )
 
+    # ---- access: request bodies, /metrics, contact-method verification ----
+    api_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body of the API and the web app "
+        "(alert intake and heartbeat pings have their own caps); larger bodies get 413.",
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token /metrics requires from every client when set; unset: "
+        "/metrics answers loopback clients only (see metrics_public).",
+    )
+    metrics_public: bool = Field(
+        False, description="Serve /metrics to any client without a token (when a firewall or "
+        "proxy already guards it).",
+    )
+    verify_code_minutes: int = Field(
+        60, ge=1, le=7 * 24 * 60, description="Minutes a contact-method verification code "
+        "stays valid.",
+    )
+    verify_max_failures_per_method: int = Field(
+        5, ge=1, description="Wrong verification codes accepted per contact method in the "
+        "failure window; further attempts get 429.",
+    )
+    verify_max_failures_per_user: int = Field(
+        20, ge=1, description="Wrong verification codes accepted per user (all their contact "
+        "methods) in the failure window; further attempts get 429.",
+    )
+    verify_failure_window_minutes: int = Field(
+        15, ge=1, description="The window verification failures are counted in.",
+    )
+
     check_interval_floor_seconds: int = Field(
         10, ge=1, description="Shortest interval a check may have; shorter ones are refused.",
     )

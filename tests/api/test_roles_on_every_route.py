@@ -1,10 +1,12 @@
 """Every API route demands a credential, and writes demand more than the viewer role."""
 
 import re
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
+from tocsin.accounts.models import Role
 from tocsin.api.app import create_app
 from tocsin.runtime import Runtime
 
@@ -59,3 +61,18 @@ def test_garbage_credentials(client: TestClient) -> None:
     for header in ("Bearer nope", "Basic abc", "Bearer tsn_deadbeef0000_xyz", "Bearer "):
         r = client.get("/api/v1/incidents", headers={"Authorization": header})
         assert r.status_code == 401, header
+
+
+def test_admins_viewer_scoped_key_writes_no_more_than_a_viewer(
+        runtime: Runtime, client: TestClient, make_account: Callable[..., Account]) -> None:
+    # Every route that creates users, changes roles, mints keys (integration keys, probe
+    # tokens) or otherwise writes judges the key's scope, not its owner's role.
+    admin_as_viewer = make_account(Role.ADMIN, scope=Role.VIEWER)
+    allowed = {("POST", "/api/v1/api-keys"), ("DELETE", "/api/v1/api-keys/1"),
+               ("POST", "/api/v1/routing-rules/dry-run")}
+    for method, path in _api_routes(runtime):
+        if method == "GET" or (method, path) in allowed:
+            continue
+        r = client.request(method, path, headers=admin_as_viewer.headers, json={})
+        refused = {401, 403} if path.startswith(MACHINE_PREFIXES) else {403}
+        assert r.status_code in refused, (method, path, r.status_code, r.text)

@@ -79,7 +79,8 @@ def test_failing_row_is_marked_failed_listed_and_retryable(
     assert (health["intake_backlog"], health["intake_failed"]) == (0, 1)
     ctx = JobContext(runtime, "test", {})
     intake_jobs.housekeeping(ctx)
-    metrics = client.get("/metrics").text
+    scraper = TestClient(client.app, client=("127.0.0.1", 50000))  # /metrics: loopback only
+    metrics = scraper.get("/metrics").text
     assert 'tocsin_intake_inbox_rows{status="failed"} 1.0' in metrics
     assert 'tocsin_intake_inbox_rows{status="pending"} 0.0' in metrics
 

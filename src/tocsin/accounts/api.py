@@ -23,6 +23,7 @@ from tocsin.accounts.schemas import (
 )
 from tocsin.api import idempotency
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.limits import Id
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -35,7 +36,7 @@ def me(session: SessionDep, who: Viewer) -> UserOut:
 
 
 @router.get("/users", response_model=list[UserOut])
-def list_users(session: SessionDep, who: Viewer, after_id: int | None = None,
+def list_users(session: SessionDep, who: Viewer, after_id: Id | None = None,
                limit: Limit = 100) -> list[UserOut]:
     return [UserOut.model_validate(u)
             for u in service.list_users(session, after_id=after_id, limit=limit)]
@@ -52,12 +53,12 @@ def create_user(data: UserCreate, session: SessionDep, rt: RuntimeDep, who: Admi
 
 
 @router.get("/users/{user_id}", response_model=UserOut)
-def show_user(user_id: int, session: SessionDep, who: Viewer) -> UserOut:
+def show_user(user_id: Id, session: SessionDep, who: Viewer) -> UserOut:
     return UserOut.model_validate(service.get_user(session, user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-def update_user(user_id: int, data: UserUpdate, session: SessionDep, who: Admin) -> UserOut:
+def update_user(user_id: Id, data: UserUpdate, session: SessionDep, who: Admin) -> UserOut:
     user = service.update_user(session, user=service.get_user(session, user_id), data=data)
     session.commit()
     return UserOut.model_validate(user)
@@ -70,7 +71,7 @@ def _team_out(session: Session, team: Team) -> TeamOut:
 
 
 @router.get("/teams", response_model=list[TeamOut])
-def list_teams(session: SessionDep, who: Viewer, after_id: int | None = None,
+def list_teams(session: SessionDep, who: Viewer, after_id: Id | None = None,
                limit: Limit = 100) -> list[TeamOut]:
     return [_team_out(session, t)
             for t in service.list_teams(session, after_id=after_id, limit=limit)]
@@ -86,19 +87,19 @@ def create_team(data: TeamCreate, session: SessionDep, rt: RuntimeDep, who: Admi
 
 
 @router.get("/teams/{team_id}", response_model=TeamOut)
-def show_team(team_id: int, session: SessionDep, who: Viewer) -> TeamOut:
+def show_team(team_id: Id, session: SessionDep, who: Viewer) -> TeamOut:
     return _team_out(session, service.get_team(session, team_id))
 
 
 @router.patch("/teams/{team_id}", response_model=TeamOut)
-def update_team(team_id: int, data: TeamUpdate, session: SessionDep, who: Admin) -> TeamOut:
+def update_team(team_id: Id, data: TeamUpdate, session: SessionDep, who: Admin) -> TeamOut:
     team = service.update_team(session, team=service.get_team(session, team_id), data=data)
     session.commit()
     return _team_out(session, team)
 
 
 @router.delete("/teams/{team_id}", status_code=204)
-def delete_team(team_id: int, session: SessionDep, who: Admin) -> Response:
+def delete_team(team_id: Id, session: SessionDep, who: Admin) -> Response:
     service.delete_team(session, service.get_team(session, team_id))
     session.commit()
     return Response(status_code=204)
@@ -113,7 +114,7 @@ def _key_out(key: ApiKey) -> ApiKeyOut:
 
 @router.get("/api-keys", response_model=list[ApiKeyOut],
             summary="Your keys; admins see everyone's (filter with user_id)")
-def list_keys(session: SessionDep, who: Viewer, user_id: int | None = None) -> list[ApiKeyOut]:
+def list_keys(session: SessionDep, who: Viewer, user_id: Id | None = None) -> list[ApiKeyOut]:
     return [_key_out(k) for k in service.list_api_keys(session, actor=who, user_id=user_id)]
 
 
@@ -127,7 +128,7 @@ def create_key(data: ApiKeyCreate, session: SessionDep, rt: RuntimeDep,
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut, summary="Revoke an API key")
-def revoke_key(key_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer) -> ApiKeyOut:
+def revoke_key(key_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer) -> ApiKeyOut:
     key = service.revoke_api_key(session, actor=who, key_id=key_id, now=rt.clock.now())
     session.commit()
     return _key_out(key)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from tocsin.accounts.models import Role
+from tocsin.limits import Id, StorableDatetime
 
 
 def _zone(value: str | None) -> str | None:
@@ -58,21 +59,21 @@ class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=2000)
-    member_ids: list[int] = Field(default_factory=list, max_length=1000)
+    member_ids: list[Id] = Field(default_factory=list, max_length=1000)
 
 
 class TeamUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
-    member_ids: list[int] | None = Field(None, max_length=1000)
+    member_ids: list[Id] | None = Field(None, max_length=1000)
 
 
 class TeamOut(BaseModel):
     id: int
     name: str
     description: str
-    member_ids: list[int]
+    member_ids: list[Id]
     created_at: datetime
 
 
@@ -82,14 +83,14 @@ class ApiKeyCreate(BaseModel):
     scope: Role | None = Field(
         None, description="Most the key may do; defaults to the owner's role, never above it."
     )
-    user_id: int | None = Field(None, description="Owner; admins may create keys for others.")
-    expires_at: datetime | None = None
+    user_id: Id | None = Field(None, description="Owner; admins may create keys for others.")
+    expires_at: StorableDatetime | None = None
 
 
 class ApiKeyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
-    user_id: int
+    user_id: Id
     name: str
     prefix: str
     scope: Role

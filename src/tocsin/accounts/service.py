@@ -168,11 +168,21 @@ def create_api_key_for(session: Session, *, actor: Principal, data: ApiKeyCreate
     if owner_id != actor.user_id and not actor.is_admin:
         raise Forbidden("only admins may create API keys for other users")
     owner = get_user(session, owner_id)
-    scope = data.scope
-    if scope is not None and owner_id == actor.user_id and not actor.role.allows(scope):
-        raise Invalid(f"scope '{scope.value}' is above your credential's '{actor.role.value}'")
-    return create_api_key(session, owner=owner, name=data.name, scope=scope or None, now=now,
+    # A credential never mints a stronger one: the new key's scope is capped by what the
+    # calling credential grants now (its scope and its owner's role, both in actor.role)
+    # and by the new owner's role; a missing scope means that cap, not the owner's role.
+    cap = lowest(actor.role, Role(owner.role))
+    scope = data.scope or cap
+    if not cap.allows(scope):
+        raise Invalid(f"scope '{scope.value}' is above what you may grant ('{cap.value}': "
+                      f"your credential grants '{actor.role.value}', the owner's role is "
+                      f"'{owner.role}')")
+    return create_api_key(session, owner=owner, name=data.name, scope=scope, now=now,
                           expires_at=data.expires_at)
+
+
+def lowest(*roles: Role) -> Role:
+    return min(roles, key=lambda role: role.rank)
 
 
 def authenticate(session: Session, *, token: str, now: datetime,

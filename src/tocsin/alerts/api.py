@@ -52,6 +52,7 @@ from tocsin.catalog.service import get_service
 from tocsin.errors import NotFound
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import IncidentService
+from tocsin.limits import Id
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 RECENT_CHANGES = timedelta(hours=2)
@@ -61,7 +62,7 @@ RECENT_CHANGES = timedelta(hours=2)
 
 @router.get("/integrations", response_model=list[IntegrationOut])
 def list_integrations(session: SessionDep, rt: RuntimeDep, who: Admin,
-                      service_id: int | None = None) -> list[IntegrationOut]:
+                      service_id: Id | None = None) -> list[IntegrationOut]:
     return [manage.integration_out(i, rt.settings.public_url)
             for i in manage.list_integrations(session, service_id)]
 
@@ -75,7 +76,7 @@ def create_integration(data: IntegrationCreate, session: SessionDep, rt: Runtime
 
 
 @router.get("/integrations/{integration_id}", response_model=IntegrationOut)
-def show_integration(integration_id: int, session: SessionDep, rt: RuntimeDep,
+def show_integration(integration_id: Id, session: SessionDep, rt: RuntimeDep,
                      who: Admin) -> IntegrationOut:
     return manage.integration_out(manage.get_integration(session, integration_id),
                                   rt.settings.public_url)
@@ -83,7 +84,7 @@ def show_integration(integration_id: int, session: SessionDep, rt: RuntimeDep,
 
 @router.get("/integrations/{integration_id}/sample", response_model=SampleOut,
             summary="A ready-to-send triggering event for this integration")
-def integration_sample(integration_id: int, session: SessionDep, rt: RuntimeDep, who: Admin,
+def integration_sample(integration_id: Id, session: SessionDep, rt: RuntimeDep, who: Admin,
                        dedup_key: Annotated[str, Query(min_length=1, max_length=200)]
                        = "tocsin-test") -> SampleOut:
     base = rt.settings.public_url
@@ -94,7 +95,7 @@ def integration_sample(integration_id: int, session: SessionDep, rt: RuntimeDep,
 
 
 @router.patch("/integrations/{integration_id}", response_model=IntegrationOut)
-def update_integration(integration_id: int, data: IntegrationUpdate, session: SessionDep,
+def update_integration(integration_id: Id, data: IntegrationUpdate, session: SessionDep,
                        rt: RuntimeDep, who: Admin) -> IntegrationOut:
     integration = manage.update_integration(
         session, integration=manage.get_integration(session, integration_id), data=data)
@@ -103,7 +104,7 @@ def update_integration(integration_id: int, data: IntegrationUpdate, session: Se
 
 
 @router.delete("/integrations/{integration_id}", status_code=204)
-def delete_integration(integration_id: int, session: SessionDep, who: Admin) -> Response:
+def delete_integration(integration_id: Id, session: SessionDep, who: Admin) -> Response:
     session.delete(manage.get_integration(session, integration_id))
     session.commit()
     return Response(status_code=204)
@@ -124,7 +125,7 @@ def alert_out(a: Alert) -> AlertOut:
 
 @router.get("/alerts", response_model=AlertPage)
 def list_alerts(session: SessionDep, who: Viewer, status: str | None = None,
-                service_id: int | None = None, integration_id: int | None = None,
+                service_id: Id | None = None, integration_id: Id | None = None,
                 cursor: str | None = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> AlertPage:
     query = select(Alert).where(visible_alert(who)).order_by(Alert.id.desc())
@@ -145,12 +146,12 @@ def list_alerts(session: SessionDep, who: Viewer, status: str | None = None,
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut)
-def show_alert(alert_id: int, session: SessionDep, who: Viewer) -> AlertOut:
+def show_alert(alert_id: Id, session: SessionDep, who: Viewer) -> AlertOut:
     return alert_out(get_visible_alert(session, alert_id=alert_id, viewer=who))
 
 
 @router.get("/alerts/{alert_id}/events", response_model=list[AlertEventOut])
-def alert_events(alert_id: int, session: SessionDep, who: Viewer) -> list[AlertEventOut]:
+def alert_events(alert_id: Id, session: SessionDep, who: Viewer) -> list[AlertEventOut]:
     get_visible_alert(session, alert_id=alert_id, viewer=who)
     rows = session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id)
                            .order_by(AlertEvent.id).limit(1000))
@@ -159,7 +160,7 @@ def alert_events(alert_id: int, session: SessionDep, who: Viewer) -> list[AlertE
 
 
 @router.get("/incidents/{incident_id}/alerts", response_model=list[AlertOut])
-def incident_alerts(incident_id: int, session: SessionDep, who: Viewer) -> list[AlertOut]:
+def incident_alerts(incident_id: Id, session: SessionDep, who: Viewer) -> list[AlertOut]:
     incidents.get_visible(session, incident_id=incident_id, viewer=who)
     rows = session.scalars(select(Alert).join(IncidentAlert, IncidentAlert.alert_id == Alert.id)
                            .where(IncidentAlert.incident_id == incident_id, visible_alert(who))
@@ -168,7 +169,7 @@ def incident_alerts(incident_id: int, session: SessionDep, who: Viewer) -> list[
 
 
 @router.get("/incidents/{incident_id}/changes", response_model=list[ChangeOut])
-def incident_changes(incident_id: int, session: SessionDep, who: Viewer) -> list[ChangeOut]:
+def incident_changes(incident_id: Id, session: SessionDep, who: Viewer) -> list[ChangeOut]:
     """What changed recently (deploys, config) on the incident's services: from two hours
     before detection until now."""
     incident = incidents.get_visible(session, incident_id=incident_id, viewer=who)
@@ -203,7 +204,7 @@ def create_rule(data: RoutingRuleIn, session: SessionDep, rt: RuntimeDep,
 
 
 @router.put("/routing-rules/{rule_id}", response_model=RoutingRuleOut)
-def replace_rule(rule_id: int, data: RoutingRuleIn, session: SessionDep,
+def replace_rule(rule_id: Id, data: RoutingRuleIn, session: SessionDep,
                  who: Admin) -> RoutingRuleOut:
     rule = manage.replace_rule(session, rule=manage.get_rule(session, rule_id), data=data)
     session.commit()
@@ -211,7 +212,7 @@ def replace_rule(rule_id: int, data: RoutingRuleIn, session: SessionDep,
 
 
 @router.delete("/routing-rules/{rule_id}", status_code=204)
-def delete_rule(rule_id: int, session: SessionDep, who: Admin) -> Response:
+def delete_rule(rule_id: Id, session: SessionDep, who: Admin) -> Response:
     session.delete(manage.get_rule(session, rule_id))
     session.commit()
     return Response(status_code=204)
@@ -227,7 +228,7 @@ def dry_run(data: DryRunIn, session: SessionDep, rt: RuntimeDep, who: Viewer) ->
 # ---- grouping and classification ----------------------------------------------------------
 
 @router.get("/services/{service_id}/triage", response_model=TriageSettingsOut)
-def show_triage(service_id: int, session: SessionDep, who: Viewer) -> TriageSettingsOut:
+def show_triage(service_id: Id, session: SessionDep, who: Viewer) -> TriageSettingsOut:
     get_service(session, service_id)
     row = triage_settings(session, service_id)
     return TriageSettingsOut(service_id=service_id, grouping=row.grouping,
@@ -237,7 +238,7 @@ def show_triage(service_id: int, session: SessionDep, who: Viewer) -> TriageSett
 
 
 @router.put("/services/{service_id}/triage", response_model=TriageSettingsOut)
-def put_triage(service_id: int, data: TriageSettingsIn, session: SessionDep,
+def put_triage(service_id: Id, data: TriageSettingsIn, session: SessionDep,
                who: Admin) -> TriageSettingsOut:
     manage.set_triage_settings(session, service_id=service_id, data=data)
     session.commit()
@@ -286,7 +287,7 @@ def create_window(data: WindowIn, session: SessionDep, rt: RuntimeDep,
 
 
 @router.delete("/maintenance-windows/{window_id}", status_code=204)
-def delete_window(window_id: int, session: SessionDep, who: Responder) -> Response:
+def delete_window(window_id: Id, session: SessionDep, who: Responder) -> Response:
     window = session.get(MaintenanceWindow, window_id)
     if window is None:
         raise NotFound(f"no maintenance window with id {window_id}")
@@ -321,7 +322,7 @@ def create_silence(data: SilenceIn, session: SessionDep, rt: RuntimeDep,
 
 
 @router.post("/silences/{silence_id}/expire", response_model=SilenceOut)
-def expire_silence(silence_id: int, session: SessionDep, rt: RuntimeDep,
+def expire_silence(silence_id: Id, session: SessionDep, rt: RuntimeDep,
                    who: Responder) -> SilenceOut:
     silence = manage.expire_silence(session, silence_id=silence_id, now=rt.clock.now())
     session.commit()

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from tocsin.alerts.models import GroupingMode
+from tocsin.limits import fit
+
+GROUP_KEY_MAX = 500  # alert_groups.group_key: String(500)
 
 
 def group_key(mode: GroupingMode, *, service_id: int, dedup_key: str,
@@ -14,5 +17,5 @@ def group_key(mode: GroupingMode, *, service_id: int, dedup_key: str,
         return f"service:{service_id}"
     if mode is GroupingMode.LABELS:
         parts = [f"{name}={labels.get(name, '')}" for name in sorted(group_labels)]
-        return "labels:" + ",".join(parts)
-    return f"alert:{dedup_key}"[:500]
+        return fit("labels:" + ",".join(parts), GROUP_KEY_MAX)
+    return fit(f"alert:{dedup_key}", GROUP_KEY_MAX)

@@ -8,11 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.alerts.models import GroupingMode, IntegrationKind
+from tocsin.limits import Count, Id, Int32, StorableDatetime, Weekday
 
 
 class IntegrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    service_id: int
+    service_id: Id
     kind: IntegrationKind
     name: str = Field(min_length=1, max_length=200)
     mapping: dict[str, str] = Field(
@@ -31,7 +32,7 @@ class IntegrationUpdate(BaseModel):
 
 class IntegrationOut(BaseModel):
     id: int
-    service_id: int
+    service_id: Id
     kind: IntegrationKind
     name: str
     key: str
@@ -56,11 +57,11 @@ class SampleOut(BaseModel):
 class AlertOut(BaseModel):
     id: int
     dedup_key: str
-    integration_id: int | None
-    service_id: int | None
-    team_id: int | None
-    incident_id: int | None
-    routing_rule_id: int | None
+    integration_id: Id | None
+    service_id: Id | None
+    team_id: Id | None
+    incident_id: Id | None
+    routing_rule_id: Id | None
     status: str
     summary: str
     source: str
@@ -83,7 +84,7 @@ class AlertEventOut(BaseModel):
     at: datetime
     action: str
     outcome: str
-    incident_id: int | None
+    incident_id: Id | None
     note: str
     raw: str | None
 
@@ -103,9 +104,9 @@ class Condition(BaseModel):
 
 class RuleActions(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    service_id: int | None = None
+    service_id: Id | None = None
     severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"] | None = None
-    team_id: int | None = None
+    team_id: Id | None = None
     tags: list[str] | None = None
     suppress: bool | None = None
 
@@ -113,7 +114,7 @@ class RuleActions(BaseModel):
 class RoutingRuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    position: int | None = Field(None, description="Evaluation order; default: last.")
+    position: Int32 | None = Field(None, description="Evaluation order; default: last.")
     enabled: bool = True
     conditions: list[Condition] = Field(default_factory=list, max_length=50)
     actions: RuleActions
@@ -133,8 +134,8 @@ class DryRunIn(BaseModel):
     payload with `format` (pagerduty, opsgenie, alertmanager, grafana)."""
 
     model_config = ConfigDict(extra="forbid")
-    integration_id: int | None = None
-    service_id: int | None = None
+    integration_id: Id | None = None
+    service_id: Id | None = None
     summary: str = ""
     source: str = ""
     severity: str | None = None
@@ -144,10 +145,10 @@ class DryRunIn(BaseModel):
 
 
 class DryRunOut(BaseModel):
-    matched_rule_id: int | None
+    matched_rule_id: Id | None
     matched_rule_name: str | None
-    service_id: int | None
-    team_id: int | None
+    service_id: Id | None
+    team_id: Id | None
     tags: list[str]
     suppressed: bool
     suppressed_by: str | None
@@ -166,7 +167,7 @@ class TriageSettingsIn(BaseModel):
 
 
 class TriageSettingsOut(TriageSettingsIn):
-    service_id: int
+    service_id: Id
 
 
 class RuleSetIn(BaseModel):
@@ -183,12 +184,12 @@ class RuleSetOut(BaseModel):
 class WindowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    service_id: int | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    weekdays: list[int] = Field(default_factory=list, max_length=7)
+    service_id: Id | None = None
+    starts_at: StorableDatetime | None = None
+    ends_at: StorableDatetime | None = None
+    weekdays: list[Weekday] = Field(default_factory=list, max_length=7)
     start_time: str | None = None
-    duration_minutes: int | None = None
+    duration_minutes: Count | None = None
     time_zone: str = "UTC"
 
 
@@ -208,8 +209,8 @@ class Matcher(BaseModel):
 class SilenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     matchers: list[Matcher] = Field(min_length=1, max_length=50)
-    starts_at: datetime | None = None
-    ends_at: datetime
+    starts_at: StorableDatetime | None = None
+    ends_at: StorableDatetime
     comment: str = Field(min_length=1, max_length=2000)
 
 
@@ -218,14 +219,14 @@ class SilenceOut(BaseModel):
     matchers: list[dict[str, Any]]
     starts_at: datetime
     ends_at: datetime
-    author_id: int | None
+    author_id: Id | None
     comment: str
     active: bool
 
 
 class ChangeOut(BaseModel):
     id: int
-    service_id: int
+    service_id: Id
     at: datetime
     summary: str
     source: str

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import FastAPI
 
 from tocsin import __version__
 from tocsin.accounts.api import router as accounts_router
 from tocsin.alerts.api import router as alerts_router
 from tocsin.api import problems
+from tocsin.api.deps import authenticate_early, get_principal
+from tocsin.api.guard import EarlyCheck, RequestGuard
 from tocsin.api.middleware import MetricsMiddleware
+from tocsin.api.nul_guard import NulGuard
 from tocsin.api.system import router as system_router
 from tocsin.catalog.api import router as catalog_router
 from tocsin.checks.api import agent_router as probe_agent_router
-from tocsin.checks.api import probes_router
+from tocsin.checks.api import probe_dependency, probe_early, probes_router
 from tocsin.checks.api import router as checks_router
 from tocsin.escalation.api import router as escalation_router
 from tocsin.heartbeats.api import ping_router
 from tocsin.heartbeats.api import router as heartbeats_router
 from tocsin.incidents.api import router as incidents_router
+from tocsin.intake.api import INTAKE_PATHS
 from tocsin.intake.api import router as intake_router
 from tocsin.notify.api import router as notify_router
 from tocsin.notify.views import router as ack_router
@@ -32,6 +39,12 @@ ROUTERS += [alerts_router, intake_router]
 ROUTERS += [schedules_router, escalation_router, notify_router, ack_router]
 ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router, ping_router]
 ROUTERS.append(setup_router)
+
+# Routes authenticated by these dependencies authenticate before their body is read.
+AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,
+                                                   probe_dependency: probe_early}
+# Paths that cap (or cut off) their bodies themselves, in their senders' shapes.
+OWN_BODY_CAPS = (*INTAKE_PATHS, "/ping/")
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -49,5 +62,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_web(app, runtime)  # pages, static files, cookie sign-in
+    # Inside the request guard (credentials first, body capped), before any handler:
+    # PostgreSQL cannot hold NUL.
+    app.add_middleware(NulGuard)
+    app.add_middleware(RequestGuard, runtime=runtime, checks=AUTH_FIRST, own_caps=OWN_BODY_CAPS)
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
@@ -41,34 +42,81 @@ SessionDep = Annotated[Session, Depends(get_session)]
 # Other ways to authenticate (e.g. the web app's session cookie) register here.
 PrincipalResolver = Callable[[Request, Session, Runtime], Principal | None]
 
+SESSION_COOKIE = "tocsin_session"
+# Found before the body was read (authenticate_early), reused by get_principal.
+EARLY_PRINCIPAL = "tocsin.early_principal"
+ANONYMOUS = "authentication required: send 'Authorization: Bearer <API key>'"
 
-def get_principal(request: Request, session: SessionDep, runtime: RuntimeDep) -> Principal:
-    header = request.headers.get("authorization", "")
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("use 'Authorization: Bearer <API key>'")
-        now = runtime.clock.now()
-        principal, stale = accounts.authenticate(
-            session, token=token.strip(), now=now,
-            touch_every=timedelta(seconds=runtime.settings.api_key_touch_seconds))
-        if stale and principal.api_key_id is not None:
-            if request.method in READ_METHODS:
-                # Its own short write (at most once per api_key_touch_seconds per key), so
-                # the request's session stays read-only.
-                with runtime.sessions() as writer, writer.begin():
-                    accounts.touch_api_key(writer, key_id=principal.api_key_id, now=now)
-            else:
-                # The request already holds the write lock on SQLite: write in it, committed
-                # with the request's own change.
-                accounts.touch_api_key(session, key_id=principal.api_key_id, now=now)
-        return principal
+# Declared for the OpenAPI document (securitySchemes, and `security` on every operation that
+# depends on get_principal); get_principal reads the credentials itself.
+_bearer_scheme = HTTPBearer(
+    auto_error=False, scheme_name="apiKey", bearerFormat="tsn_<prefix>_<secret>",
+    description="An API key: `Authorization: Bearer tsn_…` (POST /api/v1/api-keys).")
+_cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, scheme_name="sessionCookie",
+    description="The web app's sign-in session. Writes (anything but GET/HEAD/OPTIONS) also "
+    "need the header `X-CSRF-Token` carrying the session's CSRF token.")
+BearerDoc = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer_scheme)]
+CookieDoc = Annotated[str | None, Security(_cookie_scheme)]
+
+
+def _from_bearer(request: Request, session: Session, runtime: Runtime,
+                 header: str) -> tuple[Principal, bool]:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("use 'Authorization: Bearer <API key>'")
+    return accounts.authenticate(
+        session, token=token.strip(), now=runtime.clock.now(),
+        touch_every=timedelta(seconds=runtime.settings.api_key_touch_seconds))
+
+
+def _from_resolvers(request: Request, session: Session, runtime: Runtime) -> Principal:
     resolvers: list[PrincipalResolver] = getattr(request.app.state, "principal_resolvers", [])
     for resolver in resolvers:
         found = resolver(request, session, runtime)
         if found is not None:
             return found
-    raise Unauthorized("authentication required: send 'Authorization: Bearer <API key>'")
+    raise Unauthorized(ANONYMOUS)
+
+
+def get_principal(request: Request, session: SessionDep, runtime: RuntimeDep,
+                  _bearer: BearerDoc = None, _cookie: CookieDoc = None) -> Principal:
+    early: tuple[Principal, bool] | None = request.scope.get(EARLY_PRINCIPAL)
+    header = request.headers.get("authorization", "")
+    if early is not None:
+        principal, stale = early
+    elif header:
+        principal, stale = _from_bearer(request, session, runtime, header)
+    else:
+        return _from_resolvers(request, session, runtime)
+    if stale and principal.api_key_id is not None:
+        now = runtime.clock.now()
+        if request.method in READ_METHODS:
+            # Its own short write (at most once per api_key_touch_seconds per key), so
+            # the request's session stays read-only.
+            with runtime.sessions() as writer, writer.begin():
+                accounts.touch_api_key(writer, key_id=principal.api_key_id, now=now)
+        else:
+            # The request already holds the write lock on SQLite: write in it, committed
+            # with the request's own change.
+            accounts.touch_api_key(session, key_id=principal.api_key_id, now=now)
+    return principal
+
+
+def authenticate_early(request: Request, runtime: Runtime) -> None:
+    """Authenticate a request to a route that depends on get_principal before its body is
+    read (api/guard.py calls this from a thread); raises Unauthorized. The principal is kept
+    in the request scope, so get_principal does not look it up again."""
+    header = request.headers.get("authorization", "")
+    if header:
+        with runtime.read_sessions() as session:
+            request.scope[EARLY_PRINCIPAL] = _from_bearer(request, session, runtime, header)
+        return
+    if not request.cookies:  # no credential at all: refuse without touching the database
+        raise Unauthorized(ANONYMOUS)
+    # A write session: the cookie resolver slides the web session's expiry.
+    with runtime.sessions() as session:
+        request.scope[EARLY_PRINCIPAL] = (_from_resolvers(request, session, runtime), False)
 
 
 def require(role: Role) -> Callable[..., Principal]:

@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from tocsin.errors import Invalid
+from tocsin.limits import INT64_MAX, whole_number
 
 
 def encode(value: int) -> str:
@@ -18,8 +19,9 @@ def decode(cursor: str | None) -> int | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = raw.partition(":")
-        if kind != "i":
+        number = whole_number(value, high=INT64_MAX)
+        if kind != "i" or number is None:
             raise ValueError
-        return int(value)
+        return number
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid("cursor: not a cursor this server issued; start again without it") from None

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tocsin.errors import TocsinError
+from tocsin.errors import TocsinError, TooManyRequests
 from tocsin.incidents.lifecycle import IllegalTransition
 
 log = logging.getLogger("tocsin.api")
@@ -30,7 +30,10 @@ def _field(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(TocsinError)
     async def _domain(_r: Request, exc: TocsinError) -> JSONResponse:
-        return problem(exc.status_code, exc.title, exc.detail, **exc.extra)
+        response = problem(exc.status_code, exc.title, exc.detail, **exc.extra)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(IllegalTransition)
     async def _transition(_r: Request, exc: IllegalTransition) -> JSONResponse:

@@ -13,6 +13,7 @@ from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
 from tocsin.catalog import service
 from tocsin.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate
 from tocsin.escalation import reachability
+from tocsin.limits import Id
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
@@ -25,7 +26,7 @@ def _flagged(session: Session, rt: Runtime, rows: list[ServiceOut]) -> list[Serv
 
 
 @router.get("", response_model=list[ServiceOut])
-def list_services(session: SessionDep, rt: RuntimeDep, who: Viewer, after_id: int | None = None,
+def list_services(session: SessionDep, rt: RuntimeDep, who: Viewer, after_id: Id | None = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ServiceOut]:
     return _flagged(session, rt, service.to_out(
         session, service.list_services(session, after_id=after_id, limit=limit)))
@@ -43,14 +44,14 @@ def create_service(data: ServiceCreate, session: SessionDep, rt: RuntimeDep, who
 
 
 @router.get("/{service_id}", response_model=ServiceOut)
-def show_service(service_id: int, session: SessionDep, rt: RuntimeDep,
+def show_service(service_id: Id, session: SessionDep, rt: RuntimeDep,
                  who: Viewer) -> ServiceOut:
     return _flagged(session, rt, service.to_out(
         session, [service.get_service(session, service_id)]))[0]
 
 
 @router.patch("/{service_id}", response_model=ServiceOut)
-def update_service(service_id: int, data: ServiceUpdate, session: SessionDep,
+def update_service(service_id: Id, data: ServiceUpdate, session: SessionDep,
                    who: Admin) -> ServiceOut:
     svc = service.update_service(session, service=service.get_service(session, service_id),
                                  data=data)
@@ -59,7 +60,7 @@ def update_service(service_id: int, data: ServiceUpdate, session: SessionDep,
 
 
 @router.delete("/{service_id}", status_code=204)
-def delete_service(service_id: int, session: SessionDep, who: Admin) -> Response:
+def delete_service(service_id: Id, session: SessionDep, who: Admin) -> Response:
     service.delete_service(session, service.get_service(session, service_id))
     session.commit()
     return Response(status_code=204)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, Security
 from fastapi.responses import PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.api import pagination
@@ -32,6 +33,8 @@ from tocsin.checks.schemas import (
     RunScheduled,
 )
 from tocsin.errors import Forbidden, Invalid, Unauthorized
+from tocsin.limits import Id
+from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/checks", tags=["checks"])
 probes_router = APIRouter(prefix="/api/v1/probes", tags=["probes"])
@@ -41,7 +44,7 @@ agent_router = APIRouter(prefix="/api/v1/probe", tags=["probe agent"])
 @router.get("", response_model=CheckPage)
 def list_checks(session: SessionDep, who: Viewer, cursor: str | None = None,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                status: CheckStatus | None = None, service_id: int | None = None) -> CheckPage:
+                status: CheckStatus | None = None, service_id: Id | None = None) -> CheckPage:
     rows = checks.list_checks(session, after_id=pagination.decode(cursor), limit=limit + 1,
                               status=status.value if status else None, service_id=service_id)
     more = len(rows) > limit
@@ -85,12 +88,12 @@ async def import_checks(request: Request, session: SessionDep, rt: RuntimeDep,
 
 
 @router.get("/{check_id}", response_model=CheckDetail)
-def show_check(check_id: int, session: SessionDep, who: Viewer) -> CheckDetail:
+def show_check(check_id: Id, session: SessionDep, who: Viewer) -> CheckDetail:
     return checks.to_detail(session, checks.get_check(session, check_id), reveal=who.is_admin)
 
 
 @router.patch("/{check_id}", response_model=CheckOut)
-def update_check(check_id: int, data: CheckUpdate, session: SessionDep, rt: RuntimeDep,
+def update_check(check_id: Id, data: CheckUpdate, session: SessionDep, rt: RuntimeDep,
                  who: Admin) -> CheckOut:
     check = checks.update_check(session, check=checks.get_check(session, check_id), data=data,
                                 now=rt.clock.now(), settings=rt.settings)
@@ -99,7 +102,7 @@ def update_check(check_id: int, data: CheckUpdate, session: SessionDep, rt: Runt
 
 
 @router.delete("/{check_id}", status_code=204)
-def delete_check(check_id: int, session: SessionDep, rt: RuntimeDep, who: Admin) -> Response:
+def delete_check(check_id: Id, session: SessionDep, rt: RuntimeDep, who: Admin) -> Response:
     checks.delete_check(session, checks.get_check(session, check_id), now=rt.clock.now(),
                         settings=rt.settings)
     session.commit()
@@ -107,7 +110,7 @@ def delete_check(check_id: int, session: SessionDep, rt: RuntimeDep, who: Admin)
 
 
 @router.post("/{check_id}/run", status_code=202, response_model=RunScheduled)
-def run_now(check_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) -> RunScheduled:
+def run_now(check_id: Id, session: SessionDep, rt: RuntimeDep, who: Responder) -> RunScheduled:
     """Make the check due now at each of its locations (responders, like other actions on
     live things); the results arrive as usual, within seconds."""
     scheduled = checks.request_run(session, check=checks.get_check(session, check_id),
@@ -117,7 +120,7 @@ def run_now(check_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) 
 
 
 @router.get("/{check_id}/results", response_model=list[ResultOut])
-def latest_results(check_id: int, session: SessionDep, who: Viewer,
+def latest_results(check_id: Id, session: SessionDep, who: Viewer,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[ResultOut]:
     checks.get_check(session, check_id)
     return [ResultOut(location=r.location, at=r.at, ok=r.ok, latency_ms=r.latency_ms,
@@ -126,7 +129,7 @@ def latest_results(check_id: int, session: SessionDep, who: Viewer,
 
 
 @router.get("/{check_id}/history", response_model=History)
-def history(check_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer,
+def history(check_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer,
             period: Literal["hour", "day"] = "hour",
             days: Annotated[int, Query(ge=1, le=400)] = 1) -> History:
     """Uptime % and response times per hour or day (rolled up by the worker every minute)."""
@@ -163,7 +166,7 @@ def create_probe(data: ProbeCreate, session: SessionDep, rt: RuntimeDep,
 
 
 @probes_router.delete("/{probe_id}", status_code=204)
-def delete_probe(probe_id: int, session: SessionDep, rt: RuntimeDep, who: Admin) -> Response:
+def delete_probe(probe_id: Id, session: SessionDep, rt: RuntimeDep, who: Admin) -> Response:
     probes.delete_probe(session, probes.get_probe(session, probe_id), now=rt.clock.now(),
                         settings=rt.settings)
     session.commit()
@@ -175,21 +178,41 @@ def delete_probe(probe_id: int, session: SessionDep, rt: RuntimeDep, who: Admin)
 LocationHeader = Annotated[str | None, Header(alias="X-Probe-Location")]
 
 
-def _probe(session: SessionDep, rt: RuntimeDep,
-           authorization: Annotated[str | None, Header()] = None,
-           location: LocationHeader = None) -> Probe:
-    """The calling probe. A dependency, so a bad token is refused before the body is read."""
+def _probe_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.startswith(probes.TOKEN_PREFIX):
         raise Unauthorized("probe endpoints need 'Authorization: Bearer <probe token>'")
-    probe = probes.authenticate(session, token=token.strip(), now=rt.clock.now(),
+    return token.strip()
+
+
+def probe_early(request: Request, runtime: Runtime) -> None:
+    """Refuse an unknown probe token before the body is read (api/guard.py runs this for
+    routes that depend on `probe_dependency`, which then does the full check)."""
+    token = _probe_token(request.headers.get("authorization"))
+    with runtime.read_sessions() as session:
+        if not probes.token_known(session, token):
+            raise Unauthorized("unknown probe token")
+
+
+# For the OpenAPI document only (securitySchemes); probe_dependency reads the header.
+_probe_scheme = HTTPBearer(auto_error=False, scheme_name="probeToken", bearerFormat="tprobe_…",
+                           description="A probe agent's token (POST /api/v1/probes).")
+
+
+def probe_dependency(session: SessionDep, rt: RuntimeDep,
+                     authorization: Annotated[str | None, Header()] = None,
+                     location: LocationHeader = None,
+                     _doc: Annotated[HTTPAuthorizationCredentials | None,
+                                     Security(_probe_scheme)] = None) -> Probe:
+    """The calling probe."""
+    probe = probes.authenticate(session, token=_probe_token(authorization), now=rt.clock.now(),
                                 settings=rt.settings)
     if location is not None and location != probe.name:
         raise Forbidden(f"this token belongs to location '{probe.name}', not '{location}'")
     return probe
 
 
-ProbeDep = Annotated[Probe, Depends(_probe)]
+ProbeDep = Annotated[Probe, Depends(probe_dependency)]
 
 
 @agent_router.get("/assignments", response_model=list[Assignment])

@@ -67,6 +67,11 @@ def delete_probe(session: Session, probe: Probe, *, now: datetime,
         recording.evaluate(session, served, now=now, settings=settings)
 
 
+def token_known(session: Session, token: str) -> bool:
+    return session.scalars(select(Probe.id).where(Probe.token_hash == hash_token(token))
+                           ).first() is not None
+
+
 def authenticate(session: Session, *, token: str, now: datetime,
                  settings: Settings) -> Probe:
     """The probe holding `token`; marks it seen, and back online (resolving its alert)."""

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tocsin.checks.models import CheckKind, CheckStatus
+from tocsin.limits import INT32_MAX, Count, Id
 
 RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "PTR")
 LocationName = str
+
+
+StatusCode = Annotated[int, Field(ge=100, le=599)]
 
 
 class _Strict(BaseModel):
@@ -24,12 +28,12 @@ class HttpConfig(_Strict):
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     headers: dict[str, str] = Field(default_factory=dict)
     body: str | None = Field(None, max_length=65536)
-    expected_status: list[int] = Field(default_factory=list, description="Empty: 200-399.")
+    expected_status: list[StatusCode] = Field(default_factory=list, description="Empty: 200-399.")
     keyword: str | None = Field(None, min_length=1, max_length=1000)
     keyword_absent: str | None = Field(None, min_length=1, max_length=1000)
     json_path: str | None = Field(None, min_length=1, max_length=500)
     json_equals: Any = None
-    max_latency_ms: int | None = Field(None, ge=1)
+    max_latency_ms: int | None = Field(None, ge=1, le=INT32_MAX)
     follow_redirects: bool = True
     verify_tls: bool = True
     ca_pem: str | None = Field(None, description="Extra CA certificates (PEM) to trust.")
@@ -151,7 +155,7 @@ CONFIG_MODELS: dict[CheckKind, type[_Strict]] = {
 class CheckCreate(_Strict):
     name: str = Field(min_length=1, max_length=200)
     kind: CheckKind
-    service_id: int
+    service_id: Id
     interval_seconds: int = Field(60, ge=1, le=86400)
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     config: dict[str, Any]
@@ -166,7 +170,7 @@ class CheckCreate(_Strict):
 
 class CheckUpdate(_Strict):
     name: str | None = Field(None, min_length=1, max_length=200)
-    service_id: int | None = None
+    service_id: Id | None = None
     interval_seconds: int | None = Field(None, ge=1, le=86400)
     timeout_seconds: float | None = Field(None, gt=0, le=120)
     config: dict[str, Any] | None = None
@@ -190,7 +194,7 @@ class CheckOut(BaseModel):
     id: int
     name: str
     kind: CheckKind
-    service_id: int
+    service_id: Id
     interval_seconds: int
     timeout_seconds: float
     config: dict[str, Any]
@@ -233,7 +237,7 @@ class HistoryPoint(BaseModel):
 
 
 class History(BaseModel):
-    check_id: int
+    check_id: Id
     period: Literal["hour", "day"]
     uptime_pct: float | None
     points: list[HistoryPoint]
@@ -268,7 +272,7 @@ class Assignment(BaseModel):
 
 
 class RunScheduled(BaseModel):
-    check_id: int
+    check_id: Id
     requested_at: datetime
     server: bool = Field(description="Due now on the server's runner.")
     probes: list[str] = Field(description="Probe locations that run it at their next pull.")
@@ -277,10 +281,10 @@ class RunScheduled(BaseModel):
 
 
 class PushedResult(_Strict):
-    check_id: int
+    check_id: Id
     at: datetime
     ok: bool
-    latency_ms: int | None = Field(None, ge=0)
+    latency_ms: Count | None = None
     reason: str | None = Field(None, max_length=500)
 
 

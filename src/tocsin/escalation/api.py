@@ -16,6 +16,7 @@ from tocsin.escalation.schemas import (
     ServicePoliciesIn,
 )
 from tocsin.incidents import service as incidents
+from tocsin.limits import Id
 
 router = APIRouter(tags=["escalation"])
 PREFIX = "/api/v1/escalation-policies"
@@ -42,14 +43,14 @@ def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[PolicyOut
 
 
 @router.get(PREFIX + "/{policy_id}", response_model=PolicyOut)
-def show(policy_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer) -> PolicyOut:
+def show(policy_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer) -> PolicyOut:
     return _out(service.get_policy(session, policy_id),
                 reachability.load_people(session, now=rt.clock.now()))
 
 
 @router.put(PREFIX + "/{policy_id}", response_model=PolicyOut,
             summary="Replace a policy (running escalations keep their snapshot)")
-def replace(policy_id: int, data: PolicyIn, session: SessionDep, rt: RuntimeDep,
+def replace(policy_id: Id, data: PolicyIn, session: SessionDep, rt: RuntimeDep,
             who: Admin) -> PolicyOut:
     row = service.update_policy(session, row=service.get_policy(session, policy_id), data=data,
                                 now=rt.clock.now())
@@ -59,7 +60,7 @@ def replace(policy_id: int, data: PolicyIn, session: SessionDep, rt: RuntimeDep,
 
 @router.put("/api/v1/services/{service_id}/escalation-policies", response_model=dict[str, int],
             summary="Set the policy per severity for a service")
-def set_for_service(service_id: int, data: ServicePoliciesIn, session: SessionDep,
+def set_for_service(service_id: Id, data: ServicePoliciesIn, session: SessionDep,
                     who: Admin) -> dict[str, int]:
     out = service.set_service_policies(session, service_id=service_id, data=data)
     session.commit()
@@ -67,12 +68,12 @@ def set_for_service(service_id: int, data: ServicePoliciesIn, session: SessionDe
 
 
 @router.get("/api/v1/services/{service_id}/escalation-policies", response_model=dict[str, int])
-def get_for_service(service_id: int, session: SessionDep, who: Viewer) -> dict[str, int]:
+def get_for_service(service_id: Id, session: SessionDep, who: Viewer) -> dict[str, int]:
     return service.service_policies(session, service_id)
 
 
 @router.get("/api/v1/incidents/{incident_id}/escalation", response_model=EscalationOut)
-def escalation(incident_id: int, session: SessionDep, who: Viewer) -> EscalationOut:
+def escalation(incident_id: Id, session: SessionDep, who: Viewer) -> EscalationOut:
     incidents.get_visible(session, incident_id=incident_id, viewer=who)
     esc, next_at = service.escalation_of(session, incident_id)
     return EscalationOut(incident_id=incident_id, policy_id=esc.policy_id,
@@ -84,7 +85,7 @@ def escalation(incident_id: int, session: SessionDep, who: Viewer) -> Escalation
 
 @router.post("/api/v1/incidents/{incident_id}/page", response_model=dict[str, list[int]],
              summary="Page people now (a subject-matter expert, a team, a schedule)")
-def page(incident_id: int, data: PageIn, session: SessionDep, rt: RuntimeDep,
+def page(incident_id: Id, data: PageIn, session: SessionDep, rt: RuntimeDep,
          who: Responder) -> dict[str, list[int]]:
     incident = incidents.get_visible(session, incident_id=incident_id, viewer=who,
                                      for_update=True)

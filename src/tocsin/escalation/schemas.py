@@ -8,16 +8,17 @@ from pydantic import BaseModel, Field
 
 from tocsin.escalation.policy import TargetKind, TeamMode
 from tocsin.incidents.lifecycle import Severity
+from tocsin.limits import INT32_MAX, Id
 
 
 class TargetIn(BaseModel):
     kind: TargetKind
-    id: int
+    id: Id
     mode: TeamMode = Field(TeamMode.ALL, description="Teams only: everyone, or one in turn.")
 
 
 class LevelIn(BaseModel):
-    delay_minutes: int = Field(ge=0, description="Minutes before the next level fires.")
+    delay_minutes: int = Field(ge=0, le=INT32_MAX, description="Minutes before the next level fires.")
     targets: list[TargetIn]
 
 
@@ -38,12 +39,12 @@ class PolicyOut(PolicyIn):
 class ServicePoliciesIn(BaseModel):
     """Policy id per severity, e.g. {"SEV1": 3, "SEV2": 3, "SEV3": 4}; missing: no paging."""
 
-    policies: dict[Severity, int]
+    policies: dict[Severity, Id]
 
 
 class EscalationOut(BaseModel):
-    incident_id: int
-    policy_id: int | None
+    incident_id: Id
+    policy_id: Id | None
     policy_name: str
     severity: str
     status: str
@@ -57,7 +58,7 @@ class EscalationOut(BaseModel):
 class PageIn(BaseModel):
     """Page people on demand (lateral escalation): a subject-matter expert or a team."""
 
-    user_ids: list[int] = Field(default_factory=list)
-    team_id: int | None = None
-    schedule_id: int | None = None
+    user_ids: list[Id] = Field(default_factory=list)
+    team_id: Id | None = None
+    schedule_id: Id | None = None
     note: str = ""

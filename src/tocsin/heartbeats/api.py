@@ -12,6 +12,7 @@ from tocsin.heartbeats.fastlane import METHODS, read_capped
 from tocsin.heartbeats.models import PingKind
 from tocsin.heartbeats.schemas import HeartbeatCreate, HeartbeatOut, HeartbeatUpdate, PingOut
 from tocsin.heartbeats.writer import shared_writer
+from tocsin.limits import Id
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/heartbeats", tags=["heartbeats"])
@@ -19,7 +20,7 @@ ping_router = APIRouter(prefix="/ping", tags=["heartbeat pings"])
 
 
 @router.get("", response_model=list[HeartbeatOut])
-def list_heartbeats(session: SessionDep, rt: RuntimeDep, who: Viewer, after_id: int | None = None,
+def list_heartbeats(session: SessionDep, rt: RuntimeDep, who: Viewer, after_id: Id | None = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[HeartbeatOut]:
     return [heartbeats.to_out(h, rt.settings)
             for h in heartbeats.list_heartbeats(session, after_id=after_id, limit=limit)]
@@ -34,13 +35,13 @@ def create_heartbeat(data: HeartbeatCreate, session: SessionDep, rt: RuntimeDep,
 
 
 @router.get("/{heartbeat_id}", response_model=HeartbeatOut)
-def show_heartbeat(heartbeat_id: int, session: SessionDep, rt: RuntimeDep,
+def show_heartbeat(heartbeat_id: Id, session: SessionDep, rt: RuntimeDep,
                    who: Viewer) -> HeartbeatOut:
     return heartbeats.to_out(heartbeats.get_heartbeat(session, heartbeat_id), rt.settings)
 
 
 @router.patch("/{heartbeat_id}", response_model=HeartbeatOut)
-def update_heartbeat(heartbeat_id: int, data: HeartbeatUpdate, session: SessionDep,
+def update_heartbeat(heartbeat_id: Id, data: HeartbeatUpdate, session: SessionDep,
                      rt: RuntimeDep, who: Admin) -> HeartbeatOut:
     hb = heartbeats.update_heartbeat(session, hb=heartbeats.get_heartbeat(session, heartbeat_id),
                                      data=data, now=rt.clock.now(), settings=rt.settings)
@@ -49,14 +50,14 @@ def update_heartbeat(heartbeat_id: int, data: HeartbeatUpdate, session: SessionD
 
 
 @router.delete("/{heartbeat_id}", status_code=204)
-def delete_heartbeat(heartbeat_id: int, session: SessionDep, who: Admin) -> Response:
+def delete_heartbeat(heartbeat_id: Id, session: SessionDep, who: Admin) -> Response:
     heartbeats.delete_heartbeat(session, heartbeats.get_heartbeat(session, heartbeat_id))
     session.commit()
     return Response(status_code=204)
 
 
 @router.get("/{heartbeat_id}/pings", response_model=list[PingOut])
-def pings(heartbeat_id: int, session: SessionDep, who: Viewer,
+def pings(heartbeat_id: Id, session: SessionDep, who: Viewer,
           limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[PingOut]:
     hb = heartbeats.get_heartbeat(session, heartbeat_id)
     return [PingOut(id=p.id, at=p.at, kind=PingKind(p.kind), exit_code=p.exit_code,
@@ -73,7 +74,7 @@ async def _ping(request: Request, key: str, kind: PingKind, exit_code: int | Non
     return Response("OK\n", media_type="text/plain")
 
 
-KeyPath = Annotated[str, Path(min_length=1, max_length=36)]
+KeyPath = Annotated[str, Path(min_length=1, max_length=36, pattern="^[^\x00]+$")]
 
 
 async def ping_success(key: KeyPath, request: Request) -> Response:

@@ -37,7 +37,8 @@ SUFFIXES = {"start": PingKind.START, "fail": PingKind.FAIL}
 def parse_ping_path(path: str) -> tuple[str, PingKind, int | None, str] | None:
     """(key, kind, exit code, route template) for a well-formed ping path, else None."""
     parts = path.split("/")  # "", "ping", key[, suffix]
-    if len(parts) not in (3, 4) or parts[1] != "ping" or not 0 < len(parts[2]) <= KEY_MAX:
+    if len(parts) not in (3, 4) or parts[1] != "ping" or not 0 < len(parts[2]) <= KEY_MAX \
+            or "\x00" in parts[2]:  # not a key, and PostgreSQL cannot compare it
         return None
     if len(parts) == 3:
         return parts[2], PingKind.SUCCESS, None, "/ping/{key}"

@@ -164,7 +164,10 @@ def record_pings(session: Session, pings: Sequence[PingIn], *, now: datetime,
             alerting.add(hb_id)
         rows.append({"p_heartbeat_id": hb_id, "p_at": now, "p_kind": applied.kind.value,
                      "p_exit_code": p.exit_code, "p_duration_ms": applied.duration_ms,
-                     "p_body": p.body[:cap].decode("utf-8", errors="replace"),
+                     # A script's output is kept even with NULs, which PostgreSQL cannot
+                     # store: they become U+FFFD, as undecodable bytes do.
+                     "p_body": p.body[:cap].decode("utf-8", errors="replace")
+                     .replace("\x00", "\ufffd"),
                      "p_source_ip": p.source_ip})
     _move(session, conn, beats.values(), alerting)
     if alerting:

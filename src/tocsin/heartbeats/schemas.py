@@ -7,12 +7,13 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.heartbeats.models import HeartbeatStatus, PingKind
+from tocsin.limits import Id
 
 
 class HeartbeatCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    service_id: int
+    service_id: Id
     period_seconds: int | None = Field(None, ge=1, le=366 * 86400)
     cron: str | None = Field(None, min_length=1, max_length=100)
     time_zone: str = Field("UTC", max_length=64)
@@ -22,7 +23,7 @@ class HeartbeatCreate(BaseModel):
 class HeartbeatUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=200)
-    service_id: int | None = None
+    service_id: Id | None = None
     period_seconds: int | None = Field(None, ge=1, le=366 * 86400)
     cron: str | None = Field(None, min_length=1, max_length=100)
     time_zone: str | None = Field(None, max_length=64)
@@ -33,7 +34,7 @@ class HeartbeatUpdate(BaseModel):
 class HeartbeatOut(BaseModel):
     id: int
     name: str
-    service_id: int
+    service_id: Id
     ping_url: str
     period_seconds: int | None
     cron: str | None

@@ -31,6 +31,7 @@ from tocsin.incidents.schemas import (
     SeverityChange,
     StatusChange,
 )
+from tocsin.limits import Id, Timestamp
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -68,7 +69,7 @@ def _one(session: Session, incident: Incident, rt: Runtime) -> IncidentOut:
     return to_out(session, [incident], rt.clock.now())[0]
 
 
-def _act(session: Session, rt: Runtime, incident_id: int, who: Principal,
+def _act(session: Session, rt: Runtime, incident_id: Id, who: Principal,
          action: Callable[[Incident, datetime], object]) -> IncidentOut:
     """Load the incident (locked, if `who` may see it), apply `action`, commit, answer."""
     incident = service.get_visible(session, incident_id=incident_id, viewer=who, for_update=True)
@@ -94,10 +95,10 @@ def list_incidents(
     session: SessionDep, rt: RuntimeDep, who: Viewer,
     status: Annotated[list[lc.Status] | None, Query()] = None,
     severity: Annotated[list[lc.Severity] | None, Query()] = None,
-    service_id: int | None = None,
+    service_id: Id | None = None,
     open: bool = False,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
+    created_after: Timestamp | None = None,
+    created_before: Timestamp | None = None,
     cursor: str | None = None,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
 ) -> IncidentPage:
@@ -112,34 +113,34 @@ def list_incidents(
 
 
 @router.get("/{incident_id}", response_model=IncidentOut)
-def show(incident_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer) -> IncidentOut:
+def show(incident_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer) -> IncidentOut:
     incident = service.get_visible(session, incident_id=incident_id, viewer=who)
     return _one(session, incident, rt)
 
 
 @router.patch("/{incident_id}", response_model=IncidentOut)
-def update(incident_id: int, data: IncidentUpdate, session: SessionDep, rt: RuntimeDep,
+def update(incident_id: Id, data: IncidentUpdate, session: SessionDep, rt: RuntimeDep,
            who: Responder) -> IncidentOut:
     return _act(session, rt, incident_id, who, lambda incident, now: service.update_fields(
         session, incident=incident, actor=who, data=data, now=now))
 
 
 @router.get("/{incident_id}/timeline", response_model=list[EventOut])
-def timeline(incident_id: int, session: SessionDep, who: Viewer) -> list[EventOut]:
+def timeline(incident_id: Id, session: SessionDep, who: Viewer) -> list[EventOut]:
     incident = service.get_visible(session, incident_id=incident_id, viewer=who)
     return [EventOut(id=e.id, at=e.at, kind=e.kind, actor_id=e.actor_id, body=e.body,
                      data=e.data) for e in service.timeline(session, incident)]
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentOut)
-def acknowledge(incident_id: int, session: SessionDep, rt: RuntimeDep,
+def acknowledge(incident_id: Id, session: SessionDep, rt: RuntimeDep,
                 who: Responder) -> IncidentOut:
     return _act(session, rt, incident_id, who, lambda incident, now: service.acknowledge(
         session, incident=incident, actor=who, now=now, settings=rt.settings))
 
 
 @router.post("/{incident_id}/status", response_model=IncidentOut)
-def change_status(incident_id: int, data: StatusChange, session: SessionDep, rt: RuntimeDep,
+def change_status(incident_id: Id, data: StatusChange, session: SessionDep, rt: RuntimeDep,
                   who: Responder) -> IncidentOut:
     return _act(session, rt, incident_id, who, lambda incident, now: service.change_status(
         session, incident=incident, actor=who, target=data.status, note=data.note, now=now,
@@ -147,7 +148,7 @@ def change_status(incident_id: int, data: StatusChange, session: SessionDep, rt:
 
 
 @router.post("/{incident_id}/severity", response_model=IncidentOut)
-def change_severity(incident_id: int, data: SeverityChange, session: SessionDep,
+def change_severity(incident_id: Id, data: SeverityChange, session: SessionDep,
                     rt: RuntimeDep, who: Responder) -> IncidentOut:
     return _act(session, rt, incident_id, who, lambda incident, now: service.change_severity(
         session, incident=incident, actor=who, severity=data.severity, reason=data.reason,
@@ -155,14 +156,14 @@ def change_severity(incident_id: int, data: SeverityChange, session: SessionDep,
 
 
 @router.post("/{incident_id}/roles", response_model=IncidentOut)
-def assign_role(incident_id: int, data: RoleChange, session: SessionDep, rt: RuntimeDep,
+def assign_role(incident_id: Id, data: RoleChange, session: SessionDep, rt: RuntimeDep,
                 who: Responder) -> IncidentOut:
     return _act(session, rt, incident_id, who, lambda incident, now: service.assign_role(
         session, incident=incident, actor=who, role=data.role, user_id=data.user_id, now=now))
 
 
 @router.post("/{incident_id}/members", response_model=IncidentOut)
-def add_member(incident_id: int, data: MemberAdd, session: SessionDep, rt: RuntimeDep,
+def add_member(incident_id: Id, data: MemberAdd, session: SessionDep, rt: RuntimeDep,
                who: Responder) -> IncidentOut:
     return _act(session, rt, incident_id, who, lambda incident, now: service.add_member(
         session, incident=incident, actor=who, user_id=data.user_id, now=now))
@@ -170,7 +171,7 @@ def add_member(incident_id: int, data: MemberAdd, session: SessionDep, rt: Runti
 
 @router.post("/{incident_id}/entries", status_code=201, response_model=EventOut,
              summary="Add a note, hypothesis, action (with result) or decision (with reason)")
-def add_entry(incident_id: int, data: EntryCreate, session: SessionDep, rt: RuntimeDep,
+def add_entry(incident_id: Id, data: EntryCreate, session: SessionDep, rt: RuntimeDep,
               who: Responder) -> EventOut:
     incident = service.get_visible(session, incident_id=incident_id, viewer=who, for_update=True)
     event = service.add_entry(session, incident=incident, actor=who, entry=data,
@@ -181,21 +182,21 @@ def add_entry(incident_id: int, data: EntryCreate, session: SessionDep, rt: Runt
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentOut)
-def resolve(incident_id: int, data: ResolveRequest, session: SessionDep, rt: RuntimeDep,
+def resolve(incident_id: Id, data: ResolveRequest, session: SessionDep, rt: RuntimeDep,
             who: Responder) -> IncidentOut:
     return _act(session, rt, incident_id, who, lambda incident, now: service.resolve(
         session, incident=incident, actor=who, data=data, now=now, settings=rt.settings))
 
 
 @router.post("/{incident_id}/close", response_model=IncidentOut)
-def close(incident_id: int, data: CloseRequest, session: SessionDep, rt: RuntimeDep,
+def close(incident_id: Id, data: CloseRequest, session: SessionDep, rt: RuntimeDep,
           who: Responder) -> IncidentOut:
     return _act(session, rt, incident_id, who, lambda incident, now: service.close(
         session, incident=incident, actor=who, data=data, now=now))
 
 
 @router.post("/{incident_id}/reopen", response_model=IncidentOut)
-def reopen(incident_id: int, data: ReopenRequest, session: SessionDep, rt: RuntimeDep,
+def reopen(incident_id: Id, data: ReopenRequest, session: SessionDep, rt: RuntimeDep,
            who: Responder) -> IncidentOut:
     return _act(session, rt, incident_id, who, lambda incident, now: service.reopen(
         session, incident=incident, actor=who, reason=data.reason, now=now, settings=rt.settings))

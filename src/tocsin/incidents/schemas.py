@@ -16,6 +16,7 @@ from tocsin.incidents.lifecycle import (
     Status,
     Urgency,
 )
+from tocsin.limits import Count, Id, StorableDatetime, not_null
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -35,11 +36,11 @@ class IncidentCreate(BaseModel):
     category_system: CategorySystem | None = None
     category_type: CategoryType | None = None
     detection_source: DetectionSource = DetectionSource.INTERNAL
-    service_ids: list[int] = Field(default_factory=list, max_length=100)
+    service_ids: list[Id] = Field(default_factory=list, max_length=100)
     restricted: bool = False
-    impact_started_at: datetime | None = None
-    commander_id: int | None = None
-    member_ids: list[int] = Field(default_factory=list, max_length=500)
+    impact_started_at: StorableDatetime | None = None
+    commander_id: Id | None = None
+    member_ids: list[Id] = Field(default_factory=list, max_length=500)
 
     _tz = field_validator("impact_started_at")(_aware)
 
@@ -55,14 +56,15 @@ class IncidentUpdate(BaseModel):
     urgency: Urgency | None = None
     category_system: CategorySystem | None = None
     category_type: CategoryType | None = None
-    service_ids: list[int] | None = Field(None, max_length=100)
+    service_ids: list[Id] | None = Field(None, max_length=100)
     restricted: bool | None = None
-    impact_started_at: datetime | None = None
-    impact_ended_at: datetime | None = None
-    users_affected: int | None = Field(None, ge=0)
+    impact_started_at: StorableDatetime | None = None
+    impact_ended_at: StorableDatetime | None = None
+    users_affected: Count | None = None
     resolution_summary: str | None = Field(None, max_length=50_000)
 
     _tz = field_validator("impact_started_at", "impact_ended_at")(_aware)
+    _set = not_null("title", "description", "impact", "urgency", "restricted")
 
 
 class StatusChange(BaseModel):
@@ -83,7 +85,7 @@ RoleName = Literal["commander", "tech_lead", "comms_lead"]
 class RoleChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: RoleName
-    user_id: int | None = Field(description="null removes the role holder")
+    user_id: Id | None = Field(description="null removes the role holder")
 
 
 EntryKind = Literal["note", "hypothesis", "action", "decision"]
@@ -102,8 +104,8 @@ class EntryCreate(BaseModel):
 class ResolveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     resolution_summary: str | None = Field(None, max_length=50_000)
-    impact_ended_at: datetime | None = None
-    users_affected: int | None = Field(None, ge=0)
+    impact_ended_at: StorableDatetime | None = None
+    users_affected: Count | None = None
 
     _tz = field_validator("impact_ended_at")(_aware)
 
@@ -111,9 +113,9 @@ class ResolveRequest(BaseModel):
 class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     resolution_summary: str | None = Field(None, max_length=50_000)
-    impact_started_at: datetime | None = None
-    impact_ended_at: datetime | None = None
-    users_affected: int | None = Field(None, ge=0)
+    impact_started_at: StorableDatetime | None = None
+    impact_ended_at: StorableDatetime | None = None
+    users_affected: Count | None = None
     skip_recovery_watch: bool = False
     reason: str | None = Field(None, max_length=10_000)
 
@@ -127,7 +129,7 @@ class ReopenRequest(BaseModel):
 
 class MemberAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_id: int
+    user_id: Id
 
 
 class IncidentOut(BaseModel):
@@ -142,12 +144,12 @@ class IncidentOut(BaseModel):
     category_system: CategorySystem | None
     category_type: CategoryType | None
     detection_source: DetectionSource
-    service_ids: list[int]
-    reporter_id: int | None
-    commander_id: int | None
-    tech_lead_id: int | None
-    comms_lead_id: int | None
-    acknowledged_by_id: int | None
+    service_ids: list[Id]
+    reporter_id: Id | None
+    commander_id: Id | None
+    tech_lead_id: Id | None
+    comms_lead_id: Id | None
+    acknowledged_by_id: Id | None
     restricted: bool
     impact_started_at: datetime | None
     impact_ended_at: datetime | None
@@ -170,7 +172,7 @@ class EventOut(BaseModel):
     id: int
     at: datetime
     kind: str
-    actor_id: int | None
+    actor_id: Id | None
     body: str
     data: dict[str, Any]
 

@@ -33,9 +33,11 @@ from tocsin.intake.common import (
 )
 from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
 from tocsin.intake.models import InboxRow
+from tocsin.limits import fit
 
 router = APIRouter(tags=["intake: webhooks"])
 MAX_ALERTS = 10_000
+DEDUP_KEY_MAX = 255  # alerts.dedup_key: String(255)
 FORMATS = (IntegrationKind.ALERTMANAGER.value, IntegrationKind.GRAFANA.value)
 
 
@@ -76,8 +78,8 @@ def _one(item: Any, index: int, *, now: datetime, sender: str,
     links = [{"href": details["generatorURL"], "text": "source"}] \
         if "generatorURL" in details else []
     action = EventAction.TRIGGER if status == "firing" else EventAction.RESOLVE
-    occurred = parse_time(item.get("startsAt") if action is EventAction.TRIGGER
-                          else item.get("endsAt"), now)
+    field = "startsAt" if action is EventAction.TRIGGER else "endsAt"
+    occurred = parse_time(item.get(field), now, errors, f"{where}.{field}")
     return NormalizedEvent(
         action=action, dedup_key=fingerprint or fingerprint_of(labels), summary=summary[:1024],
         source=labels.get("instance") or labels.get("job") or sender, occurred_at=occurred,
@@ -114,7 +116,8 @@ def parse_grafana(body: Any, *, now: datetime) -> list[NormalizedEvent]:
         title = body.get("title") or body.get("ruleName") or "Grafana alert"
         action = EventAction.RESOLVE if state == "ok" else EventAction.TRIGGER
         tags = string_map(body.get("tags"))
-        return [NormalizedEvent(action=action, dedup_key=f"rule-{rule}", summary=str(title)[:1024],
+        return [NormalizedEvent(action=action, dedup_key=fit(f"rule-{rule}", DEDUP_KEY_MAX),
+                                summary=str(title)[:1024],
                                 source="grafana", occurred_at=now, labels=tags,
                                 severity=tags.get("severity"),
                                 details={"message": str(body.get("message", ""))[:2000]})]

@@ -19,6 +19,7 @@ from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
 from tocsin.intake.keys import IntegrationRef, KeyCache
 from tocsin.intake.models import InboxStatus
 from tocsin.intake.writer import InboxWriter
+from tocsin.limits import in_utc_range
 from tocsin.runtime import Runtime
 
 SIGNAL_NAMES = ("error_rate", "users_affected_pct", "p99_ms", "dependent_services",
@@ -77,7 +78,7 @@ def _no_constant(name: str) -> Any:
 
 
 def find_integration(session: Session, key: str, kinds: tuple[str, ...]) -> Integration:
-    if not key or len(key) > 64:
+    if not key or len(key) > 64 or "\x00" in key:  # PostgreSQL cannot compare NUL
         raise UnknownKey
     integration = session.scalars(select(Integration).where(Integration.key == key)).first()
     if integration is None or not integration.enabled or integration.kind not in kinds:
@@ -129,9 +130,11 @@ def inbox_row(integration: IntegrationRef, fmt: str, body: str, *, received_at: 
 
 # ---- small pure helpers for parsers --------------------------------------------------------
 
-def parse_time(value: Any, default: datetime) -> datetime:
+def parse_time(value: Any, default: datetime, errors: list[str], name: str) -> datetime:
     """ISO 8601 with a zone; anything unusable falls back to `default` (arrival time), as
-    senders' clocks and formats vary and a bad timestamp must not lose the alert."""
+    senders' clocks and formats vary and a bad timestamp must not lose the alert. A valid
+    instant the database cannot store (after year 9999 in UTC, e.g.
+    `9999-12-31T23:59:59-14:00`) is refused instead: an error for `name` in `errors`."""
     if not isinstance(value, str) or not value:
         return default
     text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
@@ -144,6 +147,9 @@ def parse_time(value: Any, default: datetime) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     if parsed.year < 1971:  # Go's zero time "0001-01-01T00:00:00Z" means "unset"
+        return default
+    if not in_utc_range(parsed):
+        errors.append(f"'{name}' is out of range: it must fall within years 1 to 9999 in UTC")
         return default
     return parsed.astimezone(UTC)
 

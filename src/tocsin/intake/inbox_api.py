@@ -13,6 +13,7 @@ from tocsin.api.deps import Admin, SessionDep, Viewer
 from tocsin.errors import NotFound
 from tocsin.intake.inbox_visibility import outcome_visible, withheld_payloads
 from tocsin.intake.models import InboxRow, InboxStatus
+from tocsin.limits import BigId, Id
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake: inbox"])
 BODY_PREVIEW = 2000
@@ -21,7 +22,7 @@ BODY_PREVIEW = 2000
 class InboxRowOut(BaseModel):
     id: int
     received_at: datetime
-    integration_id: int
+    integration_id: Id
     format: str
     status: str
     attempts: int
@@ -57,7 +58,7 @@ def list_inbox(session: SessionDep, who: Viewer,
 
 @router.post("/inbox/{row_id}/retry", response_model=InboxRowOut,
              summary="Put a failed inbox row back in the triage queue")
-def retry(row_id: int, session: SessionDep, who: Admin) -> InboxRowOut:
+def retry(row_id: BigId, session: SessionDep, who: Admin) -> InboxRowOut:
     row = session.get(InboxRow, row_id)
     if row is None or row.status != InboxStatus.FAILED.value:
         raise NotFound(f"no failed inbox row {row_id}")

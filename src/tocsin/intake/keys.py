@@ -39,7 +39,7 @@ class KeyCache:
 
     async def require(self, key: str, kinds: tuple[str, ...]) -> IntegrationRef:
         """The enabled integration with this key and one of `kinds`; raises UnknownKey."""
-        if not key or len(key) > 64:
+        if not key or len(key) > 64 or "\x00" in key:  # PostgreSQL cannot compare NUL
             raise UnknownKey
         now = time.monotonic()
         entry = self._entries.get(key)

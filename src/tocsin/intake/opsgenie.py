@@ -28,11 +28,14 @@ from tocsin.alerts.normalized import EventAction, NormalizedEvent
 from tocsin.intake.common import hub_of, inbox_row, read_json, signals_from, string_map
 from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
 from tocsin.intake.models import InboxRow, InboxStatus
+from tocsin.limits import fit, whole_number
 
 router = APIRouter(tags=["intake: Opsgenie"])
 KINDS = (IntegrationKind.OPSGENIE.value,)
 FORMAT_CREATE, FORMAT_ACT = "opsgenie", "opsgenie_action"
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+DEDUP_KEY_MAX = 255  # alerts.dedup_key: String(255)
+MAX_ALIAS = 512  # Opsgenie's own limit
 
 
 def _answer(status: int, started: float, request_id: str | None = None,
@@ -52,6 +55,13 @@ def genie_key(request: Request) -> str:
     return key.strip()
 
 
+def alias_key(alias: str) -> str:
+    """The alert's dedup key for an alias. Opsgenie takes aliases of up to 512 characters,
+    the dedup key column holds 255: a longer alias keeps its start and ends in its hash,
+    the same for the create and for the acknowledge or close naming it."""
+    return fit(alias, DEDUP_KEY_MAX)
+
+
 def parse_create(body: Any, *, now: datetime) -> NormalizedEvent:
     if not isinstance(body, Mapping):
         raise BadInput(["body: must be a JSON object"])
@@ -69,7 +79,7 @@ def parse_create(body: Any, *, now: datetime) -> NormalizedEvent:
         return value[:limit]  # Opsgenie truncates over-long fields rather than refusing
 
     message = text("message", 130, required=True)
-    alias = text("alias", 512)
+    alias = text("alias", MAX_ALIAS)
     description = text("description", 15000)
     entity, source = text("entity", 512), text("source", 100)
     priority = body.get("priority", "P3")
@@ -91,7 +101,8 @@ def parse_create(body: Any, *, now: datetime) -> NormalizedEvent:
         labels["entity"] = entity
     return NormalizedEvent(
         action=EventAction.TRIGGER,
-        dedup_key=alias or "msg-" + hashlib.sha256(message.encode()).hexdigest()[:24],
+        dedup_key=alias_key(alias) if alias else "msg-" + hashlib.sha256(
+            message.encode()).hexdigest()[:24],
         summary=message, source=source or "opsgenie", occurred_at=now, severity=str(priority),
         labels=labels, details={"description": description, **detail_map},
         signals=signals_from(detail_map))
@@ -146,11 +157,15 @@ async def _act(request: Request, identifier: str, action: EventAction) -> Respon
         key = genie_key(request)
         if kind not in ("id", "alias", "tiny"):
             raise BadInput(["identifierType: must be id, alias or tiny"])
+        if "\x00" in identifier:  # PostgreSQL cannot store it
+            raise BadInput(["identifier: NUL characters are not accepted"])
         body, raw = await read_json(request, hub.runtime.settings.intake_max_body_bytes) \
             if request.headers.get("content-length") not in (None, "0") else ({}, "")
         source = body.get("source") if isinstance(body, Mapping) else None
         integration = await hub.keys.require(key, KINDS)
-        meta = {"action": action.value, "identifier": identifier, "identifier_type": kind,
+        # Cut as the create's alias is, so the two name the same alert.
+        meta = {"action": action.value, "identifier": identifier[:MAX_ALIAS],
+                "identifier_type": kind,
                 "source": str(source or "opsgenie")[:100]}
         await hub.accept(inbox_row(integration, FORMAT_ACT, raw, received_at=hub.runtime.clock.now(),
                                    meta=meta, request_id=request_id))
@@ -166,13 +181,13 @@ def events_from_create(row: InboxRow) -> list[NormalizedEvent]:
 
 def events_from_act(session: Session, row: InboxRow) -> list[NormalizedEvent]:
     meta = row.meta
-    dedup_key: str | None = meta["identifier"]
+    dedup_key: str | None = alias_key(str(meta["identifier"]))
     if meta["identifier_type"] != "alias":
-        # Opsgenie ids are ours here: the numeric alert id, or its tiny form.
-        identifier = str(meta["identifier"])
-        dedup_key = session.scalars(select(Alert.dedup_key).where(
-            Alert.integration_id == row.integration_id,
-            Alert.id == (int(identifier) if identifier.isdigit() else -1))).first()
+        # Opsgenie ids are ours here: the numeric alert id, or its tiny form. One that is
+        # no id at all (not a number, or past any id) names no alert.
+        alert_id = whole_number(str(meta["identifier"]))
+        dedup_key = None if alert_id is None else session.scalars(select(Alert.dedup_key).where(
+            Alert.integration_id == row.integration_id, Alert.id == alert_id)).first()
         if dedup_key is None:
             return []  # accepted and ignored, as Opsgenie's asynchronous API does
     return [NormalizedEvent(action=EventAction(meta["action"]), dedup_key=str(dedup_key),
@@ -231,8 +246,8 @@ async def request_status(request_id: str, request: Request) -> Response:
         integration = await hub.keys.require(genie_key(request), KINDS)
     except UnknownKey as exc:
         return _error(exc, started, hub.runtime.settings)
-    data = await run_in_threadpool(_request_status, hub.runtime, request_id[:36],
-                                   integration.id)
+    data = None if "\x00" in request_id else await run_in_threadpool(
+        _request_status, hub.runtime, request_id[:36], integration.id)
     if data is None:
         return _answer(404, started, message="Request not found. It might not be processed, "
                        "yet.")

@@ -110,7 +110,7 @@ def parse_event(body: Any, *, now: datetime) -> PdEvent:
                 {} if custom is None else {"custom_details": custom})
             if payload.get("timestamp") is not None and not isinstance(payload["timestamp"], str):
                 errors.append("'payload.timestamp' must be an ISO 8601 string")
-            occurred = parse_time(payload.get("timestamp"), now)
+            occurred = parse_time(payload.get("timestamp"), now, errors, "payload.timestamp")
     if errors:
         raise BadInput(errors)
     if isinstance(images, list) and images:
@@ -183,11 +183,11 @@ def parse_change(body: Any, *, now: datetime) -> tuple[str, dict[str, Any]]:
     summary = _str(payload, "summary", errors, required=True, max_len=1024) or ""
     source = _str(payload, "source", errors, required=False, max_len=255) or ""
     links = _links(body.get("links"), errors)
+    at = parse_time(payload.get("timestamp"), now, errors, "payload.timestamp")
     if errors:
         raise BadInput(errors)
     custom = payload.get("custom_details")
-    return routing_key, {"summary": summary, "source": source, "links": links,
-                         "at": parse_time(payload.get("timestamp"), now),
+    return routing_key, {"summary": summary, "source": source, "links": links, "at": at,
                          "details": dict(custom) if isinstance(custom, Mapping) else {}}
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
-from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
+from fastapi import APIRouter, Query, Request, Response
+
+from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.incidents import service as incidents
+from tocsin.limits import Id
 from tocsin.notify import service
 from tocsin.notify.channels import ChannelKind
 from tocsin.notify.models import ContactMethod
@@ -15,8 +18,10 @@ from tocsin.notify.schemas import (
     MessageOut,
     RuleOut,
     RulesIn,
+    VerificationFailureOut,
     VerifyIn,
 )
+from tocsin.notify.verification import Limits
 
 router = APIRouter(tags=["notifications"])
 
@@ -30,16 +35,17 @@ def _out(m: ContactMethod, error: str | None = None) -> ContactMethodOut:
 @router.post("/api/v1/users/{user_id}/contact-methods", status_code=201,
              response_model=ContactMethodOut,
              summary="Add a contact method; a verification code is sent to it")
-def add(user_id: int, data: ContactMethodIn, session: SessionDep, rt: RuntimeDep,
+def add(user_id: Id, data: ContactMethodIn, session: SessionDep, rt: RuntimeDep,
         who: Responder) -> ContactMethodOut:
     m = service.add_contact_method(session, actor=who, user_id=user_id, data=data,
-                                   now=rt.clock.now(), outbound=rt.settings.outbound_policy)
+                                   now=rt.clock.now(), outbound=rt.settings.outbound_policy,
+                                   limits=Limits.from_settings(rt.settings))
     session.commit()
     return _out(m)
 
 
 @router.get("/api/v1/users/{user_id}/contact-methods", response_model=list[ContactMethodOut])
-def list_methods(user_id: int, session: SessionDep, who: Viewer) -> list[ContactMethodOut]:
+def list_methods(user_id: Id, session: SessionDep, who: Viewer) -> list[ContactMethodOut]:
     if who.user_id != user_id and not who.is_admin:
         return []
     methods = service.contact_methods_of(session, user_id)
@@ -47,17 +53,45 @@ def list_methods(user_id: int, session: SessionDep, who: Viewer) -> list[Contact
     return [_out(m, errors.get(m.id) if m.verified_at is None else None) for m in methods]
 
 
-@router.post("/api/v1/contact-methods/{method_id}/verify", response_model=ContactMethodOut)
-def verify(method_id: int, data: VerifyIn, session: SessionDep, rt: RuntimeDep,
-           who: Responder) -> ContactMethodOut:
+@router.post("/api/v1/contact-methods/{method_id}/verify", response_model=ContactMethodOut,
+             summary="Verify with the code sent to the method",
+             description="Wrong and expired codes are recorded (GET /api/v1/verification-"
+             "failures). Past TOCSIN_VERIFY_MAX_FAILURES_PER_METHOD (or _PER_USER) failures in "
+             "the window, attempts answer 429 with Retry-After.")
+def verify(method_id: Id, data: VerifyIn, request: Request, session: SessionDep,
+           rt: RuntimeDep, who: Responder) -> ContactMethodOut:
     m = service.get_contact_method(session, actor=who, method_id=method_id)
-    service.verify(session, method=m, code=data.code, now=rt.clock.now())
-    session.commit()
+    attempt = service.verify(session, method=m, code=data.code, now=rt.clock.now(),
+                             limits=Limits.from_settings(rt.settings), actor=who,
+                             client_address=request.client.host if request.client else None)
+    session.commit()  # a failure is recorded even though the answer is an error
+    rt.metrics.verification_attempts.labels(attempt.outcome.value).inc()
+    service.raise_unless_verified(attempt)
     return _out(m)
 
 
+@router.post("/api/v1/contact-methods/{method_id}/resend-code", status_code=202,
+             summary="Send a new verification code (the previous one stops working)")
+def resend_code(method_id: Id, session: SessionDep, rt: RuntimeDep, who: Responder) -> Response:
+    m = service.get_contact_method(session, actor=who, method_id=method_id)
+    service.resend_code(session, method=m, now=rt.clock.now(),
+                        limits=Limits.from_settings(rt.settings))
+    session.commit()
+    return Response(status_code=202)
+
+
+@router.get("/api/v1/verification-failures", response_model=list[VerificationFailureOut],
+            summary="Wrong and expired verification codes, newest first (audit; admins)")
+def verification_failures(session: SessionDep, who: Admin, user_id: Id | None = None,
+                          before_id: int | None = None,
+                          limit: Annotated[int, Query(ge=1, le=500)] = 100
+                          ) -> list[VerificationFailureOut]:
+    return [VerificationFailureOut.model_validate(f) for f in service.verification_failures(
+        session, user_id=user_id, after_id=before_id, limit=limit)]
+
+
 @router.post("/api/v1/contact-methods/{method_id}/test", status_code=202)
-def test(method_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) -> Response:
+def test(method_id: Id, session: SessionDep, rt: RuntimeDep, who: Responder) -> Response:
     m = service.get_contact_method(session, actor=who, method_id=method_id)
     service.send_test(session, method=m, now=rt.clock.now())
     session.commit()
@@ -65,7 +99,7 @@ def test(method_id: int, session: SessionDep, rt: RuntimeDep, who: Responder) ->
 
 
 @router.delete("/api/v1/contact-methods/{method_id}", status_code=204)
-def delete(method_id: int, session: SessionDep, who: Responder) -> Response:
+def delete(method_id: Id, session: SessionDep, who: Responder) -> Response:
     service.delete_contact_method(
         session, service.get_contact_method(session, actor=who, method_id=method_id))
     session.commit()
@@ -73,7 +107,7 @@ def delete(method_id: int, session: SessionDep, who: Responder) -> Response:
 
 
 @router.put("/api/v1/users/{user_id}/notification-rules", response_model=list[RuleOut])
-def set_rules(user_id: int, data: RulesIn, session: SessionDep, who: Responder) -> list[RuleOut]:
+def set_rules(user_id: Id, data: RulesIn, session: SessionDep, who: Responder) -> list[RuleOut]:
     rules = service.set_rules(session, actor=who, user_id=user_id, data=data)
     session.commit()
     return [RuleOut(id=r.id, urgency=r.urgency,
@@ -83,7 +117,7 @@ def set_rules(user_id: int, data: RulesIn, session: SessionDep, who: Responder) 
 
 @router.get("/api/v1/incidents/{incident_id}/pages", response_model=list[MessageOut],
             summary="Every page written for an incident and what became of it")
-def pages(incident_id: int, session: SessionDep, who: Responder) -> list[MessageOut]:
+def pages(incident_id: Id, session: SessionDep, who: Responder) -> list[MessageOut]:
     incidents.get_visible(session, incident_id=incident_id, viewer=who)
     return [MessageOut(id=m.id, kind=m.kind, status=m.status, user_id=m.user_id,
                        contact_method_id=m.contact_method_id, due_at=m.due_at,

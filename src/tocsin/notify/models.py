@@ -30,8 +30,34 @@ class ContactMethod(Base):
     address: Mapped[str] = mapped_column(String(2000))
     label: Mapped[str] = mapped_column(String(200), default="")
     verify_code: Mapped[str | None] = mapped_column(String(20), default=None)
+    # None on rows from before codes expired: their code counts from created_at.
+    verify_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VerificationFailure(Base):
+    """A wrong or expired contact-method verification code: the audit record admins list, and
+    the count the attempt limits read (in the database, so every API process shares it)."""
+
+    __tablename__ = "verification_failures"
+    __table_args__ = (
+        Index("ix_verification_failures_method_at", "contact_method_id", "attempted_at"),
+        Index("ix_verification_failures_user_at", "user_id", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Kept when the method is deleted: the record outlives it.
+    contact_method_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_methods.id", ondelete="SET NULL"), default=None)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    api_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL"), default=None)
+    reason: Mapped[str] = mapped_column(String(16))  # wrong | expired
+    client_address: Mapped[str | None] = mapped_column(String(64), default=None)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class NotificationRule(Base):

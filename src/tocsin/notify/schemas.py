@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from tocsin.limits import Id
 from tocsin.notify.channels import ChannelKind
 
 
@@ -19,7 +20,7 @@ class ContactMethodIn(BaseModel):
 
 class ContactMethodOut(BaseModel):
     id: int
-    user_id: int
+    user_id: Id
     kind: ChannelKind
     address: str
     label: str
@@ -28,13 +29,25 @@ class ContactMethodOut(BaseModel):
 
 
 class VerifyIn(BaseModel):
-    code: str
+    code: str = Field(max_length=20)
+
+
+class VerificationFailureOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    contact_method_id: int | None = Field(description="None once the method was deleted.")
+    user_id: int = Field(description="Owner of the contact method.")
+    actor_user_id: int | None = Field(description="Who sent the code.")
+    api_key_id: int | None = Field(description="The API key used, if any (else the web app).")
+    reason: Literal["wrong", "expired"]
+    client_address: str | None
+    attempted_at: datetime
 
 
 class RuleIn(BaseModel):
     urgency: Literal["high", "low"] = Field(description="high: SEV1-2, low: SEV3-4.")
     delay_minutes: int = Field(0, ge=0, le=24 * 60)
-    contact_method_id: int
+    contact_method_id: Id
 
 
 class RulesIn(BaseModel):
@@ -49,8 +62,8 @@ class MessageOut(BaseModel):
     id: int
     kind: str
     status: str
-    user_id: int
-    contact_method_id: int
+    user_id: Id
+    contact_method_id: Id
     due_at: datetime
     sent_at: datetime | None
     attempts: int

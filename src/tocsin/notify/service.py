@@ -6,11 +6,13 @@ made it; the delivery job (pipeline.py) keeps it.
 
 from __future__ import annotations
 
+import logging
+import math
 import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, text, update
+from sqlalchemy import ColumnElement, Table, select, text, update
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
@@ -19,13 +21,20 @@ from tocsin.db import config_cache
 from tocsin.db.config_cache import config_cached
 from tocsin.db.ids import preassigned_id
 from tocsin.db.queued import queue_row
-from tocsin.errors import Forbidden, Invalid, NotFound
+from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident
 from tocsin.notify.channels import address_problem
-from tocsin.notify.models import ContactMethod, Message, MessageStatus, NotificationRule
+from tocsin.notify.models import (
+    ContactMethod,
+    Message,
+    MessageStatus,
+    NotificationRule,
+    VerificationFailure,
+)
 from tocsin.notify.outbound import OutboundPolicy
 from tocsin.notify.schemas import ContactMethodIn, RulesIn
+from tocsin.notify.verification import Attempt, Limits, Outcome, code_expired, wait_before_next
 
 WAKE_FLAG = "tocsin.notify.wake"
 # In a page's idempotency key: sent although the incident is no longer triggered — asked
@@ -34,6 +43,8 @@ MANUAL_MARK = ":manual"
 OWNED_MARK = ":owned"
 NOTIFY_CHANNEL = "tocsin_messages"
 _MESSAGES = cast(Table, Message.__table__)
+DEFAULT_LIMITS = Limits()
+log = logging.getLogger("tocsin.notify")
 
 
 def wake_after_commit(session: Session) -> None:
@@ -78,7 +89,8 @@ def _owner_check(actor: Principal, user_id: int) -> None:
 
 def add_contact_method(session: Session, *, actor: Principal, user_id: int,
                        data: ContactMethodIn, now: datetime,
-                       outbound: OutboundPolicy) -> ContactMethod:
+                       outbound: OutboundPolicy,
+                       limits: Limits = DEFAULT_LIMITS) -> ContactMethod:
     """Store the method unverified and send it a verification code. `outbound`: the
     internal targets the admin allows (settings.outbound_policy); a URL reaching any
     other internal address is refused."""
@@ -89,15 +101,29 @@ def add_contact_method(session: Session, *, actor: Principal, user_id: int,
     if problem:
         raise Invalid(f"address: {problem}")
     method = ContactMethod(user_id=user_id, kind=data.kind.value, address=data.address,
-                           label=data.label, verify_code=f"{secrets.randbelow(10**6):06d}",
-                           created_at=now)
+                           label=data.label, created_at=now)
     session.add(method)
     session.flush()
     config_cache.touched(session)
-    _enqueue(session, key=f"verify:{method.id}:{method.verify_code}", kind="verify",
-             user_id=user_id, method_id=method.id, incident_id=None, due_at=now,
-             payload={"code": method.verify_code}, now=now)
+    _send_code(session, method, now=now, limits=limits)
     return method
+
+
+def _send_code(session: Session, method: ContactMethod, *, now: datetime,
+               limits: Limits) -> None:
+    method.verify_code = f"{secrets.randbelow(10**6):06d}"
+    method.verify_code_expires_at = now + limits.code_lifetime
+    _enqueue(session, key=f"verify:{method.id}:{method.verify_code}:{int(now.timestamp())}",
+             kind="verify", user_id=method.user_id, method_id=method.id, incident_id=None,
+             due_at=now, payload={"code": method.verify_code}, now=now)
+
+
+def resend_code(session: Session, *, method: ContactMethod, now: datetime,
+                limits: Limits = DEFAULT_LIMITS) -> None:
+    """A new code (the old one stops working), sent to the unverified method."""
+    if method.verified_at is not None:
+        raise Conflict("this contact method is already verified")
+    _send_code(session, method, now=now, limits=limits)
 
 
 def get_contact_method(session: Session, *, actor: Principal, method_id: int) -> ContactMethod:
@@ -107,14 +133,76 @@ def get_contact_method(session: Session, *, actor: Principal, method_id: int) ->
     return method
 
 
-def verify(session: Session, *, method: ContactMethod, code: str, now: datetime) -> None:
+def verify(session: Session, *, method: ContactMethod, code: str, now: datetime,
+           limits: Limits = DEFAULT_LIMITS, actor: Principal | None = None,
+           client_address: str | None = None) -> Attempt:
+    """Check a verification code, within the attempt limits. A failure is recorded in this
+    session: the caller commits whatever the outcome, then `raise_unless_verified`."""
     if method.verified_at is not None:
-        return
-    if method.verify_code is None or not secrets.compare_digest(method.verify_code,
-                                                                 code.strip()):
+        return Attempt(Outcome.ALREADY)
+    # Serialise attempts on the user's methods (PostgreSQL; SQLite writers already take
+    # turns), so concurrent guesses from several processes cannot all pass the count.
+    session.execute(select(User.id).where(User.id == method.user_id).with_for_update())
+    waits = [w for w in (
+        _wait(session, VerificationFailure.contact_method_id == method.id, limits.per_method,
+              limits, now),
+        _wait(session, VerificationFailure.user_id == method.user_id, limits.per_user, limits,
+              now)) if w is not None]
+    if waits:
+        # Not recorded: a guesser hammering a locked method adds no rows (nor log lines
+        # above INFO); the metric counts these.
+        log.info("verification attempt on contact method %s (user %s) refused: too many "
+                 "failures", method.id, method.user_id)
+        return Attempt(Outcome.THROTTLED, retry_after=max(waits))
+    if method.verify_code is None or code_expired(
+            expires_at=method.verify_code_expires_at, created_at=method.created_at, now=now,
+            lifetime=limits.code_lifetime):
+        outcome = Outcome.EXPIRED
+    elif secrets.compare_digest(method.verify_code.encode(), code.strip().encode()):
+        method.verified_at, method.verify_code, method.verify_code_expires_at = now, None, None
+        config_cache.touched(session)
+        return Attempt(Outcome.VERIFIED)
+    else:
+        outcome = Outcome.WRONG
+    session.add(VerificationFailure(
+        contact_method_id=method.id, user_id=method.user_id,
+        actor_user_id=actor.user_id if actor else None,
+        api_key_id=actor.api_key_id if actor else None, reason=outcome.value,
+        client_address=client_address[:64] if client_address else None, attempted_at=now))
+    log.warning("%s verification code for contact method %s (user %s) by user %s from %s",
+                outcome.value, method.id, method.user_id, actor.user_id if actor else "-",
+                client_address or "-")
+    return Attempt(outcome)
+
+
+def _wait(session: Session, which: ColumnElement[bool], limit: int, limits: Limits,
+          now: datetime) -> timedelta | None:
+    times = list(session.scalars(
+        select(VerificationFailure.attempted_at)
+        .where(which, VerificationFailure.attempted_at > now - limits.window)
+        .order_by(VerificationFailure.attempted_at.desc()).limit(limit)))
+    return wait_before_next(times, limit, limits.window, now)
+
+
+def raise_unless_verified(attempt: Attempt) -> None:
+    if attempt.outcome is Outcome.THROTTLED:
+        seconds = max(1, math.ceil((attempt.retry_after or timedelta(0)).total_seconds()))
+        raise TooManyRequests(
+            f"too many wrong verification codes; try again in {seconds} s", retry_after=seconds)
+    if attempt.outcome is Outcome.EXPIRED:
+        raise Invalid("code: this verification code has expired; send a new one")
+    if attempt.outcome is Outcome.WRONG:
         raise Invalid("code: wrong verification code")
-    method.verified_at, method.verify_code = now, None
-    config_cache.touched(session)
+
+
+def verification_failures(session: Session, *, user_id: int | None, after_id: int | None,
+                          limit: int) -> list[VerificationFailure]:
+    query = select(VerificationFailure).order_by(VerificationFailure.id.desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(VerificationFailure.user_id == user_id)
+    if after_id is not None:
+        query = query.where(VerificationFailure.id < after_id)
+    return list(session.scalars(query))
 
 
 def send_test(session: Session, *, method: ContactMethod, now: datetime) -> None:

@@ -17,6 +17,7 @@ from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import Forbidden, Invalid, NotFound, TocsinError
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
+from tocsin.limits import Id
 from tocsin.notify.links import read_ack_token
 from tocsin.notify.models import ContactMethod
 from tocsin.notify.webhook.sender import verify as verify_signature
@@ -34,7 +35,7 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
         f"<h1>{html.escape(title)}</h1>{body}</body></html>", status_code=status)
 
 
-def _principal(session: Session, user_id: int) -> Principal:
+def _principal(session: Session, user_id: Id) -> Principal:
     user = session.get(User, user_id)
     if user is None or not user.active:
         raise Forbidden("the person this page was sent to can no longer acknowledge")
@@ -44,7 +45,7 @@ def _principal(session: Session, user_id: int) -> Principal:
     return Principal(user_id=user.id, role=role)
 
 
-def _ack(session: Session, rt: Runtime, incident_id: int, user_id: int) -> tuple[Incident, bool]:
+def _ack(session: Session, rt: Runtime, incident_id: Id, user_id: Id) -> tuple[Incident, bool]:
     who = _principal(session, user_id)
     incident = session.scalars(select(Incident).where(Incident.id == incident_id)
                                .with_for_update()).first()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Response
-from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.engine import timers
 from tocsin.errors import NotFound
 from tocsin.escalation import reach, reachability
+from tocsin.limits import Id, Timestamp
 from tocsin.schedules import feed, handoff, service
 from tocsin.schedules.models import Schedule
 from tocsin.schedules.oncall import Shift
@@ -66,12 +66,12 @@ def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[ScheduleO
 
 
 @router.get(PREFIX + "/{schedule_id}", response_model=ScheduleOut)
-def show(schedule_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer) -> ScheduleOut:
+def show(schedule_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer) -> ScheduleOut:
     return _out(session, service.get_schedule(session, schedule_id), rt.clock.now())
 
 
 @router.put(PREFIX + "/{schedule_id}", response_model=ScheduleOut)
-def replace(schedule_id: int, data: ScheduleIn, session: SessionDep, rt: RuntimeDep,
+def replace(schedule_id: Id, data: ScheduleIn, session: SessionDep, rt: RuntimeDep,
             who: Admin) -> ScheduleOut:
     schedule = service.get_schedule(session, schedule_id)
     service.update_schedule(session, schedule=schedule, data=data, now=rt.clock.now())
@@ -81,7 +81,7 @@ def replace(schedule_id: int, data: ScheduleIn, session: SessionDep, rt: Runtime
 
 
 @router.delete(PREFIX + "/{schedule_id}", status_code=204)
-def remove(schedule_id: int, session: SessionDep, who: Admin) -> Response:
+def remove(schedule_id: Id, session: SessionDep, who: Admin) -> Response:
     service.delete_schedule(session, service.get_schedule(session, schedule_id))
     timers.cancel(session, handoff.timer_key(schedule_id))
     session.commit()
@@ -89,7 +89,7 @@ def remove(schedule_id: int, session: SessionDep, who: Admin) -> Response:
 
 
 @router.post(PREFIX + "/{schedule_id}/overrides", status_code=201, response_model=OverrideOut)
-def add_override(schedule_id: int, data: OverrideIn, session: SessionDep, rt: RuntimeDep,
+def add_override(schedule_id: Id, data: OverrideIn, session: SessionDep, rt: RuntimeDep,
                  who: Responder) -> OverrideOut:
     schedule = service.get_schedule(session, schedule_id)
     o = service.add_override(session, schedule=schedule, data=data, now=rt.clock.now())
@@ -100,7 +100,7 @@ def add_override(schedule_id: int, data: OverrideIn, session: SessionDep, rt: Ru
 
 
 @router.post(PREFIX + "/{schedule_id}/swaps", status_code=201, response_model=list[OverrideOut])
-def add_swap(schedule_id: int, data: SwapIn, session: SessionDep, rt: RuntimeDep,
+def add_swap(schedule_id: Id, data: SwapIn, session: SessionDep, rt: RuntimeDep,
              who: Responder) -> list[OverrideOut]:
     schedule = service.get_schedule(session, schedule_id)
     made = service.swap(session, schedule=schedule, data=data, now=rt.clock.now())
@@ -111,7 +111,7 @@ def add_swap(schedule_id: int, data: SwapIn, session: SessionDep, rt: RuntimeDep
 
 
 @router.delete(PREFIX + "/{schedule_id}/overrides/{override_id}", status_code=204)
-def remove_override(schedule_id: int, override_id: int, session: SessionDep, rt: RuntimeDep,
+def remove_override(schedule_id: Id, override_id: Id, session: SessionDep, rt: RuntimeDep,
                     who: Responder) -> Response:
     schedule = service.get_schedule(session, schedule_id)
     service.delete_override(session, schedule=schedule, override_id=override_id)
@@ -122,7 +122,7 @@ def remove_override(schedule_id: int, override_id: int, session: SessionDep, rt:
 
 @router.get(PREFIX + "/{schedule_id}/shifts", response_model=ShiftsOut,
             summary="Final and per-layer shifts in a range, with gaps as warnings")
-def shifts(schedule_id: int, start: AwareDatetime, end: AwareDatetime, session: SessionDep,
+def shifts(schedule_id: Id, start: Timestamp, end: Timestamp, session: SessionDep,
            who: Viewer) -> ShiftsOut:
     schedule = service.get_schedule(session, schedule_id)
     result, per_layer = service.shifts(session, schedule=schedule, start=start, end=end)
@@ -151,20 +151,20 @@ def _oncall(session: Session, schedules: list[Schedule], at: datetime) -> list[O
 @router.get("/api/v1/oncall", response_model=list[OnCallOut],
             summary="Who is on call now (or `at`) for every schedule")
 def oncall_all(session: SessionDep, rt: RuntimeDep, who: Viewer,
-               at: AwareDatetime | None = None) -> list[OnCallOut]:
+               at: Timestamp | None = None) -> list[OnCallOut]:
     return _oncall(session, service.list_schedules(session), at or rt.clock.now())
 
 
 @router.get(PREFIX + "/{schedule_id}/oncall", response_model=OnCallOut)
-def oncall_one(schedule_id: int, session: SessionDep, rt: RuntimeDep, who: Viewer,
-               at: AwareDatetime | None = None) -> OnCallOut:
+def oncall_one(schedule_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer,
+               at: Timestamp | None = None) -> OnCallOut:
     schedule = service.get_schedule(session, schedule_id)
     return _oncall(session, [schedule], at or rt.clock.now())[0]
 
 
 @router.get(PREFIX + "/{schedule_id}/feed", response_model=FeedOut,
             summary="The secret iCalendar URL of this schedule")
-def schedule_feed_url(schedule_id: int, session: SessionDep, rt: RuntimeDep,
+def schedule_feed_url(schedule_id: Id, session: SessionDep, rt: RuntimeDep,
                       who: Viewer) -> FeedOut:
     service.get_schedule(session, schedule_id)
     s = rt.settings

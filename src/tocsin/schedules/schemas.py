@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from tocsin.limits import Id, Timestamp, Weekday
 from tocsin.schedules.oncall import Unit
 
 
 class WindowIn(BaseModel):
-    days: list[int] = Field(description="Weekdays, 0 = Monday … 6 = Sunday.", min_length=1)
+    days: list[Weekday] = Field(description="Weekdays, 0 = Monday … 6 = Sunday.", min_length=1)
     start: time = Field(description="Wall-clock start in the schedule's zone.")
     end: time = Field(description="Wall-clock end; at or before start means past midnight.")
 
@@ -25,7 +26,7 @@ class WindowIn(BaseModel):
 
 class LayerIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    participants: list[int] = Field(min_length=1, description="User ids in rotation order.")
+    participants: list[Id] = Field(min_length=1, description="User ids in rotation order.")
     unit: Unit = Unit.WEEKS
     length: int = Field(1, ge=1, le=10_000, description="Shift length in `unit`s.")
     start: datetime = Field(description="Wall-clock start without zone (the handoff time), "
@@ -45,31 +46,31 @@ class ScheduleIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     time_zone: str = Field(description="IANA zone, e.g. Europe/Berlin.")
-    team_id: int | None = None
+    team_id: Id | None = None
     layers: list[LayerIn] = Field(default_factory=list, description="Lowest priority first.")
 
 
 class OverrideIn(BaseModel):
-    user_id: int
-    start: AwareDatetime
-    end: AwareDatetime
+    user_id: Id
+    start: Timestamp
+    end: Timestamp
     reason: str = ""
 
 
 class SwapIn(BaseModel):
     """Two people trade: each takes the other's span (two overrides)."""
 
-    user_id: int
-    start: AwareDatetime
-    end: AwareDatetime
-    other_user_id: int
-    other_start: AwareDatetime
-    other_end: AwareDatetime
+    user_id: Id
+    start: Timestamp
+    end: Timestamp
+    other_user_id: Id
+    other_start: Timestamp
+    other_end: Timestamp
 
 
 class OverrideOut(BaseModel):
     id: int
-    user_id: int
+    user_id: Id
     start: datetime
     end: datetime
     reason: str
@@ -80,7 +81,7 @@ class ScheduleOut(BaseModel):
     name: str
     description: str
     time_zone: str
-    team_id: int | None
+    team_id: Id | None
     layers: list[LayerIn]
     overrides: list[OverrideOut]
     warnings: list[str]
@@ -90,7 +91,7 @@ class ScheduleOut(BaseModel):
 
 
 class ShiftOut(BaseModel):
-    user_id: int
+    user_id: Id
     start: datetime
     end: datetime
     source: str
@@ -102,7 +103,7 @@ class GapOut(BaseModel):
 
 
 class ShiftsOut(BaseModel):
-    schedule_id: int
+    schedule_id: Id
     start: datetime
     end: datetime
     final: list[ShiftOut]
@@ -112,10 +113,10 @@ class ShiftsOut(BaseModel):
 
 
 class OnCallOut(BaseModel):
-    schedule_id: int
+    schedule_id: Id
     schedule_name: str
     at: datetime
-    user_id: int | None
+    user_id: Id | None
     user_name: str | None
     until: datetime | None
     status: Literal["covered", "nobody"]

@@ -14,13 +14,13 @@ from starlette.datastructures import FormData
 
 from tocsin.accounts.models import Role, User
 from tocsin.accounts.principal import Principal
-from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep
 from tocsin.errors import Forbidden
 from tocsin.runtime import Runtime
 from tocsin.web import service
 from tocsin.web.models import WebSession
 
-COOKIE = "tocsin_session"
+COOKIE = SESSION_COOKIE
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

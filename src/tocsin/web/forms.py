@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from tocsin.errors import TocsinError
+from tocsin.limits import INT32_MAX, whole_number
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -34,8 +35,9 @@ def optional(form: FormData, name: str) -> str | None:
 def ints(form: FormData, name: str) -> list[int]:
     out = []
     for value in form.getlist(name):
-        if isinstance(value, str) and value.strip().isdigit():
-            out.append(int(value))
+        number = whole_number(value.strip()) if isinstance(value, str) else None
+        if number is not None:
+            out.append(number)
     return out
 
 
@@ -43,11 +45,11 @@ def optional_int(form: FormData, name: str, errors: dict[str, str]) -> int | Non
     raw = text(form, name)
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        errors[name] = "enter a whole number"
+    number = whole_number(raw.removeprefix("-"))
+    if number is None:
+        errors[name] = f"enter a whole number up to {INT32_MAX}"
         return None
+    return -number if raw.startswith("-") else number
 
 
 def when(form: FormData, name: str, zone: str, errors: dict[str, str]) -> datetime | None:

@@ -26,11 +26,11 @@ def check_password(session: Session, *, email: str, password: str) -> User | Non
     """The active user with this email and password, else None (never says which was wrong)."""
     user = session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())
                            ).first()
-    if user is None:
-        # Spend the same time as a real check so timing does not reveal which emails exist.
-        accounts.verify_password(_DUMMY_HASH, password)
-        return None
-    if not accounts.verify_password(user.password_hash, password) or not user.active:
+    # Exactly one argon2 verification on every path (unknown email, no password, disabled,
+    # wrong or right password), so the answer time does not tell which accounts exist.
+    stored = user.password_hash if user is not None else None
+    matches = accounts.verify_password(stored or _DUMMY_HASH, password)
+    if user is None or not stored or not matches or not user.active:
         return None
     return user
 

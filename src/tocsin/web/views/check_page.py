@@ -20,6 +20,7 @@ from tocsin.errors import NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
+from tocsin.limits import Id
 from tocsin.web import chart, check_forms, check_queries, queries
 from tocsin.web.auth import AdminUser, Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
@@ -31,7 +32,7 @@ RANGES = {"24h": 24, "7d": 168}
 RESULTS_SHOWN = 20
 
 
-def _open_incidents(session: Session, who: WebUser, alert_id: int) -> list[Incident]:
+def _open_incidents(session: Session, who: WebUser, alert_id: Id) -> list[Incident]:
     """Open incidents this check's alert joined that `who` may see (restricted ones hide)."""
     found = []
     for incident_id in check_queries.incident_ids_of(session, alert_id)[:20]:
@@ -46,7 +47,7 @@ def _open_incidents(session: Session, who: WebUser, alert_id: int) -> list[Incid
 
 
 @router.get("/checks/{check_id}")
-def check_detail(request: Request, check_id: int, session: SessionDep, rt: RuntimeDep,
+def check_detail(request: Request, check_id: Id, session: SessionDep, rt: RuntimeDep,
                  who: ViewerUser,
                  chosen: Annotated[str, Query(alias="range")] = "24h") -> Response:
     check = checks.get_check(session, check_id)
@@ -80,18 +81,18 @@ def _edit_values(check: Check) -> dict[str, object]:
 
 
 @router.get("/checks/{check_id}/edit")
-def edit_form(request: Request, check_id: int, session: SessionDep, who: AdminUser) -> Response:
+def edit_form(request: Request, check_id: Id, session: SessionDep, who: AdminUser) -> Response:
     check = checks.get_check(session, check_id)
     return form_page(request, session, who, values=_edit_values(check), check_id=check_id)
 
 
 @router.post("/checks/{check_id}/edit")
-def update(request: Request, check_id: int, session: SessionDep, rt: RuntimeDep,
+def update(request: Request, check_id: Id, session: SessionDep, rt: RuntimeDep,
            who: AdminUser, form: Form) -> Response:
     return save(request, session, rt, who, form, checks.get_check(session, check_id))
 
 
-def _set_enabled(session: Session, rt: RuntimeDep, check_id: int, enabled: bool) -> Response:
+def _set_enabled(session: Session, rt: RuntimeDep, check_id: Id, enabled: bool) -> Response:
     check = checks.get_check(session, check_id)
     checks.update_check(session, check=check, data=CheckUpdate(enabled=enabled),
                         now=rt.clock.now(), settings=rt.settings)
@@ -101,19 +102,19 @@ def _set_enabled(session: Session, rt: RuntimeDep, check_id: int, enabled: bool)
 
 
 @router.post("/checks/{check_id}/pause")
-def pause(check_id: int, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+def pause(check_id: Id, session: SessionDep, rt: RuntimeDep, who: AdminUser,
           form: Form) -> Response:
     return _set_enabled(session, rt, check_id, False)
 
 
 @router.post("/checks/{check_id}/resume")
-def resume(check_id: int, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+def resume(check_id: Id, session: SessionDep, rt: RuntimeDep, who: AdminUser,
            form: Form) -> Response:
     return _set_enabled(session, rt, check_id, True)
 
 
 @router.post("/checks/{check_id}/run")
-def run_now(check_id: int, session: SessionDep, rt: RuntimeDep, who: ResponderUser,
+def run_now(check_id: Id, session: SessionDep, rt: RuntimeDep, who: ResponderUser,
             form: Form) -> Response:
     check = checks.get_check(session, check_id)
     scheduled = checks.request_run(session, check=check, now=rt.clock.now(),
@@ -128,7 +129,7 @@ def run_now(check_id: int, session: SessionDep, rt: RuntimeDep, who: ResponderUs
 
 
 @router.post("/checks/{check_id}/delete")
-def delete(check_id: int, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+def delete(check_id: Id, session: SessionDep, rt: RuntimeDep, who: AdminUser,
            form: Form) -> Response:
     check = checks.get_check(session, check_id)
     name = check.name

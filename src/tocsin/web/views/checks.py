@@ -17,6 +17,7 @@ from tocsin.checks import yamlio
 from tocsin.checks.models import Check, CheckKind, CheckStatus
 from tocsin.checks.schemas import CheckCreate, CheckUpdate
 from tocsin.errors import Conflict, Invalid, TocsinError
+from tocsin.limits import Id, whole_number
 from tocsin.runtime import Runtime
 from tocsin.web import check_forms, check_queries, forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
@@ -38,10 +39,10 @@ def check_list(request: Request, session: SessionDep, rt: RuntimeDep, who: Viewe
                cursor: str | None = None) -> Response:
     chosen = {"status": status if status in {s.value for s in CheckStatus} else "",
               "kind": kind if kind in kinds() else "",
-              "service": service if service.isdigit() else "", "q": q.strip()[:200]}
+              "service": service if whole_number(service) else "", "q": q.strip()[:200]}
     filters = check_queries.CheckFilters(
         status=chosen["status"], kind=chosen["kind"],
-        service_id=int(chosen["service"]) if chosen["service"] else None, search=chosen["q"])
+        service_id=whole_number(chosen["service"]), search=chosen["q"])
     rows, after = check_queries.list_page(
         session, filters=filters, after_id=pagination.decode(cursor), limit=PAGE_SIZE,
         now=rt.clock.now())
@@ -58,7 +59,7 @@ def check_list(request: Request, session: SessionDep, rt: RuntimeDep, who: Viewe
 
 
 def form_page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
-              check_id: int | None, errors: dict[str, str] | None = None,
+              check_id: Id | None, errors: dict[str, str] | None = None,
               status_code: int = 200) -> Response:
     return pages_of(request).render(
         request, "checks/form.html", who, status_code=status_code, values=values,

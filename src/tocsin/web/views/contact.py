@@ -10,9 +10,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from tocsin.api.deps import RuntimeDep, SessionDep
-from tocsin.errors import TocsinError
+from tocsin.errors import TocsinError, TooManyRequests
+from tocsin.limits import Id, whole_number
 from tocsin.notify import service as notify
 from tocsin.notify.schemas import ContactMethodIn, RulesIn
+from tocsin.notify.verification import Limits
 from tocsin.web import forms
 from tocsin.web.auth import Form, ViewerUser, WebUser
 from tocsin.web.render import redirect
@@ -37,7 +39,8 @@ def add(request: Request, session: SessionDep, rt: RuntimeDep, who: ViewerUser,
     try:
         data = forms.build(ContactMethodIn, values)
         notify.add_contact_method(session, actor=who.principal, user_id=who.user.id, data=data,
-                                  now=rt.clock.now(), outbound=rt.settings.outbound_policy)
+                                  now=rt.clock.now(), outbound=rt.settings.outbound_policy,
+                                  limits=Limits.from_settings(rt.settings))
         notify.wake_after_commit(session)
     except forms.FormErrors as exc:
         return _back(request, session, who, exc.errors, values, 422)
@@ -48,19 +51,39 @@ def add(request: Request, session: SessionDep, rt: RuntimeDep, who: ViewerUser,
 
 
 @router.post("/me/contact-methods/{method_id}/verify")
-def verify(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep,
+def verify(request: Request, method_id: Id, session: SessionDep, rt: RuntimeDep,
            who: ViewerUser, form: Form) -> Response:
     method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
+    attempt = notify.verify(session, method=method, code=forms.text(form, "code"),
+                            now=rt.clock.now(), limits=Limits.from_settings(rt.settings),
+                            actor=who.principal,
+                            client_address=request.client.host if request.client else None)
+    session.commit()  # a failure is recorded even though the answer is an error
+    rt.metrics.verification_attempts.labels(attempt.outcome.value).inc()
     try:
-        notify.verify(session, method=method, code=forms.text(form, "code"), now=rt.clock.now())
+        notify.raise_unless_verified(attempt)
     except TocsinError as exc:
-        return _back(request, session, who, {f"code_{method_id}": exc.detail}, {}, 422)
-    session.commit()
+        response = _back(request, session, who, {f"code_{method_id}": exc.detail}, {},
+                         exc.status_code if exc.status_code == 429 else 422)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return redirect("/me#contact", flash="Contact method verified.")
 
 
+@router.post("/me/contact-methods/{method_id}/resend-code")
+def resend_code(request: Request, method_id: Id, session: SessionDep, rt: RuntimeDep,
+                who: ViewerUser, form: Form) -> Response:
+    method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
+    notify.resend_code(session, method=method, now=rt.clock.now(),
+                       limits=Limits.from_settings(rt.settings))
+    notify.wake_after_commit(session)
+    session.commit()
+    return redirect("/me#contact", flash=f"A new code was sent to {method.address}.")
+
+
 @router.post("/me/contact-methods/{method_id}/test")
-def send_test(request: Request, method_id: int, session: SessionDep, rt: RuntimeDep,
+def send_test(request: Request, method_id: Id, session: SessionDep, rt: RuntimeDep,
               who: ViewerUser, form: Form) -> Response:
     method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
     notify.send_test(session, method=method, now=rt.clock.now())
@@ -70,7 +93,7 @@ def send_test(request: Request, method_id: int, session: SessionDep, rt: Runtime
 
 
 @router.post("/me/contact-methods/{method_id}/delete")
-def delete(request: Request, method_id: int, session: SessionDep, who: ViewerUser,
+def delete(request: Request, method_id: Id, session: SessionDep, who: ViewerUser,
            form: Form) -> Response:
     method = notify.get_contact_method(session, actor=who.principal, method_id=method_id)
     notify.delete_contact_method(session, method)
@@ -90,7 +113,7 @@ def set_rules(request: Request, session: SessionDep, who: ViewerUser, form: Form
             raw = forms.text(form, name)
             if not raw:
                 continue
-            if not raw.isdigit():
+            if whole_number(raw) is None:
                 errors[name] = "minutes, a whole number (0 = at once)"
                 continue
             rules.append({"urgency": urgency, "delay_minutes": int(raw),

@@ -15,6 +15,7 @@ from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
 from tocsin.escalation import service as escalation
 from tocsin.escalation.schemas import PolicyIn, ServicePoliciesIn
+from tocsin.limits import Id, whole_number
 from tocsin.schedules import service as schedules
 from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
@@ -35,7 +36,7 @@ def _targets(session: Session) -> list[tuple[str, str]]:
 
 
 def _page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
-          policy_id: int | None = None, errors: dict[str, str] | None = None,
+          policy_id: Id | None = None, errors: dict[str, str] | None = None,
           status_code: int = 200) -> Response:
     targets = _targets(session)
     policies = escalation.list_policies(session)
@@ -70,16 +71,16 @@ def _policy(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
         if not chosen:
             continue
         delay = forms.text(form, f"delay_{i}") or "0"
-        if not delay.isdigit():
+        if whole_number(delay) is None:
             errors[f"delay_{i}"] = "minutes, a whole number"
             delay = "0"
         levels.append({"delay_minutes": int(delay), "targets": [
-            {"kind": c.split(":")[0], "id": int(c.split(":")[1])} for c in chosen]})
+            {"kind": c.split(":")[0], "id": whole_number(c.split(":")[1]) or 0} for c in chosen]})
     if not levels:
         errors["levels"] = "choose who is paged at least at the first level"
     repeat = forms.text(form, "repeat") or "0"
     return {"name": forms.text(form, "name"), "description": forms.text(form, "description"),
-            "repeat": int(repeat) if repeat.isdigit() else 0, "levels": levels}
+            "repeat": whole_number(repeat) or 0, "levels": levels}
 
 
 @router.post("/escalation")
@@ -103,17 +104,17 @@ def save_policy(request: Request, session: SessionDep, rt: RuntimeDep, who: Admi
     return redirect("/escalation", flash=f"Policy {row.name} saved.")
 
 
-def service_policy_context(session: Session, service_id: int) -> dict[str, Any]:
+def service_policy_context(session: Session, service_id: Id) -> dict[str, Any]:
     return {"policy_choices": [(p.id, p.name) for p in escalation.list_policies(session)],
             "chosen_policies": escalation.service_policies(session, service_id),
             "severities": SEVERITIES}
 
 
 @router.post("/services/{service_id}/policies")
-def save_service_policies(request: Request, service_id: int, session: SessionDep,
+def save_service_policies(request: Request, service_id: Id, session: SessionDep,
                           who: AdminUser, form: Form) -> Response:
-    chosen = {sev: int(forms.text(form, f"policy_{sev}")) for sev in SEVERITIES
-              if forms.text(form, f"policy_{sev}").isdigit()}
+    chosen = {sev: number for sev in SEVERITIES
+              if (number := whole_number(forms.text(form, f"policy_{sev}"))) is not None}
     escalation.set_service_policies(session, service_id=service_id,
                                     data=ServicePoliciesIn.model_validate({"policies": chosen}))
     session.commit()

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import service as alerts
+from tocsin.limits import Id
 from tocsin.notify import service as notify
 from tocsin.notify.channels import ChannelKind
 from tocsin.runtime import Runtime
@@ -56,7 +57,7 @@ def recent_alerts(session: Session, who: WebUser) -> list[dict[str, Any]] | None
     return [_alert(a) for a in rows]
 
 
-def incident_alerts(session: Session, who: WebUser, incident_id: int
+def incident_alerts(session: Session, who: WebUser, incident_id: Id
                     ) -> list[dict[str, Any]] | None:
     rows = alerts.alerts_of_incident(session, incident_id=incident_id, viewer=who.principal)
     return [_alert(a) for a in rows]
@@ -75,7 +76,7 @@ def contact_context(session: Session, who: WebUser) -> dict[str, Any]:
 
 
 
-def incident_pages(session: Session, who: WebUser, incident_id: int
+def incident_pages(session: Session, who: WebUser, incident_id: Id
                    ) -> list[dict[str, Any]] | None:
     """Pages written for the incident and what became of each (responders only, as in the
     API)."""
@@ -86,12 +87,12 @@ def incident_pages(session: Session, who: WebUser, incident_id: int
             for m in notify.messages_of_incident(session, incident_id)]
 
 
-def page_recipients(session: Session, who: WebUser, incident_id: int) -> list[int]:
+def page_recipients(session: Session, who: WebUser, incident_id: Id) -> list[int]:
     pages = incident_pages(session, who, incident_id) or []
     return [p["user_id"] for p in pages]
 
 
-def recent_changes(session: Session, incident: Any, service_ids: list[int]
+def recent_changes(session: Session, incident: Any, service_ids: list[Id]
                    ) -> list[dict[str, Any]] | None:
     """Deploys and config changes on the incident's services from two hours before it was
     detected: the first suspects."""

@@ -15,6 +15,7 @@ from tocsin.errors import Conflict, TocsinError
 from tocsin.heartbeats import service as heartbeats
 from tocsin.heartbeats.models import Heartbeat
 from tocsin.heartbeats.schemas import HeartbeatCreate, HeartbeatUpdate
+from tocsin.limits import Id
 from tocsin.runtime import Runtime
 from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
@@ -57,7 +58,7 @@ def new_form(request: Request, session: SessionDep, who: AdminUser) -> Response:
 
 
 @router.get("/heartbeats/{heartbeat_id}")
-def heartbeat_detail(request: Request, heartbeat_id: int, session: SessionDep, rt: RuntimeDep,
+def heartbeat_detail(request: Request, heartbeat_id: Id, session: SessionDep, rt: RuntimeDep,
                      who: ViewerUser) -> Response:
     hb = heartbeats.get_heartbeat(session, heartbeat_id)
     out = heartbeats.to_out(hb, rt.settings)
@@ -69,7 +70,7 @@ def heartbeat_detail(request: Request, heartbeat_id: int, session: SessionDep, r
 
 
 def _form_page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
-               heartbeat_id: int | None, errors: dict[str, str] | None = None,
+               heartbeat_id: Id | None, errors: dict[str, str] | None = None,
                status_code: int = 200) -> Response:
     return pages_of(request).render(
         request, "heartbeats/form.html", who, status_code=status_code, values=values,
@@ -147,19 +148,19 @@ def _edit_values(hb: Heartbeat) -> dict[str, Any]:
 
 
 @router.get("/heartbeats/{heartbeat_id}/edit")
-def edit_form(request: Request, heartbeat_id: int, session: SessionDep,
+def edit_form(request: Request, heartbeat_id: Id, session: SessionDep,
               who: AdminUser) -> Response:
     hb = heartbeats.get_heartbeat(session, heartbeat_id)
     return _form_page(request, session, who, values=_edit_values(hb), heartbeat_id=hb.id)
 
 
 @router.post("/heartbeats/{heartbeat_id}/edit")
-def update(request: Request, heartbeat_id: int, session: SessionDep, rt: RuntimeDep,
+def update(request: Request, heartbeat_id: Id, session: SessionDep, rt: RuntimeDep,
            who: AdminUser, form: Form) -> Response:
     return _save(request, session, rt, who, form, heartbeats.get_heartbeat(session, heartbeat_id))
 
 
-def _set_paused(session: Session, rt: RuntimeDep, heartbeat_id: int, paused: bool) -> Response:
+def _set_paused(session: Session, rt: RuntimeDep, heartbeat_id: Id, paused: bool) -> Response:
     hb = heartbeats.get_heartbeat(session, heartbeat_id)
     heartbeats.update_heartbeat(session, hb=hb, data=HeartbeatUpdate(paused=paused),
                                 now=rt.clock.now(), settings=rt.settings)
@@ -169,19 +170,19 @@ def _set_paused(session: Session, rt: RuntimeDep, heartbeat_id: int, paused: boo
 
 
 @router.post("/heartbeats/{heartbeat_id}/pause")
-def pause(heartbeat_id: int, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+def pause(heartbeat_id: Id, session: SessionDep, rt: RuntimeDep, who: AdminUser,
           form: Form) -> Response:
     return _set_paused(session, rt, heartbeat_id, True)
 
 
 @router.post("/heartbeats/{heartbeat_id}/resume")
-def resume(heartbeat_id: int, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+def resume(heartbeat_id: Id, session: SessionDep, rt: RuntimeDep, who: AdminUser,
            form: Form) -> Response:
     return _set_paused(session, rt, heartbeat_id, False)
 
 
 @router.post("/heartbeats/{heartbeat_id}/delete")
-def delete(heartbeat_id: int, session: SessionDep, who: AdminUser, form: Form) -> Response:
+def delete(heartbeat_id: Id, session: SessionDep, who: AdminUser, form: Form) -> Response:
     hb = heartbeats.get_heartbeat(session, heartbeat_id)
     name = hb.name
     heartbeats.delete_heartbeat(session, hb)

@@ -26,6 +26,7 @@ from tocsin.incidents.schemas import (
     SeverityChange,
     StatusChange,
 )
+from tocsin.limits import Id
 from tocsin.runtime import Runtime
 from tocsin.web import forms, queries
 from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
@@ -83,14 +84,14 @@ def _page(request: Request, session: Session, rt: RuntimeDep, who: WebUser,
 
 
 @router.get("/incidents/{incident_id}")
-def show(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def show(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
          who: ViewerUser) -> Response:
     incident = incidents.get_visible(session, incident_id=incident_id, viewer=who.principal)
     return _page(request, session, rt, who, incident)
 
 
 @router.get("/live/incidents/{incident_id}")
-def live(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def live(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
          who: ViewerUser) -> Response:
     incident = incidents.get_visible(session, incident_id=incident_id, viewer=who.principal)
     return pages_of(request).render(request, "incidents/_live.html", who,
@@ -100,7 +101,7 @@ def live(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep
 Action = Callable[[Session, Incident, FormData, dict[str, str]], str]
 
 
-def _act(request: Request, session: Session, rt: Runtime, who: WebUser, incident_id: int,
+def _act(request: Request, session: Session, rt: Runtime, who: WebUser, incident_id: Id,
          form: FormData, action: Action) -> Response:
     """Run one action in one transaction; on bad input re-show the page with the messages
     and what was typed, having stored nothing."""
@@ -130,7 +131,7 @@ def _act(request: Request, session: Session, rt: Runtime, who: WebUser, incident
 
 
 @router.post("/incidents/{incident_id}/acknowledge")
-def acknowledge(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def acknowledge(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
                 who: ResponderUser, form: Form) -> Response:
     def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
         took = incidents.acknowledge(s, incident=inc, actor=who.principal,
@@ -141,7 +142,7 @@ def acknowledge(request: Request, incident_id: int, session: SessionDep, rt: Run
 
 
 @router.post("/incidents/{incident_id}/status")
-def change_status(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def change_status(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
                   who: ResponderUser, form: Form) -> Response:
     def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
         data = forms.build(StatusChange, {"status": forms.text(f, "status"),
@@ -154,7 +155,7 @@ def change_status(request: Request, incident_id: int, session: SessionDep, rt: R
 
 
 @router.post("/incidents/{incident_id}/severity")
-def change_severity(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def change_severity(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
                     who: ResponderUser, form: Form) -> Response:
     def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
         data = forms.build(SeverityChange, {"severity": forms.text(f, "severity"),
@@ -167,7 +168,7 @@ def change_severity(request: Request, incident_id: int, session: SessionDep, rt:
 
 
 @router.post("/incidents/{incident_id}/roles")
-def assign_role(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def assign_role(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
                 who: ResponderUser, form: Form) -> Response:
     def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
         data = forms.build(RoleChange, {"role": forms.text(f, "role"),
@@ -181,7 +182,7 @@ def assign_role(request: Request, incident_id: int, session: SessionDep, rt: Run
 
 
 @router.post("/incidents/{incident_id}/entries")
-def add_entry(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def add_entry(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
               who: ResponderUser, form: Form) -> Response:
     def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
         kind = forms.text(f, "kind") or "note"
@@ -198,7 +199,7 @@ def add_entry(request: Request, incident_id: int, session: SessionDep, rt: Runti
 
 
 @router.post("/incidents/{incident_id}/resolve")
-def resolve(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def resolve(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
             who: ResponderUser, form: Form) -> Response:
     def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
         users = forms.optional_int(f, "users_affected", errors)
@@ -213,7 +214,7 @@ def resolve(request: Request, incident_id: int, session: SessionDep, rt: Runtime
 
 
 @router.post("/incidents/{incident_id}/close")
-def close(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def close(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
           who: ResponderUser, form: Form) -> Response:
     def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
         zone = who.user.time_zone
@@ -231,7 +232,7 @@ def close(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDe
 
 
 @router.post("/incidents/{incident_id}/reopen")
-def reopen(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def reopen(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
            who: ResponderUser, form: Form) -> Response:
     def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
         reason = forms.text(f, "reason")
@@ -245,7 +246,7 @@ def reopen(request: Request, incident_id: int, session: SessionDep, rt: RuntimeD
 
 
 @router.post("/incidents/{incident_id}/page")
-def page_people(request: Request, incident_id: int, session: SessionDep, rt: RuntimeDep,
+def page_people(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
                 who: ResponderUser, form: Form) -> Response:
     def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
         data = forms.build(PageIn, {"user_ids": forms.ints(f, "page_user_id"),

@@ -16,6 +16,7 @@ from tocsin.errors import TocsinError
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.schemas import IncidentCreate
+from tocsin.limits import whole_number
 from tocsin.web import forms, queries
 from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.guidance import ADVICE, SEVERITY_GUIDE
@@ -34,8 +35,7 @@ def _filters(status: str | None, severity: str | None, service: str | None
         filters.statuses = [lc.Status(chosen["status"])]
     if chosen["severity"] in {s.value for s in lc.Severity}:
         filters.severities = [lc.Severity(chosen["severity"])]
-    if chosen["service"].isdigit():
-        filters.service_id = int(chosen["service"])
+    filters.service_id = whole_number(chosen["service"])
     return filters, chosen
 
 

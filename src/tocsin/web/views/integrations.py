@@ -13,6 +13,7 @@ from tocsin.alerts.models import IntegrationKind
 from tocsin.alerts.schemas import IntegrationCreate, IntegrationUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.limits import Id
 from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, WebUser
 from tocsin.web.render import pages_of, redirect
@@ -64,7 +65,7 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser
 
 
 @router.post("/integrations/{integration_id}")
-def update(request: Request, integration_id: int, session: SessionDep, who: AdminUser,
+def update(request: Request, integration_id: Id, session: SessionDep, who: AdminUser,
            form: Form) -> Response:
     """Enable/disable, or rotate the key (the old URL stops working at once)."""
     integration = manage.get_integration(session, integration_id)

@@ -13,6 +13,7 @@ from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.limits import Id
 from tocsin.web import forms, queries
 from tocsin.web import service as web_sessions
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
@@ -34,7 +35,7 @@ def team_list(request: Request, session: SessionDep, who: ViewerUser) -> Respons
                                     members=members, names=names)
 
 
-def _team_page(request: Request, session: Session, who: WebUser, *, team_id: int | None,
+def _team_page(request: Request, session: Session, who: WebUser, *, team_id: Id | None,
                values: dict[str, Any], errors: dict[str, str] | None = None,
                status_code: int = 200) -> Response:
     return pages_of(request).render(request, "people/team_form.html", who,
@@ -48,7 +49,7 @@ def team_new(request: Request, session: SessionDep, who: AdminUser) -> Response:
 
 
 @router.get("/teams/{team_id}")
-def team_edit(request: Request, team_id: int, session: SessionDep, who: AdminUser) -> Response:
+def team_edit(request: Request, team_id: Id, session: SessionDep, who: AdminUser) -> Response:
     team = accounts.get_team(session, team_id)
     return _team_page(request, session, who, team_id=team_id, values={
         "name": team.name, "description": team.description,
@@ -59,7 +60,7 @@ def team_edit(request: Request, team_id: int, session: SessionDep, who: AdminUse
 @router.post("/teams/{team_id}")
 @router.post("/teams/new")
 def team_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser,
-              form: Form, team_id: int | None = None) -> Response:
+              form: Form, team_id: Id | None = None) -> Response:
     values = {"name": forms.text(form, "name"), "description": forms.text(form, "description"),
               "member_ids": forms.ints(form, "member_ids")}
     try:
@@ -90,7 +91,7 @@ def user_list(request: Request, session: SessionDep, who: ViewerUser) -> Respons
     return pages_of(request).render(request, "people/users.html", who, users=users)
 
 
-def _user_page(request: Request, who: WebUser, *, user_id: int | None, values: dict[str, Any],
+def _user_page(request: Request, who: WebUser, *, user_id: Id | None, values: dict[str, Any],
                errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     return pages_of(request).render(request, "people/user_form.html", who,
                                     status_code=status_code, user_id=user_id, values=values,
@@ -104,7 +105,7 @@ def user_new(request: Request, who: AdminUser) -> Response:
 
 
 @router.get("/users/{user_id}")
-def user_edit(request: Request, user_id: int, session: SessionDep, who: AdminUser) -> Response:
+def user_edit(request: Request, user_id: Id, session: SessionDep, who: AdminUser) -> Response:
     user = accounts.get_user(session, user_id)
     return _user_page(request, who, user_id=user_id, values={
         "name": user.name, "email": user.email, "role": user.role,
@@ -115,7 +116,7 @@ def user_edit(request: Request, user_id: int, session: SessionDep, who: AdminUse
 @router.post("/users/{user_id}")
 @router.post("/users/new")
 def user_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser,
-              form: Form, user_id: int | None = None) -> Response:
+              form: Form, user_id: Id | None = None) -> Response:
     values: dict[str, Any] = {k: forms.text(form, k) for k in ("name", "email", "role",
                                                               "time_zone")}
     values["active"] = forms.checked(form, "active")

@@ -15,6 +15,7 @@ from tocsin.checks import probes
 from tocsin.checks.models import Check
 from tocsin.checks.schemas import ProbeCreate
 from tocsin.errors import TocsinError
+from tocsin.limits import Id
 from tocsin.web import forms
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
@@ -80,7 +81,7 @@ def register(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUs
 
 
 @router.post("/probes/{probe_id}/delete")
-def revoke(probe_id: int, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+def revoke(probe_id: Id, session: SessionDep, rt: RuntimeDep, who: AdminUser,
            form: Form) -> Response:
     probe = probes.get_probe(session, probe_id)
     name = probe.name

@@ -13,6 +13,7 @@ from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import ApiKeyCreate, UserUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.limits import Id
 from tocsin.schedules import feed
 from tocsin.web import forms, queries
 from tocsin.web import service as web_sessions
@@ -108,7 +109,7 @@ def key_create(request: Request, session: SessionDep, rt: RuntimeDep, who: Viewe
 
 
 @router.post("/api-keys/{key_id}/revoke")
-def key_revoke(request: Request, key_id: int, session: SessionDep, rt: RuntimeDep,
+def key_revoke(request: Request, key_id: Id, session: SessionDep, rt: RuntimeDep,
                who: ViewerUser, form: Form) -> Response:
     key = accounts.revoke_api_key(session, actor=who.principal, key_id=key_id,
                                   now=rt.clock.now())

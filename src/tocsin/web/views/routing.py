@@ -13,6 +13,7 @@ from tocsin.alerts import manage
 from tocsin.alerts.schemas import DryRunIn, DryRunOut, RoutingRuleIn
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.limits import Id
 from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
@@ -93,7 +94,7 @@ def create_rule(request: Request, session: SessionDep, rt: RuntimeDep, who: Admi
 
 
 @router.post("/routing/rules/{rule_id}/delete")
-def delete_rule(request: Request, rule_id: int, session: SessionDep, who: AdminUser,
+def delete_rule(request: Request, rule_id: Id, session: SessionDep, who: AdminUser,
                 form: Form) -> Response:
     rule = manage.get_rule(session, rule_id)
     session.delete(rule)

@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
+from tocsin.limits import Id, whole_number
 from tocsin.runtime import Runtime
 from tocsin.schedules import oncall
 from tocsin.schedules import service as schedules
@@ -59,14 +60,14 @@ def _layer(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
             errors["layer_start"] = "enter a date and time like 2026-01-05 09:00"
     else:
         errors["layer_start"] = "when the first shift starts (the handoff time)"
-    people = [int(p) for p in values["participants"] if p.isdigit()]
+    people = [n for p in values["participants"] if (n := whole_number(p)) is not None]
     if not people:
         errors["participants"] = "choose at least one person"
     length = values["length"] or "1"
-    if not length.isdigit():
+    if whole_number(length) is None:
         errors["length"] = "enter a whole number"
     return {"name": values["layer_name"] or "Primary", "participants": people,
-            "unit": values["unit"] or "weeks", "length": int(length) if length.isdigit() else 1,
+            "unit": values["unit"] or "weeks", "length": whole_number(length) or 1,
             "start": start}
 
 
@@ -99,7 +100,7 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser
         data = forms.build(ScheduleIn, {
             "name": values["name"], "time_zone": values["time_zone"],
             "description": values["description"],
-            "team_id": int(values["team_id"]) if values["team_id"].isdigit() else None,
+            "team_id": whole_number(values["team_id"]),
             "layers": [layer] if layer["start"] else []}, errors)
         created = schedules.create_schedule(session, data=data, now=rt.clock.now())
     except forms.FormErrors as exc:
@@ -124,7 +125,7 @@ def _flat(errors: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def calendar_context(session: Session, rt: Runtime, who: WebUser, schedule_id: int,
+def calendar_context(session: Session, rt: Runtime, who: WebUser, schedule_id: Id,
                      view: str, day: str | None) -> dict[str, Any]:
     schedule = schedules.get_schedule(session, schedule_id)
     zone = who.user.time_zone
@@ -158,7 +159,7 @@ def calendar_context(session: Session, rt: Runtime, who: WebUser, schedule_id: i
 
 @dataclass(frozen=True)
 class _Row:
-    user_id: int | None
+    user_id: Id | None
     start: datetime
     end: datetime
     source: str
@@ -173,7 +174,7 @@ def _rows(result: oncall.Result) -> list[_Row]:
 
 
 def _calendar_page(request: Request, session: Session, rt: Runtime, who: WebUser,
-                   schedule_id: int, *, view: str = "week", day: str | None = None,
+                   schedule_id: Id, *, view: str = "week", day: str | None = None,
                    values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                    status_code: int = 200) -> Response:
     context = calendar_context(session, rt, who, schedule_id, view, day)
@@ -184,13 +185,13 @@ def _calendar_page(request: Request, session: Session, rt: Runtime, who: WebUser
 
 
 @router.get("/schedules/{schedule_id}")
-def show(request: Request, schedule_id: int, session: SessionDep, rt: RuntimeDep,
+def show(request: Request, schedule_id: Id, session: SessionDep, rt: RuntimeDep,
          who: ViewerUser, view: str = "week", day: str | None = None) -> Response:
     return _calendar_page(request, session, rt, who, schedule_id, view=view, day=day)
 
 
 @router.post("/schedules/{schedule_id}/overrides")
-def add_override(request: Request, schedule_id: int, session: SessionDep, rt: RuntimeDep,
+def add_override(request: Request, schedule_id: Id, session: SessionDep, rt: RuntimeDep,
                  who: ResponderUser, form: Form) -> Response:
     schedule = schedules.get_schedule(session, schedule_id)
     values = {k: forms.text(form, k) for k in ("user_id", "start", "end", "reason", "view",
@@ -219,7 +220,7 @@ def add_override(request: Request, schedule_id: int, session: SessionDep, rt: Ru
 
 
 @router.post("/schedules/{schedule_id}/overrides/{override_id}/delete")
-def delete_override(request: Request, schedule_id: int, override_id: int, session: SessionDep,
+def delete_override(request: Request, schedule_id: Id, override_id: Id, session: SessionDep,
                     who: ResponderUser, form: Form) -> Response:
     schedule = schedules.get_schedule(session, schedule_id)
     schedules.delete_override(session, schedule=schedule, override_id=override_id)
@@ -228,7 +229,7 @@ def delete_override(request: Request, schedule_id: int, override_id: int, sessio
 
 
 @router.post("/schedules/{schedule_id}/layers")
-def add_layer(request: Request, schedule_id: int, session: SessionDep, rt: RuntimeDep,
+def add_layer(request: Request, schedule_id: Id, session: SessionDep, rt: RuntimeDep,
               who: AdminUser, form: Form) -> Response:
     schedule = schedules.get_schedule(session, schedule_id)
     values = _layer_values(form)
@@ -254,7 +255,7 @@ def add_layer(request: Request, schedule_id: int, session: SessionDep, rt: Runti
 
 
 @router.post("/schedules/{schedule_id}/layers/{index}/delete")
-def remove_layer(request: Request, schedule_id: int, index: int, session: SessionDep,
+def remove_layer(request: Request, schedule_id: Id, index: int, session: SessionDep,
                  rt: RuntimeDep, who: AdminUser, form: Form) -> Response:
     schedule = schedules.get_schedule(session, schedule_id)
     layers = schedules.layers_of(schedule)

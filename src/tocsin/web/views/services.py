@@ -15,6 +15,7 @@ from tocsin.catalog.models import Tier
 from tocsin.catalog.schemas import ServiceCreate, ServiceUpdate
 from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
+from tocsin.limits import Id, whole_number
 from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
@@ -39,7 +40,7 @@ def service_list(request: Request, session: SessionDep, rt: RuntimeDep,
 
 
 def _form_page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
-               service_id: int | None, errors: dict[str, str] | None = None,
+               service_id: Id | None, errors: dict[str, str] | None = None,
                status_code: int = 200, **extra: Any) -> Response:
     choices = [c for c in queries.service_choices(session) if c[0] != service_id]
     return pages_of(request).render(
@@ -57,7 +58,7 @@ def _values(form: FormData) -> dict[str, Any]:
 
 def _payload(values: dict[str, Any]) -> dict[str, Any]:
     team = values["owner_team_id"]
-    return {**values, "owner_team_id": int(team) if team.isdigit() else None}
+    return {**values, "owner_team_id": whole_number(team)}
 
 
 @router.get("/services/new")
@@ -86,7 +87,7 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser
 
 
 @router.get("/services/{service_id}")
-def edit_form(request: Request, service_id: int, session: SessionDep, rt: RuntimeDep,
+def edit_form(request: Request, service_id: Id, session: SessionDep, rt: RuntimeDep,
               who: AdminUser) -> Response:
     out = catalog.to_out(session, [catalog.get_service(session, service_id)])[0]
     values = {"name": out.name, "description": out.description, "tier": out.tier.value,
@@ -100,7 +101,7 @@ def edit_form(request: Request, service_id: int, session: SessionDep, rt: Runtim
 
 
 @router.post("/services/{service_id}")
-def update(request: Request, service_id: int, session: SessionDep, who: AdminUser,
+def update(request: Request, service_id: Id, session: SessionDep, who: AdminUser,
            form: Form) -> Response:
     svc = catalog.get_service(session, service_id)
     values = _values(form)
@@ -121,7 +122,7 @@ def update(request: Request, service_id: int, session: SessionDep, who: AdminUse
 
 
 @router.post("/services/{service_id}/delete")
-def delete(request: Request, service_id: int, session: SessionDep, who: AdminUser,
+def delete(request: Request, service_id: Id, session: SessionDep, who: AdminUser,
            form: Form) -> Response:
     svc = catalog.get_service(session, service_id)
     name = svc.name

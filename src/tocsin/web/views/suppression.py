@@ -16,6 +16,7 @@ from tocsin.alerts.suppress import window_active
 from tocsin.alerts.triage_config import window_of
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.limits import Id
 from tocsin.runtime import Runtime
 from tocsin.web import forms, queries
 from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
@@ -76,7 +77,7 @@ def create_window(request: Request, session: SessionDep, rt: RuntimeDep, who: Re
 
 
 @router.post("/suppression/windows/{window_id}/delete")
-def delete_window(request: Request, window_id: int, session: SessionDep, who: ResponderUser,
+def delete_window(request: Request, window_id: Id, session: SessionDep, who: ResponderUser,
                   form: Form) -> Response:
     alerts.delete_maintenance_window(session, window_id=window_id)
     session.commit()
@@ -114,7 +115,7 @@ def create_silence(request: Request, session: SessionDep, rt: RuntimeDep, who: R
 
 
 @router.post("/suppression/silences/{silence_id}/expire")
-def expire_silence(request: Request, silence_id: int, session: SessionDep, rt: RuntimeDep,
+def expire_silence(request: Request, silence_id: Id, session: SessionDep, rt: RuntimeDep,
                    who: ResponderUser, form: Form) -> Response:
     manage.expire_silence(session, silence_id=silence_id, now=rt.clock.now())
     session.commit()

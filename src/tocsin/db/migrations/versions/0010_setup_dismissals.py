@@ -1,7 +1,7 @@
 """setup checklist dismissals, per user
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06 09:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from tocsin.db.base import UTCDateTime
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
