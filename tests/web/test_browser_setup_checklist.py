@@ -48,7 +48,7 @@ def test_setup_checklist_walked_to_a_real_page(live_url: str, new_page: Any, adm
         drain(w)
         code = re.search(r"code is (\d{6})", got[-1].body.decode())
         assert code is not None
-        page.get_by_label("Code").fill(code.group(1))
+        page.get_by_label("Code", exact=True).fill(code.group(1))
         page.get_by_role("button", name="Verify").click()
         page.get_by_role("button", name=re.compile("Send a test to")).click()
         drain(w)
