@@ -252,6 +252,9 @@ class Settings(BaseSettings):
         "kept after they were last due; older ones are deleted hourly.")
     ack_link_hours: int = Field(
         24, ge=1, description="Hours an acknowledge link in a page stays valid.")
+    invite_link_hours: int = Field(
+        72, ge=1, le=24 * 30, description="Hours the sign-in link in an invitation email "
+        "stays valid (it also stops working once used to set a password).")
     inbound_sms_secret: SecretStr | None = Field(
         None, description="Shared secret that signs inbound SMS webhook calls "
         "(X-Tocsin-Signature); unset: the inbound SMS endpoint is disabled.")

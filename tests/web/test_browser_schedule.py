@@ -1,5 +1,6 @@
 """In Chromium: an admin creates a schedule; the calendar shows the layer and the final
-result; an override picked on the calendar is drawn on top; who is on call follows it."""
+result; an override picked on the calendar is drawn on top; who is on call follows it; a
+business-hours layer and a shift swap are added from the same page."""
 
 from __future__ import annotations
 
@@ -60,6 +61,35 @@ def test_create_schedule_and_see_who_is_on_call(live_url: str, new_page: Any, ad
     expect(page.get_by_text("Override added.")).to_be_visible()
     expect(page.locator(".lane-final .cal-bar.override")).to_contain_text(third.user.name)
     expect(page.locator(".oncall-now-line")).to_contain_text(third.user.name)
+
+    # A business-hours layer on top: the admin covers weekdays 09:00-17:00.
+    layer = page.locator("#layer-form")
+    layer.get_by_label("Layer name").fill("Office hours")
+    layer.get_by_label("1st").select_option(label=admin.user.name)
+    layer.get_by_label("Each shift lasts (unit)").select_option("days")
+    layer.get_by_label("How many").fill("1")
+    layer.get_by_label("First handoff").fill("2026-01-05T09:00")
+    for day in ("Mon", "Tue", "Wed", "Thu", "Fri"):
+        layer.locator("fieldset.window").first.get_by_label(day).check()
+    layer.locator("#f-window_1_from").fill("09:00")
+    layer.locator("#f-window_1_to").fill("17:00")
+    layer.get_by_role("button", name="Add layer").click()
+    expect(page.get_by_text("Layer Office hours added.")).to_be_visible()
+    expect(page.locator(".tag.window")).to_have_text("Mon, Tue, Wed, Thu, Fri 09:00\u201317:00")
+    # Tuesday 10:00-17:00 the admin's layer wins; the night belongs to the rotation.
+    expect(page.locator(".lane-final .cal-bar", has_text=admin.user.name).first).to_be_visible()
+
+    # A swap: the responder's Wednesday for the third person's next Tuesday.
+    swap = page.locator("#swap-form")
+    swap.get_by_label("First person").select_option(label=responder.user.name)
+    swap.locator("#f-swap_start").fill("2026-01-07T00:00")
+    swap.locator("#f-swap_end").fill("2026-01-07T09:00")
+    swap.get_by_label("Second person").select_option(label=third.user.name)
+    swap.locator("#f-swap_other_start").fill("2026-01-13T00:00")
+    swap.locator("#f-swap_other_end").fill("2026-01-13T09:00")
+    swap.get_by_role("button", name="Save swap").click()
+    expect(page.get_by_text("Swap saved: two overrides added.")).to_be_visible()
+    expect(page.locator(".lane-final .cal-bar.override")).to_have_count(2)
     screenshot(page, "schedule-desktop")
 
     page.goto(f"{live_url}/schedules")

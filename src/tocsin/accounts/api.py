@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service
-from tocsin.accounts.models import ApiKey, Role, Team
+from tocsin.accounts.models import ApiKey, Role, Team, User
 from tocsin.accounts.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -24,6 +24,8 @@ from tocsin.accounts.schemas import (
 from tocsin.api import idempotency
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
 from tocsin.limits import Id
+from tocsin.notify import service as notify
+from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -49,7 +51,15 @@ def create_user(data: UserCreate, session: SessionDep, rt: RuntimeDep, who: Admi
     return idempotency.create_once(
         session, user_id=who.user_id, key=idempotency_key, path="/users", request=data,
         now=now,
-        make=lambda: UserOut.model_validate(service.create_user(session, data=data, now=now)))
+        make=lambda: UserOut.model_validate(_create_user(session, rt, data)))
+
+
+def _create_user(session: Session, rt: Runtime, data: UserCreate) -> User:
+    now = rt.clock.now()
+    user = service.create_user(session, data=data, now=now)
+    if data.invite:
+        notify.invite(session, user=user, now=now, hours=rt.settings.invite_link_hours)
+    return user
 
 
 @router.get("/users/{user_id}", response_model=UserOut)

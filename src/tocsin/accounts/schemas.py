@@ -29,6 +29,8 @@ class UserCreate(BaseModel):
     time_zone: str = "UTC"
     role: Role = Role.RESPONDER
     password: str | None = Field(None, min_length=10, max_length=200)
+    invite: bool = Field(False, description="Email the new user a single-use sign-in link "
+                         "to set their password and add a contact method.")
 
     _tz = field_validator("time_zone")(_zone)
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tocsin.notify.channels import ChannelKind, Outgoing
-from tocsin.notify.links import ack_token
+from tocsin.notify.links import ack_token, invite_token
 from tocsin.settings import Settings
 
 
@@ -24,6 +24,8 @@ def render(*, kind: str, channel: ChannelKind, address: str, payload: dict[str, 
         return Outgoing(channel, address, "Tocsin: test message",
                         "This is a test message from Tocsin: this contact method works.",
                         data=data)
+    if kind == "invite":
+        return _invitation(channel, address, payload, user_id, settings, data)
     if kind == "briefing":
         return Outgoing(channel, address, str(payload["subject"]), str(payload["text"]),
                         data=data)
@@ -48,3 +50,23 @@ def render(*, kind: str, channel: ChannelKind, address: str, payload: dict[str, 
     data.update({"incident_id": incident_id, "number": number, "title": title,
                  "severity": sev, "ack_url": ack_url, "level": payload.get("level")})
     return Outgoing(channel, address, subject, text, html=page, data=data)
+
+
+def _invitation(channel: ChannelKind, address: str, payload: dict[str, Any], user_id: int,
+                settings: Settings, data: dict[str, Any]) -> Outgoing:
+    """The token is made here, at send time, from the stored expiry and stamp: the outbox
+    row alone (without the server's key) does not let anyone sign in."""
+    expires = datetime.fromtimestamp(int(payload["expires"]), UTC)
+    token = invite_token(settings.secret(), user_id=user_id, expires=expires,
+                         stamp=str(payload["stamp"]))
+    url = f"{settings.public_url}/welcome/{token}"
+    when = expires.strftime("%Y-%m-%d %H:%M UTC")
+    text = (f"Hello {payload.get('name', '')},\n\nYou have a Tocsin account: Tocsin pages "
+            "the people on call when something breaks. Open this link to set your password "
+            f"and tell Tocsin how to reach you:\n\n{url}\n\nThe link works once, until "
+            f"{when}.")
+    page = (f"<p>Hello {html.escape(str(payload.get('name', '')))},</p><p>You have a Tocsin "
+            f"account. <a href=\"{html.escape(url)}\">Set your password and how to reach "
+            f"you</a>.</p><p>The link works once, until {when}.</p>")
+    return Outgoing(channel, address, "Tocsin: you are invited, set your password", text,
+                    html=page, data={**data, "url": url})

@@ -25,6 +25,7 @@ from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequest
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident
 from tocsin.notify.channels import address_problem
+from tocsin.notify.links import password_stamp
 from tocsin.notify.models import (
     ContactMethod,
     Message,
@@ -211,10 +212,44 @@ def send_test(session: Session, *, method: ContactMethod, now: datetime) -> None
              payload={}, now=now)
 
 
+def invite(session: Session, *, user: User, now: datetime, hours: int) -> ContactMethod:
+    """Email the user a single-use sign-in link, through the outbox like any message (so it
+    is retried, and survives a restart). It goes to an email contact method for the user's
+    own address, made unverified if there is none: following the link proves the address
+    (see `confirm_invited_address`)."""
+    method = _email_method(session, user.id, user.email)
+    if method is None:
+        method = ContactMethod(user_id=user.id, kind="email", address=user.email,
+                               label="invitation", verify_code=None, created_at=now)
+        session.add(method)
+        session.flush()
+        config_cache.touched(session)
+    expires = int((now + timedelta(hours=hours)).timestamp())
+    _enqueue(session, key=f"invite:{user.id}:{int(now.timestamp() * 1000)}", kind="invite",
+             user_id=user.id, method_id=method.id, incident_id=None, due_at=now,
+             payload={"name": user.name, "expires": expires,
+                      "stamp": password_stamp(user.password_hash)}, now=now)
+    return method
+
+
+def confirm_invited_address(session: Session, *, user: User, now: datetime) -> None:
+    """The invitation link was followed: its email address works, so its method is
+    verified (a code sent to it would prove no more)."""
+    method = _email_method(session, user.id, user.email)
+    if method is not None and method.verified_at is None:
+        method.verified_at, method.verify_code = now, None
+        config_cache.touched(session)
+
+
+def _email_method(session: Session, user_id: int, address: str) -> ContactMethod | None:
+    return next((m for m in contact_methods_of(session, user_id)
+                 if m.kind == "email" and m.address.lower() == address.lower()), None)
+
+
 def verification_errors(session: Session, method_ids: list[int]) -> dict[int, str]:
     """The last error of each method's failed verification message."""
     rows = session.execute(select(Message.contact_method_id, Message.last_error).where(
-        Message.contact_method_id.in_(method_ids), Message.kind == "verify",
+        Message.contact_method_id.in_(method_ids), Message.kind.in_(("verify", "invite")),
         Message.status == MessageStatus.FAILED.value)).all()
     return {mid: err or "verification message could not be delivered" for mid, err in rows}
 

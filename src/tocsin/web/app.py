@@ -29,6 +29,8 @@ from tocsin.web.views import (
     session,
     setup,
     suppression,
+    user_contact,
+    welcome,
 )
 
 # One explicit list of page routers; order matters only where paths overlap
@@ -37,7 +39,8 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            services.router, people.router, profile.router, schedules.router,
            integrations.router, contact.router, routing.router,
            suppression.router, escalation.router, checks.router, check_page.router,
-           heartbeats.router, probes.router, setup.router]
+           heartbeats.router, probes.router, user_contact.router,
+           welcome.router, setup.router]
 
 
 def _favicon() -> RedirectResponse:

@@ -14,6 +14,7 @@ from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
 from tocsin.escalation import service as escalation
+from tocsin.escalation.policy import TeamMode
 from tocsin.escalation.schemas import PolicyIn, ServicePoliciesIn
 from tocsin.limits import Id, whole_number
 from tocsin.schedules import service as schedules
@@ -46,7 +47,9 @@ def _page(request: Request, session: Session, who: WebUser, *, values: dict[str,
         request, "escalation.html", who, status_code=status_code,
         policies=policies, policy_problems=problems, values=values, errors=errors or {},
         policy_id=policy_id, targets=targets, target_names=dict(targets),
-        levels=range(LEVELS), slots=range(TARGETS_PER_LEVEL))
+        levels=range(LEVELS), slots=range(TARGETS_PER_LEVEL),
+        modes=[(TeamMode.ALL.value, "all members"),
+               (TeamMode.ROUND_ROBIN.value, "one member in turn (round-robin)")])
 
 
 @router.get("/escalation")
@@ -60,14 +63,17 @@ def policy_list(request: Request, session: SessionDep, who: ViewerUser,
             values[f"delay_{i}"] = str(level["delay_minutes"])
             for j, t in enumerate(level["targets"][:TARGETS_PER_LEVEL]):
                 values[f"target_{i}_{j}"] = f"{t['kind']}:{t['id']}"
+                values[f"mode_{i}_{j}"] = t.get("mode", TeamMode.ALL.value)
     return _page(request, session, who, values=values, policy_id=edit)
 
 
 def _policy(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
     levels = []
     for i in range(LEVELS):
-        chosen = [forms.text(form, f"target_{i}_{j}") for j in range(TARGETS_PER_LEVEL)]
-        chosen = [c for c in chosen if ":" in c]
+        chosen = [(forms.text(form, f"target_{i}_{j}"),
+                   forms.text(form, f"mode_{i}_{j}") or TeamMode.ALL.value)
+                  for j in range(TARGETS_PER_LEVEL)]
+        chosen = [(c, mode) for c, mode in chosen if ":" in c]
         if not chosen:
             continue
         delay = forms.text(form, f"delay_{i}") or "0"
@@ -75,12 +81,23 @@ def _policy(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
             errors[f"delay_{i}"] = "minutes, a whole number"
             delay = "0"
         levels.append({"delay_minutes": int(delay), "targets": [
-            {"kind": c.split(":")[0], "id": whole_number(c.split(":")[1]) or 0} for c in chosen]})
+            _target(c, mode, errors, f"mode_{i}_{j}") for j, (c, mode) in enumerate(chosen)]})
     if not levels:
         errors["levels"] = "choose who is paged at least at the first level"
     repeat = forms.text(form, "repeat") or "0"
     return {"name": forms.text(form, "name"), "description": forms.text(form, "description"),
             "repeat": whole_number(repeat) or 0, "levels": levels}
+
+
+def _target(choice: str, mode: str, errors: dict[str, str], field: str) -> dict[str, Any]:
+    """A chosen target; the all/round-robin choice counts for teams only."""
+    kind, _, ident = choice.partition(":")
+    if kind != "team":
+        mode = TeamMode.ALL.value
+    elif mode not in {m.value for m in TeamMode}:
+        errors[field] = "all members, or one member in turn"
+        mode = TeamMode.ALL.value
+    return {"kind": kind, "id": whole_number(ident) or 0, "mode": mode}
 
 
 @router.post("/escalation")

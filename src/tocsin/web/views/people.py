@@ -14,6 +14,8 @@ from tocsin.accounts.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpda
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
 from tocsin.limits import Id
+from tocsin.notify import service as notify
+from tocsin.notify.channels import ChannelKind
 from tocsin.web import forms, queries
 from tocsin.web import service as web_sessions
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
@@ -37,10 +39,11 @@ def team_list(request: Request, session: SessionDep, who: ViewerUser) -> Respons
 
 def _team_page(request: Request, session: Session, who: WebUser, *, team_id: Id | None,
                values: dict[str, Any], errors: dict[str, str] | None = None,
-               status_code: int = 200) -> Response:
+               status_code: int = 200, created: bool = False) -> Response:
     return pages_of(request).render(request, "people/team_form.html", who,
                                     status_code=status_code, team_id=team_id, values=values,
-                                    errors=errors or {}, users=queries.user_choices(session))
+                                    errors=errors or {}, users=queries.user_choices(session),
+                                    created=created)
 
 
 @router.get("/teams/new")
@@ -49,9 +52,10 @@ def team_new(request: Request, session: SessionDep, who: AdminUser) -> Response:
 
 
 @router.get("/teams/{team_id}")
-def team_edit(request: Request, team_id: Id, session: SessionDep, who: AdminUser) -> Response:
+def team_edit(request: Request, team_id: Id, session: SessionDep, who: AdminUser,
+              created: bool = False) -> Response:
     team = accounts.get_team(session, team_id)
-    return _team_page(request, session, who, team_id=team_id, values={
+    return _team_page(request, session, who, team_id=team_id, created=created, values={
         "name": team.name, "description": team.description,
         "member_ids": accounts.team_member_ids(session, team_id)})
 
@@ -63,10 +67,11 @@ def team_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminU
               form: Form, team_id: Id | None = None) -> Response:
     values = {"name": forms.text(form, "name"), "description": forms.text(form, "description"),
               "member_ids": forms.ints(form, "member_ids")}
+    created: int | None = None
     try:
         if team_id is None:
-            accounts.create_team(session, data=forms.build(TeamCreate, values),
-                                 now=rt.clock.now())
+            created = accounts.create_team(session, data=forms.build(TeamCreate, values),
+                                           now=rt.clock.now()).id
         else:
             accounts.update_team(session, team=accounts.get_team(session, team_id),
                                  data=forms.build(TeamUpdate, values))
@@ -80,6 +85,9 @@ def team_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminU
         return _team_page(request, session, who, team_id=team_id, values=values,
                           errors=forms.from_domain(exc), status_code=exc.status_code)
     session.commit()
+    if created is not None:
+        return redirect(f"/teams/{created}?created=1#next-step",
+                        flash=f"Team {values['name']} created.")
     return redirect("/teams", flash=f"Team {values['name']} saved.")
 
 
@@ -91,25 +99,37 @@ def user_list(request: Request, session: SessionDep, who: ViewerUser) -> Respons
     return pages_of(request).render(request, "people/users.html", who, users=users)
 
 
-def _user_page(request: Request, who: WebUser, *, user_id: Id | None, values: dict[str, Any],
-               errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    return pages_of(request).render(request, "people/user_form.html", who,
-                                    status_code=status_code, user_id=user_id, values=values,
-                                    errors=errors or {}, roles=[r.value for r in Role])
+def user_page(request: Request, session: Session, who: WebUser, *, user_id: Id | None,
+              values: dict[str, Any], errors: dict[str, str] | None = None,
+              status_code: int = 200) -> Response:
+    """The admin's page of one user: their account, and (existing users) their contact
+    methods with an add form. `values`/`errors` may be either form's."""
+    methods = notify.contact_methods_of(session, user_id) if user_id is not None else []
+    return pages_of(request).render(
+        request, "people/user_form.html", who, status_code=status_code, user_id=user_id,
+        values=values, errors=errors or {}, roles=[r.value for r in Role], methods=methods,
+        verify_errors=notify.verification_errors(session, [m.id for m in methods]),
+        kinds=[k.value for k in ChannelKind],
+        has_password=user_id is not None and bool(
+            accounts.get_user(session, user_id).password_hash))
+
+
+def user_values(session: Session, user_id: int) -> dict[str, Any]:
+    user = accounts.get_user(session, user_id)
+    return {"name": user.name, "email": user.email, "role": user.role,
+            "time_zone": user.time_zone, "active": user.active}
 
 
 @router.get("/users/new")
-def user_new(request: Request, who: AdminUser) -> Response:
-    return _user_page(request, who, user_id=None,
-                      values={"role": "responder", "time_zone": "UTC", "active": True})
+def user_new(request: Request, session: SessionDep, who: AdminUser) -> Response:
+    return user_page(request, session, who, user_id=None, values={
+        "role": "responder", "time_zone": "UTC", "active": True, "invite": True})
 
 
 @router.get("/users/{user_id}")
 def user_edit(request: Request, user_id: Id, session: SessionDep, who: AdminUser) -> Response:
-    user = accounts.get_user(session, user_id)
-    return _user_page(request, who, user_id=user_id, values={
-        "name": user.name, "email": user.email, "role": user.role,
-        "time_zone": user.time_zone, "active": user.active})
+    return user_page(request, session, who, user_id=user_id,
+                     values=user_values(session, user_id))
 
 
 # Decorators apply bottom-up: "/users/new" must be registered before "/users/{user_id}".
@@ -120,12 +140,17 @@ def user_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminU
     values: dict[str, Any] = {k: forms.text(form, k) for k in ("name", "email", "role",
                                                               "time_zone")}
     values["active"] = forms.checked(form, "active")
+    values["invite"] = forms.checked(form, "invite")
     password = forms.optional(form, "password")
+    created = None
     try:
         if user_id is None:
-            accounts.create_user(session, data=forms.build(UserCreate, {
+            created = accounts.create_user(session, data=forms.build(UserCreate, {
                 **{k: v for k, v in values.items() if k != "active"},
                 "password": password}), now=rt.clock.now())
+            if values["invite"]:
+                notify.invite(session, user=created, now=rt.clock.now(),
+                              hours=rt.settings.invite_link_hours)
         else:
             if user_id == who.user.id and (not values["active"] or values["role"] != "admin"):
                 raise forms.FormErrors({"role": "you cannot demote or deactivate yourself; "
@@ -142,11 +167,14 @@ def user_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminU
         session.flush()
     except forms.FormErrors as exc:
         session.rollback()
-        return _user_page(request, who, user_id=user_id, values=values, errors=exc.errors,
-                          status_code=422)
+        return user_page(request, session, who, user_id=user_id, values=values,
+                         errors=exc.errors, status_code=422)
     except TocsinError as exc:
         session.rollback()
-        return _user_page(request, who, user_id=user_id, values=values,
-                          errors=forms.from_domain(exc), status_code=exc.status_code)
+        return user_page(request, session, who, user_id=user_id, values=values,
+                         errors=forms.from_domain(exc), status_code=exc.status_code)
     session.commit()
+    if created is not None:
+        sent = f" An invitation is on its way to {created.email}." if values["invite"] else ""
+        return redirect(f"/users/{created.id}", flash=f"User {created.name} created.{sent}")
     return redirect("/users", flash=f"User {values['name']} saved.")

@@ -4,7 +4,7 @@ overrides on top), creating schedules and layers, and overrides picked on the ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,12 +16,12 @@ from starlette.datastructures import FormData
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
-from tocsin.limits import Id, whole_number
+from tocsin.limits import Id, Int32, whole_number
 from tocsin.runtime import Runtime
-from tocsin.schedules import oncall
+from tocsin.schedules import feed, handoff, oncall
 from tocsin.schedules import service as schedules
 from tocsin.schedules.oncall import Unit
-from tocsin.schedules.schemas import LayerIn, OverrideIn, ScheduleIn
+from tocsin.schedules.schemas import LayerIn, OverrideIn, ScheduleIn, SwapIn
 from tocsin.web import calendar, forms, queries
 from tocsin.web.auth import AdminUser, Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
@@ -29,6 +29,10 @@ from tocsin.web.routing import web_router
 
 router = web_router()
 PARTICIPANT_SLOTS = 6
+# Restriction windows a layer form offers (the API takes any number; two cover "weekdays
+# 9-17" plus "Saturday mornings"). A layer with more keeps the rest when edited here.
+WINDOW_SLOTS = 2
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @router.get("/schedules")
@@ -45,10 +49,57 @@ def schedule_list(request: Request, session: SessionDep, rt: RuntimeDep,
 
 
 def _layer_values(form: FormData) -> dict[str, Any]:
-    return {"layer_name": forms.text(form, "layer_name"), "unit": forms.text(form, "unit"),
-            "length": forms.text(form, "length"), "layer_start": forms.text(form, "layer_start"),
-            "participants": [forms.text(form, f"participant_{i}")
-                             for i in range(1, PARTICIPANT_SLOTS + 1)]}
+    values: dict[str, Any] = {
+        "layer_name": forms.text(form, "layer_name"), "unit": forms.text(form, "unit"),
+        "length": forms.text(form, "length"), "layer_start": forms.text(form, "layer_start"),
+        "participants": [forms.text(form, f"participant_{i}")
+                         for i in range(1, PARTICIPANT_SLOTS + 1)]}
+    for k in range(1, WINDOW_SLOTS + 1):
+        values[f"window_{k}_days"] = [str(d) for d in forms.ints(form, f"window_{k}_days")]
+        values[f"window_{k}_from"] = forms.text(form, f"window_{k}_from")
+        values[f"window_{k}_to"] = forms.text(form, f"window_{k}_to")
+    return values
+
+
+def _layer_form_values(layer: LayerIn) -> dict[str, Any]:
+    """The layer form's fields filled from a stored layer (editing in place)."""
+    values: dict[str, Any] = {
+        "layer_name": layer.name, "unit": layer.unit.value, "length": str(layer.length),
+        "layer_start": layer.start.strftime("%Y-%m-%dT%H:%M"),
+        "participants": [str(p) for p in layer.participants]}
+    for k, window in enumerate(layer.restrictions[:WINDOW_SLOTS], start=1):
+        values[f"window_{k}_days"] = [str(d) for d in window.days]
+        values[f"window_{k}_from"] = window.start.strftime("%H:%M")
+        values[f"window_{k}_to"] = window.end.strftime("%H:%M")
+    return values
+
+
+def _clock(raw: str) -> time | None:
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _windows(values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
+    """Restriction windows from the form; a window with nothing filled in is no window."""
+    out = []
+    for k in range(1, WINDOW_SLOTS + 1):
+        days, start, end = (values[f"window_{k}_days"], values[f"window_{k}_from"],
+                            values[f"window_{k}_to"])
+        if not (days or start or end):
+            continue
+        if not days:
+            errors[f"window_{k}_days"] = "tick the weekdays this window applies to"
+        begin, finish = _clock(start), _clock(end)
+        if begin is None:
+            errors[f"window_{k}_from"] = "a time like 09:00"
+        if finish is None:
+            errors[f"window_{k}_to"] = "a time like 17:00 (at or before From: past midnight)"
+        if days and begin is not None and finish is not None:
+            out.append({"days": [int(d) for d in days if int(d) <= 6], "start": begin,
+                        "end": finish})
+    return out
 
 
 def _layer(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -68,7 +119,7 @@ def _layer(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
         errors["length"] = "enter a whole number"
     return {"name": values["layer_name"] or "Primary", "participants": people,
             "unit": values["unit"] or "weeks", "length": whole_number(length) or 1,
-            "start": start}
+            "start": start, "restrictions": _windows(values, errors)}
 
 
 def _form_page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
@@ -77,7 +128,8 @@ def _form_page(request: Request, session: Session, who: WebUser, *, values: dict
         request, "schedules/form.html", who, status_code=status_code, values=values,
         errors=errors or {}, users=queries.user_choices(session),
         teams=queries.team_choices(session), units=[u.value for u in Unit],
-        slots=range(1, PARTICIPANT_SLOTS + 1))
+        slots=range(1, PARTICIPANT_SLOTS + 1), window_slots=range(1, WINDOW_SLOTS + 1),
+        weekdays=WEEKDAYS)
 
 
 @router.get("/schedules/new")
@@ -112,7 +164,8 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser
         return _form_page(request, session, who, values=values,
                           errors=_flat(forms.from_domain(exc)), status_code=exc.status_code)
     session.commit()
-    return redirect(f"/schedules/{created.id}", flash=f"Schedule {created.name} created.")
+    return redirect(f"/schedules/{created.id}?created=1",
+                    flash=f"Schedule {created.name} created.")
 
 
 def _flat(errors: dict[str, str]) -> dict[str, str]:
@@ -176,18 +229,33 @@ def _rows(result: oncall.Result) -> list[_Row]:
 def _calendar_page(request: Request, session: Session, rt: Runtime, who: WebUser,
                    schedule_id: Id, *, view: str = "week", day: str | None = None,
                    values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                   status_code: int = 200) -> Response:
+                   status_code: int = 200, edit_layer: int | None = None,
+                   created: bool = False) -> Response:
+    """`values`/`errors` fill whichever form was posted (fields are named apart: override,
+    swap_*, layer fields); `edit_layer` turns the layer form into that layer's editor."""
     context = calendar_context(session, rt, who, schedule_id, view, day)
+    layers = context["layers"]
+    if edit_layer is not None and not 0 <= edit_layer < len(layers):
+        edit_layer = None
+    if edit_layer is not None and values is None:
+        values = _layer_form_values(layers[edit_layer])
+    s = rt.settings
     return pages_of(request).render(
         request, "schedules/calendar.html", who, status_code=status_code,
         values=values or {}, errors=errors or {}, users=queries.user_choices(session),
-        units=[u.value for u in Unit], slots=range(1, PARTICIPANT_SLOTS + 1), **context)
+        units=[u.value for u in Unit], slots=range(1, PARTICIPANT_SLOTS + 1),
+        window_slots=range(1, WINDOW_SLOTS + 1), weekdays=WEEKDAYS, edit_layer=edit_layer,
+        ical=feed.url(s.public_url, s.secret(), "schedules", schedule_id),
+        created=created, **context)
 
 
 @router.get("/schedules/{schedule_id}")
 def show(request: Request, schedule_id: Id, session: SessionDep, rt: RuntimeDep,
-         who: ViewerUser, view: str = "week", day: str | None = None) -> Response:
-    return _calendar_page(request, session, rt, who, schedule_id, view=view, day=day)
+         who: ViewerUser, view: str = "week", day: str | None = None,
+         edit_layer: Int32 | None = None, created: bool = False) -> Response:
+    return _calendar_page(request, session, rt, who, schedule_id, view=view, day=day,
+                          edit_layer=edit_layer if who.can("admin") else None,
+                          created=created)
 
 
 @router.post("/schedules/{schedule_id}/overrides")
@@ -214,9 +282,58 @@ def add_override(request: Request, schedule_id: Id, session: SessionDep, rt: Run
         return _calendar_page(request, session, rt, who, schedule_id, view=values["view"],
                               day=values["day"] or None, values=values,
                               errors=forms.from_domain(exc), status_code=exc.status_code)
+    handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
     return redirect(f"/schedules/{schedule_id}?view={values['view'] or 'week'}"
                     f"&day={values['day']}", flash="Override added.")
+
+
+SWAP_FIELDS = ("swap_user_id", "swap_start", "swap_end", "swap_other_user_id",
+               "swap_other_start", "swap_other_end")
+
+
+@router.post("/schedules/{schedule_id}/swaps")
+def add_swap(request: Request, schedule_id: int, session: SessionDep, rt: RuntimeDep,
+             who: ResponderUser, form: Form) -> Response:
+    """Two people trade spans: two overrides written together, as the API's swap."""
+    schedule = schedules.get_schedule(session, schedule_id)
+    values = {k: forms.text(form, k) for k in (*SWAP_FIELDS, "view", "day")}
+    errors: dict[str, str] = {}
+    zone = who.user.time_zone
+    fields = {k.removeprefix("swap_"): (forms.when(form, k, zone, errors) if "user" not in k
+                                        else forms.optional_int(form, k, errors))
+              for k in SWAP_FIELDS}
+    try:
+        try:
+            data = SwapIn.model_validate(fields)
+        except ValueError:
+            data = None
+            errors.update({f"swap_{k}": "this is required" for k, v in fields.items()
+                           if v is None and f"swap_{k}" not in errors})
+        if errors or data is None:
+            raise forms.FormErrors(errors)
+        schedules.swap(session, schedule=schedule, data=data, now=rt.clock.now())
+    except forms.FormErrors as exc:
+        session.rollback()
+        return _calendar_page(request, session, rt, who, schedule_id, view=values["view"],
+                              day=values["day"] or None, values=values, errors=exc.errors,
+                              status_code=422)
+    except TocsinError as exc:
+        session.rollback()
+        found = {f"swap_{k}": v for k, v in forms.from_domain(exc).items()}
+        return _calendar_page(request, session, rt, who, schedule_id, view=values["view"],
+                              day=values["day"] or None, values=values,
+                              errors=_swap_errors(found), status_code=exc.status_code)
+    handoff.arm(session, schedule=schedule, now=rt.clock.now())
+    session.commit()
+    return redirect(f"/schedules/{schedule_id}?view={values['view'] or 'week'}"
+                    f"&day={values['day']}", flash="Swap saved: two overrides added.")
+
+
+def _swap_errors(found: dict[str, str]) -> dict[str, str]:
+    """A domain error naming a swap field shows there; any other at the swap form's top."""
+    known = {k: v for k, v in found.items() if k in SWAP_FIELDS}
+    return known or {"swap_form": next(iter(found.values()), "the swap was refused")}
 
 
 @router.post("/schedules/{schedule_id}/overrides/{override_id}/delete")
@@ -231,27 +348,51 @@ def delete_override(request: Request, schedule_id: Id, override_id: Id, session:
 @router.post("/schedules/{schedule_id}/layers")
 def add_layer(request: Request, schedule_id: Id, session: SessionDep, rt: RuntimeDep,
               who: AdminUser, form: Form) -> Response:
+    return _save_layer(request, session, rt, who, form, schedule_id=schedule_id, index=None)
+
+
+@router.post("/schedules/{schedule_id}/layers/{index}")
+def edit_layer(request: Request, schedule_id: int, index: int, session: SessionDep,
+               rt: RuntimeDep, who: AdminUser, form: Form) -> Response:
+    return _save_layer(request, session, rt, who, form, schedule_id=schedule_id, index=index)
+
+
+def _save_layer(request: Request, session: Session, rt: Runtime, who: WebUser, form: FormData,
+                *, schedule_id: int, index: int | None) -> Response:
+    """Add a layer (`index` None) or replace layer `index` in place, keeping its position
+    and any restriction windows beyond those the form shows."""
     schedule = schedules.get_schedule(session, schedule_id)
+    layers = schedules.layers_of(schedule)
+    if index is not None and not 0 <= index < len(layers):
+        return redirect(f"/schedules/{schedule_id}", flash="That layer is gone; nothing saved.")
     values = _layer_values(form)
     errors: dict[str, str] = {}
     layer = _layer(values, errors)
+    if index is not None:
+        layer["restrictions"] += layers[index].restrictions[WINDOW_SLOTS:]
     try:
         new_layer = forms.build(LayerIn, layer, errors)
+        if index is None:
+            layers.append(new_layer)
+        else:
+            layers[index] = new_layer
         data = ScheduleIn(name=schedule.name, description=schedule.description,
                           time_zone=schedule.time_zone, team_id=schedule.team_id,
-                          layers=[*schedules.layers_of(schedule), new_layer])
+                          layers=layers)
         schedules.update_schedule(session, schedule=schedule, data=data, now=rt.clock.now())
     except forms.FormErrors as exc:
         session.rollback()
         return _calendar_page(request, session, rt, who, schedule_id, values=values,
-                              errors=_flat(exc.errors), status_code=422)
+                              errors=_flat(exc.errors), status_code=422, edit_layer=index)
     except TocsinError as exc:
         session.rollback()
         return _calendar_page(request, session, rt, who, schedule_id, values=values,
                               errors=_flat(forms.from_domain(exc)),
-                              status_code=exc.status_code)
+                              status_code=exc.status_code, edit_layer=index)
+    handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
-    return redirect(f"/schedules/{schedule_id}", flash=f"Layer {new_layer.name} added.")
+    done = "added" if index is None else "saved"
+    return redirect(f"/schedules/{schedule_id}", flash=f"Layer {new_layer.name} {done}.")
 
 
 @router.post("/schedules/{schedule_id}/layers/{index}/delete")

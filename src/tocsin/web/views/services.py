@@ -83,12 +83,14 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser
         return _form_page(request, session, who, values=values, service_id=None,
                           errors=forms.from_domain(exc), status_code=exc.status_code)
     session.commit()
-    return redirect("/services", flash=f"Service {created.name} created.")
+    # Land on the new service, where the next step (who gets paged) is offered.
+    return redirect(f"/services/{created.id}?created=1#next-step",
+                    flash=f"Service {created.name} created.")
 
 
 @router.get("/services/{service_id}")
 def edit_form(request: Request, service_id: Id, session: SessionDep, rt: RuntimeDep,
-              who: AdminUser) -> Response:
+              who: AdminUser, created: bool = False) -> Response:
     out = catalog.to_out(session, [catalog.get_service(session, service_id)])[0]
     values = {"name": out.name, "description": out.description, "tier": out.tier.value,
               "revenue": out.revenue, "owner_team_id": str(out.owner_team_id or ""),
@@ -97,6 +99,7 @@ def edit_form(request: Request, service_id: Id, session: SessionDep, rt: Runtime
     return _form_page(request, session, who, values=values, service_id=service_id,
                       paging_problems=reachability.service_problems(
                           session, [service_id], people)[service_id],
+                      created=created,
                       **escalation_views.service_policy_context(session, service_id))
 
 
