@@ -33,10 +33,11 @@ def test_every_route_refuses_anonymous_requests(runtime: Runtime, client: TestCl
 
 
 def test_viewer_cannot_write(runtime: Runtime, client: TestClient, viewer: Account) -> None:
-    # A viewer may read, may manage their own API keys, may try routing without effect, and
-    # nothing else.
+    # A viewer may read, may manage their own API keys, may try routing without effect, may
+    # put their own setup checklist away (or bring it back), and nothing else.
     allowed = {("POST", "/api/v1/api-keys"), ("DELETE", "/api/v1/api-keys/1"),
-               ("POST", "/api/v1/routing-rules/dry-run")}
+               ("POST", "/api/v1/routing-rules/dry-run"), ("POST", "/api/v1/setup/dismiss"),
+               ("DELETE", "/api/v1/setup/dismiss")}
     for method, path in _api_routes(runtime):
         if method == "GET" or (method, path) in allowed:
             continue
@@ -68,7 +69,8 @@ def test_admins_viewer_scoped_key_writes_no_more_than_a_viewer(
     # tokens) or otherwise writes judges the key's scope, not its owner's role.
     admin_as_viewer = make_account(Role.ADMIN, scope=Role.VIEWER)
     allowed = {("POST", "/api/v1/api-keys"), ("DELETE", "/api/v1/api-keys/1"),
-               ("POST", "/api/v1/routing-rules/dry-run")}
+               ("POST", "/api/v1/routing-rules/dry-run"), ("POST", "/api/v1/setup/dismiss"),
+               ("DELETE", "/api/v1/setup/dismiss")}
     for method, path in _api_routes(runtime):
         if method == "GET" or (method, path) in allowed:
             continue

@@ -150,3 +150,13 @@ def test_readme_to_a_page_on_my_webhook_with_the_cli_only(first_run: Server) -> 
         # And I can answer it from the same command line.
         acked = cli.tocsin_json("incident", "ack", page["number"])
         assert acked["status"] == "acknowledged"
+
+        # `tocsin setup` agrees, once I have also sent myself a test message.
+        assert "✗ Send yourself a test message" in cli.tocsin("setup")
+        cli.tocsin("user", "contact-method", "test", str(method["id"]))
+        wait_for(got, "test")
+        deadline = time.monotonic() + PATIENCE
+        while not (state := cli.tocsin_json("setup"))["done"]:  # delivery is recorded after
+            assert time.monotonic() < deadline, state
+            time.sleep(0.1)
+        assert "All done: Tocsin can page you." in cli.tocsin("setup")

@@ -144,7 +144,7 @@ def test_nobody_reachable_is_an_alarming_timeline_entry(
     drain(worker(runtime))
     nobody = [e for e in timeline(client, iid, admin) if e["kind"] == "nobody_paged"]
     assert len(nobody) == 1 and nobody[0]["body"].startswith("NO ONE COULD BE PAGED")
-    assert f"user {alice.id} has no verified contact method" in nobody[0]["body"]
+    assert f"{alice.user.name} has no verified contact method" in nobody[0]["body"]
 
 
 def test_unverified_methods_are_never_paged(client: TestClient, runtime: Runtime,

@@ -30,6 +30,7 @@ from tocsin.notify.api import router as notify_router
 from tocsin.notify.views import router as ack_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
+from tocsin.setup.api import router as setup_router
 from tocsin.web.app import install as install_web
 
 # One explicit list of feature routers.
@@ -37,6 +38,7 @@ ROUTERS = [system_router, accounts_router, catalog_router, incidents_router]
 ROUTERS += [alerts_router, intake_router]
 ROUTERS += [schedules_router, escalation_router, notify_router, ack_router]
 ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router, ping_router]
+ROUTERS.append(setup_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

@@ -6,21 +6,30 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from tocsin.api import idempotency
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
 from tocsin.catalog import service
 from tocsin.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate
+from tocsin.escalation import reachability
 from tocsin.limits import Id
+from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
 
 
+def _flagged(session: Session, rt: Runtime, rows: list[ServiceOut]) -> list[ServiceOut]:
+    people = reachability.load_people(session, now=rt.clock.now())
+    problems = reachability.service_problems(session, [r.id for r in rows], people)
+    return [r.model_copy(update={"paging_problems": problems[r.id]}) for r in rows]
+
+
 @router.get("", response_model=list[ServiceOut])
-def list_services(session: SessionDep, who: Viewer, after_id: Id | None = None,
+def list_services(session: SessionDep, rt: RuntimeDep, who: Viewer, after_id: Id | None = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ServiceOut]:
-    return service.to_out(session, service.list_services(session, after_id=after_id,
-                                                         limit=limit))
+    return _flagged(session, rt, service.to_out(
+        session, service.list_services(session, after_id=after_id, limit=limit)))
 
 
 @router.post("", status_code=201, response_model=ServiceOut)
@@ -35,8 +44,10 @@ def create_service(data: ServiceCreate, session: SessionDep, rt: RuntimeDep, who
 
 
 @router.get("/{service_id}", response_model=ServiceOut)
-def show_service(service_id: Id, session: SessionDep, who: Viewer) -> ServiceOut:
-    return service.to_out(session, [service.get_service(session, service_id)])[0]
+def show_service(service_id: Id, session: SessionDep, rt: RuntimeDep,
+                 who: Viewer) -> ServiceOut:
+    return _flagged(session, rt, service.to_out(
+        session, [service.get_service(session, service_id)]))[0]
 
 
 @router.patch("/{service_id}", response_model=ServiceOut)

@@ -62,15 +62,20 @@ def _with_policies(client: Client, svc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _show(client: Client, svc: dict[str, Any], as_json: bool) -> None:
+    # Read back: who can be paged depends on the policies just set, not on the create reply.
+    svc = client.request("GET", f"/api/v1/services/{svc['id']}")
     record = _with_policies(client, svc)
     if as_json:
         emit(record, as_json=True)
         return
     paged = record.pop("escalation_policies")
+    problems = record.pop("paging_problems", [])
     emit(record, as_json=False)
     typer.echo("escalation  " + (", ".join(f"{sev}: {name}" for sev, name in paged.items())
                                  or "NONE - incidents of this service page nobody; set one "
                                     "with `tocsin service update NAME -p POLICY`"))
+    for problem in problems if paged else []:
+        typer.echo(f"PROBLEM     {problem}")
 
 
 @app.command("list")

@@ -39,3 +39,7 @@ class ServiceOut(BaseModel):
     revenue: bool
     depends_on: list[Id]
     created_at: datetime
+    paging_problems: list[str] = Field(
+        default_factory=list, description="Why this service's incidents would page nobody, "
+        "or not everyone, in words (no policy for SEV1/SEV2, people without a verified "
+        "contact method, nobody on call)")

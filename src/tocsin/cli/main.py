@@ -18,6 +18,7 @@ from tocsin.notify.cli import app as contact_app
 from tocsin.schedules.cli import app as oncall_app
 from tocsin.schedules.cli import schedule_app
 from tocsin.settings import ConfigError, Settings, load_settings
+from tocsin.setup.cli import setup as setup_command
 
 app = typer.Typer(help="Tocsin: self-hosted incident management.", no_args_is_help=True,
                   add_completion=False)
@@ -36,6 +37,7 @@ app.add_typer(check_app, name="check")
 app.add_typer(heartbeat_app, name="heartbeat")
 app.add_typer(probes_app, name="probes")
 app.command("probe")(probe)
+app.command("setup")(setup_command)
 app.add_typer(oncall_app, name="oncall")
 app.add_typer(alert_app, name="alert")
 app.add_typer(integration_app, name="integration")

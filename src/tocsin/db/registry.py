@@ -16,6 +16,7 @@ from tocsin.incidents import models as incidents_models
 from tocsin.intake import models as intake_models
 from tocsin.notify import models as notify_models
 from tocsin.schedules import models as schedules_models
+from tocsin.setup import models as setup_models
 from tocsin.web import models as web_models
 
 FEATURE_MODELS = [accounts_models, catalog_models, engine_models, incidents_models]
@@ -25,5 +26,6 @@ FEATURE_MODELS += [web_models]
 FEATURE_MODELS.append(alerts_models)
 FEATURE_MODELS.append(intake_models)
 FEATURE_MODELS.append(config_cache)
+FEATURE_MODELS.append(setup_models)
 
 metadata = Base.metadata

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
-from tocsin.escalation import service
+from tocsin.escalation import reach, reachability, service
 from tocsin.escalation.models import EscalationPolicy
 from tocsin.escalation.schemas import (
     EscalationOut,
@@ -22,9 +22,11 @@ router = APIRouter(tags=["escalation"])
 PREFIX = "/api/v1/escalation-policies"
 
 
-def _out(row: EscalationPolicy) -> PolicyOut:
+def _out(row: EscalationPolicy, people: reach.People | None = None) -> PolicyOut:
     return PolicyOut(id=row.id, name=row.name, description=row.description, repeat=row.repeat,
-                     levels=[LevelIn.model_validate(lv) for lv in row.levels])
+                     levels=[LevelIn.model_validate(lv) for lv in row.levels],
+                     paging_problems=reachability.policy_problems(row, people)
+                     if people is not None else [])
 
 
 @router.post(PREFIX, status_code=201, response_model=PolicyOut)
@@ -35,13 +37,15 @@ def create(data: PolicyIn, session: SessionDep, rt: RuntimeDep, who: Admin) -> P
 
 
 @router.get(PREFIX, response_model=list[PolicyOut])
-def list_all(session: SessionDep, who: Viewer) -> list[PolicyOut]:
-    return [_out(r) for r in service.list_policies(session)]
+def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[PolicyOut]:
+    people = reachability.load_people(session, now=rt.clock.now())
+    return [_out(r, people) for r in service.list_policies(session)]
 
 
 @router.get(PREFIX + "/{policy_id}", response_model=PolicyOut)
-def show(policy_id: Id, session: SessionDep, who: Viewer) -> PolicyOut:
-    return _out(service.get_policy(session, policy_id))
+def show(policy_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer) -> PolicyOut:
+    return _out(service.get_policy(session, policy_id),
+                reachability.load_people(session, now=rt.clock.now()))
 
 
 @router.put(PREFIX + "/{policy_id}", response_model=PolicyOut,

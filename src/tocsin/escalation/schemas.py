@@ -31,6 +31,9 @@ class PolicyIn(BaseModel):
 
 class PolicyOut(PolicyIn):
     id: int
+    paging_problems: list[str] = Field(
+        default_factory=list, description="Who this policy cannot page, level by level, "
+        "in words")
 
 
 class ServicePoliciesIn(BaseModel):

@@ -314,9 +314,30 @@ def _resolve_users(session: Session, incident: Incident, targets: tuple[pol.Targ
                 found = pol.round_robin(members, _next_turn(
                     session, policy_id=turn_of[0], level=turn_of[1], team_id=t.id))
         if not found:
-            nobody.append(f"{t.kind.value} {t.id} has nobody to page")
+            nobody.append(_why_nobody(session, t))
         users += [u for u in found if u not in users]
     return users, nobody
+
+
+def _why_nobody(session: Session, target: pol.Target) -> str:
+    """Why a target yielded nobody, naming it (the timeline and banners show these words;
+    only written when paging failed, so the name look-ups cost nothing in the usual case)."""
+    if target.kind is pol.TargetKind.USER:
+        user = session.get(User, target.id)
+        return f"{user.name} is deactivated" if user is not None \
+            else f"user #{target.id} no longer exists"
+    if target.kind is pol.TargetKind.SCHEDULE:
+        schedule = session.get(Schedule, target.id)
+        name = schedule.name if schedule is not None else f"#{target.id}"
+        return f"schedule {name} has nobody on call now"
+    team = session.get(Team, target.id)
+    return f"team {team.name if team is not None else f'#{target.id}'} has no members"
+
+
+def _unreachable(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    return f"{user.name if user is not None else f'user #{user_id}'} has no verified " \
+        "contact method"
 
 
 def _user_active(session: Session, user_id: int) -> bool:
@@ -350,7 +371,7 @@ def _fire(session: Session, esc: _Steps, incident: Incident, pos: pol.Position,
         if made:
             paged.append(uid)
         else:
-            nobody.append(f"user {uid} has no verified contact method")
+            nobody.append(_unreachable(session, uid))
     esc.level, esc.loop, esc.updated_at = pos.level, pos.loop, now
     label = f"level {pos.level + 1}" + (f" (repeat {pos.loop})" if pos.loop else "")
     if paged:

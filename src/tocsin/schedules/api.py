@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.engine import timers
 from tocsin.errors import NotFound
+from tocsin.escalation import reach, reachability
 from tocsin.limits import Id, Timestamp
 from tocsin.schedules import feed, handoff, service
 from tocsin.schedules.models import Schedule
@@ -31,7 +32,9 @@ router = APIRouter(tags=["schedules"])
 PREFIX = "/api/v1/schedules"
 
 
-def _out(session: Session, schedule: Schedule, now: datetime) -> ScheduleOut:
+def _out(session: Session, schedule: Schedule, now: datetime,
+         people: reach.People | None = None) -> ScheduleOut:
+    people = people or reachability.load_people(session, now=now)
     overrides = service.overrides_of(session, [schedule.id], start=now - timedelta(days=1))
     return ScheduleOut(
         id=schedule.id, name=schedule.name, description=schedule.description,
@@ -39,7 +42,8 @@ def _out(session: Session, schedule: Schedule, now: datetime) -> ScheduleOut:
         layers=service.layers_of(schedule),
         overrides=[OverrideOut(id=o.id, user_id=o.user_id, start=o.start_at, end=o.end_at,
                                reason=o.reason) for o in overrides[schedule.id]],
-        warnings=service.warnings(session, schedule=schedule, now=now))
+        warnings=service.warnings(session, schedule=schedule, now=now),
+        paging_problems=reachability.schedule_problems(session, schedule, people, now=now))
 
 
 def _shift(s: Shift) -> ShiftOut:
@@ -56,7 +60,9 @@ def create(data: ScheduleIn, session: SessionDep, rt: RuntimeDep, who: Admin) ->
 
 @router.get(PREFIX, response_model=list[ScheduleOut])
 def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[ScheduleOut]:
-    return [_out(session, s, rt.clock.now()) for s in service.list_schedules(session)]
+    now = rt.clock.now()
+    people = reachability.load_people(session, now=now)
+    return [_out(session, s, now, people) for s in service.list_schedules(session)]
 
 
 @router.get(PREFIX + "/{schedule_id}", response_model=ScheduleOut)

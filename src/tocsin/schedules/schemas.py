@@ -85,6 +85,9 @@ class ScheduleOut(BaseModel):
     layers: list[LayerIn]
     overrides: list[OverrideOut]
     warnings: list[str]
+    paging_problems: list[str] = Field(
+        default_factory=list, description="Nobody on call now, or people in the rotation "
+        "who cannot be paged (no verified contact method, deactivated)")
 
 
 class ShiftOut(BaseModel):

@@ -27,6 +27,7 @@ from tocsin.web.views import (
     schedules,
     services,
     session,
+    setup,
     suppression,
     user_contact,
     welcome,
@@ -39,7 +40,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            integrations.router, contact.router, routing.router,
            suppression.router, escalation.router, checks.router, check_page.router,
            heartbeats.router, probes.router, user_contact.router,
-           welcome.router]
+           welcome.router, setup.router]
 
 
 def _favicon() -> RedirectResponse:

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.escalation import reachability
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.runtime import Runtime
@@ -16,7 +17,7 @@ from tocsin.web import queries
 from tocsin.web.auth import ViewerUser, WebUser
 from tocsin.web.render import pages_of
 from tocsin.web.routing import web_router
-from tocsin.web.views import extras
+from tocsin.web.views import extras, setup
 
 router = web_router()
 # More open incidents than this is its own emergency; the page links to the full list.
@@ -37,7 +38,9 @@ def dashboard_context(session: Session, rt: Runtime, who: WebUser) -> dict[str, 
     return {"by_severity": by_severity, "services": services, "names": names,
             "service_names": service_names, "more": more is not None,
             "open_count": len(rows), "oncall": extras.my_oncall(session, rt, who),
-            "recent_alerts": extras.recent_alerts(session, who)}
+            "recent_alerts": extras.recent_alerts(session, who),
+            "nobody_paged": reachability.nobody_paged(session, rows),
+            "setup": setup.setup_context(session, rt, who)}
 
 
 @router.get("/")

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.escalation import reachability
 from tocsin.escalation import service as escalation
 from tocsin.escalation.policy import TeamMode
 from tocsin.escalation.schemas import PolicyIn, ServicePoliciesIn
@@ -39,9 +40,12 @@ def _page(request: Request, session: Session, who: WebUser, *, values: dict[str,
           policy_id: Id | None = None, errors: dict[str, str] | None = None,
           status_code: int = 200) -> Response:
     targets = _targets(session)
+    policies = escalation.list_policies(session)
+    people = reachability.load_people(session, now=request.app.state.runtime.clock.now())
+    problems = {p.id: reachability.policy_problems(p, people) for p in policies}
     return pages_of(request).render(
         request, "escalation.html", who, status_code=status_code,
-        policies=escalation.list_policies(session), values=values, errors=errors or {},
+        policies=policies, policy_problems=problems, values=values, errors=errors or {},
         policy_id=policy_id, targets=targets, target_names=dict(targets),
         levels=range(LEVELS), slots=range(TARGETS_PER_LEVEL),
         modes=[(TeamMode.ALL.value, "all members"),

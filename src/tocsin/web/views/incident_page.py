@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.escalation import reachability
 from tocsin.escalation import service as escalation
 from tocsin.escalation.schemas import PageIn
 from tocsin.incidents import lifecycle as lc
@@ -68,6 +69,7 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
         "pages": extras.incident_pages(session, who, incident.id),
         "changes": extras.recent_changes(session, incident, service_ids),
         "teams": queries.team_choices(session) if who.can("responder") else [],
+        "nobody_paged": reachability.nobody_paged(session, [incident]).get(incident.id, []),
     }
 
 

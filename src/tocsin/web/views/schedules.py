@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
+from tocsin.escalation import reachability
 from tocsin.limits import Id, Int32, whole_number
 from tocsin.runtime import Runtime
 from tocsin.schedules import feed, handoff, oncall
@@ -40,8 +41,11 @@ def schedule_list(request: Request, session: SessionDep, rt: RuntimeDep,
     rows = schedules.list_schedules(session)
     now_on = schedules.on_call(session, schedules=rows, at=rt.clock.now())
     names = queries.user_names(session, [s.user_id for s in now_on.values() if s])
+    people = reachability.load_people(session, now=rt.clock.now())
+    flagged = [(s.name, problems) for s in rows if (problems := reachability.schedule_problems(
+        session, s, people, now=rt.clock.now()))]
     return pages_of(request).render(request, "schedules/list.html", who, rows=rows,
-                                    now_on=now_on, names=names)
+                                    now_on=now_on, names=names, flagged=flagged)
 
 
 def _layer_values(form: FormData) -> dict[str, Any]:
@@ -201,7 +205,9 @@ def calendar_context(session: Session, rt: Runtime, who: WebUser, schedule_id: I
             "names": queries.user_names(session, [*people, current.user_id if current else None]),
             "rows": _rows(result), "overrides": overrides,
             "current": current, "layers": schedules.layers_of(schedule),
-            "warnings": schedules.warnings(session, schedule=schedule, now=now)}
+            "warnings": schedules.warnings(session, schedule=schedule, now=now),
+            "paging_problems": reachability.schedule_problems(
+                session, schedule, reachability.load_people(session, now=now), now=now)}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from tocsin.catalog import service as catalog
 from tocsin.catalog.models import Tier
 from tocsin.catalog.schemas import ServiceCreate, ServiceUpdate
 from tocsin.errors import TocsinError
+from tocsin.escalation import reachability
 from tocsin.limits import Id, whole_number
 from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
@@ -25,12 +26,17 @@ router = web_router()
 
 
 @router.get("/services")
-def service_list(request: Request, session: SessionDep, who: ViewerUser) -> Response:
+def service_list(request: Request, session: SessionDep, rt: RuntimeDep,
+                 who: ViewerUser) -> Response:
     rows = catalog.to_out(session, catalog.list_services(session, after_id=None, limit=1000))
     teams = dict(queries.team_choices(session))
     names = {s.id: s.name for s in rows}
+    problems = reachability.service_problems(
+        session, [s.id for s in rows], reachability.load_people(session, now=rt.clock.now()))
     return pages_of(request).render(request, "services/list.html", who, rows=rows,
-                                    teams=teams, names=names)
+                                    teams=teams, names=names,
+                                    flagged=[(s.name, problems[s.id]) for s in rows
+                                             if problems[s.id]])
 
 
 def _form_page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
@@ -83,13 +89,16 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser
 
 
 @router.get("/services/{service_id}")
-def edit_form(request: Request, service_id: Id, session: SessionDep,
+def edit_form(request: Request, service_id: Id, session: SessionDep, rt: RuntimeDep,
               who: AdminUser, created: bool = False) -> Response:
     out = catalog.to_out(session, [catalog.get_service(session, service_id)])[0]
     values = {"name": out.name, "description": out.description, "tier": out.tier.value,
               "revenue": out.revenue, "owner_team_id": str(out.owner_team_id or ""),
               "depends_on": out.depends_on}
+    people = reachability.load_people(session, now=rt.clock.now())
     return _form_page(request, session, who, values=values, service_id=service_id,
+                      paging_problems=reachability.service_problems(
+                          session, [service_id], people)[service_id],
                       created=created,
                       **escalation_views.service_policy_context(session, service_id))
 
