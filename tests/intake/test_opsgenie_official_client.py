@@ -11,8 +11,8 @@ from typing import Any
 
 import opsgenie_sdk
 import pytest
-from opsgenie_sdk.exceptions import AuthenticationException
 from fastapi.testclient import TestClient
+from opsgenie_sdk.exceptions import AuthenticationException
 
 from tests.conftest import Account, drain_intake
 from tests.intake.conftest import TlsServer
