@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.escalation import service
 from tocsin.escalation.models import EscalationPolicy
 from tocsin.escalation.schemas import (
@@ -34,9 +36,11 @@ def create(data: PolicyIn, session: SessionDep, rt: RuntimeDep, who: Admin) -> P
     return _out(row)
 
 
-@router.get(PREFIX, response_model=list[PolicyOut])
-def list_all(session: SessionDep, who: Viewer) -> list[PolicyOut]:
-    return [_out(r) for r in service.list_policies(session)]
+@router.get(PREFIX, response_model=Page[PolicyOut], summary="List escalation policies, by id")
+def list_all(session: SessionDep, who: Viewer, cursor: str | None = None,
+             limit: Limit = 100) -> Page[PolicyOut]:
+    return pagination.page_of_all(service.list_policies(session), cursor, limit, _out,
+                                  lambda r: r.id)
 
 
 @router.get(PREFIX + "/{policy_id}", response_model=PolicyOut)
