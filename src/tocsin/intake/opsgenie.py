@@ -1,4 +1,5 @@
-"""Opsgenie Alert API: create, acknowledge and close by alias or id, `GenieKey` auth.
+"""Opsgenie Alert API: create, acknowledge and close by alias or id, request status,
+`GenieKey` auth (the other actions: opsgenie_edits.py; reads: opsgenie_reads.py).
 
 Answers use Opsgenie's shapes: 202 `{"result": "Request will be processed", "took",
 "requestId"}`; errors `{"message", "took", "requestId"}` (422 with an `errors` map for bad
@@ -39,7 +40,7 @@ MAX_ALIAS = 512  # Opsgenie's own limit
 
 
 def answer(status: int, started: float, request_id: str | None = None,
-            **body: Any) -> JSONResponse:
+           **body: Any) -> JSONResponse:
     headers = {}
     if "retry_after" in body:
         headers["Retry-After"] = str(body.pop("retry_after"))
@@ -111,19 +112,19 @@ def parse_create(body: Any, *, now: datetime) -> NormalizedEvent:
 def error_answer(exc: Exception, started: float, settings: Any) -> JSONResponse:
     if isinstance(exc, BodyTooLarge):
         return answer(413, started, message="Request body is too large "
-                       f"(limit {settings.intake_max_body_bytes} bytes).")
+                      f"(limit {settings.intake_max_body_bytes} bytes).")
     if isinstance(exc, BadInput):
         errors: dict[str, str] = {}
         for message in exc.errors:
             field, _, text = message.partition(": ")
             errors[field if text else "body"] = text or message
         return answer(422, started, message="Request body is not processable. Please check "
-                       "the errors.", errors=errors)
+                      "the errors.", errors=errors)
     if isinstance(exc, UnknownKey):
         return answer(401, started, message="Could not authenticate: send "
-                       "'Authorization: GenieKey <integration key>'.")
+                      "'Authorization: GenieKey <integration key>'.")
     return answer(429, started, message="Too many requests, retry later.",
-                   retry_after=settings.intake_retry_after_seconds)
+                  retry_after=settings.intake_retry_after_seconds)
 
 
 async def accept_create(request: Request) -> Response:
@@ -273,5 +274,5 @@ async def request_status(request_id: str, request: Request) -> Response:
         _request_status, hub.runtime, request_id[:36], integration.id)
     if data is None:
         return answer(404, started, message="Request not found. It might not be processed, "
-                       "yet.")
+                      "yet.")
     return answer(200, started, data=data)
