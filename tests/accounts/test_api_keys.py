@@ -17,7 +17,7 @@ def test_token_shown_once_and_stored_hashed(client: TestClient, runtime: Runtime
     assert r.status_code == 201
     token = r.json()["token"]
     assert token.startswith("tsn_") and len(token) > 40
-    listed = client.get("/api/v1/api-keys", headers=responder.headers).json()
+    listed = client.get("/api/v1/api-keys", headers=responder.headers).json()["items"]
     assert all("token" not in k for k in listed)
     with runtime.sessions() as s:
         stored = s.scalars(select(ApiKey).where(ApiKey.id == r.json()["id"])).one()
@@ -57,7 +57,7 @@ def test_last_used_is_tracked_and_throttled(client: TestClient, clock: FrozenClo
                                             responder: Account) -> None:
     def last_used() -> str | None:
         client.get("/api/v1/me", headers=responder.headers)  # a use of the key
-        keys = client.get("/api/v1/api-keys", headers=responder.headers).json()
+        keys = client.get("/api/v1/api-keys", headers=responder.headers).json()["items"]
         value: str | None = keys[0]["last_used_at"]
         return value
 
@@ -71,9 +71,9 @@ def test_last_used_is_tracked_and_throttled(client: TestClient, clock: FrozenClo
 
 def test_keys_of_others_are_hidden_from_non_admins(client: TestClient, responder: Account,
                                                    viewer: Account, admin: Account) -> None:
-    mine = client.get("/api/v1/api-keys", headers=viewer.headers).json()
+    mine = client.get("/api/v1/api-keys", headers=viewer.headers).json()["items"]
     assert {k["user_id"] for k in mine} == {viewer.id}
     assert client.delete(f"/api/v1/api-keys/{mine[0]['id']}",
                          headers=responder.headers).status_code == 404
-    everyone = client.get("/api/v1/api-keys", headers=admin.headers).json()
+    everyone = client.get("/api/v1/api-keys", headers=admin.headers).json()["items"]
     assert {viewer.id, responder.id, admin.id} <= {k["user_id"] for k in everyone}

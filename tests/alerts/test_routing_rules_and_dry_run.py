@@ -89,4 +89,4 @@ def test_bad_rules_are_refused_with_the_reason(client: TestClient, admin: Accoun
     r = client.post("/api/v1/routing-rules", headers=responder.headers, json={
         "name": "x", "actions": {"severity": "SEV1"}})
     assert r.status_code == 403
-    assert client.get("/api/v1/routing-rules", headers=admin.headers).json() == []
+    assert client.get("/api/v1/routing-rules", headers=admin.headers).json()["items"] == []

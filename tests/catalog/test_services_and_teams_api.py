@@ -36,7 +36,7 @@ def test_service_bad_input(client: TestClient, admin: Account) -> None:
     client.post("/api/v1/services", json={"name": "x"}, headers=h)
     r = client.post("/api/v1/services", json={"name": "x"}, headers=h)
     assert r.status_code == 409 and "already exists" in r.json()["detail"]
-    assert len(client.get("/api/v1/services", headers=h).json()) == 1
+    assert len(client.get("/api/v1/services", headers=h).json()["items"]) == 1
 
 
 def test_users_and_time_zones(client: TestClient, admin: Account) -> None:

@@ -135,7 +135,7 @@ def test_cli_run_now_reaches_a_probe_process_at_its_next_pull(
 
 def probe_status(server: LiveServer) -> str:
     with server.api() as api:
-        return str(api.get("/api/v1/probes").json()[0]["status"])
+        return str(api.get("/api/v1/probes").json()["items"][0]["status"])
 
 
 def latest(server: LiveServer, check_id: int) -> list[dict[str, Any]]:

@@ -126,4 +126,4 @@ def test_bad_policies_are_refused(client: TestClient, admin: Account) -> None:
         "name": "ghost", "levels": [{"delay_minutes": 5,
                                      "targets": [{"kind": "schedule", "id": 404}]}]})
     assert r.status_code == 422 and "no schedule with id 404" in r.json()["detail"]
-    assert client.get("/api/v1/escalation-policies", headers=admin.headers).json() == []
+    assert client.get("/api/v1/escalation-policies", headers=admin.headers).json()["items"] == []

@@ -70,7 +70,7 @@ def test_api_flags_people_who_cannot_be_paged_by_name(client: TestClient, runtim
     assert "policy primary: level 1: Ana Lima has no verified contact method" \
         in service["paging_problems"]
     listed = {s["name"]: s for s in client.get("/api/v1/services",
-                                               headers=admin.headers).json()}
+                                               headers=admin.headers).json()["items"]}
     assert listed["billing"]["paging_problems"] == [
         "no escalation policy: its incidents page nobody"]
     schedule = client.get(f"/api/v1/schedules/{sched}", headers=admin.headers).json()

@@ -70,12 +70,12 @@ def make_cert(directory: Path) -> tuple[Path, Path]:
 
 
 @contextmanager
-def serve(runtime: Runtime, **ssl: Any) -> Iterator[int]:
+def serve(runtime: Runtime, port: int = 0, **ssl: Any) -> Iterator[int]:
     """Run the app as `tocsin api` does (intake paths on the fast lane) with uvicorn on
-    127.0.0.1 (ephemeral port) in a thread; yields the port."""
+    127.0.0.1 (`port`, or an ephemeral one) in a thread; yields the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(FastLane(create_app(runtime)), log_level="warning", access_log=False,
                             timeout_graceful_shutdown=1, **ssl)

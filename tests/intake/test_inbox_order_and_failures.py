@@ -42,7 +42,7 @@ def test_trigger_then_resolve_keep_their_order(client: TestClient, runtime: Runt
                      headers=admin.headers).json()
     assert [e["action"] for e in log] == ["trigger", "resolve"]
     done = client.get("/api/v1/intake/inbox", params={"status": "done"},
-                      headers=admin.headers).json()
+                      headers=admin.headers).json()["items"]
     assert [r["outcome"][0]["outcome"] for r in done] == [
         "created", "resolved", "ignored", "created"]
     assert all(r["body"] == "" for r in done)  # the alert event log keeps the payload
@@ -67,11 +67,11 @@ def test_failing_row_is_marked_failed_listed_and_retryable(
     drain_intake(runtime)
 
     [failed] = client.get("/api/v1/intake/inbox", params={"status": "failed"},
-                          headers=viewer.headers).json()
+                          headers=viewer.headers).json()["items"]
     assert failed["integration_id"] == doomed["id"] and failed["attempts"] == 3
     assert "no longer exists" in failed["error"] and '"dedup_key":"x"' in failed["body"]
     assert client.get("/api/v1/intake/inbox", params={"status": "pending"},
-                      headers=viewer.headers).json() == []
+                      headers=viewer.headers).json()["items"] == []
     [alert] = client.get("/api/v1/alerts", headers=admin.headers).json()["items"]
     assert alert["dedup_key"] == "y"  # the other row was not held back
 

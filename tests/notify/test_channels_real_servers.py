@@ -87,7 +87,7 @@ def test_verification_that_cannot_be_delivered_is_shown(client: TestClient, runt
         drain(w)
     assert len(got) == 1
     listed = client.get(f"/api/v1/users/{admin.id}/contact-methods",
-                        headers=admin.headers).json()
+                        headers=admin.headers).json()["items"]
     assert listed[0]["id"] == method["id"] and listed[0]["verified"] is False
     assert "answered 410" in listed[0]["verification_error"]
 
@@ -107,4 +107,4 @@ def test_bad_addresses_are_refused(client: TestClient, admin: Account,
                     json={"kind": "email", "address": "x@example.com"})
     assert r.status_code == 403
     assert client.get(f"/api/v1/users/{admin.id}/contact-methods",
-                      headers=admin.headers).json() == []
+                      headers=admin.headers).json()["items"] == []

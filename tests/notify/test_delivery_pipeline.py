@@ -85,7 +85,7 @@ def test_temporary_failure_backs_off_then_delivers(
         drain(w)
         assert len(got) == 2
     listed = client.get(f"/api/v1/users/{alice.id}/contact-methods",
-                        headers=alice.headers).json()
+                        headers=alice.headers).json()["items"]
     assert listed[0]["id"] == hook["id"] and listed[0]["verification_error"] is None
     with runtime.sessions() as s:
         m = s.scalars(select(Message).where(Message.contact_method_id == hook["id"])).one()

@@ -90,7 +90,7 @@ def test_responder_cannot_add_a_webhook_to_an_internal_address(
     assert detail.startswith("address: refused: ") and reason in detail
     assert "outbound_allow" in detail
     assert client.get(f"/api/v1/users/{responder.id}/contact-methods",
-                      headers=responder.headers).json() == []
+                      headers=responder.headers).json()["items"] == []
     assert messages(runtime) == []  # no verification code went anywhere
 
 
@@ -142,7 +142,7 @@ def test_webhook_name_rebound_to_loopback_fails_permanently_and_reaches_nothing(
         "to 127.0.0.1 is a loopback address; the server sends only to public addresses "
         "unless an admin allows this target (outbound_allow setting)")
     listed = client.get(f"/api/v1/users/{responder.id}/contact-methods",
-                        headers=responder.headers).json()
+                        headers=responder.headers).json()["items"]
     assert "127.0.0.1 is a loopback address" in listed[0]["verification_error"]
 
 

@@ -181,7 +181,7 @@ def test_failures_are_recorded_for_admins_logged_and_counted(
     r = client.get("/api/v1/verification-failures", params={"user_id": responder.id},
                    headers=admin.headers)
     assert r.status_code == 200
-    rows = r.json()
+    rows = r.json()["items"]
     assert len(rows) == PER_METHOD
     assert {(x["contact_method_id"], x["user_id"], x["actor_user_id"], x["reason"])
             for x in rows} == {(method_id, responder.id, responder.id, "wrong")}

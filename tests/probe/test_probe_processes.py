@@ -124,7 +124,7 @@ def test_killed_probe_raises_probe_offline_and_no_false_incident(
     worker.run_cycle()
 
     with live_server.api() as api:
-        states = {p["name"]: p["status"] for p in api.get("/api/v1/probes").json()}
+        states = {p["name"]: p["status"] for p in api.get("/api/v1/probes").json()["items"]}
     assert states == {"a": "online", "b": "online", "c": "offline"}
     found = alerts(live_server)
     assert [a.source for a in found] == ["probe:c"]

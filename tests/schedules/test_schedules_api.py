@@ -36,7 +36,8 @@ def test_who_is_on_call_now_and_at(client: TestClient, clock: FrozenClock, admin
     r = client.get(f"/api/v1/schedules/{sid}/oncall", params={"at": at}, headers=admin.headers)
     assert r.json()["user_name"] == "Bob"
     assert r.json()["until"] == "2026-01-19T14:00:00Z"
-    every = client.get("/api/v1/oncall", params={"at": at}, headers=admin.headers).json()
+    every = client.get("/api/v1/oncall", params={"at": at},
+                       headers=admin.headers).json()["items"]
     assert [(x["schedule_id"], x["user_id"]) for x in every] == [(sid, b.id)]
 
 
@@ -97,7 +98,7 @@ def test_bad_input_is_rejected_and_nothing_stored(client: TestClient, admin: Acc
     assert client.post("/api/v1/schedules", json=aware, headers=admin.headers).status_code == 422
     assert client.post("/api/v1/schedules", json=weekly_body([responder.id]),
                        headers=responder.headers).status_code == 403
-    assert client.get("/api/v1/schedules", headers=admin.headers).json() == []
+    assert client.get("/api/v1/schedules", headers=admin.headers).json()["items"] == []
 
 
 def test_ical_feeds_behind_secret_urls(client: TestClient, admin: Account,

@@ -21,7 +21,8 @@ def test_team_target_round_robin_saved_and_shown(client: TestClient, admin: Acco
         "mode_0_0": "round_robin", "target_0_1": f"user:{admin.id}",
         "mode_0_1": "round_robin", "delay_0": "10"}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    policy = client.get("/api/v1/escalation-policies", headers=admin.headers).json()[0]
+    policy = client.get("/api/v1/escalation-policies",
+                        headers=admin.headers).json()["items"][0]
     targets = policy["levels"][0]["targets"]
     assert targets[0] == {"kind": "team", "id": team_id, "mode": "round_robin"}
     assert targets[1]["mode"] == "all"  # the choice means nothing for a person
@@ -39,4 +40,5 @@ def test_unknown_team_mode_names_its_field(client: TestClient, admin: Account) -
         "mode_0_0": "everyone-twice"})
     assert r.status_code == 422
     assert 'id="mode_0_0-error"' in r.text and 'value="SRE"' in r.text
-    assert client.get("/api/v1/escalation-policies", headers=admin.headers).json() == []
+    assert client.get("/api/v1/escalation-policies",
+                      headers=admin.headers).json()["items"] == []

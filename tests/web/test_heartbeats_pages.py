@@ -16,7 +16,7 @@ from tocsin.clock import FrozenClock
 
 
 def _beats(client: TestClient, admin: Account) -> dict[str, dict[str, Any]]:
-    return {h["name"]: h for h in client.get("/api/v1/heartbeats", headers=admin.headers).json()}
+    return {h["name"]: h for h in client.get("/api/v1/heartbeats", headers=admin.headers).json()["items"]}
 
 
 def _form(csrf: str, service: int, **values: str) -> dict[str, str]:

@@ -20,14 +20,14 @@ def test_create_disable_rotate(client: TestClient, admin: Account, responder: Ac
                                            "kind": "generic", "service_id": "1",
                                            "title_path": "$.title"}, follow_redirects=False)
     assert r.status_code == 303
-    first = client.get("/api/v1/integrations", headers=admin.headers).json()[0]
+    first = client.get("/api/v1/integrations", headers=admin.headers).json()["items"][0]
     assert first["url"] in client.get("/integrations").text
 
     client.post(f"/integrations/{first['id']}", data={"csrf_token": csrf, "action": "disable"})
-    assert client.get("/api/v1/integrations", headers=admin.headers).json()[0]["enabled"] is False
+    assert client.get("/api/v1/integrations", headers=admin.headers).json()["items"][0]["enabled"] is False
     client.post(f"/integrations/{first['id']}", data={"csrf_token": csrf, "action": "enable"})
     client.post(f"/integrations/{first['id']}", data={"csrf_token": csrf, "action": "rotate"})
-    after = client.get("/api/v1/integrations", headers=admin.headers).json()[0]
+    after = client.get("/api/v1/integrations", headers=admin.headers).json()["items"][0]
     assert after["enabled"] is True and after["key"] != first["key"]
 
     responder_client = TestClient(client.app)

@@ -88,7 +88,7 @@ def test_bad_and_taken_names_get_a_message_beside_the_field(client: TestClient,
 def test_delete_revokes_the_token(client: TestClient, admin: Account) -> None:
     csrf = web_login(client, admin)
     token = register(client, csrf, "eu-west")
-    probe_id = client.get("/api/v1/probes", headers=admin.headers).json()[0]["id"]
+    probe_id = client.get("/api/v1/probes", headers=admin.headers).json()["items"][0]["id"]
     r = client.post(f"/probes/{probe_id}/delete", data={"csrf_token": csrf},
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/probes"
@@ -115,7 +115,7 @@ def test_viewers_and_responders_read_but_cannot_register_or_delete(
         assert client.post(f"/probes/{probe_id}/delete",
                            data={"csrf_token": csrf}).status_code == 403
         client.post("/logout", data={"csrf_token": csrf})
-    names = [p["name"] for p in client.get("/api/v1/probes", headers=admin.headers).json()]
+    names = [p["name"] for p in client.get("/api/v1/probes", headers=admin.headers).json()["items"]]
     assert names == ["eu-west"]
 
 
@@ -149,7 +149,7 @@ def test_deleting_a_silent_probe_resolves_its_alert_and_drops_it_from_the_quorum
             "eu-west"]
     assert alert_status(runtime, "probe:eu-west") == "firing"
 
-    probe_id = client.get("/api/v1/probes", headers=admin.headers).json()[0]["id"]
+    probe_id = client.get("/api/v1/probes", headers=admin.headers).json()["items"][0]["id"]
     r = client.post(f"/probes/{probe_id}/delete", data={"csrf_token": csrf},
                     follow_redirects=False)
     assert r.status_code == 303

@@ -16,7 +16,7 @@ def test_rule_and_dry_run(client: TestClient, admin: Account, viewer: Account) -
         "csrf_token": csrf, "name": "Payments team", "cond_field_0": "labels.team",
         "cond_op_0": "regex", "cond_value_0": "pay(", "act_service_id": "1"})
     assert r.status_code == 422 and 'value="Payments team"' in r.text  # bad regex, kept
-    assert client.get("/api/v1/routing-rules", headers=admin.headers).json() == []
+    assert client.get("/api/v1/routing-rules", headers=admin.headers).json()["items"] == []
     r = client.post("/routing/rules", data={
         "csrf_token": csrf, "name": "Payments team", "cond_field_0": "labels.team",
         "cond_op_0": "equals", "cond_value_0": "payments", "act_service_id": "1",
@@ -40,4 +40,4 @@ def test_rule_and_dry_run(client: TestClient, admin: Account, viewer: Account) -
     r = viewer_client.post("/routing/rules", data={"csrf_token": vcsrf, "name": "x",
                                                    "act_severity": "SEV1"})
     assert r.status_code == 403
-    assert len(client.get("/api/v1/routing-rules", headers=admin.headers).json()) == 1
+    assert len(client.get("/api/v1/routing-rules", headers=admin.headers).json()["items"]) == 1

@@ -10,7 +10,7 @@ from tests.web.conftest import web_login
 
 
 def _on_call(client: TestClient, admin: Account) -> int | None:
-    rows = client.get("/api/v1/oncall", headers=admin.headers).json()
+    rows = client.get("/api/v1/oncall", headers=admin.headers).json()["items"]
     user_id: int | None = rows[0]["user_id"]
     return user_id
 

@@ -11,7 +11,7 @@ from tests.web.conftest import web_login
 
 
 def _services(client: TestClient, account: Account) -> dict[str, list[int]]:
-    rows = client.get("/api/v1/services", headers=account.headers).json()
+    rows = client.get("/api/v1/services", headers=account.headers).json()["items"]
     return {s["name"]: s["depends_on"] for s in rows}
 
 
@@ -43,7 +43,7 @@ def test_new_user_form_shows_each_bad_field(client: TestClient, admin: Account) 
     assert 'value="not-an-email"' in r.text and 'value="Mars/Olympus"' in r.text
     assert "use at least 10 characters" in r.text and "String should have" not in r.text
     assert "enter an email address, like ana@example.com" in r.text
-    users = client.get("/api/v1/users", headers=admin.headers).json()
+    users = client.get("/api/v1/users", headers=admin.headers).json()["items"]
     assert "Nia" not in [u["name"] for u in users]
 
 
@@ -77,7 +77,7 @@ def test_api_key_token_shown_once_then_revoked(client: TestClient, responder: Ac
     token = r.text.split('id="new-token">', 1)[1].split("<", 1)[0]
     fresh = TestClient(client.app)
     assert fresh.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    keys = client.get("/api/v1/api-keys", headers=responder.headers).json()
+    keys = client.get("/api/v1/api-keys", headers=responder.headers).json()["items"]
     key_id = next(k["id"] for k in keys if k["name"] == "grafana")
     assert token not in client.get("/api-keys").text
     r = client.post(f"/api-keys/{key_id}/revoke", data={"csrf_token": csrf},

@@ -19,7 +19,7 @@ def test_window_and_silence(client: TestClient, admin: Account, responder: Accou
         "csrf_token": csrf, "w_name": "DB upgrade", "w_service_id": "1", "w_time_zone": "UTC",
         "w_starts_at": "2026-01-05T11:00", "w_ends_at": "2026-01-05T10:00"})
     assert r.status_code == 422 and 'value="DB upgrade"' in r.text
-    assert client.get("/api/v1/maintenance-windows", headers=admin.headers).json() == []
+    assert client.get("/api/v1/maintenance-windows", headers=admin.headers).json()["items"] == []
     r = client.post("/suppression/windows", data={
         "csrf_token": csrf, "w_name": "DB upgrade", "w_service_id": "1", "w_time_zone": "UTC",
         "w_starts_at": "2026-01-05T11:00", "w_ends_at": "2026-01-05T13:00"},
@@ -36,14 +36,14 @@ def test_window_and_silence(client: TestClient, admin: Account, responder: Accou
         "s_ends_at": "2026-01-05T18:00", "s_comment": "known, ticket OPS-1"},
         follow_redirects=False)
     assert r.status_code == 303
-    silences = client.get("/api/v1/silences", headers=admin.headers).json()
+    silences = client.get("/api/v1/silences", headers=admin.headers).json()["items"]
     assert len(silences) == 1 and silences[0]["active"]
     assert "alertname=DiskFull" in client.get("/suppression").text
 
     r = client.post(f"/suppression/silences/{silences[0]['id']}/expire",
                     data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
-    assert client.get("/api/v1/silences", headers=admin.headers).json() == []
+    assert client.get("/api/v1/silences", headers=admin.headers).json()["items"] == []
 
     viewer_client = TestClient(client.app)
     vcsrf = web_login(viewer_client, viewer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -21,14 +21,14 @@ from tocsin.accounts.schemas import (
     UserOut,
     UserUpdate,
 )
-from tocsin.api import idempotency
+from tocsin.api import idempotency, pagination
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.limits import Id
 from tocsin.notify import service as notify
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-Limit = Annotated[int, Query(ge=1, le=500)]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
@@ -37,11 +37,11 @@ def me(session: SessionDep, who: Viewer) -> UserOut:
     return UserOut.model_validate(service.get_user(session, who.user_id))
 
 
-@router.get("/users", response_model=list[UserOut])
-def list_users(session: SessionDep, who: Viewer, after_id: Id | None = None,
-               limit: Limit = 100) -> list[UserOut]:
-    return [UserOut.model_validate(u)
-            for u in service.list_users(session, after_id=after_id, limit=limit)]
+@router.get("/users", response_model=Page[UserOut], summary="List users, by id")
+def list_users(session: SessionDep, who: Viewer, cursor: str | None = None,
+               limit: Limit = 100) -> Page[UserOut]:
+    rows = service.list_users(session, after_id=pagination.decode(cursor), limit=limit + 1)
+    return pagination.page(rows, limit, UserOut.model_validate, lambda u: u.id)
 
 
 @router.post("/users", status_code=201, response_model=UserOut)
@@ -80,11 +80,11 @@ def _team_out(session: Session, team: Team) -> TeamOut:
                    created_at=team.created_at)
 
 
-@router.get("/teams", response_model=list[TeamOut])
-def list_teams(session: SessionDep, who: Viewer, after_id: Id | None = None,
-               limit: Limit = 100) -> list[TeamOut]:
-    return [_team_out(session, t)
-            for t in service.list_teams(session, after_id=after_id, limit=limit)]
+@router.get("/teams", response_model=Page[TeamOut], summary="List teams, by id")
+def list_teams(session: SessionDep, who: Viewer, cursor: str | None = None,
+               limit: Limit = 100) -> Page[TeamOut]:
+    rows = service.list_teams(session, after_id=pagination.decode(cursor), limit=limit + 1)
+    return pagination.page(rows, limit, lambda t: _team_out(session, t), lambda t: t.id)
 
 
 @router.post("/teams", status_code=201, response_model=TeamOut)
@@ -122,10 +122,12 @@ def _key_out(key: ApiKey) -> ApiKeyOut:
                      expires_at=key.expires_at)
 
 
-@router.get("/api-keys", response_model=list[ApiKeyOut],
-            summary="Your keys; admins see everyone's (filter with user_id)")
-def list_keys(session: SessionDep, who: Viewer, user_id: Id | None = None) -> list[ApiKeyOut]:
-    return [_key_out(k) for k in service.list_api_keys(session, actor=who, user_id=user_id)]
+@router.get("/api-keys", response_model=Page[ApiKeyOut],
+            summary="Your keys; admins see everyone's (filter with user_id); by id")
+def list_keys(session: SessionDep, who: Viewer, user_id: Id | None = None,
+              cursor: str | None = None, limit: Limit = 100) -> Page[ApiKeyOut]:
+    return pagination.page_of_all(service.list_api_keys(session, actor=who, user_id=user_id),
+                                  cursor, limit, _key_out, lambda k: k.id)
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated,

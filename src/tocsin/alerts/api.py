@@ -48,6 +48,7 @@ from tocsin.alerts.triage_config import triage_settings, window_of
 from tocsin.alerts.visibility import get_visible_alert, visible_alert
 from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.catalog.service import get_service
 from tocsin.errors import NotFound
 from tocsin.incidents import service as incidents
@@ -60,11 +61,14 @@ RECENT_CHANGES = timedelta(hours=2)
 
 # ---- integrations -----------------------------------------------------------------------
 
-@router.get("/integrations", response_model=list[IntegrationOut])
+@router.get("/integrations", response_model=Page[IntegrationOut],
+            summary="List integrations, by id")
 def list_integrations(session: SessionDep, rt: RuntimeDep, who: Admin,
-                      service_id: Id | None = None) -> list[IntegrationOut]:
-    return [manage.integration_out(i, rt.settings.public_url)
-            for i in manage.list_integrations(session, service_id)]
+                      service_id: Id | None = None, cursor: str | None = None,
+                      limit: Limit = 100) -> Page[IntegrationOut]:
+    return pagination.page_of_all(
+        manage.list_integrations(session, service_id), cursor, limit,
+        lambda i: manage.integration_out(i, rt.settings.public_url), lambda i: i.id)
 
 
 @router.post("/integrations", status_code=201, response_model=IntegrationOut)
@@ -190,9 +194,12 @@ def rule_out(r: RoutingRule) -> RoutingRuleOut:
                           conditions=r.conditions, actions=r.actions)
 
 
-@router.get("/routing-rules", response_model=list[RoutingRuleOut])
-def list_rules(session: SessionDep, who: Viewer) -> list[RoutingRuleOut]:
-    return [rule_out(r) for r in manage.list_rules(session)]
+@router.get("/routing-rules", response_model=Page[RoutingRuleOut],
+            summary="List routing rules, by id (each has its evaluation `position`)")
+def list_rules(session: SessionDep, who: Viewer, cursor: str | None = None,
+               limit: Limit = 100) -> Page[RoutingRuleOut]:
+    return pagination.page_of_all(manage.list_rules(session), cursor, limit, rule_out,
+                                  lambda r: r.id)
 
 
 @router.post("/routing-rules", status_code=201, response_model=RoutingRuleOut)
@@ -272,10 +279,16 @@ def window_out(w: MaintenanceWindow, rt: RuntimeDep) -> WindowOut:
                      active_now=window_active(window_of(w), rt.clock.now()))
 
 
-@router.get("/maintenance-windows", response_model=list[WindowOut])
-def list_windows(session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[WindowOut]:
-    rows = session.scalars(select(MaintenanceWindow).order_by(MaintenanceWindow.id))
-    return [window_out(w, rt) for w in rows]
+@router.get("/maintenance-windows", response_model=Page[WindowOut],
+            summary="List maintenance windows, by id")
+def list_windows(session: SessionDep, rt: RuntimeDep, who: Viewer, cursor: str | None = None,
+                 limit: Limit = 100) -> Page[WindowOut]:
+    query = select(MaintenanceWindow).order_by(MaintenanceWindow.id).limit(limit + 1)
+    after = pagination.decode(cursor)
+    if after is not None:
+        query = query.where(MaintenanceWindow.id > after)
+    return pagination.page(session.scalars(query).all(), limit, lambda w: window_out(w, rt),
+                           lambda w: w.id)
 
 
 @router.post("/maintenance-windows", status_code=201, response_model=WindowOut)
@@ -303,13 +316,18 @@ def silence_out(s: Silence, rt: RuntimeDep) -> SilenceOut:
                       active=s.starts_at <= now < s.ends_at)
 
 
-@router.get("/silences", response_model=list[SilenceOut])
+@router.get("/silences", response_model=Page[SilenceOut], summary="List silences, newest first")
 def list_silences(session: SessionDep, rt: RuntimeDep, who: Viewer,
-                  include_expired: bool = False) -> list[SilenceOut]:
-    query = select(Silence).order_by(Silence.id.desc()).limit(500)
+                  include_expired: bool = False, cursor: str | None = None,
+                  limit: Limit = 100) -> Page[SilenceOut]:
+    query = select(Silence).order_by(Silence.id.desc()).limit(limit + 1)
     if not include_expired:
         query = query.where(Silence.ends_at > rt.clock.now())
-    return [silence_out(s, rt) for s in session.scalars(query)]
+    before = pagination.decode(cursor)
+    if before is not None:
+        query = query.where(Silence.id < before)
+    return pagination.page(session.scalars(query).all(), limit, lambda s: silence_out(s, rt),
+                           lambda s: s.id)
 
 
 @router.post("/silences", status_code=201, response_model=SilenceOut)

@@ -57,7 +57,7 @@ def integration_list(json: JsonOpt = False) -> None:
 
     Example: tocsin integration list --json
     """
-    emit(Client().request("GET", "/api/v1/integrations"), as_json=json,
+    emit(lookup.every(Client(), "/api/v1/integrations"), as_json=json,
          columns=["id", "service_id", "kind", "name", "enabled", "url"])
 
 
@@ -170,7 +170,7 @@ def integration_test(
 
 @route_app.command("list")
 def route_list(json: JsonOpt = False) -> None:
-    emit(Client().request("GET", "/api/v1/routing-rules"), as_json=json,
+    emit(lookup.every(Client(), "/api/v1/routing-rules"), as_json=json,
          columns=["id", "position", "name", "enabled", "conditions", "actions"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shlex
 from datetime import datetime
 from typing import Any
 
@@ -54,16 +55,28 @@ def new_key() -> str:
     return secrets.token_hex(16)
 
 
+def _curl(url: str, headers: dict[str, str], body: dict[str, Any] | None = None) -> str:
+    """A curl command line that a POSIX shell runs as shown (every argument quoted)."""
+    parts = ["curl", "-sS", "-X", "POST", shlex.quote(url)]
+    for name, value in headers.items():
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if body is not None:
+        parts += ["-d", shlex.quote(json.dumps(body))]
+    return " ".join(parts)
+
+
 def examples(integration: Integration, base: str) -> dict[str, str]:
+    """What the API, the web page and the CLI show: each runs as shown against this server
+    (tests/intake/test_shown_examples_run.py runs every one)."""
     kind = IntegrationKind(integration.kind)
     sample = sample_request(kind, integration.key, base, service_id=integration.service_id,
                             mapping=dict(integration.mapping), dedup_key="disk-db1")
-    headers = " ".join(f"-H '{name}: {value}'" for name, value in sample.headers.items())
-    out = {"curl": f"curl -sS -X POST {sample.url} {headers} "
-                   f"-d '{json.dumps(sample.body)}'"}
+    out = {"curl": _curl(sample.url, sample.headers, sample.body)}
     if kind is IntegrationKind.OPSGENIE:
-        out["note"] = ("acknowledge/close: POST "
-                       f"{sample.url}/disk-db1/acknowledge?identifierType=alias (or /close)")
+        auth = {"Authorization": sample.headers["Authorization"]}
+        for action in ("acknowledge", "close"):
+            out[f"curl_{action}"] = _curl(
+                f"{sample.url}/disk-db1/{action}?identifierType=alias", auth)
     if kind is IntegrationKind.ALERTMANAGER:
         out["alertmanager_yaml"] = (
             "receivers:\n  - name: tocsin\n    webhook_configs:\n"

@@ -41,6 +41,8 @@ class NormalizedEvent:
     labels: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     links: list[dict[str, str]] = field(default_factory=list)
+    # The sender's own tags (Opsgenie `tags`), kept on the alert with the routing rules'.
+    tags: list[str] = field(default_factory=list)
     # Metrics for classification when the source knows them (DOMAIN §3): error_rate and
     # users_affected_pct as 0..100, p99_ms, dependent_services, data_loss, security.
     signals: dict[str, float | bool] = field(default_factory=dict)

@@ -174,7 +174,9 @@ def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
         raise Invalid(f"no service with id {service_id}")
     scope = scope_of(event)
     raw = cap_raw(raw, settings.intake_raw_max_bytes)
-    if event.action is EventAction.TRIGGER and (scope, event.dedup_key) not in _touched(session):
+    # A repeat that brings tags takes the ORM path, which merges them into the alert's.
+    if event.action is EventAction.TRIGGER and not event.tags \
+            and (scope, event.dedup_key) not in _touched(session):
         duplicate = _count_duplicate(session, event, scope=scope, now=now, raw=raw)
         if duplicate is not None:
             return duplicate
@@ -246,6 +248,24 @@ def _log(session: Session, alert: Alert, *, action: str, outcome: str, now: date
     queue_row(session, _ALERT_EVENTS, values)
 
 
+def merge_tags(*groups: list[str]) -> list[str]:
+    """The tags of all groups, each once, in first-seen order."""
+    return list(dict.fromkeys(t for group in groups for t in group))
+
+
+def load_alert(session: Session, *, integration_id: int, dedup_key: str) -> Alert | None:
+    """The integration's alert with this key, locked, seen by this transaction's triage (an
+    alert created earlier in the same intake batch may not be in the table yet)."""
+    return _load_alert(session, f"i:{integration_id}", dedup_key)
+
+
+def log_action(session: Session, alert: Alert, *, action: str, outcome: str, now: datetime,
+               note: str = "", raw: str | None = None) -> IngestResult:
+    """Record an action on the alert in its log (e.g. an Opsgenie note or snooze)."""
+    _log(session, alert, action=action, outcome=outcome, now=now, raw=raw, note=note)
+    return _result(alert, outcome, note)
+
+
 def _result(alert: Alert, outcome: str, note: str = "") -> IngestResult:
     return IngestResult(alert_id=alert.id, incident_id=alert.incident_id, outcome=outcome,
                         severity=alert.severity, note=note)
@@ -297,6 +317,8 @@ def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, s
     alert.links = list(event.links)
     alert.source_severity = (event.severity or None) and str(event.severity)[:32]
     if was_open and (alert.suppressed_by is None or _attached_to_open(session, alert)):
+        if event.tags:
+            alert.tags = merge_tags(alert.tags, event.tags)
         _log(session, alert, action="trigger", outcome=Outcome.DEDUPLICATED, now=now, raw=raw)
         return _result(alert, Outcome.DEDUPLICATED)
     # New, resolved, or firing while suppressed: triage (again). A silence or maintenance
@@ -311,7 +333,7 @@ def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, s
             context = context_of(event, integration, service)
     alert.service_id = service.id
     alert.team_id = decision.team_id
-    alert.tags = list(decision.tags)
+    alert.tags = merge_tags(event.tags, decision.tags)
     alert.routing_rule_id = decision.rule_id
     alert.status = AlertStatus.FIRING.value
     alert.acknowledged = False

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from tocsin.api import idempotency
+from tocsin.api import idempotency, pagination
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.catalog import service
 from tocsin.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate
 from tocsin.escalation import reachability
@@ -25,11 +26,13 @@ def _flagged(session: Session, rt: Runtime, rows: list[ServiceOut]) -> list[Serv
     return [r.model_copy(update={"paging_problems": problems[r.id]}) for r in rows]
 
 
-@router.get("", response_model=list[ServiceOut])
-def list_services(session: SessionDep, rt: RuntimeDep, who: Viewer, after_id: Id | None = None,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ServiceOut]:
-    return _flagged(session, rt, service.to_out(
-        session, service.list_services(session, after_id=after_id, limit=limit)))
+@router.get("", response_model=Page[ServiceOut], summary="List services, by id")
+def list_services(session: SessionDep, rt: RuntimeDep, who: Viewer, cursor: str | None = None,
+                  limit: Limit = 100) -> Page[ServiceOut]:
+    rows = service.list_services(session, after_id=pagination.decode(cursor), limit=limit + 1)
+    found = pagination.page(rows, limit, lambda s: s, lambda s: s.id)
+    return Page(items=_flagged(session, rt, service.to_out(session, found.items)),
+                next_cursor=found.next_cursor)
 
 
 @router.post("", status_code=201, response_model=ServiceOut)

@@ -56,7 +56,7 @@ def policies_by_severity(client: Client, refs: list[str]) -> dict[str, int]:
 
 def _with_policies(client: Client, svc: dict[str, Any]) -> dict[str, Any]:
     by_sev = client.request("GET", f"/api/v1/services/{svc['id']}/escalation-policies")
-    names = {p["id"]: p["name"] for p in client.request("GET", "/api/v1/escalation-policies")}
+    names = {p["id"]: p["name"] for p in lookup.every(client, "/api/v1/escalation-policies")}
     return {**svc, "escalation_policies": {sev: names.get(pid, pid)
                                            for sev, pid in sorted(by_sev.items())}}
 

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.checks import probes, rollup, yamlio
 from tocsin.checks import service as checks
 from tocsin.checks.models import CheckStatus, Probe
@@ -152,9 +153,11 @@ def _probe_out(p: Probe) -> ProbeOut:
                     created_at=p.created_at)
 
 
-@probes_router.get("", response_model=list[ProbeOut])
-def list_probes(session: SessionDep, who: Viewer) -> list[ProbeOut]:
-    return [_probe_out(p) for p in probes.list_probes(session)]
+@probes_router.get("", response_model=Page[ProbeOut], summary="List probes, by id")
+def list_probes(session: SessionDep, who: Viewer, cursor: str | None = None,
+                limit: Limit = 100) -> Page[ProbeOut]:
+    return pagination.page_of_all(probes.list_probes(session), cursor, limit, _probe_out,
+                                  lambda p: p.id)
 
 
 @probes_router.post("", status_code=201, response_model=ProbeCreated)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tocsin.cli import lookup
 from tocsin.cli.client import Client
 from tocsin.cli.output import emit
 
@@ -119,7 +120,7 @@ def check_import(file: Annotated[Path, typer.Argument(help="YAML file ('-' for s
 @heartbeat_app.command("list")
 def heartbeat_list(as_json: JsonOpt = False) -> None:
     """List heartbeats with their ping URLs."""
-    emit(Client().request("GET", "/api/v1/heartbeats", params={"limit": 1000}),
+    emit(lookup.every(Client(), "/api/v1/heartbeats"),
          as_json=as_json, columns=["id", "name", "status", "due_at", "ping_url"])
 
 
@@ -149,7 +150,7 @@ def probes_add(name: Annotated[str, typer.Argument(help="Location name, e.g. eu-
 @probes_app.command("list")
 def probes_list(as_json: JsonOpt = False) -> None:
     """List probe locations and whether they are online."""
-    emit(Client().request("GET", "/api/v1/probes"), as_json=as_json,
+    emit(lookup.every(Client(), "/api/v1/probes"), as_json=as_json,
          columns=["id", "name", "status", "last_seen_at"])
 
 

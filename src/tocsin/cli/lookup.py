@@ -12,18 +12,24 @@ from tocsin.cli.client import Client, fail
 PAGE = 500
 
 
-def pages(client: Client, path: str) -> Iterator[dict[str, Any]]:
-    """Every row of a list route that pages with `after_id` and `limit`."""
-    after: int | None = None
+def pages(client: Client, path: str, params: dict[str, Any] | None = None
+          ) -> Iterator[dict[str, Any]]:
+    """Every item of a list route (`{items, next_cursor}`), following the cursors."""
+    cursor: str | None = None
     while True:
-        params: dict[str, Any] = {"limit": PAGE}
-        if after is not None:
-            params["after_id"] = after
-        rows: list[dict[str, Any]] = client.request("GET", path, params=params)
-        yield from rows
-        if len(rows) < PAGE:
+        query: dict[str, Any] = {**(params or {}), "limit": PAGE}
+        if cursor:
+            query["cursor"] = cursor
+        page: dict[str, Any] = client.request("GET", path, params=query)
+        yield from page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
             return
-        after = rows[-1]["id"]
+
+
+def every(client: Client, path: str, params: dict[str, Any] | None = None
+          ) -> list[dict[str, Any]]:
+    return list(pages(client, path, params))
 
 
 def user(client: Client, ref: str) -> dict[str, Any]:
@@ -66,12 +72,12 @@ def service(client: Client, ref: str) -> dict[str, Any]:
 
 
 def policy(client: Client, ref: str) -> dict[str, Any]:
-    return _named(client.request("GET", "/api/v1/escalation-policies"), ref,
+    return _named(every(client, "/api/v1/escalation-policies"), ref,
                   "escalation policy", "create one with `tocsin escalation create`")
 
 
 def schedule(client: Client, ref: str) -> dict[str, Any]:
-    return _named(client.request("GET", "/api/v1/schedules"), ref, "schedule",
+    return _named(every(client, "/api/v1/schedules"), ref, "schedule",
                   "create one with `tocsin schedule create`")
 
 
@@ -81,5 +87,5 @@ def team(client: Client, ref: str) -> dict[str, Any]:
 
 
 def integration(client: Client, ref: str) -> dict[str, Any]:
-    return _named(client.request("GET", "/api/v1/integrations"), ref, "integration",
+    return _named(every(client, "/api/v1/integrations"), ref, "integration",
                   "create one with `tocsin integration create`")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.escalation import reach, reachability, service
 from tocsin.escalation.models import EscalationPolicy
 from tocsin.escalation.schemas import (
@@ -36,10 +38,12 @@ def create(data: PolicyIn, session: SessionDep, rt: RuntimeDep, who: Admin) -> P
     return _out(row)
 
 
-@router.get(PREFIX, response_model=list[PolicyOut])
-def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[PolicyOut]:
+@router.get(PREFIX, response_model=Page[PolicyOut], summary="List escalation policies, by id")
+def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer, cursor: str | None = None,
+             limit: Limit = 100) -> Page[PolicyOut]:
     people = reachability.load_people(session, now=rt.clock.now())
-    return [_out(r, people) for r in service.list_policies(session)]
+    return pagination.page_of_all(service.list_policies(session), cursor, limit,
+                                  lambda r: _out(r, people), lambda r: r.id)
 
 
 @router.get(PREFIX + "/{policy_id}", response_model=PolicyOut)

@@ -46,7 +46,7 @@ class Names:
                 self._users = {u["id"]: u["email"]
                                for u in lookup.pages(self.client, "/api/v1/users")}
             return self._users.get(tid, f"user:{tid}")
-        rows = (self.client.request("GET", "/api/v1/schedules") if kind == "schedule"
+        rows = (lookup.every(self.client, "/api/v1/schedules") if kind == "schedule"
                 else list(lookup.pages(self.client, "/api/v1/teams")))
         name = next((r["name"] for r in rows if r["id"] == tid), str(tid))
         mode = ":round_robin" if target.get("mode") == "round_robin" else ""
@@ -133,7 +133,7 @@ def escalation_list(as_json: JsonOpt = False) -> None:
     Example: tocsin escalation list
     """
     client = Client()
-    rows = client.request("GET", "/api/v1/escalation-policies")
+    rows = lookup.every(client, "/api/v1/escalation-policies")
     if as_json:
         emit(rows, as_json=True)
         return

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from tocsin.api import pagination
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.heartbeats import service as heartbeats
 from tocsin.heartbeats.fastlane import METHODS, read_capped
 from tocsin.heartbeats.models import PingKind
@@ -19,11 +21,13 @@ router = APIRouter(prefix="/api/v1/heartbeats", tags=["heartbeats"])
 ping_router = APIRouter(prefix="/ping", tags=["heartbeat pings"])
 
 
-@router.get("", response_model=list[HeartbeatOut])
-def list_heartbeats(session: SessionDep, rt: RuntimeDep, who: Viewer, after_id: Id | None = None,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[HeartbeatOut]:
-    return [heartbeats.to_out(h, rt.settings)
-            for h in heartbeats.list_heartbeats(session, after_id=after_id, limit=limit)]
+@router.get("", response_model=Page[HeartbeatOut], summary="List heartbeats, by id")
+def list_heartbeats(session: SessionDep, rt: RuntimeDep, who: Viewer, cursor: str | None = None,
+                    limit: Limit = 100) -> Page[HeartbeatOut]:
+    rows = heartbeats.list_heartbeats(session, after_id=pagination.decode(cursor),
+                                      limit=limit + 1)
+    return pagination.page(rows, limit, lambda h: heartbeats.to_out(h, rt.settings),
+                           lambda h: h.id)
 
 
 @router.post("", status_code=201, response_model=HeartbeatOut)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tocsin.intake import alertmanager, generic, inbox_api, opsgenie, pagerduty
+from tocsin.intake import (
+    alertmanager,
+    generic,
+    inbox_api,
+    opsgenie,
+    opsgenie_edits,
+    opsgenie_reads,
+    pagerduty,
+)
 
 # Their bodies are read with intake_max_body_bytes, refused in each sender's own shape.
 INTAKE_PATHS = ("/v2/", "/api/v1/intake/alertmanager/", "/api/v1/intake/grafana/",
@@ -14,5 +22,8 @@ router = APIRouter()
 router.include_router(pagerduty.router)
 router.include_router(alertmanager.router)
 router.include_router(opsgenie.router)
+router.include_router(opsgenie_edits.router)
+router.include_router(opsgenie_reads.router)
 router.include_router(generic.router)
 router.include_router(inbox_api.router)
+router.include_router(opsgenie_reads.fallback)  # last: only what nothing else matched

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from tocsin.api import pagination
 from tocsin.api.deps import Admin, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.errors import NotFound
 from tocsin.intake.inbox_visibility import outcome_visible, withheld_payloads
 from tocsin.intake.models import InboxRow, InboxStatus
@@ -43,17 +45,21 @@ def row_out(row: InboxRow, *, withheld: bool = False) -> InboxRowOut:
                        processed_at=row.processed_at, outcome=row.outcome)
 
 
-@router.get("/inbox", response_model=list[InboxRowOut],
+@router.get("/inbox", response_model=Page[InboxRowOut],
             summary="Inbox rows: the triage backlog (pending) or rows whose triage failed")
 def list_inbox(session: SessionDep, who: Viewer,
                status: Literal["pending", "failed", "done"] = "failed",
-               limit: int = Query(50, ge=1, le=500)) -> list[InboxRowOut]:
+               cursor: str | None = None, limit: Limit = 50) -> Page[InboxRowOut]:
     query = select(InboxRow).where(InboxRow.status == status)
     if status == InboxStatus.DONE.value:
         query = query.where(outcome_visible(session, who))
-    rows = session.scalars(query.order_by(InboxRow.id).limit(limit)).all()
+    after = pagination.decode(cursor)
+    if after is not None:
+        query = query.where(InboxRow.id > after)
+    rows = session.scalars(query.order_by(InboxRow.id).limit(limit + 1)).all()
     withheld = withheld_payloads(session, who, rows)
-    return [row_out(r, withheld=r.id in withheld) for r in rows]
+    return pagination.page(rows, limit, lambda r: row_out(r, withheld=r.id in withheld),
+                           lambda r: r.id)
 
 
 @router.post("/inbox/{row_id}/retry", response_model=InboxRowOut,

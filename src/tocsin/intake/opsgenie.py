@@ -1,4 +1,5 @@
-"""Opsgenie Alert API: create, acknowledge and close by alias or id, `GenieKey` auth.
+"""Opsgenie Alert API: create, acknowledge and close by alias or id, request status,
+`GenieKey` auth (the other actions: opsgenie_edits.py; reads: opsgenie_reads.py).
 
 Answers use Opsgenie's shapes: 202 `{"result": "Request will be processed", "took",
 "requestId"}`; errors `{"message", "took", "requestId"}` (422 with an `errors` map for bad
@@ -12,7 +13,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -38,8 +39,8 @@ DEDUP_KEY_MAX = 255  # alerts.dedup_key: String(255)
 MAX_ALIAS = 512  # Opsgenie's own limit
 
 
-def _answer(status: int, started: float, request_id: str | None = None,
-            **body: Any) -> JSONResponse:
+def answer(status: int, started: float, request_id: str | None = None,
+           **body: Any) -> JSONResponse:
     headers = {}
     if "retry_after" in body:
         headers["Retry-After"] = str(body.pop("retry_after"))
@@ -105,25 +106,25 @@ def parse_create(body: Any, *, now: datetime) -> NormalizedEvent:
             message.encode()).hexdigest()[:24],
         summary=message, source=source or "opsgenie", occurred_at=now, severity=str(priority),
         labels=labels, details={"description": description, **detail_map},
-        signals=signals_from(detail_map))
+        tags=list(dict.fromkeys(t[:50] for t in tags[:20])), signals=signals_from(detail_map))
 
 
-def _error(exc: Exception, started: float, settings: Any) -> JSONResponse:
+def error_answer(exc: Exception, started: float, settings: Any) -> JSONResponse:
     if isinstance(exc, BodyTooLarge):
-        return _answer(413, started, message="Request body is too large "
-                       f"(limit {settings.intake_max_body_bytes} bytes).")
+        return answer(413, started, message="Request body is too large "
+                      f"(limit {settings.intake_max_body_bytes} bytes).")
     if isinstance(exc, BadInput):
         errors: dict[str, str] = {}
         for message in exc.errors:
             field, _, text = message.partition(": ")
             errors[field if text else "body"] = text or message
-        return _answer(422, started, message="Request body is not processable. Please check "
-                       "the errors.", errors=errors)
+        return answer(422, started, message="Request body is not processable. Please check "
+                      "the errors.", errors=errors)
     if isinstance(exc, UnknownKey):
-        return _answer(401, started, message="Could not authenticate: send "
-                       "'Authorization: GenieKey <integration key>'.")
-    return _answer(429, started, message="Too many requests, retry later.",
-                   retry_after=settings.intake_retry_after_seconds)
+        return answer(401, started, message="Could not authenticate: send "
+                      "'Authorization: GenieKey <integration key>'.")
+    return answer(429, started, message="Too many requests, retry later.",
+                  retry_after=settings.intake_retry_after_seconds)
 
 
 async def accept_create(request: Request) -> Response:
@@ -139,8 +140,8 @@ async def accept_create(request: Request) -> Response:
         await hub.accept(inbox_row(integration, FORMAT_CREATE, raw, received_at=now,
                                    request_id=request_id))
     except (BodyTooLarge, BadInput, UnknownKey, Overloaded) as exc:
-        return _error(exc, started, hub.runtime.settings)
-    return _answer(202, started, request_id, result="Request will be processed")
+        return error_answer(exc, started, hub.runtime.settings)
+    return answer(202, started, request_id, result="Request will be processed")
 
 
 @router.post("/v2/alerts", status_code=202, summary="Opsgenie: create alert")
@@ -148,7 +149,14 @@ async def create(request: Request) -> Response:
     return await accept_create(request)
 
 
-async def _act(request: Request, identifier: str, action: EventAction) -> Response:
+Fields = Callable[[Mapping[str, Any], Request], dict[str, Any]]
+
+
+async def act(request: Request, identifier: str, action: str, *, fmt: str = FORMAT_ACT,
+              fields: Fields | None = None) -> Response:
+    """Accept an action on an existing alert into the inbox, as Opsgenie does (202, then
+    applied in order after the create before it). `fields` reads the action's own
+    parameters into the row's meta, raising BadInput for a bad one."""
     started = time.perf_counter()
     hub = hub_of(request)
     request_id = str(uuid.uuid4())
@@ -161,17 +169,18 @@ async def _act(request: Request, identifier: str, action: EventAction) -> Respon
             raise BadInput(["identifier: NUL characters are not accepted"])
         body, raw = await read_json(request, hub.runtime.settings.intake_max_body_bytes) \
             if request.headers.get("content-length") not in (None, "0") else ({}, "")
-        source = body.get("source") if isinstance(body, Mapping) else None
+        params: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+        extra = fields(params, request) if fields is not None else {}
+        source = params.get("source") or request.query_params.get("source")
         integration = await hub.keys.require(key, KINDS)
         # Cut as the create's alias is, so the two name the same alert.
-        meta = {"action": action.value, "identifier": identifier[:MAX_ALIAS],
-                "identifier_type": kind,
-                "source": str(source or "opsgenie")[:100]}
-        await hub.accept(inbox_row(integration, FORMAT_ACT, raw, received_at=hub.runtime.clock.now(),
+        meta = {"action": action, "identifier": identifier[:MAX_ALIAS],
+                "identifier_type": kind, "source": str(source or "opsgenie")[:100], **extra}
+        await hub.accept(inbox_row(integration, fmt, raw, received_at=hub.runtime.clock.now(),
                                    meta=meta, request_id=request_id))
     except (BodyTooLarge, BadInput, UnknownKey, Overloaded) as exc:
-        return _error(exc, started, hub.runtime.settings)
-    return _answer(202, started, request_id, result="Request will be processed")
+        return error_answer(exc, started, hub.runtime.settings)
+    return answer(202, started, request_id, result="Request will be processed")
 
 
 def events_from_create(row: InboxRow) -> list[NormalizedEvent]:
@@ -179,17 +188,25 @@ def events_from_create(row: InboxRow) -> list[NormalizedEvent]:
     return [replace(event, integration_id=row.integration_id)]
 
 
+def dedup_key_of(session: Session, row: InboxRow) -> str | None:
+    """The dedup key of the alert an action row names, None when it names none."""
+    meta = row.meta
+    if meta["identifier_type"] == "alias":
+        return alias_key(str(meta["identifier"]))
+    # Opsgenie ids are ours here: the numeric alert id, or its tiny form. One that is
+    # no id at all (not a number, or past any id) names no alert.
+    alert_id = whole_number(str(meta["identifier"]))
+    if alert_id is None:
+        return None
+    return session.scalars(select(Alert.dedup_key).where(
+        Alert.integration_id == row.integration_id, Alert.id == alert_id)).first()
+
+
 def events_from_act(session: Session, row: InboxRow) -> list[NormalizedEvent]:
     meta = row.meta
-    dedup_key: str | None = alias_key(str(meta["identifier"]))
-    if meta["identifier_type"] != "alias":
-        # Opsgenie ids are ours here: the numeric alert id, or its tiny form. One that is
-        # no id at all (not a number, or past any id) names no alert.
-        alert_id = whole_number(str(meta["identifier"]))
-        dedup_key = None if alert_id is None else session.scalars(select(Alert.dedup_key).where(
-            Alert.integration_id == row.integration_id, Alert.id == alert_id)).first()
-        if dedup_key is None:
-            return []  # accepted and ignored, as Opsgenie's asynchronous API does
+    dedup_key = dedup_key_of(session, row)
+    if dedup_key is None:
+        return []  # accepted and ignored, as Opsgenie's asynchronous API does
     return [NormalizedEvent(action=EventAction(meta["action"]), dedup_key=str(dedup_key),
                             summary="", source=meta["source"], occurred_at=row.received_at,
                             integration_id=row.integration_id)]
@@ -198,18 +215,23 @@ def events_from_act(session: Session, row: InboxRow) -> list[NormalizedEvent]:
 @router.post("/v2/alerts/{identifier}/acknowledge", status_code=202,
              summary="Opsgenie: acknowledge alert")
 async def acknowledge(identifier: str, request: Request) -> Response:
-    return await _act(request, identifier, EventAction.ACKNOWLEDGE)
+    return await act(request, identifier, EventAction.ACKNOWLEDGE.value)
 
 
 @router.post("/v2/alerts/{identifier}/close", status_code=202, summary="Opsgenie: close alert")
 async def close(identifier: str, request: Request) -> Response:
-    return await _act(request, identifier, EventAction.RESOLVE)
+    return await act(request, identifier, EventAction.RESOLVE.value)
 
 
-ACTION_NAMES = {FORMAT_CREATE: "Create", EventAction.ACKNOWLEDGE.value: "Acknowledge",
-                EventAction.RESOLVE.value: "Close"}
-DONE_STATUS = {"Create": "Created alert", "Acknowledge": "Acknowledged alert",
-               "Close": "Closed alert"}
+# Each action's name in a request status, and the status once done.
+ACTIONS = {FORMAT_CREATE: ("Create", "Created alert"),
+           EventAction.ACKNOWLEDGE.value: ("Acknowledge", "Acknowledged alert"),
+           EventAction.RESOLVE.value: ("Close", "Closed alert"),
+           "note": ("AddNote", "Added note"), "add_tags": ("AddTags", "Added tags"),
+           "remove_tags": ("RemoveTags", "Removed tags"),
+           "priority": ("UpdatePriority", "Updated priority"),
+           "assign": ("Assign", "Recorded assignment"),
+           "escalate": ("Escalate", "Recorded escalation"), "snooze": ("Snooze", "Snoozed alert")}
 
 
 def _request_status(runtime: Any, request_id: str, integration_id: int) -> dict[str, Any] | None:
@@ -220,7 +242,7 @@ def _request_status(runtime: Any, request_id: str, integration_id: int) -> dict[
             InboxRow.integration_id == integration_id)).first()
         if row is None or row.status == InboxStatus.PENDING.value:
             return None
-        action = ACTION_NAMES.get(row.meta.get("action", FORMAT_CREATE), "Create")
+        action, done = ACTIONS.get(row.meta.get("action", FORMAT_CREATE), ACTIONS[FORMAT_CREATE])
         ok = row.status == InboxStatus.DONE.value
         first = (row.outcome or [{}])[0] if ok else {}
         alert_id = first.get("alert_id") or None
@@ -229,8 +251,10 @@ def _request_status(runtime: Any, request_id: str, integration_id: int) -> dict[
         elif alert_id is None:
             status = "Alert does not exist"
         else:
-            status = DONE_STATUS[action]
+            status = done
         alias = row.meta.get("identifier") if row.meta.get("identifier_type") == "alias" else ""
+        if not alias and alert_id is not None:  # the create's alias, or the one made for it
+            alias = session.scalar(select(Alert.dedup_key).where(Alert.id == alert_id))
         return {"success": ok, "isSuccess": ok, "action": action, "status": status,
                 "processedAt": (row.processed_at or row.received_at).isoformat(),
                 "integrationId": str(row.integration_id),
@@ -245,10 +269,10 @@ async def request_status(request_id: str, request: Request) -> Response:
     try:
         integration = await hub.keys.require(genie_key(request), KINDS)
     except UnknownKey as exc:
-        return _error(exc, started, hub.runtime.settings)
+        return error_answer(exc, started, hub.runtime.settings)
     data = None if "\x00" in request_id else await run_in_threadpool(
         _request_status, hub.runtime, request_id[:36], integration.id)
     if data is None:
-        return _answer(404, started, message="Request not found. It might not be processed, "
-                       "yet.")
-    return _answer(200, started, data=data)
+        return answer(404, started, message="Request not found. It might not be processed, "
+                      "yet.")
+    return answer(200, started, data=data)

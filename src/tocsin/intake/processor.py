@@ -30,7 +30,7 @@ from tocsin.db.ids import batch_writes
 from tocsin.engine.models import Timer
 from tocsin.escalation.models import Escalation
 from tocsin.incidents.models import Incident
-from tocsin.intake import alertmanager, generic, opsgenie, pagerduty
+from tocsin.intake import alertmanager, generic, opsgenie, opsgenie_edits, pagerduty
 from tocsin.intake.models import InboxRow, InboxStatus
 from tocsin.intake.turns import turn
 from tocsin.notify.models import Message
@@ -87,6 +87,8 @@ def _triage_row(session: Session, row: InboxRow, runtime: Runtime,
     integration = integration_info(session, row.integration_id)
     if integration is None:
         raise RowProblem(f"integration {row.integration_id} no longer exists")
+    if row.format == opsgenie_edits.FORMAT:  # changes an alert, no event to triage
+        return opsgenie_edits.apply(session, row, now=now)
     events, raw = events_of(session, row, integration)
     return [ingest_event(session, e, now=now, settings=runtime.settings, raw=raw)
             for e in events]

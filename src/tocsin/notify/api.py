@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Query, Request, Response
-
+from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.incidents import service as incidents
 from tocsin.limits import Id
 from tocsin.notify import service
@@ -44,13 +44,17 @@ def add(user_id: Id, data: ContactMethodIn, session: SessionDep, rt: RuntimeDep,
     return _out(m)
 
 
-@router.get("/api/v1/users/{user_id}/contact-methods", response_model=list[ContactMethodOut])
-def list_methods(user_id: Id, session: SessionDep, who: Viewer) -> list[ContactMethodOut]:
+@router.get("/api/v1/users/{user_id}/contact-methods", response_model=Page[ContactMethodOut],
+            summary="A user's contact methods, by id")
+def list_methods(user_id: Id, session: SessionDep, who: Viewer, cursor: str | None = None,
+                 limit: Limit = 100) -> Page[ContactMethodOut]:
     if who.user_id != user_id and not who.is_admin:
-        return []
+        return Page(items=[])
     methods = service.contact_methods_of(session, user_id)
     errors = service.verification_errors(session, [m.id for m in methods])
-    return [_out(m, errors.get(m.id) if m.verified_at is None else None) for m in methods]
+    return pagination.page_of_all(
+        methods, cursor, limit,
+        lambda m: _out(m, errors.get(m.id) if m.verified_at is None else None), lambda m: m.id)
 
 
 @router.post("/api/v1/contact-methods/{method_id}/verify", response_model=ContactMethodOut,
@@ -80,14 +84,14 @@ def resend_code(method_id: Id, session: SessionDep, rt: RuntimeDep, who: Respond
     return Response(status_code=202)
 
 
-@router.get("/api/v1/verification-failures", response_model=list[VerificationFailureOut],
+@router.get("/api/v1/verification-failures", response_model=Page[VerificationFailureOut],
             summary="Wrong and expired verification codes, newest first (audit; admins)")
 def verification_failures(session: SessionDep, who: Admin, user_id: Id | None = None,
-                          before_id: int | None = None,
-                          limit: Annotated[int, Query(ge=1, le=500)] = 100
-                          ) -> list[VerificationFailureOut]:
-    return [VerificationFailureOut.model_validate(f) for f in service.verification_failures(
-        session, user_id=user_id, after_id=before_id, limit=limit)]
+                          cursor: str | None = None, limit: Limit = 100
+                          ) -> Page[VerificationFailureOut]:
+    rows = service.verification_failures(session, user_id=user_id,
+                                         after_id=pagination.decode(cursor), limit=limit + 1)
+    return pagination.page(rows, limit, VerificationFailureOut.model_validate, lambda f: f.id)
 
 
 @router.post("/api/v1/contact-methods/{method_id}/test", status_code=202)

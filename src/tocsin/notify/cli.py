@@ -22,7 +22,7 @@ MethodArg = Annotated[str, typer.Argument(help="Method id, or its address or lab
 
 def _methods(client: Client, user: str) -> tuple[int, list[dict[str, Any]]]:
     uid = lookup.user_id(client, user)
-    rows: list[dict[str, Any]] = client.request("GET", f"/api/v1/users/{uid}/contact-methods")
+    rows = lookup.every(client, f"/api/v1/users/{uid}/contact-methods")
     return uid, rows
 
 

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
+from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.engine import timers
 from tocsin.errors import NotFound
 from tocsin.escalation import reach, reachability
@@ -58,11 +60,13 @@ def create(data: ScheduleIn, session: SessionDep, rt: RuntimeDep, who: Admin) ->
     return _out(session, schedule, rt.clock.now())
 
 
-@router.get(PREFIX, response_model=list[ScheduleOut])
-def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[ScheduleOut]:
+@router.get(PREFIX, response_model=Page[ScheduleOut], summary="List schedules, by id")
+def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer, cursor: str | None = None,
+             limit: Limit = 100) -> Page[ScheduleOut]:
     now = rt.clock.now()
     people = reachability.load_people(session, now=now)
-    return [_out(session, s, now, people) for s in service.list_schedules(session)]
+    return pagination.page_of_all(service.list_schedules(session), cursor, limit,
+                                  lambda s: _out(session, s, now, people), lambda s: s.id)
 
 
 @router.get(PREFIX + "/{schedule_id}", response_model=ScheduleOut)
@@ -148,11 +152,14 @@ def _oncall(session: Session, schedules: list[Schedule], at: datetime) -> list[O
     return out
 
 
-@router.get("/api/v1/oncall", response_model=list[OnCallOut],
-            summary="Who is on call now (or `at`) for every schedule")
-def oncall_all(session: SessionDep, rt: RuntimeDep, who: Viewer,
-               at: Timestamp | None = None) -> list[OnCallOut]:
-    return _oncall(session, service.list_schedules(session), at or rt.clock.now())
+@router.get("/api/v1/oncall", response_model=Page[OnCallOut],
+            summary="Who is on call now (or `at`) for every schedule, by schedule id")
+def oncall_all(session: SessionDep, rt: RuntimeDep, who: Viewer, at: Timestamp | None = None,
+               cursor: str | None = None, limit: Limit = 100) -> Page[OnCallOut]:
+    schedules = pagination.page_of_all(service.list_schedules(session), cursor, limit,
+                                       lambda s: s, lambda s: s.id)
+    return Page(items=_oncall(session, schedules.items, at or rt.clock.now()),
+                next_cursor=schedules.next_cursor)
 
 
 @router.get(PREFIX + "/{schedule_id}/oncall", response_model=OnCallOut)

@@ -32,8 +32,8 @@ def now(
     params: dict[str, Any] = {"at": at} if at else {}
     path = (f"/api/v1/schedules/{lookup.schedule(client, schedule)['id']}/oncall" if schedule
             else "/api/v1/oncall")
-    out = client.request("GET", path, params=params)
-    rows = out if isinstance(out, list) else [out]
+    rows = (lookup.every(client, path, params) if not schedule
+            else [client.request("GET", path, params=params)])
     emit(rows, as_json=as_json, columns=ONCALL_COLUMNS)
     if any(r["status"] == "nobody" for r in rows):
         typer.echo("warning: no one is on call for " + ", ".join(
@@ -192,7 +192,7 @@ def schedule_list(as_json: JsonOpt = False) -> None:
 
     Example: tocsin schedule list
     """
-    rows = Client().request("GET", "/api/v1/schedules")
+    rows = lookup.every(Client(), "/api/v1/schedules")
     if as_json:
         emit(rows, as_json=True)
         return
