@@ -25,6 +25,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-quic"]
 PASSWORD = "correct horse battery"  # what tests/conftest.py's make_account gives everyone
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+# Screenshots that docs/ shows are written there only when asked (TOCSIN_DOC_SCREENSHOTS=1),
+# so a plain test run leaves the tree as it was (some show a random integration key).
+DOC_SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+                   if os.environ.get("TOCSIN_DOC_SCREENSHOTS") else SCREENSHOTS)
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 

@@ -3,7 +3,6 @@ could not be paged, on its page and on the dashboard (screenshot for docs/web.md
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -11,9 +10,9 @@ from playwright.sync_api import expect
 
 from tests.conftest import Account
 from tests.escalation.test_paging_problems_flagged import policy_paging, service_paged_by
-from tests.web.conftest import sign_in
+from tests.web.conftest import DOC_SCREENSHOTS, sign_in
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS = DOC_SCREENSHOTS
 
 
 def test_nobody_paged_banner_in_the_browser(live_url: str, new_page: Any, client: TestClient,

@@ -6,7 +6,6 @@ with screenshots for docs/screenshots."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -14,9 +13,9 @@ from playwright.sync_api import expect
 from tests.conftest import Account, drain_intake
 from tests.notify.paging import drain, worker
 from tests.notify.servers import http_receiver
-from tests.web.conftest import sign_in
+from tests.web.conftest import DOC_SCREENSHOTS, sign_in
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS = DOC_SCREENSHOTS
 VIEWPORT = {"width": 1280, "height": 800}
 
 
