@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.notify.servers import Inbox, smtp_server
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, User
 from tocsin.accounts.schemas import UserCreate
@@ -240,3 +241,19 @@ def drain_intake(runtime: Runtime) -> int:
     while handled := process_batch(runtime):
         total += handled
     return total
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback: (its inbox, its port)."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_settings(make_settings: Callable[..., Settings], database_url: str,
+                  smtp: tuple[Inbox, int]) -> Settings:
+    """Settings whose email goes to the `smtp` server (tests that page by email use these
+    as their `settings`)."""
+    return make_settings(database_url=database_url, smtp_port=smtp[1],
+                         base_url="http://tocsin.test")

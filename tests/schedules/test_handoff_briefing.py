@@ -3,7 +3,7 @@ noisy alerts) from a real SMTP server; the next handoff is armed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,18 +12,12 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Account
 from tests.notify.paging import drain, verified_email, worker
-from tests.notify.servers import Inbox, body_of, smtp_server
+from tests.notify.servers import Inbox, body_of
 from tocsin.clock import FrozenClock
 from tocsin.engine import timers
 from tocsin.runtime import Runtime
 from tocsin.schedules.handoff import timer_key
 from tocsin.settings import Settings
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ first contact method and signs them in — once. A second use, or a late one, is
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import Account
 from tests.notify.paging import drain, worker
-from tests.notify.servers import Inbox, body_of, smtp_server
+from tests.notify.servers import Inbox, body_of
 from tests.web.conftest import web_login
 from tocsin.accounts.models import User
 from tocsin.clock import FrozenClock
@@ -25,16 +24,8 @@ NEW_PASSWORD = "a long new password"
 
 
 @pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], database_url: str,
-             smtp: tuple[Inbox, int]) -> Settings:
-    return make_settings(database_url=database_url, smtp_port=smtp[1],
-                         base_url="http://tocsin.test")
+def settings(smtp_settings: Settings) -> Settings:
+    return smtp_settings
 
 
 def _link(runtime: Runtime, inbox: Inbox, address: str) -> str:
