@@ -40,9 +40,8 @@ import uvicorn
 from sqlalchemy import delete, func, insert, select, text
 
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import UserCreate
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.catalog.models import Service
 from tocsin.checks.models import Check, CheckLocationState, CheckResult
 from tocsin.checks.processes import RunnerProcesses
@@ -52,8 +51,10 @@ from tocsin.db import migrate
 from tocsin.heartbeats.fastlane import serve_pings_first
 from tocsin.heartbeats.models import Heartbeat, PingKind
 from tocsin.heartbeats.recording import PingIn, record_pings
-from tocsin.runtime import Runtime, build_runtime
+from tocsin.principal import Role
+from tocsin.runtime import Runtime
 from tocsin.settings import load_settings
+from tocsin.wiring import build_runtime
 
 RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
             b"Connection: keep-alive\r\n\r\nok")

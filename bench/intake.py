@@ -232,8 +232,8 @@ def prepare_tocsin(database_url: str, data_dir: Path, grouping: str = "per_alert
     from tocsin.catalog.schemas import ServiceCreate
     from tocsin.clock import SystemClock
     from tocsin.db import migrate
-    from tocsin.runtime import build_runtime
     from tocsin.settings import load_settings
+    from tocsin.wiring import build_runtime
 
     runtime = build_runtime(load_settings(env="dev", data_dir=data_dir,
                                           database_url=database_url), SystemClock())

@@ -48,8 +48,9 @@ from tocsin.incidents import lifecycle as lc  # noqa: E402
 from tocsin.incidents.models import Incident, IncidentEvent, IncidentService  # noqa: E402
 from tocsin.intake.models import InboxRow, InboxStatus  # noqa: E402
 from tocsin.notify.models import Message  # noqa: E402
-from tocsin.runtime import Runtime, build_runtime  # noqa: E402
+from tocsin.runtime import Runtime  # noqa: E402
 from tocsin.settings import load_settings  # noqa: E402
+from tocsin.wiring import build_runtime  # noqa: E402
 
 PG_SERVER = os.environ.get("TOCSIN_BENCH_POSTGRES_URL",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -548,7 +549,7 @@ def triage_cost(kind: str, events: int) -> list[Any]:
     from fastapi.testclient import TestClient
     from sqlalchemy import event
 
-    from tocsin.api.app import create_app
+    from tocsin.app import create_app
     from tocsin.intake.processor import process_batch
 
     with tempfile.TemporaryDirectory() as d, database(kind, Path(d)) as url:

@@ -19,12 +19,12 @@ from pathlib import Path
 import uvicorn
 
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import UserCreate
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.db import migrate
-from tocsin.runtime import build_runtime
+from tocsin.principal import Role
 from tocsin.settings import load_settings
+from tocsin.wiring import build_runtime
 
 BODY = b'{"title": "' + b"x" * (20 * 1024 * 1024) + b'"}'
 CHUNK = 65536

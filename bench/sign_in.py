@@ -21,13 +21,14 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role, User
+from tocsin.accounts.models import User
 from tocsin.accounts.schemas import UserCreate
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.db import migrate
-from tocsin.runtime import build_runtime
+from tocsin.principal import Role
 from tocsin.settings import load_settings
 from tocsin.web.throttle import SignInThrottle
+from tocsin.wiring import build_runtime
 
 PASSWORD = "benchmark password"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

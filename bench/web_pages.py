@@ -30,17 +30,18 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import UserCreate
 from tocsin.api import pagination
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.catalog.models import Service
 from tocsin.checks.models import Check, CheckLocationState, CheckResult, CheckRollup, Probe
 from tocsin.clock import FrozenClock
 from tocsin.db import migrate
 from tocsin.incidents.models import Incident, IncidentService
-from tocsin.runtime import Runtime, build_runtime
+from tocsin.principal import Role
+from tocsin.runtime import Runtime
 from tocsin.settings import load_settings
+from tocsin.wiring import build_runtime
 
 SERVICES, INCIDENTS, OPEN = 1_000, 10_000, 500
 CHECKS = 10_000

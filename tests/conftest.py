@@ -25,15 +25,17 @@ from sqlalchemy.engine import make_url
 
 from tests.notify.servers import Inbox, smtp_server
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role, User
+from tocsin.accounts.models import User
 from tocsin.accounts.schemas import UserCreate
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.clock import FrozenClock
 from tocsin.db import migrate
-from tocsin.db.registry import metadata
 from tocsin.db.session import make_engine
-from tocsin.runtime import Runtime, build_runtime
+from tocsin.principal import Role
+from tocsin.runtime import Runtime
 from tocsin.settings import Settings, load_settings
+from tocsin.tables import metadata
+from tocsin.wiring import build_runtime
 
 # Tests' receivers listen on loopback, where Tocsin sends nothing unless the admin allows it
 # (outbound_allow): the shared settings allow it; tests of the refusal override it.

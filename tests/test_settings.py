@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tocsin.runtime import build_runtime
 from tocsin.settings import ConfigError, Settings, load_settings
+from tocsin.wiring import build_runtime
 
 DOC = Path(__file__).parent.parent / "docs" / "configuration.md"
 

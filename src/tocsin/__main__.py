@@ -1,3 +1,3 @@
-from tocsin.cli.main import main
+from tocsin.console import main
 
 main()

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
-from tocsin.accounts.models import IdempotencyRecord
+from tocsin.api.models import IdempotencyRecord
 from tocsin.checks import jobs as checks_jobs
 from tocsin.checks import service as checks_service
 from tocsin.engine.models import Timer, TimerStatus
@@ -18,6 +18,7 @@ from tocsin.engine.timers import TimerContext, TimerHandler, fire_due, seconds_t
 from tocsin.engine.worker import Job, JobContext
 from tocsin.escalation import jobs as escalation_jobs
 from tocsin.escalation.service import TIMER_STEP as ESCALATION_STEP
+from tocsin.heartbeats import jobs as heartbeats_jobs
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
@@ -114,7 +115,7 @@ JOBS: list[Job] = [
 JOBS += [
     Job("checks.runner", checks_jobs.RunnerSupervisor(), every=5),
     Job("checks.probe_liveness", checks_jobs.probe_liveness, every=5),
-    Job("heartbeats.late", checks_jobs.heartbeats_late, every=2),
+    Job("heartbeats.late", heartbeats_jobs.heartbeats_late, every=2),
     Job("checks.rollup", checks_jobs.check_rollups, every=60),
     Job("checks.retention", checks_jobs.check_retention, every=3600),
 ]

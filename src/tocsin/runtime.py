@@ -32,7 +32,9 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """Settings, database and clock, without the hooks (`tocsin.wiring.build_runtime` adds
+    them: that is the one to call)."""
     if not settings.database_url:  # the embedded database lives in the data directory
         settings.make_data_dir()
     engine = make_engine(settings.effective_database_url)

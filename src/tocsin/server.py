@@ -21,8 +21,9 @@ from tocsin.db import migrate
 from tocsin.engine.worker import Job, Worker
 from tocsin.heartbeats.fastlane import serve_pings_first
 from tocsin.jobs import DELIVERY_JOB, JOBS, TIMER_HANDLERS
-from tocsin.runtime import Runtime, build_runtime
+from tocsin.runtime import Runtime
 from tocsin.settings import Settings, load_settings
+from tocsin.wiring import build_runtime
 
 log = logging.getLogger("tocsin")
 
@@ -100,7 +101,7 @@ SPLIT_WORKERS: dict[str, dict[str, list[str]]] = {
 def run_api(runtime: Runtime, *, with_worker: bool) -> None:
     """The HTTP API; with the worker too (`tocsin serve`): as threads of this process, or as
     child processes (`serve_processes = "split"`, see WorkerProcesses)."""
-    from tocsin.api.app import create_app
+    from tocsin.app import create_app
     from tocsin.intake.fastlane import FastLane
 
     stop = threading.Event()
@@ -184,7 +185,7 @@ def http_options(settings: Settings) -> dict[str, Any]:
 
 def api_process_app() -> Any:
     """The app of one `tocsin api --workers N` process (a uvicorn factory)."""
-    from tocsin.api.app import create_app
+    from tocsin.app import create_app
     from tocsin.intake.fastlane import FastLane
 
     args = json.loads(os.environ[API_ARGS_ENV])

@@ -19,7 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from tocsin.notify.outbound import OutboundPolicy, parse_allow, policy_of
+from tocsin.outbound import OutboundPolicy, parse_allow, policy_of
 
 # Values that must never protect a production deployment.
 INSECURE_SECRETS = frozenset({"change-me", "changeme", "secret", "dev", "tocsin", "password"})

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tocsin.accounts.models import Role
+from tocsin.principal import Role
 
 
 def _new_key(client: TestClient, creator: Account, **body: object) -> dict[str, object]:

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.clock import FrozenClock
-from tocsin.runtime import build_runtime
 from tocsin.settings import Settings
+from tocsin.wiring import build_runtime
 
 LOOPBACK, REMOTE, LOOPBACK6 = ("127.0.0.1", 50000), ("192.0.2.7", 50000), ("::1", 50000)
 

@@ -25,8 +25,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlalchemy import update
 
 from tests.conftest import Account
-from tocsin.accounts.models import ApiKey, Role, User
-from tocsin.api.app import create_app
+from tocsin.accounts.models import ApiKey, User
+from tocsin.app import create_app
+from tocsin.principal import Role
 from tocsin.runtime import Runtime
 
 EXAMPLES = int(os.environ.get("TOCSIN_API_PROPERTY_EXAMPLES", "8"))

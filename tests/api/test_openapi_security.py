@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.runtime import Runtime
 
 PUBLIC = {"/api/v1/health"}

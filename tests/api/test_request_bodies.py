@@ -15,10 +15,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.clock import FrozenClock
-from tocsin.runtime import Runtime, build_runtime
+from tocsin.runtime import Runtime
 from tocsin.settings import Settings
+from tocsin.wiring import build_runtime
 
 CHUNK = b" " * 65536
 

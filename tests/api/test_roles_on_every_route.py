@@ -6,8 +6,8 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tocsin.accounts.models import Role
-from tocsin.api.app import create_app
+from tocsin.app import create_app
+from tocsin.principal import Role
 from tocsin.runtime import Runtime
 
 PUBLIC = {"/api/v1/health"}

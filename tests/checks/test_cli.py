@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.probe.conftest import LiveServer, live_server  # noqa: F401 - fixture
-from tocsin.cli.main import app
+from tocsin.console import app
 
 
 @pytest.fixture

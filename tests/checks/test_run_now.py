@@ -17,8 +17,8 @@ from tests.conftest import Account
 from tests.probe.conftest import LiveServer, live_server, spawn_probe, wait_for  # noqa: F401
 from tests.web.conftest import web_login
 from tocsin.checks.models import CheckResult
-from tocsin.cli.main import app
 from tocsin.clock import FrozenClock
+from tocsin.console import app
 from tocsin.engine.models import Timer, TimerStatus
 from tocsin.engine.timers import fire_due
 from tocsin.jobs import TIMER_HANDLERS

@@ -14,7 +14,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from tests.intake.conftest import serve
-from tocsin.cli.main import app
+from tocsin.console import app
 from tocsin.runtime import Runtime
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer.main
 
-from tocsin.cli.main import app
+from tocsin.console import app
 
 GROUPS = [("service",), ("escalation",), ("schedule",), ("user", "contact-method"),
           ("incident",), ("integration",)]

@@ -29,9 +29,9 @@ from tocsin.db import migrate
 from tocsin.db.session import make_engine
 from tocsin.engine import doorbell as bell
 from tocsin.intake.turns import turn
-from tocsin.runtime import build_runtime
 from tocsin.server import StartupError, select_jobs
 from tocsin.settings import load_settings
+from tocsin.wiring import build_runtime
 
 pytestmark = pytest.mark.skipif(not bell.supported(), reason="abstract Unix sockets: Linux")
 

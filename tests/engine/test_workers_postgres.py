@@ -23,8 +23,9 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import IncidentEvent
 from tocsin.incidents.schemas import IncidentCreate
-from tocsin.runtime import Runtime, build_runtime
+from tocsin.runtime import Runtime
 from tocsin.settings import load_settings
+from tocsin.wiring import build_runtime
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -154,8 +155,8 @@ def test_scale_out_two_api_processes_and_a_worker(pg_runtime: Runtime, tmp_path:
     import httpx
 
     from tocsin.accounts import service as accounts
-    from tocsin.accounts.models import Role
     from tocsin.accounts.schemas import UserCreate
+    from tocsin.principal import Role
 
     with pg_runtime.sessions() as s, s.begin():
         user = accounts.create_user(s, data=UserCreate(name="Op", email="op@example.com",

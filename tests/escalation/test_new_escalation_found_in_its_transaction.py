@@ -10,8 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.notify.seed import seed_paging
-from tocsin.accounts.models import Role
-from tocsin.accounts.principal import Principal
 from tocsin.db.ids import batch_writes
 from tocsin.engine.models import Timer
 from tocsin.escalation import service as escalation
@@ -22,6 +20,7 @@ from tocsin.incidents.lifecycle import Severity
 from tocsin.incidents.models import Incident
 from tocsin.incidents.schemas import IncidentCreate
 from tocsin.notify.models import Message
+from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
 
 

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.heartbeats.fastlane import serve_pings_first
 from tocsin.runtime import Runtime
 

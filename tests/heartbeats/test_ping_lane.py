@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Account
 from tests.heartbeats.conftest import ping_path
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.heartbeats.fastlane import parse_ping_path
 from tocsin.heartbeats.models import PingKind
 from tocsin.runtime import Runtime

@@ -22,10 +22,10 @@ from sqlalchemy import select, update
 
 from tests.conftest import Account, drain_intake
 from tests.web.conftest import web_login
-from tocsin.accounts.models import Role
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
 from tocsin.alerts.service import ingest_event
 from tocsin.notify.models import ContactMethod, Message
+from tocsin.principal import Role
 from tocsin.runtime import Runtime
 from tocsin.schedules.handoff import on_handoff
 

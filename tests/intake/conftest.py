@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.intake.fastlane import FastLane
 from tocsin.runtime import Runtime
 

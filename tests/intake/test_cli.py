@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tests.cli.helpers import cli_for
 from tests.conftest import Account, drain_intake
-from tocsin.cli.main import app
+from tocsin.console import app
 from tocsin.runtime import Runtime
 
 

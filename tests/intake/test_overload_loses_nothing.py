@@ -15,8 +15,8 @@ from tests.intake.conftest import serve
 from tocsin.alerts.models import Alert
 from tocsin.clock import FrozenClock
 from tocsin.intake.models import InboxRow
-from tocsin.runtime import build_runtime
 from tocsin.settings import Settings
+from tocsin.wiring import build_runtime
 
 LIMIT, SENT = 4, 20
 

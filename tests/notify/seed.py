@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role
-from tocsin.accounts.principal import Principal
 from tocsin.accounts.schemas import UserCreate
 from tocsin.catalog import service as catalog
 from tocsin.catalog.schemas import ServiceCreate
@@ -21,6 +19,7 @@ from tocsin.notify import service as notify
 from tocsin.notify.channels import ChannelKind
 from tocsin.notify.models import ContactMethod, Message
 from tocsin.notify.schemas import ContactMethodIn
+from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
 
 

@@ -18,12 +18,13 @@ from fastapi.testclient import TestClient
 from tests.conftest import LOOPBACK_ALLOWED, Account
 from tests.notify.paging import drain, worker
 from tests.notify.servers import Inbox, http_receiver
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.clock import FrozenClock
 from tocsin.notify.channels import SENDERS, ChannelKind, Outgoing, PermanentError
 from tocsin.notify.models import Message
-from tocsin.runtime import Runtime, build_runtime
+from tocsin.runtime import Runtime
 from tocsin.settings import Settings
+from tocsin.wiring import build_runtime
 
 INTERNAL_WEBHOOKS = [
     ("http://127.0.0.1:8080/hook", "127.0.0.1 is a loopback address"),

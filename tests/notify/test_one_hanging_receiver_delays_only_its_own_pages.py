@@ -18,8 +18,6 @@ from sqlalchemy import select
 
 from tests.notify.seed import declare_many, seed_paging
 from tests.notify.servers import hanging_receiver, http_receiver
-from tocsin.accounts.models import Role
-from tocsin.accounts.principal import Principal
 from tocsin.clock import FrozenClock
 from tocsin.engine.worker import Worker
 from tocsin.jobs import DELIVERY_JOB, JOBS
@@ -29,6 +27,7 @@ from tocsin.notify.models import Message
 from tocsin.notify.pipeline import claim
 from tocsin.notify.schemas import ContactMethodIn, RuleIn, RulesIn
 from tocsin.notify.wakeup import delivery_wake
+from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings
 

@@ -1,4 +1,4 @@
-"""Which addresses the server may send to (tocsin.notify.outbound): a pure decision, no
+"""Which addresses the server may send to (tocsin.outbound): a pure decision, no
 network. Names are resolved by a stand-in resolver."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tocsin.notify.outbound import (
+from tocsin.outbound import (
     OutboundPolicy,
     classify,
     host_refusal,

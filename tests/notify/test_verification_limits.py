@@ -13,15 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tocsin.accounts.models import Role
-from tocsin.accounts.principal import Principal
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.clock import FrozenClock
 from tocsin.notify import service as notify
 from tocsin.notify.models import ContactMethod
 from tocsin.notify.verification import Limits, Outcome, wait_before_next
-from tocsin.runtime import Runtime, build_runtime
+from tocsin.principal import Principal, Role
+from tocsin.runtime import Runtime
 from tocsin.settings import Settings
+from tocsin.wiring import build_runtime
 
 PER_METHOD, PER_USER = 3, 5
 

@@ -29,8 +29,9 @@ from tests.notify.servers import http_receiver
 from tocsin.clock import SystemClock
 from tocsin.db import migrate
 from tocsin.notify.models import Message
-from tocsin.runtime import Runtime, build_runtime
+from tocsin.runtime import Runtime
 from tocsin.settings import load_settings
+from tocsin.wiring import build_runtime
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 PAGES = 300

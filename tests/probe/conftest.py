@@ -19,12 +19,13 @@ import uvicorn
 
 from tests.conftest import Account
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import UserCreate
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.clock import SystemClock
-from tocsin.runtime import Runtime, build_runtime
+from tocsin.principal import Role
+from tocsin.runtime import Runtime
 from tocsin.settings import Settings
+from tocsin.wiring import build_runtime
 
 
 def free_port() -> int:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import Account
 from tests.intake.conftest import serve
-from tocsin.cli.main import app
+from tocsin.console import app
 from tocsin.runtime import Runtime
 
 

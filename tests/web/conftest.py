@@ -16,7 +16,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tocsin.api.app import create_app
+from tocsin.app import create_app
 from tocsin.runtime import Runtime
 
 CHROMIUM = "/usr/bin/chromium"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tocsin.web.chart import latency_chart, nice_ceiling
-from tocsin.web.check_queries import HourLatency, location_state, target_of
+from tocsin.web.chart import HourLatency, latency_chart, nice_ceiling
+from tocsin.web.check_queries import location_state, target_of
 
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from tests.conftest import Account
 from tests.web.conftest import CSRF_RE, PASSWORD
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role, User
+from tocsin.accounts.models import User
 from tocsin.accounts.schemas import UserCreate
+from tocsin.principal import Role
 from tocsin.runtime import Runtime
 
 

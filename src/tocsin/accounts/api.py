@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service
-from tocsin.accounts.models import ApiKey, Role, Team, User
+from tocsin.accounts.models import ApiKey, Team, User
 from tocsin.accounts.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -25,11 +26,26 @@ from tocsin.api import idempotency, pagination
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
 from tocsin.limits import Id
-from tocsin.notify import service as notify
+from tocsin.principal import Role
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+class Invite(Protocol):
+    """Email a new user a sign-in link. Notify sends it, and sits above accounts: the app
+    hands this in (`app.state.invite`, tocsin/app.py)."""
+
+    def __call__(self, session: Session, *, user: User, now: datetime, hours: int) -> object: ...
+
+
+def _invite(request: Request) -> Invite:
+    found: Invite = request.app.state.invite
+    return found
+
+
+InviteDep = Annotated[Invite, Depends(_invite)]
 
 
 @router.get("/me", response_model=UserOut, summary="The user behind this credential")
@@ -46,19 +62,19 @@ def list_users(session: SessionDep, who: Viewer, cursor: str | None = None,
 
 @router.post("/users", status_code=201, response_model=UserOut)
 def create_user(data: UserCreate, session: SessionDep, rt: RuntimeDep, who: Admin,
-                idempotency_key: IdemKey = None) -> UserOut | JSONResponse:
+                invite: InviteDep, idempotency_key: IdemKey = None) -> UserOut | JSONResponse:
     now = rt.clock.now()
     return idempotency.create_once(
         session, user_id=who.user_id, key=idempotency_key, path="/users", request=data,
         now=now,
-        make=lambda: UserOut.model_validate(_create_user(session, rt, data)))
+        make=lambda: UserOut.model_validate(_create_user(session, rt, data, invite)))
 
 
-def _create_user(session: Session, rt: Runtime, data: UserCreate) -> User:
+def _create_user(session: Session, rt: Runtime, data: UserCreate, invite: Invite) -> User:
     now = rt.clock.now()
     user = service.create_user(session, data=data, now=now)
     if data.invite:
-        notify.invite(session, user=user, now=now, hours=rt.settings.invite_link_hours)
+        invite(session, user=user, now=now, hours=rt.settings.invite_link_hours)
     return user
 
 

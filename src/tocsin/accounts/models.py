@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tocsin.db.base import Base, JSONType, UTCDateTime
-
-
-class Role(enum.StrEnum):
-    """What a user (or an API key, capped by its scope) may do. Ordered by power."""
-
-    VIEWER = "viewer"
-    RESPONDER = "responder"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def allows(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
-
-
-_RANK = {Role.VIEWER: 0, Role.RESPONDER: 1, Role.ADMIN: 2}
+from tocsin.db.base import Base, UTCDateTime
+from tocsin.principal import Role
 
 
 class User(Base):
@@ -74,18 +56,3 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-
-
-class IdempotencyRecord(Base):
-    """The stored answer to a creating POST sent with an Idempotency-Key header."""
-
-    __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(255))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    body: Mapped[object] = mapped_column(JSONType)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

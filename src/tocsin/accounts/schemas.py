@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from tocsin.accounts.models import Role
 from tocsin.limits import Id, StorableDatetime
+from tocsin.principal import Role
 
 
 def _zone(value: str | None) -> str | None:

@@ -13,11 +13,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import ApiKey, Role, Team, TeamMember, User
-from tocsin.accounts.principal import Principal
+from tocsin.accounts.models import ApiKey, Team, TeamMember, User
 from tocsin.accounts.schemas import ApiKeyCreate, TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from tocsin.db.lookup import get_or_404
 from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from tocsin.principal import Principal, Role
 
 TOKEN_PREFIX = "tsn"
 _hasher = PasswordHasher()

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 
-from tocsin.alerts.models import GroupingMode
 from tocsin.limits import fit
+
+
+class GroupingMode(enum.StrEnum):
+    """How a service's alerts become incidents."""
+
+    PER_ALERT = "per_alert"  # one incident per alert
+    SERVICE = "service"  # every alert of the service within the window → one incident
+    LABELS = "labels"  # alerts sharing the values of `group_labels` within the window
 
 GROUP_KEY_MAX = 500  # alert_groups.group_key: String(500)
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tocsin.alerts.grouping import GroupingMode as GroupingMode  # a pure rule's vocabulary
 from tocsin.db.base import Base, JSONType, UTCDateTime
 
 
@@ -24,14 +25,6 @@ class AlertStatus(enum.StrEnum):
     FIRING = "firing"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
-
-
-class GroupingMode(enum.StrEnum):
-    """How a service's alerts become incidents."""
-
-    PER_ALERT = "per_alert"  # one incident per alert
-    SERVICE = "service"  # every alert of the service within the window → one incident
-    LABELS = "labels"  # alerts sharing the values of `group_labels` within the window
 
 
 class Integration(Base):

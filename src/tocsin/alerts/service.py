@@ -16,7 +16,6 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.principal import Principal
 from tocsin.alerts import classify, routing, suppress
 from tocsin.alerts.grouping import group_key
 from tocsin.alerts.models import (
@@ -51,6 +50,7 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.incidents.schemas import IncidentCreate, ResolveRequest
+from tocsin.principal import Principal
 from tocsin.settings import Settings
 
 

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.principal import Principal
 from tocsin.alerts.models import Alert, AlertEvent, Integration, RoutingRule
 from tocsin.alerts.schemas import NoiseReport, NoiseRow
 from tocsin.alerts.visibility import visible_alert
 from tocsin.incidents.models import Incident
+from tocsin.principal import Principal
 
 # Resolving this many times in the period makes an alert "flapping".
 FLAP_RESOLVES = 3

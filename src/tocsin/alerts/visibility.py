@@ -11,10 +11,10 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, exists, select, true, tuple_
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from tocsin.accounts.principal import Principal
 from tocsin.alerts.models import Alert, IncidentAlert
 from tocsin.errors import NotFound
 from tocsin.incidents.visibility import incident_id_visible
+from tocsin.principal import Principal
 
 # Its own name (a Core alias, built once): the query a condition goes into may join the links
 # (an incident's alerts).

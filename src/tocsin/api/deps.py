@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role
-from tocsin.accounts.principal import Principal
 from tocsin.errors import Unauthorized
+from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
 
 
@@ -42,6 +40,21 @@ SessionDep = Annotated[Session, Depends(get_session)]
 # Other ways to authenticate (e.g. the web app's session cookie) register here.
 PrincipalResolver = Callable[[Request, Session, Runtime], Principal | None]
 
+
+class ApiKeys(Protocol):
+    """Bearer keys. Accounts stores them and its routes use this kernel, so the app hands
+    them in (`app.state.api_keys`: the accounts service, tocsin/app.py)."""
+
+    def authenticate(self, session: Session, *, token: str, now: datetime,
+                     touch_every: timedelta) -> tuple[Principal, bool]: ...
+
+    def touch_api_key(self, session: Session, *, key_id: int, now: datetime) -> None: ...
+
+
+def _api_keys(request: Request) -> ApiKeys:
+    keys: ApiKeys = request.app.state.api_keys
+    return keys
+
 SESSION_COOKIE = "tocsin_session"
 # Found before the body was read (authenticate_early), reused by get_principal.
 EARLY_PRINCIPAL = "tocsin.early_principal"
@@ -65,7 +78,7 @@ def _from_bearer(request: Request, session: Session, runtime: Runtime,
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("use 'Authorization: Bearer <API key>'")
-    return accounts.authenticate(
+    return _api_keys(request).authenticate(
         session, token=token.strip(), now=runtime.clock.now(),
         touch_every=timedelta(seconds=runtime.settings.api_key_touch_seconds))
 
@@ -95,11 +108,11 @@ def get_principal(request: Request, session: SessionDep, runtime: RuntimeDep,
             # Its own short write (at most once per api_key_touch_seconds per key), so
             # the request's session stays read-only.
             with runtime.sessions() as writer, writer.begin():
-                accounts.touch_api_key(writer, key_id=principal.api_key_id, now=now)
+                _api_keys(request).touch_api_key(writer, key_id=principal.api_key_id, now=now)
         else:
             # The request already holds the write lock on SQLite: write in it, committed
             # with the request's own change.
-            accounts.touch_api_key(session, key_id=principal.api_key_id, now=now)
+            _api_keys(request).touch_api_key(session, key_id=principal.api_key_id, now=now)
     return principal
 
 

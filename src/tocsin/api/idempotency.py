@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import IdempotencyRecord
+from tocsin.api.models import IdempotencyRecord
 from tocsin.errors import Invalid
 
 MAX_KEY_LENGTH = 255

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tocsin.errors import TocsinError, TooManyRequests
-from tocsin.incidents.lifecycle import IllegalTransition
 
 log = logging.getLogger("tocsin.api")
 PROBLEM = "application/problem+json"
@@ -34,11 +33,6 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-
-    @app.exception_handler(IllegalTransition)
-    async def _transition(_r: Request, exc: IllegalTransition) -> JSONResponse:
-        return problem(409, "Illegal status change", str(exc),
-                       legal_next_statuses=[s.value for s in exc.legal])
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_r: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -13,25 +14,40 @@ from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
 from tocsin.catalog import service
 from tocsin.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate
-from tocsin.escalation import reachability
 from tocsin.limits import Id
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
 
 
-def _flagged(session: Session, rt: Runtime, rows: list[ServiceOut]) -> list[ServiceOut]:
-    people = reachability.load_people(session, now=rt.clock.now())
-    problems = reachability.service_problems(session, [r.id for r in rows], people)
+class PagingProblems(Protocol):
+    """Why paging for each service would reach nobody. Escalation knows, and sits above
+    catalog: the app hands this in (`app.state.service_paging_problems`, tocsin/app.py)."""
+
+    def __call__(self, session: Session, service_ids: list[int], *,
+                 now: datetime) -> dict[int, list[str]]: ...
+
+
+def _paging_problems(request: Request) -> PagingProblems:
+    found: PagingProblems = request.app.state.service_paging_problems
+    return found
+
+
+ProblemsDep = Annotated[PagingProblems, Depends(_paging_problems)]
+
+
+def _flagged(session: Session, rt: Runtime, rows: list[ServiceOut],
+             problems_of: PagingProblems) -> list[ServiceOut]:
+    problems = problems_of(session, [r.id for r in rows], now=rt.clock.now())
     return [r.model_copy(update={"paging_problems": problems[r.id]}) for r in rows]
 
 
 @router.get("", response_model=Page[ServiceOut], summary="List services, by id")
-def list_services(session: SessionDep, rt: RuntimeDep, who: Viewer, cursor: str | None = None,
-                  limit: Limit = 100) -> Page[ServiceOut]:
+def list_services(session: SessionDep, rt: RuntimeDep, who: Viewer, problems: ProblemsDep,
+                  cursor: str | None = None, limit: Limit = 100) -> Page[ServiceOut]:
     rows = service.list_services(session, after_id=pagination.decode(cursor), limit=limit + 1)
     found = pagination.page(rows, limit, lambda s: s, lambda s: s.id)
-    return Page(items=_flagged(session, rt, service.to_out(session, found.items)),
+    return Page(items=_flagged(session, rt, service.to_out(session, found.items), problems),
                 next_cursor=found.next_cursor)
 
 
@@ -47,10 +63,10 @@ def create_service(data: ServiceCreate, session: SessionDep, rt: RuntimeDep, who
 
 
 @router.get("/{service_id}", response_model=ServiceOut)
-def show_service(service_id: Id, session: SessionDep, rt: RuntimeDep,
-                 who: Viewer) -> ServiceOut:
+def show_service(service_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer,
+                 problems: ProblemsDep) -> ServiceOut:
     return _flagged(session, rt, service.to_out(
-        session, [service.get_service(session, service_id)]))[0]
+        session, [service.get_service(session, service_id)]), problems)[0]
 
 
 @router.patch("/{service_id}", response_model=ServiceOut)

@@ -1,5 +1,5 @@
 """`tocsin check …`, `tocsin heartbeat …`, `tocsin probes …` (over HTTP: TOCSIN_URL and
-TOCSIN_TOKEN) and `tocsin probe` (the agent)."""
+TOCSIN_TOKEN). `tocsin probe` (the agent) is in probe/cli.py."""
 
 from __future__ import annotations
 
@@ -152,26 +152,3 @@ def probes_list(as_json: JsonOpt = False) -> None:
     """List probe locations and whether they are online."""
     emit(lookup.every(Client(), "/api/v1/probes"), as_json=as_json,
          columns=["id", "name", "status", "last_seen_at"])
-
-
-def probe(
-    server: Annotated[str, typer.Option(help="Tocsin server URL.", envvar="TOCSIN_URL")],
-    token: Annotated[str, typer.Option(help="Probe token (`tocsin probes add`).",
-                                       envvar="TOCSIN_PROBE_TOKEN")],
-    location: Annotated[str, typer.Option(help="This probe's location name.")],
-    concurrency: Annotated[int, typer.Option(help="Checks run at once.")] = 200,
-    source_address: Annotated[str | None, typer.Option(
-        help="Local address outgoing check connections leave from.")] = None,
-    refresh: Annotated[float, typer.Option(help="Seconds between assignment pulls.")] = 5.0,
-) -> None:
-    """Run a probe agent: pull assignments, run checks, push results."""
-    import logging
-
-    from tocsin.probe.agent import ProbeAgent, run_probe
-
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    typer.echo(f"probe '{location}' working for {server}")
-    run_probe(ProbeAgent(server=server, token=token, location=location,
-                         concurrency=concurrency, source_address=source_address,
-                         refresh_seconds=refresh))

@@ -6,10 +6,18 @@ silent probe is left out of the quorum instead of being counted as a failure.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tocsin.checks.models import CheckStatus
+
+class CheckStatus(enum.StrEnum):
+    """Confirmed status: it changes only when the confirmation policy says so."""
+
+    UNKNOWN = "unknown"
+    UP = "up"
+    DOWN = "down"
+    PAUSED = "paused"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from tocsin.checks.models import Check
 from tocsin.checks.processes import RunnerProcesses
 from tocsin.checks.runner import CheckRunner
 from tocsin.engine.worker import JobContext
-from tocsin.heartbeats import service as heartbeats
 
 
 class RunnerSupervisor:
@@ -55,12 +54,6 @@ def probe_liveness(ctx: JobContext) -> int:
     rt = ctx.runtime
     with rt.sessions() as session, session.begin():
         return len(probes.mark_silent_offline(session, now=rt.clock.now(), settings=rt.settings))
-
-
-def heartbeats_late(ctx: JobContext) -> int:
-    rt = ctx.runtime
-    with rt.sessions() as session, session.begin():
-        return heartbeats.mark_late(session, now=rt.clock.now(), settings=rt.settings)
 
 
 def check_rollups(ctx: JobContext) -> int:

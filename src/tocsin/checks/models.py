@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tocsin.checks.confirm import CheckStatus as CheckStatus  # a pure rule's vocabulary
 from tocsin.db.base import Base, JSONType, UTCDateTime
 
 # The location name of the server's own runner; probes use any other name.
@@ -22,15 +23,6 @@ class CheckKind(enum.StrEnum):
     DNS = "dns"
     POSTGRES = "postgres"
     MYSQL = "mysql"
-
-
-class CheckStatus(enum.StrEnum):
-    """Confirmed status: it changes only when the confirmation policy says so."""
-
-    UNKNOWN = "unknown"
-    UP = "up"
-    DOWN = "down"
-    PAUSED = "paused"
 
 
 class ProbeStatus(enum.StrEnum):

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.alerts.detection import build_event, raise_alert
 from tocsin.alerts.normalized import EventAction
 from tocsin.alerts.service import IngestResult
 from tocsin.catalog import service as catalog
@@ -16,7 +17,6 @@ from tocsin.catalog.models import Service, Tier
 from tocsin.catalog.schemas import ServiceCreate
 from tocsin.checks import recording
 from tocsin.checks import service as checks
-from tocsin.checks.alerting import build_event, raise_alert
 from tocsin.checks.models import SERVER_LOCATION, Check, CheckLocationState, Probe, ProbeStatus
 from tocsin.checks.schemas import Assignment, ProbeCreate, PushedResult
 from tocsin.db.lookup import get_or_404

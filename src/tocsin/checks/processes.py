@@ -29,8 +29,8 @@ from multiprocessing.process import BaseProcess
 from typing import Literal
 
 from tocsin.checks.runner import CheckRunner, RunnerStats
-from tocsin.runtime import build_runtime
 from tocsin.settings import Settings
+from tocsin.wiring import build_runtime
 
 log = logging.getLogger("tocsin.checks")
 

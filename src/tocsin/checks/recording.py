@@ -10,10 +10,10 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from tocsin.alerts.detection import build_event, raise_alert
 from tocsin.alerts.normalized import EventAction
 from tocsin.alerts.service import IngestResult
 from tocsin.checks import confirm
-from tocsin.checks.alerting import build_event, raise_alert
 from tocsin.checks.models import (
     Check,
     CheckLocationState,

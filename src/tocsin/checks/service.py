@@ -13,9 +13,9 @@ from sqlalchemy import Table, Text, bindparam, delete, func, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
+from tocsin.alerts.detection import build_event, raise_alert
 from tocsin.alerts.normalized import EventAction
 from tocsin.catalog import service as catalog
-from tocsin.checks.alerting import build_event, raise_alert
 from tocsin.checks.models import (
     SERVER_LOCATION,
     Check,

@@ -10,9 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
-
-from tocsin.db.registry import metadata
+from sqlalchemy import Engine, MetaData, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Arbitrary constant: the advisory lock that lets only one process migrate at a time.
@@ -52,16 +50,18 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                              f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
 
 
-def diff(engine: Engine) -> list[Any]:
-    """Differences between the models and the migrated schema (empty when they agree)."""
+def diff(engine: Engine, metadata: MetaData) -> list[Any]:
+    """Differences between the models (`metadata`: tocsin/tables.py) and the migrated schema
+    (empty when they agree)."""
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(ctx, metadata))
 
 
-def revision(engine: Engine, message: str) -> None:
-    """Autogenerate a new migration (development helper)."""
+def revision(engine: Engine, message: str, metadata: MetaData) -> None:
+    """Autogenerate a new migration from `metadata` (development helper)."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
+        cfg.attributes["target_metadata"] = metadata
         command.revision(cfg, message=message, autogenerate=True)

@@ -4,6 +4,7 @@ responses). One load per request: a self-hosted install has tens of users, not m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -106,3 +107,17 @@ def nobody_paged(session: Session, incidents: list[Incident]) -> dict[int, list[
         elif event.kind == lc.EventKind.ESCALATION_SKIPPED.value:
             out[incident_id] = [event.body]
     return out
+
+
+def problems_of_services(session: Session, service_ids: list[int], *,
+                         now: datetime) -> dict[int, list[str]]:
+    """Why paging for each service would reach nobody (catalog's API shows it; it cannot
+    import escalation, so tocsin/app.py hands it this function)."""
+    return service_problems(session, service_ids, load_people(session, now=now))
+
+
+def problems_of_schedules(session: Session, *, now: datetime) -> Callable[[Schedule], list[str]]:
+    """Why each schedule's on-call would reach nobody: people loaded once, then asked per
+    schedule (the schedules API shows it, through tocsin/app.py)."""
+    people = load_people(session, now=now)
+    return lambda schedule: schedule_problems(session, schedule, people, now=now)

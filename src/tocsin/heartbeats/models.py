@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, UTCDateTime
-
-
-class HeartbeatStatus(enum.StrEnum):
-    NEW = "new"          # never pinged: nothing is expected yet
-    UP = "up"
-    STARTED = "started"  # a run began (/start) and must finish within the grace time
-    LATE = "late"
-    FAILED = "failed"
-    PAUSED = "paused"
-
-
-class PingKind(enum.StrEnum):
-    START = "start"
-    SUCCESS = "success"
-    FAIL = "fail"
+from tocsin.heartbeats.state import HeartbeatStatus as HeartbeatStatus  # a pure rule's vocabulary
+from tocsin.heartbeats.state import PingKind as PingKind
 
 
 class Heartbeat(Base):

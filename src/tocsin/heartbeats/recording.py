@@ -19,9 +19,9 @@ from sqlalchemy import Connection, Dialect, Table, bindparam, insert, select, te
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from tocsin.alerts.detection import build_event, raise_alert
 from tocsin.alerts.normalized import EventAction
 from tocsin.alerts.service import IngestResult
-from tocsin.checks.alerting import build_event, raise_alert
 from tocsin.db.base import UTCDateTime
 from tocsin.heartbeats.models import Heartbeat, HeartbeatPing, PingKind
 from tocsin.heartbeats.state import Beat, apply_ping

@@ -6,12 +6,28 @@ query and write back only what changed, and the same rules serve the ORM path th
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 
 from tocsin.alerts.normalized import EventAction
 from tocsin.heartbeats import due
-from tocsin.heartbeats.models import HeartbeatStatus, PingKind
+
+
+class HeartbeatStatus(enum.StrEnum):
+    NEW = "new"          # never pinged: nothing is expected yet
+    UP = "up"
+    STARTED = "started"  # a run began (/start) and must finish within the grace time
+    LATE = "late"
+    FAILED = "failed"
+    PAUSED = "paused"
+
+
+class PingKind(enum.StrEnum):
+    START = "start"
+    SUCCESS = "success"
+    FAIL = "fail"
+
 
 ALERTING = frozenset({HeartbeatStatus.LATE.value, HeartbeatStatus.FAILED.value})
 WATCHED = (HeartbeatStatus.UP.value, HeartbeatStatus.STARTED.value)

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.principal import Principal
 from tocsin.api import idempotency, pagination
 from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.incidents import lifecycle as lc
@@ -32,6 +31,7 @@ from tocsin.incidents.schemas import (
     StatusChange,
 )
 from tocsin.limits import Id, Timestamp
+from tocsin.principal import Principal
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])

@@ -9,6 +9,8 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tocsin.errors import Conflict
+
 
 class Status(enum.StrEnum):
     TRIGGERED = "triggered"
@@ -121,13 +123,18 @@ LEGAL_TRANSITIONS: dict[Status, frozenset[Status]] = {
 REOPEN_TARGETS = frozenset({Status.TRIGGERED, Status.INVESTIGATING})
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Conflict):
+    """A status change the lifecycle does not allow: 409, naming the legal next statuses."""
+
+    title = "Illegal status change"
+
     def __init__(self, current: Status, target: Status, legal: list[Status]) -> None:
         self.current, self.target, self.legal = current, target, legal
         names = ", ".join(s.value for s in legal) or "none"
         super().__init__(
             f"cannot move an incident from '{current.value}' to '{target.value}'; "
-            f"from '{current.value}' it can move to: {names}"
+            f"from '{current.value}' it can move to: {names}",
+            extra={"legal_next_statuses": [s.value for s in legal]},
         )
 
 

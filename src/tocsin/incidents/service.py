@@ -10,7 +10,6 @@ from sqlalchemy import Select, Table, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
-from tocsin.accounts.principal import Principal
 from tocsin.catalog.service import service_info
 from tocsin.clock import utc_label
 from tocsin.db.ids import preassigned_id
@@ -27,6 +26,7 @@ from tocsin.incidents.schemas import (
     IncidentUpdate,
     ResolveRequest,
 )
+from tocsin.principal import Principal
 from tocsin.settings import Settings
 
 TIMER_UPDATE_DUE = "incident.update_due"

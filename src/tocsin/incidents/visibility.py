@@ -15,8 +15,8 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Select, Table, and_, exists, or_, select, true
 from sqlalchemy.orm import QueryableAttribute
 
-from tocsin.accounts.principal import Principal
 from tocsin.incidents.models import Incident, IncidentMember
+from tocsin.principal import Principal
 
 
 def visible_incident(viewer: Principal) -> ColumnElement[bool]:

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, case, exists, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.principal import Principal
 from tocsin.alerts.service import scope_of
 from tocsin.alerts.triage_config import integration_info
 from tocsin.alerts.visibility import alert_id_visible, hidden_alert_keys
 from tocsin.incidents.visibility import hidden_incident_ids, incident_id_visible
 from tocsin.intake.models import InboxRow
 from tocsin.intake.processor import events_of
+from tocsin.principal import Principal
 
 
 def outcome_visible(session: Session, viewer: Principal) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from tocsin.notify.outbound import OutboundPolicy, refused_message, url_refusal
+from tocsin.outbound import OutboundPolicy, refused_message, url_refusal
 from tocsin.settings import Settings
 
 

@@ -16,7 +16,6 @@ from sqlalchemy import ColumnElement, Table, select, text, update
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
-from tocsin.accounts.principal import Principal
 from tocsin.db import config_cache
 from tocsin.db.config_cache import config_cached
 from tocsin.db.ids import preassigned_id
@@ -33,9 +32,10 @@ from tocsin.notify.models import (
     NotificationRule,
     VerificationFailure,
 )
-from tocsin.notify.outbound import OutboundPolicy
 from tocsin.notify.schemas import ContactMethodIn, RulesIn
 from tocsin.notify.verification import Attempt, Limits, Outcome, code_expired, wait_before_next
+from tocsin.outbound import OutboundPolicy
+from tocsin.principal import Principal
 
 WAKE_FLAG = "tocsin.notify.wake"
 # In a page's idempotency key: sent although the incident is no longer triggered — asked

@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import Role, User
-from tocsin.accounts.principal import Principal
+from tocsin.accounts.models import User
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import Forbidden, Invalid, NotFound, TocsinError
 from tocsin.incidents import service as incidents
@@ -21,6 +20,7 @@ from tocsin.limits import Id
 from tocsin.notify.links import read_ack_token
 from tocsin.notify.models import ContactMethod
 from tocsin.notify.webhook.sender import verify as verify_signature
+from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
 
 router = APIRouter(include_in_schema=True, tags=["acknowledge"])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from tocsin.api import pagination
@@ -12,7 +14,6 @@ from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
 from tocsin.engine import timers
 from tocsin.errors import NotFound
-from tocsin.escalation import reach, reachability
 from tocsin.limits import Id, Timestamp
 from tocsin.schedules import feed, handoff, service
 from tocsin.schedules.models import Schedule
@@ -34,9 +35,24 @@ router = APIRouter(tags=["schedules"])
 PREFIX = "/api/v1/schedules"
 
 
+class PagingProblems(Protocol):
+    """Why a schedule's on-call would reach nobody: prepared once per request, then asked per
+    schedule. Escalation knows, and sits above schedules: the app hands this in
+    (`app.state.schedule_paging_problems`, tocsin/app.py)."""
+
+    def __call__(self, session: Session, *, now: datetime) -> Callable[[Schedule], list[str]]: ...
+
+
+def _paging_problems(request: Request) -> PagingProblems:
+    found: PagingProblems = request.app.state.schedule_paging_problems
+    return found
+
+
+ProblemsDep = Annotated[PagingProblems, Depends(_paging_problems)]
+
+
 def _out(session: Session, schedule: Schedule, now: datetime,
-         people: reach.People | None = None) -> ScheduleOut:
-    people = people or reachability.load_people(session, now=now)
+         problems: Callable[[Schedule], list[str]]) -> ScheduleOut:
     overrides = service.overrides_of(session, [schedule.id], start=now - timedelta(days=1))
     return ScheduleOut(
         id=schedule.id, name=schedule.name, description=schedule.description,
@@ -45,7 +61,7 @@ def _out(session: Session, schedule: Schedule, now: datetime,
         overrides=[OverrideOut(id=o.id, user_id=o.user_id, start=o.start_at, end=o.end_at,
                                reason=o.reason) for o in overrides[schedule.id]],
         warnings=service.warnings(session, schedule=schedule, now=now),
-        paging_problems=reachability.schedule_problems(session, schedule, people, now=now))
+        paging_problems=problems(schedule))
 
 
 def _shift(s: Shift) -> ShiftOut:
@@ -53,35 +69,41 @@ def _shift(s: Shift) -> ShiftOut:
 
 
 @router.post(PREFIX, status_code=201, response_model=ScheduleOut, summary="Create a schedule")
-def create(data: ScheduleIn, session: SessionDep, rt: RuntimeDep, who: Admin) -> ScheduleOut:
+def create(data: ScheduleIn, session: SessionDep, rt: RuntimeDep, who: Admin,
+           problems: ProblemsDep) -> ScheduleOut:
     schedule = service.create_schedule(session, data=data, now=rt.clock.now())
     handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
-    return _out(session, schedule, rt.clock.now())
+    now = rt.clock.now()
+    return _out(session, schedule, now, problems(session, now=now))
 
 
 @router.get(PREFIX, response_model=Page[ScheduleOut], summary="List schedules, by id")
-def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer, cursor: str | None = None,
-             limit: Limit = 100) -> Page[ScheduleOut]:
+def list_all(session: SessionDep, rt: RuntimeDep, who: Viewer, problems: ProblemsDep,
+             cursor: str | None = None, limit: Limit = 100) -> Page[ScheduleOut]:
     now = rt.clock.now()
-    people = reachability.load_people(session, now=now)
+    problems_of = problems(session, now=now)
     return pagination.page_of_all(service.list_schedules(session), cursor, limit,
-                                  lambda s: _out(session, s, now, people), lambda s: s.id)
+                                  lambda s: _out(session, s, now, problems_of), lambda s: s.id)
 
 
 @router.get(PREFIX + "/{schedule_id}", response_model=ScheduleOut)
-def show(schedule_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer) -> ScheduleOut:
-    return _out(session, service.get_schedule(session, schedule_id), rt.clock.now())
+def show(schedule_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer,
+         problems: ProblemsDep) -> ScheduleOut:
+    now = rt.clock.now()
+    return _out(session, service.get_schedule(session, schedule_id), now,
+                problems(session, now=now))
 
 
 @router.put(PREFIX + "/{schedule_id}", response_model=ScheduleOut)
 def replace(schedule_id: Id, data: ScheduleIn, session: SessionDep, rt: RuntimeDep,
-            who: Admin) -> ScheduleOut:
+            who: Admin, problems: ProblemsDep) -> ScheduleOut:
     schedule = service.get_schedule(session, schedule_id)
     service.update_schedule(session, schedule=schedule, data=data, now=rt.clock.now())
     handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
-    return _out(session, schedule, rt.clock.now())
+    now = rt.clock.now()
+    return _out(session, schedule, now, problems(session, now=now))
 
 
 @router.delete(PREFIX + "/{schedule_id}", status_code=204)

@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import Role, User
-from tocsin.accounts.principal import Principal
+from tocsin.accounts.models import User
 from tocsin.alerts import service as alerts
 from tocsin.catalog.models import Service
 from tocsin.engine import timers
@@ -22,6 +21,7 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import visibility
 from tocsin.incidents.models import Incident
 from tocsin.notify import service as notify
+from tocsin.principal import Principal, Role
 from tocsin.schedules import oncall, service
 from tocsin.schedules.models import Schedule
 

@@ -7,8 +7,8 @@ from dataclasses import asdict
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.principal import Principal
 from tocsin.api.deps import RuntimeDep, SessionDep, Viewer
+from tocsin.principal import Principal
 from tocsin.runtime import Runtime
 from tocsin.setup import checklist, service
 from tocsin.setup.schemas import SenderOut, SetupOut, StepOut

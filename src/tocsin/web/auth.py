@@ -12,10 +12,10 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from tocsin.accounts.models import Role, User
-from tocsin.accounts.principal import Principal
+from tocsin.accounts.models import User
 from tocsin.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep
 from tocsin.errors import Forbidden
+from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
 from tocsin.web import service
 from tocsin.web.models import WebSession

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tocsin.web.check_queries import HourLatency
+
+@dataclass(frozen=True)
+class HourLatency:
+    start: datetime
+    p50_ms: int
+    max_ms: int
+    runs: int
+
 
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 24, 12, 28

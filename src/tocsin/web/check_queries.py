@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.principal import Principal
 from tocsin.alerts.models import Alert, IncidentAlert
 from tocsin.alerts.visibility import visible_alert
 from tocsin.checks import service as checks
@@ -29,6 +28,8 @@ from tocsin.checks.models import (
 )
 from tocsin.checks.rollup import day_start, hour_start
 from tocsin.checks.secrets import mask_dsn
+from tocsin.principal import Principal
+from tocsin.web.chart import HourLatency
 
 HOUR = timedelta(hours=1)
 
@@ -189,14 +190,6 @@ def uptimes(session: Session, check_id: int, now: datetime) -> dict[str, float |
     return {"24 h": _uptime(session, check_id, "hour", this_hour - 23 * HOUR),
             "7 d": _uptime(session, check_id, "hour", this_hour - 167 * HOUR),
             "30 d": _uptime(session, check_id, "day", day_start(now) - timedelta(days=29))}
-
-
-@dataclass(frozen=True)
-class HourLatency:
-    start: datetime
-    p50_ms: int
-    max_ms: int
-    runs: int
 
 
 def hourly_latency(session: Session, check_id: int, *, since: datetime) -> list[HourLatency]:

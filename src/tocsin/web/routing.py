@@ -42,10 +42,10 @@ class WebRoute(APIRoute):
                 return await inner(request)
             except LoginRequired:
                 return RedirectResponse(login_url(request), status_code=303)
+            except IllegalTransition as exc:  # before TocsinError: a kinder title on a page
+                return error_page(request, 409, "That change is not possible", str(exc))
             except TocsinError as exc:
                 return error_page(request, exc.status_code, exc.title, exc.detail)
-            except IllegalTransition as exc:
-                return error_page(request, 409, "That change is not possible", str(exc))
             except RequestValidationError:
                 # A page address with a malformed part (/incidents/abc): not an API client,
                 # so a page rather than a list of field errors.

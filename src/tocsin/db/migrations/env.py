@@ -1,10 +1,9 @@
-"""Alembic environment. Run through tocsin.db.migrate, which passes the connection in."""
+"""Alembic environment. Run through tocsin.db.migrate, which passes the connection (and, to
+autogenerate, the models' metadata) in."""
 
 from __future__ import annotations
 
 from alembic import context
-
-from tocsin.db.registry import metadata
 
 config = context.config
 
@@ -15,7 +14,7 @@ def run_migrations_online() -> None:
         raise RuntimeError("run migrations through `tocsin db upgrade`")
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=config.attributes.get("target_metadata"),
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import apprise
 
 from tocsin.notify.channels import Outgoing, PermanentError, TemporaryError
-from tocsin.notify.outbound import (
+from tocsin.outbound import (
     OutboundPolicy,
     RefusedTarget,
     checked_answers,

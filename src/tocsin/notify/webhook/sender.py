@@ -32,7 +32,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from tocsin.notify.channels import Outgoing, PermanentError, TemporaryError, on_send_loop
-from tocsin.notify.outbound import (
+from tocsin.outbound import (
     OutboundPolicy,
     RefusedTarget,
     checked_answers,

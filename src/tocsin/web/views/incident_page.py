@@ -112,13 +112,13 @@ def _act(request: Request, session: Session, rt: Runtime, who: WebUser, incident
         done = action(session, incident, form, errors)
     except forms.FormErrors as exc:
         errors = exc.errors
+    except lc.IllegalTransition as exc:  # before TocsinError, which it is
+        errors = {"status": str(exc)}
     except TocsinError as exc:
         errors = forms.from_domain(exc)
         extra_missing = exc.extra.get("missing")
         if extra_missing:
             errors = {"close": "the record still lacks: " + "; ".join(extra_missing)}
-    except lc.IllegalTransition as exc:
-        errors = {"status": str(exc)}
     if errors:
         session.rollback()
         incident = incidents.get_visible(session, incident_id=incident_id,

@@ -9,13 +9,13 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
 from tocsin.limits import Id
 from tocsin.notify import service as notify
 from tocsin.notify.channels import ChannelKind
+from tocsin.principal import Role
 from tocsin.web import forms, queries
 from tocsin.web import service as web_sessions
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser

@@ -9,11 +9,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import ApiKeyCreate, UserUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
 from tocsin.limits import Id
+from tocsin.principal import Role
 from tocsin.schedules import feed
 from tocsin.web import forms, queries
 from tocsin.web import service as web_sessions

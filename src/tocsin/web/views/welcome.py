@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Role, User
-from tocsin.accounts.principal import Principal
+from tocsin.accounts.models import User
 from tocsin.accounts.schemas import UserUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import Invalid, TocsinError
@@ -21,6 +20,7 @@ from tocsin.notify import service as notify
 from tocsin.notify.channels import ChannelKind
 from tocsin.notify.links import check_invite_token, invite_user, password_stamp
 from tocsin.notify.schemas import ContactMethodIn
+from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
 from tocsin.web import forms
 from tocsin.web import service as web_sessions

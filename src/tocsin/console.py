@@ -1,4 +1,4 @@
-"""The `tocsin` command."""
+"""The `tocsin` command: every feature's commands (their `cli.py`), assembled in one list."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import typer
 
 from tocsin.alerts.cli import alert_app, integration_app, route_app
 from tocsin.catalog.cli import app as service_app
-from tocsin.checks.cli import check_app, heartbeat_app, probe, probes_app
+from tocsin.checks.cli import check_app, heartbeat_app, probes_app
 from tocsin.cli.output import JsonOpt, emit
 from tocsin.escalation.cli import app as escalation_app
 from tocsin.incidents.cli import app as incident_app
 from tocsin.notify.cli import app as contact_app
+from tocsin.probe.cli import probe
 from tocsin.schedules.cli import app as oncall_app
 from tocsin.schedules.cli import schedule_app
 from tocsin.settings import ConfigError, Settings, load_settings
@@ -165,9 +166,10 @@ def db_upgrade(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
 def db_check(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
     """Check that the schema is current and matches the models (exit 1 if not)."""
     from tocsin.db import migrate
+    from tocsin.tables import metadata
 
     runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
-    differences = migrate.diff(runtime.engine)
+    differences = migrate.diff(runtime.engine, metadata)
     if differences:
         typer.echo("models and migrations differ:", err=True)
         for d in differences:
@@ -224,8 +226,9 @@ def apikey_create(
     from sqlalchemy import select
 
     from tocsin.accounts import service
-    from tocsin.accounts.models import Role, User
+    from tocsin.accounts.models import User
     from tocsin.errors import TocsinError
+    from tocsin.principal import Role
 
     runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
     try:

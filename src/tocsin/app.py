@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from tocsin import __version__
+from tocsin.accounts import service as accounts
 from tocsin.accounts.api import router as accounts_router
 from tocsin.alerts.api import router as alerts_router
 from tocsin.api import problems
@@ -15,22 +16,24 @@ from tocsin.api.deps import authenticate_early, get_principal
 from tocsin.api.guard import EarlyCheck, RequestGuard
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.nul_guard import NulGuard
-from tocsin.api.system import router as system_router
 from tocsin.catalog.api import router as catalog_router
 from tocsin.checks.api import agent_router as probe_agent_router
 from tocsin.checks.api import probe_dependency, probe_early, probes_router
 from tocsin.checks.api import router as checks_router
+from tocsin.escalation import reachability
 from tocsin.escalation.api import router as escalation_router
 from tocsin.heartbeats.api import ping_router
 from tocsin.heartbeats.api import router as heartbeats_router
 from tocsin.incidents.api import router as incidents_router
 from tocsin.intake.api import INTAKE_PATHS
 from tocsin.intake.api import router as intake_router
+from tocsin.notify import service as notify
 from tocsin.notify.api import router as notify_router
 from tocsin.notify.views import router as ack_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
 from tocsin.setup.api import router as setup_router
+from tocsin.system import router as system_router
 from tocsin.web.app import install as install_web
 
 # One explicit list of feature routers.
@@ -58,6 +61,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.principal_resolvers = []
+    # What lower features' routes need from higher ones (each declares a Protocol).
+    app.state.api_keys = accounts                                             # api/deps.py
+    app.state.invite = notify.invite                                          # accounts/api.py
+    app.state.service_paging_problems = reachability.problems_of_services    # catalog/api.py
+    app.state.schedule_paging_problems = reachability.problems_of_schedules  # schedules/api.py
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)

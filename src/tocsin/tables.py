@@ -1,10 +1,12 @@
-"""Imports every feature's models so `Base.metadata` knows all tables.
+"""Imports every feature's models so `Base.metadata` knows all tables (and the ORM can
+resolve relationships between features).
 
 One explicit list (no import side effects elsewhere): add a line when a feature adds models.
 """
 
 from tocsin.accounts import models as accounts_models
 from tocsin.alerts import models as alerts_models
+from tocsin.api import models as api_models
 from tocsin.catalog import models as catalog_models
 from tocsin.checks import models as checks_models
 from tocsin.db import config_cache
@@ -19,7 +21,7 @@ from tocsin.schedules import models as schedules_models
 from tocsin.setup import models as setup_models
 from tocsin.web import models as web_models
 
-FEATURE_MODELS = [accounts_models, catalog_models, engine_models, incidents_models]
+FEATURE_MODELS = [accounts_models, api_models, catalog_models, engine_models, incidents_models]
 FEATURE_MODELS += [schedules_models, escalation_models, notify_models]
 FEATURE_MODELS += [checks_models, heartbeats_models]
 FEATURE_MODELS += [web_models]

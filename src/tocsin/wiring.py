@@ -1,0 +1,35 @@
+"""The composition root's explicit lists: how lower features reach higher ones.
+
+A feature never imports a feature above it. Where it must call one (an incident event starts
+escalation), it declares what it needs (a Protocol in its own package) and this module, at the
+top of the import graph, hands it the implementation when the runtime is built. Like
+`jobs.py::JOBS` and the routers in `app.py`, each list is read top to bottom.
+"""
+
+from __future__ import annotations
+
+from tocsin.clock import Clock
+from tocsin.escalation import service as escalation
+from tocsin.incidents import hooks as incident_hooks
+from tocsin.runtime import Runtime, open_runtime
+from tocsin.settings import Settings
+from tocsin.tables import metadata
+
+# After each incident event, in the event's transaction (incidents/hooks.py).
+INCIDENT_HOOKS: tuple[incident_hooks.IncidentHook, ...] = (
+    escalation.on_incident_event,  # paging: start, stop, restart escalation
+)
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """The runtime every process uses: database, clock, metrics, and the hooks above."""
+    runtime = open_runtime(settings, clock)
+    wire(runtime)
+    return runtime
+
+
+def wire(runtime: Runtime) -> None:
+    """Install the lists above on `runtime`'s session factories."""
+    assert metadata.tables, "every feature's tables are known (tocsin/tables.py)"
+    for factory in (runtime.sessions, runtime.read_sessions):
+        incident_hooks.install(factory, INCIDENT_HOOKS)
