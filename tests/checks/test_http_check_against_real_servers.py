@@ -11,7 +11,7 @@ import pytest
 
 from tests.checks import servers
 from tocsin.checks.execute import execute
-from tocsin.checks.kinds.base import Outcome, Resources
+from tocsin.checks.kinds.base import CheckOutcome, Resources
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +21,8 @@ def server() -> Iterator[servers.LoopbackServer]:
 
 
 def run(kind: str, config: dict[str, Any], timeout: float = 2.0,
-        max_body: int = 1_048_576) -> Outcome:
-    async def go() -> Outcome:
+        max_body: int = 1_048_576) -> CheckOutcome:
+    async def go() -> CheckOutcome:
         resources = Resources(max_body_bytes=max_body)
         try:
             return await execute(kind, config, timeout, resources)

@@ -17,7 +17,7 @@ from tocsin.app import create_app
 from tocsin.clock import FrozenClock
 from tocsin.notify import service as notify
 from tocsin.notify.models import ContactMethod
-from tocsin.notify.verification import Limits, Outcome, wait_before_next
+from tocsin.notify.verification import Limits, VerifyOutcome, wait_before_next
 from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings
@@ -116,7 +116,7 @@ def test_concurrent_guesses_from_two_processes_record_no_more_than_the_limit(
     method_id = _add_method(client, responder)
     wrong = _wrong(_code(runtime, method_id))
     other_runtime = build_runtime(settings, clock)
-    outcomes: list[Outcome] = []
+    outcomes: list[VerifyOutcome] = []
     start = threading.Barrier(8)
     who = Principal(user_id=responder.id, role=Role.RESPONDER)
 
@@ -139,8 +139,8 @@ def test_concurrent_guesses_from_two_processes_record_no_more_than_the_limit(
             thread.join(timeout=60)
     finally:
         other_runtime.close()
-    assert sorted(outcomes) == sorted([Outcome.WRONG] * PER_METHOD
-                                      + [Outcome.THROTTLED] * (8 - PER_METHOD))
+    assert sorted(outcomes) == sorted([VerifyOutcome.WRONG] * PER_METHOD
+                                      + [VerifyOutcome.THROTTLED] * (8 - PER_METHOD))
 
 
 def test_codes_expire_and_a_new_one_can_be_sent(client: TestClient, runtime: Runtime,

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tocsin.checks.kinds import database, dns, http, mysql, tcp, tls
-from tocsin.checks.kinds.base import Outcome, Resources, describe, failure
+from tocsin.checks.kinds.base import CheckOutcome, Resources, describe, failure
 from tocsin.checks.models import CheckKind
 from tocsin.checks.schemas import (
     CONFIG_MODELS,
@@ -25,7 +25,7 @@ DEADLINE_SLACK = 0.5
 
 
 async def _dispatch(kind: CheckKind, config: Any, timeout: float,
-                    resources: Resources) -> Outcome:
+                    resources: Resources) -> CheckOutcome:
     if isinstance(config, TcpConfig):
         return await tcp.run(config, timeout=timeout, resources=resources)
     if isinstance(config, TlsConfig):
@@ -56,9 +56,9 @@ def parse_json(kind: CheckKind | str, text: str) -> BaseModel | str:
 
 
 async def execute(kind: CheckKind | str, config: dict[str, Any] | BaseModel, timeout: float,
-                  resources: Resources) -> Outcome:
+                  resources: Resources) -> CheckOutcome:
     """Never raises and never outlives `timeout` (plus a little): every way a target can
-    misbehave — hang, reset, garbage, endless body — ends as a failed Outcome with a reason.
+    misbehave — hang, reset, garbage, endless body — ends as a failed CheckOutcome with a reason.
 
     `config` may be already parsed (`parse`): a runner reuses it between runs of a check.
     """

@@ -33,7 +33,7 @@ from tocsin.notify.models import (
     VerificationFailure,
 )
 from tocsin.notify.schemas import ContactMethodIn, RulesIn
-from tocsin.notify.verification import Attempt, Limits, Outcome, code_expired, wait_before_next
+from tocsin.notify.verification import Attempt, Limits, VerifyOutcome, code_expired, wait_before_next
 from tocsin.outbound import OutboundPolicy
 from tocsin.principal import Principal
 
@@ -140,7 +140,7 @@ def verify(session: Session, *, method: ContactMethod, code: str, now: datetime,
     """Check a verification code, within the attempt limits. A failure is recorded in this
     session: the caller commits whatever the outcome, then `raise_unless_verified`."""
     if method.verified_at is not None:
-        return Attempt(Outcome.ALREADY)
+        return Attempt(VerifyOutcome.ALREADY)
     # Serialise attempts on the user's methods (PostgreSQL; SQLite writers already take
     # turns), so concurrent guesses from several processes cannot all pass the count.
     session.execute(select(User.id).where(User.id == method.user_id).with_for_update())
@@ -154,17 +154,17 @@ def verify(session: Session, *, method: ContactMethod, code: str, now: datetime,
         # above INFO); the metric counts these.
         log.info("verification attempt on contact method %s (user %s) refused: too many "
                  "failures", method.id, method.user_id)
-        return Attempt(Outcome.THROTTLED, retry_after=max(waits))
+        return Attempt(VerifyOutcome.THROTTLED, retry_after=max(waits))
     if method.verify_code is None or code_expired(
             expires_at=method.verify_code_expires_at, created_at=method.created_at, now=now,
             lifetime=limits.code_lifetime):
-        outcome = Outcome.EXPIRED
+        outcome = VerifyOutcome.EXPIRED
     elif secrets.compare_digest(method.verify_code.encode(), code.strip().encode()):
         method.verified_at, method.verify_code, method.verify_code_expires_at = now, None, None
         config_cache.touched(session)
-        return Attempt(Outcome.VERIFIED)
+        return Attempt(VerifyOutcome.VERIFIED)
     else:
-        outcome = Outcome.WRONG
+        outcome = VerifyOutcome.WRONG
     session.add(VerificationFailure(
         contact_method_id=method.id, user_id=method.user_id,
         actor_user_id=actor.user_id if actor else None,
@@ -186,13 +186,13 @@ def _wait(session: Session, which: ColumnElement[bool], limit: int, limits: Limi
 
 
 def raise_unless_verified(attempt: Attempt) -> None:
-    if attempt.outcome is Outcome.THROTTLED:
+    if attempt.outcome is VerifyOutcome.THROTTLED:
         seconds = max(1, math.ceil((attempt.retry_after or timedelta(0)).total_seconds()))
         raise TooManyRequests(
             f"too many wrong verification codes; try again in {seconds} s", retry_after=seconds)
-    if attempt.outcome is Outcome.EXPIRED:
+    if attempt.outcome is VerifyOutcome.EXPIRED:
         raise Invalid("code: this verification code has expired; send a new one")
-    if attempt.outcome is Outcome.WRONG:
+    if attempt.outcome is VerifyOutcome.WRONG:
         raise Invalid("code: wrong verification code")
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from tocsin.settings import Settings
 
 
-class Outcome(enum.StrEnum):
+class VerifyOutcome(enum.StrEnum):
     VERIFIED = "verified"
     ALREADY = "already"      # verified before; nothing to check
     WRONG = "wrong"
@@ -37,7 +37,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Attempt:
-    outcome: Outcome
+    outcome: VerifyOutcome
     retry_after: timedelta | None = None
 
 

@@ -11,14 +11,14 @@ REASON_MAX = 500
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CheckOutcome:
     ok: bool
     latency_ms: int | None = None
     reason: str | None = None
 
 
-def failure(reason: str, latency_ms: int | None = None) -> Outcome:
-    return Outcome(ok=False, latency_ms=latency_ms, reason=reason[:REASON_MAX])
+def failure(reason: str, latency_ms: int | None = None) -> CheckOutcome:
+    return CheckOutcome(ok=False, latency_ms=latency_ms, reason=reason[:REASON_MAX])
 
 
 def describe(exc: BaseException) -> str:

@@ -8,11 +8,11 @@ import time
 
 import psycopg
 
-from tocsin.checks.kinds.base import Outcome, describe, failure
+from tocsin.checks.kinds.base import CheckOutcome, describe, failure
 from tocsin.checks.schemas import PostgresConfig
 
 
-async def run(cfg: PostgresConfig, *, timeout: float) -> Outcome:
+async def run(cfg: PostgresConfig, *, timeout: float) -> CheckOutcome:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
@@ -31,4 +31,4 @@ async def run(cfg: PostgresConfig, *, timeout: float) -> Outcome:
     latency = int((time.perf_counter() - started) * 1000)
     if row != (1,):
         return failure(f"SELECT 1 returned {row!r}", latency)
-    return Outcome(ok=True, latency_ms=latency)
+    return CheckOutcome(ok=True, latency_ms=latency)

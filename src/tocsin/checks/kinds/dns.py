@@ -8,7 +8,7 @@ import dns.asyncresolver
 import dns.exception
 import dns.resolver
 
-from tocsin.checks.kinds.base import Outcome, describe, failure
+from tocsin.checks.kinds.base import CheckOutcome, describe, failure
 from tocsin.checks.schemas import DnsConfig
 
 
@@ -16,7 +16,7 @@ def normalize(value: str) -> str:
     return value.strip().strip('"').rstrip(".").lower()
 
 
-async def run(cfg: DnsConfig, *, timeout: float) -> Outcome:
+async def run(cfg: DnsConfig, *, timeout: float) -> CheckOutcome:
     resolver = dns.asyncresolver.Resolver(configure=False)
     resolver.nameservers = [cfg.resolver]
     resolver.port = cfg.port
@@ -41,4 +41,4 @@ async def run(cfg: DnsConfig, *, timeout: float) -> Outcome:
         if missing or (cfg.exact and got != want):
             return failure(f"{cfg.record_type} {cfg.name} is {', '.join(got)}; expected "
                            f"{', '.join(want)}", latency)
-    return Outcome(ok=True, latency_ms=latency)
+    return CheckOutcome(ok=True, latency_ms=latency)

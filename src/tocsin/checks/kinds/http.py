@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from tocsin.checks.kinds.base import REASON_MAX, Outcome, Resources, describe, failure
+from tocsin.checks.kinds.base import REASON_MAX, CheckOutcome, Resources, describe, failure
 from tocsin.checks.schemas import HttpConfig
 
 _MISSING = object()
@@ -110,7 +110,7 @@ async def _fetch(cfg: HttpConfig, *, timeout: float,
         return describe(exc) if phase != "reading the body" else f"reading the body: {describe(exc)}"
 
 
-async def run(cfg: HttpConfig, *, timeout: float, resources: Resources) -> Outcome:
+async def run(cfg: HttpConfig, *, timeout: float, resources: Resources) -> CheckOutcome:
     fetched = await _fetch(cfg, timeout=timeout, resources=resources)
     if isinstance(fetched, str):
         return failure(fetched)
@@ -125,4 +125,4 @@ async def run(cfg: HttpConfig, *, timeout: float, resources: Resources) -> Outco
         return failure(problem, latency)
     if cfg.max_latency_ms is not None and latency > cfg.max_latency_ms:
         return failure(f"took {latency} ms (limit {cfg.max_latency_ms} ms)", latency)
-    return Outcome(ok=True, latency_ms=latency)
+    return CheckOutcome(ok=True, latency_ms=latency)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pymysql
 
-from tocsin.checks.kinds.base import Outcome, describe, failure
+from tocsin.checks.kinds.base import CheckOutcome, describe, failure
 from tocsin.checks.schemas import MysqlConfig
 
 # PyMySQL's error numbers for "the server never answered the handshake".
@@ -46,7 +46,7 @@ def explain(exc: pymysql.MySQLError) -> str:
     return f"database error: {describe(exc)}"
 
 
-async def run(cfg: MysqlConfig, *, timeout: float) -> Outcome:
+async def run(cfg: MysqlConfig, *, timeout: float) -> CheckOutcome:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
@@ -60,4 +60,4 @@ async def run(cfg: MysqlConfig, *, timeout: float) -> Outcome:
     latency = int((time.perf_counter() - started) * 1000)
     if row != (1,):
         return failure(f"SELECT 1 returned {row!r}", latency)
-    return Outcome(ok=True, latency_ms=latency)
+    return CheckOutcome(ok=True, latency_ms=latency)

@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 import time
 
-from tocsin.checks.kinds.base import Outcome, Resources, describe, failure
+from tocsin.checks.kinds.base import CheckOutcome, Resources, describe, failure
 from tocsin.checks.schemas import TcpConfig
 
 
-async def run(cfg: TcpConfig, *, timeout: float, resources: Resources) -> Outcome:
+async def run(cfg: TcpConfig, *, timeout: float, resources: Resources) -> CheckOutcome:
     started = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
@@ -24,4 +24,4 @@ async def run(cfg: TcpConfig, *, timeout: float, resources: Resources) -> Outcom
     writer.close()
     with contextlib.suppress(OSError):  # the peer closing first is not a failure
         await writer.wait_closed()
-    return Outcome(ok=True, latency_ms=latency)
+    return CheckOutcome(ok=True, latency_ms=latency)

@@ -8,7 +8,7 @@ import ssl
 import time
 from datetime import UTC, datetime
 
-from tocsin.checks.kinds.base import Outcome, Resources, describe, failure
+from tocsin.checks.kinds.base import CheckOutcome, Resources, describe, failure
 from tocsin.checks.schemas import TlsConfig
 
 
@@ -17,7 +17,7 @@ def days_left(not_after: str, now: datetime) -> float:
     return (expires - now).total_seconds() / 86400
 
 
-async def run(cfg: TlsConfig, *, timeout: float, resources: Resources) -> Outcome:
+async def run(cfg: TlsConfig, *, timeout: float, resources: Resources) -> CheckOutcome:
     ctx = resources.ssl_context(verify=True, ca_pem=cfg.ca_pem)
     if not cfg.check_hostname:
         # Chain still verified; only the name comparison is skipped. Needs its own context.
@@ -49,4 +49,4 @@ async def run(cfg: TlsConfig, *, timeout: float, resources: Resources) -> Outcom
     if left < cfg.min_days_valid:
         return failure(f"certificate expires in {left:.1f} days (threshold "
                        f"{cfg.min_days_valid} days)", latency)
-    return Outcome(ok=True, latency_ms=latency)
+    return CheckOutcome(ok=True, latency_ms=latency)
