@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from tocsin.alerts.models import IntegrationKind
 from tocsin.alerts.normalized import EventAction
 from tocsin.alerts.samples import TITLE, sample_request
-from tocsin.intake.generic import parse_generic, select_path
+from tocsin.intake.formats.generic import parse_generic, select_path
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from tests.conftest import Account, drain_intake
 from tocsin.alerts.models import Alert, AlertEvent
 from tocsin.incidents.models import Incident
-from tocsin.intake.common import Gate, Hub
 from tocsin.intake.models import InboxRow
+from tocsin.intake.routes.common import Gate, Hub
 from tocsin.runtime import Runtime
 
 

@@ -7,7 +7,7 @@ every route keeps the two databases alike: the path, the query string and the bo
 is answered 422 (`application/problem+json`) with nothing stored.
 
 Intake endpoints are left to their own parsers, which refuse NUL in their sender's error
-shape (`tocsin.intake.common`), and heartbeat pings to theirs, which keep the output.
+shape (`tocsin.intake.formats.fields`), and heartbeat pings to theirs, which keep the output.
 """
 
 from __future__ import annotations

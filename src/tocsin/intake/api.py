@@ -1,13 +1,14 @@
-"""All intake endpoints, one router per wire format, gathered for `api/app.py`."""
+"""All intake endpoints, one router per wire format (`intake/routes/`) and the inbox API,
+gathered for `api/app.py`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tocsin.intake import (
+from tocsin.intake import inbox_api
+from tocsin.intake.routes import (
     alertmanager,
     generic,
-    inbox_api,
     opsgenie,
     opsgenie_edits,
     opsgenie_reads,

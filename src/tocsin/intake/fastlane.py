@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from tocsin.alerts.models import IntegrationKind
-from tocsin.intake import alertmanager, generic, opsgenie, pagerduty
+from tocsin.intake.routes import alertmanager, generic, opsgenie, pagerduty
 
 Handler = Callable[[Request, str], Awaitable[Response]]
 

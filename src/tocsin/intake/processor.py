@@ -30,8 +30,9 @@ from tocsin.db.ids import batch_writes
 from tocsin.engine.models import Timer
 from tocsin.escalation.models import Escalation
 from tocsin.incidents.models import Incident
-from tocsin.intake import alertmanager, generic, opsgenie, opsgenie_edits, pagerduty
+from tocsin.intake.formats import alertmanager, generic, opsgenie, pagerduty
 from tocsin.intake.models import InboxRow, InboxStatus
+from tocsin.intake.opsgenie_triage import apply_edit, events_from_act
 from tocsin.intake.turns import turn
 from tocsin.notify.models import Message
 from tocsin.runtime import Runtime
@@ -42,8 +43,9 @@ log = logging.getLogger("tocsin.intake")
 ADVISORY_LOCK = 0x746F6373696E6278 & 0x7FFFFFFFFFFFFFFF
 # How long one triage transaction may run. On SQLite it holds the database's only write
 # lock, and an accept waits for it: short — but each transaction also pays for loading
-# triage configuration again (measured: 5 ms batches triaged ~150-200 rows/s, 20 ms ~266,
-# 50 ms ~286). On PostgreSQL accepts never wait for it, and each commit is a WAL flush.
+# triage configuration again, so much shorter batches triage fewer rows per second
+# (docs/intake.md). On PostgreSQL accepts never wait for it, and each commit is a WAL
+# flush.
 BATCH_SECONDS = {"sqlite": 0.02, "postgresql": 0.1}
 # One run of the job stops after this long, so the worker's other jobs (delivery of the
 # pages the new incidents asked for) are not starved by a long backlog.
@@ -63,15 +65,15 @@ class RowProblem(Exception):
 
 def events_of(session: Session, row: InboxRow,
               integration: IntegrationInfo) -> tuple[list[NormalizedEvent], str]:
-    """Rebuild a row's events with the same pure parser that validated it at arrival."""
+    """Rebuild a row's events with the same pure format that validated it at arrival."""
     if row.format == pagerduty.FORMAT:
         return pagerduty.events_from(row), row.body
     if row.format == opsgenie.FORMAT_CREATE:
         return opsgenie.events_from_create(row), row.body
     if row.format == opsgenie.FORMAT_ACT:
-        return opsgenie.events_from_act(session, row), row.body
+        return events_from_act(session, row), row.body
     if row.format in alertmanager.FORMATS:
-        return alertmanager.events_from(row)
+        return alertmanager.events_from(row, row.format)
     if row.format == generic.FORMAT:
         return generic.events_from(row, integration.mapping or {}), row.body
     raise RowProblem(f"unknown inbox format {row.format!r}")
@@ -87,8 +89,8 @@ def _triage_row(session: Session, row: InboxRow, runtime: Runtime,
     integration = integration_info(session, row.integration_id)
     if integration is None:
         raise RowProblem(f"integration {row.integration_id} no longer exists")
-    if row.format == opsgenie_edits.FORMAT:  # changes an alert, no event to triage
-        return opsgenie_edits.apply(session, row, now=now)
+    if row.format == opsgenie.FORMAT_EDIT:  # changes an alert, no event to triage
+        return apply_edit(session, row, now=now)
     events, raw = events_of(session, row, integration)
     return [ingest_event(session, e, now=now, settings=runtime.settings, raw=raw)
             for e in events]
@@ -126,7 +128,7 @@ class _RowFailed(Exception):
     """A row raised in an optimistic batch: the batch is rolled back and run row by row."""
 
 
-# Built once: constructing the query cost about as much as running it.
+# Built once: constructing the query costs about as much as running it.
 _PENDING = (select(InboxRow).where(InboxRow.status == InboxStatus.PENDING.value,
                                    InboxRow.id > bindparam("after"))
             .order_by(InboxRow.id).limit(ROWS_PER_QUERY))
@@ -246,15 +248,14 @@ def process_pending(runtime: Runtime, *, seconds: float = RUN_SECONDS) -> int:
     return total
 
 
-# A batch has a fixed cost (BEGIN, the id counters, one executemany per table, COMMIT:
-# about 3-4 ms of CPU) beside its rows' (about 1 ms each). Under a steady stream each
-# accept woke triage for the one or two rows it committed, so batches stayed that small and
-# the fixed cost made triage fall behind at ~200 events/s. When the previous batch was
-# small and ended moments ago, the next one waits until GATHER_SECONDS after it, letting
-# rows gather; an event after a quiet moment is triaged at once. 10 ms since triage has a
-# process of its own (`tocsin serve`, server.py): at 500 new incidents/s the median event
-# to page went from 62-84 ms with 25 ms to 44-48 ms, and 200/s from 37-40 to 24-28 ms
-# (no gathering: 40-46 ms at 500/s, but 45% more CPU per event at 200/s).
+# A batch has a fixed cost (BEGIN, the id counters, one executemany per table, COMMIT)
+# beside its rows'. Under a steady stream each accept woke triage for the one or two rows
+# it committed, so batches stayed that small and the fixed cost made triage fall behind.
+# When the previous batch was small and ended moments ago, the next one waits until
+# GATHER_SECONDS after it, letting rows gather; an event after a quiet moment is triaged at
+# once. The wait is short because triage has a process of its own (`tocsin serve`,
+# server.py); without gathering, each event costs more CPU at moderate rates (figures:
+# docs/intake.md).
 GATHER_SECONDS = 0.010
 GATHER_BELOW = 16  # rows: a batch this small was not worth its fixed cost
 _LAST_BATCH: WeakKeyDictionary[Engine, tuple[float, int]] = WeakKeyDictionary()

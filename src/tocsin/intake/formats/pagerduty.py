@@ -1,10 +1,8 @@
-"""PagerDuty Events API v2: `POST /v2/enqueue` and change events `POST /v2/change/enqueue`.
+"""PagerDuty Events API v2: alert events (trigger, acknowledge, resolve) and change events.
 
-Answers use PagerDuty's own shapes, so the official clients and every tool that speaks
-Events v2 work unchanged:
-202 `{"status": "success", "message": "Event processed", "dedup_key": ...}`,
-400 `{"status": "invalid event", "message": "Event object is invalid", "errors": [...]}`,
-429 `{"status": "throttle event", ...}` with Retry-After.
+`parse_event` validates one body as PagerDuty does and reports every problem at once; a
+trigger without `dedup_key` gets a new one, which the accept route answers and stores in
+the row's meta so the processor rebuilds the very same event (`events_from`).
 """
 
 from __future__ import annotations
@@ -16,29 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
-
-from tocsin.alerts.models import ChangeEvent, IntegrationKind
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
-from tocsin.api.deps import RuntimeDep
-from tocsin.intake.common import (
-    find_integration,
-    hub_of,
-    inbox_row,
-    parse_time,
-    read_json,
-    signals_from,
-)
-from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
-from tocsin.intake.models import InboxRow
+from tocsin.intake.errors import BadInput
+from tocsin.intake.formats.fields import Stored, parse_time, signals_from
 
-router = APIRouter(tags=["intake: PagerDuty Events v2"])
+FORMAT = "pagerduty"  # the integration kind, and the inbox rows' format
 SEVERITIES = ("critical", "error", "warning", "info")
 MAX_SUMMARY = 1024
-KINDS = (IntegrationKind.PAGERDUTY.value,)
-FORMAT = "pagerduty"
 
 
 @dataclass(frozen=True)
@@ -123,56 +105,14 @@ def parse_event(body: Any, *, now: datetime) -> PdEvent:
     return PdEvent(routing_key=routing_key, event=event)
 
 
-def invalid(errors: list[str]) -> JSONResponse:
-    return JSONResponse({"status": "invalid event", "message": "Event object is invalid",
-                         "errors": errors}, status_code=400)
-
-
-def throttled(retry_after: int) -> JSONResponse:
-    return JSONResponse({"status": "throttle event",
-                         "message": "Requests for this service are arriving too quickly. "
-                                    "Please retry later."},
-                        status_code=429, headers={"Retry-After": str(retry_after)})
-
-
-async def accept(request: Request) -> Response:
-    """Validate, resolve the routing key, store in the inbox, answer 202 with the dedup key."""
-    hub = hub_of(request)
-    settings = hub.runtime.settings
-    try:
-        body, raw = await read_json(request, settings.intake_max_body_bytes)
-        now = hub.runtime.clock.now()
-        parsed = parse_event(body, now=now)
-        integration = await hub.keys.require(parsed.routing_key, KINDS)
-        # The routing key is a secret: keep the payload for inspection, not the key.
-        raw = raw.replace(parsed.routing_key, "<routing_key>")
-        await hub.accept(inbox_row(integration, FORMAT, raw, received_at=now,
-                                   meta={"dedup_key": parsed.event.dedup_key}))
-    except BodyTooLarge:
-        return invalid([f"Request body is larger than {settings.intake_max_body_bytes} bytes"])
-    except BadInput as exc:
-        return invalid(exc.errors)
-    except UnknownKey:
-        return invalid(["Invalid routing key: no enabled PagerDuty-compatible integration "
-                        "has this key"])
-    except Overloaded:
-        return throttled(settings.intake_retry_after_seconds)
-    return JSONResponse({"status": "success", "message": "Event processed",
-                         "dedup_key": parsed.event.dedup_key}, status_code=202)
-
-
-def events_from(row: InboxRow) -> list[NormalizedEvent]:
+def events_from(row: Stored) -> list[NormalizedEvent]:
     """The stored event again, parsed as at arrival (with the dedup key generated then)."""
     event = parse_event(json.loads(row.body), now=row.received_at).event
     return [replace(event, dedup_key=row.meta["dedup_key"], integration_id=row.integration_id)]
 
 
-@router.post("/v2/enqueue", status_code=202, summary="PagerDuty Events API v2 (alerts)")
-async def enqueue(request: Request) -> Response:
-    return await accept(request)
-
-
 def parse_change(body: Any, *, now: datetime) -> tuple[str, dict[str, Any]]:
+    """A change event's routing key and the change's fields; raises BadInput."""
     if not isinstance(body, Mapping):
         raise BadInput(["Event object must be a JSON object"])
     errors: list[str] = []
@@ -189,35 +129,3 @@ def parse_change(body: Any, *, now: datetime) -> tuple[str, dict[str, Any]]:
     custom = payload.get("custom_details")
     return routing_key, {"summary": summary, "source": source, "links": links, "at": at,
                          "details": dict(custom) if isinstance(custom, Mapping) else {}}
-
-
-def _record_change(rt: Any, key: str, change: dict[str, Any]) -> None:
-    now = rt.clock.now()
-    with rt.sessions() as session, session.begin():
-        integration = find_integration(session, key, KINDS)
-        session.add(ChangeEvent(integration_id=integration.id,
-                                service_id=integration.service_id, created_at=now, **change))
-
-
-@router.post("/v2/change/enqueue", status_code=202, summary="PagerDuty change events")
-async def change_enqueue(request: Request, rt: RuntimeDep) -> JSONResponse:
-    settings = rt.settings
-    gate = hub_of(request).gate
-    try:
-        body, _raw = await read_json(request, settings.intake_max_body_bytes)
-        key, change = parse_change(body, now=rt.clock.now())
-        gate.enter()
-        try:
-            await run_in_threadpool(_record_change, rt, key, change)
-        finally:
-            gate.leave()
-    except BodyTooLarge:
-        return invalid([f"Request body is larger than {settings.intake_max_body_bytes} bytes"])
-    except BadInput as exc:
-        return invalid(exc.errors)
-    except UnknownKey:
-        return invalid(["Invalid routing key"])
-    except Overloaded:
-        return throttled(settings.intake_retry_after_seconds)
-    return JSONResponse({"status": "success", "message": "Change event processed"},
-                        status_code=202)

@@ -1,4 +1,4 @@
-"""Opsgenie Alert API reads: get an alert (by id, tiny id or alias) and list alerts, in
+"""Opsgenie Alert API read routes: get an alert (by id, tiny id or alias) and list alerts, in
 Opsgenie's shapes, limited to the alerts of the integration whose key is sent. Any other
 path under /v2/alerts answers Opsgenie's 404, not the API's problem+json."""
 
@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.alerts.models import Alert, AlertStatus
-from tocsin.intake import opsgenie
-from tocsin.intake.common import hub_of
 from tocsin.intake.errors import BadInput, UnknownKey
+from tocsin.intake.formats.opsgenie import MAX_ALIAS, PRIORITIES, alias_key
+from tocsin.intake.routes import opsgenie
+from tocsin.intake.routes.common import hub_of
 from tocsin.limits import whole_number
 from tocsin.runtime import Runtime
 
@@ -33,7 +34,7 @@ def _instant(value: datetime) -> str:
 
 def priority_of(alert: Alert) -> str:
     """The sender's P1-P5 when it sent one; else Tocsin's severity SEVn as Pn."""
-    if alert.source_severity in opsgenie.PRIORITIES:
+    if alert.source_severity in PRIORITIES:
         return alert.source_severity
     return "P" + alert.severity.removeprefix("SEV") if alert.severity.startswith("SEV") \
         else "P3"
@@ -65,7 +66,7 @@ def _find(session: Session, integration_id: int, identifier: str, kind: str) -> 
     query = select(Alert).where(Alert.integration_id == integration_id)
     if kind == "alias":
         return session.scalars(query.where(
-            Alert.dedup_key == opsgenie.alias_key(identifier))).first()
+            Alert.dedup_key == alias_key(identifier))).first()
     alert_id = whole_number(identifier)
     return None if alert_id is None else session.scalars(
         query.where(Alert.id == alert_id)).first()
@@ -99,7 +100,7 @@ async def get_alert(identifier: str, request: Request) -> Response:
     except (UnknownKey, BadInput) as exc:
         return opsgenie.error_answer(exc, started, hub.runtime.settings)
     data = None if "\x00" in identifier else await run_in_threadpool(
-        _get, hub.runtime, integration.id, identifier[:opsgenie.MAX_ALIAS], kind)
+        _get, hub.runtime, integration.id, identifier[:MAX_ALIAS], kind)
     if data is None:
         return opsgenie.answer(404, started, message="Alert does not exist")
     return opsgenie.answer(200, started, data=data)

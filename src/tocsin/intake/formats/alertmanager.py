@@ -1,10 +1,10 @@
 """Prometheus Alertmanager webhook (payload version 4) and Grafana alerting webhook.
 
 Grafana's unified-alerting webhook is Alertmanager's payload plus a few fields (`title`,
-`state`, `message`, `orgId`, per-alert `values`), so one parser serves both. Each alert in
-the batch becomes one event, keyed by its `fingerprint` (a hash of its labels when absent):
-`status: firing` triggers, `resolved` resolves. Errors are problem+json; Alertmanager logs
-the body and retries 5xx (our overload answer is 503 with Retry-After).
+`state`, `message`, `orgId`, per-alert `values`), so one parser serves both; Grafana's
+legacy format (ruleId/state/evalMatches) is one event per rule. Each alert in the batch
+becomes one event, keyed by its `fingerprint` (a hash of its labels when absent):
+`status: firing` triggers, `resolved` resolves.
 """
 
 from __future__ import annotations
@@ -16,29 +16,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-
-from tocsin.alerts.models import IntegrationKind
 from tocsin.alerts.normalized import EventAction, NormalizedEvent
-from tocsin.api.problems import problem
-from tocsin.intake.common import (
-    hub_of,
-    inbox_row,
-    parse_time,
-    read_json,
-    signals_from,
-    string_map,
-    unknown_key_status,
-)
-from tocsin.intake.errors import BadInput, BodyTooLarge, Overloaded, UnknownKey
-from tocsin.intake.models import InboxRow
+from tocsin.intake.errors import BadInput
+from tocsin.intake.formats.fields import Stored, parse_time, signals_from, string_map
 from tocsin.limits import fit
 
-router = APIRouter(tags=["intake: webhooks"])
+# The integration kinds, and the inbox rows' formats.
+ALERTMANAGER, GRAFANA = "alertmanager", "grafana"
+FORMATS = (ALERTMANAGER, GRAFANA)
 MAX_ALERTS = 10_000
 DEDUP_KEY_MAX = 255  # alerts.dedup_key: String(255)
-FORMATS = (IntegrationKind.ALERTMANAGER.value, IntegrationKind.GRAFANA.value)
 
 
 def fingerprint_of(labels: Mapping[str, str]) -> str:
@@ -124,60 +111,15 @@ def parse_grafana(body: Any, *, now: datetime) -> list[NormalizedEvent]:
     return parse_webhook(body, now=now, sender="grafana")
 
 
-def _bad(errors: list[str]) -> JSONResponse:
-    return problem(400, "Invalid alert payload", "; ".join(errors), errors=errors)
-
-
-def _events(body: Any, kind: str, now: datetime) -> list[NormalizedEvent]:
-    return parse_grafana(body, now=now) if kind == IntegrationKind.GRAFANA.value \
+def parse(body: Any, kind: str, *, now: datetime) -> list[NormalizedEvent]:
+    """The events of a webhook body from an integration of `kind` (ALERTMANAGER, GRAFANA)."""
+    return parse_grafana(body, now=now) if kind == GRAFANA \
         else parse_webhook(body, now=now, sender="alertmanager")
 
 
-async def receive(request: Request, key: str, kind: IntegrationKind) -> Response:
-    """Refuse an unknown URL key before reading the body; validate every alert of the batch;
-    store the batch as one inbox row; answer 200 (Alertmanager only looks at the status)."""
-    hub = hub_of(request)
-    settings = hub.runtime.settings
-    try:
-        integration = await hub.keys.require(key, (kind.value,))
-        body, raw = await read_json(request, settings.intake_max_body_bytes)
-        now = hub.runtime.clock.now()
-        events = _events(body, kind.value, now)
-        await hub.accept(inbox_row(integration, kind.value, raw, received_at=now))
-    except BodyTooLarge:
-        return problem(413, "Payload too large",
-                       f"the body is larger than {settings.intake_max_body_bytes} bytes; "
-                       "lower max_alerts in the webhook configuration")
-    except BadInput as exc:
-        return _bad(exc.errors)
-    except UnknownKey:
-        return problem(unknown_key_status(request), "Unknown integration key",
-                       f"no enabled {kind.value} integration has this URL key; copy the URL "
-                       "from the integration (GET /api/v1/integrations)")
-    except Overloaded:
-        return _overloaded(settings.intake_retry_after_seconds)
-    return JSONResponse({"status": "success", "accepted": len(events)}, status_code=200)
-
-
-def events_from(row: InboxRow) -> tuple[list[NormalizedEvent], str]:
+def events_from(row: Stored, kind: str) -> tuple[list[NormalizedEvent], str]:
     """The batch's events again, and the raw text each keeps: a batch shares one body, so
     each alert event keeps only its head, not 100 copies."""
-    events = _events(json.loads(row.body), row.format, row.received_at)
+    events = parse(json.loads(row.body), kind, now=row.received_at)
     raw = row.body if len(events) == 1 else row.body[:2000]
     return [replace(e, integration_id=row.integration_id) for e in events], raw
-
-
-def _overloaded(retry_after: int) -> JSONResponse:
-    response = problem(503, "Overloaded", "too many alert requests at once; retry shortly")
-    response.headers["Retry-After"] = str(retry_after)
-    return response
-
-
-@router.post("/api/v1/intake/alertmanager/{key}", summary="Prometheus Alertmanager webhook")
-async def alertmanager(key: str, request: Request) -> Response:
-    return await receive(request, key, IntegrationKind.ALERTMANAGER)
-
-
-@router.post("/api/v1/intake/grafana/{key}", summary="Grafana alerting webhook")
-async def grafana(key: str, request: Request) -> Response:
-    return await receive(request, key, IntegrationKind.GRAFANA)
