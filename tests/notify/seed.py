@@ -16,7 +16,7 @@ from tocsin.incidents import service as incidents
 from tocsin.incidents.lifecycle import Severity
 from tocsin.incidents.schemas import IncidentCreate
 from tocsin.notify import service as notify
-from tocsin.notify.channels import ChannelKind
+from tocsin.notify.contract import ChannelKind
 from tocsin.notify.models import ContactMethod, Message
 from tocsin.notify.schemas import ContactMethodIn
 from tocsin.principal import Principal, Role

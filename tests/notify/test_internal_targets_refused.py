@@ -20,7 +20,8 @@ from tests.notify.paging import drain, worker
 from tests.notify.servers import Inbox, http_receiver
 from tocsin.app import create_app
 from tocsin.clock import FrozenClock
-from tocsin.notify.channels import SENDERS, ChannelKind, Outgoing, PermanentError
+from tocsin.notify.channels import SENDERS
+from tocsin.notify.contract import ChannelKind, Outgoing, PermanentError
 from tocsin.notify.models import Message
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings

@@ -22,7 +22,7 @@ from tocsin.clock import FrozenClock
 from tocsin.engine.worker import Worker
 from tocsin.jobs import DELIVERY_JOB, JOBS
 from tocsin.notify import service as notify
-from tocsin.notify.channels import ChannelKind
+from tocsin.notify.contract import ChannelKind
 from tocsin.notify.models import Message
 from tocsin.notify.pipeline import claim
 from tocsin.notify.schemas import ContactMethodIn, RuleIn, RulesIn

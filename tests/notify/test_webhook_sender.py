@@ -15,14 +15,8 @@ import pytest
 from tests.checks.servers import closed_port, serve
 from tests.notify.seed import declare_many, seed_paging
 from tests.notify.servers import http_receiver
-from tocsin.notify.channels import (
-    SENDERS,
-    ChannelKind,
-    Outgoing,
-    PermanentError,
-    TemporaryError,
-    on_send_loop,
-)
+from tocsin.notify.channels import SENDERS
+from tocsin.notify.contract import ChannelKind, Outgoing, PermanentError, TemporaryError, on_send_loop
 from tocsin.notify.delivery import deliver_due
 from tocsin.notify.models import Message
 from tocsin.notify.webhook.sender import close, verify

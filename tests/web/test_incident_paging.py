@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import Account
 from tests.web.conftest import web_login
 from tocsin.notify import service as notify
-from tocsin.notify.channels import ChannelKind
+from tocsin.notify.contract import ChannelKind
 from tocsin.notify.schemas import ContactMethodIn
 from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime

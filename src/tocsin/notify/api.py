@@ -10,7 +10,7 @@ from tocsin.api.pagination import Limit, Page
 from tocsin.incidents import service as incidents
 from tocsin.limits import Id
 from tocsin.notify import service
-from tocsin.notify.channels import ChannelKind
+from tocsin.notify.contract import ChannelKind
 from tocsin.notify.models import ContactMethod
 from tocsin.notify.schemas import (
     ContactMethodIn,

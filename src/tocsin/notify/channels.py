@@ -1,110 +1,24 @@
-"""The notifier contract and the one registry of channels.
+"""The one registry of channels: which sender serves each kind of contact method.
 
-A sender gets one rendered message and either returns (delivered), or raises
-TemporaryError (try again later) or PermanentError (this address will never work). Dedup,
-rate limits, retries and recording are pipeline stages around it (pipeline.py). A sender
-may be a coroutine function wrapped in AsyncSender: the pipeline then runs it on the
-process's one send loop, many at once without a thread each.
+The contract itself (Outgoing, the two errors, AsyncSender) is in contract.py, which the
+senders import. Dedup, rate limits, retries and recording are pipeline stages around a
+sender (pipeline.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import enum
-import threading
-from collections.abc import Callable, Coroutine, Mapping
-from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Mapping
 
+from tocsin.notify.contract import (
+    APPRISE_SCHEMES,
+    AsyncSender,
+    ChannelKind,
+    Outgoing,
+    Sender,
+    send_loop,
+)
 from tocsin.outbound import OutboundPolicy, refused_message, url_refusal
 from tocsin.settings import Settings
-
-
-class TemporaryError(Exception):
-    """Delivery failed but may work later (timeout, 5xx, 4xx SMTP reply)."""
-
-
-class PermanentError(Exception):
-    """Delivery can never work for this address (rejected recipient, bad URL, 4xx HTTP)."""
-
-
-class ChannelKind(enum.StrEnum):
-    EMAIL = "email"
-    WEBHOOK = "webhook"
-    # Sent through Apprise; the address is an Apprise URL.
-    SMS = "sms"
-    VOICE = "voice"
-    NTFY = "ntfy"
-    PUSHOVER = "pushover"
-    SLACK = "slack"
-    TEAMS = "teams"
-    TELEGRAM = "telegram"
-    DISCORD = "discord"
-    APPRISE = "apprise"
-
-
-# Apprise URL schemes each named kind accepts (APPRISE accepts any Apprise URL).
-APPRISE_SCHEMES: dict[ChannelKind, tuple[str, ...]] = {
-    ChannelKind.SMS: ("twilio", "vonage", "nexmo", "sns", "clicksend", "plivo", "sinch",
-                      "messagebird", "bulksms", "d7sms", "signal", "signals"),
-    ChannelKind.VOICE: ("twilio",),
-    ChannelKind.NTFY: ("ntfy", "ntfys"),
-    ChannelKind.PUSHOVER: ("pover",),
-    ChannelKind.SLACK: ("slack", "https"),
-    ChannelKind.TEAMS: ("msteams", "workflow", "workflows"),
-    ChannelKind.TELEGRAM: ("tgram",),
-    ChannelKind.DISCORD: ("discord",),
-}
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    kind: ChannelKind
-    address: str
-    subject: str
-    text: str
-    html: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)  # structured copy for webhooks
-
-
-Sender = Callable[[Outgoing, Settings], None]
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class AsyncSender:
-    """A sender written as a coroutine function (`send`), run on the send loop. Called like
-    a plain Sender it runs there and waits, so it is a Sender too (never call it from the
-    send loop itself: that would wait on its own thread forever)."""
-
-    send: Callable[[Outgoing, Settings], Coroutine[Any, Any, None]]
-
-    def __call__(self, out: Outgoing, settings: Settings) -> None:
-        on_send_loop(self.send(out, settings)).result()
-
-
-def on_send_loop(coro: Coroutine[Any, Any, T]) -> Future[T]:
-    """Run `coro` on the send loop; its future fits `concurrent.futures.wait`."""
-    return asyncio.run_coroutine_threadsafe(coro, _send_loop())
-
-
-_loop: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
-_loop_lock = threading.Lock()
-
-
-def _send_loop() -> asyncio.AbstractEventLoop:
-    """The process's one event loop for async senders, in a daemon thread started on first
-    use. A forked child, where that thread does not exist, starts its own."""
-    global _loop
-    with _loop_lock:
-        if _loop is None or not _loop[1].is_alive():
-            loop = asyncio.new_event_loop()
-            thread = threading.Thread(target=loop.run_forever, name="tocsin-send-loop",
-                                      daemon=True)
-            thread.start()
-            _loop = (loop, thread)
-        return _loop[0]
 
 
 def warm_up() -> None:
@@ -115,7 +29,7 @@ def warm_up() -> None:
     import tocsin.notify.email.sender
     import tocsin.notify.webhook.sender  # noqa: F401
 
-    _send_loop()
+    send_loop()
 
 
 def _email(out: Outgoing, settings: Settings) -> None:

@@ -10,7 +10,7 @@ import typer
 from tocsin.cli import lookup
 from tocsin.cli.client import Client, fail
 from tocsin.cli.output import JsonOpt, emit
-from tocsin.notify.channels import ChannelKind
+from tocsin.notify.contract import ChannelKind
 
 app = typer.Typer(help="Contact methods: where you are paged (email, webhook, SMS, ntfy, "
                        "Slack… ); each is paged only once verified.", no_args_is_help=True)

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from tocsin.notify.channels import SENDERS, AsyncSender, ChannelKind, Sender, on_send_loop
+from tocsin.notify.channels import SENDERS
+from tocsin.notify.contract import AsyncSender, ChannelKind, Sender, on_send_loop
 from tocsin.notify.pipeline import (
     Claimed,
     InFlight,

@@ -25,14 +25,7 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.intake.turns import turn
-from tocsin.notify.channels import (
-    AsyncSender,
-    ChannelKind,
-    Outgoing,
-    PermanentError,
-    Sender,
-    TemporaryError,
-)
+from tocsin.notify.contract import AsyncSender, ChannelKind, Outgoing, PermanentError, Sender, TemporaryError
 from tocsin.notify.models import ContactMethod, Message, MessageStatus
 from tocsin.notify.render import render
 from tocsin.notify.service import MANUAL_MARK, OWNED_MARK, plan, wake_after_commit

@@ -6,7 +6,7 @@ import html
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tocsin.notify.channels import ChannelKind, Outgoing
+from tocsin.notify.contract import ChannelKind, Outgoing
 from tocsin.notify.links import ack_token, invite_token
 from tocsin.settings import Settings
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.limits import Id
-from tocsin.notify.channels import ChannelKind
+from tocsin.notify.contract import ChannelKind
 
 
 class ContactMethodIn(BaseModel):

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import apprise
 
-from tocsin.notify.channels import Outgoing, PermanentError, TemporaryError
+from tocsin.notify.contract import Outgoing, PermanentError, TemporaryError
 from tocsin.outbound import (
     OutboundPolicy,
     RefusedTarget,

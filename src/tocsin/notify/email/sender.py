@@ -6,7 +6,7 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from tocsin.notify.channels import Outgoing, PermanentError, TemporaryError
+from tocsin.notify.contract import Outgoing, PermanentError, TemporaryError
 from tocsin.settings import Settings
 
 

@@ -31,7 +31,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from tocsin.notify.channels import Outgoing, PermanentError, TemporaryError, on_send_loop
+from tocsin.notify.contract import Outgoing, PermanentError, TemporaryError, on_send_loop
 from tocsin.outbound import (
     OutboundPolicy,
     RefusedTarget,
@@ -72,7 +72,7 @@ class _Pool:
     policy: OutboundPolicy
 
 
-# One pooled session per process, on the send loop (channels.on_send_loop): building one per
+# One pooled session per process, on the send loop (contract.on_send_loop): building one per
 # page (and its TLS context) costs tens of milliseconds. Only the send loop's thread touches
 # it, so it needs no lock; a new loop (a forked child) gets a new session.
 _pool: _Pool | None = None

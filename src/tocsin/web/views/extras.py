@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import service as alerts
 from tocsin.limits import Id
 from tocsin.notify import service as notify
-from tocsin.notify.channels import ChannelKind
+from tocsin.notify.contract import ChannelKind
 from tocsin.runtime import Runtime
 from tocsin.schedules import service as schedules
 from tocsin.web.auth import WebUser

@@ -14,7 +14,7 @@ from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
 from tocsin.limits import Id
 from tocsin.notify import service as notify
-from tocsin.notify.channels import ChannelKind
+from tocsin.notify.contract import ChannelKind
 from tocsin.principal import Role
 from tocsin.web import forms, queries
 from tocsin.web import service as web_sessions

@@ -17,7 +17,7 @@ from tocsin.accounts.schemas import UserUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import Invalid, TocsinError
 from tocsin.notify import service as notify
-from tocsin.notify.channels import ChannelKind
+from tocsin.notify.contract import ChannelKind
 from tocsin.notify.links import check_invite_token, invite_user, password_stamp
 from tocsin.notify.schemas import ContactMethodIn
 from tocsin.principal import Principal, Role
