@@ -42,14 +42,13 @@ from sqlalchemy import delete, func, insert, select, text
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role
 from tocsin.accounts.schemas import UserCreate
-from tocsin.api.app import create_app
+from tocsin.api.app import create_app, create_served_app
 from tocsin.catalog.models import Service
 from tocsin.checks.models import Check, CheckLocationState, CheckResult
 from tocsin.checks.processes import RunnerProcesses
 from tocsin.checks.runner import CheckRunner, loop_factory
 from tocsin.checks.service import next_due_time
 from tocsin.db import migrate
-from tocsin.heartbeats.fastlane import serve_pings_first
 from tocsin.heartbeats.models import Heartbeat, PingKind
 from tocsin.heartbeats.recording import PingIn, record_pings
 from tocsin.runtime import Runtime, build_runtime
@@ -295,8 +294,7 @@ def _serve_pings(url: str | None, data_dir: str, port: int, lane: bool) -> None:
     off), so its CPU is measured apart from the load generator's."""
     settings = load_settings(env="dev", data_dir=Path(data_dir), database_url=url)
     runtime = build_runtime(settings)
-    app = create_app(runtime)
-    served = serve_pings_first(app, runtime) if lane else app
+    served = create_served_app(runtime) if lane else create_app(runtime)
     uvicorn.run(served, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
