@@ -50,20 +50,19 @@ class FastLane:
                 self._exact[route.path] = route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and await self._answer(scope, receive, send):
-            return
+        # One flat function: this runs for every request the server gets.
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            route = self._exact.get(path)
+            if route is None:
+                for prefixed in self._prefixes:
+                    if path.startswith(prefixed.path):
+                        route = prefixed
+                        break
+            if route is not None and scope["method"] in route.methods and \
+                    await route.handle(scope, receive, send, path[len(route.path):]):
+                return
         await self.app(scope, receive, send)
-
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        path: str = scope["path"]
-        method: str = scope["method"]
-        for route in self._prefixes:
-            if path.startswith(route.path):
-                return method in route.methods and \
-                    await route.handle(scope, receive, send, path[len(route.path):])
-        exact = self._exact.get(path)
-        return exact is not None and method in exact.methods and \
-            await exact.handle(scope, receive, send, "")
 
 
 def request_route(path: str, methods: Iterable[str], app: ASGIApp,

@@ -95,7 +95,7 @@ class _Child(Child):
     # months).
     lateness: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
 
-    def receive(self) -> None:
+    def collect(self) -> None:
         try:
             while self.conn.poll():
                 report: Report = self.conn.recv()
@@ -110,9 +110,6 @@ class _Child(Child):
 
     def ask_to_stop(self) -> None:
         self.send("stop")  # the child stores its buffered results first
-
-    def collect(self) -> None:
-        self.receive()
 
     def close(self) -> None:
         self.conn.close()
@@ -146,7 +143,7 @@ class RunnerProcesses:
         many were started."""
         for child in self._supervisor.children:
             if child.process.is_alive():
-                child.receive()
+                child.collect()
                 child.send("renew")
         return self._supervisor.ensure()
 
@@ -166,7 +163,7 @@ class RunnerProcesses:
         lateness sample received so far."""
         total = RunnerStats()
         for child in self._supervisor.children:
-            child.receive()
+            child.collect()
             if child.last is not None:
                 total.started += child.last.started
                 total.finished += child.last.finished
@@ -177,14 +174,14 @@ class RunnerProcesses:
     def clear_lateness(self) -> None:
         """Forget the lateness samples received so far (a benchmark's warm-up)."""
         for child in self._supervisor.children:
-            child.receive()
+            child.collect()
             child.lateness.clear()
 
     def per_process(self) -> dict[int, int]:
         """Checks started by each current child, as of its last report."""
         out: dict[int, int] = {}
         for child in self._supervisor.children:
-            child.receive()
+            child.collect()
             if child.last is not None:
                 out[child.last.pid] = child.last.started
         return out
