@@ -41,14 +41,13 @@ from sqlalchemy import delete, func, insert, select, text
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.schemas import UserCreate
-from tocsin.app import create_app
+from tocsin.app import create_app, create_served_app
 from tocsin.catalog.models import Service
 from tocsin.checks.models import Check, CheckLocationState, CheckResult
 from tocsin.checks.processes import RunnerProcesses
 from tocsin.checks.runner import CheckRunner, loop_factory
 from tocsin.checks.service import next_due_time
 from tocsin.db import migrate
-from tocsin.heartbeats.fastlane import serve_pings_first
 from tocsin.heartbeats.models import Heartbeat, PingKind
 from tocsin.heartbeats.recording import PingIn, record_pings
 from tocsin.principal import Role
@@ -213,7 +212,8 @@ def run_checks_in_processes(runtime: Runtime, seconds: float, count: int) -> dic
     with runtime.sessions() as s:
         overdue = s.scalar(select(func.count()).select_from(Check).where(
             Check.next_due_at <= runtime.clock.now())) or 0
-    procs = RunnerProcesses(runtime.settings, count, lease_seconds=seconds + 120)
+    procs = RunnerProcesses(runtime.settings, count, build=build_runtime,
+                            lease_seconds=seconds + 120)
     procs.ensure()
 
     def behind() -> bool:
@@ -296,8 +296,7 @@ def _serve_pings(url: str | None, data_dir: str, port: int, lane: bool) -> None:
     off), so its CPU is measured apart from the load generator's."""
     settings = load_settings(env="dev", data_dir=Path(data_dir), database_url=url)
     runtime = build_runtime(settings)
-    app = create_app(runtime)
-    served = serve_pings_first(app, runtime) if lane else app
+    served = create_served_app(runtime) if lane else create_app(runtime)
     uvicorn.run(served, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from tocsin import __version__
 from tocsin.accounts import service as accounts
@@ -13,6 +14,7 @@ from tocsin.accounts.api import router as accounts_router
 from tocsin.alerts.api import router as alerts_router
 from tocsin.api import problems
 from tocsin.api.deps import authenticate_early, get_principal
+from tocsin.api.fastlane import FastLane
 from tocsin.api.guard import EarlyCheck, RequestGuard
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.nul_guard import NulGuard
@@ -24,9 +26,11 @@ from tocsin.escalation import reachability
 from tocsin.escalation.api import router as escalation_router
 from tocsin.heartbeats.api import ping_router
 from tocsin.heartbeats.api import router as heartbeats_router
+from tocsin.heartbeats.fastlane import fast_routes as ping_fast_routes
 from tocsin.incidents.api import router as incidents_router
 from tocsin.intake.api import INTAKE_PATHS
 from tocsin.intake.api import router as intake_router
+from tocsin.intake.fastlane import fast_routes as intake_fast_routes
 from tocsin.notify import service as notify
 from tocsin.notify.api import router as notify_router
 from tocsin.notify.views import router as ack_router
@@ -76,3 +80,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(RequestGuard, runtime=runtime, checks=AUTH_FIRST, own_caps=OWN_BODY_CAPS)
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
     return app
+
+
+def create_served_app(runtime: Runtime) -> ASGIApp:
+    """The app as `tocsin serve` and `tocsin api` serve it: the hottest paths answered by
+    the features' fast routes in front of FastAPI (api/fastlane.py), pings first."""
+    app = create_app(runtime)
+    return FastLane(app, [*ping_fast_routes(app.state, runtime), *intake_fast_routes(app)])

@@ -65,7 +65,8 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
 
 
 def _open(settings: Settings, *, migrate_schema: bool) -> Any:
-    from tocsin.server import StartupError, configure_logging, open_runtime
+    from tocsin.logs import configure_logging
+    from tocsin.server import StartupError, open_runtime
 
     configure_logging(settings)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -27,6 +28,9 @@ class Runtime:
     wake: threading.Event = field(default_factory=threading.Event)
     # SQLite file: how commits wake workers in other processes (engine/doorbell.py).
     doorbell: Doorbell | None = None
+    # How this runtime was built (tocsin.wiring.build_runtime), for child processes that
+    # build their own: a module-level function, so it crosses a spawn.
+    factory: Callable[[Settings], Runtime] | None = None
 
     def close(self) -> None:
         self.engine.dispose()

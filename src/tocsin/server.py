@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tocsin.accounts import service as accounts
 from tocsin.db import migrate
+from tocsin.engine.supervisor import Child, Supervisor, spawn
 from tocsin.engine.worker import Job, Worker
-from tocsin.heartbeats.fastlane import serve_pings_first
 from tocsin.jobs import DELIVERY_JOB, JOBS, TIMER_HANDLERS
+from tocsin.logs import configure_logging
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings, load_settings
 from tocsin.wiring import build_runtime
@@ -30,11 +30,6 @@ log = logging.getLogger("tocsin")
 
 class StartupError(Exception):
     """Startup cannot continue; the message is one line for the operator."""
-
-
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def open_runtime(settings: Settings, *, migrate_schema: bool) -> Runtime:
@@ -100,17 +95,16 @@ SPLIT_WORKERS: dict[str, dict[str, list[str]]] = {
 
 def run_api(runtime: Runtime, *, with_worker: bool) -> None:
     """The HTTP API; with the worker too (`tocsin serve`): as threads of this process, or as
-    child processes (`serve_processes = "split"`, see WorkerProcesses)."""
-    from tocsin.app import create_app
-    from tocsin.intake.fastlane import FastLane
+    child processes (`serve_processes = "split"`, see worker_processes)."""
+    from tocsin.app import create_served_app
 
     stop = threading.Event()
     thread: threading.Thread | None = None
-    children: WorkerProcesses | None = None
+    children: Supervisor[str, Child] | None = None
     if with_worker and runtime.settings.serve_processes == "split":
-        children = WorkerProcesses(runtime.settings, SPLIT_WORKERS)
-        children.start()
-        thread = threading.Thread(target=children.supervise, args=(stop,),
+        children = worker_processes(runtime.settings, SPLIT_WORKERS)
+        children.ensure()  # starts them all
+        thread = threading.Thread(target=children.supervise, args=(stop, RESTART_DELAY_SECONDS),
                                   name="tocsin-supervise", daemon=True)
         thread.start()
     elif with_worker:
@@ -119,11 +113,9 @@ def run_api(runtime: Runtime, *, with_worker: bool) -> None:
                                   daemon=True)
         thread.start()
     settings = runtime.settings
-    config = uvicorn.Config(FastLane(create_app(runtime)), host=settings.host, port=settings.port,
+    config = uvicorn.Config(create_served_app(runtime), host=settings.host, port=settings.port,
                             log_level=settings.log_level.lower(), access_log=False,
                             **http_options(settings))
-    # Heartbeat pings are answered ahead of everything else (heartbeats/fastlane.py).
-    config.app = serve_pings_first(config.app, runtime)
 
     def stop_workers() -> None:
         stop.set()
@@ -172,7 +164,7 @@ def run_api_processes(settings: Settings, *, config: Path | None,
 
 # Requests in flight get this long to finish when the server stops. Without a bound, an idle
 # keep-alive TLS connection whose client never answers the close_notify holds the stop for
-# asyncio's 30 s SSL shutdown timeout (measured: 33 s, against 0.2 s over plain HTTP).
+# asyncio's 30 s SSL shutdown timeout.
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
@@ -185,15 +177,14 @@ def http_options(settings: Settings) -> dict[str, Any]:
 
 def api_process_app() -> Any:
     """The app of one `tocsin api --workers N` process (a uvicorn factory)."""
-    from tocsin.app import create_app
-    from tocsin.intake.fastlane import FastLane
+    from tocsin.app import create_served_app
 
     args = json.loads(os.environ[API_ARGS_ENV])
     settings = load_settings(Path(args["config"]) if args["config"] else None,
                              **args["overrides"])
     configure_logging(settings)
     runtime = open_runtime(settings, migrate_schema=False)
-    return serve_pings_first(FastLane(create_app(runtime)), runtime)
+    return create_served_app(runtime)
 
 
 def run_worker(runtime: Runtime, jobs: list[Job] | None = None,
@@ -245,53 +236,15 @@ PARENT_CHECK_SECONDS = 0.25
 RESTART_DELAY_SECONDS = 1.0
 
 
-class WorkerProcesses:
+def worker_processes(settings: Settings, roles: dict[str, dict[str, list[str]]]
+                     ) -> Supervisor[str, Child]:
     """The worker children of `tocsin serve` (`serve_processes = "split"`), one per role:
-    spawned (not forked: this process has threads and connections), restarted when one
-    exits, stopped with the server."""
+    restarted when one exits (`supervise`), stopped with the server (SIGTERM: each finishes
+    its cycle and exits)."""
 
-    def __init__(self, settings: Settings, roles: dict[str, dict[str, list[str]]]) -> None:
-        import multiprocessing
+    def start(role: str) -> Child:
+        return Child(spawn(worker_process_main, (settings, role, roles[role], os.getpid()),
+                           name=f"tocsin-{role}"))
 
-        self.settings = settings
-        self.roles = roles
-        self.restarts = 0
-        self._context = multiprocessing.get_context("spawn")
-        self._children: dict[str, Any] = {}
-
-    def start(self) -> None:
-        for role in self.roles:
-            self._start(role)
-
-    def _start(self, role: str) -> None:
-        process = self._context.Process(
-            target=worker_process_main, name=f"tocsin-{role}",
-            args=(self.settings, role, self.roles[role], os.getpid()))
-        process.start()
-        self._children[role] = process
-
-    @property
-    def pids(self) -> dict[str, int]:
-        return {role: p.pid for role, p in self._children.items() if p.pid}
-
-    def supervise(self, stop: threading.Event) -> None:
-        """Restart children that exit, until `stop`."""
-        while not stop.wait(RESTART_DELAY_SECONDS):
-            for role, process in list(self._children.items()):
-                if not process.is_alive():
-                    log.warning("worker %s (process %s) exited with %s; restarting", role,
-                                process.pid, process.exitcode)
-                    self.restarts += 1
-                    self._start(role)
-
-    def stop(self, timeout: float = 15.0) -> None:
-        for process in self._children.values():
-            if process.is_alive():
-                process.terminate()  # SIGTERM: the worker finishes its cycle and exits
-        deadline = time.monotonic() + timeout
-        for role, process in self._children.items():
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                log.warning("worker %s did not stop; killing it", role)
-                process.kill()
-                process.join(5)
+    return Supervisor(roles, start, log=log,
+                      name=lambda role, child: f"worker {role} (process {child.process.pid})")

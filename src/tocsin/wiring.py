@@ -25,6 +25,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     """The runtime every process uses: database, clock, metrics, and the hooks above."""
     runtime = open_runtime(settings, clock)
     wire(runtime)
+    runtime.factory = build_runtime
     return runtime
 
 

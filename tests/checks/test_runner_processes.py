@@ -22,6 +22,7 @@ from tocsin.checks.models import Check
 from tocsin.checks.processes import RunnerProcesses
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings
+from tocsin.wiring import build_runtime
 
 CHECKS = 200
 WAIT = 60.0  # generous: a deadline for a condition, not a timing assertion
@@ -63,7 +64,7 @@ def child_settings(make_settings: Callable[..., Settings], database_url: str) ->
 
 @pytest.fixture
 def processes(child_settings: Settings) -> Iterator[RunnerProcesses]:
-    procs = RunnerProcesses(child_settings, 2)
+    procs = RunnerProcesses(child_settings, 2, build=build_runtime)
     yield procs
     procs.stop()
 

@@ -7,8 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tocsin.app import create_app
-from tocsin.heartbeats.fastlane import serve_pings_first
+from tocsin.app import create_app, create_served_app
 from tocsin.runtime import Runtime
 
 
@@ -16,8 +15,7 @@ from tocsin.runtime import Runtime
 def client(request: pytest.FixtureRequest, runtime: Runtime) -> Iterator[TestClient]:
     """Every heartbeat test runs against the FastAPI routes and against the lean ping lane
     `tocsin serve` puts in front of them: both must behave the same."""
-    app = create_app(runtime)
-    served = serve_pings_first(app, runtime) if request.param == "ping lane" else app
+    served = create_served_app(runtime) if request.param == "ping lane" else create_app(runtime)
     with TestClient(served, raise_server_exceptions=False) as c:
         yield c
 

@@ -24,8 +24,7 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tocsin.app import create_app
-from tocsin.intake.fastlane import FastLane
+from tocsin.app import create_served_app
 from tocsin.runtime import Runtime
 
 
@@ -77,7 +76,7 @@ def serve(runtime: Runtime, port: int = 0, **ssl: Any) -> Iterator[int]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(FastLane(create_app(runtime)), log_level="warning", access_log=False,
+    config = uvicorn.Config(create_served_app(runtime), log_level="warning", access_log=False,
                             timeout_graceful_shutdown=1, **ssl)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -42,7 +42,12 @@ class RunnerSupervisor:
         if wanted is None:
             return 0
         if count > 1:
-            procs = self._processes.setdefault(key, RunnerProcesses(ctx.runtime.settings, count))
+            build = ctx.runtime.factory
+            if build is None:
+                raise RuntimeError("check runner processes need a runtime built by "
+                                   "tocsin.wiring.build_runtime")
+            procs = self._processes.setdefault(
+                key, RunnerProcesses(ctx.runtime.settings, count, build=build))
             return procs.ensure()
         runner = CheckRunner(ctx.runtime)
         runner.start()

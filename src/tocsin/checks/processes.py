@@ -5,34 +5,36 @@ host with more cores runs `check_runner_processes` of them. Each child runs the 
 `CheckRunner` and claims with the same conditional update (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so each due run goes to exactly one process.
 
-Supervision: the worker's `checks.runner` job calls `RunnerProcesses.ensure()` every cycle,
-which starts missing children, restarts dead ones and renews each child's lease over its
-pipe. A child stops when its lease runs out (the worker stopped cycling), when its pipe reads
-end-of-file (the parent exited or was killed: no orphans), on "stop" or on SIGTERM. It
-ignores SIGINT: Ctrl-C reaches the whole process group, and the parent decides.
-Children are spawned, not forked: the parent has threads and open database connections.
+Supervision (engine/supervisor.py): the worker's `checks.runner` job calls
+`RunnerProcesses.ensure()` every cycle, which renews each child's lease over its pipe and
+starts missing children and restarts dead ones. A child stops when its lease runs out (the
+worker stopped cycling), when its pipe reads end-of-file (the parent exited or was killed: no
+orphans), on "stop" or on SIGTERM. It ignores SIGINT: Ctrl-C reaches the whole process group,
+and the parent decides.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing import Pipe
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Literal
 
 from tocsin.checks.runner import CheckRunner, RunnerStats
+from tocsin.engine.supervisor import Child, Supervisor, spawn
+from tocsin.logs import configure_logging
+from tocsin.runtime import Runtime
 from tocsin.settings import Settings
-from tocsin.wiring import build_runtime
 
 log = logging.getLogger("tocsin.checks")
+RuntimeFactory = Callable[[Settings], Runtime]
 
 Command = Literal["renew", "stop"]
 # Lateness samples sent per report at most: bounds one message (a 5 s cycle at 3,000/s is
@@ -60,15 +62,15 @@ def _report(runner: CheckRunner, pid: int) -> Report:
     return Report(pid, stats.started, stats.finished, stats.failed, samples)
 
 
-def child_main(settings: Settings, conn: Connection, lease_seconds: float) -> None:
-    """A runner process: run checks until told to stop, the lease ends or the parent is gone."""
-    from tocsin.server import configure_logging
-
+def child_main(build: RuntimeFactory, settings: Settings, conn: Connection,
+               lease_seconds: float) -> None:
+    """A runner process: run checks until told to stop, the lease ends or the parent is gone.
+    `build` makes its runtime (the parent's `Runtime.factory`: the one that adds the hooks)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     quit_ = threading.Event()
     signal.signal(signal.SIGTERM, lambda _sig, _frame: quit_.set())
     configure_logging(settings)
-    runtime = build_runtime(settings)
+    runtime = build(settings)
     runner = CheckRunner(runtime, lease_seconds=lease_seconds)
     runner.start()
     try:
@@ -90,15 +92,14 @@ def child_main(settings: Settings, conn: Connection, lease_seconds: float) -> No
 
 
 @dataclass
-class _Child:
-    process: BaseProcess
+class _Child(Child):
     conn: Connection
     last: Report | None = None
     # The latest lateness samples received from this child (bounded: the worker runs for
     # months).
     lateness: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
 
-    def receive(self) -> None:
+    def collect(self) -> None:
         try:
             while self.conn.poll():
                 report: Report = self.conn.recv()
@@ -111,80 +112,64 @@ class _Child:
         with contextlib.suppress(OSError):  # it died; the next `ensure` restarts it
             self.conn.send(command)
 
+    def ask_to_stop(self) -> None:
+        self.send("stop")  # the child stores its buffered results first
+
+    def close(self) -> None:
+        self.conn.close()
+
 
 class RunnerProcesses:
     """`count` check runner processes for one configuration, kept alive by `ensure()`."""
 
-    def __init__(self, settings: Settings, count: int, *, lease_seconds: float = 30.0) -> None:
+    def __init__(self, settings: Settings, count: int, *, build: RuntimeFactory,
+                 lease_seconds: float = 30.0) -> None:
         self.settings = settings
+        self.build = build
         self.count = count
         self.lease_seconds = lease_seconds
-        self.restarts = 0
-        self._children: list[_Child | None] = [None] * count
-        self._context = multiprocessing.get_context("spawn")
+        self._supervisor: Supervisor[int, _Child] = Supervisor(
+            range(count), self._start, log=log,
+            name=lambda _slot, child: f"check runner process {child.process.pid}")
+
+    @property
+    def restarts(self) -> int:
+        return self._supervisor.restarts
 
     @property
     def pids(self) -> list[int]:
-        return [c.process.pid for c in self._children if c is not None and c.process.pid]
+        return list(self._supervisor.pids.values())
 
     @property
     def alive(self) -> bool:
-        return all(c is not None and c.process.is_alive() for c in self._children)
+        return self._supervisor.alive
 
     def ensure(self) -> int:
-        """Start children that are missing or dead, renew the lease of the others; returns
-        how many were started."""
-        started = 0
-        for i, child in enumerate(self._children):
-            if child is not None and child.process.is_alive():
-                child.receive()
+        """Renew the lease of the children alive, start those missing or dead; returns how
+        many were started."""
+        for child in self._supervisor.children:
+            if child.process.is_alive():
+                child.collect()
                 child.send("renew")
-                continue
-            if child is not None:
-                child.receive()
-                log.warning("check runner process %s exited with %s; restarting",
-                            child.process.pid, child.process.exitcode)
-                child.conn.close()
-                self.restarts += 1
-            self._children[i] = self._start()
-            started += 1
-        return started
+        return self._supervisor.ensure()
 
-    def _start(self) -> _Child:
-        ours, theirs = self._context.Pipe()
-        process = self._context.Process(
-            target=child_main, args=(self.settings, theirs, self.lease_seconds),
-            name="tocsin-checks", daemon=True)
-        process.start()
+    def _start(self, _slot: int) -> _Child:
+        ours, theirs = Pipe()
+        process = spawn(child_main, (self.build, self.settings, theirs, self.lease_seconds),
+                        name="tocsin-checks", daemon=True)
         theirs.close()  # only the child holds its end: our exit reads as end-of-file there
         return _Child(process, ours)
 
     def stop(self, timeout: float = 15.0) -> None:
         """Ask every child to stop (each stores its buffered results), then wait for them."""
-        children = [c for c in self._children if c is not None]
-        for child in children:
-            child.send("stop")
-        deadline = time.monotonic() + timeout
-        for child in children:
-            # Keep reading while waiting: a child blocked on a full pipe could not exit.
-            while child.process.is_alive() and time.monotonic() < deadline:
-                child.receive()
-                child.process.join(0.05)
-            child.receive()
-            if child.process.is_alive():
-                log.warning("check runner process %s did not stop; killing it", child.process.pid)
-                child.process.kill()
-                child.process.join(5)
-            child.conn.close()
+        self._supervisor.stop(timeout)
 
     def stats(self) -> RunnerStats:
         """Counters summed over the current children (as of their last reports) and every
         lateness sample received so far."""
         total = RunnerStats()
-        for child in self._children:
-            if child is None:
-                continue
-            child.receive()
+        for child in self._supervisor.children:
+            child.collect()
             if child.last is not None:
                 total.started += child.last.started
                 total.finished += child.last.finished
@@ -194,17 +179,15 @@ class RunnerProcesses:
 
     def clear_lateness(self) -> None:
         """Forget the lateness samples received so far (a benchmark's warm-up)."""
-        for child in self._children:
-            if child is not None:
-                child.receive()
-                child.lateness.clear()
+        for child in self._supervisor.children:
+            child.collect()
+            child.lateness.clear()
 
     def per_process(self) -> dict[int, int]:
         """Checks started by each current child, as of its last report."""
         out: dict[int, int] = {}
-        for child in self._children:
-            if child is not None:
-                child.receive()
-                if child.last is not None:
-                    out[child.last.pid] = child.last.started
+        for child in self._supervisor.children:
+            child.collect()
+            if child.last is not None:
+                out[child.last.pid] = child.last.started
         return out

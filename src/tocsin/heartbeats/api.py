@@ -100,7 +100,7 @@ async def ping_exit_code(key: KeyPath, exit_code: Annotated[int, Path(ge=0, le=2
 
 # One route per method, each with its own operation id: a route serving several methods
 # gives them all one id, which FastAPI warns about and OpenAPI clients trip over. In
-# `tocsin serve` these paths are answered by `fastlane.PingLane` before reaching FastAPI.
+# `tocsin serve` these paths are answered by `fastlane.PingAnswer` before reaching FastAPI.
 for _path, _endpoint in (("/{key}", ping_success), ("/{key}/start", ping_start),
                          ("/{key}/fail", ping_fail), ("/{key}/{exit_code}", ping_exit_code)):
     for _method in sorted(METHODS):

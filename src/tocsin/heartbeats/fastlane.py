@@ -1,11 +1,10 @@
-"""The ping URLs served by a lean ASGI handler in front of the FastAPI app.
+"""The ping URLs as a fast route (api/fastlane.py), answered in front of the FastAPI app.
 
 A cron job's ping is the hottest request Tocsin answers, and the smallest: a key in the path,
-maybe a body, "OK". FastAPI's routing, dependency injection and middleware cost several times
-the ping itself, so `serve_pings_first` answers well-formed ping requests directly and hands
-everything else — including malformed ping URLs, which get FastAPI's usual 404/405/422
-answers — to the app. The FastAPI routes in `api.py` stay: they document the URLs in OpenAPI
-and serve them where the app runs without this wrapper (tests, embedding).
+maybe a body, "OK". `PingAnswer` answers well-formed ping requests directly and declines
+everything else — malformed ping URLs get FastAPI's usual 404/405/422 answers. The FastAPI
+routes in `api.py` stay: they document the URLs in OpenAPI and serve them where the app runs
+without the fast lane (tests, embedding).
 
 Same contract as the routes: the answer is sent only after the ping's transaction committed.
 """
@@ -15,11 +14,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from types import SimpleNamespace
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from tocsin.api.fastlane import FastRoute
 from tocsin.errors import TocsinError
 from tocsin.heartbeats.models import PingKind
 from tocsin.heartbeats.writer import PingWriter, shared_writer
@@ -73,11 +72,11 @@ def _problem(status: int, title: str, detail: str) -> tuple[int, list[tuple[byte
                     (b"content-length", str(len(body)).encode())], body
 
 
-class PingLane:
-    """ASGI app: ping requests answered here, all others passed to `app`."""
+class PingAnswer:
+    """The fast route's handler: a well-formed ping stored and answered, anything else
+    declined (left to the app)."""
 
-    def __init__(self, app: ASGIApp, runtime: Runtime, state: Any) -> None:
-        self.app = app
+    def __init__(self, runtime: Runtime, state: Any) -> None:
         self.runtime = runtime
         self.state = state  # the FastAPI app's state: one ping writer shared with its routes
         self._writer: PingWriter | None = None
@@ -85,15 +84,10 @@ class PingLane:
         # (method, route, status) up once.
         self._metrics: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in METHODS or \
-                not scope["path"].startswith("/ping/"):
-            await self.app(scope, receive, send)
-            return
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, _rest: str) -> bool:
         parsed = parse_ping_path(scope["path"])
         if parsed is None:
-            await self.app(scope, receive, send)
-            return
+            return False
         started = time.perf_counter()
         key, kind, exit_code, route = parsed
         rt = self.runtime
@@ -116,6 +110,7 @@ class PingLane:
             method, route, status)
         requests.inc()
         latency.observe(time.perf_counter() - started)
+        return True
 
     def _start_writer(self) -> PingWriter:
         self._writer = shared_writer(self.state, self.runtime)
@@ -129,7 +124,7 @@ class PingLane:
         return pair
 
 
-def serve_pings_first(app: Any, runtime: Runtime) -> ASGIApp:
-    """Wrap `app` (the FastAPI app, or another lane in front of it) so ping URLs take the
-    lean path. With the FastAPI app itself, its routes and the lane share one ping writer."""
-    return PingLane(app, runtime, getattr(app, "state", None) or SimpleNamespace())
+def fast_routes(state: Any, runtime: Runtime) -> list[FastRoute]:
+    """The ping URLs as a fast route; `state` is the FastAPI app's, so that its routes and
+    the fast route share one ping writer."""
+    return [FastRoute("/ping/", METHODS, PingAnswer(runtime, state))]

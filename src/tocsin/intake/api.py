@@ -1,5 +1,5 @@
 """All intake endpoints, one router per wire format (`intake/routes/`) and the inbox API,
-gathered for `api/app.py`."""
+gathered for `app.py`."""
 
 from __future__ import annotations
 
