@@ -27,12 +27,12 @@ from tocsin.alerts.normalized import NormalizedEvent
 from tocsin.alerts.service import IngestResult, ingest_event
 from tocsin.alerts.triage_config import IntegrationInfo, integration_info
 from tocsin.db.ids import batch_writes
+from tocsin.db.write_lock import write_lock
 from tocsin.engine.models import Timer
 from tocsin.escalation.models import Escalation
 from tocsin.incidents.models import Incident
 from tocsin.intake import alertmanager, generic, opsgenie, opsgenie_edits, pagerduty
 from tocsin.intake.models import InboxRow, InboxStatus
-from tocsin.intake.turns import turn
 from tocsin.notify.models import Message
 from tocsin.runtime import Runtime
 
@@ -42,8 +42,8 @@ log = logging.getLogger("tocsin.intake")
 ADVISORY_LOCK = 0x746F6373696E6278 & 0x7FFFFFFFFFFFFFFF
 # How long one triage transaction may run. On SQLite it holds the database's only write
 # lock, and an accept waits for it: short — but each transaction also pays for loading
-# triage configuration again (measured: 5 ms batches triaged ~150-200 rows/s, 20 ms ~266,
-# 50 ms ~286). On PostgreSQL accepts never wait for it, and each commit is a WAL flush.
+# triage configuration again, so much shorter batches triage fewer rows per second
+# (docs/intake.md). On PostgreSQL accepts never wait for it, and each commit is a WAL flush.
 BATCH_SECONDS = {"sqlite": 0.02, "postgresql": 0.1}
 # One run of the job stops after this long, so the worker's other jobs (delivery of the
 # pages the new incidents asked for) are not starved by a long backlog.
@@ -179,7 +179,7 @@ def process_batch(runtime: Runtime, *, limit: int | None = None) -> int:
     is retried later and the others commit."""
     limit = limit or runtime.settings.intake_batch_size
     now = runtime.clock.now()
-    with turn(runtime.engine, accept=False):
+    with write_lock(runtime.engine, urgent=False):
         for careful in (False, True):
             try:
                 with runtime.sessions() as session, session.begin():
@@ -246,15 +246,14 @@ def process_pending(runtime: Runtime, *, seconds: float = RUN_SECONDS) -> int:
     return total
 
 
-# A batch has a fixed cost (BEGIN, the id counters, one executemany per table, COMMIT:
-# about 3-4 ms of CPU) beside its rows' (about 1 ms each). Under a steady stream each
-# accept woke triage for the one or two rows it committed, so batches stayed that small and
-# the fixed cost made triage fall behind at ~200 events/s. When the previous batch was
-# small and ended moments ago, the next one waits until GATHER_SECONDS after it, letting
-# rows gather; an event after a quiet moment is triaged at once. 10 ms since triage has a
-# process of its own (`tocsin serve`, server.py): at 500 new incidents/s the median event
-# to page went from 62-84 ms with 25 ms to 44-48 ms, and 200/s from 37-40 to 24-28 ms
-# (no gathering: 40-46 ms at 500/s, but 45% more CPU per event at 200/s).
+# A batch has a fixed cost (BEGIN, the id counters, one executemany per table, COMMIT)
+# several times a row's. Under a steady stream each accept woke triage for the one or two
+# rows it committed, so batches stayed that small and the fixed cost made triage fall
+# behind. When the previous batch was small and ended moments ago, the next one waits until
+# GATHER_SECONDS after it, letting rows gather; an event after a quiet moment is triaged at
+# once. The wait is short since triage has a process of its own (`tocsin serve`,
+# server.py): longer waits delayed pages, none cost much more CPU per event
+# (bench/paging.py latency; figures in docs/intake.md).
 GATHER_SECONDS = 0.010
 GATHER_BELOW = 16  # rows: a batch this small was not worth its fixed cost
 _LAST_BATCH: WeakKeyDictionary[Engine, tuple[float, int]] = WeakKeyDictionary()

@@ -15,12 +15,11 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, insert
 
-from tocsin.engine.doorbell import INTAKE
+from tocsin.db.wakeup import NOTIFY
+from tocsin.db.write_lock import write_lock
 from tocsin.intake.models import InboxRow
-from tocsin.intake.turns import turn
-from tocsin.notify.service import NOTIFY_CHANNEL
 from tocsin.runtime import Runtime
 
 # Most rows in one transaction; bounded so one commit's latency stays small.
@@ -71,7 +70,7 @@ class InboxWriter:
     def insert(self, rows: list[dict[str, Any]]) -> None:
         """INSERT the rows in one transaction and wake the processor after the commit."""
         rt = self.runtime
-        with turn(rt.engine, accept=True), rt.engine.connect() as conn:
+        with write_lock(rt.engine, urgent=True), rt.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
             full = sqlite and rt.settings.intake_sqlite_synchronous == "full"
             if full:
@@ -80,13 +79,11 @@ class InboxWriter:
                 with conn.begin():
                     conn.execute(insert(InboxRow), rows)
                     if not sqlite:  # separate worker processes LISTEN for this
-                        conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+                        conn.execute(NOTIFY)
             finally:
                 if full:
                     _pragma(conn, "PRAGMA synchronous=NORMAL")
-        rt.wake.set()
-        if rt.doorbell is not None:  # a worker in another process (SQLite file)
-            rt.doorbell.ring(INTAKE)
+        rt.wakeups.inbox_written()
 
 
 def _pragma(conn: Connection, statement: str) -> None:

@@ -1,6 +1,6 @@
 """The delivery job (listed in tocsin/jobs.py after the timers job). `tocsin serve` and
 `tocsin worker` run it in a lane of its own, woken after every commit that wrote messages
-(wakeup.delivery_wake) and whenever one of its sends ends, so pages never wait behind a long
+(delivery.delivery_wake) and whenever one of its sends ends, so pages never wait behind a long
 triage run nor behind each other (delivery.py); tests drive it in order with the other jobs."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ RETENTION_CHUNK = 2000
 FINISH_SECONDS = 5.0
 _warm = False
 # A lane's sends in flight live between the job's runs, from its first run to `finish`:
-# per runtime (keyed by its wake event, as wakeup.py does), then by worker id.
+# per runtime (keyed by its wake event), then by worker id.
 _lanes: WeakKeyDictionary[threading.Event, dict[str, Delivery]] = WeakKeyDictionary()
 _lanes_lock = threading.Lock()
 
