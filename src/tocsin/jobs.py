@@ -24,7 +24,7 @@ from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.intake import jobs as intake_jobs
 from tocsin.notify import jobs as notify_jobs
-from tocsin.notify.wakeup import delivery_wake
+from tocsin.notify.delivery import delivery_wake
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
 from tocsin.web import jobs as web_jobs

@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.clock import Clock, SystemClock
+from tocsin.db.doorbell import for_database
 from tocsin.db.session import make_engine, make_sessionmaker
-from tocsin.engine.doorbell import Doorbell, for_database
+from tocsin.db.wakeup import WakeUps
 from tocsin.metrics import Metrics
 from tocsin.settings import Settings
 
@@ -24,13 +25,16 @@ class Runtime:
     clock: Clock
     read_sessions: sessionmaker[Session]
     metrics: Metrics = field(default_factory=Metrics)
-    # Set after a commit that wrote outgoing messages; the worker wakes early (notify/wakeup.py).
-    wake: threading.Event = field(default_factory=threading.Event)
-    # SQLite file: how commits wake workers in other processes (engine/doorbell.py).
-    doorbell: Doorbell | None = None
+    # How commits wake this process's workers, and other processes' (db/wakeup.py).
+    wakeups: WakeUps = field(default_factory=WakeUps)
     # How this runtime was built (tocsin.wiring.build_runtime), for child processes that
     # build their own: a module-level function, so it crosses a spawn.
     factory: Callable[[Settings], Runtime] | None = None
+
+    @property
+    def wake(self) -> threading.Event:
+        """Set after a commit that wrote work (inbox rows, messages): the worker wakes early."""
+        return self.wakeups.work
 
     def close(self) -> None:
         self.engine.dispose()
@@ -48,9 +52,7 @@ def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         sessions=make_sessionmaker(engine),
         read_sessions=make_sessionmaker(engine, read_only=True),
         clock=clock or SystemClock(),
-        doorbell=for_database(settings.effective_database_url),
+        wakeups=WakeUps(for_database(settings.effective_database_url)),
     )
-    from tocsin.notify import wakeup
-
-    wakeup.install(runtime.sessions, runtime.wake, runtime.doorbell)
+    runtime.wakeups.install(runtime.sessions)
     return runtime

@@ -199,9 +199,7 @@ def run_worker(runtime: Runtime, jobs: list[Job] | None = None,
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    from tocsin.notify.wakeup import start_listener
-
-    start_listener(runtime, stop)
+    runtime.wakeups.start_listener(runtime.settings.effective_database_url, stop)
     try:
         make_worker(runtime, jobs).run_forever(stop)
     finally:

@@ -1,4 +1,4 @@
-"""Separate processes on one SQLite file: the doorbell that wakes workers, the write turn
+"""Separate processes on one SQLite file: the doorbell that wakes workers, the write lock
 shared across processes, worker job selection, and `tocsin serve` running the engine and
 delivery as supervised child processes."""
 
@@ -25,10 +25,10 @@ from sqlalchemy.exc import OperationalError
 from tests.conftest import LOOPBACK_ALLOWED, LOOPBACK_ALLOWED_ENV
 from tests.notify.seed import seed_paging
 from tests.notify.servers import Received, http_receiver
+from tocsin.db import doorbell as bell
 from tocsin.db import migrate
 from tocsin.db.session import make_engine
-from tocsin.engine import doorbell as bell
-from tocsin.intake.turns import turn
+from tocsin.db.write_lock import write_lock
 from tocsin.server import StartupError, select_jobs
 from tocsin.settings import load_settings
 from tocsin.wiring import build_runtime
@@ -56,7 +56,7 @@ def _line(proc: subprocess.Popen[str]) -> str:
 
 LISTENER = """
     import sys, threading
-    from tocsin.engine.doorbell import Doorbell
+    from tocsin.db.doorbell import Doorbell
     stop = threading.Event()
     bell = Doorbell(sys.argv[1])
     bell.listen(lambda what: print(what.decode(), flush=True), stop)
@@ -72,14 +72,14 @@ def test_a_ring_reaches_a_worker_in_another_process(tmp_path: Path) -> None:
     try:
         assert _line(listener) == "ready"
         ringer = bell.Doorbell(database)
-        ringer.ring(bell.INTAKE)
+        ringer.ring(bell.INBOX)
         assert _line(listener) == "i"
-        ringer.ring(bell.MESSAGES)
+        ringer.ring(bell.OUTBOX)
         assert _line(listener) == "m"
         # The listener's own process is not rung by itself; a process with no listener
         # registered rings nobody, without error.
         assert bell.Doorbell(str(tmp_path / "other.db"))._listeners() == []
-        bell.Doorbell(str(tmp_path / "other.db")).ring(bell.INTAKE)
+        bell.Doorbell(str(tmp_path / "other.db")).ring(bell.INBOX)
     finally:
         listener.kill()
         listener.wait(5)
@@ -93,7 +93,7 @@ def test_a_listener_that_died_is_dropped_from_the_registry(tmp_path: Path) -> No
     assert entry.exists()
     listener.kill()  # no chance to unregister
     listener.wait(5)
-    bell.Doorbell(database).ring(bell.INTAKE)
+    bell.Doorbell(database).ring(bell.INBOX)
     assert not entry.exists()
 
 
@@ -115,15 +115,15 @@ def test_no_doorbell_where_it_cannot_work() -> None:
     assert bell.for_database("sqlite:////tmp/x.db") is not None
 
 
-# ---- the write turn across processes -------------------------------------------------------
+# ---- the write lock across processes -----------------------------------------------------
 
 HOLDER = """
     import sys, time
     from sqlalchemy import text
     from tocsin.db.session import make_engine
-    from tocsin.intake.turns import turn
+    from tocsin.db.write_lock import write_lock
     engine = make_engine("sqlite:///" + sys.argv[1])
-    with turn(engine, accept=False), engine.begin() as conn:
+    with write_lock(engine, urgent=False), engine.begin() as conn:
         conn.execute(text("INSERT INTO t VALUES ('holder')"))
         print("holding", flush=True)
         time.sleep(0.4)
@@ -142,19 +142,19 @@ def _impatient_engine(path: Path) -> Any:
     return engine
 
 
-def test_writers_in_two_processes_take_turns_without_meeting_a_lock(tmp_path: Path) -> None:
-    path = tmp_path / "turns.db"
+def test_writers_in_two_processes_wait_for_the_write_lock_not_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "writers.db"
     engine = _impatient_engine(path)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (who TEXT)"))
     holder = _python(HOLDER, str(path))
     try:
         assert _line(holder) == "holding"
-        # Without the turn this writer meets the other process's write lock at once.
+        # Without the write lock this writer meets the other process's write lock at once.
         with pytest.raises(OperationalError, match="locked"), engine.begin() as conn:
             conn.execute(text("INSERT INTO t VALUES ('rude')"))
-        # With it, it waits for the other process's turn to end, then writes.
-        with turn(engine, accept=True), engine.begin() as conn:
+        # With it, it waits for the other process to release it, then writes.
+        with write_lock(engine, urgent=True), engine.begin() as conn:
             conn.execute(text("INSERT INTO t VALUES ('polite')"))
         assert _line(holder) == "released"
     finally:
@@ -169,32 +169,32 @@ WRITER = """
     import sys, time
     from sqlalchemy import text
     from tocsin.db.session import make_engine
-    from tocsin.intake.turns import turn
+    from tocsin.db.write_lock import write_lock
     engine = make_engine("sqlite:///" + sys.argv[1])
     accept = sys.argv[2] == "accept"
     print("waiting", flush=True)
-    with turn(engine, accept=accept), engine.begin() as conn:
+    with write_lock(engine, urgent=accept), engine.begin() as conn:
         conn.execute(text("INSERT INTO t VALUES (:who)"), {"who": sys.argv[2]})
     print("wrote", flush=True)
 """
 
 
 def test_an_accept_in_another_process_goes_before_triage(tmp_path: Path) -> None:
-    """The accepts-first order holds across processes: triage ending one turn and asking for
-    the next at once lets an accept of another process, waiting meanwhile, write first
+    """The accepts-first order holds across processes: triage releasing the write lock and
+    asking for it again at once lets an accept of another process, waiting meanwhile, write first
     (without the order, the process that just released the lock usually takes it again)."""
-    path = tmp_path / "turns.db"
+    path = tmp_path / "writers.db"
     engine = make_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (who TEXT)"))
     accept = None
     try:
-        with turn(engine, accept=False), engine.begin() as conn:
+        with write_lock(engine, urgent=False), engine.begin() as conn:
             conn.execute(text("INSERT INTO t VALUES ('triage 1')"))
             accept = _python(WRITER, str(path), "accept")
             assert _line(accept) == "waiting"
-            time.sleep(0.3)  # it is now blocked on the turn, announced as waiting
-        with turn(engine, accept=False), engine.begin() as conn:
+            time.sleep(0.3)  # it is now blocked on the write lock, announced as waiting
+        with write_lock(engine, urgent=False), engine.begin() as conn:
             conn.execute(text("INSERT INTO t VALUES ('triage 2')"))
         assert _line(accept) == "wrote"
     finally:

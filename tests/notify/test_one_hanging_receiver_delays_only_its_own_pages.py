@@ -23,10 +23,10 @@ from tocsin.engine.worker import Worker
 from tocsin.jobs import DELIVERY_JOB, JOBS
 from tocsin.notify import service as notify
 from tocsin.notify.contract import ChannelKind
+from tocsin.notify.delivery import delivery_wake
 from tocsin.notify.models import Message
 from tocsin.notify.pipeline import claim
 from tocsin.notify.schemas import ContactMethodIn, RuleIn, RulesIn
-from tocsin.notify.wakeup import delivery_wake
 from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings

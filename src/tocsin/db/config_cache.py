@@ -36,7 +36,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, Integer, event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import Pool
 
 from tocsin.db.base import Base
@@ -162,13 +162,11 @@ def _flushed_config(mapper: Mapper[Any], connection: Connection, target: Any) ->
         session.info[_TXN_KEY + ".dirty"] = True
 
 
-@event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
     if session.info.pop(_TXN_KEY + ".dirty", False):
         _changed(session)
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _bulk_statement(state: ORMExecuteState) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
@@ -177,5 +175,17 @@ def _bulk_statement(state: ORMExecuteState) -> None:
         _changed(state.session)
 
 
-for _kind in ("after_insert", "after_update", "after_delete"):
-    event.listen(Mapper, _kind, _flushed_config)
+_MAPPER_EVENTS = ("after_insert", "after_update", "after_delete")
+_INSTALLING = threading.Lock()
+
+
+def install(sessions: sessionmaker[Session]) -> None:
+    """Make `sessions` bump the counter on every change of configuration, as described
+    above (db/session.py calls this for every sessionmaker it makes). The mapper events,
+    which cannot be scoped to one sessionmaker, are listened to once per process."""
+    event.listen(sessions, "after_flush", _after_flush)
+    event.listen(sessions, "do_orm_execute", _bulk_statement)
+    with _INSTALLING:
+        for kind in _MAPPER_EVENTS:
+            if not event.contains(Mapper, kind, _flushed_config):
+                event.listen(Mapper, kind, _flushed_config)

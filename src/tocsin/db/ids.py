@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from sqlalchemy import Select, Table, func, select, text
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 _COUNTERS = "tocsin.db.next_ids"
 _ENABLED = "tocsin.db.batch_writes"
@@ -68,15 +68,20 @@ def preassigned_id(session: Session, model: type[Any]) -> int | None:
     return following
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, *_: Any) -> None:
     # A rolled-back (sub)transaction discarded its waiting rows: the next id is read from
     # the table again.
     session.info.pop(_COUNTERS, None)
 
 
-@sa_event.listens_for(Session, "after_transaction_end")
 def _end(session: Session, transaction: Any) -> None:
     if transaction.parent is None:  # the outermost one: committed or rolled back
         session.info.pop(_COUNTERS, None)
         session.info.pop(_ENABLED, None)
+
+
+def install(sessions: sessionmaker[Session]) -> None:
+    """Make `sessions` forget handed-out ids as described above (db/session.py calls this
+    for every sessionmaker it makes)."""
+    sa_event.listen(sessions, "after_soft_rollback", _forget)
+    sa_event.listen(sessions, "after_transaction_end", _end)

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, insert
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 _QUEUE = "tocsin.db.queued"
 
@@ -50,12 +50,10 @@ def _insert(table: Table) -> Insert:
     return insert(table)  # built once: building it cost about as much as binding a row
 
 
-@sa_event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
     write_queued(session)
 
 
-@sa_event.listens_for(Session, "do_orm_execute")
 def _before_statement(state: ORMExecuteState) -> None:
     session = state.session
     if session.info.get(_QUEUE) and session.autoflush:
@@ -63,14 +61,12 @@ def _before_statement(state: ORMExecuteState) -> None:
         write_queued(session)
 
 
-@sa_event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     if session.info.get(_QUEUE):
         session.flush()
         write_queued(session)
 
 
-@sa_event.listens_for(Session, "after_transaction_create")
 def _before_savepoint(session: Session, transaction: SessionTransaction) -> None:
     # The ORM flushed its pending rows before this SAVEPOINT (which it emits later, at the
     # first statement); the queued ones go on the enclosing transaction's connection too.
@@ -79,14 +75,23 @@ def _before_savepoint(session: Session, transaction: SessionTransaction) -> None
         write_queued(session, parent.connection(None))
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
 def _drop(session: Session, _previous: SessionTransaction) -> None:
     # Rows still waiting were queued in the work rolled back: since a SAVEPOINT began with
     # none waiting, none from before it is left.
     session.info.pop(_QUEUE, None)
 
 
-@sa_event.listens_for(Session, "after_transaction_end")
 def _end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_QUEUE, None)
+
+
+def install(sessions: sessionmaker[Session]) -> None:
+    """Make `sessions` write queued rows as described above (db/session.py calls this for
+    every sessionmaker it makes)."""
+    sa_event.listen(sessions, "after_flush", _after_flush)
+    sa_event.listen(sessions, "do_orm_execute", _before_statement)
+    sa_event.listen(sessions, "before_commit", _before_commit)
+    sa_event.listen(sessions, "after_transaction_create", _before_savepoint)
+    sa_event.listen(sessions, "after_soft_rollback", _drop)
+    sa_event.listen(sessions, "after_transaction_end", _end)

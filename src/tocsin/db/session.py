@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from tocsin.db import config_cache  # noqa: F401  (its Session listeners see every session)
+from tocsin.db import config_cache, ids, queued
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "tocsin_read_only"
@@ -61,7 +61,13 @@ def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmake
     """Sessions on `engine`. `read_only` sessions must not write: on SQLite they read a
     snapshot without taking the write lock, so reads never queue behind writers."""
     bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
-    return sessionmaker(bind, expire_on_commit=False)
+    sessions = sessionmaker(bind, expire_on_commit=False)
+    # The listeners every Tocsin session relies on, in this order (as for one event the
+    # configuration counter is bumped before queued rows are written).
+    config_cache.install(sessions)
+    queued.install(sessions)
+    ids.install(sessions)
+    return sessions
 
 
 @contextmanager

@@ -35,6 +35,9 @@ class JobContext:
     # signal wakes it again when that work needs it. Otherwise (run_cycle) it finishes
     # everything it started before returning.
     in_lane: bool = False
+    # In a lane: what the job keeps between its runs there and its `finish` (the lane's
+    # one context holds it; delivery's sends in flight).
+    kept: object | None = None
 
 
 @dataclass(frozen=True)

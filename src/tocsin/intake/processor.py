@@ -27,13 +27,13 @@ from tocsin.alerts.normalized import NormalizedEvent
 from tocsin.alerts.service import IngestResult, ingest_event
 from tocsin.alerts.triage_config import IntegrationInfo, integration_info
 from tocsin.db.ids import batch_writes
+from tocsin.db.write_lock import write_lock
 from tocsin.engine.models import Timer
 from tocsin.escalation.models import Escalation
 from tocsin.incidents.models import Incident
 from tocsin.intake.formats import alertmanager, generic, opsgenie, pagerduty
 from tocsin.intake.models import InboxRow, InboxStatus
 from tocsin.intake.opsgenie_triage import apply_edit, events_from_act
-from tocsin.intake.turns import turn
 from tocsin.notify.models import Message
 from tocsin.runtime import Runtime
 
@@ -44,8 +44,7 @@ ADVISORY_LOCK = 0x746F6373696E6278 & 0x7FFFFFFFFFFFFFFF
 # How long one triage transaction may run. On SQLite it holds the database's only write
 # lock, and an accept waits for it: short — but each transaction also pays for loading
 # triage configuration again, so much shorter batches triage fewer rows per second
-# (docs/intake.md). On PostgreSQL accepts never wait for it, and each commit is a WAL
-# flush.
+# (docs/intake.md). On PostgreSQL accepts never wait for it, and each commit is a WAL flush.
 BATCH_SECONDS = {"sqlite": 0.02, "postgresql": 0.1}
 # One run of the job stops after this long, so the worker's other jobs (delivery of the
 # pages the new incidents asked for) are not starved by a long backlog.
@@ -181,7 +180,7 @@ def process_batch(runtime: Runtime, *, limit: int | None = None) -> int:
     is retried later and the others commit."""
     limit = limit or runtime.settings.intake_batch_size
     now = runtime.clock.now()
-    with turn(runtime.engine, accept=False):
+    with write_lock(runtime.engine, urgent=False):
         for careful in (False, True):
             try:
                 with runtime.sessions() as session, session.begin():
@@ -249,13 +248,13 @@ def process_pending(runtime: Runtime, *, seconds: float = RUN_SECONDS) -> int:
 
 
 # A batch has a fixed cost (BEGIN, the id counters, one executemany per table, COMMIT)
-# beside its rows'. Under a steady stream each accept woke triage for the one or two rows
-# it committed, so batches stayed that small and the fixed cost made triage fall behind.
-# When the previous batch was small and ended moments ago, the next one waits until
+# several times a row's. Under a steady stream each accept woke triage for the one or two
+# rows it committed, so batches stayed that small and the fixed cost made triage fall
+# behind. When the previous batch was small and ended moments ago, the next one waits until
 # GATHER_SECONDS after it, letting rows gather; an event after a quiet moment is triaged at
-# once. The wait is short because triage has a process of its own (`tocsin serve`,
-# server.py); without gathering, each event costs more CPU at moderate rates (figures:
-# docs/intake.md).
+# once. The wait is short since triage has a process of its own (`tocsin serve`,
+# server.py): longer waits delayed pages, none cost much more CPU per event
+# (bench/paging.py latency; figures in docs/intake.md).
 GATHER_SECONDS = 0.010
 GATHER_BELOW = 16  # rows: a batch this small was not worth its fixed cost
 _LAST_BATCH: WeakKeyDictionary[Engine, tuple[float, int]] = WeakKeyDictionary()

@@ -1,26 +1,23 @@
-"""Group commit of accepted events into the inbox.
+"""Group commit of accepted events into the inbox (db/group_commit.py).
 
 Requests arriving together share one transaction: one multi-row INSERT, one commit, then
 every request of the batch is answered — a 2xx only ever follows the commit that made its
 row durable. On SQLite the commit reaches the write-ahead log, so an accepted event survives
 any crash of Tocsin; with `intake_sqlite_synchronous = "full"` the log is also fsynced per
 batch, so it survives a power cut (grouping is what keeps that affordable: one fsync per
-batch, not per event). One thread writes; waiting requests sleep on asyncio futures instead
-of SQLite's polling busy handler.
+batch, not per event).
 """
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, insert
 
-from tocsin.engine.doorbell import INTAKE
+from tocsin.db.group_commit import GroupCommit
+from tocsin.db.wakeup import NOTIFY
+from tocsin.db.write_lock import write_lock
 from tocsin.intake.models import InboxRow
-from tocsin.intake.turns import turn
-from tocsin.notify.service import NOTIFY_CHANNEL
 from tocsin.runtime import Runtime
 
 # Most rows in one transaction; bounded so one commit's latency stays small.
@@ -30,48 +27,16 @@ MAX_BATCH = 512
 class InboxWriter:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None]]] = \
-            asyncio.Queue()
-        self.task: asyncio.Task[None] | None = None
-        # One thread of its own: batches are written one after the other anyway, and a
-        # plain executor hands work over with less overhead than the shared thread pool.
-        self.executor = ThreadPoolExecutor(1, thread_name_prefix="tocsin-inbox")
+        self._batches = GroupCommit(self.insert, max_batch=MAX_BATCH, name="tocsin-inbox")
 
     async def submit(self, row: dict[str, Any]) -> None:
-        loop = asyncio.get_running_loop()
-        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
-            # First use, or the app now runs on another event loop (a restarted test
-            # client): a queue belongs to one loop.
-            self.queue = asyncio.Queue()
-            self.task = loop.create_task(self._run())
-        future: asyncio.Future[None] = loop.create_future()
-        self.queue.put_nowait((row, future))
-        await future
-
-    async def _run(self) -> None:
-        while True:
-            jobs = [await self.queue.get()]
-            while len(jobs) < MAX_BATCH and not self.queue.empty():
-                jobs.append(self.queue.get_nowait())
-            try:
-                await asyncio.get_running_loop().run_in_executor(
-                    self.executor, self.insert, [row for row, _f in jobs])
-            except BaseException as exc:  # the commit failed: nobody was accepted
-                error = exc if isinstance(exc, Exception) else RuntimeError("intake stopped")
-                for _row, future in jobs:
-                    if not future.done():
-                        future.set_exception(error)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for _row, future in jobs:
-                if not future.done():
-                    future.set_result(None)
+        """Return once `row` is committed; raise the error that failed its batch."""
+        await self._batches.submit(row)
 
     def insert(self, rows: list[dict[str, Any]]) -> None:
         """INSERT the rows in one transaction and wake the processor after the commit."""
         rt = self.runtime
-        with turn(rt.engine, accept=True), rt.engine.connect() as conn:
+        with write_lock(rt.engine, urgent=True), rt.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
             full = sqlite and rt.settings.intake_sqlite_synchronous == "full"
             if full:
@@ -80,13 +45,11 @@ class InboxWriter:
                 with conn.begin():
                     conn.execute(insert(InboxRow), rows)
                     if not sqlite:  # separate worker processes LISTEN for this
-                        conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+                        conn.execute(NOTIFY)
             finally:
                 if full:
                     _pragma(conn, "PRAGMA synchronous=NORMAL")
-        rt.wake.set()
-        if rt.doorbell is not None:  # a worker in another process (SQLite file)
-            rt.doorbell.ring(INTAKE)
+        rt.wakeups.inbox_written()
 
 
 def _pragma(conn: Connection, statement: str) -> None:

@@ -46,7 +46,6 @@ from tocsin.notify.pipeline import (
     send_one_async,
     unsent,
 )
-from tocsin.notify.wakeup import delivery_wake, wakes
 from tocsin.runtime import Runtime
 
 # How long finished sends wait for others still in flight before being recorded together
@@ -54,6 +53,11 @@ from tocsin.runtime import Runtime
 RECORD_GATHER = 0.005
 # Shortest wait for a lease renewal (seconds): a lease already due is renewed by the next run.
 RENEW_FLOOR = 0.05
+
+
+def delivery_wake(rt: Runtime) -> threading.Event:
+    """Set after every commit that wrote messages (the delivery lane waits on it)."""
+    return rt.wakeups.outbox
 
 
 @dataclass
@@ -178,10 +182,9 @@ class Delivery:
         """Whether a claim may find something. A run woken by sends that ended claims only
         if messages were written since the last claim, the last claim left some behind, or
         a poll interval has passed (retries falling due): on SQLite each claim, empty or
-        not, takes the write lock that triage needs (bench/paging.py latency at 500/s: 1.05
-        delivery transactions per page without this and per-method caps of 8, 0.26 before
-        sends were independent)."""
-        if not recorded or self._held_back or wakes(self.rt) != self._claimed_wakes:
+        not, takes the write lock that triage needs."""
+        if not recorded or self._held_back \
+                or self.rt.wakeups.outbox_writes != self._claimed_wakes:
             return True
         poll = self.rt.settings.worker_poll_interval
         return time.monotonic() - self._claimed_at >= poll
@@ -201,7 +204,7 @@ class Delivery:
             self._held_back = True
             return Counter(), 0, False
         # Read before claiming: a message written during the claim wakes another one.
-        self._claimed_wakes, self._claimed_at = wakes(self.rt), time.monotonic()
+        self._claimed_wakes, self._claimed_at = self.rt.wakeups.outbox_writes, time.monotonic()
         now = self.rt.clock.now()
         claimed, held = claim_held(self.rt, worker_id=self.worker_id, now=now, limit=room,
                                    busy=self._busy())

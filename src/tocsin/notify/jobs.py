@@ -1,13 +1,12 @@
 """The delivery job (listed in tocsin/jobs.py after the timers job). `tocsin serve` and
 `tocsin worker` run it in a lane of its own, woken after every commit that wrote messages
-(wakeup.delivery_wake) and whenever one of its sends ends, so pages never wait behind a long
-triage run nor behind each other (delivery.py); tests drive it in order with the other jobs."""
+(delivery.delivery_wake) and whenever one of its sends ends, so pages never wait behind a
+long triage run nor behind each other (delivery.py); tests drive it in order with the other
+jobs."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import delete, select
 
@@ -24,28 +23,20 @@ RETENTION_CHUNK = 2000
 # (seconds); the rest stay leased and are sent again once their lease runs out.
 FINISH_SECONDS = 5.0
 _warm = False
-# A lane's sends in flight live between the job's runs, from its first run to `finish`:
-# per runtime (keyed by its wake event, as wakeup.py does), then by worker id.
-_lanes: WeakKeyDictionary[threading.Event, dict[str, Delivery]] = WeakKeyDictionary()
-_lanes_lock = threading.Lock()
 
 
-def _lane(ctx: JobContext, *, ending: bool = False) -> Delivery:
-    with _lanes_lock:
-        mine = _lanes.setdefault(ctx.runtime.wake, {})
-        found = mine.get(ctx.worker_id) or Delivery(ctx.runtime, worker_id=ctx.worker_id)
-        if ending:
-            mine.pop(ctx.worker_id, None)
-        else:
-            mine[ctx.worker_id] = found
-        return found
+def _lane(ctx: JobContext) -> Delivery:
+    """The lane's sends in flight, kept in its context from its first run to `finish`."""
+    if not isinstance(ctx.kept, Delivery):
+        ctx.kept = Delivery(ctx.runtime, worker_id=ctx.worker_id)
+    return ctx.kept
 
 
 def deliver(ctx: JobContext) -> int:
     """In the lane: record sends that ended, claim and start more, and return at once: 1
     when its claim was full (run again now), else 0 (wait: every send that ends, and every
-    commit that writes messages, wakes the lane; a claim with nothing due costs a write
-    turn on SQLite). Run directly: also wait until every send started has ended and been
+    commit that writes messages, wakes the lane; a claim with nothing due costs the write
+    lock on SQLite). Run directly: also wait until every send started has ended and been
     recorded; returns the outcomes recorded."""
     global _warm
     if not _warm:  # the first run, at worker start: the first page pays no imports
@@ -62,8 +53,7 @@ def deliver(ctx: JobContext) -> int:
 def finish_delivery(ctx: JobContext) -> int:
     """When the worker stops: record the lane's sends in flight that end within
     FINISH_SECONDS, claiming nothing new."""
-    return sum(_lane(ctx, ending=True).drain(limit=0, claim_more=False,
-                                             timeout=FINISH_SECONDS).values())
+    return sum(_lane(ctx).drain(limit=0, claim_more=False, timeout=FINISH_SECONDS).values())
 
 
 def retention(ctx: JobContext) -> int:

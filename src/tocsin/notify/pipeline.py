@@ -7,7 +7,7 @@ sending, plus `FOR UPDATE SKIP LOCKED` on PostgreSQL so concurrent workers take 
 rows. The claim is a lease: if the worker dies after sending but before recording, the
 lease runs out and another worker sends again — at most one duplicate, never a loss.
 Recording changes only rows this worker still holds, one transaction for many messages.
-On SQLite the claim and the records take their write turn before triage (intake/turns.py).
+On SQLite the claim and the records take the write lock before triage (db/write_lock.py).
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.db.wakeup import wake_after_commit
+from tocsin.db.write_lock import write_lock
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
-from tocsin.intake.turns import turn
 from tocsin.notify.contract import AsyncSender, ChannelKind, Outgoing, PermanentError, Sender, TemporaryError
 from tocsin.notify.models import ContactMethod, Message, MessageStatus
 from tocsin.notify.render import render
-from tocsin.notify.service import MANUAL_MARK, OWNED_MARK, plan, wake_after_commit
+from tocsin.notify.service import MANUAL_MARK, OWNED_MARK, plan
 from tocsin.runtime import Runtime
 
 log = logging.getLogger("tocsin.notify")
@@ -84,7 +85,7 @@ def claim_held(rt: Runtime, *, worker_id: str, now: datetime, limit: int,
     bench/paging.py precision.) Also says whether `busy` held back a due message."""
     lease_until = now + timedelta(seconds=rt.settings.notify_lease_seconds)
     per_minute = rt.settings.notify_rate_limit_per_minute
-    with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
+    with write_lock(rt.engine, urgent=True), rt.sessions() as session, session.begin():
         postgres = session.get_bind().dialect.name == "postgresql"
         wanted, postponed, held = _plan(session, now, limit, per_minute, busy,
                                         postgres=postgres)
@@ -324,7 +325,7 @@ def record(rt: Runtime, outcomes: list[Outcome], *, worker_id: str, now: datetim
 
 def _record_settled(rt: Runtime, outcomes: list[Outcome], *, worker_id: str,
                     now: datetime) -> None:
-    with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
+    with write_lock(rt.engine, urgent=True), rt.sessions() as session, session.begin():
         for o in outcomes:
             if o.result in ("failed", "sent"):
                 continue
@@ -359,7 +360,7 @@ def _timeline_sent(session: Session, sent: list[Claimed], now: datetime) -> None
 
 def _permanent(rt: Runtime, m: Claimed, worker_id: str, error: str, now: datetime) -> None:
     """Mark failed; for a page, move to the user's next method and say so on the timeline."""
-    with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
+    with write_lock(rt.engine, urgent=True), rt.sessions() as session, session.begin():
         result = session.execute(update(Message).where(_mine(m, worker_id)).values(
             status=MessageStatus.FAILED.value, lease_until=None, last_error=error[:2000]))
         if not result.rowcount or m.kind != "page" or m.incident_id is None:  # type: ignore[attr-defined]
@@ -405,7 +406,7 @@ def renew(rt: Runtime, ids: list[int], *, worker_id: str, now: datetime) -> date
     over a send that is slow but alive (SMTP's timeout is per exchange, not per message).
     Returns the new end of the lease."""
     lease_until = now + timedelta(seconds=rt.settings.notify_lease_seconds)
-    with turn(rt.engine, accept=True), rt.sessions() as session, session.begin():
+    with write_lock(rt.engine, urgent=True), rt.sessions() as session, session.begin():
         session.execute(update(Message).where(
             Message.id.in_(ids), Message.status == MessageStatus.SENDING.value,
             Message.claimed_by == worker_id).values(lease_until=lease_until))

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, select, text, update
+from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
@@ -20,6 +20,7 @@ from tocsin.db import config_cache
 from tocsin.db.config_cache import config_cached
 from tocsin.db.ids import preassigned_id
 from tocsin.db.queued import queue_row
+from tocsin.db.wakeup import wake_after_commit as wake_after_commit  # web/ calls it here
 from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident
@@ -37,25 +38,13 @@ from tocsin.notify.verification import Attempt, Limits, VerifyOutcome, code_expi
 from tocsin.outbound import OutboundPolicy
 from tocsin.principal import Principal
 
-WAKE_FLAG = "tocsin.notify.wake"
 # In a page's idempotency key: sent although the incident is no longer triggered — asked
 # for by a person (lateral page), or the severity of an acknowledged incident was raised.
 MANUAL_MARK = ":manual"
 OWNED_MARK = ":owned"
-NOTIFY_CHANNEL = "tocsin_messages"
 _MESSAGES = cast(Table, Message.__table__)
 DEFAULT_LIMITS = Limits()
 log = logging.getLogger("tocsin.notify")
-
-
-def wake_after_commit(session: Session) -> None:
-    """Ask for the delivery job to run as soon as this transaction commits: an in-process
-    flag (Runtime.wake, set after commit) and, on PostgreSQL, a NOTIFY that the database
-    delivers to listening workers only if the transaction commits."""
-    session.info[WAKE_FLAG] = True
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get("notified"):
-        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-        session.info["notified"] = True
 
 
 def _enqueue(session: Session, *, key: str, kind: str, user_id: int, method_id: int,

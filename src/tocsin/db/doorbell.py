@@ -1,15 +1,16 @@
 """Waking workers in other processes when work commits, on SQLite.
 
 On PostgreSQL a transaction that writes inbox rows or outgoing messages issues a NOTIFY and
-workers LISTEN (notify/wakeup.py). SQLite has nothing of the kind, so when the API and the
-workers run as separate processes on one SQLite file (`tocsin serve` does this by default,
-server.py), each listening worker binds a Unix datagram socket and registers it in a
-directory next to the database (`<database>-wake/`, one empty file per listener, named by
-its process id). A process that commits work sends a one-byte datagram to every registered
-listener: `INTAKE` (inbox rows: triage has work) or `MESSAGES` (pages to send). A ring costs
-one `sendto` per listener and never blocks: a listener whose buffer is full already has a
-wake-up waiting, and one that went away is dropped from the directory. Without a ring a
-worker still wakes every poll interval, so a lost datagram delays work, never loses it.
+workers LISTEN (db/wakeup.py, which also rings this doorbell). SQLite has nothing of the
+kind, so when the API and the workers run as separate processes on one SQLite file (`tocsin
+serve` does this by default, server.py), each listening worker binds a Unix datagram socket
+and registers it in a directory next to the database (`<database>-wake/`, one empty file
+per listener, named by its process id). A process that commits work sends a one-byte
+datagram to every registered listener: `INBOX` (inbox rows: triage has work) or `OUTBOX`
+(messages to send). A ring costs one `sendto` per listener and never blocks: a listener
+whose buffer is full already has a wake-up waiting, and one that went away is dropped from
+the directory. Without a ring a worker still wakes every poll interval, so a lost datagram
+delays work, never loses it.
 
 The sockets live in Linux's abstract namespace (no socket file, so no path length limit and
 nothing to clean up after a crash but the registry entry); elsewhere there is no doorbell
@@ -32,8 +33,8 @@ from pathlib import Path
 
 log = logging.getLogger("tocsin.engine")
 
-INTAKE = b"i"
-MESSAGES = b"m"
+INBOX = b"i"
+OUTBOX = b"m"
 # How long a ringer trusts its list of listeners before reading the directory again.
 PEERS_TTL = 1.0
 
@@ -128,7 +129,7 @@ class Doorbell:
                         while more := sock.recv(64):
                             data += more
                     sock.settimeout(0.5)
-                    for what in (INTAKE, MESSAGES):
+                    for what in (INBOX, OUTBOX):
                         if what in data:
                             on_ring(what)
             finally:

@@ -1,4 +1,4 @@
-"""SQLite write turns inside one process: a waiting accept, and delivery's claim, go before
+"""SQLite's write lock inside one process: a waiting accept, and delivery's claim, go before
 the next triage batch; triage waits for them. And triage lets rows gather after a small
 batch that ended moments ago, but not after a quiet moment or a full batch."""
 
@@ -11,30 +11,30 @@ import pytest
 from sqlalchemy import insert
 
 from tests.notify.seed import seed_paging
+from tocsin.db.write_lock import WriteLock, write_lock
 from tocsin.intake import processor
-from tocsin.intake.turns import Turns, turn
 from tocsin.notify.models import Message
 from tocsin.notify.pipeline import claim
 from tocsin.runtime import Runtime
 
 
 def test_waiting_accept_goes_before_triage() -> None:
-    turns = Turns()
+    lock = WriteLock()
     order: list[str] = []
     holding = threading.Event()
 
     def triage_holder() -> None:
-        with turns.triage():
+        with lock.bulk():
             holding.set()
             time.sleep(0.1)
             order.append("first triage")
 
     def accept() -> None:
-        with turns.accept():
+        with lock.urgent():
             order.append("accept")
 
     def triage() -> None:
-        with turns.triage():
+        with lock.bulk():
             order.append("second triage")
 
     first = threading.Thread(target=triage_holder)
@@ -42,7 +42,7 @@ def test_waiting_accept_goes_before_triage() -> None:
     holding.wait()
     waiting_accept = threading.Thread(target=accept)
     waiting_accept.start()
-    time.sleep(0.02)  # the accept is waiting for the turn before the second triage asks
+    time.sleep(0.02)  # the accept is waiting for the lock before the second triage asks
     second = threading.Thread(target=triage)
     second.start()
     for t in (first, waiting_accept, second):
@@ -50,13 +50,13 @@ def test_waiting_accept_goes_before_triage() -> None:
     assert order == ["first triage", "accept", "second triage"]
 
 
-def test_delivery_claim_waits_for_the_triage_turn(runtime: Runtime) -> None:
+def test_delivery_claim_waits_for_the_triage_write_lock(runtime: Runtime) -> None:
     if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("turns order SQLite's single writer; PostgreSQL locks rows")
+        pytest.skip("the write lock orders SQLite's single writer; PostgreSQL locks rows")
     claimed_at: list[float] = []
     seed = seed_paging(runtime, webhook_url="http://127.0.0.1:9/page")
     now = runtime.clock.now()
-    with runtime.sessions() as s, s.begin():  # a page due: the claim needs the write turn
+    with runtime.sessions() as s, s.begin():  # a page due: the claim needs the write lock
         s.execute(insert(Message), [{
             "idempotency_key": "due", "kind": "page", "status": "pending",
             "user_id": seed["users"][0], "contact_method_id": seed["methods"][0],
@@ -66,11 +66,11 @@ def test_delivery_claim_waits_for_the_triage_turn(runtime: Runtime) -> None:
         assert len(claim(runtime, worker_id="w", now=now, limit=10)) == 1
         claimed_at.append(time.monotonic())
 
-    with turn(runtime.engine, accept=False):
+    with write_lock(runtime.engine, urgent=False):
         worker = threading.Thread(target=deliver)
         worker.start()
         time.sleep(0.1)
-        assert claimed_at == []  # blocked on the turn, not inside SQLite's busy handler
+        assert claimed_at == []  # blocked on the write lock, not in SQLite's busy handler
         released_at = time.monotonic()
     worker.join(5)
     assert claimed_at and claimed_at[0] >= released_at
