@@ -37,7 +37,7 @@ from tocsin.notify.contract import AsyncSender, ChannelKind, Sender, on_send_loo
 from tocsin.notify.pipeline import (
     Claimed,
     InFlight,
-    Outcome,
+    SendOutcome,
     claim_held,
     record,
     renew,
@@ -87,7 +87,7 @@ class Delivery:
         self.worker_id = worker_id
         self.senders = senders
         self._flights: dict[int, _Flight] = {}
-        self._ended: list[Outcome] = []
+        self._ended: list[SendOutcome] = []
         self._first_ended = 0.0
         self._changed = threading.Condition()
         self._signal = delivery_wake(rt)
@@ -136,7 +136,7 @@ class Delivery:
 
     # ---- recording ---------------------------------------------------------------------------
 
-    def _gather(self) -> list[Outcome]:
+    def _gather(self) -> list[SendOutcome]:
         with self._changed:
             if not self._ended:
                 return []
@@ -163,7 +163,7 @@ class Delivery:
                 self._flights.pop(o.message.id, None)
         return Counter(o.result for o in ended)
 
-    def _ended_one(self, m: Claimed, future: Future[Outcome]) -> None:
+    def _ended_one(self, m: Claimed, future: Future[SendOutcome]) -> None:
         """Runs on the thread the send ended on (the send loop, or a sending thread)."""
         try:
             outcome = future.result()
@@ -227,7 +227,7 @@ class Delivery:
         # Async senders (webhooks) share the send loop instead of a thread each: far less
         # CPU per request. Plain senders (email, Apprise) run on the sending threads.
         sender = self.senders[m.channel]
-        future: Future[Outcome]
+        future: Future[SendOutcome]
         if isinstance(sender, AsyncSender):
             future = on_send_loop(send_one_async(self.rt, m, sender=sender, now=now))
         else:

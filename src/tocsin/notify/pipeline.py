@@ -227,7 +227,7 @@ def _recently_sent(session: Session, claimed: list[Claimed], now: datetime,
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SendOutcome:
     """What happened to one claimed message, recorded with the others of its batch."""
 
     message: Claimed
@@ -236,7 +236,7 @@ class Outcome:
     retry_at: datetime | None = None
 
 
-def screen(rt: Runtime, claimed: list[Claimed], now: datetime) -> list[Outcome]:
+def screen(rt: Runtime, claimed: list[Claimed], now: datetime) -> list[SendOutcome]:
     """The stages before sending, for a whole batch in one read: stale pages are cancelled,
     duplicates within the dedup window are dropped."""
     ids = sorted({m.incident_id for m in claimed if m.incident_id is not None})
@@ -245,18 +245,18 @@ def screen(rt: Runtime, claimed: list[Claimed], now: datetime) -> list[Outcome]:
             iid: status for iid, status in session.execute(
                 select(Incident.id, Incident.status).where(Incident.id.in_(ids)))}
         sent = _recently_sent(session, claimed, now, rt.settings.notify_dedup_seconds)
-        out: list[Outcome] = []
+        out: list[SendOutcome] = []
         for m in claimed:
             stale = _stale(statuses, m)
             if stale:
-                out.append(Outcome(m, "cancelled", f"not sent: {stale}"))
+                out.append(SendOutcome(m, "cancelled", f"not sent: {stale}"))
             elif m.kind == "page" and (m.incident_id, m.method_id) in sent:
-                out.append(Outcome(m, "deduped", "duplicate within window"))
+                out.append(SendOutcome(m, "deduped", "duplicate within window"))
     return out
 
 
 def send_one(rt: Runtime, m: Claimed, *, senders: Mapping[ChannelKind, Sender],
-             now: datetime) -> Outcome:
+             now: datetime) -> SendOutcome:
     """Render (as of `now`, the claim) and send; touches no database (the outcome is
     recorded afterwards). A retry is due its backoff after this attempt ended."""
     out = _render(rt, m, now)
@@ -264,18 +264,18 @@ def send_one(rt: Runtime, m: Claimed, *, senders: Mapping[ChannelKind, Sender],
         senders[m.channel](out, rt.settings)
     except Exception as exc:
         return unsent(rt, m, exc, rt.clock.now())
-    return Outcome(m, "sent")
+    return SendOutcome(m, "sent")
 
 
 async def send_one_async(rt: Runtime, m: Claimed, *, sender: AsyncSender,
-                         now: datetime) -> Outcome:
+                         now: datetime) -> SendOutcome:
     """send_one on the send loop."""
     out = _render(rt, m, now)
     try:
         await sender.send(out, rt.settings)
     except Exception as exc:
         return unsent(rt, m, exc, rt.clock.now())
-    return Outcome(m, "sent")
+    return SendOutcome(m, "sent")
 
 
 def _render(rt: Runtime, m: Claimed, now: datetime) -> Outgoing:
@@ -284,18 +284,18 @@ def _render(rt: Runtime, m: Claimed, now: datetime) -> Outgoing:
                   settings=rt.settings, now=now)
 
 
-def unsent(rt: Runtime, m: Claimed, exc: BaseException, now: datetime) -> Outcome:
+def unsent(rt: Runtime, m: Claimed, exc: BaseException, now: datetime) -> SendOutcome:
     """The outcome of a send that raised `exc` (call it while handling `exc`), `now` being
     when the attempt ended: the backoff counts from there, as docs/paging.md says."""
     if isinstance(exc, TemporaryError):
         if m.attempts < rt.settings.notify_max_attempts:
-            return Outcome(m, "retry", str(exc)[:2000], now + _backoff(m.attempts))
-        return Outcome(m, "failed", f"gave up after {m.attempts} attempts: {exc}")
+            return SendOutcome(m, "retry", str(exc)[:2000], now + _backoff(m.attempts))
+        return SendOutcome(m, "failed", f"gave up after {m.attempts} attempts: {exc}")
     if isinstance(exc, PermanentError):
-        return Outcome(m, "failed", str(exc))
+        return SendOutcome(m, "failed", str(exc))
     # A sender bug must not lose the page.
     log.exception("sender for %s crashed", m.channel)
-    return Outcome(m, "retry", repr(exc)[:2000], now + _backoff(m.attempts))
+    return SendOutcome(m, "retry", repr(exc)[:2000], now + _backoff(m.attempts))
 
 
 def _mine(m: Claimed, worker_id: str) -> Any:
@@ -311,7 +311,7 @@ SETTLED = {"sent": MessageStatus.SENT, "retry": MessageStatus.PENDING,
            "cancelled": MessageStatus.CANCELLED, "deduped": MessageStatus.DEDUPED}
 
 
-def record(rt: Runtime, outcomes: list[Outcome], *, worker_id: str, now: datetime) -> None:
+def record(rt: Runtime, outcomes: list[SendOutcome], *, worker_id: str, now: datetime) -> None:
     """Record a batch's outcomes in one transaction (one SQLite write lock, not one per
     message). Only rows this worker still holds change: a message whose lease ran out and
     was taken by another worker is left to that one. Sent pages go on their incident's
@@ -323,7 +323,7 @@ def record(rt: Runtime, outcomes: list[Outcome], *, worker_id: str, now: datetim
         _permanent(rt, o.message, worker_id, o.error or "failed", now)
 
 
-def _record_settled(rt: Runtime, outcomes: list[Outcome], *, worker_id: str,
+def _record_settled(rt: Runtime, outcomes: list[SendOutcome], *, worker_id: str,
                     now: datetime) -> None:
     with write_lock(rt.engine, urgent=True), rt.sessions() as session, session.begin():
         for o in outcomes:
