@@ -262,7 +262,11 @@ def prepare_tocsin(database_url: str, data_dir: Path, grouping: str = "per_alert
 
 
 def start_tocsin(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([str(ROOT / ".venv/bin/tocsin"), *command], env=env,
+    # The interpreter running this script, on this tree's code (src/ on PYTHONPATH): the
+    # same command runs a side-by-side copy of another commit.
+    env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"),
+                                                             env.get("PYTHONPATH")]))}
+    return subprocess.Popen([sys.executable, "-m", "tocsin", *command], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
