@@ -49,7 +49,7 @@ def serving(tmp_path: Path, *args: str, scheme: str = "http",
         yield url, token, printed
     finally:
         proc.terminate()
-        proc.wait(timeout=15)
+        proc.wait(timeout=30)
 
 
 def test_serve_over_tls_takes_events_from_the_official_pagerduty_client(tmp_path: Path) -> None:

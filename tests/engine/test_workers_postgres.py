@@ -94,7 +94,7 @@ def test_two_workers_race_for_1000_timers_each_fires_once(pg_runtime: Runtime,
         for w in workers:
             w.send_signal(signal.SIGTERM)
         for w in workers:
-            w.wait(timeout=20)
+            w.wait(timeout=30)
     counts = _reminders(pg_runtime)
     assert len(counts) == 1000 and set(counts.values()) == {1}
     with pg_runtime.sessions() as s:
@@ -130,7 +130,7 @@ def test_worker_killed_mid_batch_loses_nothing(pg_runtime: Runtime, tmp_path: Pa
             assert s.scalar(select(func.count()).select_from(Timer).where(
                 Timer.status == TimerStatus.DONE.value)) == 0
         worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+        worker.wait(timeout=30)
     finally:
         tx.rollback()
         blocker.close()
@@ -141,7 +141,7 @@ def test_worker_killed_mid_batch_loses_nothing(pg_runtime: Runtime, tmp_path: Pa
         time.sleep(0.5)
     finally:
         restarted.send_signal(signal.SIGTERM)
-        restarted.wait(timeout=20)
+        restarted.wait(timeout=30)
     counts = _reminders(pg_runtime)
     assert len(counts) == 50 and set(counts.values()) == {1}
 
@@ -194,9 +194,9 @@ def test_scale_out_two_api_processes_and_a_worker(pg_runtime: Runtime, tmp_path:
             events = httpx.get(f"{urls[0]}/api/v1/incidents/{inc['id']}/timeline",
                                headers=headers).json()
             return any(e["kind"] == "recovery_watch_ended" for e in events)
-        assert _wait_for(watch_ended, 20)  # fired by the separate worker process
+        assert _wait_for(watch_ended, 30)  # fired by the separate worker process
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
         for p in procs:
-            p.wait(timeout=20)
+            p.wait(timeout=30)

@@ -82,7 +82,7 @@ def serve(runtime: Runtime, port: int = 0, **ssl: Any) -> Iterator[int]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not server.started:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
@@ -91,7 +91,7 @@ def serve(runtime: Runtime, port: int = 0, **ssl: Any) -> Iterator[int]:
         yield port
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         sock.close()
 
 

@@ -43,7 +43,7 @@ def test_accepted_events_survive_sigkill(tmp_path: Path, database_url: str, runt
             accepted.append(r.json()["dedup_key"])
     finally:
         proc.send_signal(signal.SIGKILL)  # no shutdown hook, no flush: the answer was enough
-        proc.wait(timeout=10)
+        proc.wait(timeout=30)
 
     assert client.get("/api/v1/alerts", headers=admin.headers).json()["items"] == []
     assert drain_intake(runtime) == 5  # the worker's job, run after the API died

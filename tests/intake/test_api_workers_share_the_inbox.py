@@ -44,7 +44,7 @@ def test_two_api_processes_accept_into_one_inbox(
         answers = asyncio.run(send())
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=30)
     assert [r.status_code for r in answers] == [202] * 40
     assert drain_intake(runtime) == 40
     alerts = client.get("/api/v1/alerts", params={"limit": 100},

@@ -43,7 +43,7 @@ class LiveServer:
 
     def start(self) -> str:
         self.thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the test server did not start")
@@ -53,7 +53,7 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=30)
 
 
 @pytest.fixture
