@@ -2,7 +2,8 @@
 
 Database: SQLite in a temp dir by default. Set TOCSIN_TEST_DATABASE_URL to a PostgreSQL
 server URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres) to run the whole
-suite on PostgreSQL: a fresh database is created for the session and emptied between tests.
+suite on PostgreSQL: a fresh database is created for the session (for each pytest-xdist
+worker) and emptied between tests.
 Tests that need PostgreSQL whatever the suite's database use the `pg_url` fixture, which
 skips with the reason when no server answers.
 """
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.notify.servers import Inbox, smtp_server
@@ -55,8 +56,10 @@ def _server_url() -> str:
 
 
 def create_pg_database(server_url: str) -> str:
-    """Create a uniquely named database on the server; returns its URL."""
-    name = f"tocsin_test_{uuid.uuid4().hex[:12]}"
+    """Create a uniquely named database on the server; returns its URL. Each pytest-xdist
+    worker makes its own (the worker's name in it, e.g. tocsin_test_gw0_…)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"tocsin_test_{worker}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -114,6 +117,8 @@ def suite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         migrate.upgrade(engine)
         engine.dispose()
         yield url
+        if emptier := _EMPTIERS.pop(url, None):
+            emptier.dispose()
         drop_pg_database(server, url)
         return
     template = tmp_path_factory.mktemp("template") / "tocsin.db"
@@ -123,18 +128,39 @@ def suite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"sqlite:///{template}"
 
 
+# One connection pool per PostgreSQL suite database, to empty it between tests.
+_EMPTIERS: dict[str, Engine] = {}
+
+
 def _fresh_url(suite_database: str, tmp_path: Path) -> str:
     if suite_database.startswith("sqlite"):
         target = tmp_path / "tocsin.db"
         shutil.copy(suite_database.split("///", 1)[1], target)
         return f"sqlite:///{target}"
-    engine = make_engine(suite_database)
-    with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        conn.execute(text("INSERT INTO config_version (id, version) VALUES (1, 0)"))
-    engine.dispose()
+    _empty_pg(suite_database)
     return suite_database
+
+
+def _empty_pg(url: str) -> None:
+    """Empty every table and restart every used sequence, as a fresh migrated database has
+    them. Only the tables holding rows are emptied (found in one query), with DELETE,
+    children first: a TRUNCATE of all 44 tables cost about half a second per test."""
+    engine = _EMPTIERS.get(url)
+    if engine is None:
+        engine = _EMPTIERS[url] = make_engine(url)
+    tables = metadata.sorted_tables
+    probe = " UNION ALL ".join(
+        f'SELECT {i} FROM (SELECT 1 FROM "{t.name}" LIMIT 1) AS t{i}'
+        for i, t in enumerate(tables))
+    with engine.begin() as conn:
+        filled = {row[0] for row in conn.execute(text(probe))}
+        for i in sorted(filled, reverse=True):
+            conn.execute(text(f'DELETE FROM "{tables[i].name}"'))
+        conn.execute(text(
+            "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
+            "FROM pg_sequences WHERE schemaname = current_schema() "
+            "AND last_value IS NOT NULL"))
+        conn.execute(text("INSERT INTO config_version (id, version) VALUES (1, 0)"))
 
 
 @pytest.fixture
