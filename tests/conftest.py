@@ -40,6 +40,10 @@ from tocsin.settings import Settings, load_settings
 # Tests' receivers listen on loopback, where Tocsin sends nothing unless the admin allows it
 # (outbound_allow): the shared settings allow it; tests of the refusal override it.
 LOOPBACK_ALLOWED = ["127.0.0.0/8", "::1"]
+# How long a started process (`tocsin serve`, `api`, `worker`, `probe`, Alertmanager) may
+# take to answer: a deadline that only catches one that never does. Generous because the
+# suite runs in parallel, on machines that may be busy with more than the suite.
+STARTUP_SECONDS = 120.0
 LOOPBACK_ALLOWED_ENV = {"TOCSIN_OUTBOUND_ALLOW": json.dumps(LOOPBACK_ALLOWED)}
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "correct horse battery"  # every make_account user's password
@@ -85,6 +89,15 @@ def pg_available(server_url: str) -> str | None:
         return None
     except Exception as exc:
         return f"no PostgreSQL at {server_url}: {str(exc).splitlines()[0]}"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests share one xdist worker, so one Chromium runs (the `browser` fixture is
+    per worker) rather than one per worker on a 2-core machine."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import LOOPBACK_ALLOWED, LOOPBACK_ALLOWED_ENV
+from tests.conftest import LOOPBACK_ALLOWED, LOOPBACK_ALLOWED_ENV, STARTUP_SECONDS
 from tests.notify.seed import seed_paging
 from tests.notify.servers import Received, http_receiver
 from tocsin.db import migrate
@@ -315,7 +315,7 @@ def paging_serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str,
                     return httpx.get(base + "/api/v1/health", timeout=1).status_code == 200
                 except httpx.HTTPError:
                     return False
-            _wait_for(healthy, 30)
+            _wait_for(healthy, STARTUP_SECONDS)
             yield proc, base, key, pages
         finally:
             if proc.poll() is None:

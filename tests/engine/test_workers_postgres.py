@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.conftest import _server_url, create_pg_database, drop_pg_database, pg_available
+from tests.conftest import (
+    STARTUP_SECONDS,
+    _server_url,
+    create_pg_database,
+    drop_pg_database,
+    pg_available,
+)
 from tocsin.clock import FrozenClock, SystemClock
 from tocsin.db import migrate
 from tocsin.engine.models import Timer, TimerStatus
@@ -183,7 +189,7 @@ def test_scale_out_two_api_processes_and_a_worker(pg_runtime: Runtime, tmp_path:
                 return all(httpx.get(f"{u}/api/v1/health").status_code == 200 for u in urls)
             except httpx.HTTPError:
                 return False
-        assert _wait_for(up, 30)
+        assert _wait_for(up, STARTUP_SECONDS)
         inc = httpx.post(f"{urls[0]}/api/v1/incidents", headers=headers,
                          json={"title": "via api 1", "severity": "SEV4"}).json()
         r = httpx.post(f"{urls[1]}/api/v1/incidents/{inc['id']}/resolve", headers=headers,

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
-from tests.conftest import Account
+from tests.conftest import STARTUP_SECONDS, Account
 from tocsin.api.app import create_app
 from tocsin.intake.fastlane import FastLane
 from tocsin.runtime import Runtime
@@ -35,7 +35,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(url: str, proc: subprocess.Popen[Any], timeout: float = 20) -> bool:
+def wait_ready(url: str, proc: subprocess.Popen[Any],
+               timeout: float = STARTUP_SECONDS) -> bool:
     """True once `url` answers 200; False if `proc` exits or `timeout` passes first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:

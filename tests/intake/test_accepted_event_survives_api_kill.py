@@ -32,7 +32,7 @@ def test_accepted_events_survive_sigkill(tmp_path: Path, database_url: str, runt
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        assert wait_ready(f"{url}/api/v1/health", proc, timeout=30), "api did not start"
+        assert wait_ready(f"{url}/api/v1/health", proc), "api did not start"
         accepted = []
         for i in range(5):
             r = httpx.post(f"{url}/v2/enqueue", timeout=10, json={

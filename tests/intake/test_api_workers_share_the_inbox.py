@@ -40,7 +40,7 @@ def test_two_api_processes_accept_into_one_inbox(
                 for i in range(40)])
 
     try:
-        assert wait_ready(f"{url}/api/v1/health", proc, timeout=30), "api did not start"
+        assert wait_ready(f"{url}/api/v1/health", proc), "api did not start"
         answers = asyncio.run(send())
     finally:
         proc.terminate()
