@@ -2,7 +2,8 @@
 
 Database: SQLite in a temp dir by default. Set TOCSIN_TEST_DATABASE_URL to a PostgreSQL
 server URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres) to run the whole
-suite on PostgreSQL: a fresh database is created for the session and emptied between tests.
+suite on PostgreSQL: a fresh database is created for the session (for each pytest-xdist
+worker) and emptied between tests.
 Tests that need PostgreSQL whatever the suite's database use the `pg_url` fixture, which
 skips with the reason when no server answers.
 """
@@ -19,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.notify.servers import Inbox, smtp_server
@@ -40,8 +42,19 @@ from tocsin.wiring import build_runtime
 # Tests' receivers listen on loopback, where Tocsin sends nothing unless the admin allows it
 # (outbound_allow): the shared settings allow it; tests of the refusal override it.
 LOOPBACK_ALLOWED = ["127.0.0.0/8", "::1"]
+# How long a started process (`tocsin serve`, `api`, `worker`, `probe`, Alertmanager) may
+# take to answer: a deadline that only catches one that never does. Generous because the
+# suite runs in parallel, on machines that may be busy with more than the suite.
+STARTUP_SECONDS = 120.0
 LOOPBACK_ALLOWED_ENV = {"TOCSIN_OUTBOUND_ALLOW": json.dumps(LOOPBACK_ALLOWED)}
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PASSWORD = "correct horse battery"  # every make_account user's password
+# Their argon2 hashes use the cheapest parameters argon2 allows: verification reads the
+# parameters from the hash, so signing in as them checks the password for real but costs
+# microseconds instead of the production half-second of this (loaded, 2-core) machine, which
+# ran once per account and per web sign-in, a good part of the suite's time. Accounts made
+# through the API, the CLI and the web forms get production hashes.
+QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def _server_url() -> str:
@@ -49,8 +62,10 @@ def _server_url() -> str:
 
 
 def create_pg_database(server_url: str) -> str:
-    """Create a uniquely named database on the server; returns its URL."""
-    name = f"tocsin_test_{uuid.uuid4().hex[:12]}"
+    """Create a uniquely named database on the server; returns its URL. Each pytest-xdist
+    worker makes its own (the worker's name in it, e.g. tocsin_test_gw0_…)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"tocsin_test_{worker}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -76,6 +91,15 @@ def pg_available(server_url: str) -> str | None:
         return None
     except Exception as exc:
         return f"no PostgreSQL at {server_url}: {str(exc).splitlines()[0]}"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests share one xdist worker, so one Chromium runs (the `browser` fixture is
+    per worker) rather than one per worker on a 2-core machine."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +132,8 @@ def suite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         migrate.upgrade(engine)
         engine.dispose()
         yield url
+        if emptier := _EMPTIERS.pop(url, None):
+            emptier.dispose()
         drop_pg_database(server, url)
         return
     template = tmp_path_factory.mktemp("template") / "tocsin.db"
@@ -117,18 +143,39 @@ def suite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"sqlite:///{template}"
 
 
+# One connection pool per PostgreSQL suite database, to empty it between tests.
+_EMPTIERS: dict[str, Engine] = {}
+
+
 def _fresh_url(suite_database: str, tmp_path: Path) -> str:
     if suite_database.startswith("sqlite"):
         target = tmp_path / "tocsin.db"
         shutil.copy(suite_database.split("///", 1)[1], target)
         return f"sqlite:///{target}"
-    engine = make_engine(suite_database)
-    with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        conn.execute(text("INSERT INTO config_version (id, version) VALUES (1, 0)"))
-    engine.dispose()
+    _empty_pg(suite_database)
     return suite_database
+
+
+def _empty_pg(url: str) -> None:
+    """Empty every table and restart every used sequence, as a fresh migrated database has
+    them. Only the tables holding rows are emptied (found in one query), with DELETE,
+    children first: a TRUNCATE of all 44 tables cost about half a second per test."""
+    engine = _EMPTIERS.get(url)
+    if engine is None:
+        engine = _EMPTIERS[url] = make_engine(url)
+    tables = metadata.sorted_tables
+    probe = " UNION ALL ".join(
+        f'SELECT {i} FROM (SELECT 1 FROM "{t.name}" LIMIT 1) AS t{i}'
+        for i, t in enumerate(tables))
+    with engine.begin() as conn:
+        filled = {row[0] for row in conn.execute(text(probe))}
+        for i in sorted(filled, reverse=True):
+            conn.execute(text(f'DELETE FROM "{tables[i].name}"'))
+        conn.execute(text(
+            "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
+            "FROM pg_sequences WHERE schemaname = current_schema() "
+            "AND last_value IS NOT NULL"))
+        conn.execute(text("INSERT INTO config_version (id, version) VALUES (1, 0)"))
 
 
 @pytest.fixture
@@ -189,7 +236,8 @@ def make_account(runtime: Runtime) -> Callable[..., Account]:
         with runtime.sessions() as session, session.begin():
             user = accounts.create_user(session, data=UserCreate(
                 name=name or f"User {n}", email=f"user{n}@example.com", role=Role(role),
-                time_zone=time_zone, password="correct horse battery"), now=runtime.clock.now())
+                time_zone=time_zone), now=runtime.clock.now())
+            user.password_hash = QUICK_HASHER.hash(PASSWORD)
             _key, token = accounts.create_api_key(session, owner=user, name="test", scope=scope,
                                                   now=runtime.clock.now())
         return Account(user=user, token=token)

@@ -47,7 +47,7 @@ def make_check(client: TestClient, admin: Account,
     return make
 
 
-def run_due_checks(runtime: Runtime, expected: int, timeout: float = 15.0) -> CheckRunner:
+def run_due_checks(runtime: Runtime, expected: int, timeout: float = 30.0) -> CheckRunner:
     """Run the real runner loop until `expected` checks finished, then stop (stores results)."""
     runner = CheckRunner(runtime, concurrency=50)
     runner.start()

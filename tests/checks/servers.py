@@ -87,12 +87,12 @@ class Handler(socketserver.BaseRequestHandler):
             time.sleep(0.3)
             sock.sendall(_response("200 OK", b"slow but fine"))
         elif path == "/hang":
-            STOP.wait(30)  # accept, read the request, never answer
+            STOP.wait(120)  # accept, read the request, never answer (a daemon thread)
             return False
         elif path == "/stall-body":
             # Headers and the start of the body, then nothing: stuck while reading the body.
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
-            STOP.wait(30)
+            STOP.wait(120)
             return False
         elif path == "/reset":
             # SO_LINGER with a zero timeout turns close() into a TCP RST.

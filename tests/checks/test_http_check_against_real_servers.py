@@ -79,7 +79,8 @@ def test_hanging_server_is_a_clean_timeout(server: servers.LoopbackServer) -> No
     started = time.monotonic()
     out = run("http", {"url": server.url("/hang")}, timeout=1.0)
     assert not out.ok and "timed out after 1s" in (out.reason or "")
-    assert time.monotonic() - started < 2.5
+    # Generous for a loaded machine; the server would hold on for 120 s.
+    assert time.monotonic() - started < 30
 
 
 def test_a_body_that_stalls_is_a_clean_timeout(server: servers.LoopbackServer) -> None:
@@ -87,7 +88,7 @@ def test_a_body_that_stalls_is_a_clean_timeout(server: servers.LoopbackServer) -
     started = time.monotonic()
     out = run("http", {"url": server.url("/stall-body")}, timeout=1.0)
     assert not out.ok and out.reason == "timed out after 1s reading the body"
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 30  # the server would stall for 120 s
 
 
 def test_method_headers_and_body_are_sent(server: servers.LoopbackServer) -> None:
@@ -111,9 +112,9 @@ def test_reset_connection_is_a_clean_failure(server: servers.LoopbackServer) -> 
 
 def test_endless_body_is_capped(server: servers.LoopbackServer) -> None:
     started = time.monotonic()
-    out = run("http", {"url": server.url("/endless")}, timeout=5.0, max_body=200_000)
+    out = run("http", {"url": server.url("/endless")}, timeout=60.0, max_body=200_000)
     assert not out.ok and "larger than 200000 bytes" in (out.reason or "")
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # ended by the cap, long before the deadline
 
 
 def test_garbage_answer_is_a_clean_failure(server: servers.LoopbackServer) -> None:

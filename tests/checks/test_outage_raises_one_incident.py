@@ -80,7 +80,7 @@ def test_hanging_and_endless_targets_never_stall_the_runner(
     endless = make_check(config={"url": http_server.url("/endless")}, timeout_seconds=3)
     ok = make_check(config={"url": http_server.url("/ok")})
     clock.advance(seconds=31)
-    runner = run_due_checks(runtime, 3, timeout=10)
+    runner = run_due_checks(runtime, 3)
     assert runner.stats.failed == 2
     reasons = {c["id"]: client.get(f"/api/v1/checks/{c['id']}", headers=admin.headers)
                .json()["per_location"][0] for c in (hang, endless, ok)}

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tests.checks import servers
 from tests.checks.conftest import run_due_checks
-from tests.conftest import Account
+from tests.conftest import STARTUP_SECONDS, Account
 from tests.probe.conftest import LiveServer, live_server, spawn_probe, wait_for  # noqa: F401
 from tests.web.conftest import web_login
 from tocsin.checks.models import CheckResult
@@ -121,13 +121,14 @@ def test_cli_run_now_reaches_a_probe_process_at_its_next_pull(
             "interval_seconds": 86400, "timeout_seconds": 5, "locations": ["eu-west"],
             "config": {"url": http_server.url("/ok")}}).json()
     spawn_probe("eu-west")
-    wait_for(lambda: probe_status(live_server) == "online", 20, "the probe's first pull")
+    wait_for(lambda: probe_status(live_server) == "online", STARTUP_SECONDS,
+             "the probe's first pull")
     monkeypatch.setenv("TOCSIN_URL", live_server.url)
     monkeypatch.setenv("TOCSIN_TOKEN", live_server.admin.token)
     out = CliRunner().invoke(app, ["check", "run", str(check["id"])])
     assert out.exit_code == 0, out.output
     assert "scheduled now at: eu-west" in out.output
-    wait_for(lambda: bool(latest(live_server, check["id"])), 20, "the probe's result")
+    wait_for(lambda: bool(latest(live_server, check["id"])), 30, "the probe's result")
     [result] = latest(live_server, check["id"])
     assert result["location"] == "eu-west" and result["ok"] is True
     assert http_server.hits == ["/ok"]

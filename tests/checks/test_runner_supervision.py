@@ -38,7 +38,7 @@ def test_runner_without_a_renewed_lease_winds_down(runtime: Runtime,
     make_check()
     runner = CheckRunner(runtime, lease_seconds=0.5)
     runner.start()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30
     while runner.alive and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not runner.alive

@@ -18,7 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import LOOPBACK_ALLOWED_ENV, create_pg_database, drop_pg_database
+from tests.conftest import (
+    LOOPBACK_ALLOWED_ENV,
+    STARTUP_SECONDS,
+    create_pg_database,
+    drop_pg_database,
+)
 from tests.notify.servers import Received, free_port, http_receiver
 
 pytestmark = pytest.mark.slow
@@ -77,7 +82,7 @@ def first_run(tmp_path: Path, database_env: dict[str, str]) -> Iterator[Server]:
                             stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + PATIENCE
+        deadline = time.monotonic() + STARTUP_SECONDS
         while "Tocsin listening on" not in log.read_text():
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)

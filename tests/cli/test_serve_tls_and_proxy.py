@@ -17,6 +17,7 @@ import pagerduty
 import pytest
 
 from tests.cli.test_serve_and_cli import _env, _free_port
+from tests.conftest import STARTUP_SECONDS
 from tests.intake.conftest import make_cert
 
 pytestmark = pytest.mark.slow
@@ -35,7 +36,7 @@ def serving(tmp_path: Path, *args: str, scheme: str = "http",
         stderr=subprocess.STDOUT, text=True)
     url = f"{scheme}://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{url}/api/v1/health", timeout=1, verify=verify).status_code == 200:
@@ -49,7 +50,7 @@ def serving(tmp_path: Path, *args: str, scheme: str = "http",
         yield url, token, printed
     finally:
         proc.terminate()
-        proc.wait(timeout=15)
+        proc.wait(timeout=30)
 
 
 def test_serve_over_tls_takes_events_from_the_official_pagerduty_client(tmp_path: Path) -> None:
@@ -89,7 +90,7 @@ def test_serve_over_tls_stops_promptly_with_an_idle_client_connected(tmp_path: P
              str(tmp_path / "data"), "--tls-cert", str(cert), "--tls-key", str(key)],
             env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         closing.callback(proc.kill)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             try:
                 idle.get(f"https://127.0.0.1:{port}/api/v1/health", timeout=1)

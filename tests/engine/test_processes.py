@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import LOOPBACK_ALLOWED, LOOPBACK_ALLOWED_ENV
+from tests.conftest import LOOPBACK_ALLOWED, LOOPBACK_ALLOWED_ENV, STARTUP_SECONDS
 from tests.notify.seed import seed_paging
 from tests.notify.servers import Received, http_receiver
 from tocsin.db import doorbell as bell
@@ -82,7 +82,7 @@ def test_a_ring_reaches_a_worker_in_another_process(tmp_path: Path) -> None:
         bell.Doorbell(str(tmp_path / "other.db")).ring(bell.INBOX)
     finally:
         listener.kill()
-        listener.wait(5)
+        listener.wait(30)
 
 
 def test_a_listener_that_died_is_dropped_from_the_registry(tmp_path: Path) -> None:
@@ -92,7 +92,7 @@ def test_a_listener_that_died_is_dropped_from_the_registry(tmp_path: Path) -> No
     entry = Path(database + "-wake") / str(listener.pid)
     assert entry.exists()
     listener.kill()  # no chance to unregister
-    listener.wait(5)
+    listener.wait(30)
     bell.Doorbell(database).ring(bell.INBOX)
     assert not entry.exists()
 
@@ -104,7 +104,7 @@ def test_a_stopped_listener_unregisters(tmp_path: Path) -> None:
     entry = Path(database + "-wake") / str(os.getpid())
     assert entry.exists()
     stop.set()
-    thread.join(5)
+    thread.join(30)
     assert not entry.exists()
 
 
@@ -158,7 +158,7 @@ def test_writers_in_two_processes_wait_for_the_write_lock_not_sqlite(tmp_path: P
             conn.execute(text("INSERT INTO t VALUES ('polite')"))
         assert _line(holder) == "released"
     finally:
-        holder.wait(10)
+        holder.wait(30)
     with engine.connect() as conn:
         assert [r[0] for r in conn.execute(text("SELECT who FROM t ORDER BY rowid"))] == \
             ["holder", "polite"]
@@ -199,7 +199,7 @@ def test_an_accept_in_another_process_goes_before_triage(tmp_path: Path) -> None
         assert _line(accept) == "wrote"
     finally:
         if accept is not None:
-            accept.wait(10)
+            accept.wait(30)
     with engine.connect() as conn:
         assert [r[0] for r in conn.execute(text("SELECT who FROM t ORDER BY rowid"))] == \
             ["triage 1", "accept", "triage 2"]
@@ -251,7 +251,7 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _wait_for(what: Any, timeout: float = 20.0) -> Any:
+def _wait_for(what: Any, timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if found := what():
@@ -315,7 +315,7 @@ def paging_serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str,
                     return httpx.get(base + "/api/v1/health", timeout=1).status_code == 200
                 except httpx.HTTPError:
                     return False
-            _wait_for(healthy, 30)
+            _wait_for(healthy, STARTUP_SECONDS)
             yield proc, base, key, pages
         finally:
             if proc.poll() is None:
@@ -353,8 +353,8 @@ def test_serve_runs_engine_and_delivery_as_supervised_children(
     # Killing `tocsin serve` outright (no chance to stop its children) still stops them.
     survivors = list(_children(proc.pid))
     proc.kill()
-    proc.wait(10)
-    _wait_for(lambda: not any(_alive(pid) for pid in survivors), 10)
+    proc.wait(30)
+    _wait_for(lambda: not any(_alive(pid) for pid in survivors))
 
 
 @pytest.mark.slow
@@ -365,5 +365,5 @@ def test_serve_stops_its_children_on_sigterm(
     proc.terminate()
     # uvicorn stops gracefully, then re-raises the signal (exit status -SIGTERM); the
     # children were stopped on the way out, not left for their parent watch.
-    assert proc.wait(20) in (0, -signal.SIGTERM)
+    assert proc.wait(30) in (0, -signal.SIGTERM)
     assert not any(_alive(pid) for pid in children)

@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.conftest import _server_url, create_pg_database, drop_pg_database, pg_available
+from tests.conftest import (
+    STARTUP_SECONDS,
+    _server_url,
+    create_pg_database,
+    drop_pg_database,
+    pg_available,
+)
 from tocsin.clock import FrozenClock, SystemClock
 from tocsin.db import migrate
 from tocsin.engine.models import Timer, TimerStatus
@@ -95,7 +101,7 @@ def test_two_workers_race_for_1000_timers_each_fires_once(pg_runtime: Runtime,
         for w in workers:
             w.send_signal(signal.SIGTERM)
         for w in workers:
-            w.wait(timeout=20)
+            w.wait(timeout=30)
     counts = _reminders(pg_runtime)
     assert len(counts) == 1000 and set(counts.values()) == {1}
     with pg_runtime.sessions() as s:
@@ -131,7 +137,7 @@ def test_worker_killed_mid_batch_loses_nothing(pg_runtime: Runtime, tmp_path: Pa
             assert s.scalar(select(func.count()).select_from(Timer).where(
                 Timer.status == TimerStatus.DONE.value)) == 0
         worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+        worker.wait(timeout=30)
     finally:
         tx.rollback()
         blocker.close()
@@ -142,7 +148,7 @@ def test_worker_killed_mid_batch_loses_nothing(pg_runtime: Runtime, tmp_path: Pa
         time.sleep(0.5)
     finally:
         restarted.send_signal(signal.SIGTERM)
-        restarted.wait(timeout=20)
+        restarted.wait(timeout=30)
     counts = _reminders(pg_runtime)
     assert len(counts) == 50 and set(counts.values()) == {1}
 
@@ -184,7 +190,7 @@ def test_scale_out_two_api_processes_and_a_worker(pg_runtime: Runtime, tmp_path:
                 return all(httpx.get(f"{u}/api/v1/health").status_code == 200 for u in urls)
             except httpx.HTTPError:
                 return False
-        assert _wait_for(up, 30)
+        assert _wait_for(up, STARTUP_SECONDS)
         inc = httpx.post(f"{urls[0]}/api/v1/incidents", headers=headers,
                          json={"title": "via api 1", "severity": "SEV4"}).json()
         r = httpx.post(f"{urls[1]}/api/v1/incidents/{inc['id']}/resolve", headers=headers,
@@ -195,9 +201,9 @@ def test_scale_out_two_api_processes_and_a_worker(pg_runtime: Runtime, tmp_path:
             events = httpx.get(f"{urls[0]}/api/v1/incidents/{inc['id']}/timeline",
                                headers=headers).json()
             return any(e["kind"] == "recovery_watch_ended" for e in events)
-        assert _wait_for(watch_ended, 20)  # fired by the separate worker process
+        assert _wait_for(watch_ended, 30)  # fired by the separate worker process
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
         for p in procs:
-            p.wait(timeout=20)
+            p.wait(timeout=30)

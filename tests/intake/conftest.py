@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
-from tests.conftest import Account
+from tests.conftest import STARTUP_SECONDS, Account
 from tocsin.app import create_served_app
 from tocsin.runtime import Runtime
 
@@ -34,7 +34,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(url: str, proc: subprocess.Popen[Any], timeout: float = 20) -> bool:
+def wait_ready(url: str, proc: subprocess.Popen[Any],
+               timeout: float = STARTUP_SECONDS) -> bool:
     """True once `url` answers 200; False if `proc` exits or `timeout` passes first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
@@ -81,7 +82,7 @@ def serve(runtime: Runtime, port: int = 0, **ssl: Any) -> Iterator[int]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not server.started:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
@@ -90,7 +91,7 @@ def serve(runtime: Runtime, port: int = 0, **ssl: Any) -> Iterator[int]:
         yield port
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         sock.close()
 
 

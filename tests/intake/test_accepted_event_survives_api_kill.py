@@ -32,7 +32,7 @@ def test_accepted_events_survive_sigkill(tmp_path: Path, database_url: str, runt
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        assert wait_ready(f"{url}/api/v1/health", proc, timeout=30), "api did not start"
+        assert wait_ready(f"{url}/api/v1/health", proc), "api did not start"
         accepted = []
         for i in range(5):
             r = httpx.post(f"{url}/v2/enqueue", timeout=10, json={
@@ -43,7 +43,7 @@ def test_accepted_events_survive_sigkill(tmp_path: Path, database_url: str, runt
             accepted.append(r.json()["dedup_key"])
     finally:
         proc.send_signal(signal.SIGKILL)  # no shutdown hook, no flush: the answer was enough
-        proc.wait(timeout=10)
+        proc.wait(timeout=30)
 
     assert client.get("/api/v1/alerts", headers=admin.headers).json()["items"] == []
     assert drain_intake(runtime) == 5  # the worker's job, run after the API died

@@ -60,7 +60,7 @@ def alertmanager(tmp_path: Path, live_url: str, make_integration: Callable[..., 
         yield url, integration
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=30)
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30) -> Any:

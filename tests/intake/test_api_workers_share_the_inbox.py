@@ -40,11 +40,11 @@ def test_two_api_processes_accept_into_one_inbox(
                 for i in range(40)])
 
     try:
-        assert wait_ready(f"{url}/api/v1/health", proc, timeout=30), "api did not start"
+        assert wait_ready(f"{url}/api/v1/health", proc), "api did not start"
         answers = asyncio.run(send())
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=30)
     assert [r.status_code for r in answers] == [202] * 40
     assert drain_intake(runtime) == 40
     alerts = client.get("/api/v1/alerts", params={"limit": 100},

@@ -149,7 +149,7 @@ class Runner:
             yield
         finally:
             proc.terminate()
-            proc.wait(timeout=10)
+            proc.wait(timeout=30)
 
     @staticmethod
     def grafana(text: str) -> None:

@@ -46,7 +46,7 @@ def test_waiting_accept_goes_before_triage() -> None:
     second = threading.Thread(target=triage)
     second.start()
     for t in (first, waiting_accept, second):
-        t.join(5)
+        t.join(30)
     assert order == ["first triage", "accept", "second triage"]
 
 
@@ -72,7 +72,7 @@ def test_delivery_claim_waits_for_the_triage_write_lock(runtime: Runtime) -> Non
         time.sleep(0.1)
         assert claimed_at == []  # blocked on the write lock, not in SQLite's busy handler
         released_at = time.monotonic()
-    worker.join(5)
+    worker.join(30)
     assert claimed_at and claimed_at[0] >= released_at
 
 

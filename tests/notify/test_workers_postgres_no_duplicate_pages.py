@@ -91,7 +91,7 @@ def test_two_workers_one_killed_no_page_lost(pg_runtime: Runtime, tmp_path: Path
             for p in (a, b):
                 if p.poll() is None:
                     p.terminate()
-                    p.wait(timeout=10)
+                    p.wait(timeout=30)
         keys = Counter(r.headers["Idempotency-Key"] for r in got)
     with rt.sessions() as s:
         statuses = Counter(s.scalars(select(Message.status)).all())
@@ -124,6 +124,6 @@ def test_separate_worker_wakes_on_notify(pg_runtime: Runtime, tmp_path: Path) ->
             took = time.monotonic() - began
         finally:
             worker.terminate()
-            worker.wait(timeout=15)
+            worker.wait(timeout=30)
     assert got, "the page never arrived"
     assert took < 30, f"the page took {took:.2f} s: the worker did not wake on NOTIFY"

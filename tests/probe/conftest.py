@@ -61,13 +61,13 @@ def live_server(make_settings: Callable[..., Settings], database_url: str,
                                            log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
     yield LiveServer(f"http://127.0.0.1:{port}", runtime, Account(user=user, token=token))
     server.should_exit = True
-    thread.join(10)
+    thread.join(30)
     runtime.close()
 
 
@@ -97,7 +97,7 @@ def spawn_probe(live_server: LiveServer,
             proc.send_signal(signal.SIGTERM)
     for proc in procs:
         try:
-            proc.wait(10)
+            proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
 

@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from tests.conftest import Account
+from tests.conftest import PASSWORD, Account
 from tocsin.app import create_app
 from tocsin.runtime import Runtime
 
@@ -23,7 +23,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
-PASSWORD = "correct horse battery"  # what tests/conftest.py's make_account gives everyone
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 # Screenshots that docs/ shows are written there only when asked (TOCSIN_DOC_SCREENSHOTS=1),
 # so a plain test run leaves the tree as it was (some show a random integration key).
@@ -43,7 +42,7 @@ class LiveServer:
 
     def start(self) -> str:
         self.thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the test server did not start")
@@ -53,7 +52,7 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=30)
 
 
 @pytest.fixture
