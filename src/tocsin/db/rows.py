@@ -1,0 +1,162 @@
+"""One way to insert a row, and to ask whether this transaction inserted it.
+
+Domain code inserts with `add` (a row that nothing changes through the ORM later in the
+transaction) or `add_object` (an ORM object it goes on changing), and asks `created_here`
+instead of passing "this was created in this transaction" down its calls. How a row reaches
+its table is decided here, and only here:
+
+- in a transaction that asked for batch writes (db/ids.py, SQLite), a row of a table with an
+  integer `id` takes its id before the INSERT, so a batch of new rows needs no flush each;
+- `add`'s rows are not ORM objects: they are queued in the session and written by one
+  executemany per table (db/queued.py), before the session's next statement, at a flush and
+  at COMMIT, so queries later in the transaction find them;
+- `add_object`'s rows are ORM objects, inserted at the session's next flush.
+
+`created_here` knows the rows added through this module since the transaction began. Its
+answers err on the safe side: after any rolled-back SAVEPOINT it forgets everything
+(answering False, so callers look in the table again).
+
+The boundary, what the speed-ups still ask of code outside `db/` (tests/db/test_rules.py and
+db/checks.py check it):
+- every row of a table that takes pre-assigned ids is inserted through this module while a
+  transaction hands them out (a row whose id the database chooses would take one the
+  counter hands out later);
+- a caller that skips a look-up because of `created_here` must insert the rows it would
+  have found through this module too (otherwise `created_here` cannot see them);
+- code run for every event of a batch avoids ORM queries: each writes the queued rows first
+  (autoflush), so the batch's INSERTs would go out in rounds instead of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Table
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from tocsin.db.ids import preassigned_id
+from tocsin.db.queued import queue_row
+
+M = TypeVar("M")
+
+_ADDED = "tocsin.db.rows.added"
+_HELD = "tocsin.db.rows.held"
+
+
+class _Added:
+    """The rows of one table added in this transaction, with an index per column asked
+    about (built at the first question, kept up to date after)."""
+
+    __slots__ = ("index", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[Mapping[str, Any]] = []
+        self.index: dict[str, set[Any]] = {}
+
+    def record(self, values: Mapping[str, Any]) -> None:
+        self.rows.append(values)
+        for column, seen in self.index.items():
+            seen.add(values.get(column))
+
+    def has(self, column: str, value: Any) -> bool:
+        seen = self.index.get(column)
+        if seen is None:
+            seen = self.index[column] = {row.get(column) for row in self.rows}
+        return value in seen
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _added(session: Session, table: Table) -> _Added:
+    added: dict[Table, _Added] = session.info.setdefault(_ADDED, {})
+    found = added.get(table)
+    if found is None:
+        found = added[table] = _Added()
+    return found
+
+
+_HAS_ID: dict[type[Any], bool] = {}
+
+
+def _has_id(model: type[Any]) -> bool:
+    found = _HAS_ID.get(model)
+    if found is None:
+        found = _HAS_ID[model] = "id" in _table(model).c
+    return found
+
+
+def _with_id(session: Session, model: type[Any], values: dict[str, Any]) -> dict[str, Any]:
+    if "id" not in values and _has_id(model):
+        row_id = preassigned_id(session, model)
+        if row_id is not None:  # else the database chooses
+            values["id"] = row_id
+    return values
+
+
+def add(session: Session, model: type[Any], **values: Any) -> None:
+    """Insert a row of `model` with this transaction. It is not an ORM object: nothing may
+    change it through the ORM in this transaction (a query loads it from the table)."""
+    table = _table(model)
+    values = _with_id(session, model, values)
+    queue_row(session, table, values)
+    _added(session, table).record(values)
+
+
+def add_object(session: Session, model: type[M], *, need_id: bool = False,
+               **values: Any) -> M:
+    """Insert a row of `model` as an ORM object (inserted at the next flush). `need_id`: its
+    id is known when this returns (flushing to learn it when not handed out up front)."""
+    obj = model(**_with_id(session, model, values))
+    session.add(obj)
+    if need_id and getattr(obj, "id", None) is None:
+        session.flush()
+        values = {**values, "id": getattr(obj, "id")}  # noqa: B009
+    _added(session, _table(model)).record(values)
+    return obj
+
+
+def created_here(session: Session, target: Any, **match: Hashable) -> bool:
+    """Whether a row was added through this module since this transaction began: `target`
+    an ORM object (matched by id), or a model and one `column=value`."""
+    if isinstance(target, type):
+        ((column, value),) = match.items()
+        model = target
+    else:
+        column, value, model = "id", getattr(target, "id", None), type(target)
+        if value is None:
+            return False
+    added: dict[Table, _Added] | None = session.info.get(_ADDED)
+    if not added:
+        return False
+    rows = added.get(_table(model))
+    return rows is not None and rows.has(column, value)
+
+
+def held(session: Session, name: str) -> dict[Hashable, Any]:
+    """ORM objects this transaction holds, by keys the caller chooses (e.g. the alerts it
+    loaded or created, so that finding one again needs no query). Emptied when the
+    transaction ends; those that left the session with a rolled-back SAVEPOINT are dropped."""
+    spaces: dict[str, dict[Hashable, Any]] = session.info.setdefault(_HELD, {})
+    found = spaces.get(name)
+    if found is None:
+        found = spaces[name] = {}
+    return found
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, _previous: SessionTransaction) -> None:
+    session.info.pop(_ADDED, None)
+    spaces: dict[str, dict[Hashable, Any]] | None = session.info.get(_HELD)
+    for name, objects in (spaces or {}).items():
+        spaces[name] = {k: o for k, o in objects.items() if o in session}  # type: ignore[index]
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ADDED, None)
+        session.info.pop(_HELD, None)
