@@ -29,7 +29,7 @@ from tocsin.accounts.models import Role, User
 from tocsin.accounts.schemas import UserCreate
 from tocsin.api.app import create_app
 from tocsin.clock import FrozenClock
-from tocsin.db import migrate
+from tocsin.db import checks, migrate
 from tocsin.db.registry import metadata
 from tocsin.db.session import make_engine
 from tocsin.runtime import Runtime, build_runtime
@@ -257,3 +257,8 @@ def smtp_settings(make_settings: Callable[..., Settings], database_url: str,
     as their `settings`)."""
     return make_settings(database_url=database_url, smtp_port=smtp[1],
                          base_url="http://tocsin.test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The rules of db/checks.py are checked in every test."""
+    checks.install()

@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column
 from sqlalchemy.pool import Pool
 
+from tocsin.db import checks
 from tocsin.db.base import Base
 
 T = TypeVar("T")
@@ -132,6 +133,8 @@ def config_cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
             state.local[key] = load()
         return state.local[key]  # type: ignore[no-any-return]
     value = load()
+    if checks.active:
+        checks.check_plain(key, value)
     if state.changed:  # load() flushed this transaction's own configuration edits
         state.local[key] = value
         return value

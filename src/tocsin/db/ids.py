@@ -68,6 +68,13 @@ def preassigned_id(session: Session, model: type[Any]) -> int | None:
     return following
 
 
+def counted_tables(session: Session) -> frozenset[str]:
+    """The tables whose ids this transaction hands out (so far)."""
+    if not session.info.get(_ENABLED):
+        return frozenset()
+    return frozenset(session.info.get(_COUNTERS, ()))
+
+
 @sa_event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, *_: Any) -> None:
     # A rolled-back (sub)transaction discarded its waiting rows: the next id is read from

@@ -25,11 +25,15 @@ from sqlalchemy import Connection, Insert, Table, insert
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from tocsin.db import checks
+
 _QUEUE = "tocsin.db.queued"
 
 
 def queue_row(session: Session, table: Table, row: dict[str, Any]) -> None:
     """Insert `row` into `table` with this transaction (see above for when)."""
+    if checks.active:
+        checks.check_batch_id(session, table, row)
     # Rows are grouped by their columns too: one executemany takes rows of one shape.
     queue: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = \
         session.info.setdefault(_QUEUE, {})

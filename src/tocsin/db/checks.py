@@ -1,0 +1,176 @@
+"""Run-time checks of rules that correctness rests on but no type or schema enforces.
+
+Off in production (each costs a little on every statement or attribute set); the test suite
+turns them on (tests/conftest.py calls `install`), so a change that breaks a rule fails the
+tests that exercise it with RuleBroken, naming the rule. The rules:
+
+- batch ids: while a transaction hands out ids before INSERT (db/ids.py), every row of a
+  table it counts is inserted with one (a row whose id the database chose would take an
+  id the counter hands out later);
+- alerts: only alerts/service.py changes an Alert (its per-transaction cache of alerts,
+  db/rows.py `held`, is then the only place an alert can differ from its table);
+- configuration: a transaction that writes a configuration table bumps the configuration
+  counter before it commits, as writes through a Session do (db/config_cache.py); a write
+  on a bare connection would leave every process reading the old configuration;
+- cached configuration: values kept by config_cache are plain (no ORM objects, which
+  belong to one session).
+
+The fourth rule of the speed-ups, "no ORM query on a batch's hot path", is about speed, not
+correctness: tests/intake/test_batch_writes.py counts the batch's INSERT statements.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from typing import Any
+
+from sqlalchemy import Delete, Engine, Insert, Table, TextClause, Update, event, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapper, Session
+
+active = False  # read by the modules that check rules without listeners of their own
+
+_PACKAGE = "/tocsin/"
+# Frames that act on behalf of their caller: the rule asks who called them.
+_INTERMEDIARIES = ("/sqlalchemy/", "/tocsin/db/checks.py", "/tocsin/db/rows.py")
+_ALERT_WRITER = "/tocsin/alerts/service.py"
+_CONFIG_WRITTEN = "tocsin.checks.config_written"
+_CONFIG_BUMPED = "tocsin.checks.config_bumped"
+_BUMP = re.compile(r"^\s*UPDATE\s+config_version\b", re.IGNORECASE)
+
+
+class RuleBroken(AssertionError):
+    """A rule of db/checks.py does not hold."""
+
+
+def install() -> None:
+    """Turn the checks on for the whole process (idempotent)."""
+    global active
+    if active:
+        return
+    active = True
+    from tocsin.alerts.models import Alert  # a feature's model: imported only when asked
+
+    for attribute in inspect(Alert).column_attrs:
+        event.listen(getattr(Alert, attribute.key), "set", _alert_set, propagate=True)
+    event.listen(Alert, "init", _alert_init, propagate=True)
+    event.listen(Mapper, "before_insert", _before_insert)
+    event.listen(Engine, "before_execute", _before_execute)
+    event.listen(Engine, "commit", _before_commit)
+    event.listen(Engine, "rollback", _forget)
+
+
+# ---- batch ids -------------------------------------------------------------------------------
+
+def check_batch_id(session: Session, table: Table, row: Any) -> None:
+    """Called for each row inserted while checks are active (ORM objects and queued rows)."""
+    from tocsin.db import ids
+
+    if table.name in ids.counted_tables(session) and _value(row, "id") is None:
+        raise RuleBroken(f"batch ids: a row of {table.name} inserted without a pre-assigned "
+                         "id while this transaction hands them out (insert it through "
+                         "tocsin.db.rows)")
+
+
+def _value(row: Any, column: str) -> Any:
+    return row.get(column) if isinstance(row, dict) else getattr(row, column, None)
+
+
+def _before_insert(_mapper: Mapper[Any], _connection: Connection, target: Any) -> None:
+    session = Session.object_session(target)
+    table = getattr(type(target), "__table__", None)
+    if session is not None and isinstance(table, Table):
+        check_batch_id(session, table, target)
+
+
+# ---- alerts ----------------------------------------------------------------------------------
+
+def _caller() -> str:
+    """The file of the first frame that is not SQLAlchemy's, nor generated code, nor an
+    intermediary's."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename.replace("\\", "/")
+        if not name.startswith("<") and not any(part in name for part in _INTERMEDIARIES):
+            return name  # (SQLAlchemy's generated __init__ is "<string>")
+        frame = frame.f_back  # type: ignore[assignment]
+    return ""
+
+
+def _check_alert_writer(what: str) -> None:
+    caller = _caller()
+    if _PACKAGE in caller and not caller.endswith(_ALERT_WRITER):
+        raise RuleBroken(f"alerts: {what} outside alerts/service.py (from {caller}); "
+                         "call a function of alerts/service.py instead")
+
+
+def _alert_set(_target: Any, value: Any, _old: Any, initiator: Any) -> Any:
+    _check_alert_writer(f"Alert.{initiator.key} set")
+    return value
+
+
+def _alert_init(_target: Any, _args: Any, _kwargs: Any) -> None:
+    _check_alert_writer("Alert created")
+
+
+def _in_flush() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.replace("\\", "/").endswith("orm/unitofwork.py"):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+# ---- configuration ----------------------------------------------------------------------------
+
+def _before_execute(connection: Connection, statement: Any, *_: Any) -> None:
+    if isinstance(statement, TextClause):
+        if _BUMP.match(statement.text):
+            connection.info[_CONFIG_BUMPED] = True
+        return
+    if not isinstance(statement, Insert | Update | Delete):
+        return
+    name = getattr(statement.table, "name", None)
+    if name == "alerts" and not _in_flush():
+        _check_alert_writer("a statement writing alerts")
+    from tocsin.db.config_cache import CONFIG_TABLES
+
+    if name in CONFIG_TABLES:
+        connection.info[_CONFIG_WRITTEN] = name
+
+
+def _before_commit(connection: Connection) -> None:
+    written = connection.info.pop(_CONFIG_WRITTEN, None)
+    bumped = connection.info.pop(_CONFIG_BUMPED, False)
+    if written is not None and not bumped:
+        raise RuleBroken(f"configuration: {written} written without bumping config_version "
+                         "(write configuration through a Session, db/config_cache.py)")
+
+
+def _forget(connection: Connection) -> None:
+    connection.info.pop(_CONFIG_WRITTEN, None)
+    connection.info.pop(_CONFIG_BUMPED, None)
+
+
+# ---- cached configuration --------------------------------------------------------------------
+
+def check_plain(key: Any, value: Any) -> None:
+    """Called by config_cache for each value it shares between transactions."""
+    if _holds_orm_object(value):
+        raise RuleBroken(f"cached configuration: the value for {key!r} holds an ORM object "
+                         "(cache plain values: they outlive the session)")
+
+
+def _holds_orm_object(value: Any) -> bool:
+    if hasattr(value, "_sa_instance_state"):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_orm_object(v) for v in value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_orm_object(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(_holds_orm_object(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
