@@ -102,3 +102,22 @@ def test_an_orm_object_in_the_configuration_cache_is_refused(runtime: Runtime,
         assert config_cached(s, ("plain", 1), lambda: {"names": ("a", 1)})
         with pytest.raises(RuleBroken, match="cached configuration: the value for"):
             config_cached(s, ("orm", 1), lambda: [s.get(User, admin.id)])
+
+
+def test_a_row_added_past_rows_after_created_here_relied_on_none_is_refused(
+        runtime: Runtime) -> None:
+    with runtime.sessions() as s, s.begin():
+        assert not rows.created_here(s, Timer, key="t")  # a caller skips its look-up now
+        rows.add(s, Timer, key="t", **TIMER)
+        rows.add_object(s, Timer, key="u", **TIMER)
+        s.flush()
+        s.add(Timer(key="v", **TIMER))
+        with pytest.raises(RuleBroken, match="created here: a row of timers"):
+            s.flush()
+        s.rollback()
+    with runtime.sessions() as s, s.begin():
+        assert not rows.created_here(s, Timer, key="t")
+        with pytest.raises(RuleBroken, match="created here"):
+            queue_row(s, cast(Table, Timer.__table__), {"key": "w", **TIMER})
+    with runtime.sessions() as s, s.begin():  # a transaction that did not ask
+        s.add(Timer(key="x", **TIMER))

@@ -224,6 +224,22 @@ def merge_tags(*groups: list[str]) -> list[str]:
     return list(dict.fromkeys(t for group in groups for t in group))
 
 
+def add_tags(alert: Alert, tags: list[str]) -> None:
+    """Tag an alert this transaction loaded (load_alert), e.g. on an Opsgenie edit."""
+    alert.tags = merge_tags(alert.tags, tags)
+
+
+def remove_tags(alert: Alert, tags: list[str]) -> None:
+    gone = set(tags)
+    alert.tags = [t for t in alert.tags if t not in gone]
+
+
+def set_source_severity(alert: Alert, severity: str) -> None:
+    """The sender's own severity (priority) of an alert this transaction loaded; the
+    severity triage gave it, and its incident's, are kept."""
+    alert.source_severity = severity
+
+
 def load_alert(session: Session, *, integration_id: int, dedup_key: str) -> Alert | None:
     """The integration's alert with this key, locked, seen by this transaction's triage (an
     alert created earlier in the same intake batch may not be in the table yet)."""

@@ -13,7 +13,11 @@ tests that exercise it with RuleBroken, naming the rule. The rules:
   counter before it commits, as writes through a Session do (db/config_cache.py); a write
   on a bare connection would leave every process reading the old configuration;
 - cached configuration: values kept by config_cache are plain (no ORM objects, which
-  belong to one session).
+  belong to one session);
+- created here: once a transaction skipped a look-up because `rows.created_here` found no
+  such row of a table, every row of that table it inserts goes through db/rows.py (which
+  `created_here` sees). Checked at the flush for ORM objects and when queued for plain
+  rows; a row added past db/rows.py and flushed before the question is not caught.
 
 The fourth rule of the speed-ups, "no ORM query on a batch's hot path", is about speed, not
 correctness: tests/intake/test_batch_writes.py counts the batch's INSERT statements.
@@ -38,6 +42,9 @@ _INTERMEDIARIES = ("/sqlalchemy/", "/tocsin/db/checks.py", "/tocsin/db/rows.py")
 _ALERT_WRITER = "/tocsin/alerts/service.py"
 _CONFIG_WRITTEN = "tocsin.checks.config_written"
 _CONFIG_BUMPED = "tocsin.checks.config_bumped"
+_RELIED = "tocsin.checks.relied_on_absence"
+_THROUGH_ROWS = "tocsin.checks.through_rows"
+_ROWS_MODULE = "/tocsin/db/rows.py"
 _BUMP = re.compile(r"^\s*UPDATE\s+config_version\b", re.IGNORECASE)
 
 
@@ -60,6 +67,7 @@ def install() -> None:
     event.listen(Engine, "before_execute", _before_execute)
     event.listen(Engine, "commit", _before_commit)
     event.listen(Engine, "rollback", _forget)
+    event.listen(Session, "after_transaction_end", _end)
 
 
 # ---- batch ids -------------------------------------------------------------------------------
@@ -83,6 +91,41 @@ def _before_insert(_mapper: Mapper[Any], _connection: Connection, target: Any) -
     table = getattr(type(target), "__table__", None)
     if session is not None and isinstance(table, Table):
         check_batch_id(session, table, target)
+        if table in session.info.get(_RELIED, ()) and \
+                id(target) not in session.info.get(_THROUGH_ROWS, ()):
+            _broken_created_here(table)
+
+
+# ---- created here ----------------------------------------------------------------------------
+
+def relied_on_absence(session: Session, table: Table) -> None:
+    """rows.created_here found no row of `table` (the caller may skip its look-up)."""
+    session.info.setdefault(_RELIED, set()).add(table)
+
+
+def added_through_rows(session: Session, obj: object) -> None:
+    # Kept, not only its id: a collected object's id can be a new object's.
+    session.info.setdefault(_THROUGH_ROWS, {})[id(obj)] = obj
+
+
+def check_queued(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """Called for each row queued (db/queued.py) while checks are active."""
+    check_batch_id(session, table, row)
+    if table in session.info.get(_RELIED, ()) and \
+            not sys._getframe(2).f_code.co_filename.endswith(_ROWS_MODULE):
+        _broken_created_here(table)
+
+
+def _end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_RELIED, None)
+        session.info.pop(_THROUGH_ROWS, None)
+
+
+def _broken_created_here(table: Table) -> None:
+    raise RuleBroken(f"created here: a row of {table.name} inserted past tocsin.db.rows in a "
+                     "transaction that skipped a look-up of that table because "
+                     "rows.created_here did not see one")
 
 
 # ---- alerts ----------------------------------------------------------------------------------

@@ -12,6 +12,10 @@ by relationships, which our models do not declare, so a row may be inserted befo
 it names: the transaction defers its foreign key checks to COMMIT (where a violation still
 fails the whole transaction). Elsewhere `None`: the caller flushes and lets the database
 (PostgreSQL's sequence, where other transactions insert concurrently) choose.
+
+Features insert through db/rows.py, which asks for the ids; only the owner of a
+transaction (the intake processor) calls `batch_writes`. Every row of a counted table must
+then take its id from here (db/checks.py checks it under tests).
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ its table is decided here, and only here:
 answers err on the safe side: after any rolled-back SAVEPOINT it forgets everything
 (answering False, so callers look in the table again).
 
-The boundary, what the speed-ups still ask of code outside `db/` (tests/db/test_rules.py and
-db/checks.py check it):
+The boundary, what the speed-ups still ask of code outside `db/` (db/checks.py checks the
+first two under tests, tests/intake/test_batch_writes.py the third):
 - every row of a table that takes pre-assigned ids is inserted through this module while a
   transaction hands them out (a row whose id the database chooses would take one the
   counter hands out later);
@@ -36,6 +36,7 @@ from sqlalchemy import Table
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from tocsin.db import checks
 from tocsin.db.ids import preassigned_id
 from tocsin.db.queued import queue_row
 
@@ -112,6 +113,8 @@ def add_object(session: Session, model: type[M], *, need_id: bool = False,
     id is known when this returns (flushing to learn it when not handed out up front)."""
     obj = model(**_with_id(session, model, values))
     session.add(obj)
+    if checks.active:
+        checks.added_through_rows(session, obj)
     if need_id and getattr(obj, "id", None) is None:
         session.flush()
         values = {**values, "id": getattr(obj, "id")}  # noqa: B009
@@ -130,10 +133,11 @@ def created_here(session: Session, target: Any, **match: Hashable) -> bool:
         if value is None:
             return False
     added: dict[Table, _Added] | None = session.info.get(_ADDED)
-    if not added:
-        return False
-    rows = added.get(_table(model))
-    return rows is not None and rows.has(column, value)
+    rows = added.get(_table(model)) if added else None
+    found = rows is not None and rows.has(column, value)
+    if checks.active and column != "id" and not found:
+        checks.relied_on_absence(session, _table(model))
+    return found
 
 
 def held(session: Session, name: str) -> dict[Hashable, Any]:

@@ -19,7 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.service import IngestResult, load_alert, log_action, merge_tags
+from tocsin.alerts import service as alerts
+from tocsin.alerts.service import IngestResult, load_alert, log_action
 from tocsin.intake import opsgenie
 from tocsin.intake.common import parse_time
 from tocsin.intake.errors import BadInput
@@ -170,13 +171,13 @@ def apply(session: Session, row: InboxRow, *, now: datetime) -> list[IngestResul
         return [log_action(session, alert, action="note", outcome="noted", now=now,
                            note=f"Note{by}: {note}"[:NOTE_CHARS], raw=raw)]
     if action == "add_tags":
-        alert.tags = merge_tags(alert.tags, meta["tags"])
+        alerts.add_tags(alert, meta["tags"])
         words = f"Tags added{by}: {', '.join(meta['tags'])}"
     elif action == "remove_tags":
-        alert.tags = [t for t in alert.tags if t not in set(meta["tags"])]
+        alerts.remove_tags(alert, meta["tags"])
         words = f"Tags removed{by}: {', '.join(meta['tags'])}"
     elif action == "priority":
-        alert.source_severity = meta["priority"]
+        alerts.set_source_severity(alert, meta["priority"])
         words = f"Priority set to {meta['priority']}{by} (the incident's severity is kept)"
     elif action == "assign":
         words = (f"Assignment to {meta['owner']} requested{by}: Tocsin has no Opsgenie users; "
