@@ -262,3 +262,11 @@ def smtp_settings(make_settings: Callable[..., Settings], database_url: str,
 def pytest_configure(config: pytest.Config) -> None:
     """The rules of db/checks.py are checked in every test."""
     checks.install()
+
+
+@pytest.fixture(autouse=True)
+def _rules_hold() -> Iterator[None]:
+    """A rule broken where the code recovered from the error still fails the test."""
+    checks.broken.clear()
+    yield
+    assert not checks.broken, "rules of db/checks.py broken: " + "; ".join(checks.broken)

@@ -4,6 +4,7 @@ configuration written past the Session, an ORM object in the configuration cache
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -25,6 +26,12 @@ from tocsin.runtime import Runtime
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 TIMER = {"kind": "k", "payload": {}, "due_at": NOW, "generation": 1, "status": "pending",
          "attempts": 0, "created_at": NOW}
+
+
+@pytest.fixture(autouse=True)
+def _broken_on_purpose() -> Iterator[None]:
+    yield
+    checks.broken.clear()  # these tests break the rules on purpose
 
 
 def test_checks_are_on_in_the_suite() -> None:

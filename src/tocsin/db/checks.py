@@ -2,7 +2,9 @@
 
 Off in production (each costs a little on every statement or attribute set); the test suite
 turns them on (tests/conftest.py calls `install`), so a change that breaks a rule fails the
-tests that exercise it with RuleBroken, naming the rule. The rules:
+tests that exercise it with RuleBroken, naming the rule. Each broken rule is also kept in
+`broken`, so one raised where code recovers from any error (the intake processor retries
+a failed optimistic batch row by row) still fails the test (tests/conftest.py). The rules:
 
 - batch ids: while a transaction hands out ids before INSERT (db/ids.py), every row of a
   table it counts is inserted with one (a row whose id the database chose would take an
@@ -52,6 +54,14 @@ class RuleBroken(AssertionError):
     """A rule of db/checks.py does not hold."""
 
 
+broken: list[str] = []  # every rule broken since the list was last cleared
+
+
+def _broken(message: str) -> RuleBroken:
+    broken.append(message)
+    return RuleBroken(message)
+
+
 def install() -> None:
     """Turn the checks on for the whole process (idempotent)."""
     global active
@@ -77,7 +87,7 @@ def check_batch_id(session: Session, table: Table, row: Any) -> None:
     from tocsin.db import ids
 
     if table.name in ids.counted_tables(session) and _value(row, "id") is None:
-        raise RuleBroken(f"batch ids: a row of {table.name} inserted without a pre-assigned "
+        raise _broken(f"batch ids: a row of {table.name} inserted without a pre-assigned "
                          "id while this transaction hands them out (insert it through "
                          "tocsin.db.rows)")
 
@@ -123,7 +133,7 @@ def _end(session: Session, transaction: Any) -> None:
 
 
 def _broken_created_here(table: Table) -> None:
-    raise RuleBroken(f"created here: a row of {table.name} inserted past tocsin.db.rows in a "
+    raise _broken(f"created here: a row of {table.name} inserted past tocsin.db.rows in a "
                      "transaction that skipped a look-up of that table because "
                      "rows.created_here did not see one")
 
@@ -145,7 +155,7 @@ def _caller() -> str:
 def _check_alert_writer(what: str) -> None:
     caller = _caller()
     if _PACKAGE in caller and not caller.endswith(_ALERT_WRITER):
-        raise RuleBroken(f"alerts: {what} outside alerts/service.py (from {caller}); "
+        raise _broken(f"alerts: {what} outside alerts/service.py (from {caller}); "
                          "call a function of alerts/service.py instead")
 
 
@@ -189,7 +199,7 @@ def _before_commit(connection: Connection) -> None:
     written = connection.info.pop(_CONFIG_WRITTEN, None)
     bumped = connection.info.pop(_CONFIG_BUMPED, False)
     if written is not None and not bumped:
-        raise RuleBroken(f"configuration: {written} written without bumping config_version "
+        raise _broken(f"configuration: {written} written without bumping config_version "
                          "(write configuration through a Session, db/config_cache.py)")
 
 
@@ -203,7 +213,7 @@ def _forget(connection: Connection) -> None:
 def check_plain(key: Any, value: Any) -> None:
     """Called by config_cache for each value it shares between transactions."""
     if _holds_orm_object(value):
-        raise RuleBroken(f"cached configuration: the value for {key!r} holds an ORM object "
+        raise _broken(f"cached configuration: the value for {key!r} holds an ORM object "
                          "(cache plain values: they outlive the session)")
 
 
