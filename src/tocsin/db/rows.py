@@ -24,7 +24,13 @@ first two under tests, tests/intake/test_batch_writes.py the third):
 - a caller that skips a look-up because of `created_here` must insert the rows it would
   have found through this module too (otherwise `created_here` cannot see them);
 - code run for every event of a batch avoids ORM queries: each writes the queued rows first
-  (autoflush), so the batch's INSERTs would go out in rounds instead of one.
+  (autoflush), so the batch's INSERTs would go out in rounds instead of one;
+- a row added with `add` is in no identity map: finding it again takes a query;
+- the owner of a transaction (the intake processor) decides whether it hands out ids
+  (`ids.batch_writes`); features never do.
+`held` keeps ORM objects a feature loaded or created, by its own keys, for the transaction
+(the alerts triage looks up without a query); that feature must be the only one changing
+them (for alerts, db/checks.py checks it).
 """
 
 from __future__ import annotations
