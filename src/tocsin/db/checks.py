@@ -108,9 +108,9 @@ def _before_insert(_mapper: Mapper[Any], _connection: Connection, target: Any) -
 
 # ---- created here ----------------------------------------------------------------------------
 
-def relied_on_absence(session: Session, table: Table) -> None:
-    """rows.created_here found no row of `table` (the caller may skip its look-up)."""
-    session.info.setdefault(_RELIED, set()).add(table)
+def relied_on_absence(session: Session, model: Any) -> None:
+    """rows.created_here found no row of `model` (the caller may skip its look-up)."""
+    session.info.setdefault(_RELIED, set()).add(model.__table__)
 
 
 def added_through_rows(session: Session, obj: object) -> None:

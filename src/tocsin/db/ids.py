@@ -72,6 +72,20 @@ def preassigned_id(session: Session, model: type[Any]) -> int | None:
     return following
 
 
+def declared_id(session: Session, model: type[Any]) -> int | None:
+    """The id the next row of `model` takes in this transaction, when it counts the table
+    (named to batch_writes); else None: the database chooses."""
+    counters: dict[str, int] | None = session.info.get(_COUNTERS)
+    if not counters:
+        return None
+    name: str = model.__table__.name
+    following = counters.get(name)
+    if following is None:
+        return None
+    counters[name] = following + 1
+    return following
+
+
 def counted_tables(session: Session) -> frozenset[str]:
     """The tables whose ids this transaction hands out (so far)."""
     if not session.info.get(_ENABLED):

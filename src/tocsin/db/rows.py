@@ -5,8 +5,8 @@ transaction) or `add_object` (an ORM object it goes on changing), and asks `crea
 instead of passing "this was created in this transaction" down its calls. How a row reaches
 its table is decided here, and only here:
 
-- in a transaction that asked for batch writes (db/ids.py, SQLite), a row of a table with an
-  integer `id` takes its id before the INSERT, so a batch of new rows needs no flush each;
+- in a transaction that asked for batch writes (db/ids.py, SQLite), a row of a table it
+  named takes its id before the INSERT, so a batch of new rows needs no flush each;
 - `add`'s rows are not ORM objects: they are queued in the session and written by one
   executemany per table (db/queued.py), before the session's next statement, at a flush and
   at COMMIT, so queries later in the transaction find them;
@@ -36,14 +36,13 @@ them (for alerts, db/checks.py checks it).
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import Table
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from tocsin.db import checks
-from tocsin.db.ids import preassigned_id
+from tocsin.db.ids import declared_id
 from tocsin.db.queued import queue_row
 
 M = TypeVar("M")
@@ -64,8 +63,9 @@ class _Added:
 
     def record(self, values: Mapping[str, Any]) -> None:
         self.rows.append(values)
-        for column, seen in self.index.items():
-            seen.add(values.get(column))
+        if self.index:
+            for column, seen in self.index.items():
+                seen.add(values.get(column))
 
     def has(self, column: str, value: Any) -> bool:
         seen = self.index.get(column)
@@ -74,31 +74,17 @@ class _Added:
         return value in seen
 
 
-def _table(model: type[Any]) -> Table:
-    return cast(Table, model.__table__)
-
-
-def _added(session: Session, table: Table) -> _Added:
-    added: dict[Table, _Added] = session.info.setdefault(_ADDED, {})
-    found = added.get(table)
+def _added(session: Session, model: type[Any]) -> _Added:
+    added: dict[type[Any], _Added] = session.info.setdefault(_ADDED, {})
+    found = added.get(model)
     if found is None:
-        found = added[table] = _Added()
-    return found
-
-
-_HAS_ID: dict[type[Any], bool] = {}
-
-
-def _has_id(model: type[Any]) -> bool:
-    found = _HAS_ID.get(model)
-    if found is None:
-        found = _HAS_ID[model] = "id" in _table(model).c
+        found = added[model] = _Added()
     return found
 
 
 def _with_id(session: Session, model: type[Any], values: dict[str, Any]) -> dict[str, Any]:
-    if "id" not in values and _has_id(model):
-        row_id = preassigned_id(session, model)
+    if "id" not in values:
+        row_id = declared_id(session, model)
         if row_id is not None:  # else the database chooses
             values["id"] = row_id
     return values
@@ -107,10 +93,9 @@ def _with_id(session: Session, model: type[Any], values: dict[str, Any]) -> dict
 def add(session: Session, model: type[Any], **values: Any) -> None:
     """Insert a row of `model` with this transaction. It is not an ORM object: nothing may
     change it through the ORM in this transaction (a query loads it from the table)."""
-    table = _table(model)
-    values = _with_id(session, model, values)
-    queue_row(session, table, values)
-    _added(session, table).record(values)
+    _with_id(session, model, values)
+    queue_row(session, model.__table__, values)
+    _added(session, model).record(values)
 
 
 def add_object(session: Session, model: type[M], *, need_id: bool = False,
@@ -124,26 +109,26 @@ def add_object(session: Session, model: type[M], *, need_id: bool = False,
     if need_id and getattr(obj, "id", None) is None:
         session.flush()
         values = {**values, "id": getattr(obj, "id")}  # noqa: B009
-    _added(session, _table(model)).record(values)
+    _added(session, model).record(values)
     return obj
 
 
 def created_here(session: Session, target: Any, **match: Hashable) -> bool:
     """Whether a row was added through this module since this transaction began: `target`
     an ORM object (matched by id), or a model and one `column=value`."""
+    added: dict[type[Any], _Added] | None = session.info.get(_ADDED)
     if isinstance(target, type):
         ((column, value),) = match.items()
-        model = target
-    else:
-        column, value, model = "id", getattr(target, "id", None), type(target)
-        if value is None:
-            return False
-    added: dict[Table, _Added] | None = session.info.get(_ADDED)
-    rows = added.get(_table(model)) if added else None
-    found = rows is not None and rows.has(column, value)
-    if checks.active and column != "id" and not found:
-        checks.relied_on_absence(session, _table(model))
-    return found
+        rows = added.get(target) if added else None
+        found = rows is not None and rows.has(column, value)
+        if checks.active and not found:
+            checks.relied_on_absence(session, target)
+        return found
+    value = getattr(target, "id", None)
+    if value is None or not added:
+        return False
+    rows = added.get(type(target))
+    return rows is not None and rows.has("id", value)
 
 
 def held(session: Session, name: str) -> dict[Hashable, Any]:
