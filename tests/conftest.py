@@ -27,6 +27,7 @@ from tests.notify.servers import Inbox, smtp_server
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, User
 from tocsin.accounts.schemas import UserCreate
+from tocsin.alerts.models import Alert
 from tocsin.api.app import create_app
 from tocsin.clock import FrozenClock
 from tocsin.db import checks, migrate
@@ -261,7 +262,7 @@ def smtp_settings(make_settings: Callable[..., Settings], database_url: str,
 
 def pytest_configure(config: pytest.Config) -> None:
     """The rules of db/checks.py are checked in every test."""
-    checks.install()
+    checks.install(owners={Alert: "tocsin.alerts.service"})
 
 
 @pytest.fixture(autouse=True)

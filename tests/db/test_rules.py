@@ -76,13 +76,14 @@ def test_an_alert_changed_outside_alerts_service_is_refused(runtime: Runtime) ->
         alert = _alert(s)
         _run_as("alerts/service.py", "alert.summary = 'by the alerts service'", alert=alert)
         alert.summary = "by a test"  # tests may arrange any state
-        with pytest.raises(RuleBroken, match=r"alerts: Alert\.summary set outside"):
+        with pytest.raises(RuleBroken, match="owned models: Alert summary set outside"):
             _run_as("incidents/service.py", "alert.summary = 'elsewhere'", alert=alert)
-        with pytest.raises(RuleBroken, match="alerts: a statement writing alerts outside"):
+        with pytest.raises(RuleBroken,
+                           match="owned models: Alert rows written by a statement outside"):
             _run_as("incidents/service.py",
                     "session.execute(update(Alert).values(summary='bulk'))",
                     session=s, update=__import__("sqlalchemy").update, Alert=Alert)
-        with pytest.raises(RuleBroken, match="alerts: Alert created outside"):
+        with pytest.raises(RuleBroken, match="owned models: Alert created outside"):
             _run_as("checks/service.py", "Alert(scope='s:2', dedup_key='k2')", Alert=Alert)
         s.rollback()
 

@@ -9,8 +9,9 @@ a failed optimistic batch row by row) still fails the test (tests/conftest.py). 
 - batch ids: while a transaction hands out ids before INSERT (db/ids.py), every row of a
   table it counts is inserted with one (a row whose id the database chose would take an
   id the counter hands out later);
-- alerts: only alerts/service.py changes an Alert (its per-transaction cache of alerts,
-  db/rows.py `held`, is then the only place an alert can differ from its table);
+- owned models: only the module named for a model changes its rows — the test suite names
+  alerts/service.py for Alert (its per-transaction cache of alerts, db/rows.py `held`, is
+  then the only place an alert can differ from its table);
 - configuration: a transaction that writes a configuration table bumps the configuration
   counter before it commits, as writes through a Session do (db/config_cache.py); a write
   on a bare connection would leave every process reading the old configuration;
@@ -30,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Delete, Engine, Insert, Table, TextClause, Update, event, inspect
@@ -41,7 +43,7 @@ active = False  # read by the modules that check rules without listeners of thei
 _PACKAGE = "/tocsin/"
 # Frames that act on behalf of their caller: the rule asks who called them.
 _INTERMEDIARIES = ("/sqlalchemy/", "/tocsin/db/checks.py", "/tocsin/db/rows.py")
-_ALERT_WRITER = "/tocsin/alerts/service.py"
+_OWNERS: dict[str, tuple[str, str]] = {}  # table name: (model name, module that owns it)
 _CONFIG_WRITTEN = "tocsin.checks.config_written"
 _CONFIG_BUMPED = "tocsin.checks.config_bumped"
 _RELIED = "tocsin.checks.relied_on_absence"
@@ -62,17 +64,18 @@ def _broken(message: str) -> RuleBroken:
     return RuleBroken(message)
 
 
-def install() -> None:
-    """Turn the checks on for the whole process (idempotent)."""
+def install(owners: Mapping[type[Any], str]) -> None:
+    """Turn the checks on for the whole process (once). `owners`: models that only one
+    module may change, with that module's name (e.g. {Alert: "tocsin.alerts.service"})."""
     global active
     if active:
         return
     active = True
-    from tocsin.alerts.models import Alert  # a feature's model: imported only when asked
-
-    for attribute in inspect(Alert).column_attrs:
-        event.listen(getattr(Alert, attribute.key), "set", _alert_set, propagate=True)
-    event.listen(Alert, "init", _alert_init, propagate=True)
+    for model, module in owners.items():
+        _OWNERS[model.__table__.name] = (model.__name__, module)
+        for attribute in inspect(model).column_attrs:
+            event.listen(getattr(model, attribute.key), "set", _owned_set, propagate=True)
+        event.listen(model, "init", _owned_init, propagate=True)
     event.listen(Mapper, "before_insert", _before_insert)
     event.listen(Engine, "before_execute", _before_execute)
     event.listen(Engine, "commit", _before_commit)
@@ -138,7 +141,7 @@ def _broken_created_here(table: Table) -> None:
                      "rows.created_here did not see one")
 
 
-# ---- alerts ----------------------------------------------------------------------------------
+# ---- owned models ----------------------------------------------------------------------------
 
 def _caller() -> str:
     """The file of the first frame that is not SQLAlchemy's, nor generated code, nor an
@@ -152,20 +155,22 @@ def _caller() -> str:
     return ""
 
 
-def _check_alert_writer(what: str) -> None:
+def _check_owner(table: str, what: str) -> None:
+    model, module = _OWNERS[table]
+    owner = "/" + module.replace(".", "/") + ".py"
     caller = _caller()
-    if _PACKAGE in caller and not caller.endswith(_ALERT_WRITER):
-        raise _broken(f"alerts: {what} outside alerts/service.py (from {caller}); "
-                         "call a function of alerts/service.py instead")
+    if _PACKAGE in caller and not caller.endswith(owner):
+        raise _broken(f"owned models: {model} {what} outside {module} (from {caller}); call "
+                      f"a function of {module} instead")
 
 
-def _alert_set(_target: Any, value: Any, _old: Any, initiator: Any) -> Any:
-    _check_alert_writer(f"Alert.{initiator.key} set")
+def _owned_set(target: Any, value: Any, _old: Any, initiator: Any) -> Any:
+    _check_owner(target.__table__.name, f"{initiator.key} set")
     return value
 
 
-def _alert_init(_target: Any, _args: Any, _kwargs: Any) -> None:
-    _check_alert_writer("Alert created")
+def _owned_init(target: Any, _args: Any, _kwargs: Any) -> None:
+    _check_owner(target.__table__.name, "created")
 
 
 def _in_flush() -> bool:
@@ -187,8 +192,8 @@ def _before_execute(connection: Connection, statement: Any, *_: Any) -> None:
     if not isinstance(statement, Insert | Update | Delete):
         return
     name = getattr(statement.table, "name", None)
-    if name == "alerts" and not _in_flush():
-        _check_alert_writer("a statement writing alerts")
+    if name in _OWNERS and not _in_flush():
+        _check_owner(name, "rows written by a statement")
     from tocsin.db.config_cache import CONFIG_TABLES
 
     if name in CONFIG_TABLES:
