@@ -29,9 +29,10 @@ from tests.notify.servers import Inbox, smtp_server
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import User
 from tocsin.accounts.schemas import UserCreate
+from tocsin.alerts.models import Alert
 from tocsin.app import create_app
 from tocsin.clock import FrozenClock
-from tocsin.db import migrate
+from tocsin.db import checks, migrate
 from tocsin.db.session import make_engine
 from tocsin.principal import Role
 from tocsin.runtime import Runtime
@@ -307,3 +308,16 @@ def smtp_settings(make_settings: Callable[..., Settings], database_url: str,
     as their `settings`)."""
     return make_settings(database_url=database_url, smtp_port=smtp[1],
                          base_url="http://tocsin.test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The rules of db/checks.py are checked in every test."""
+    checks.install(owners={Alert: "tocsin.alerts.service"})
+
+
+@pytest.fixture(autouse=True)
+def _rules_hold() -> Iterator[None]:
+    """A rule broken where the code recovered from the error still fails the test."""
+    checks.broken.clear()
+    yield
+    assert not checks.broken, "rules of db/checks.py broken: " + "; ".join(checks.broken)

@@ -83,11 +83,11 @@ def test_dropped_with_a_rolled_back_transaction(runtime: Runtime) -> None:
 
 def test_a_fresh_timer_is_found_by_schedule_and_cancel(runtime: Runtime) -> None:
     with runtime.sessions() as s, s.begin():
-        assert timers.schedule(s, kind="k", key="x", due_at=NOW, now=NOW, fresh=True) is None
-        moved = timers.schedule(s, kind="k", key="x", due_at=NOW + timedelta(minutes=5),
-                                now=NOW)
+        timers.schedule(s, kind="k", key="x", due_at=NOW, now=NOW)
+        timers.schedule(s, kind="k", key="x", due_at=NOW + timedelta(minutes=5), now=NOW)
+        moved = timers.pending(s, "x")
         assert moved is not None and moved.generation == 2
-        timers.schedule(s, kind="k", key="y", due_at=NOW, now=NOW, fresh=True)
+        timers.schedule(s, kind="k", key="y", due_at=NOW, now=NOW)
         assert timers.cancel(s, "y")
     with runtime.sessions() as s:
         rows = s.execute(select(Timer.key, Timer.status, Timer.generation)
@@ -111,7 +111,7 @@ def test_a_new_page_is_found_by_dedup_and_cancel(runtime: Runtime,
         method_id = _method(s, responder.id)
         page = {"user_id": responder.id, "method_id": method_id, "incident_id": incident_id,
                 "kind": "page", "due_at": NOW, "payload": {}, "now": NOW}
-        assert notify._enqueue(s, key="k1", new=True, **page)
+        assert notify._enqueue(s, key="k1", **page)
         assert not notify._enqueue(s, key="k1", **page)  # the queued page is found
         assert notify.cancel_pages(s, incident_id=incident_id, now=NOW) == 1
     with runtime.sessions() as s:

@@ -19,6 +19,7 @@ from tocsin.incidents import service as incidents
 from tocsin.incidents.lifecycle import Severity
 from tocsin.incidents.models import Incident
 from tocsin.incidents.schemas import IncidentCreate
+from tocsin.intake.processor import BATCH_TABLES
 from tocsin.notify.models import Message
 from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
@@ -46,7 +47,7 @@ def test_acknowledged_in_the_same_transaction(runtime: Runtime, batched: bool) -
     seed = seed_paging(runtime, webhook_url="http://127.0.0.1:9/page", levels=2)
     with runtime.sessions() as s, s.begin():
         if batched:
-            batch_writes(s)
+            batch_writes(s, BATCH_TABLES)
         incident = _declare(s, runtime, seed["service_id"], Severity.SEV1)
         assert incidents.acknowledge_from_sender(s, incident=incident, source="test",
                                                  now=runtime.clock.now(),
@@ -64,7 +65,7 @@ def test_severity_raised_in_the_same_transaction(runtime: Runtime, batched: bool
             policies={Severity.SEV1: seed["policy_id"], Severity.SEV2: seed["policy_id"]}))
     with runtime.sessions() as s, s.begin():
         if batched:
-            batch_writes(s)
+            batch_writes(s, BATCH_TABLES)
         incident = _declare(s, runtime, seed["service_id"], Severity.SEV2)
         incidents.change_severity(s, incident=incident, severity=Severity.SEV1, reason="worse",
                                   actor=Principal(user_id=seed["users"][0],

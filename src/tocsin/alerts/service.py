@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy import event as sa_event
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,8 +42,7 @@ from tocsin.alerts.triage_config import (
 )
 from tocsin.alerts.visibility import visible_alert
 from tocsin.catalog.service import ServiceInfo, service_info
-from tocsin.db.ids import preassigned_id
-from tocsin.db.queued import queue_row
+from tocsin.db import rows
 from tocsin.errors import Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
@@ -93,34 +91,17 @@ _LOAD_ALERT = select(Alert).where(Alert.scope == bindparam("l_scope"),
                                   Alert.dedup_key == bindparam("l_key")).with_for_update()
 
 
-# The alerts this transaction loaded or created, by (scope, dedup key). Only this module
-# changes alerts, and it changes only these objects: for every other key the table is up to
-# date without a flush, so looking one up needs no autoflush (which cost a round of
-# INSERTs per event in a batch of new alerts). Forgotten at commit and rollback.
+# The alerts this transaction loaded or created, by (scope, dedup key) (db/rows.py held).
+# Only this module changes alerts, and it changes only these objects (db/checks.py checks
+# it under tests): for every other key the table is up to date without a flush, so looking
+# one up needs no autoflush, which in a batch of new alerts would write the batch's rows
+# in rounds rather than at its end.
 _TOUCHED = "tocsin.alerts.touched"
 
 
-def _touched(session: Session) -> dict[tuple[str, str], Alert]:
-    found: dict[tuple[str, str], Alert] = session.info.setdefault(_TOUCHED, {})
-    return found
+def _touched(session: Session) -> dict[Any, Alert]:
+    return rows.held(session, _TOUCHED)
 
-
-@sa_event.listens_for(Session, "after_commit")
-def _forget_touched(session: Session) -> None:
-    session.info.pop(_TOUCHED, None)
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_discarded(session: Session, _previous: Any) -> None:
-    # New alerts of a rolled-back SAVEPOINT left the session; the others keep their place
-    # (reloaded from the table when next read).
-    touched = session.info.get(_TOUCHED)
-    if touched:
-        session.info[_TOUCHED] = {k: a for k, a in touched.items() if a in session}
-
-
-_ALERT_EVENTS = cast(Table, AlertEvent.__table__)
-_INCIDENT_ALERTS = cast(Table, IncidentAlert.__table__)
 
 _EXISTS = select(Alert.id).where(Alert.scope == bindparam("e_scope"),
                                  Alert.dedup_key == bindparam("e_key"))
@@ -226,31 +207,37 @@ def _count_duplicate(session: Session, event: NormalizedEvent, *, scope: str, no
     if row is None:
         return None
     alert_id, incident_id, severity = row
-    values = {"alert_id": alert_id, "at": now, "action": "trigger",
-              "outcome": Outcome.DEDUPLICATED, "incident_id": incident_id, "note": "",
-              "raw": raw}
-    event_id = preassigned_id(session, AlertEvent)
-    if event_id is not None:  # else the database chooses
-        values["id"] = event_id
-    session.connection().execute(insert(AlertEvent).values(values))
+    rows.add(session, AlertEvent, alert_id=alert_id, at=now, action="trigger",
+             outcome=Outcome.DEDUPLICATED, incident_id=incident_id, note="", raw=raw)
     return IngestResult(alert_id=alert_id, incident_id=incident_id,
                         outcome=Outcome.DEDUPLICATED, severity=severity)
 
 
 def _log(session: Session, alert: Alert, *, action: str, outcome: str, now: datetime,
          raw: str | None, note: str = "") -> None:
-    values = {"alert_id": alert.id, "at": now, "action": action, "outcome": outcome,
-              "incident_id": alert.incident_id, "note": note[:500], "raw": raw}
-    event_id = preassigned_id(session, AlertEvent)
-    if event_id is not None:  # else the database chooses
-        values["id"] = event_id
-    # Nothing reads the log back in the transaction: a plain row (db/queued.py).
-    queue_row(session, _ALERT_EVENTS, values)
+    rows.add(session, AlertEvent, alert_id=alert.id, at=now, action=action, outcome=outcome,
+             incident_id=alert.incident_id, note=note[:500], raw=raw)
 
 
 def merge_tags(*groups: list[str]) -> list[str]:
     """The tags of all groups, each once, in first-seen order."""
     return list(dict.fromkeys(t for group in groups for t in group))
+
+
+def add_tags(alert: Alert, tags: list[str]) -> None:
+    """Tag an alert this transaction loaded (load_alert), e.g. on an Opsgenie edit."""
+    alert.tags = merge_tags(alert.tags, tags)
+
+
+def remove_tags(alert: Alert, tags: list[str]) -> None:
+    gone = set(tags)
+    alert.tags = [t for t in alert.tags if t not in gone]
+
+
+def set_source_severity(alert: Alert, severity: str) -> None:
+    """The sender's own severity (priority) of an alert this transaction loaded; the
+    severity triage gave it, and its incident's, are kept."""
+    alert.source_severity = severity
 
 
 def load_alert(session: Session, *, integration_id: int, dedup_key: str) -> Alert | None:
@@ -275,23 +262,25 @@ def _new_alert(session: Session, event: NormalizedEvent, *, scope: str,
                now: datetime) -> tuple[Alert, bool]:
     """Insert the alert row; when a concurrent request inserted it first (PostgreSQL), use
     that one. Returns (alert, created)."""
-    alert = Alert(scope=scope, dedup_key=event.dedup_key, integration_id=event.integration_id,
-                  status=AlertStatus.FIRING.value, summary=event.summary[:1024],
-                  source=event.source[:255], severity="SEV4", occurrences=0,
-                  resolve_count=0, acknowledged=False, first_seen_at=now, last_seen_at=now,
-                  labels={}, details={}, links=[], tags=[], suppressed_by=None,
-                  incident_id=None, id=preassigned_id(session, Alert))
+    values: dict[str, Any] = {
+        "scope": scope, "dedup_key": event.dedup_key, "integration_id": event.integration_id,
+        "status": AlertStatus.FIRING.value, "summary": event.summary[:1024],
+        "source": event.source[:255], "severity": "SEV4", "occurrences": 0,
+        "resolve_count": 0, "acknowledged": False, "first_seen_at": now, "last_seen_at": now,
+        "labels": {}, "details": {}, "links": [], "tags": [], "suppressed_by": None,
+        "incident_id": None}
     if session.get_bind().dialect.name == "sqlite":
         # SQLite write transactions are serialised (BEGIN IMMEDIATE): nobody can have
         # inserted the key since we looked, so skip the savepoint's cost. In a batch the id
-        # is known (db/ids.py) and the row is inserted with its triage fields and incident
-        # at the batch's flush; otherwise at the flush _trigger makes for its id.
-        session.add(alert)
+        # is known before the INSERT (db/rows.py) and the row is inserted with its triage
+        # fields and incident at the batch's flush; otherwise at the flush _trigger makes
+        # for its id.
+        alert = rows.add_object(session, Alert, **values)
         _touched(session)[(scope, event.dedup_key)] = alert
         return alert, True
     try:
         with session.begin_nested():
-            session.add(alert)
+            alert = rows.add_object(session, Alert, **values)
             session.flush()
         _touched(session)[(scope, event.dedup_key)] = alert
         return alert, True
@@ -376,14 +365,11 @@ def _attached_to_open(session: Session, alert: Alert) -> bool:
 def _attach(session: Session, alert: Alert, incident: Incident, *, reason: str,
             now: datetime) -> None:
     alert.incident_id = incident.id
-    # A brand-new incident has no links yet: skip the lookup, and write the link as a plain
-    # row (db/queued.py; a later look-up in the transaction still finds it).
-    if reason == "created":
-        queue_row(session, _INCIDENT_ALERTS, {"incident_id": incident.id, "alert_id": alert.id,
-                                              "attached_at": now, "reason": reason})
-    elif session.get(IncidentAlert, (incident.id, alert.id)) is None:
-        session.add(IncidentAlert(incident_id=incident.id, alert_id=alert.id, attached_at=now,
-                                  reason=reason))
+    # A brand-new incident has no links yet: skip the lookup. The link is a plain row
+    # (db/rows.py; a later look-up in the transaction still finds it).
+    if reason == "created" or session.get(IncidentAlert, (incident.id, alert.id)) is None:
+        rows.add(session, IncidentAlert, incident_id=incident.id, alert_id=alert.id,
+                 attached_at=now, reason=reason)
 
 
 def _attach_or_declare(session: Session, alert: Alert, event: NormalizedEvent, *,
@@ -418,8 +404,8 @@ def _attach_or_declare(session: Session, alert: Alert, event: NormalizedEvent, *
                                  data=_incident_request(alert, event, service, verdict))
     _attach(session, alert, incident, reason="created", now=now)
     if mode is not GroupingMode.PER_ALERT:
-        session.add(AlertGroup(service_id=service.id, group_key=key, incident_id=incident.id,
-                               opened_at=now, last_alert_at=now))
+        rows.add_object(session, AlertGroup, service_id=service.id, group_key=key,
+                        incident_id=incident.id, opened_at=now, last_alert_at=now)
     return Outcome.CREATED, f"{incident.number}: {verdict.reason}"
 
 

@@ -3,7 +3,7 @@
 Triage and paging read the same configuration for every event — routing and classification
 rules, maintenance windows, silences, grouping settings, service dependencies, escalation
 policies, users, contact methods and notification rules. Loading it in each transaction
-was about a quarter of the CPU an event costs. Instead, every change to a configuration
+was a large share of the CPU an event costs. Instead, every change to a configuration
 table bumps one counter row (`config_version`) in the changing transaction, and readers
 keep what they loaded for as long as the counter they read at the start of their
 transaction is the same.
@@ -20,11 +20,12 @@ change. A transaction that changed configuration reads it fresh for the rest of 
 Correctness of a cached value: the reader reads the counter first, then the rows. A change
 committed in between is seen by the later reads and stored under the older counter; the
 next transaction reads the newer counter and loads again — a wasted load, never a stale
-answer. Values stored here must be plain (no ORM objects, which belong to one session) and
-must not be mutated by callers.
+answer. Values stored here must be plain (no ORM objects, which belong to one session;
+db/checks.py checks it under tests) and must not be mutated by callers.
 
 Writing configuration through a raw connection (not a Session) is not seen: nothing in
-Tocsin does, and SQL by hand must bump the counter itself (docs/operations.md).
+Tocsin does (db/checks.py checks it under tests), and SQL by hand must bump the counter
+itself (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import Pool
 
+from tocsin.db import checks
 from tocsin.db.base import Base
 
 T = TypeVar("T")
 
 # The tables whose rows are configuration read by triage and paging. A table added here
-# must only be written through a Session (see the module docstring).
+# must only be written through a Session (see the module docstring; db/checks.py).
 CONFIG_TABLES = frozenset({
     "integrations", "services", "service_dependencies", "routing_rules",
     "classification_rule_sets", "maintenance_windows", "silences", "triage_settings",
@@ -132,6 +134,8 @@ def config_cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
             state.local[key] = load()
         return state.local[key]  # type: ignore[no-any-return]
     value = load()
+    if checks.active:
+        checks.check_plain(key, value)
     if state.changed:  # load() flushed this transaction's own configuration edits
         state.local[key] = value
         return value

@@ -12,6 +12,10 @@ by relationships, which our models do not declare, so a row may be inserted befo
 it names: the transaction defers its foreign key checks to COMMIT (where a violation still
 fails the whole transaction). Elsewhere `None`: the caller flushes and lets the database
 (PostgreSQL's sequence, where other transactions insert concurrently) choose.
+
+Features insert through db/rows.py, which asks for the ids; only the owner of a
+transaction (the intake processor) calls `batch_writes`. Every row of a counted table must
+then take its id from here (db/checks.py checks it under tests).
 """
 
 from __future__ import annotations
@@ -66,6 +70,27 @@ def preassigned_id(session: Session, model: type[Any]) -> int | None:
             following = int(session.scalar(select(func.max(table.c.id))) or 0) + 1
     counters[table.name] = following + 1
     return following
+
+
+def declared_id(session: Session, model: type[Any]) -> int | None:
+    """The id the next row of `model` takes in this transaction, when it counts the table
+    (named to batch_writes); else None: the database chooses."""
+    counters: dict[str, int] | None = session.info.get(_COUNTERS)
+    if not counters:
+        return None
+    name: str = model.__table__.name
+    following = counters.get(name)
+    if following is None:
+        return None
+    counters[name] = following + 1
+    return following
+
+
+def counted_tables(session: Session) -> frozenset[str]:
+    """The tables whose ids this transaction hands out (so far)."""
+    if not session.info.get(_ENABLED):
+        return frozenset()
+    return frozenset(session.info.get(_COUNTERS, ()))
 
 
 def _forget(session: Session, *_: Any) -> None:

@@ -1,9 +1,9 @@
 """Rows inserted without the ORM's unit of work: queued in the session, written by one
-executemany per table.
+executemany per table. Used through db/rows.py (`rows.add`), not by features directly.
 
 For rows that nothing in the transaction changes after adding them (timeline entries, alert
-log lines, pages, timers of a new incident): building, tracking and flushing an ORM object
-each cost triage about a third of its time per new incident. Queued rows behave like
+log lines, pages, timers): building, tracking and flushing an ORM object for each was a
+large share of triage's time per new incident. Queued rows behave like
 pending ORM objects for whoever reads the tables through the session: they are written
 
 - at every flush, after its own statements (a row may name a row that flush inserts);
@@ -25,11 +25,15 @@ from sqlalchemy import Connection, Insert, Table, insert
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
+from tocsin.db import checks
+
 _QUEUE = "tocsin.db.queued"
 
 
 def queue_row(session: Session, table: Table, row: dict[str, Any]) -> None:
     """Insert `row` into `table` with this transaction (see above for when)."""
+    if checks.active:
+        checks.check_queued(session, table, row)
     # Rows are grouped by their columns too: one executemany takes rows of one shape.
     queue: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = \
         session.info.setdefault(_QUEUE, {})

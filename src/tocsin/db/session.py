@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from tocsin.db import config_cache, ids, queued
+from tocsin.db import config_cache, ids, queued, rows
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "tocsin_read_only"
@@ -67,6 +67,7 @@ def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmake
     config_cache.install(sessions)
     queued.install(sessions)
     ids.install(sessions)
+    rows.install(sessions)
     return sessions
 
 

@@ -14,18 +14,16 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tocsin.db.ids import preassigned_id
-from tocsin.db.queued import queue_row
+from tocsin.db import rows
 from tocsin.engine.models import Timer, TimerStatus
 from tocsin.settings import Settings
 
 log = logging.getLogger("tocsin.engine")
-_TIMERS = cast(Table, Timer.__table__)
 
 
 @dataclass
@@ -51,14 +49,14 @@ def schedule(
     now: datetime,
     payload: Mapping[str, Any] | None = None,
     key: str | None = None,
-    fresh: bool = False,
-) -> Timer | None:
+    owner: object | None = None,
+) -> None:
     """Create a timer, or with `key` replace the pending timer of that key (generation + 1).
-    The timer is inserted at the next flush. `fresh`: the caller knows no timer has this key
-    (it names a row created in this transaction), so the look-up is skipped and the timer
-    is queued as a plain row (db/queued.py; later look-ups and cancel still find it):
-    returns None."""
-    if key is not None and not fresh:
+    A new timer is a plain row (db/rows.py): look-ups and cancel later in the transaction
+    find it. `owner`: the row the key belongs to (e.g. the
+    incident of `incident:<id>:update`); when it was created in this transaction, a timer
+    of the key can only be one added in it too, so the look-up is mostly skipped."""
+    if key is not None and _may_exist(session, key, owner):
         existing = session.scalars(
             select(Timer).where(Timer.key == key, Timer.status == TimerStatus.PENDING.value)
             .with_for_update()
@@ -70,24 +68,24 @@ def schedule(
             existing.generation += 1
             existing.attempts = 0
             existing.last_error = None
-            return existing
+            return
     values = {"kind": kind, "key": key,
               "payload": {**(payload or {}), **({"key": key} if key else {})},
               "due_at": due_at, "generation": 1, "status": TimerStatus.PENDING.value,
               "attempts": 0, "created_at": now}
-    if fresh:
-        timer_id = preassigned_id(session, Timer)
-        if timer_id is not None:  # else the database chooses
-            values["id"] = timer_id
-        queue_row(session, _TIMERS, values)
-        return None
-    timer = Timer(id=preassigned_id(session, Timer), **values)
-    session.add(timer)
-    return timer
+    rows.add(session, Timer, **values)
 
 
-def cancel(session: Session, key: str) -> bool:
-    """Cancel the pending timer with `key`; True if there was one."""
+def _may_exist(session: Session, key: str, owner: object | None) -> bool:
+    return owner is None or not rows.created_here(session, owner) \
+        or rows.created_here(session, Timer, key=key)
+
+
+def cancel(session: Session, key: str, *, owner: object | None = None) -> bool:
+    """Cancel the pending timer with `key`; True if there was one. `owner`: as for
+    schedule."""
+    if not _may_exist(session, key, owner):
+        return False
     result = session.execute(
         update(Timer)
         .where(Timer.key == key, Timer.status == TimerStatus.PENDING.value)

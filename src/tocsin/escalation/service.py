@@ -8,11 +8,11 @@ in the same transaction as the step that decided them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,10 +20,8 @@ from sqlalchemy.orm import Session
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Team, User
 from tocsin.catalog.models import Service
-from tocsin.db import config_cache
+from tocsin.db import config_cache, rows
 from tocsin.db.config_cache import config_cached
-from tocsin.db.ids import preassigned_id
-from tocsin.db.queued import queue_row
 from tocsin.engine import timers
 from tocsin.errors import Invalid, NotFound
 from tocsin.escalation import policy as pol
@@ -171,19 +169,16 @@ def _event(session: Session, incident: Incident, kind: lc.EventKind, now: dateti
 
 
 def start(session: Session, *, incident: Incident, now: datetime, reason: str,
-          quiet: bool = False, new_services: tuple[int, ...] | None = None,
+          quiet: bool = False, services: tuple[int, ...] | None = None,
           owned: bool = False) -> None:
     """Snapshot the policy for the incident's severity and fire its first level now.
     `quiet`: say nothing on the timeline when there is no policy (it was said at creation).
-    `new_services`: the incident was declared in this transaction with these services, so
-    it has no escalation, pages or step timer yet (nothing to look up or cancel).
+    `services`: the incident's, when the caller knows them.
     `owned`: someone already acknowledged the incident (its severity was raised since): the
     first level is paged once, so the stricter policy's people learn it got worse, and no
     further steps follow."""
-    new = new_services is not None
-    row = _policy_for(session, incident, new_services)
-    esc = None if new else session.scalars(
-        select(Escalation).where(Escalation.incident_id == incident.id)).first()
+    row = _policy_for(session, incident, services)
+    esc = _escalation_of(session, incident)
     if row is None:
         if esc is not None:
             _halt(session, esc, EscalationStatus.CANCELLED, now)
@@ -193,77 +188,34 @@ def start(session: Session, *, incident: Incident, now: datetime, reason: str,
                f"no escalation policy for {incident.severity} on this incident's services: "
                "nobody is paged automatically")
         return
-    steps: _Steps
-    if new:
-        steps = _NewEscalation(id=preassigned_id(session, Escalation), incident_id=incident.id)
-    else:
-        notify.cancel_pages(session, incident_id=incident.id, now=now)
-        if esc is None:
-            esc = Escalation(id=preassigned_id(session, Escalation), incident_id=incident.id,
-                             generation=0)
-            session.add(esc)
-        steps = esc
-    steps.policy_id, steps.severity = row.id, incident.severity
-    steps.snapshot = dict(row.snapshot)
-    steps.status, steps.level, steps.loop = EscalationStatus.ACTIVE.value, 0, 0
-    steps.generation = (steps.generation or 0) + 1
-    steps.started_at = steps.updated_at = now
+    notify.cancel_pages(session, incident_id=incident.id, now=now)
+    generation = (esc.generation if esc is not None else 0) + 1
+    snapshot = dict(row.snapshot)
     _event(session, incident, lc.EventKind.ESCALATION_STARTED, now,
            f"escalation started with policy '{row.name}' ({reason})",
-           {"policy_id": row.id, "generation": steps.generation})
-    _fire(session, steps, incident, pol.Position(0, 0), now, new=new, last=owned,
-          policy=row.policy)
-    if owned:
-        steps.status = EscalationStatus.ACKNOWLEDGED.value
-    if isinstance(steps, _NewEscalation):
-        queue_row(session, _ESCALATIONS, steps.row())
+           {"policy_id": row.id, "generation": generation})
+    exhausted = _fire(session, snapshot, generation, incident, pol.Position(0, 0), now,
+                      last=owned, policy=row.policy)
+    status = EscalationStatus.ACKNOWLEDGED if owned else \
+        EscalationStatus.EXHAUSTED if exhausted else EscalationStatus.ACTIVE
+    values = {"policy_id": row.id, "severity": incident.severity, "snapshot": snapshot,
+              "status": status.value, "level": 0, "loop": 0, "generation": generation,
+              "started_at": now, "updated_at": now}
+    if esc is None:  # complete now: a plain row (db/rows.py), not an ORM object
+        rows.add(session, Escalation, incident_id=incident.id, **values)
+    else:
+        for name, value in values.items():
+            setattr(esc, name, value)
 
 
-class _Steps(Protocol):
-    """What starting and firing change of an escalation (an Escalation, or a new one's
-    _NewEscalation)."""
-
-    policy_id: int | None
-    severity: str
-    snapshot: dict[str, Any]
-    status: str
-    level: int
-    loop: int
-    generation: int
-    started_at: datetime
-    updated_at: datetime
-
-
-_ESCALATIONS = cast(Table, Escalation.__table__)
-
-
-@dataclass(slots=True)
-class _NewEscalation:
-    """The escalation of an incident declared in this transaction. Complete when start
-    returns, so it is written as a plain row (db/queued.py) rather than built and flushed
-    as an ORM object; whoever reads it later in the transaction loads it from the table."""
-
-    id: int | None
-    incident_id: int
-    policy_id: int | None = None
-    severity: str = ""
-    snapshot: dict[str, Any] = field(default_factory=dict)
-    status: str = ""
-    level: int = 0
-    loop: int = 0
-    generation: int = 0
-    started_at: datetime = datetime.min
-    updated_at: datetime = datetime.min
-
-    def row(self) -> dict[str, Any]:
-        values = {"incident_id": self.incident_id, "policy_id": self.policy_id,
-                  "severity": self.severity, "snapshot": self.snapshot,
-                  "status": self.status, "level": self.level, "loop": self.loop,
-                  "generation": self.generation, "started_at": self.started_at,
-                  "updated_at": self.updated_at}
-        if self.id is not None:  # handed out up front (db/ids.py); else the database's
-            values["id"] = self.id
-        return values
+def _escalation_of(session: Session, incident: Incident) -> Escalation | None:
+    """The incident's escalation; known to be none, without a query, when the incident was
+    created in this transaction and none was added for it."""
+    if rows.created_here(session, incident) and not rows.created_here(
+            session, Escalation, incident_id=incident.id):
+        return None
+    return session.scalars(select(Escalation).where(Escalation.incident_id == incident.id)
+                           ).first()
 
 
 def _halt(session: Session, esc: Escalation, status: EscalationStatus, now: datetime) -> None:
@@ -348,35 +300,32 @@ def _user_active(session: Session, user_id: int) -> bool:
     return config_cached(session, ("user_active", user_id), load)
 
 
-def _fire(session: Session, esc: _Steps, incident: Incident, pos: pol.Position,
-          now: datetime, *, new: bool = False, last: bool = False,
-          policy: pol.Policy | None = None) -> None:
-    """Page one level and schedule the next step (unless `last`: a page to an incident
-    someone already owns, keyed so delivery sends it although the incident is not
-    triggered). `new`: the incident was declared in this transaction, so no page or step
-    timer of it exists yet and their look-ups are skipped. `policy`: the snapshot's, parsed
-    by the caller."""
-    policy = policy or pol.from_snapshot(esc.snapshot)
+def _fire(session: Session, snapshot: dict[str, Any], generation: int, incident: Incident,
+          pos: pol.Position, now: datetime, *, last: bool = False,
+          policy: pol.Policy | None = None) -> bool:
+    """Page one level of the escalation (its `snapshot` and `generation`) and schedule the
+    next step, unless `last`: a page to an incident someone already owns, keyed so delivery
+    sends it although the incident is not triggered. `policy`: the snapshot's, parsed by
+    the caller. Returns whether the policy is exhausted (no step follows)."""
+    policy = policy or pol.from_snapshot(snapshot)
     level = policy.levels[pos.level]
     users, nobody = _resolve_users(session, incident, level.targets, pos.loop, now,
-                                   turn_of=(int(esc.snapshot.get("policy_id") or 0),
-                                            pos.level))
+                                   turn_of=(int(snapshot.get("policy_id") or 0), pos.level))
     paged: list[int] = []
-    key = f"inc{incident.id}:g{esc.generation}:r{pos.loop}:l{pos.level}" \
+    key = f"inc{incident.id}:g{generation}:r{pos.loop}:l{pos.level}" \
         + (notify.OWNED_MARK if last else "")
     for uid in users:
         made = notify.page_user(
-            session, user_id=uid, incident=incident, now=now, key=key, new=new,
+            session, user_id=uid, incident=incident, now=now, key=key,
             payload={"level": pos.level + 1, "loop": pos.loop})
         if made:
             paged.append(uid)
         else:
             nobody.append(_unreachable(session, uid))
-    esc.level, esc.loop, esc.updated_at = pos.level, pos.loop, now
     label = f"level {pos.level + 1}" + (f" (repeat {pos.loop})" if pos.loop else "")
     if paged:
         _event(session, incident, lc.EventKind.ESCALATED, now,
-               f"{label} of '{esc.snapshot['name']}': paging user(s) "
+               f"{label} of '{snapshot['name']}': paging user(s) "
                + ", ".join(map(str, paged)),
                {"level": pos.level + 1, "loop": pos.loop, "user_ids": paged,
                 "problems": nobody})
@@ -386,13 +335,13 @@ def _fire(session: Session, esc: _Steps, incident: Incident, pos: pol.Position,
                {"level": pos.level + 1, "loop": pos.loop, "problems": nobody})
     nxt = None if last else pol.after(policy, pos)
     if nxt is None:
-        esc.status = EscalationStatus.EXHAUSTED.value
-        return
+        return True
     npos, delay = nxt
     timers.schedule(session, kind=TIMER_STEP, key=timer_key(incident.id), now=now,
-                    due_at=now + delay, fresh=new,
-                    payload={"incident_id": incident.id, "generation": esc.generation,
+                    due_at=now + delay, owner=incident,
+                    payload={"incident_id": incident.id, "generation": generation,
                              "level": npos.level, "loop": npos.loop})
+    return False
 
 
 def on_step(session: Session, *, payload: dict[str, Any], now: datetime) -> None:
@@ -406,7 +355,10 @@ def on_step(session: Session, *, payload: dict[str, Any], now: datetime) -> None
     incident = session.get(Incident, esc.incident_id)
     if incident is None or lc.Status(incident.status) is not lc.Status.TRIGGERED:
         return
-    _fire(session, esc, incident, pol.Position(int(payload["level"]), int(payload["loop"])), now)
+    pos = pol.Position(int(payload["level"]), int(payload["loop"]))
+    if _fire(session, esc.snapshot, esc.generation, incident, pos, now):
+        esc.status = EscalationStatus.EXHAUSTED.value
+    esc.level, esc.loop, esc.updated_at = pos.level, pos.loop, now
 
 
 def on_incident_event(session: Session, *, incident: Incident, kind: str,
@@ -416,7 +368,7 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str,
     if kind == lc.EventKind.CREATED.value:
         services = data.get("service_ids")
         start(session, incident=incident, now=now, reason="incident declared",
-              new_services=tuple(services) if services is not None else None)
+              services=tuple(services) if services is not None else None)
         return
     if kind == lc.EventKind.STATUS_CHANGED.value:
         target = data.get("to")

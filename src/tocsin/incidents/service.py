@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import User
 from tocsin.catalog.service import service_info
 from tocsin.clock import utc_label
-from tocsin.db.ids import preassigned_id
-from tocsin.db.queued import queue_row
+from tocsin.db import rows
 from tocsin.engine import timers
 from tocsin.errors import Conflict, Invalid, NotFound
 from tocsin.incidents import hooks, visibility
@@ -67,20 +66,16 @@ def append_event(
 ) -> IncidentEvent | None:
     """Add an entry to the incident's timeline and let other features react (hooks).
 
-    The entry is queued as a plain row, written with the others waiting by one executemany
-    before the session's next query, flush or commit (db/queued.py); `keep`: add it to the session as an ORM
-    object instead, and return it, for a caller that needs its id."""
+    The entry is a plain row (db/rows.py); `keep`: an ORM object instead, returned with its
+    id, for a caller that needs it."""
     data = data or {}
-    actor_id = _actor_id(actor)
+    values = {"incident_id": incident.id, "at": now, "kind": kind.value,
+              "actor_id": _actor_id(actor), "body": body, "data": data}
     event = None
-    if keep or incident.id is None:
-        event = IncidentEvent(incident_id=incident.id, at=now, kind=kind.value,
-                              actor_id=actor_id, body=body, data=data)
-        session.add(event)
+    if keep:
+        event = rows.add_object(session, IncidentEvent, need_id=True, **values)
     else:
-        queue_row(session, _EVENTS, {"incident_id": incident.id, "at": now,
-                                     "kind": kind.value, "actor_id": actor_id, "body": body,
-                                     "data": data})
+        rows.add(session, IncidentEvent, **values)
     incident.updated_at = now
     if kind in UPDATE_KINDS:
         incident.last_update_at = now
@@ -117,7 +112,6 @@ _EXISTING = select(Incident.id).where(Incident.id.in_(bindparam("ids", expanding
 _TOUCH = (update(Incident).where(Incident.id.in_(bindparam("ids", expanding=True)))
           .values(updated_at=bindparam("now")))
 _EVENTS = cast(Table, IncidentEvent.__table__)
-_INCIDENT_SERVICES = cast(Table, IncidentService.__table__)
 
 
 # ---- visibility (the rule: visibility.py) -------------------------------------------------
@@ -203,33 +197,33 @@ def _check_users(session: Session, user_ids: list[int], field: str) -> None:
         raise Invalid(f"{field}: no user with id {', '.join(map(str, missing))}")
 
 
-def _set_services(session: Session, incident: Incident, service_ids: list[int], *,
-                  new: bool = False) -> None:
+def _set_services(session: Session, incident: Incident, service_ids: list[int]) -> None:
     wanted = sorted(set(service_ids))
     # Existence from the configuration cache (triage asks for the alert's service, known).
     missing = [s for s in wanted if service_info(session, s) is None]
     if missing:
         raise Invalid(f"service_ids: no service with id {', '.join(map(str, missing))}")
-    if new:  # nothing reads them back as ORM objects: plain rows (db/queued.py)
-        for sid in wanted:
-            queue_row(session, _INCIDENT_SERVICES,
-                      {"incident_id": incident.id, "service_id": sid})
-        return
-    session.query(IncidentService).filter(IncidentService.incident_id == incident.id).delete()
+    if not _has_no_services(session, incident):
+        session.query(IncidentService).filter(
+            IncidentService.incident_id == incident.id).delete()
     for sid in wanted:
-        session.add(IncidentService(incident_id=incident.id, service_id=sid))
+        rows.add(session, IncidentService, incident_id=incident.id, service_id=sid)
+
+
+def _has_no_services(session: Session, incident: Incident) -> bool:
+    """Known without a query: created in this transaction and given none yet."""
+    return rows.created_here(session, incident) and not rows.created_here(
+        session, IncidentService, incident_id=incident.id)
 
 
 def _schedule_reminder(session: Session, incident: Incident, settings: Settings,
-                       now: datetime, *, new: bool = False) -> None:
-    """`new`: the incident was created in this transaction, so it has no timer yet."""
+                       now: datetime) -> None:
     key = f"incident:{incident.id}:update"
     delay = lc.reminder_delay(lc.Severity(incident.severity), settings.update_reminder_minutes)
     if delay is None or lc.Status(incident.status) not in lc.OPEN_STATUSES:
-        if not new:
-            timers.cancel(session, key)
+        timers.cancel(session, key, owner=incident)
         return
-    timers.schedule(session, kind=TIMER_UPDATE_DUE, key=key, now=now, fresh=new,
+    timers.schedule(session, kind=TIMER_UPDATE_DUE, key=key, now=now, owner=incident,
                     due_at=incident.last_update_at + delay, payload={"incident_id": incident.id})
 
 
@@ -239,8 +233,8 @@ def declare(session: Session, *, actor: Principal | None, data: IncidentCreate, 
             settings: Settings) -> Incident:
     wanted = [*data.member_ids, *([data.commander_id] if data.commander_id else [])]
     _check_users(session, wanted, "member_ids/commander_id")
-    incident = Incident(
-        id=preassigned_id(session, Incident), title=data.title,
+    incident = rows.add_object(
+        session, Incident, need_id=True, title=data.title,
         description=data.description, status=lc.Status.TRIGGERED.value,
         severity=data.severity.value, impact=data.impact.value, urgency=data.urgency.value,
         category_system=data.category_system.value if data.category_system else None,
@@ -250,17 +244,14 @@ def declare(session: Session, *, actor: Principal | None, data: IncidentCreate, 
         impact_started_at=data.impact_started_at, detected_at=now, last_update_at=now,
         reopen_count=0, created_at=now, updated_at=now,
     )
-    session.add(incident)
-    if incident.id is None:
-        session.flush()  # to learn its id (see db/ids.py)
-    _set_services(session, incident, data.service_ids, new=True)
+    _set_services(session, incident, data.service_ids)
     for uid in sorted(set(data.member_ids)):
-        session.add(IncidentMember(incident_id=incident.id, user_id=uid))
+        rows.add_object(session, IncidentMember, incident_id=incident.id, user_id=uid)
     append_event(session, incident, kind=lc.EventKind.CREATED, now=now, actor=actor,
                  body=f"{incident.number} declared: {incident.title}",
                  data={"severity": incident.severity, "source": incident.detection_source,
                        "service_ids": sorted(set(data.service_ids))})
-    _schedule_reminder(session, incident, settings, now, new=True)
+    _schedule_reminder(session, incident, settings, now)
     return incident
 
 
@@ -390,7 +381,6 @@ def add_entry(session: Session, *, incident: Incident, actor: Principal, entry: 
         data["reason"] = entry.reason
     event = append_event(session, incident, kind=lc.EventKind(entry.kind), now=now,
                          actor=actor, body=entry.body, data=data, keep=True)
-    session.flush()  # the caller answers with the entry's id
     _schedule_reminder(session, incident, settings, now)
     return event
 
@@ -399,7 +389,7 @@ def add_member(session: Session, *, incident: Incident, actor: Principal, user_i
                now: datetime) -> None:
     _check_users(session, [user_id], "user_id")
     if session.get(IncidentMember, (incident.id, user_id)) is None:
-        session.add(IncidentMember(incident_id=incident.id, user_id=user_id))
+        rows.add_object(session, IncidentMember, incident_id=incident.id, user_id=user_id)
         append_event(session, incident, kind=lc.EventKind.MEMBER_ADDED, now=now, actor=actor,
                      body="member added", data={"user_id": user_id})
 
@@ -421,9 +411,9 @@ def resolve(session: Session, *, incident: Incident, actor: Principal | None,
     append_event(session, incident, kind=lc.EventKind.RESOLVED, now=now, actor=actor,
                  body=f"recovery watch until {utc_label(incident.recovery_until)}",
                  data={"recovery_until": incident.recovery_until.isoformat()})
-    timers.cancel(session, f"incident:{incident.id}:update")
+    timers.cancel(session, f"incident:{incident.id}:update", owner=incident)
     timers.schedule(session, kind=TIMER_RECOVERY_END, key=f"incident:{incident.id}:recovery",
-                    due_at=incident.recovery_until, now=now,
+                    due_at=incident.recovery_until, now=now, owner=incident,
                     payload={"incident_id": incident.id})
 
 
@@ -444,7 +434,7 @@ def close(session: Session, *, incident: Incident, actor: Principal, data: Close
     body = "closed" + (f" before the recovery watch ended: {data.reason}"
                        if lc.in_recovery_watch(incident.recovery_until, now) else "")
     append_event(session, incident, kind=lc.EventKind.CLOSED, now=now, actor=actor, body=body)
-    timers.cancel(session, f"incident:{incident.id}:recovery")
+    timers.cancel(session, f"incident:{incident.id}:recovery", owner=incident)
 
 
 def close_check_of(incident: Incident, *, now: datetime,
@@ -467,7 +457,7 @@ def reopen(session: Session, *, incident: Incident, actor: Principal | None, rea
     incident.recovery_until = None
     append_event(session, incident, kind=lc.EventKind.REOPENED, now=now, actor=actor,
                  body=reason, data={"to": target.value})
-    timers.cancel(session, f"incident:{incident.id}:recovery")
+    timers.cancel(session, f"incident:{incident.id}:recovery", owner=incident)
     _schedule_reminder(session, incident, settings, now)
 
 

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.alerts import service as alerts
 from tocsin.alerts.models import Alert
 from tocsin.alerts.normalized import NormalizedEvent
-from tocsin.alerts.service import IngestResult, load_alert, log_action, merge_tags
+from tocsin.alerts.service import IngestResult, load_alert, log_action
 from tocsin.intake.formats.opsgenie import action_event, alert_named
 from tocsin.intake.models import InboxRow
 
@@ -60,13 +61,13 @@ def apply_edit(session: Session, row: InboxRow, *, now: datetime) -> list[Ingest
         return [log_action(session, alert, action="note", outcome="noted", now=now,
                            note=f"Note{by}: {note}"[:NOTE_CHARS], raw=raw)]
     if action == "add_tags":
-        alert.tags = merge_tags(alert.tags, meta["tags"])
+        alerts.add_tags(alert, meta["tags"])
         words = f"Tags added{by}: {', '.join(meta['tags'])}"
     elif action == "remove_tags":
-        alert.tags = [t for t in alert.tags if t not in set(meta["tags"])]
+        alerts.remove_tags(alert, meta["tags"])
         words = f"Tags removed{by}: {', '.join(meta['tags'])}"
     elif action == "priority":
-        alert.source_severity = meta["priority"]
+        alerts.set_source_severity(alert, meta["priority"])
         words = f"Priority set to {meta['priority']}{by} (the incident's severity is kept)"
     elif action == "assign":
         words = (f"Assignment to {meta['owner']} requested{by}: Tocsin has no Opsgenie users; "

@@ -10,16 +10,14 @@ import logging
 import math
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
-from tocsin.db import config_cache
+from tocsin.db import config_cache, rows
 from tocsin.db.config_cache import config_cached
-from tocsin.db.ids import preassigned_id
-from tocsin.db.queued import queue_row
 from tocsin.db.wakeup import wake_after_commit as wake_after_commit  # web/ calls it here
 from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from tocsin.incidents import lifecycle as lc
@@ -42,32 +40,38 @@ from tocsin.principal import Principal
 # for by a person (lateral page), or the severity of an acknowledged incident was raised.
 MANUAL_MARK = ":manual"
 OWNED_MARK = ":owned"
-_MESSAGES = cast(Table, Message.__table__)
 DEFAULT_LIMITS = Limits()
 log = logging.getLogger("tocsin.notify")
 
 
 def _enqueue(session: Session, *, key: str, kind: str, user_id: int, method_id: int,
              incident_id: int | None, due_at: datetime, payload: dict[str, Any],
-             now: datetime, new: bool = False) -> bool:
-    """Write one message unless a message with this idempotency key exists (`new`: the
-    caller knows none can, the key naming an incident created in this transaction)."""
-    values = {"idempotency_key": key, "kind": kind, "status": MessageStatus.PENDING.value,
-              "incident_id": incident_id, "user_id": user_id, "contact_method_id": method_id,
-              "due_at": due_at, "attempts": 0, "payload": payload, "created_at": now}
-    if new:
-        # Nothing changes the page later in this transaction: a plain row (db/queued.py;
-        # the dedup look-up and cancel_pages still find it).
-        message_id = preassigned_id(session, Message)
-        if message_id is not None:  # else the database chooses
-            values["id"] = message_id
-        queue_row(session, _MESSAGES, values)
-    elif session.scalars(select(Message.id).where(Message.idempotency_key == key)).first():
+             now: datetime) -> bool:
+    """Write one message (a plain row, db/rows.py: the dedup look-up and cancel_pages later
+    in the transaction find it) unless a message with this idempotency key exists."""
+    if _may_exist(session, incident_id, key) and session.scalars(
+            select(Message.id).where(Message.idempotency_key == key)).first():
         return False
-    else:
-        session.add(Message(id=preassigned_id(session, Message), **values))
+    rows.add(session, Message, idempotency_key=key, kind=kind,
+             status=MessageStatus.PENDING.value, incident_id=incident_id, user_id=user_id,
+             contact_method_id=method_id, due_at=due_at, attempts=0, payload=payload,
+             created_at=now)
     wake_after_commit(session)
     return True
+
+
+def _may_exist(session: Session, incident_id: int | None, key: str) -> bool:
+    """Whether a message with this key may exist. Not when it names an incident created in
+    this transaction and none was added with it (known without a query)."""
+    return incident_id is None or not rows.created_here(session, Incident, id=incident_id) \
+        or rows.created_here(session, Message, idempotency_key=key)
+
+
+def _may_have_messages(session: Session, incident_id: int) -> bool:
+    """Whether the incident may have messages: not when it was created in this transaction
+    and none was added for it (known without a query)."""
+    return not rows.created_here(session, Incident, id=incident_id) \
+        or rows.created_here(session, Message, incident_id=incident_id)
 
 
 # ---- contact methods ---------------------------------------------------------------------------
@@ -302,16 +306,16 @@ def _plan(session: Session, user_id: int, high_urgency: bool) -> list[tuple[int,
 # ---- pages ---------------------------------------------------------------------------------------
 
 def page_user(session: Session, *, user_id: int, incident: Incident, now: datetime, key: str,
-              payload: dict[str, Any], new: bool = False) -> int:
+              payload: dict[str, Any]) -> int:
     """Write the user's pages for this incident per their rules; returns how many (0: this
-    user cannot be reached). `new`: the incident was created in this transaction."""
+    user cannot be reached)."""
     high = lc.Severity(incident.severity).is_high_urgency()
     made = 0
     body = {"title": incident.title, "severity": incident.severity, **payload}
     for delay, method_id in plan(session, user_id=user_id, high_urgency=high):
         _enqueue(session, key=f"{key}:u{user_id}:m{method_id}:d{delay}", kind="page",
                  user_id=user_id, method_id=method_id, incident_id=incident.id,
-                 due_at=now + timedelta(minutes=delay), payload=body, now=now, new=new)
+                 due_at=now + timedelta(minutes=delay), payload=body, now=now)
         made += 1
     return made
 
@@ -332,6 +336,8 @@ def send_briefing(session: Session, *, user_id: int, now: datetime, subject: str
 def cancel_pages(session: Session, *, incident_id: int, now: datetime,
                  escalation_only: bool = True) -> int:
     """Cancel the incident's pages not yet sent (those of escalation steps, or all)."""
+    if not _may_have_messages(session, incident_id):
+        return 0
     query = update(Message).where(Message.incident_id == incident_id,
                                   Message.status == MessageStatus.PENDING.value)
     if escalation_only:
