@@ -52,7 +52,9 @@ from tocsin.principal import Principal
 from tocsin.settings import Settings
 
 
-class Outcome:
+class IngestOutcome:
+    """What triage did with one event (`IngestResult.outcome`)."""
+
     CREATED = "created"
     DEDUPLICATED = "deduplicated"
     GROUPED = "grouped"
@@ -170,7 +172,7 @@ def ingest_event(session: Session, event: NormalizedEvent, *, now: datetime,
         return _trigger(session, event, alert, scope=scope, integration=integration,
                         service=service, now=now, settings=settings, raw=raw)
     if alert is None:
-        return IngestResult(alert_id=0, incident_id=None, outcome=Outcome.IGNORED,
+        return IngestResult(alert_id=0, incident_id=None, outcome=IngestOutcome.IGNORED,
                             note="no alert with this dedup key")
     if event.action is EventAction.ACKNOWLEDGE:
         return _acknowledge(session, event, alert, now=now, settings=settings, raw=raw)
@@ -208,9 +210,9 @@ def _count_duplicate(session: Session, event: NormalizedEvent, *, scope: str, no
         return None
     alert_id, incident_id, severity = row
     rows.add(session, AlertEvent, alert_id=alert_id, at=now, action="trigger",
-             outcome=Outcome.DEDUPLICATED, incident_id=incident_id, note="", raw=raw)
+             outcome=IngestOutcome.DEDUPLICATED, incident_id=incident_id, note="", raw=raw)
     return IngestResult(alert_id=alert_id, incident_id=incident_id,
-                        outcome=Outcome.DEDUPLICATED, severity=severity)
+                        outcome=IngestOutcome.DEDUPLICATED, severity=severity)
 
 
 def _log(session: Session, alert: Alert, *, action: str, outcome: str, now: datetime,
@@ -308,8 +310,8 @@ def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, s
     if was_open and (alert.suppressed_by is None or _attached_to_open(session, alert)):
         if event.tags:
             alert.tags = merge_tags(alert.tags, event.tags)
-        _log(session, alert, action="trigger", outcome=Outcome.DEDUPLICATED, now=now, raw=raw)
-        return _result(alert, Outcome.DEDUPLICATED)
+        _log(session, alert, action="trigger", outcome=IngestOutcome.DEDUPLICATED, now=now, raw=raw)
+        return _result(alert, IngestOutcome.DEDUPLICATED)
     # New, resolved, or firing while suppressed: triage (again). A silence or maintenance
     # window that has ended since must not keep a still-firing alert from paging.
 
@@ -347,9 +349,9 @@ def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, s
     if reason is not None:
         alert.suppressed_by = reason[:200]
         alert.incident_id = None
-        _log(session, alert, action="trigger", outcome=Outcome.SUPPRESSED, now=now, raw=raw,
+        _log(session, alert, action="trigger", outcome=IngestOutcome.SUPPRESSED, now=now, raw=raw,
              note=reason)
-        return _result(alert, Outcome.SUPPRESSED, reason)
+        return _result(alert, IngestOutcome.SUPPRESSED, reason)
     alert.suppressed_by = None
     outcome, note = _attach_or_declare(session, alert, event, service=service,
                                        verdict=verdict, now=now, settings=settings)
@@ -382,13 +384,13 @@ def _attach_or_declare(session: Session, alert: Alert, event: NormalizedEvent, *
         if incidents.record_recurrence(session, incident=previous, now=now, settings=settings,
                                        detail=f"alert recurred: {alert.summary[:200]}"):
             _attach(session, alert, previous, reason="recurrence", now=now)
-            return (Outcome.GROUPED if was_open else Outcome.REOPENED), previous.number
+            return (IngestOutcome.GROUPED if was_open else IngestOutcome.REOPENED), previous.number
     # 2. A failed dependency: join its incident instead of paging separately.
     parent = dependency_incident(session, service.id)
     if parent is not None:
         _attach(session, alert, parent, reason="dependency", now=now)
         alert.suppressed_by = f"dependency: {parent.number} is open on a dependency"
-        return Outcome.SUPPRESSED, alert.suppressed_by
+        return IngestOutcome.SUPPRESSED, alert.suppressed_by
     # 3. The service's grouping window.
     config = triage_settings(session, service.id)
     mode = GroupingMode(config.grouping)
@@ -406,7 +408,7 @@ def _attach_or_declare(session: Session, alert: Alert, event: NormalizedEvent, *
     if mode is not GroupingMode.PER_ALERT:
         rows.add_object(session, AlertGroup, service_id=service.id, group_key=key,
                         incident_id=incident.id, opened_at=now, last_alert_at=now)
-    return Outcome.CREATED, f"{incident.number}: {verdict.reason}"
+    return IngestOutcome.CREATED, f"{incident.number}: {verdict.reason}"
 
 
 def _join_group(session: Session, alert: Alert, *, service_id: int, key: str,
@@ -429,7 +431,7 @@ def _join_group(session: Session, alert: Alert, *, service_id: int, key: str,
         return None
     group.last_alert_at = now
     _attach(session, alert, incident, reason="grouped", now=now)
-    return (Outcome.GROUPED if was_open else Outcome.REOPENED), incident.number
+    return (IngestOutcome.GROUPED if was_open else IngestOutcome.REOPENED), incident.number
 
 
 def _incident_request(alert: Alert, event: NormalizedEvent, service: ServiceInfo,
@@ -447,17 +449,17 @@ def _incident_request(alert: Alert, event: NormalizedEvent, service: ServiceInfo
 def _acknowledge(session: Session, event: NormalizedEvent, alert: Alert, *, now: datetime,
                  settings: Settings, raw: str | None) -> IngestResult:
     if alert.status != AlertStatus.FIRING.value:
-        _log(session, alert, action="acknowledge", outcome=Outcome.IGNORED, now=now, raw=raw,
+        _log(session, alert, action="acknowledge", outcome=IngestOutcome.IGNORED, now=now, raw=raw,
              note=f"alert is {alert.status}")
-        return _result(alert, Outcome.IGNORED, f"alert is {alert.status}")
+        return _result(alert, IngestOutcome.IGNORED, f"alert is {alert.status}")
     alert.status = AlertStatus.ACKNOWLEDGED.value
     alert.acknowledged = True
     incident = session.get(Incident, alert.incident_id) if alert.incident_id else None
     if incident is not None:
         incidents.acknowledge_from_sender(session, incident=incident, source=event.source,
                                           now=now, settings=settings)
-    _log(session, alert, action="acknowledge", outcome=Outcome.ACKNOWLEDGED, now=now, raw=raw)
-    return _result(alert, Outcome.ACKNOWLEDGED)
+    _log(session, alert, action="acknowledge", outcome=IngestOutcome.ACKNOWLEDGED, now=now, raw=raw)
+    return _result(alert, IngestOutcome.ACKNOWLEDGED)
 
 
 def _resolve(session: Session, event: NormalizedEvent, alert: Alert, *, now: datetime,
@@ -465,9 +467,9 @@ def _resolve(session: Session, event: NormalizedEvent, alert: Alert, *, now: dat
     # Resolves are processed whatever suppressed the firing (silence, maintenance,
     # dependency): an alert must never stay "firing" because its recovery was swallowed.
     if alert.status == AlertStatus.RESOLVED.value:
-        _log(session, alert, action="resolve", outcome=Outcome.IGNORED, now=now, raw=raw,
+        _log(session, alert, action="resolve", outcome=IngestOutcome.IGNORED, now=now, raw=raw,
              note="already resolved")
-        return _result(alert, Outcome.IGNORED, "already resolved")
+        return _result(alert, IngestOutcome.IGNORED, "already resolved")
     alert.status = AlertStatus.RESOLVED.value
     alert.resolved_at = now
     alert.resolve_count += 1
@@ -487,9 +489,9 @@ def _resolve(session: Session, event: NormalizedEvent, alert: Alert, *, now: dat
             note = f"{incident.number} resolved"
         elif still_firing:
             note = f"{incident.number} stays open: {still_firing} alert(s) still firing"
-    _log(session, alert, action="resolve", outcome=Outcome.RESOLVED, now=now, raw=raw,
+    _log(session, alert, action="resolve", outcome=IngestOutcome.RESOLVED, now=now, raw=raw,
          note=note)
-    return _result(alert, Outcome.RESOLVED, note)
+    return _result(alert, IngestOutcome.RESOLVED, note)
 
 
 # ---- read side for the web pages ---------------------------------------------------------
