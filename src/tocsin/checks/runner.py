@@ -62,7 +62,7 @@ def relax_gc(young: int = GC_YOUNG_THRESHOLD) -> None:
     With the default, a collection ran every few checks and each check's objects (aiohttp's
     request, response, task, futures), alive for the milliseconds it runs, survived two of
     them and went to the oldest generation, which then filled up and was walked in full
-    (the whole process, ~300,000 objects) about once a second: ~20% of the runner's CPU.
+    (the whole process) about once a second: a large share of the runner's CPU.
     Process-wide by nature (CPython has one collector): it never lowers a higher setting,
     and costs at most that many more objects held until the next collection.
     """
@@ -76,8 +76,8 @@ class Slots:
     slots is free, else as soon as one frees up, oldest first.
 
     Timer callbacks and a queue rather than a task per claimed check that sleeps until due
-    and then waits on a semaphore: the sleep and the semaphore cost the runner ~7% of its
-    CPU per plain HTTP check.
+    and then waits on a semaphore: the sleep and the semaphore cost the runner CPU on every
+    plain HTTP check.
     """
 
     def __init__(self, size: int, run: Callable[[checks.Claimed], Coroutine[Any, Any, None]]

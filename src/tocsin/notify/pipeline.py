@@ -144,7 +144,7 @@ def _used(session: Session, method_id: int, now: datetime, cap: int) -> int:
     counted up to `cap` (the limit: more makes no difference). Two index range scans: the
     method's messages sent since the window began (`sent_at` is set only when a message is
     sent), and its messages claimed and still leased. One query with an OR walked every
-    message the method ever had, inside the claim's write lock: ~10 ms at 30,000."""
+    message the method ever had, inside the claim's write lock."""
     connection = session.connection()
     sent = connection.execute(_SENT_RECENTLY, {
         "method": method_id, "since": now - RATE_WINDOW, "cap": cap}).scalar_one()

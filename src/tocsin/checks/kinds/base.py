@@ -37,7 +37,7 @@ def describe(exc: BaseException) -> str:
 class Resources:
     """Clients and TLS contexts shared by all checks of one runner.
 
-    Building an SSLContext loads the system CA store (~10 ms); an HTTP session keeps a
+    Building an SSLContext loads the system CA store (slow); an HTTP session keeps a
     connection pool. Both are made once per distinct setting, not per check run. Sessions
     belong to the event loop that first asks for them: use one Resources per loop.
     """
@@ -46,7 +46,7 @@ class Resources:
     # Outgoing connections leave from this address (a probe host with several networks).
     local_address: str | None = None
     # Keyed by the CA text itself: a runner reuses each check's parsed settings, so the same
-    # string object comes back and its hash is cached (hashing it anew cost a run ~2 µs).
+    # string object comes back and its hash is cached (not computed anew each run).
     _contexts: dict[tuple[bool, str], ssl.SSLContext] = field(default_factory=dict)
     _sessions: dict[tuple[bool, str, bool], aiohttp.ClientSession] = field(default_factory=dict)
 
@@ -69,8 +69,8 @@ class Resources:
                      fresh: bool = False) -> aiohttp.ClientSession:
         """A pooled aiohttp session for these TLS settings (`fresh`: no connection reuse).
 
-        aiohttp rather than httpx for checks: measured on loopback, a kept-alive GET costs
-        about a fifth of the CPU (9,800 vs 1,850 requests per CPU-second).
+        aiohttp rather than httpx for checks: a kept-alive GET costs a fraction of the CPU
+        (figures in docs/detection.md).
         """
         key = (verify, ca_pem or "", fresh)
         session = self._sessions.get(key)

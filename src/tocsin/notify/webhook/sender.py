@@ -9,9 +9,9 @@ to is the address checked (a name that answered a public address when the method
 and now answers 127.0.0.1 is caught); an address written in the URL is checked before the
 request, since aiohttp connects to it without asking the resolver.
 
-Sent with aiohttp on the send loop (channels.AsyncSender), not httpx in a thread each: on
-loopback a page in a batch costs 180-190 µs of CPU against 510-760 µs (docs/paging.md),
-and at hundreds of pages a second that CPU is interpreter lock taken from triage.
+Sent with aiohttp on the send loop (contract.AsyncSender), not httpx in a thread each: a
+page costs a fraction of the CPU (figures in docs/paging.md), and at hundreds of pages a
+second that CPU is interpreter lock taken from triage.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ async def send(out: Outgoing, settings: Settings) -> None:
     try:
         if proxy is None:
             _check_literal(out.address, policy)
-        else:  # a name lookup, which may hang: within the timeout (~45 µs, so only here)
+        else:  # a name lookup, which may hang: within the timeout (costly, so only here)
             await asyncio.wait_for(_check_proxied(out.address, policy), limit)
         async with pool.session.post(out.address, data=body, headers=headers, proxy=proxy,
                                      allow_redirects=False,
