@@ -97,10 +97,15 @@ def pg_available(server_url: str) -> str | None:
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests share one xdist worker, so one Chromium runs (the `browser` fixture is
-    per worker) rather than one per worker on a 2-core machine."""
-    for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("browser"))
+    per worker) rather than one per worker on a 2-core machine. They also run last (the
+    group is the last work handed out): Playwright's sync API keeps an event loop running
+    in the main thread once started, and a later test there calling `asyncio.run` would
+    fail."""
+    browser = [item for item in items if "browser" in getattr(item, "fixturenames", ())]
+    for item in browser:
+        item.add_marker(pytest.mark.xdist_group("browser"))
+    chosen = set(browser)
+    items[:] = [item for item in items if item not in chosen] + browser
 
 
 @pytest.fixture(scope="session")
