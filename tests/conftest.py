@@ -33,6 +33,7 @@ from tocsin.alerts.models import Alert
 from tocsin.app import create_app
 from tocsin.clock import FrozenClock
 from tocsin.db import checks, migrate
+from tocsin.db.config_cache import CONFIG_TABLES
 from tocsin.db.session import make_engine
 from tocsin.principal import Role
 from tocsin.runtime import Runtime
@@ -317,7 +318,7 @@ def smtp_settings(make_settings: Callable[..., Settings], database_url: str,
 
 def pytest_configure(config: pytest.Config) -> None:
     """The rules of db/checks.py are checked in every test."""
-    checks.install(owners={Alert: "tocsin.alerts.service"})
+    checks.install(owners={Alert: "tocsin.alerts.service"}, config_tables=CONFIG_TABLES)
 
 
 @pytest.fixture(autouse=True)

@@ -38,12 +38,15 @@ from sqlalchemy import Delete, Engine, Insert, Table, TextClause, Update, event,
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, Session
 
+from tocsin.db import ids
+
 active = False  # read by the modules that check rules without listeners of their own
 
 _PACKAGE = "/tocsin/"
 # Frames that act on behalf of their caller: the rule asks who called them.
 _INTERMEDIARIES = ("/sqlalchemy/", "/tocsin/db/checks.py", "/tocsin/db/rows.py")
 _OWNERS: dict[str, tuple[str, str]] = {}  # table name: (model name, module that owns it)
+_config_tables: frozenset[str] = frozenset()
 _CONFIG_WRITTEN = "tocsin.checks.config_written"
 _CONFIG_BUMPED = "tocsin.checks.config_bumped"
 _RELIED = "tocsin.checks.relied_on_absence"
@@ -64,13 +67,16 @@ def _broken(message: str) -> RuleBroken:
     return RuleBroken(message)
 
 
-def install(owners: Mapping[type[Any], str]) -> None:
+def install(owners: Mapping[type[Any], str], config_tables: frozenset[str]) -> None:
     """Turn the checks on for the whole process (once). `owners`: models that only one
-    module may change, with that module's name (e.g. {Alert: "tocsin.alerts.service"})."""
-    global active
+    module may change, with that module's name (e.g. {Alert: "tocsin.alerts.service"});
+    `config_tables`: the tables whose writes must bump the configuration counter
+    (db/config_cache.py's CONFIG_TABLES)."""
+    global active, _config_tables
     if active:
         return
     active = True
+    _config_tables = config_tables
     for model, module in owners.items():
         _OWNERS[model.__table__.name] = (model.__name__, module)
         for attribute in inspect(model).column_attrs:
@@ -87,8 +93,6 @@ def install(owners: Mapping[type[Any], str]) -> None:
 
 def check_batch_id(session: Session, table: Table, row: Any) -> None:
     """Called for each row inserted while checks are active (ORM objects and queued rows)."""
-    from tocsin.db import ids
-
     if table.name in ids.counted_tables(session) and _value(row, "id") is None:
         raise _broken(f"batch ids: a row of {table.name} inserted without a pre-assigned "
                          "id while this transaction hands them out (insert it through "
@@ -194,9 +198,7 @@ def _before_execute(connection: Connection, statement: Any, *_: Any) -> None:
     name = getattr(statement.table, "name", None)
     if name in _OWNERS and not _in_flush():
         _check_owner(name, "rows written by a statement")
-    from tocsin.db.config_cache import CONFIG_TABLES
-
-    if name in CONFIG_TABLES:
+    if name in _config_tables:
         connection.info[_CONFIG_WRITTEN] = name
 
 
