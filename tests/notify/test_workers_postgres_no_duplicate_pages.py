@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from tests.conftest import (
     LOOPBACK_ALLOWED,
     LOOPBACK_ALLOWED_ENV,
+    STARTUP_SECONDS,
     _server_url,
     create_pg_database,
     drop_pg_database,
@@ -53,17 +54,29 @@ def pg_runtime(tmp_path: Path) -> Iterator[Runtime]:
     drop_pg_database(server, url)
 
 
-def start_worker(rt: Runtime, tmp_path: Path, name: str,
-                 poll: str = "0.05") -> subprocess.Popen[bytes]:
+def start_worker(rt: Runtime, tmp_path: Path, name: str, poll: str = "0.05",
+                 log_level: str = "WARNING") -> subprocess.Popen[bytes]:
     env = {**os.environ, "TOCSIN_ENV": "dev", "TOCSIN_DATA_DIR": str(tmp_path),
            "TOCSIN_DATABASE_URL": rt.settings.effective_database_url,
            "TOCSIN_SECRET_KEY": "x" * 32, "TOCSIN_WORKER_BATCH_SIZE": "5",
            "TOCSIN_WORKER_POLL_INTERVAL": poll, "TOCSIN_NOTIFY_LEASE_SECONDS": "5",
-           "TOCSIN_NOTIFY_RATE_LIMIT_PER_MINUTE": "100000", "TOCSIN_LOG_LEVEL": "WARNING",
+           "TOCSIN_NOTIFY_RATE_LIMIT_PER_MINUTE": "100000", "TOCSIN_LOG_LEVEL": log_level,
            "TOCSIN_NOTIFY_SEND_CONCURRENCY": "5", **LOOPBACK_ALLOWED_ENV}
     log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
     return subprocess.Popen([sys.executable, "-m", "tocsin", "worker"], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
+
+
+def wait_started(tmp_path: Path, *names: str) -> None:
+    """Until each worker has logged its start (imports done, jobs listed): on a loaded
+    machine one worker can take seconds longer than another to start."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if all("started with jobs" in (tmp_path / f"{n}.log").read_text(errors="replace")
+               for n in names):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"workers {names} did not start within {STARTUP_SECONDS} s")
 
 
 def sent(rt: Runtime) -> int:
@@ -76,9 +89,13 @@ def test_two_workers_one_killed_no_page_lost(pg_runtime: Runtime, tmp_path: Path
     rt = pg_runtime
     with http_receiver(delay=0.01) as (got, url):
         seed = seed_paging(rt, webhook_url=url + "/page")
-        declare_many(rt, service_id=seed["service_id"], count=PAGES, now=rt.clock.now())
-        a, b = start_worker(rt, tmp_path, "a"), start_worker(rt, tmp_path, "b")
+        a = start_worker(rt, tmp_path, "a", log_level="INFO")
+        b = start_worker(rt, tmp_path, "b", log_level="INFO")
         try:
+            # Both running before the pages are due, so both take part (otherwise the one
+            # that started first could send them all).
+            wait_started(tmp_path, "a", "b")
+            declare_many(rt, service_id=seed["service_id"], count=PAGES, now=rt.clock.now())
             deadline = time.monotonic() + 60
             while len(got) < PAGES // 3 and time.monotonic() < deadline:
                 time.sleep(0.02)
