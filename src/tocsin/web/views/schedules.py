@@ -273,15 +273,10 @@ def add_override(request: Request, schedule_id: Id, session: SessionDep, rt: Run
             "end": end, "reason": values["reason"]}, errors)
         schedules.add_override(session, schedule=schedule, data=data, now=rt.clock.now())
     except forms.FormErrors as exc:
-        session.rollback()
-        return _calendar_page(request, session, rt, who, schedule_id, view=values["view"],
-                              day=values["day"] or None, values=values, errors=exc.errors,
-                              status_code=422)
+        return _form_again(request, session, rt, who, schedule_id, values, exc.errors, 422)
     except TocsinError as exc:
-        session.rollback()
-        return _calendar_page(request, session, rt, who, schedule_id, view=values["view"],
-                              day=values["day"] or None, values=values,
-                              errors=forms.from_domain(exc), status_code=exc.status_code)
+        return _form_again(request, session, rt, who, schedule_id, values,
+                           forms.from_domain(exc), exc.status_code)
     handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
     return redirect(f"/schedules/{schedule_id}?view={values['view'] or 'week'}"
@@ -314,20 +309,26 @@ def add_swap(request: Request, schedule_id: int, session: SessionDep, rt: Runtim
             raise forms.FormErrors(errors)
         schedules.swap(session, schedule=schedule, data=data, now=rt.clock.now())
     except forms.FormErrors as exc:
-        session.rollback()
-        return _calendar_page(request, session, rt, who, schedule_id, view=values["view"],
-                              day=values["day"] or None, values=values, errors=exc.errors,
-                              status_code=422)
+        return _form_again(request, session, rt, who, schedule_id, values, exc.errors, 422)
     except TocsinError as exc:
-        session.rollback()
         found = {f"swap_{k}": v for k, v in forms.from_domain(exc).items()}
-        return _calendar_page(request, session, rt, who, schedule_id, view=values["view"],
-                              day=values["day"] or None, values=values,
-                              errors=_swap_errors(found), status_code=exc.status_code)
+        return _form_again(request, session, rt, who, schedule_id, values,
+                           _swap_errors(found), exc.status_code)
     handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
     return redirect(f"/schedules/{schedule_id}?view={values['view'] or 'week'}"
                     f"&day={values['day']}", flash="Swap saved: two overrides added.")
+
+
+def _form_again(request: Request, session: Session, rt: Runtime, who: WebUser,
+                schedule_id: Id, values: dict[str, str], errors: dict[str, str],
+                status_code: int) -> Response:
+    """A refused override or swap: nothing is kept, and the calendar comes back with what
+    was typed and why it was refused."""
+    session.rollback()
+    return _calendar_page(request, session, rt, who, schedule_id, view=values["view"],
+                          day=values["day"] or None, values=values, errors=errors,
+                          status_code=status_code)
 
 
 def _swap_errors(found: dict[str, str]) -> dict[str, str]:
