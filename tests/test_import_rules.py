@@ -44,6 +44,8 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
 # must call is handed in by the composition root (tocsin/wiring.py, tocsin/app.py).
 FEATURES = ["accounts", "catalog", "incidents", "notify", "alerts", "schedules", "escalation",
             "heartbeats", "checks", "probe", "intake", "setup"]
+FEATURES.append("respond")
+FEATURES.append("webhooks")
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -54,6 +56,8 @@ PURE = frozenset({
     "intake.formats.generic", "intake.formats.opsgenie", "intake.formats.pagerduty",
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
 })
+PURE |= {"respond.checklists"}
+PURE |= {"webhooks.events"}
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
     "__future__", "bisect", "collections", "croniter", "dataclasses", "datetime", "enum",
@@ -75,6 +79,8 @@ REACHES: dict[tuple[str, str], str] = {
     ("setup", "alerts.manage"): "the checklist counts integrations as alerts' pages do",
     ("setup", "escalation.reachability"): "the checklist names who paging would miss",
 }
+REACHES[("webhooks", "notify.webhook")] = \
+    "event webhooks are signed with the one HMAC scheme of notify's webhooks"
 
 
 @dataclass(frozen=True)

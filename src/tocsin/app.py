@@ -34,11 +34,13 @@ from tocsin.intake.fastlane import fast_routes as intake_fast_routes
 from tocsin.notify import service as notify
 from tocsin.notify.api import router as notify_router
 from tocsin.notify.views import router as ack_router
+from tocsin.respond.api import router as respond_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
 from tocsin.setup.api import router as setup_router
 from tocsin.system import router as system_router
 from tocsin.web.app import install as install_web
+from tocsin.webhooks.api import router as webhooks_router
 
 # One explicit list of feature routers.
 ROUTERS = [system_router, accounts_router, catalog_router, incidents_router]
@@ -46,6 +48,8 @@ ROUTERS += [alerts_router, intake_router]
 ROUTERS += [schedules_router, escalation_router, notify_router, ack_router]
 ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router, ping_router]
 ROUTERS.append(setup_router)
+ROUTERS.append(respond_router)
+ROUTERS.append(webhooks_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

@@ -28,6 +28,7 @@ from tocsin.notify.delivery import delivery_wake
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
 from tocsin.web import jobs as web_jobs
+from tocsin.webhooks import jobs as webhooks_jobs
 
 DONE_TIMER_RETENTION = timedelta(days=7)
 DELIVERY_JOB = "notify.deliver"
@@ -121,3 +122,4 @@ JOBS += [
 ]
 JOBS += [Job("web.purge_sessions", web_jobs.purge_sessions, every=3600)]
 JOBS += [Job("intake.housekeeping", intake_jobs.housekeeping, every=5)]
+JOBS.append(Job("webhooks.deliver", webhooks_jobs.deliver, every=1))

@@ -262,6 +262,26 @@ class Settings(BaseSettings):
     inbound_sms_secret: SecretStr | None = Field(
         None, description="Shared secret that signs inbound SMS webhook calls "
         "(X-Tocsin-Signature); unset: the inbound SMS endpoint is disabled.")
+    # ---- respond and event webhooks (issue 21: respond/, webhooks/) ----
+    bridge_url_template: str | None = Field(
+        None, description="Conference link every new incident gets (Zoom, Meet, Jitsi…), "
+        "with {id} and {number} filled in, e.g. https://meet.jit.si/acme-{number}; unset: "
+        "bridges are set by hand.")
+    twilio_auth_token: SecretStr | None = Field(
+        None, description="Twilio account auth token: verifies the X-Twilio-Signature of "
+        "voice and SMS webhooks; unset: the Twilio endpoints are disabled.")
+    inbound_email_signing_key: SecretStr | None = Field(
+        None, description="Mailgun-style webhook signing key for inbound email replies "
+        "(timestamp + token HMAC); unset: the inbound email endpoint is disabled.")
+    reply_domain: str | None = Field(
+        None, description="Domain of the signed reply address put on email pages "
+        "(ack+<signed token>@<domain>); replying 'ack' acknowledges. Unset: no Reply-To.")
+    event_webhook_max_attempts: int = Field(
+        8, ge=1, description="Attempts to deliver one event to a webhook subscription before "
+        "it is marked failed.")
+    event_webhook_retry_seconds: int = Field(
+        15, ge=1, description="First retry delay of an event webhook delivery; doubles each "
+        "attempt (capped at one hour).")
 
     @classmethod
     def settings_customise_sources(

@@ -17,9 +17,11 @@ from tocsin.heartbeats import models as heartbeats_models
 from tocsin.incidents import models as incidents_models
 from tocsin.intake import models as intake_models
 from tocsin.notify import models as notify_models
+from tocsin.respond import models as respond_models
 from tocsin.schedules import models as schedules_models
 from tocsin.setup import models as setup_models
 from tocsin.web import models as web_models
+from tocsin.webhooks import models as webhooks_models
 
 FEATURE_MODELS = [accounts_models, api_models, catalog_models, engine_models, incidents_models]
 FEATURE_MODELS += [schedules_models, escalation_models, notify_models]
@@ -29,5 +31,7 @@ FEATURE_MODELS.append(alerts_models)
 FEATURE_MODELS.append(intake_models)
 FEATURE_MODELS.append(config_cache)
 FEATURE_MODELS.append(setup_models)
+FEATURE_MODELS.append(respond_models)
+FEATURE_MODELS.append(webhooks_models)
 
 metadata = Base.metadata

@@ -11,13 +11,17 @@ from __future__ import annotations
 from tocsin.clock import Clock
 from tocsin.escalation import service as escalation
 from tocsin.incidents import hooks as incident_hooks
+from tocsin.respond import service as respond
 from tocsin.runtime import Runtime, open_runtime
 from tocsin.settings import Settings
 from tocsin.tables import metadata
+from tocsin.webhooks import service as webhooks
 
 # After each incident event, in the event's transaction (incidents/hooks.py).
 INCIDENT_HOOKS: tuple[incident_hooks.IncidentHook, ...] = (
     escalation.on_incident_event,  # paging: start, stop, restart escalation
+    respond.on_incident_event,  # checklists on declaration and severity raises
+    webhooks.on_incident_event,  # event webhook deliveries (outbox rows)
 )
 
 

@@ -52,6 +52,7 @@ CONFIG_TABLES = frozenset({
     "classification_rule_sets", "maintenance_windows", "silences", "triage_settings",
     "escalation_policies", "service_policies", "users", "teams", "team_members",
     "contact_methods", "notification_rules",
+    "checklist_templates", "webhook_subscriptions",  # read on every incident event (issue 21)
 })
 
 _TXN_KEY = "tocsin.config_cache"

@@ -60,6 +60,7 @@ def to_out(session: Session, incidents: list[Incident], now: datetime) -> list[I
             closed_at=i.closed_at, recovery_until=i.recovery_until,
             last_update_at=i.last_update_at, resolution_summary=i.resolution_summary,
             users_affected=i.users_affected, reopen_count=i.reopen_count,
+            bridge_url=i.bridge_url,
             created_at=i.created_at, updated_at=i.updated_at,
             legal_next_statuses=lc.legal_next(status), close_missing=missing))
     return out

@@ -93,6 +93,12 @@ class EventKind(enum.StrEnum):
     NOBODY_PAGED = "nobody_paged"
     PAGE_SENT = "page_sent"
     PAGE_FAILED = "page_failed"
+    # Respond (respond/): the bridge, tasks and checklists, roles beyond the three, handoffs.
+    BRIDGE_SET = "bridge_set"
+    TASK_ADDED = "task_added"
+    TASK_DONE = "task_done"
+    TASK_REOPENED = "task_reopened"
+    ROLE_HANDOFF = "role_handoff"
 
 
 OPEN_STATUSES = frozenset(

@@ -56,6 +56,8 @@ class Incident(Base):
     impact_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     users_affected: Mapped[int | None] = mapped_column(Integer, default=None)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The conference link responders meet on (respond/): by hand or from a template.
+    bridge_url: Mapped[str | None] = mapped_column(String(2000), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

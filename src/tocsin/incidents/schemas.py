@@ -162,6 +162,7 @@ class IncidentOut(BaseModel):
     resolution_summary: str | None
     users_affected: int | None
     reopen_count: int
+    bridge_url: str | None = None
     created_at: datetime
     updated_at: datetime
     legal_next_statuses: list[Status]

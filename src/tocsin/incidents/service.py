@@ -245,6 +245,8 @@ def declare(session: Session, *, actor: Principal | None, data: IncidentCreate, 
         reopen_count=0, created_at=now, updated_at=now,
     )
     _set_services(session, incident, data.service_ids)
+    if settings.bridge_url_template:  # before `created`, so the first pages carry it
+        incident.bridge_url = bridge_from_template(settings.bridge_url_template, incident)
     for uid in sorted(set(data.member_ids)):
         rows.add_object(session, IncidentMember, incident_id=incident.id, user_id=uid)
     append_event(session, incident, kind=lc.EventKind.CREATED, now=now, actor=actor,
@@ -383,6 +385,24 @@ def add_entry(session: Session, *, incident: Incident, actor: Principal, entry: 
                          actor=actor, body=entry.body, data=data, keep=True)
     _schedule_reminder(session, incident, settings, now)
     return event
+
+
+def bridge_from_template(template: str, incident: Incident) -> str:
+    """The template (`bridge_url_template`) with {id} and {number} filled in."""
+    return template.replace("{id}", str(incident.id)).replace("{number}", incident.number)
+
+
+def set_bridge(session: Session, *, incident: Incident, actor: Principal | None,
+               url: str | None, now: datetime) -> None:
+    """Set (or with None clear) the incident's conference link; only http(s) URLs."""
+    if url is not None and not url.lower().startswith(("http://", "https://")):
+        raise Invalid("url: a bridge link is an http:// or https:// URL")
+    if incident.bridge_url == url:
+        return
+    before, incident.bridge_url = incident.bridge_url, url
+    append_event(session, incident, kind=lc.EventKind.BRIDGE_SET, now=now, actor=actor,
+                 body=f"bridge: {url}" if url else "bridge removed",
+                 data={"from": before, "to": url})
 
 
 def add_member(session: Session, *, incident: Incident, actor: Principal, user_id: int,

@@ -101,3 +101,15 @@ class Message(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UsedAckLink(Base):
+    """An acknowledge link that has acknowledged once: the same link again is refused
+    (a replayed or forwarded link). Keyed by a digest of the token, not the token."""
+
+    __tablename__ = "used_ack_links"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)

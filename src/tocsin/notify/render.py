@@ -41,14 +41,20 @@ def render(*, kind: str, channel: ChannelKind, address: str, payload: dict[str, 
         lines.append(f"Note: {payload['note']}")
     if payload.get("level"):
         lines.append(f"Escalation level {payload['level']}")
+    bridge = payload.get("bridge_url")
+    if bridge:
+        lines.append(f"Bridge: {bridge}")
     lines += [f"Acknowledge: {ack_url}", f"Details: {url}/incidents/{incident_id}",
               f"Or reply ACK {incident_id} (SMS) / run `tocsin incident ack {number}`."]
     text = "\n".join(lines)
     body = html.escape(subject)
     page = (f"<p><strong>{body}</strong></p><p><a href=\"{html.escape(ack_url)}\">"
             f"Acknowledge {number}</a></p>")
+    if bridge:
+        page += f"<p>Bridge: <a href=\"{html.escape(str(bridge))}\">{html.escape(str(bridge))}</a></p>"
     data.update({"incident_id": incident_id, "number": number, "title": title,
-                 "severity": sev, "ack_url": ack_url, "level": payload.get("level")})
+                 "severity": sev, "ack_url": ack_url, "level": payload.get("level"),
+                 "incident_url": f"{url}/incidents/{incident_id}", "bridge_url": bridge})
     return Outgoing(channel, address, subject, text, html=page, data=data)
 
 

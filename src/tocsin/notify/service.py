@@ -312,6 +312,8 @@ def page_user(session: Session, *, user_id: int, incident: Incident, now: dateti
     high = lc.Severity(incident.severity).is_high_urgency()
     made = 0
     body = {"title": incident.title, "severity": incident.severity, **payload}
+    if incident.bridge_url:
+        body["bridge_url"] = incident.bridge_url
     for delay, method_id in plan(session, user_id=user_id, high_urgency=high):
         _enqueue(session, key=f"{key}:u{user_id}:m{method_id}:d{delay}", kind="page",
                  user_id=user_id, method_id=method_id, incident_id=incident.id,
