@@ -27,6 +27,7 @@ def warm_up() -> None:
     worker's delivery job first runs."""
     import tocsin.notify.apprise_channel.sender
     import tocsin.notify.email.sender
+    import tocsin.notify.ntfy.sender
     import tocsin.notify.webhook.sender  # noqa: F401
 
     send_loop()
@@ -44,6 +45,12 @@ async def _webhook(out: Outgoing, settings: Settings) -> None:
     await send(out, settings)
 
 
+def _ntfy(out: Outgoing, settings: Settings) -> None:
+    from tocsin.notify.ntfy.sender import send
+
+    send(out, settings)
+
+
 def _apprise(out: Outgoing, settings: Settings) -> None:
     from tocsin.notify.apprise_channel.sender import send
 
@@ -53,7 +60,9 @@ def _apprise(out: Outgoing, settings: Settings) -> None:
 SENDERS: Mapping[ChannelKind, Sender] = {
     ChannelKind.EMAIL: _email,
     ChannelKind.WEBHOOK: AsyncSender(_webhook),
-    **{k: _apprise for k in ChannelKind if k not in (ChannelKind.EMAIL, ChannelKind.WEBHOOK)},
+    ChannelKind.NTFY: _ntfy,  # native: action buttons (Acknowledge, Open)
+    **{k: _apprise for k in ChannelKind
+       if k not in (ChannelKind.EMAIL, ChannelKind.WEBHOOK, ChannelKind.NTFY)},
 }
 
 
