@@ -81,6 +81,8 @@ REACHES: dict[tuple[str, str], str] = {
 }
 REACHES[("webhooks", "notify.webhook")] = \
     "event webhooks are signed with the one HMAC scheme of notify's webhooks"
+REACHES[("respond", "notify.links")] = \
+    "voice calls and email replies carry the same signed acknowledge tokens as links"
 
 
 @dataclass(frozen=True)

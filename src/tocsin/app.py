@@ -35,6 +35,7 @@ from tocsin.notify import service as notify
 from tocsin.notify.api import router as notify_router
 from tocsin.notify.views import router as ack_router
 from tocsin.respond.api import router as respond_router
+from tocsin.respond.phone import router as phone_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
 from tocsin.setup.api import router as setup_router
@@ -50,6 +51,7 @@ ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router,
 ROUTERS.append(setup_router)
 ROUTERS.append(respond_router)
 ROUTERS.append(webhooks_router)
+ROUTERS.append(phone_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

@@ -6,6 +6,7 @@ made it; the delivery job (pipeline.py) keeps it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import secrets
@@ -29,6 +30,7 @@ from tocsin.notify.models import (
     Message,
     MessageStatus,
     NotificationRule,
+    UsedAckLink,
     VerificationFailure,
 )
 from tocsin.notify.schemas import ContactMethodIn, RulesIn
@@ -353,3 +355,13 @@ def cancel_pages(session: Session, *, incident_id: int, now: datetime,
 def messages_of_incident(session: Session, incident_id: int) -> list[Message]:
     return list(session.scalars(select(Message).where(Message.incident_id == incident_id)
                                 .order_by(Message.id)))
+
+
+def use_ack_link(session: Session, *, token: str, incident_id: int, now: datetime) -> None:
+    """An acknowledge link (or call, or reply) works once: the same token again (replayed,
+    forwarded, a second tap) is refused with Conflict. Recorded in the acknowledging
+    transaction, so a refused acknowledgement leaves the link usable."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    if session.get(UsedAckLink, digest) is not None:
+        raise Conflict("this acknowledge link was already used")
+    rows.add_object(session, UsedAckLink, digest=digest, incident_id=incident_id, used_at=now)

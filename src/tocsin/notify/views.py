@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from typing import Annotated
@@ -14,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
 from tocsin.api.deps import RuntimeDep, SessionDep
-from tocsin.db import rows
-from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, TocsinError
+from tocsin.errors import Forbidden, Invalid, NotFound, TocsinError
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.limits import Id
 from tocsin.notify.links import read_ack_token
-from tocsin.notify.models import ContactMethod, UsedAckLink
+from tocsin.notify.models import ContactMethod
+from tocsin.notify.service import use_ack_link
 from tocsin.notify.webhook.sender import verify as verify_signature
 from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
@@ -78,21 +77,11 @@ def confirm(token: str, session: SessionDep, rt: RuntimeDep) -> HTMLResponse:
                  f"style='font-size:1.5em'>Acknowledge</button></form>")
 
 
-def use_link(session: Session, token: str, incident_id: int, rt: Runtime) -> None:
-    """An acknowledge link works once: the same link again (replayed, forwarded, or a
-    second tap) is refused. Recorded in the acknowledging transaction."""
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    if session.get(UsedAckLink, digest) is not None:
-        raise Conflict("this acknowledge link was already used")
-    rows.add_object(session, UsedAckLink, digest=digest, incident_id=incident_id,
-                    used_at=rt.clock.now())
-
-
 @router.post("/ack/{token}", response_class=HTMLResponse, include_in_schema=False)
 def acknowledge(token: str, session: SessionDep, rt: RuntimeDep) -> HTMLResponse:
     try:
         incident_id, user_id = read_ack_token(rt.settings.secret(), token, now=rt.clock.now())
-        use_link(session, token, incident_id, rt)
+        use_ack_link(session, token=token, incident_id=incident_id, now=rt.clock.now())
         incident, changed = _ack(session, rt, incident_id, user_id)
     except TocsinError as exc:
         return _page("Not acknowledged", f"<p>{html.escape(exc.detail)}</p>", exc.status_code)

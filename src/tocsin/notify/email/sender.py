@@ -16,6 +16,9 @@ def build(out: Outgoing, settings: Settings) -> EmailMessage:
     msg["To"] = out.address
     msg["Subject"] = out.subject
     msg["Message-ID"] = make_msgid(domain="tocsin")
+    ack_url = out.data.get("ack_url")
+    if settings.reply_domain and ack_url:  # replying "ack" acknowledges (respond/phone.py)
+        msg["Reply-To"] = f"ack+{str(ack_url).rsplit('/', 1)[-1]}@{settings.reply_domain}"
     if "idempotency_key" in out.data:
         # Lets a mail system (or a person) spot the rare duplicate after a crash.
         msg["X-Tocsin-Message"] = str(out.data["idempotency_key"])
