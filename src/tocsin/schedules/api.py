@@ -16,11 +16,13 @@ from tocsin.engine import timers
 from tocsin.errors import NotFound
 from tocsin.limits import Id, Timestamp
 from tocsin.schedules import feed, handoff, service
-from tocsin.schedules.models import Schedule
+from tocsin.schedules.models import HandoffNote, Schedule
 from tocsin.schedules.oncall import Shift
 from tocsin.schedules.schemas import (
     FeedOut,
     GapOut,
+    HandoffNoteIn,
+    HandoffNoteOut,
     OnCallOut,
     OverrideIn,
     OverrideOut,
@@ -218,3 +220,28 @@ def ical(kind: str, ident: int, token: str, session: SessionDep, rt: RuntimeDep)
     else:
         body = feed.user_feed(session, user_id=ident, now=now)
     return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+def _note(n: HandoffNote) -> HandoffNoteOut:
+    return HandoffNoteOut(id=n.id, schedule_id=n.schedule_id, author_id=n.author_id,
+                          text=n.text, created_at=n.created_at, delivered_at=n.delivered_at,
+                          delivered_to_id=n.delivered_to_id)
+
+
+@router.post(PREFIX + "/{schedule_id}/handoff-notes", status_code=201,
+             response_model=HandoffNoteOut,
+             summary="Leave a note for the next on-call (delivered at the handoff)")
+def add_handoff_note(schedule_id: Id, data: HandoffNoteIn, session: SessionDep,
+                     rt: RuntimeDep, who: Responder) -> HandoffNoteOut:
+    schedule = service.get_schedule(session, schedule_id)
+    note = handoff.add_note(session, schedule=schedule, author=who, text=data.text,
+                            now=rt.clock.now())
+    session.commit()
+    return _note(note)
+
+
+@router.get(PREFIX + "/{schedule_id}/handoff-notes", response_model=list[HandoffNoteOut],
+            summary="Handoff notes kept on the schedule, newest first")
+def handoff_notes(schedule_id: Id, session: SessionDep, who: Viewer) -> list[HandoffNoteOut]:
+    schedule = service.get_schedule(session, schedule_id)
+    return [_note(n) for n in handoff.notes_of(session, schedule.id)]

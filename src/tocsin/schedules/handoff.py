@@ -16,14 +16,16 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import User
 from tocsin.alerts import service as alerts
 from tocsin.catalog.models import Service
+from tocsin.db import rows
 from tocsin.engine import timers
+from tocsin.errors import Forbidden
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import visibility
 from tocsin.incidents.models import Incident
 from tocsin.notify import service as notify
 from tocsin.principal import Principal, Role
 from tocsin.schedules import oncall, service
-from tocsin.schedules.models import Schedule
+from tocsin.schedules.models import HandoffNote, Schedule
 
 TIMER_HANDOFF = "schedule.handoff"
 
@@ -90,6 +92,43 @@ def on_handoff(session: Session, *, payload: dict[str, Any], now: datetime) -> N
         since = past[-1].start if past else now - timedelta(hours=12)
         subject, text = briefing(session, schedule=schedule, since=since, now=now,
                                  reader=Principal(user_id=user.id, role=Role(user.role)))
+        text = deliver_notes(session, schedule=schedule, to_user_id=user.id, now=now) + text
         notify.send_briefing(session, user_id=user.id, now=now, subject=subject, text=text,
                              key=f"handoff:{schedule.id}:{int(now.timestamp())}:{user.id}")
     arm(session, schedule=schedule, now=now)
+
+
+# ---- handoff notes: the outgoing on-call's words for the incoming one ----------------------
+
+def add_note(session: Session, *, schedule: Schedule, author: Principal, text: str,
+             now: datetime) -> HandoffNote:
+    """Whoever is on call now (or an admin) leaves a note for the next handoff."""
+    on_call = oncall.on_call_at(_definition(session, schedule, now - timedelta(days=1)), now)
+    if author.user_id != on_call and not author.role.allows(Role.ADMIN):
+        raise Forbidden("only the person on call now (or an admin) writes the handoff note")
+    return rows.add_object(session, HandoffNote, need_id=True, schedule_id=schedule.id,
+                           author_id=author.user_id, text=text, delivered_at=None,
+                           delivered_to_id=None, created_at=now)
+
+
+def notes_of(session: Session, schedule_id: int, limit: int = 50) -> list[HandoffNote]:
+    return list(session.scalars(select(HandoffNote).where(
+        HandoffNote.schedule_id == schedule_id).order_by(HandoffNote.id.desc()).limit(limit)))
+
+
+def deliver_notes(session: Session, *, schedule: Schedule, to_user_id: int,
+                  now: datetime) -> str:
+    """The notes not yet delivered, as the top of the briefing; marked delivered (kept on
+    the schedule)."""
+    pending = list(session.scalars(select(HandoffNote).where(
+        HandoffNote.schedule_id == schedule.id, HandoffNote.delivered_at.is_(None))
+        .order_by(HandoffNote.id)))
+    if not pending:
+        return ""
+    names = dict(session.execute(select(User.id, User.name).where(
+        User.id.in_([n.author_id for n in pending if n.author_id is not None]))).tuples().all())
+    lines = ["Handoff notes from the last shift:"]
+    for note in pending:
+        lines.append(f"- {names.get(note.author_id or 0, 'someone')}: {note.text}")
+        note.delivered_at, note.delivered_to_id = now, to_user_id
+    return "\n".join(lines) + "\n\n"

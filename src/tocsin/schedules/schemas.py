@@ -124,3 +124,19 @@ class OnCallOut(BaseModel):
 
 class FeedOut(BaseModel):
     url: str
+
+
+class HandoffNoteIn(BaseModel):
+    """The outgoing on-call's note for the incoming one, delivered with the briefing."""
+
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class HandoffNoteOut(BaseModel):
+    id: int
+    schedule_id: int
+    author_id: int | None
+    text: str
+    created_at: datetime
+    delivered_at: datetime | None
+    delivered_to_id: int | None
