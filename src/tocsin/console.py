@@ -16,10 +16,12 @@ from tocsin.escalation.cli import app as escalation_app
 from tocsin.incidents.cli import app as incident_app
 from tocsin.notify.cli import app as contact_app
 from tocsin.probe.cli import probe
+from tocsin.respond import cli as respond_cli
 from tocsin.schedules.cli import app as oncall_app
 from tocsin.schedules.cli import schedule_app
 from tocsin.settings import ConfigError, Settings, load_settings
 from tocsin.setup.cli import setup as setup_command
+from tocsin.webhooks.cli import app as webhook_app
 
 app = typer.Typer(help="Tocsin: self-hosted incident management.", no_args_is_help=True,
                   add_completion=False)
@@ -47,6 +49,15 @@ app.add_typer(service_app, name="service")
 app.add_typer(escalation_app, name="escalation")
 app.add_typer(schedule_app, name="schedule")
 user_app.add_typer(contact_app, name="contact-method")
+incident_app.add_typer(respond_cli.task_app, name="task")
+incident_app.command("handoff")(respond_cli.incident_handoff)
+incident_app.command("take")(respond_cli.incident_take)
+incident_app.command("responders")(respond_cli.incident_responders)
+incident_app.command("bridge")(respond_cli.incident_bridge)
+app.add_typer(respond_cli.checklist_app, name="checklist")
+app.add_typer(respond_cli.role_app, name="role")
+schedule_app.command("handoff-note")(respond_cli.schedule_handoff_note)
+app.add_typer(webhook_app, name="webhook")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]

@@ -28,7 +28,9 @@ def _ref(incident: str) -> int:
 
 
 def _brief(out: dict[str, Any], as_json: bool, *extra: str) -> None:
-    emit(out if as_json else {k: out[k] for k in [*INCIDENT_COLUMNS, *extra]}, as_json=as_json)
+    bridge = ("bridge_url",) if out.get("bridge_url") else ()
+    emit(out if as_json else {k: out[k] for k in [*INCIDENT_COLUMNS, *extra, *bridge]},
+         as_json=as_json)
 
 
 @app.command("declare")
