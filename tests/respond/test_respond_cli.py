@@ -1,4 +1,4 @@
-"""`tocsin checklist|role|incident task|handoff|bridge|take|webhook` against a real server."""
+"""`tocsin checklist|role|incident tasks|handoff|bridge|take|webhook` against a real server."""
 
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ def test_respond_from_the_command_line(runtime: Runtime, admin: Account, respond
         assert "422" in cli.fails("webhook", "create", "bad", "ftp://example.com/x")
     with cli_for(runtime, responder.token, monkeypatch) as cli:
         number = cli.json("incident", "declare", "Checkout down", "-s", "SEV1")["number"]
-        tasks = cli.json("incident", "task", "list", number)
+        tasks = cli.json("incident", "tasks", number)
         assert tasks["open"] == 2
         first = tasks["items"][0]["id"]
-        done = cli.json("incident", "task", "done", number, str(first))
+        done = cli.json("incident", "task-done", number, str(first))
         assert done["status"] == "done" and done["done_by_id"] == responder.id
-        cli.json("incident", "task", "add", number, "check the CDN", "--assignee", "me")
-        assert "2 open" in cli.run("incident", "task", "list", number)
+        cli.json("incident", "task-add", number, "check the CDN", "--assignee", "me")
+        assert "2 open" in cli.run("incident", "tasks", number)
         assert cli.json("incident", "take", number, "scribe", "me")["description"] == \
             "Keep the timeline"
         assert "no role named 'wizard'" in cli.fails("incident", "take", number, "wizard", "me")

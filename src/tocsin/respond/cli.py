@@ -1,4 +1,4 @@
-"""`tocsin incident task|handoff|bridge|responders`, `tocsin checklist …`, `tocsin role …`:
+"""`tocsin incident tasks|task-add|task-done|handoff|bridge|responders`, `tocsin checklist …`, `tocsin role …`:
 respond over the REST API (TOCSIN_URL, TOCSIN_TOKEN). People by email or `me`."""
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from tocsin.cli.output import JsonOpt, emit
 IncidentArg = Annotated[str, typer.Argument(help="INC-42 or 42.")]
 TASK_COLUMNS = ["id", "status", "title", "assignee_id", "done_by_id", "done_at"]
 
-task_app = typer.Typer(help="Tasks of an incident: checklists and ad-hoc.",
-                       no_args_is_help=True)
 checklist_app = typer.Typer(help="Checklist templates added to new or raised incidents.",
                             no_args_is_help=True)
 role_app = typer.Typer(help="Incident roles beyond the three built-in ones.",
@@ -30,11 +28,10 @@ def _ref(incident: str) -> int:
     return int(text)
 
 
-@task_app.command("list")
 def task_list(incident: IncidentArg, as_json: JsonOpt = False) -> None:
     """The incident's tasks, open and done.
 
-    Example: tocsin incident task list INC-42
+    Example: tocsin incident tasks INC-42
     """
     out = Client().request("GET", f"/api/v1/incidents/{_ref(incident)}/tasks")
     if as_json:
@@ -44,14 +41,13 @@ def task_list(incident: IncidentArg, as_json: JsonOpt = False) -> None:
     typer.echo(f"{out['open']} open")
 
 
-@task_app.command("add")
 def task_add(incident: IncidentArg,
              title: Annotated[str, typer.Argument(help="What needs doing.")],
              assignee: Annotated[str | None, typer.Option(help="Email or 'me'.")] = None,
              as_json: JsonOpt = False) -> None:
     """Add an ad-hoc task.
 
-    Example: tocsin incident task add INC-42 "check the CDN" --assignee me
+    Example: tocsin incident task-add INC-42 "check the CDN" --assignee me
     """
     client = Client()
     body: dict[str, Any] = {"title": title}
@@ -61,13 +57,12 @@ def task_add(incident: IncidentArg,
          as_json=as_json)
 
 
-@task_app.command("done")
 def task_done(incident: IncidentArg, task_id: Annotated[int, typer.Argument(help="Task id.")],
               undo: Annotated[bool, typer.Option(help="Open it again.")] = False,
               as_json: JsonOpt = False) -> None:
     """Mark a task done (on the timeline, with who and when).
 
-    Example: tocsin incident task done INC-42 7
+    Example: tocsin incident task-done INC-42 7
     """
     emit(Client().request("PATCH", f"/api/v1/incidents/{_ref(incident)}/tasks/{task_id}",
                           json={"done": not undo}), as_json=as_json)
