@@ -1,5 +1,6 @@
-"""`tocsin incident tasks|task-add|task-done|handoff|bridge|responders`, `tocsin checklist …`, `tocsin role …`:
-respond over the REST API (TOCSIN_URL, TOCSIN_TOKEN). People by email or `me`."""
+"""`tocsin incident tasks|task-add|task-done|handoff|take|responders|bridge`, `tocsin
+checklist …`, `tocsin role …`: respond over the REST API (TOCSIN_URL, TOCSIN_TOKEN). People
+by email or `me`."""
 
 from __future__ import annotations
 
