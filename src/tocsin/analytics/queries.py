@@ -19,7 +19,7 @@ from tocsin.catalog.models import Service
 from tocsin.incidents.models import Incident, IncidentEvent, IncidentService
 from tocsin.incidents.visibility import visible_incident
 from tocsin.notify.models import ContactMethod, Message
-from tocsin.principal import Principal
+from tocsin.principal import Principal, Role
 
 # The log entries the measures read (measures.facts_of); the rest of the log is skipped.
 KINDS = sorted({"status_changed", "resolved", "reopened", "recurrence", "escalated",
@@ -127,3 +127,13 @@ def team_member_ids(session: Session, team_id: int) -> list[int]:
 
 def teams(session: Session) -> list[tuple[int, str]]:
     return [(i, n) for i, n in session.execute(select(Team.id, Team.name).order_by(Team.name))]
+
+
+def role_of(session: Session, user_id: int) -> Role:
+    return Role(session.scalar(select(User.role).where(User.id == user_id)) or Role.VIEWER)
+
+
+def outbox_has(session: Session, key_prefix: str) -> bool:
+    """A message whose idempotency key starts with `key_prefix` was written (any status)."""
+    return session.scalar(select(Message.id).where(
+        Message.idempotency_key.like(key_prefix + "%")).limit(1)) is not None

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.analytics import measures, oncall_health, queries
+from tocsin.analytics import digest, measures, oncall_health, queries
 from tocsin.analytics import targets as tg
 from tocsin.analytics.models import ResponseTarget
 from tocsin.analytics.schemas import (
@@ -28,6 +28,7 @@ from tocsin.analytics.schemas import (
 from tocsin.db import rows
 from tocsin.errors import Invalid
 from tocsin.incidents import service as incidents
+from tocsin.notify import service as notify
 from tocsin.principal import Principal, Role
 
 DEFAULT_DAYS = 90
@@ -197,3 +198,56 @@ def oncall(session: Session, *, since: datetime, until: datetime, team_id: int |
         people=[HealthOut(**asdict(h), warning=h.warning) for h in found],
         heat_map=oncall_health.heat_map(pages, check_zone(zone)), heat_map_time_zone=zone,
         by_channel=oncall_health.by_channel(oncall_health.collapse(pages)))
+
+
+# ---- weekly digest ------------------------------------------------------------------------
+
+DIGEST_KINDS = frozenset({"email"})
+
+
+def team_digest(session: Session, *, team_id: int, team: str, since: datetime,
+                until: datetime, recipient: Principal, now: datetime, base_url: str,
+                per_shift_limit: int) -> tuple[str, str]:
+    """One team's digest as `recipient` may read it (restricted incidents they may not see
+    are counted, never named)."""
+    facts = queries.load_facts(session, since=since, until=until, viewer=recipient,
+                               team_id=team_id)
+    current = targets(session)
+    members = queries.people(session, queries.team_member_ids(session, team_id))
+    pages = queries.load_pages(session, since=since, until=until,
+                               user_ids=[p.user_id for p in members])
+    late = [f for f in facts if tg.verdicts(f, current, now=now)["ack"] is tg.Verdict.MISSED]
+    return digest.digest_text(
+        team=team, since=since, until=until,
+        by_severity=measures.summaries(facts, measures.keys_by("severity")),
+        overall=measures.summarise("all", facts),
+        compliance=tg.compliance("all", facts, current, now=now),
+        health=oncall_health.health(pages, members, per_shift_limit=per_shift_limit),
+        missed_ack=[f"INC-{f.id}" for f in late if f.visible],
+        missed_hidden=sum(1 for f in late if not f.visible), url=base_url)
+
+
+def send_digests(session: Session, *, now: datetime, base_url: str,
+                 per_shift_limit: int) -> int:
+    """Every team member's digest of the last 7 days, by email through the outbox. The
+    outbox key names the team, the ISO week and the person, so running this again in the
+    same week sends nothing twice."""
+    until = now
+    since = now - timedelta(days=7)
+    year, week, _ = now.isocalendar()
+    made = 0
+    for team_id, team in queries.teams(session):
+        week_key = f"digest:t{team_id}:{year}-W{week:02d}:"
+        if queries.outbox_has(session, week_key):
+            continue  # this team's digest went out this week: nothing to compute
+        for member in queries.people(session, queries.team_member_ids(session, team_id)):
+            role = queries.role_of(session, member.user_id)
+            subject, text = team_digest(
+                session, team_id=team_id, team=team, since=since, until=until,
+                recipient=Principal(user_id=member.user_id, role=role), now=now,
+                base_url=base_url, per_shift_limit=per_shift_limit)
+            made += notify.send_briefing(
+                session, user_id=member.user_id, now=now, subject=subject, text=text,
+                key=f"{week_key}u{member.user_id}",
+                kinds=DIGEST_KINDS)
+    return made
