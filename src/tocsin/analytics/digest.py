@@ -14,7 +14,7 @@ def duration(seconds: float | None) -> str:
     """'4m 10s', '2h 05m', '3d 4h'; '-' for nothing."""
     if seconds is None:
         return "-"
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 3600:
         return f"{s // 60}m {s % 60:02d}s"
     if s < 86400:
@@ -60,5 +60,5 @@ def digest_text(*, team: str, since: datetime, until: datetime, by_severity: Seq
                      f"{h.longest_interrupted_run}{warn}")
     if not health:
         lines.append("  nobody in this team")
-    lines += ["", f"Charts and tables: {url}/metrics"]
+    lines += ["", f"Charts and tables: {url}/analytics"]
     return subject, "\n".join(lines) + "\n"
