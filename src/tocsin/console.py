@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from tocsin.alerts.cli import alert_app, integration_app, route_app
+from tocsin.analytics.cli import report as report_command
 from tocsin.catalog.cli import app as service_app
 from tocsin.checks.cli import check_app, heartbeat_app, probes_app
 from tocsin.cli.output import JsonOpt, emit
@@ -47,6 +48,7 @@ app.add_typer(service_app, name="service")
 app.add_typer(escalation_app, name="escalation")
 app.add_typer(schedule_app, name="schedule")
 user_app.add_typer(contact_app, name="contact-method")
+app.command("report")(report_command)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]
