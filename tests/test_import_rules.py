@@ -46,6 +46,7 @@ FEATURES = ["accounts", "catalog", "incidents", "notify", "alerts", "schedules",
             "heartbeats", "checks", "probe", "intake", "setup"]
 FEATURES.append("respond")
 FEATURES.append("webhooks")
+FEATURES.append("analytics")
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -58,6 +59,7 @@ PURE = frozenset({
 })
 PURE |= {"respond.checklists"}
 PURE |= {"webhooks.events"}
+PURE |= {"analytics.measures", "analytics.targets", "analytics.oncall_health"}
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
     "__future__", "bisect", "collections", "croniter", "dataclasses", "datetime", "enum",
@@ -78,6 +80,7 @@ REACHES: dict[tuple[str, str], str] = {
     ("intake", "alerts.triage_config"): "the second parse routes with triage's cached configuration",
     ("setup", "alerts.manage"): "the checklist counts integrations as alerts' pages do",
     ("setup", "escalation.reachability"): "the checklist names who paging would miss",
+    ("analytics", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
 }
 REACHES[("webhooks", "notify.webhook")] = \
     "event webhooks are signed with the one HMAC scheme of notify's webhooks"

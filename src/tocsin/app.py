@@ -12,6 +12,7 @@ from tocsin import __version__
 from tocsin.accounts import service as accounts
 from tocsin.accounts.api import router as accounts_router
 from tocsin.alerts.api import router as alerts_router
+from tocsin.analytics.api import router as analytics_router
 from tocsin.api import problems
 from tocsin.api.deps import authenticate_early, get_principal
 from tocsin.api.fastlane import FastLane
@@ -52,6 +53,7 @@ ROUTERS.append(setup_router)
 ROUTERS.append(respond_router)
 ROUTERS.append(webhooks_router)
 ROUTERS.append(phone_router)
+ROUTERS.append(analytics_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

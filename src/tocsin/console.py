@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from tocsin.alerts.cli import alert_app, integration_app, route_app
+from tocsin.analytics.cli import report as report_command
 from tocsin.catalog.cli import app as service_app
 from tocsin.checks.cli import check_app, heartbeat_app, probes_app
 from tocsin.cli.output import JsonOpt, emit
@@ -60,6 +61,7 @@ app.add_typer(respond_cli.checklist_app, name="checklist")
 app.add_typer(respond_cli.role_app, name="role")
 schedule_app.command("handoff-note")(respond_cli.schedule_handoff_note)
 app.add_typer(webhook_app, name="webhook")
+app.command("report")(report_command)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
+from tocsin.analytics import jobs as analytics_jobs
 from tocsin.api.models import IdempotencyRecord
 from tocsin.checks import jobs as checks_jobs
 from tocsin.checks import service as checks_service
@@ -123,3 +124,4 @@ JOBS += [
 JOBS += [Job("web.purge_sessions", web_jobs.purge_sessions, every=3600)]
 JOBS += [Job("intake.housekeeping", intake_jobs.housekeeping, every=5)]
 JOBS.append(Job("webhooks.deliver", webhooks_jobs.deliver, every=1))
+JOBS += [Job("analytics.weekly_digest", analytics_jobs.weekly_digest, every=3600)]

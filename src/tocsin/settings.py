@@ -283,6 +283,16 @@ class Settings(BaseSettings):
         15, ge=1, description="First retry delay of an event webhook delivery; doubles each "
         "attempt (capped at one hour).")
 
+    # ---- analytics (metrics, on-call health, weekly digest) ----
+    analytics_pages_per_shift: int = Field(
+        2, ge=1, le=100, description="On-call health warns when a person gets more pages than "
+        "this in one 12-hour shift (DOMAIN §5: at most 2).")
+    analytics_digest_weekday: int = Field(
+        0, ge=0, le=6, description="Day the weekly metrics digest goes out to each team "
+        "(0 = Monday), after 08:00 UTC.")
+    analytics_digest_enabled: bool = Field(
+        True, description="Send each team's members the weekly metrics digest by email.")
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -6,6 +6,7 @@ One explicit list (no import side effects elsewhere): add a line when a feature 
 
 from tocsin.accounts import models as accounts_models
 from tocsin.alerts import models as alerts_models
+from tocsin.analytics import models as analytics_models
 from tocsin.api import models as api_models
 from tocsin.catalog import models as catalog_models
 from tocsin.checks import models as checks_models
@@ -33,5 +34,6 @@ FEATURE_MODELS.append(config_cache)
 FEATURE_MODELS.append(setup_models)
 FEATURE_MODELS.append(respond_models)
 FEATURE_MODELS.append(webhooks_models)
+FEATURE_MODELS.append(analytics_models)
 
 metadata = Base.metadata

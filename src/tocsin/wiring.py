@@ -8,6 +8,7 @@ top of the import graph, hands it the implementation when the runtime is built. 
 
 from __future__ import annotations
 
+from tocsin.analytics.prometheus import IncidentCollector
 from tocsin.clock import Clock
 from tocsin.escalation import service as escalation
 from tocsin.incidents import hooks as incident_hooks
@@ -38,3 +39,5 @@ def wire(runtime: Runtime) -> None:
     assert metadata.tables, "every feature's tables are known (tocsin/tables.py)"
     for factory in (runtime.sessions, runtime.read_sessions):
         incident_hooks.install(factory, INCIDENT_HOOKS)
+    # Incident and paging figures on /metrics, read from the database at scrape time.
+    runtime.metrics.registry.register(IncidentCollector(runtime.read_sessions))

@@ -189,6 +189,12 @@ def create_rule(session: Session, *, data: RoutingRuleIn, now: datetime) -> Rout
     return rule
 
 
+def set_rule_enabled(session: Session, *, rule: RoutingRule, enabled: bool) -> RoutingRule:
+    """Retire (False) or bring back (True) a routing rule, keeping its definition."""
+    rule.enabled = enabled
+    return rule
+
+
 def replace_rule(session: Session, *, rule: RoutingRule, data: RoutingRuleIn) -> RoutingRule:
     conditions, actions = _rule_parts(data)
     _check_targets(session, actions)

@@ -242,6 +242,10 @@ class NoiseRow(BaseModel):
     acknowledged_share: float
     flapping_alerts: int
     no_action_30d: int
+    # Alerts in the period and not one acknowledged: a candidate to silence or retire.
+    no_action: bool = False
+    # The integration or rule is still on (False: disabled or retired).
+    enabled: bool = True
 
 
 class NoiseReport(BaseModel):

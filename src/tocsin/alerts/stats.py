@@ -41,8 +41,13 @@ def noise_report(session: Session, *, now: datetime, days: int,
             by_rule[rule_id].append(item)
     names = dict(session.execute(select(Integration.id, Integration.name)).all())
     rule_names = dict(session.execute(select(RoutingRule.id, RoutingRule.name)).all())
+    enabled = {("i", k): bool(v) for k, v in session.execute(
+        select(Integration.id, Integration.enabled))}
+    enabled |= {("r", k): bool(v) for k, v in session.execute(
+        select(RoutingRule.id, RoutingRule.enabled))}
 
-    def row(key: int | None, name: str, items: list[tuple[int, int | None, bool]]) -> NoiseRow:
+    def row(key: int | None, name: str, items: list[tuple[int, int | None, bool]],
+            kind: str) -> NoiseRow:
         acked = sum(1 for _a, _i, ack in items if ack)
         return NoiseRow(
             id=key, name=name, alerts=len(items),
@@ -50,12 +55,13 @@ def noise_report(session: Session, *, now: datetime, days: int,
             acknowledged_share=round(acked / len(items), 3) if items else 0.0,
             flapping_alerts=sum(1 for a, _i, _ack in items
                                 if resolves.get(a, 0) >= FLAP_RESOLVES),
-            no_action_30d=len(items) - acked)
+            no_action_30d=len(items) - acked, no_action=bool(items) and not acked,
+            enabled=enabled.get((kind, key), True) if key is not None else True)
 
     return NoiseReport(
         since=since,
         integrations=[row(k, names.get(k, "detection (no integration)") if k else
-                          "detection (no integration)", v)
+                          "detection (no integration)", v, "i")
                       for k, v in sorted(by_integration.items(), key=lambda kv: -len(kv[1]))],
-        rules=[row(k, rule_names.get(k, f"rule {k}") if k else "", v)
+        rules=[row(k, rule_names.get(k, f"rule {k}") if k else "", v, "r")
                for k, v in sorted(by_rule.items(), key=lambda kv: -len(kv[1]))])

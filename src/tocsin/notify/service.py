@@ -325,10 +325,13 @@ def page_user(session: Session, *, user_id: int, incident: Incident, now: dateti
 
 
 def send_briefing(session: Session, *, user_id: int, now: datetime, subject: str, text: str,
-                  key: str) -> int:
-    """A non-incident message (handoff briefing) to every verified method of the user."""
+                  key: str, kinds: frozenset[str] | None = None) -> int:
+    """A non-incident message (handoff briefing, metrics digest) to every verified method of
+    the user (of `kinds` only, when given)."""
     made = 0
     for method in contact_methods_of(session, user_id):
+        if kinds is not None and method.kind not in kinds:
+            continue
         if method.verified_at is not None and _enqueue(
                 session, key=f"{key}:m{method.id}", kind="briefing", user_id=user_id,
                 method_id=method.id, incident_id=None, due_at=now,

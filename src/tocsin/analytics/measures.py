@@ -1,0 +1,236 @@
+"""Incident metrics from the event log (DOMAIN §10), as pure functions of plain values.
+
+Each incident's log is first reduced to its `Facts` (when it was acknowledged, first updated,
+finally resolved, ...), then facts are grouped and summarised. The exact start and end event
+of every measure is written in docs/metrics.md; this module is that page in code.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+# Status moves that mean "a person is on it" (triggered -> any working status).
+ACK_STATUSES = frozenset({"acknowledged", "investigating", "identified", "monitoring"})
+# Timeline entries a person writes to tell others where things stand (a first update).
+UPDATE_KINDS = frozenset({"note", "hypothesis", "action", "decision", "status_changed",
+                          "severity_changed"})
+PERIODS = ("week", "month", "quarter")
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """One incident, reduced. Times are aware UTC; None where the event never happened."""
+
+    id: int
+    severity: str
+    created_at: datetime
+    source: str  # detection source: monitor / internal / customer
+    service_ids: tuple[int, ...] = ()
+    team_ids: tuple[int, ...] = ()
+    impact_started_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    first_update_at: datetime | None = None
+    resolved_at: datetime | None = None  # the last resolution, if it was not undone
+    reopened: int = 0
+    recurred: bool = False
+    escalated: bool = False
+    visible: bool = True  # to the viewer the figures are for (visibility.py)
+
+
+def facts_of(*, id: int, severity: str, created_at: datetime, source: str,
+             events: Iterable[Event], service_ids: Sequence[int] = (),
+             team_ids: Sequence[int] = (), impact_started_at: datetime | None = None,
+             visible: bool = True) -> Facts:
+    """Reduce one incident's log, given in log order (by event id: entries of one instant
+    keep the order they were written in)."""
+    ack = update = resolved = None
+    reopened = 0
+    recurred = escalated = False
+    for e in events:
+        if e.at < created_at:
+            continue
+        if e.kind == "status_changed" and ack is None and e.data.get("to") in ACK_STATUSES:
+            ack = e.at
+        if update is None and e.kind in UPDATE_KINDS and not (
+                e.kind == "status_changed" and e.data.get("to") == "acknowledged"):
+            update = e.at
+        if e.kind == "resolved":
+            resolved = e.at
+        elif e.kind == "reopened":
+            reopened += 1
+            resolved = None
+        elif e.kind == "recurrence":
+            recurred = True
+        elif e.kind == "escalated":
+            escalated = True
+    # A start of impact the reporter gave; the same instant as detection means "not given".
+    impact = impact_started_at if impact_started_at and impact_started_at < created_at else None
+    return Facts(id=id, severity=severity, created_at=created_at, source=source,
+                 service_ids=tuple(service_ids), team_ids=tuple(team_ids),
+                 impact_started_at=impact, acknowledged_at=ack, first_update_at=update,
+                 resolved_at=resolved, reopened=reopened, recurred=recurred or reopened > 0,
+                 escalated=escalated, visible=visible)
+
+
+def seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return None if start is None or end is None else (end - start).total_seconds()
+
+
+def tta(f: Facts) -> float | None:
+    return seconds(f.created_at, f.acknowledged_at)
+
+
+def ttr(f: Facts) -> float | None:
+    return seconds(f.created_at, f.resolved_at)
+
+
+def ttd(f: Facts) -> float | None:
+    return seconds(f.impact_started_at, f.created_at)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean, median and p90 (nearest rank) of some seconds; None when there are none."""
+
+    n: int
+    mean: float | None
+    median: float | None
+    p90: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "mean": self.mean, "median": self.median, "p90": self.p90}
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile: the smallest value with at least q of the values at or
+    below it."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(q * len(ordered)), 1) - 1]
+
+
+def spread(values: Iterable[float | None]) -> Spread:
+    xs = [v for v in values if v is not None]
+    if not xs:
+        return Spread(0, None, None, None)
+    return Spread(len(xs), round(statistics.fmean(xs), 3), round(statistics.median(xs), 3),
+                  round(percentile(xs, 0.9), 3))
+
+
+@dataclass(frozen=True)
+class Summary:
+    group: str
+    incidents: int
+    mttd: Spread
+    mtta: Spread
+    mttr: Spread
+    mtbf: Spread
+    unacknowledged: int
+    unresolved: int
+    escalation_rate: float | None
+    recurrence_rate: float | None
+    customer_share: float | None
+    monitor_share: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "incidents": self.incidents,
+                "mttd": self.mttd.as_dict(), "mtta": self.mtta.as_dict(),
+                "mttr": self.mttr.as_dict(), "mtbf": self.mtbf.as_dict(),
+                "unacknowledged": self.unacknowledged, "unresolved": self.unresolved,
+                "escalation_rate": self.escalation_rate,
+                "recurrence_rate": self.recurrence_rate,
+                "customer_share": self.customer_share, "monitor_share": self.monitor_share}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def between_failures(facts: Sequence[Facts]) -> list[float]:
+    """MTBF's samples: from each incident's creation to the next one's, in time order."""
+    starts = sorted(f.created_at for f in facts)
+    return [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
+
+
+def summarise(group: str, facts: Sequence[Facts]) -> Summary:
+    n = len(facts)
+    return Summary(
+        group=group, incidents=n,
+        mttd=spread(ttd(f) for f in facts), mtta=spread(tta(f) for f in facts),
+        mttr=spread(ttr(f) for f in facts), mtbf=spread(between_failures(facts)),
+        unacknowledged=sum(1 for f in facts if f.acknowledged_at is None),
+        unresolved=sum(1 for f in facts if f.resolved_at is None),
+        escalation_rate=_share(sum(f.escalated for f in facts), n),
+        recurrence_rate=_share(sum(f.recurred for f in facts), n),
+        customer_share=_share(sum(f.source == "customer" for f in facts), n),
+        monitor_share=_share(sum(f.source == "monitor" for f in facts), n))
+
+
+def period_start(at: datetime, period: str, zone: str) -> datetime:
+    """The local start (as an aware datetime in `zone`) of the week (Monday), month or
+    quarter holding `at`."""
+    local = at.astimezone(ZoneInfo(zone))
+    day = local.date()
+    if period == "week":
+        day = day - timedelta(days=day.weekday())
+    elif period == "month":
+        day = day.replace(day=1)
+    elif period == "quarter":
+        day = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    else:
+        raise ValueError(f"unknown period {period!r}")
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
+
+
+def period_label(start: datetime, period: str) -> str:
+    if period == "week":
+        year, week, _ = start.date().isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{start.year}-{start.month:02d}"
+    return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+Keys = Callable[[Facts], Iterable[str]]
+
+
+def keys_by(dimension: str, *, period: str = "week", zone: str = "UTC",
+            names: Mapping[int, str] | None = None) -> Keys:
+    """How facts fall into groups. An incident of two services counts in both services'
+    groups; one of no service in 'none'. Periods are by creation, in `zone`: an incident
+    that spans two periods counts in the one it began in."""
+    names = names or {}
+    if dimension == "severity":
+        return lambda f: [f.severity]
+    if dimension in ("service", "team"):
+        def of(f: Facts) -> list[str]:
+            ids = f.service_ids if dimension == "service" else f.team_ids
+            return [names.get(i, f"#{i}") for i in ids] or ["none"]
+        return of
+    if dimension == "period":
+        return lambda f: [period_label(period_start(f.created_at, period, zone), period)]
+    if dimension == "all":
+        return lambda f: ["all"]
+    raise ValueError(f"unknown dimension {dimension!r}")
+
+
+def summaries(facts: Iterable[Facts], keys: Keys) -> list[Summary]:
+    groups: dict[str, list[Facts]] = defaultdict(list)
+    for f in facts:
+        for key in keys(f):
+            groups[key].append(f)
+    return [summarise(k, groups[k]) for k in sorted(groups)]

@@ -1,0 +1,154 @@
+"""On-call health (DOMAIN §5, §6): pages per person and shift, off-hours and sleep-hours pages
+in each person's own time zone, runs of interrupted nights, and fairness across a rotation.
+
+A *page* is one interruption: a person's sent page messages for one incident that follow
+each other within PAGE_COLLAPSE count once (email + SMS + push of one step is one wake-up).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+PAGE_COLLAPSE = timedelta(minutes=5)
+WORK_START, WORK_END = time(9), time(18)  # Monday to Friday; anything else is off-hours
+SLEEP_START, SLEEP_END = time(22), time(7)
+DAY_SHIFT_START, NIGHT_SHIFT_START = time(8), time(20)  # two 12-hour shifts a day
+PAGES_PER_SHIFT_WARNING = 2  # DOMAIN §5: target <= 2 pages per 12 h shift
+
+
+@dataclass(frozen=True)
+class PageSent:
+    user_id: int
+    incident_id: int | None
+    at: datetime  # aware UTC
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: int
+    name: str
+    time_zone: str
+
+
+def collapse(pages: Iterable[PageSent]) -> list[PageSent]:
+    """One page per interruption: a message within PAGE_COLLAPSE of the first message of a
+    person's run for the same incident joins that run."""
+    out: list[PageSent] = []
+    open_runs: dict[tuple[int, int | None], datetime] = {}
+    for p in sorted(pages, key=lambda p: (p.at, p.user_id)):
+        key = (p.user_id, p.incident_id)
+        first = open_runs.get(key)
+        if first is not None and p.at - first <= PAGE_COLLAPSE:
+            continue
+        open_runs[key] = p.at
+        out.append(p)
+    return out
+
+
+def is_off_hours(local: datetime) -> bool:
+    return local.weekday() >= 5 or not (WORK_START <= local.time() < WORK_END)
+
+
+def is_sleep_hours(local: datetime) -> bool:
+    return local.time() >= SLEEP_START or local.time() < SLEEP_END
+
+
+def night_of(local: datetime) -> date:
+    """The night a sleep-hours moment belongs to, named by the evening it began (a page at
+    03:00 on Tuesday interrupts Monday's night)."""
+    return local.date() - timedelta(days=1) if local.time() < SLEEP_END else local.date()
+
+
+def shift_of(local: datetime) -> tuple[date, str]:
+    """The 12-hour local shift: ('day', 08:00-20:00) or ('night', 20:00-08:00, named by
+    the evening it began)."""
+    if DAY_SHIFT_START <= local.time() < NIGHT_SHIFT_START:
+        return local.date(), "day"
+    evening = local.date() - timedelta(days=1) if local.time() < DAY_SHIFT_START else local.date()
+    return evening, "night"
+
+
+def longest_run(nights: Iterable[date]) -> int:
+    days = sorted(set(nights))
+    best = run = 0
+    for i, d in enumerate(days):
+        run = run + 1 if i and d - days[i - 1] == timedelta(days=1) else 1
+        best = max(best, run)
+    return best
+
+
+@dataclass(frozen=True)
+class Health:
+    user_id: int
+    name: str
+    time_zone: str
+    pages: int
+    off_hours: int
+    sleep_hours: int
+    interrupted_nights: int
+    longest_interrupted_run: int
+    shifts_paged: int
+    busiest_shift: int
+    shifts_over_limit: int
+    share: float | None  # of the rotation's pages
+
+    @property
+    def warning(self) -> bool:
+        return self.shifts_over_limit > 0
+
+
+def health(pages: Iterable[PageSent], people: Sequence[Person], *,
+           per_shift_limit: int = PAGES_PER_SHIFT_WARNING) -> list[Health]:
+    """Each person's figures, every person listed (a person never paged has zeros)."""
+    mine: dict[int, list[PageSent]] = defaultdict(list)
+    for p in collapse(pages):
+        mine[p.user_id].append(p)
+    total = sum(len(v) for k, v in mine.items() if k in {x.user_id for x in people})
+    out = []
+    for person in people:
+        zone = ZoneInfo(person.time_zone)
+        local = [p.at.astimezone(zone) for p in mine.get(person.user_id, [])]
+        nights = [night_of(t) for t in local if is_sleep_hours(t)]
+        shifts: dict[tuple[date, str], int] = defaultdict(int)
+        for t in local:
+            shifts[shift_of(t)] += 1
+        out.append(Health(
+            user_id=person.user_id, name=person.name, time_zone=person.time_zone,
+            pages=len(local), off_hours=sum(is_off_hours(t) for t in local),
+            sleep_hours=len(nights), interrupted_nights=len(set(nights)),
+            longest_interrupted_run=longest_run(nights), shifts_paged=len(shifts),
+            busiest_shift=max(shifts.values(), default=0),
+            shifts_over_limit=sum(1 for n in shifts.values() if n > per_shift_limit),
+            share=round(len(local) / total, 4) if total else None))
+    return out
+
+
+def fairness(counts: Sequence[int]) -> float | None:
+    """Jain's fairness index of the pages per person: 1.0 when all carry the same load,
+    1/n when one person carries all of it; None for nobody or no pages."""
+    if not counts or not any(counts):
+        return None
+    return round(sum(counts) ** 2 / (len(counts) * sum(c * c for c in counts)), 4)
+
+
+def heat_map(pages: Iterable[PageSent], zone: str) -> list[list[int]]:
+    """Pages by hour of the week in `zone`: 7 rows (Monday first) of 24 hours."""
+    grid = [[0] * 24 for _ in range(7)]
+    tz = ZoneInfo(zone)
+    for p in collapse(pages):
+        local = p.at.astimezone(tz)
+        grid[local.weekday()][local.hour] += 1
+    return grid
+
+
+def by_channel(pages: Iterable[PageSent], names: Mapping[str, str] | None = None
+               ) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for p in pages:
+        counts[(names or {}).get(p.channel, p.channel)] += 1
+    return dict(sorted(counts.items()))

@@ -1,0 +1,145 @@
+"""The database reads behind the metrics: incidents reduced to facts, and pages sent.
+
+Everything the metrics count passes through `counted_incident`, the one place that says
+which incidents are left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Team, TeamMember, User
+from tocsin.analytics import measures
+from tocsin.analytics.oncall_health import PageSent, Person
+from tocsin.catalog.models import Service
+from tocsin.incidents.models import Incident, IncidentEvent, IncidentService
+from tocsin.incidents.visibility import visible_incident
+from tocsin.notify.models import ContactMethod, Message
+from tocsin.principal import Principal, Role
+
+# The log entries the measures read (measures.facts_of); the rest of the log is skipped.
+KINDS = sorted({"status_changed", "resolved", "reopened", "recurrence", "escalated",
+                *measures.UPDATE_KINDS})
+
+
+def counted_incident() -> ColumnElement[bool]:
+    """Condition on `Incident`: the metrics count it. THE place where drills and merged
+    duplicates are left out of every figure (incident metrics, targets, on-call pages, the
+    digest, Prometheus and the benchmark's check all read through here).
+
+    Seam: drills (issue 17) mark their incidents; connect that marker here, e.g.
+    `Incident.drill.is_(False)` or `~Incident.id.in_(select(Drill.incident_id))`. Tocsin has
+    no incident merge yet (duplicate alerts are folded into one incident by triage's
+    dedup and grouping before an incident exists); a merge marker goes here too."""
+    return true()
+
+
+def _team_of_services(session: Session) -> dict[int, int | None]:
+    return dict(session.execute(select(Service.id, Service.owner_team_id)).all())
+
+
+def load_facts(session: Session, *, since: datetime | None, until: datetime | None,
+               viewer: Principal, severities: list[str] | None = None,
+               service_id: int | None = None, team_id: int | None = None,
+               incident_ids: list[int] | None = None) -> list[measures.Facts]:
+    """Facts of the counted incidents created in [since, until) (or those of
+    `incident_ids`). Each carries whether `viewer` may see it; figures count every incident,
+    lists show only visible ones.
+
+    Three statements whatever the number of incidents: the incidents, then their services
+    and their log entries joined to the same selection (no id lists). Of a log entry only
+    its kind, time and, for a status change, the status it went to (read in SQL, not the
+    JSON document) are read."""
+    chosen = select(Incident.id).where(counted_incident())
+    if incident_ids is not None:
+        chosen = chosen.where(Incident.id.in_(incident_ids))
+    else:
+        if since is None or until is None:
+            raise ValueError("a window [since, until) or incident ids")
+        chosen = chosen.where(Incident.created_at >= since, Incident.created_at < until)
+    if severities:
+        chosen = chosen.where(Incident.severity.in_(severities))
+    ids = chosen.subquery()
+    rows = session.execute(
+        select(Incident.id, Incident.severity, Incident.created_at, Incident.detection_source,
+               Incident.impact_started_at, visible_incident(viewer).label("visible"))
+        .join(ids, ids.c.id == Incident.id).order_by(Incident.id)).all()
+    services: dict[int, list[int]] = defaultdict(list)
+    for iid, sid in session.execute(
+            select(IncidentService.incident_id, IncidentService.service_id)
+            .join(ids, ids.c.id == IncidentService.incident_id)
+            .order_by(IncidentService.incident_id, IncidentService.service_id)):
+        services[iid].append(sid)
+    events: dict[int, list[measures.Event]] = defaultdict(list)
+    moved_to = IncidentEvent.data["to"].as_string()
+    for iid, at, kind, to in session.execute(
+            select(IncidentEvent.incident_id, IncidentEvent.at, IncidentEvent.kind, moved_to)
+            .join(ids, ids.c.id == IncidentEvent.incident_id)
+            .where(IncidentEvent.kind.in_(KINDS))
+            .order_by(IncidentEvent.incident_id, IncidentEvent.id)):
+        events[iid].append(measures.Event(at, kind, {"to": to} if to is not None else {}))
+    teams = _team_of_services(session)
+    out = []
+    for r in rows:
+        sids = services.get(r.id, [])
+        tids = sorted({t for s in sids if (t := teams.get(s)) is not None})
+        if service_id is not None and service_id not in sids:
+            continue
+        if team_id is not None and team_id not in tids:
+            continue
+        out.append(measures.facts_of(
+            id=r.id, severity=r.severity, created_at=r.created_at, source=r.detection_source,
+            events=events.get(r.id, []), service_ids=sids, team_ids=tids,
+            impact_started_at=r.impact_started_at, visible=bool(r.visible)))
+    return out
+
+
+def load_pages(session: Session, *, since: datetime, until: datetime,
+               user_ids: list[int] | None = None) -> list[PageSent]:
+    """Page messages sent in [since, until) for counted incidents."""
+    q = (select(Message.user_id, Message.incident_id, Message.sent_at, ContactMethod.kind)
+         .join(ContactMethod, ContactMethod.id == Message.contact_method_id)
+         .join(Incident, Incident.id == Message.incident_id)
+         .where(Message.kind == "page", Message.status == "sent",
+                Message.sent_at >= since, Message.sent_at < until, counted_incident()))
+    if user_ids is not None:
+        q = q.where(Message.user_id.in_(user_ids))
+    return [PageSent(uid, iid, at, kind) for uid, iid, at, kind in session.execute(q)
+            if at is not None]
+
+
+def people(session: Session, user_ids: list[int] | None = None) -> list[Person]:
+    q = select(User.id, User.name, User.time_zone).where(User.active.is_(True))
+    if user_ids is not None:
+        q = q.where(User.id.in_(user_ids))
+    return [Person(i, n, z) for i, n, z in session.execute(q.order_by(User.name, User.id))]
+
+
+def names(session: Session, dimension: str) -> dict[int, str]:
+    if dimension == "service":
+        return dict(session.execute(select(Service.id, Service.name)).all())
+    if dimension == "team":
+        return dict(session.execute(select(Team.id, Team.name)).all())
+    return {}
+
+
+def team_member_ids(session: Session, team_id: int) -> list[int]:
+    return list(session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team_id)))
+
+
+def teams(session: Session) -> list[tuple[int, str]]:
+    return [(i, n) for i, n in session.execute(select(Team.id, Team.name).order_by(Team.name))]
+
+
+def role_of(session: Session, user_id: int) -> Role:
+    return Role(session.scalar(select(User.role).where(User.id == user_id)) or Role.VIEWER)
+
+
+def outbox_has(session: Session, key_prefix: str) -> bool:
+    """A message whose idempotency key starts with `key_prefix` was written (any status)."""
+    return session.scalar(select(Message.id).where(
+        Message.idempotency_key.like(key_prefix + "%")).limit(1)) is not None

@@ -1,0 +1,204 @@
+"""The metrics page (charts with a table under each, filters, CSV/JSON export), the quarterly
+review (one printable page), and one-click silence/retire for noisy alert sources."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from tocsin.alerts import manage, stats
+from tocsin.analytics import digest, queries
+from tocsin.analytics import service as analytics
+from tocsin.analytics.schemas import SummaryOut
+from tocsin.analytics.targets import SEVERITIES
+from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.errors import Invalid
+from tocsin.limits import Id
+from tocsin.runtime import Runtime
+from tocsin.web import chart
+from tocsin.web import queries as web_queries
+from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.render import pages_of, redirect
+from tocsin.web.routing import web_router
+
+router = web_router()
+PERIODS = ("week", "month", "quarter")
+SEV_CSS = {"SEV1": "bar-sev1", "SEV2": "bar-sev2", "SEV3": "bar-sev3", "SEV4": "bar-sev4"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: datetime
+    until: datetime
+    period: str
+    severity: str | None
+    service_id: int | None
+    team_id: int | None
+    zone: str
+
+    def query(self, **extra: str) -> str:
+        values = {"since": self.since.isoformat(), "until": self.until.isoformat(),
+                  "period": self.period, "tz": self.zone, **extra}
+        for name, value in (("severity", self.severity), ("service_id", self.service_id),
+                            ("team_id", self.team_id)):
+            if value is not None:
+                values[name] = str(value)
+        return urlencode(values)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _day(value: str | None, zone: str) -> datetime | None:
+    try:
+        return (datetime.combine(date.fromisoformat(value[:10]), datetime.min.time(),
+                                 ZoneInfo(zone)).astimezone(UTC) if value else None)
+    except ValueError:
+        return None
+
+
+def filters_of(request: Request, rt: Runtime, who: WebUser) -> Filters:
+    q = request.query_params
+    zone = q.get("tz") or who.user.time_zone
+    try:
+        analytics.check_zone(zone)
+    except Invalid:
+        zone = "UTC"
+    now = rt.clock.now()
+    until = _day(q.get("until"), zone)
+    until = until + timedelta(days=1) if until else None  # the last day is included
+    since = _day(q.get("since"), zone)
+    try:
+        since, until = analytics.window(now=now, since=since, until=until)
+    except Invalid:
+        since, until = analytics.window(now=now, since=None, until=None)
+    period = q.get("period") if q.get("period") in PERIODS else "week"
+    severity = q.get("severity") if q.get("severity") in SEVERITIES else None
+    return Filters(since, until, period or "week", severity, _int(q.get("service_id")),
+                   _int(q.get("team_id")), zone)
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 60
+
+
+def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> dict[str, Any]:
+    now = rt.clock.now()
+    facts = queries.load_facts(session, since=f.since, until=f.until, viewer=who.principal,
+                               severities=[f.severity] if f.severity else None,
+                               service_id=f.service_id, team_id=f.team_id)
+    common: dict[str, Any] = {"since": f.since, "until": f.until, "period": f.period,
+                              "zone": f.zone, "facts": facts}
+    by_period = analytics.incident_metrics(session, viewer=who.principal, by="period",
+                                           **common).rows
+    by_severity = {r.group: r for r in analytics.incident_metrics(
+        session, viewer=who.principal, by="severity", **common).rows}
+    severities = [by_severity.get(s) or _empty(s) for s in SEVERITIES]
+    by_service = analytics.incident_metrics(session, viewer=who.principal, by="service",
+                                            **common).rows
+    compliance = analytics.compliance(session, viewer=who.principal, now=now, **common)
+    members = (queries.team_member_ids(session, f.team_id) if f.team_id is not None else None)
+    oncall = analytics.oncall(session, since=f.since, until=f.until, team_id=f.team_id,
+                              zone=f.zone, per_shift_limit=rt.settings.analytics_pages_per_shift)
+    labels = [r.group for r in by_period]
+    return {
+        "f": f, "by_period": by_period, "severities": severities, "by_service": by_service,
+        "compliance": compliance, "oncall": oncall, "team_filtered": members is not None,
+        "mtta_chart": chart.trend_chart(labels, [
+            ("median", "series-p50", [_minutes(r.mtta.median) for r in by_period]),
+            ("p90", "series-max", [_minutes(r.mtta.p90) for r in by_period])], unit="min"),
+        "mttr_chart": chart.trend_chart(labels, [
+            ("median", "series-p50", [_minutes(r.mttr.median) for r in by_period]),
+            ("p90", "series-max", [_minutes(r.mttr.p90) for r in by_period])], unit="min"),
+        "severity_chart": chart.bar_chart([(s.group, s.incidents, SEV_CSS[s.group])
+                                           for s in severities]),
+        "heat_chart": chart.heat_map(oncall.heat_map),
+        "noise": stats.noise_report(session, now=now, days=30, viewer=who.principal),
+        "services": web_queries.service_choices(session), "teams": queries.teams(session),
+        "periods": PERIODS, "sev_levels": SEVERITIES, "targets": analytics.targets_out(session),
+        "duration": digest.duration, "query": f.query(),
+    }
+
+
+def _empty(severity: str) -> SummaryOut:
+    empty = {"n": 0, "mean": None, "median": None, "p90": None}
+    return SummaryOut(group=severity, incidents=0, mttd=empty, mtta=empty,
+                      mttr=empty, mtbf=empty, unacknowledged=0,
+                      unresolved=0, escalation_rate=None, recurrence_rate=None,
+                      customer_share=None, monitor_share=None)
+
+
+@router.get("/analytics")
+def metrics_page(request: Request, session: SessionDep, rt: RuntimeDep,
+                 who: ViewerUser) -> Response:
+    f = filters_of(request, rt, who)
+    return pages_of(request).render(request, "metrics/page.html", who,
+                                    **metrics_context(session, rt, who, f))
+
+
+def quarter_of(label: str | None, now: datetime, zone: str) -> tuple[str, datetime, datetime]:
+    """('2026-Q4', start, end) of the quarter named, or of the last full one before now;
+    quarters are cut in `zone`."""
+    tz = ZoneInfo(zone)
+    found = re.fullmatch(r"(\d{4})-Q([1-4])", label or "")
+    if found:
+        year, q = int(found[1]), int(found[2])
+    else:
+        local = now.astimezone(tz)
+        year, q = local.year, (local.month - 1) // 3  # the quarter before the current one
+        year, q = (year - 1, 4) if q == 0 else (year, q)
+    start = datetime(year, 3 * q - 2, 1, tzinfo=tz)
+    end = datetime(year + 1, 1, 1, tzinfo=tz) if q == 4 else datetime(year, 3 * q + 1, 1,
+                                                                       tzinfo=tz)
+    return f"{year}-Q{q}", start.astimezone(UTC), end.astimezone(UTC)
+
+
+def quarter_before(label: str) -> str:
+    year, q = int(label[:4]), int(label[-1])
+    return f"{year - 1}-Q4" if q == 1 else f"{year}-Q{q - 1}"
+
+
+@router.get("/analytics/review")
+def quarterly_review(request: Request, session: SessionDep, rt: RuntimeDep,
+                     who: ViewerUser) -> Response:
+    zone = who.user.time_zone
+    label, start, end = quarter_of(request.query_params.get("quarter"), rt.clock.now(), zone)
+    f = Filters(start, end, "month", None, None, None, zone)
+    context = metrics_context(session, rt, who, f)
+    context["by_team"] = analytics.incident_metrics(
+        session, viewer=who.principal, since=start, until=end, by="team", period="month",
+        zone=zone).rows
+    return pages_of(request).render(request, "metrics/review.html", who, quarter=label,
+                                    previous=quarter_before(label), **context)
+
+
+@router.post("/analytics/noise/rules/{rule_id}/retire")
+def retire_rule(request: Request, rule_id: Id, session: SessionDep, who: AdminUser,
+                form: Form) -> Response:
+    rule = manage.get_rule(session, rule_id)
+    manage.set_rule_enabled(session, rule=rule, enabled=False)
+    session.commit()
+    return redirect("/analytics#noise-h", flash=f"Rule {rule.name} retired (disabled); "
+                    "bring it back from Routing.")
+
+
+@router.post("/analytics/noise/integrations/{integration_id}/disable")
+def disable_integration(request: Request, integration_id: Id, session: SessionDep,
+                        who: AdminUser, form: Form) -> Response:
+    from tocsin.alerts.schemas import IntegrationUpdate
+
+    integration = manage.get_integration(session, integration_id)
+    manage.update_integration(session, integration=integration,
+                              data=IntegrationUpdate(enabled=False))
+    session.commit()
+    return redirect("/analytics#noise-h", flash=f"Integration {integration.name} disabled: "
+                    "its alerts are refused until it is enabled again.")
