@@ -44,6 +44,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
 # must call is handed in by the composition root (tocsin/wiring.py, tocsin/app.py).
 FEATURES = ["accounts", "catalog", "incidents", "notify", "alerts", "schedules", "escalation",
             "heartbeats", "checks", "probe", "intake", "setup"]
+FEATURES += ["postmortems", "knownerrors", "drills"]  # issue 17: learning
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -53,6 +54,8 @@ PURE = frozenset({
     "intake.errors", "intake.formats", "intake.formats.alertmanager", "intake.formats.fields",
     "intake.formats.generic", "intake.formats.opsgenie", "intake.formats.pagerduty",
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
+    "postmortems.blameless", "postmortems.timeline", "postmortems.reminders",
+    "knownerrors.similarity", "drills.report",
 })
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
@@ -74,6 +77,8 @@ REACHES: dict[tuple[str, str], str] = {
     ("intake", "alerts.triage_config"): "the second parse routes with triage's cached configuration",
     ("setup", "alerts.manage"): "the checklist counts integrations as alerts' pages do",
     ("setup", "escalation.reachability"): "the checklist names who paging would miss",
+    ("postmortems", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
+    ("knownerrors", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
 }
 
 

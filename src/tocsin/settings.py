@@ -262,6 +262,19 @@ class Settings(BaseSettings):
     inbound_sms_secret: SecretStr | None = Field(
         None, description="Shared secret that signs inbound SMS webhook calls "
         "(X-Tocsin-Signature); unset: the inbound SMS endpoint is disabled.")
+    # ---- learning (issue 17: post-mortems, action items, known errors, drills) ----
+    postmortem_required_severities: list[str] = Field(
+        default_factory=lambda: ["SEV1", "SEV2"],
+        description="Severities whose resolved incidents get a post-mortem draft "
+        "automatically (anyone may start one for any incident). JSON in the environment.")
+    postmortem_due_hours: int = Field(
+        48, ge=1, le=24 * 90, description="Hours after resolution a post-mortem is due.")
+    learning_reminder_before_hours: int = Field(
+        24, ge=0, le=24 * 30, description="Hours before its due date that the owner of a "
+        "post-mortem or action item is first reminded.")
+    learning_reminder_every_hours: int = Field(
+        24, ge=1, le=24 * 30, description="Hours between reminders once a post-mortem or "
+        "action item is overdue.")
 
     @classmethod
     def settings_customise_sources(

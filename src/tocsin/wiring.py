@@ -11,6 +11,8 @@ from __future__ import annotations
 from tocsin.clock import Clock
 from tocsin.escalation import service as escalation
 from tocsin.incidents import hooks as incident_hooks
+from tocsin.knownerrors import service as knownerrors
+from tocsin.postmortems import service as postmortems
 from tocsin.runtime import Runtime, open_runtime
 from tocsin.settings import Settings
 from tocsin.tables import metadata
@@ -18,6 +20,8 @@ from tocsin.tables import metadata
 # After each incident event, in the event's transaction (incidents/hooks.py).
 INCIDENT_HOOKS: tuple[incident_hooks.IncidentHook, ...] = (
     escalation.on_incident_event,  # paging: start, stop, restart escalation
+    postmortems.on_incident_event,  # learning: a resolved incident may need a post-mortem
+    knownerrors.on_incident_event,  # learning: suggest known errors and similar incidents
 )
 
 
