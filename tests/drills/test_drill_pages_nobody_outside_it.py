@@ -63,7 +63,8 @@ def test_drill_end_to_end_pages_only_participants(
     # A drill is practice: no post-mortem draft, no known-error suggestions.
     assert client.get(f"/api/v1/incidents/{iid}/postmortem",
                       headers=admin.headers).status_code == 404
-    assert client.get(f"/api/v1/incidents/{iid}/suggestions", headers=admin.headers).json() == []
+    assert client.get(f"/api/v1/incidents/{iid}/suggestions",
+                      headers=admin.headers).json()["items"] == []
 
     done = client.post(f"/api/v1/drills/{drill['id']}/finish", headers=carol.headers).json()
     assert done["status"] == "finished" and done["participant_ids"] == [carol.id, dave.id]

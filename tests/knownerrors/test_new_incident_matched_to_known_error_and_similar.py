@@ -52,7 +52,8 @@ def test_new_incident_gets_the_known_error_and_two_most_similar_past_incidents(
 
     new = _incident(client, responder, runtime, "Payment gateway timeouts, pool exhausted",
                     service_ids=[pay])
-    found = client.get(f"/api/v1/incidents/{new}/suggestions", headers=responder.headers).json()
+    found = client.get(f"/api/v1/incidents/{new}/suggestions",
+                       headers=responder.headers).json()["items"]
     problems = [s for s in found if s["kind"] == "problem"]
     past = [s for s in found if s["kind"] == "incident"]
     assert problems[0]["target_id"] == problem["id"]

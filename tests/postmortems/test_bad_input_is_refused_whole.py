@@ -28,7 +28,7 @@ def test_action_item_bad_owner_or_past_due_is_refused(
     r = client.post("/api/v1/incidents/424242/action-items", headers=responder.headers,
                     json={"title": "x", "owner_id": responder.id, "due_at": future})
     assert r.status_code == 404
-    assert client.get(url, headers=responder.headers).json() == []
+    assert client.get(url, headers=responder.headers).json()["items"] == []
 
 
 def test_markdown_with_script_is_sanitised_in_export(

@@ -73,7 +73,7 @@ def test_sev2_resolved_gets_a_draft_then_action_item_reminded_until_done(
     item = r.json()
     assert item["owner_id"] == owner.id and item["postmortem_id"] == pm["id"]
     assert [i["id"] for i in client.get(f"/api/v1/action-items?owner_id={owner.id}",
-                                        headers=owner.headers).json()] == [item["id"]]
+                                        headers=owner.headers).json()["items"]] == [item["id"]]
     assert client.get(f"/api/v1/postmortems/{pm['id']}", headers=ic.headers
                       ).json()["action_items"][0]["title"] == item["title"]
 
@@ -85,7 +85,8 @@ def test_sev2_resolved_gets_a_draft_then_action_item_reminded_until_done(
     subjects = _reminders(inbox, "omar@x.io")
     assert subjects[-1] == f"Action item is overdue: {item['title']}"
     assert "INC-" in body_of(inbox.to("omar@x.io")[-1])
-    listed = client.get(f"/api/v1/incidents/{iid}/action-items", headers=ic.headers).json()
+    listed = client.get(f"/api/v1/incidents/{iid}/action-items",
+                        headers=ic.headers).json()["items"]
     assert listed[0]["overdue"] is True and listed[0]["reminders_sent"] == 2
 
     done = client.patch(f"/api/v1/action-items/{item['id']}", headers=owner.headers,

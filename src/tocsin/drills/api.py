@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
+from tocsin.api import pagination
 from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.drills import service
 from tocsin.drills.models import Drill, Scenario
 from tocsin.drills.schemas import DrillOut, DrillStart, ReportLine, ScenarioIn, ScenarioOut
@@ -37,9 +39,11 @@ def create_scenario(data: ScenarioIn, session: SessionDep, rt: RuntimeDep,
     return _scenario(s)
 
 
-@router.get("/scenarios", response_model=list[ScenarioOut])
-def list_scenarios(session: SessionDep, who: Viewer) -> list[ScenarioOut]:
-    return [_scenario(s) for s in service.scenarios(session)]
+@router.get("/scenarios", response_model=Page[ScenarioOut], summary="Scenarios, by id")
+def list_scenarios(session: SessionDep, who: Viewer, cursor: str | None = None,
+                   limit: Limit = 100) -> Page[ScenarioOut]:
+    rows = service.scenarios(session, after_id=pagination.decode(cursor), limit=limit + 1)
+    return pagination.page(rows, limit, _scenario, lambda s: s.id)
 
 
 @router.post("", status_code=201, response_model=DrillOut,

@@ -40,8 +40,11 @@ def create_scenario(session: Session, *, data: ScenarioIn, now: datetime) -> Sce
                            created_at=now)
 
 
-def scenarios(session: Session) -> list[Scenario]:
-    return list(session.scalars(select(Scenario).order_by(Scenario.id)))
+def scenarios(session: Session, *, after_id: int | None, limit: int) -> list[Scenario]:
+    query = select(Scenario).order_by(Scenario.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Scenario.id > after_id)
+    return list(session.scalars(query))
 
 
 def start(session: Session, *, data: DrillStart, actor: Principal, now: datetime,

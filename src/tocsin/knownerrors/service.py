@@ -60,12 +60,18 @@ def update_problem(session: Session, *, problem: Problem, data: ProblemUpdate,
     search.put(session, "problems", problem.id, _problem_text(problem))
 
 
-def list_problems(session: Session, *, query: str | None = None) -> list[Problem]:
-    if query:
-        ids = [i for i, _ in search.find(session, "problems", query, limit=100)]
-        found = {p.id: p for p in session.scalars(select(Problem).where(Problem.id.in_(ids)))}
-        return [found[i] for i in ids if i in found]
-    return list(session.scalars(select(Problem).order_by(Problem.id).limit(500)))
+def list_problems(session: Session, *, after_id: int | None, limit: int) -> list[Problem]:
+    query = select(Problem).order_by(Problem.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Problem.id > after_id)
+    return list(session.scalars(query))
+
+
+def search_problems(session: Session, *, query: str, limit: int) -> list[Problem]:
+    """Known errors whose title, symptoms or labels share words with `query`, best first."""
+    ids = [i for i, _ in search.find(session, "problems", query, limit=limit)]
+    found = {p.id: p for p in session.scalars(select(Problem).where(Problem.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def incident_ids_of(session: Session, problem_id: int, viewer: Principal) -> list[int]:
@@ -193,7 +199,7 @@ def suggestions_of(session: Session, *, incident_id: int, viewer: Principal
     incidents.get_visible(session, incident_id=incident_id, viewer=viewer)
     out: list[tuple[Suggestion, str, str | None]] = []
     for s in session.scalars(select(Suggestion).where(Suggestion.incident_id == incident_id)
-                             .order_by(Suggestion.kind.desc(), Suggestion.rank)):
+                             .order_by(Suggestion.id)):
         if s.kind == "problem":
             p = session.get(Problem, s.target_id)
             if p is not None:

@@ -80,7 +80,8 @@ def get_visible(session: Session, *, item_id: int, viewer: Principal) -> ActionI
 
 
 def list_visible(session: Session, *, viewer: Principal, incident_id: int | None = None,
-                 owner_id: int | None = None, open_only: bool = False) -> list[ActionItem]:
+                 owner_id: int | None = None, open_only: bool = False,
+                 after_id: int | None = None, limit: int = 500) -> list[ActionItem]:
     stmt = select(ActionItem).join(Incident, Incident.id == ActionItem.incident_id).where(
         visibility.visible_incident(viewer))
     if incident_id is not None:
@@ -89,7 +90,9 @@ def list_visible(session: Session, *, viewer: Principal, incident_id: int | None
         stmt = stmt.where(ActionItem.owner_id == owner_id)
     if open_only:
         stmt = stmt.where(ActionItem.status.not_in(FINISHED))
-    return list(session.scalars(stmt.order_by(ActionItem.due_at, ActionItem.id).limit(500)))
+    if after_id is not None:
+        stmt = stmt.where(ActionItem.id > after_id)
+    return list(session.scalars(stmt.order_by(ActionItem.id).limit(limit)))
 
 
 def out(item: ActionItem, now: datetime) -> ActionItemOut:

@@ -9,7 +9,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from tocsin.api import pagination
 from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.incidents import service as incidents
 from tocsin.limits import Id
 from tocsin.postmortems import actions, blameless, document, service
@@ -82,13 +84,16 @@ def of_incident(incident_id: Id, session: SessionDep, rt: RuntimeDep,
     return to_out(session, pm, rt.clock.now(), who)
 
 
-@router.get("/postmortems", response_model=list[PostmortemBrief],
-            summary="Post-mortems; `overdue`, or `q` to search published ones")
+@router.get("/postmortems", response_model=Page[PostmortemBrief],
+            summary="Post-mortems by id; `overdue`, or `q` to search published ones")
 def list_postmortems(session: SessionDep, rt: RuntimeDep, who: Viewer, overdue: bool = False,
-                     q: str | None = None) -> list[PostmortemBrief]:
+                     q: str | None = None, cursor: str | None = None,
+                     limit: Limit = 100) -> Page[PostmortemBrief]:
     now = rt.clock.now()
-    return [_brief(pm, now) for pm in service.list_visible(
-        session, viewer=who, now=now, overdue=overdue, query=q[:200] if q else None)]
+    rows = service.list_visible(session, viewer=who, now=now, overdue=overdue,
+                                query=q[:200] if q else None,
+                                after_id=pagination.decode(cursor), limit=limit + 1)
+    return pagination.page(rows, limit, lambda pm: _brief(pm, now), lambda pm: pm.id)
 
 
 @router.get("/postmortems/{postmortem_id}", response_model=PostmortemOut)
@@ -173,7 +178,7 @@ class WordingIn(BaseModel):
 
 @router.post("/blameless/check", response_model=list[FindingOut],
              summary="Advice on blameless wording (never blocks)")
-def check_wording(data: WordingIn, who: Viewer) -> list[FindingOut]:
+def check_wording(data: WordingIn, who: Responder) -> list[FindingOut]:
     return [FindingOut(section="text", sentence=f.sentence, subject=f.subject,
                        suggestion=f.suggestion)
             for f in blameless.check(data.text, people=data.people)]
@@ -192,22 +197,27 @@ def add_action_item(incident_id: Id, data: ActionItemIn, session: SessionDep, rt
     return actions.out(item, now)
 
 
-@router.get("/incidents/{incident_id}/action-items", response_model=list[ActionItemOut])
-def incident_action_items(incident_id: Id, session: SessionDep, rt: RuntimeDep,
-                          who: Viewer) -> list[ActionItemOut]:
+@router.get("/incidents/{incident_id}/action-items", response_model=Page[ActionItemOut],
+            summary="The incident's action items, by id")
+def incident_action_items(incident_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer,
+                          cursor: str | None = None,
+                          limit: Limit = 100) -> Page[ActionItemOut]:
     incidents.get_visible(session, incident_id=incident_id, viewer=who)
     now = rt.clock.now()
-    return [actions.out(i, now) for i in actions.list_visible(session, viewer=who,
-                                                              incident_id=incident_id)]
+    rows = actions.list_visible(session, viewer=who, incident_id=incident_id,
+                                after_id=pagination.decode(cursor), limit=limit + 1)
+    return pagination.page(rows, limit, lambda i: actions.out(i, now), lambda i: i.id)
 
 
-@router.get("/action-items", response_model=list[ActionItemOut],
-            summary="Action items, by owner (`owner_id=me` is not needed: pass your id)")
+@router.get("/action-items", response_model=Page[ActionItemOut],
+            summary="Action items by id; `owner_id` for one person's, `open` for unfinished")
 def list_action_items(session: SessionDep, rt: RuntimeDep, who: Viewer,
-                      owner_id: Id | None = None, open: bool = False) -> list[ActionItemOut]:
+                      owner_id: Id | None = None, open: bool = False,
+                      cursor: str | None = None, limit: Limit = 100) -> Page[ActionItemOut]:
     now = rt.clock.now()
-    return [actions.out(i, now) for i in actions.list_visible(
-        session, viewer=who, owner_id=owner_id, open_only=open)]
+    rows = actions.list_visible(session, viewer=who, owner_id=owner_id, open_only=open,
+                                after_id=pagination.decode(cursor), limit=limit + 1)
+    return pagination.page(rows, limit, lambda i: actions.out(i, now), lambda i: i.id)
 
 
 @router.patch("/action-items/{item_id}", response_model=ActionItemOut)

@@ -149,7 +149,7 @@ def _visible(query: Select[tuple[Postmortem]], viewer: Principal) -> Select[tupl
 
 
 def list_visible(session: Session, *, viewer: Principal, now: datetime,
-                 overdue: bool = False, query: str | None = None,
+                 overdue: bool = False, query: str | None = None, after_id: int | None = None,
                  limit: int = 100) -> list[Postmortem]:
     """Post-mortems the viewer may see; `overdue`: not published and past due; `query`:
     published ones whose text contains every word."""
@@ -163,7 +163,9 @@ def list_visible(session: Session, *, viewer: Principal, now: datetime,
             like = f"%{word.lower()}%"
             stmt = stmt.where(or_(*(func.lower(getattr(Postmortem, c)).like(like)
                                     for c in ("title", *TEXT_SECTIONS))))
-    return list(session.scalars(stmt.order_by(Postmortem.due_at, Postmortem.id).limit(limit)))
+    if after_id is not None:
+        stmt = stmt.where(Postmortem.id > after_id)
+    return list(session.scalars(stmt.order_by(Postmortem.id).limit(limit)))
 
 
 def findings(session: Session, pm: Postmortem) -> list[tuple[str, blameless.Finding]]:
