@@ -44,7 +44,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
 # must call is handed in by the composition root (tocsin/wiring.py, tocsin/app.py).
 FEATURES = ["accounts", "catalog", "incidents", "notify", "alerts", "schedules", "escalation",
             "heartbeats", "checks", "probe", "intake", "setup"]
-FEATURES += ["postmortems", "knownerrors", "drills"]  # issue 17: learning
+FEATURES += ["postmortems", "knownerrors", "drills", "runbooks"]  # issue 17: learning
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -79,6 +79,7 @@ REACHES: dict[tuple[str, str], str] = {
     ("setup", "escalation.reachability"): "the checklist names who paging would miss",
     ("postmortems", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
     ("knownerrors", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
+    ("runbooks", "postmortems.render"): "one sanitised Markdown renderer (markdown-it-py + nh3)",
 }
 
 

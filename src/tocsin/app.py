@@ -37,6 +37,7 @@ from tocsin.notify import service as notify
 from tocsin.notify.api import router as notify_router
 from tocsin.notify.views import router as ack_router
 from tocsin.postmortems.api import router as postmortems_router
+from tocsin.runbooks.api import router as runbooks_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
 from tocsin.setup.api import router as setup_router
@@ -52,6 +53,7 @@ ROUTERS.append(setup_router)
 ROUTERS.append(postmortems_router)
 ROUTERS.append(knownerrors_router)
 ROUTERS.append(drills_router)
+ROUTERS.append(runbooks_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

@@ -12,10 +12,15 @@ from tocsin.alerts.cli import alert_app, integration_app, route_app
 from tocsin.catalog.cli import app as service_app
 from tocsin.checks.cli import check_app, heartbeat_app, probes_app
 from tocsin.cli.output import JsonOpt, emit
+from tocsin.drills.cli import app as drill_app
 from tocsin.escalation.cli import app as escalation_app
 from tocsin.incidents.cli import app as incident_app
+from tocsin.knownerrors.cli import app as problem_app
 from tocsin.notify.cli import app as contact_app
+from tocsin.postmortems.cli import action_app
+from tocsin.postmortems.cli import app as postmortem_app
 from tocsin.probe.cli import probe
+from tocsin.runbooks.cli import app as runbook_app
 from tocsin.schedules.cli import app as oncall_app
 from tocsin.schedules.cli import schedule_app
 from tocsin.settings import ConfigError, Settings, load_settings
@@ -47,6 +52,11 @@ app.add_typer(service_app, name="service")
 app.add_typer(escalation_app, name="escalation")
 app.add_typer(schedule_app, name="schedule")
 user_app.add_typer(contact_app, name="contact-method")
+app.add_typer(postmortem_app, name="postmortem")
+app.add_typer(action_app, name="action")
+app.add_typer(problem_app, name="problem")
+app.add_typer(drill_app, name="drill")
+app.add_typer(runbook_app, name="runbook")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]

@@ -28,6 +28,7 @@ from tocsin.notify import jobs as notify_jobs
 from tocsin.notify.delivery import delivery_wake
 from tocsin.postmortems import actions as action_items
 from tocsin.postmortems import service as postmortems
+from tocsin.runbooks import service as runbooks
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
 from tocsin.web import jobs as web_jobs
@@ -72,6 +73,11 @@ def _reindex(ctx: TimerContext) -> None:
     knownerrors.reindex(ctx.session, incident_id=int(ctx.timer.payload["incident_id"]))
 
 
+def _runbook_review(ctx: TimerContext) -> None:
+    runbooks.on_review_due(ctx.session, runbook_id=int(ctx.timer.payload["runbook_id"]),
+                           now=ctx.now)
+
+
 TIMER_HANDLERS: dict[str, TimerHandler] = {
     incidents.TIMER_UPDATE_DUE: _incident_update_due,
     incidents.TIMER_RECOVERY_END: _incident_recovery_end,
@@ -83,6 +89,7 @@ TIMER_HANDLERS: dict[str, TimerHandler] = {
     action_items.TIMER_REMINDER: _action_item_reminder,
     knownerrors.TIMER_SUGGEST: _suggest,
     knownerrors.TIMER_REINDEX: _reindex,
+    runbooks.TIMER_REVIEW: _runbook_review,
 }
 
 

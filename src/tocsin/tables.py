@@ -20,6 +20,7 @@ from tocsin.intake import models as intake_models
 from tocsin.knownerrors import models as knownerrors_models
 from tocsin.notify import models as notify_models
 from tocsin.postmortems import models as postmortems_models
+from tocsin.runbooks import models as runbooks_models
 from tocsin.schedules import models as schedules_models
 from tocsin.setup import models as setup_models
 from tocsin.web import models as web_models
@@ -35,5 +36,6 @@ FEATURE_MODELS.append(setup_models)
 FEATURE_MODELS.append(postmortems_models)
 FEATURE_MODELS.append(knownerrors_models)
 FEATURE_MODELS.append(drills_models)
+FEATURE_MODELS.append(runbooks_models)
 
 metadata = Base.metadata

@@ -163,6 +163,31 @@ def upgrade() -> None:
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('drill', sa.Boolean(), server_default=sa.false(), nullable=False))
 
+    op.create_table('runbooks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=200), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('review_at', tocsin.db.base.UTCDateTime(), nullable=False),
+    sa.Column('matchers', tocsin.db.base.JSONType(), nullable=False),
+    sa.Column('source_path', sa.String(length=1000), nullable=True),
+    sa.Column('created_at', tocsin.db.base.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', tocsin.db.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_runbooks_owner_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_runbooks')),
+    sa.UniqueConstraint('slug', name=op.f('uq_runbooks_slug'))
+    )
+    op.create_table('runbook_services',
+    sa.Column('runbook_id', sa.Integer(), nullable=False),
+    sa.Column('service_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['runbook_id'], ['runbooks.id'], name=op.f('fk_runbook_services_runbook_id_runbooks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['service_id'], ['services.id'], name=op.f('fk_runbook_services_service_id_services'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('runbook_id', 'service_id', name=op.f('pk_runbook_services'))
+    )
+    with op.batch_alter_table('runbook_services', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_runbook_services_service_id'), ['service_id'], unique=False)
+
     _create_fulltext()
 
 
@@ -185,6 +210,8 @@ def _create_fulltext() -> None:
 def downgrade() -> None:
     for name in FTS_TABLES:
         op.execute(f"DROP TABLE IF EXISTS {name}")
+    op.drop_table('runbook_services')
+    op.drop_table('runbooks')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_column('drill')
 
