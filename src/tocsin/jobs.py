@@ -27,6 +27,7 @@ from tocsin.knownerrors import service as knownerrors
 from tocsin.notify import jobs as notify_jobs
 from tocsin.notify.delivery import delivery_wake
 from tocsin.postmortems import actions as action_items
+from tocsin.postmortems import jobs as postmortems_jobs
 from tocsin.postmortems import service as postmortems
 from tocsin.runbooks import service as runbooks
 from tocsin.schedules import jobs as schedules_jobs
@@ -160,3 +161,4 @@ JOBS += [
 ]
 JOBS += [Job("web.purge_sessions", web_jobs.purge_sessions, every=3600)]
 JOBS += [Job("intake.housekeeping", intake_jobs.housekeeping, every=5)]
+JOBS.append(Job("postmortems.trackers", postmortems_jobs.sync_with_trackers, every=10))

@@ -15,7 +15,7 @@ from tocsin.incidents import service as incidents
 from tocsin.incidents import visibility
 from tocsin.incidents.models import Incident
 from tocsin.notify import service as notify
-from tocsin.postmortems import reminders
+from tocsin.postmortems import reminders, trackers
 from tocsin.postmortems.models import ActionItem, ActionStatus, Postmortem
 from tocsin.postmortems.schemas import ActionItemIn, ActionItemOut, ActionItemUpdate
 from tocsin.postmortems.service import check_users
@@ -37,13 +37,16 @@ def create(session: Session, *, incident: Incident, data: ActionItemIn, now: dat
            settings: Settings) -> ActionItem:
     check_users(session, [data.owner_id], "owner_id")
     _check_due(data.due_at, now)
+    if data.sync_to is not None and data.sync_to not in trackers.configured(settings):
+        raise Invalid(f"sync_to: {data.sync_to} is not configured on this server "
+                      "(docs/configuration.md)")
     pm_id = session.scalars(select(Postmortem.id)
                             .where(Postmortem.incident_id == incident.id)).first()
     item = rows.add_object(
         session, ActionItem, need_id=True, incident_id=incident.id, postmortem_id=pm_id,
         title=data.title, owner_id=data.owner_id, due_at=data.due_at,
         priority=data.priority.value, status=ActionStatus.OPEN.value, reminders_sent=0,
-        created_at=now, updated_at=now)
+        external_kind=data.sync_to, created_at=now, updated_at=now)
     _schedule(session, item, now, settings, first=True)
     return item
 

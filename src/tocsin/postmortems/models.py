@@ -92,6 +92,7 @@ class ActionItem(Base):
     external_kind: Mapped[str | None] = mapped_column(String(20), default=None)
     external_ref: Mapped[str | None] = mapped_column(String(200), default=None)
     external_status: Mapped[str | None] = mapped_column(String(40), default=None)
+    external_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -101,6 +101,7 @@ def upgrade() -> None:
     sa.Column('external_kind', sa.String(length=20), nullable=True),
     sa.Column('external_ref', sa.String(length=200), nullable=True),
     sa.Column('external_status', sa.String(length=40), nullable=True),
+    sa.Column('external_checked_at', tocsin.db.base.UTCDateTime(), nullable=True),
     sa.Column('created_at', tocsin.db.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', tocsin.db.base.UTCDateTime(), nullable=False),
     sa.Column('done_at', tocsin.db.base.UTCDateTime(), nullable=True),
