@@ -47,6 +47,7 @@ FEATURES = ["accounts", "catalog", "incidents", "notify", "alerts", "schedules",
 FEATURES.append("respond")
 FEATURES.append("webhooks")
 FEATURES.append("analytics")
+FEATURES += ["postmortems", "knownerrors", "drills", "runbooks"]  # issue 17: learning
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -56,6 +57,8 @@ PURE = frozenset({
     "intake.errors", "intake.formats", "intake.formats.alertmanager", "intake.formats.fields",
     "intake.formats.generic", "intake.formats.opsgenie", "intake.formats.pagerduty",
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
+    "postmortems.blameless", "postmortems.timeline", "postmortems.reminders",
+    "knownerrors.similarity", "drills.report",
 })
 PURE |= {"respond.checklists"}
 PURE |= {"webhooks.events"}
@@ -81,6 +84,9 @@ REACHES: dict[tuple[str, str], str] = {
     ("setup", "alerts.manage"): "the checklist counts integrations as alerts' pages do",
     ("setup", "escalation.reachability"): "the checklist names who paging would miss",
     ("analytics", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
+    ("postmortems", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
+    ("knownerrors", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
+    ("runbooks", "postmortems.render"): "one sanitised Markdown renderer (markdown-it-py + nh3)",
 }
 REACHES[("webhooks", "notify.webhook")] = \
     "event webhooks are signed with the one HMAC scheme of notify's webhooks"

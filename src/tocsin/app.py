@@ -23,6 +23,7 @@ from tocsin.catalog.api import router as catalog_router
 from tocsin.checks.api import agent_router as probe_agent_router
 from tocsin.checks.api import probe_dependency, probe_early, probes_router
 from tocsin.checks.api import router as checks_router
+from tocsin.drills.api import router as drills_router
 from tocsin.escalation import reachability
 from tocsin.escalation.api import router as escalation_router
 from tocsin.heartbeats.api import ping_router
@@ -32,11 +33,14 @@ from tocsin.incidents.api import router as incidents_router
 from tocsin.intake.api import INTAKE_PATHS
 from tocsin.intake.api import router as intake_router
 from tocsin.intake.fastlane import fast_routes as intake_fast_routes
+from tocsin.knownerrors.api import router as knownerrors_router
 from tocsin.notify import service as notify
 from tocsin.notify.api import router as notify_router
 from tocsin.notify.views import router as ack_router
 from tocsin.respond.api import router as respond_router
 from tocsin.respond.phone import router as phone_router
+from tocsin.postmortems.api import router as postmortems_router
+from tocsin.runbooks.api import router as runbooks_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
 from tocsin.setup.api import router as setup_router
@@ -54,6 +58,10 @@ ROUTERS.append(respond_router)
 ROUTERS.append(webhooks_router)
 ROUTERS.append(phone_router)
 ROUTERS.append(analytics_router)
+ROUTERS.append(postmortems_router)
+ROUTERS.append(knownerrors_router)
+ROUTERS.append(drills_router)
+ROUTERS.append(runbooks_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

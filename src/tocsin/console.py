@@ -13,11 +13,16 @@ from tocsin.analytics.cli import report as report_command
 from tocsin.catalog.cli import app as service_app
 from tocsin.checks.cli import check_app, heartbeat_app, probes_app
 from tocsin.cli.output import JsonOpt, emit
+from tocsin.drills.cli import app as drill_app
 from tocsin.escalation.cli import app as escalation_app
 from tocsin.incidents.cli import app as incident_app
+from tocsin.knownerrors.cli import app as problem_app
 from tocsin.notify.cli import app as contact_app
+from tocsin.postmortems.cli import action_app
+from tocsin.postmortems.cli import app as postmortem_app
 from tocsin.probe.cli import probe
 from tocsin.respond import cli as respond_cli
+from tocsin.runbooks.cli import app as runbook_app
 from tocsin.schedules.cli import app as oncall_app
 from tocsin.schedules.cli import schedule_app
 from tocsin.settings import ConfigError, Settings, load_settings
@@ -62,6 +67,11 @@ app.add_typer(respond_cli.role_app, name="role")
 schedule_app.command("handoff-note")(respond_cli.schedule_handoff_note)
 app.add_typer(webhook_app, name="webhook")
 app.command("report")(report_command)
+app.add_typer(postmortem_app, name="postmortem")
+app.add_typer(action_app, name="action")
+app.add_typer(problem_app, name="problem")
+app.add_typer(drill_app, name="drill")
+app.add_typer(runbook_app, name="runbook")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]

@@ -24,8 +24,13 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.intake import jobs as intake_jobs
+from tocsin.knownerrors import service as knownerrors
 from tocsin.notify import jobs as notify_jobs
 from tocsin.notify.delivery import delivery_wake
+from tocsin.postmortems import actions as action_items
+from tocsin.postmortems import jobs as postmortems_jobs
+from tocsin.postmortems import service as postmortems
+from tocsin.runbooks import service as runbooks
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
 from tocsin.web import jobs as web_jobs
@@ -47,12 +52,47 @@ def _incident_recovery_end(ctx: TimerContext) -> None:
                                     now=ctx.now)
 
 
+def _postmortem_draft(ctx: TimerContext) -> None:
+    postmortems.draft_due(ctx.session, incident_id=int(ctx.timer.payload["incident_id"]),
+                          now=ctx.now, settings=ctx.settings)
+
+
+def _postmortem_reminder(ctx: TimerContext) -> None:
+    postmortems.on_reminder(ctx.session, postmortem_id=int(ctx.timer.payload["postmortem_id"]),
+                            now=ctx.now, settings=ctx.settings)
+
+
+def _action_item_reminder(ctx: TimerContext) -> None:
+    action_items.on_reminder(ctx.session, item_id=int(ctx.timer.payload["action_item_id"]),
+                             now=ctx.now, settings=ctx.settings)
+
+
+def _suggest(ctx: TimerContext) -> None:
+    knownerrors.suggest(ctx.session, incident_id=int(ctx.timer.payload["incident_id"]),
+                        now=ctx.now)
+
+
+def _reindex(ctx: TimerContext) -> None:
+    knownerrors.reindex(ctx.session, incident_id=int(ctx.timer.payload["incident_id"]))
+
+
+def _runbook_review(ctx: TimerContext) -> None:
+    runbooks.on_review_due(ctx.session, runbook_id=int(ctx.timer.payload["runbook_id"]),
+                           now=ctx.now)
+
+
 TIMER_HANDLERS: dict[str, TimerHandler] = {
     incidents.TIMER_UPDATE_DUE: _incident_update_due,
     incidents.TIMER_RECOVERY_END: _incident_recovery_end,
     ESCALATION_STEP: escalation_jobs.step,
     TIMER_HANDOFF: schedules_jobs.handoff_due,
     checks_service.TIMER_RUN_NOW: checks_service.run_request_lapsed,
+    postmortems.TIMER_DRAFT: _postmortem_draft,
+    postmortems.TIMER_REMINDER: _postmortem_reminder,
+    action_items.TIMER_REMINDER: _action_item_reminder,
+    knownerrors.TIMER_SUGGEST: _suggest,
+    knownerrors.TIMER_REINDEX: _reindex,
+    runbooks.TIMER_REVIEW: _runbook_review,
 }
 
 
@@ -125,3 +165,4 @@ JOBS += [Job("web.purge_sessions", web_jobs.purge_sessions, every=3600)]
 JOBS += [Job("intake.housekeeping", intake_jobs.housekeeping, every=5)]
 JOBS.append(Job("webhooks.deliver", webhooks_jobs.deliver, every=1))
 JOBS += [Job("analytics.weekly_digest", analytics_jobs.weekly_digest, every=3600)]
+JOBS.append(Job("postmortems.trackers", postmortems_jobs.sync_with_trackers, every=10))

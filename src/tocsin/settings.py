@@ -292,6 +292,33 @@ class Settings(BaseSettings):
         "(0 = Monday), after 08:00 UTC.")
     analytics_digest_enabled: bool = Field(
         True, description="Send each team's members the weekly metrics digest by email.")
+    # ---- learning (issue 17: post-mortems, action items, known errors, drills) ----
+    postmortem_required_severities: list[str] = Field(
+        default_factory=lambda: ["SEV1", "SEV2"],
+        description="Severities whose resolved incidents get a post-mortem draft "
+        "automatically (anyone may start one for any incident). JSON in the environment.")
+    postmortem_due_hours: int = Field(
+        48, ge=1, le=24 * 90, description="Hours after resolution a post-mortem is due.")
+    learning_reminder_before_hours: int = Field(
+        24, ge=0, le=24 * 30, description="Hours before its due date that the owner of a "
+        "post-mortem or action item is first reminded.")
+    learning_reminder_every_hours: int = Field(
+        24, ge=1, le=24 * 30, description="Hours between reminders once a post-mortem or "
+        "action item is overdue.")
+    github_issues_url: str | None = Field(
+        None, description="GitHub REST API base URL for action items (e.g. "
+        "https://api.github.com); unset: no GitHub sync.")
+    github_issues_token: SecretStr | None = Field(
+        None, description="GitHub token that may create issues in `github_issues_repo`.")
+    github_issues_repo: str | None = Field(
+        None, pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name of the repository.")
+    jira_url: str | None = Field(
+        None, description="Jira base URL for action items; unset: no Jira sync.")
+    jira_token: SecretStr | None = Field(None, description="Jira personal access token.")
+    jira_project: str | None = Field(None, description="Jira project key, e.g. OPS.")
+    tracker_sync_seconds: int = Field(
+        300, ge=10, le=86_400, description="Seconds between reads of synced action items' "
+        "status from GitHub or Jira.")
 
     @classmethod
     def settings_customise_sources(

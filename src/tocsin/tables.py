@@ -12,13 +12,17 @@ from tocsin.catalog import models as catalog_models
 from tocsin.checks import models as checks_models
 from tocsin.db import config_cache
 from tocsin.db.base import Base
+from tocsin.drills import models as drills_models
 from tocsin.engine import models as engine_models
 from tocsin.escalation import models as escalation_models
 from tocsin.heartbeats import models as heartbeats_models
 from tocsin.incidents import models as incidents_models
 from tocsin.intake import models as intake_models
+from tocsin.knownerrors import models as knownerrors_models
 from tocsin.notify import models as notify_models
 from tocsin.respond import models as respond_models
+from tocsin.postmortems import models as postmortems_models
+from tocsin.runbooks import models as runbooks_models
 from tocsin.schedules import models as schedules_models
 from tocsin.setup import models as setup_models
 from tocsin.web import models as web_models
@@ -35,5 +39,9 @@ FEATURE_MODELS.append(setup_models)
 FEATURE_MODELS.append(respond_models)
 FEATURE_MODELS.append(webhooks_models)
 FEATURE_MODELS.append(analytics_models)
+FEATURE_MODELS.append(postmortems_models)
+FEATURE_MODELS.append(knownerrors_models)
+FEATURE_MODELS.append(drills_models)
+FEATURE_MODELS.append(runbooks_models)
 
 metadata = Base.metadata

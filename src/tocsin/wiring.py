@@ -13,6 +13,8 @@ from tocsin.clock import Clock
 from tocsin.escalation import service as escalation
 from tocsin.incidents import hooks as incident_hooks
 from tocsin.respond import service as respond
+from tocsin.knownerrors import service as knownerrors
+from tocsin.postmortems import service as postmortems
 from tocsin.runtime import Runtime, open_runtime
 from tocsin.settings import Settings
 from tocsin.tables import metadata
@@ -23,6 +25,8 @@ INCIDENT_HOOKS: tuple[incident_hooks.IncidentHook, ...] = (
     escalation.on_incident_event,  # paging: start, stop, restart escalation
     respond.on_incident_event,  # checklists on declaration and severity raises
     webhooks.on_incident_event,  # event webhook deliveries (outbox rows)
+    postmortems.on_incident_event,  # learning: a resolved incident may need a post-mortem
+    knownerrors.on_incident_event,  # learning: suggest known errors and similar incidents
 )
 
 

@@ -167,7 +167,8 @@ def _values(w: World, member: Account, hidden_id: int | None = None) -> dict[str
             "schedule_id": "1", "policy_id": "1", "heartbeat_id": "1", "scope": "global",
             "request_id": "r1", "kind": "schedules", "ident": "1", "token": "x", "key": "x",
             "exit_code": "0", "identifier": str(hidden_id or w.alert_id), "rest": "x",
-            "subscription_id": "1"}
+            "subscription_id": "1",
+            "postmortem_id": "1", "problem_id": "1", "drill_id": "1"}
 
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")

@@ -30,6 +30,15 @@ class Client:
                  + (f" ({hint})" if hint else ""))
         return response.json() if response.content else None
 
+    def response(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The raw answer, error or not, for a command that shows more of an error than one
+        line (e.g. `tocsin runbook sync`, a problem per file)."""
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            fail(f"cannot reach Tocsin at {self.url}: {exc}")
+
+
 def problem_text(response: httpx.Response) -> str:
     """The one line a person needs from an error answer: its detail, and the fields a
     validation error names (RFC 9457 problem with `errors: [{field, message}]`)."""

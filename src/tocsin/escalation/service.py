@@ -268,6 +268,9 @@ def _resolve_users(session: Session, incident: Incident, targets: tuple[pol.Targ
         if not found:
             nobody.append(_why_nobody(session, t))
         users += [u for u in found if u not in users]
+    stand_ins = incidents.drill_participants(session, incident)
+    if stand_ins is not None:  # a drill pages its participants, never the real on-call
+        return stand_ins, ([] if stand_ins else ["the drill has no participants"])
     return users, nobody
 
 

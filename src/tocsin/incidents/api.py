@@ -54,7 +54,7 @@ def to_out(session: Session, incidents: list[Incident], now: datetime) -> list[I
             service_ids=services[i.id], reporter_id=i.reporter_id,
             commander_id=i.commander_id, tech_lead_id=i.tech_lead_id,
             comms_lead_id=i.comms_lead_id, acknowledged_by_id=i.acknowledged_by_id,
-            restricted=i.restricted, impact_started_at=i.impact_started_at,
+            restricted=i.restricted, drill=i.drill, impact_started_at=i.impact_started_at,
             impact_ended_at=i.impact_ended_at, detected_at=i.detected_at,
             acknowledged_at=i.acknowledged_at, resolved_at=i.resolved_at,
             closed_at=i.closed_at, recovery_until=i.recovery_until,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from tocsin.db.base import Base, JSONType, UTCDateTime
 
@@ -42,6 +43,9 @@ class Incident(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A game-day drill (drills/): pages go only to its members; metrics exclude it
+    # (`not_drill()` below is the one predicate to filter with).
+    drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     impact_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -64,6 +68,11 @@ class Incident(Base):
     @property
     def number(self) -> str:
         return f"INC-{self.id}"
+
+
+def not_drill() -> ColumnElement[bool]:
+    """The one filter that leaves drills out (metrics, reports, similar-incident search)."""
+    return Incident.drill.is_(False)
 
 
 class IncidentService(Base):

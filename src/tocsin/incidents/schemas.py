@@ -151,6 +151,7 @@ class IncidentOut(BaseModel):
     comms_lead_id: Id | None
     acknowledged_by_id: Id | None
     restricted: bool
+    drill: bool = False
     impact_started_at: datetime | None
     impact_ended_at: datetime | None
     detected_at: datetime

@@ -166,6 +166,16 @@ def list_visible(session: Session, *, viewer: Principal, filters: ListFilters,
     return rows, None
 
 
+def drill_participants(session: Session, incident: Incident) -> list[int] | None:
+    """A drill's participants (its members, in id order), who stand in for the real on-call;
+    None for a real incident."""
+    if not incident.drill:
+        return None
+    return list(session.scalars(select(IncidentMember.user_id)
+                                .where(IncidentMember.incident_id == incident.id)
+                                .order_by(IncidentMember.user_id)))
+
+
 def service_ids_of(session: Session, incident_ids: list[int]) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {i: [] for i in incident_ids}
     if incident_ids:
@@ -230,7 +240,8 @@ def _schedule_reminder(session: Session, incident: Incident, settings: Settings,
 # ---- operations --------------------------------------------------------------------------
 
 def declare(session: Session, *, actor: Principal | None, data: IncidentCreate, now: datetime,
-            settings: Settings) -> Incident:
+            settings: Settings, drill: bool = False) -> Incident:
+    """`drill`: a game-day incident whose pages reach only its members (drills/)."""
     wanted = [*data.member_ids, *([data.commander_id] if data.commander_id else [])]
     _check_users(session, wanted, "member_ids/commander_id")
     incident = rows.add_object(
@@ -240,7 +251,7 @@ def declare(session: Session, *, actor: Principal | None, data: IncidentCreate, 
         category_system=data.category_system.value if data.category_system else None,
         category_type=data.category_type.value if data.category_type else None,
         detection_source=data.detection_source.value, reporter_id=_actor_id(actor),
-        commander_id=data.commander_id, restricted=data.restricted,
+        commander_id=data.commander_id, restricted=data.restricted, drill=drill,
         impact_started_at=data.impact_started_at, detected_at=now, last_update_at=now,
         reopen_count=0, created_at=now, updated_at=now,
     )

@@ -22,7 +22,7 @@ from tocsin.db.config_cache import config_cached
 from tocsin.db.wakeup import wake_after_commit as wake_after_commit  # web/ calls it here
 from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from tocsin.incidents import lifecycle as lc
-from tocsin.incidents.models import Incident
+from tocsin.incidents.models import Incident, IncidentMember
 from tocsin.notify.channels import address_problem
 from tocsin.notify.links import password_stamp
 from tocsin.notify.models import (
@@ -311,6 +311,8 @@ def page_user(session: Session, *, user_id: int, incident: Incident, now: dateti
               payload: dict[str, Any]) -> int:
     """Write the user's pages for this incident per their rules; returns how many (0: this
     user cannot be reached)."""
+    if incident.drill and user_id not in _drill_members(session, incident.id):
+        return 0  # a drill never pages anyone outside it, whoever asks
     high = lc.Severity(incident.severity).is_high_urgency()
     made = 0
     body = {"title": incident.title, "severity": incident.severity, **payload}
@@ -322,6 +324,11 @@ def page_user(session: Session, *, user_id: int, incident: Incident, now: dateti
                  due_at=now + timedelta(minutes=delay), payload=body, now=now)
         made += 1
     return made
+
+
+def _drill_members(session: Session, incident_id: int) -> set[int]:
+    return set(session.scalars(select(IncidentMember.user_id)
+                               .where(IncidentMember.incident_id == incident_id)))
 
 
 def send_briefing(session: Session, *, user_id: int, now: datetime, subject: str, text: str,

@@ -20,6 +20,7 @@ from tocsin.web.views import (
     incident_page,
     incidents,
     integrations,
+    learning,
     metrics,
     people,
     probes,
@@ -43,6 +44,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            heartbeats.router, probes.router, user_contact.router,
            welcome.router, setup.router]
 ROUTERS.append(metrics.router)
+ROUTERS.append(learning.router)
 
 
 def _favicon() -> RedirectResponse:

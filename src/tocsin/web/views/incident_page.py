@@ -32,7 +32,7 @@ from tocsin.web import forms, queries
 from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
-from tocsin.web.views import extras
+from tocsin.web.views import extras, learning
 
 router = web_router()
 ROLE_LABELS = {"commander": "Incident commander", "tech_lead": "Technical lead",
@@ -70,6 +70,7 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
         "changes": extras.recent_changes(session, incident, service_ids),
         "teams": queries.team_choices(session) if who.can("responder") else [],
         "nobody_paged": reachability.nobody_paged(session, [incident]).get(incident.id, []),
+        "learning": learning.incident_context(session, who, incident, now),
     }
 
 

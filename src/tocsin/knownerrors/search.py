@@ -1,0 +1,83 @@
+"""The one full-text interface: SQLite FTS5 or PostgreSQL text search, chosen by the
+session's database. Callers index a row's text and search by text; nothing else in the
+service knows which database answers.
+
+The index tables (`fts_incidents`, `fts_problems`) are made by migration 0013 in each
+database's own form; their ids are the indexed rows' ids.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+Index = Literal["incidents", "problems"]
+MAX_TERMS = 24
+# Words that say nothing about what broke.
+_STOP = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "in",
+    "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "will",
+    "with", "not", "no", "alert", "alerts", "incident", "error", "errors"})
+
+
+def terms(value: str) -> list[str]:
+    """Distinct search words of `value`, in order (letters and digits only: safe to put in
+    either database's query syntax)."""
+    seen: list[str] = []
+    for word in re.findall(r"[a-z0-9]+", value.lower()):
+        if len(word) > 1 and word not in _STOP and word not in seen:
+            seen.append(word)
+    return seen[:MAX_TERMS]
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def put(session: Session, index: Index, row_id: int, document: str) -> None:
+    """Index (or re-index) one row's text."""
+    table = f"fts_{index}"
+    if _postgres(session):
+        session.execute(text(
+            f"INSERT INTO {table} (id, doc) VALUES (:id, to_tsvector('simple', :doc)) "
+            "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc"), {"id": row_id, "doc": document})
+        return
+    session.execute(text(f"DELETE FROM {table} WHERE rowid = :id"), {"id": row_id})
+    session.execute(text(f"INSERT INTO {table} (rowid, doc) VALUES (:id, :doc)"),
+                    {"id": row_id, "doc": document})
+
+
+def put_many(session: Session, index: Index, documents: list[tuple[int, str]]) -> None:
+    """Index many new rows at once (bulk loads, benchmarks)."""
+    if not documents:
+        return
+    table = f"fts_{index}"
+    values = [{"id": i, "doc": d} for i, d in documents]
+    if _postgres(session):
+        session.execute(text(f"INSERT INTO {table} (id, doc) VALUES "
+                             "(:id, to_tsvector('simple', :doc)) ON CONFLICT (id) DO UPDATE "
+                             "SET doc = excluded.doc"), values)
+    else:
+        session.execute(text(f"INSERT INTO {table} (rowid, doc) VALUES (:id, :doc)"), values)
+
+
+def find(session: Session, index: Index, query: str, *, limit: int) -> list[tuple[int, float]]:
+    """Rows whose text shares words with `query`, best first, as (id, score > 0)."""
+    words = terms(query)
+    if not words:
+        return []
+    table = f"fts_{index}"
+    if _postgres(session):
+        found = session.execute(text(
+            f"SELECT id, ts_rank(doc, q) AS score FROM {table}, "
+            "to_tsquery('simple', :q) AS q WHERE doc @@ q ORDER BY score DESC, id DESC "
+            "LIMIT :n"), {"q": " | ".join(words), "n": limit})
+        return [(int(i), float(s)) for i, s in found]
+    found = session.execute(text(
+        f"SELECT rowid, -bm25({table}) AS score FROM {table} WHERE {table} MATCH :q "
+        "ORDER BY score DESC, rowid DESC LIMIT :n"),
+        {"q": " OR ".join(f'"{w}"' for w in words), "n": limit})
+    return [(int(i), float(s)) for i, s in found]

@@ -1,0 +1,227 @@
+"""Known errors and similar incidents: problems, links, and suggestions when an incident
+opens (full-text search through search.py, ranking through similarity.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from tocsin.alerts.models import Alert
+from tocsin.catalog.models import Service
+from tocsin.db import rows
+from tocsin.engine import timers
+from tocsin.errors import Invalid, NotFound
+from tocsin.incidents import service as incidents
+from tocsin.incidents.models import Incident, not_drill
+from tocsin.incidents.visibility import visible_incident
+from tocsin.knownerrors import search, similarity
+from tocsin.knownerrors.models import FixStatus, Problem, ProblemIncident, Suggestion
+from tocsin.knownerrors.schemas import ProblemIn, ProblemUpdate
+from tocsin.principal import Principal
+
+TIMER_SUGGEST = "knownerrors.suggest"
+TIMER_REINDEX = "knownerrors.reindex"
+SUGGEST_PROBLEMS, SUGGEST_INCIDENTS, CANDIDATES = 3, 3, 50
+
+
+# ---- problems -----------------------------------------------------------------------------
+
+def _problem_text(p: Problem) -> str:
+    return f"{p.title}\n{p.symptoms}\n{' '.join(p.labels.values())}"
+
+
+def create_problem(session: Session, *, data: ProblemIn, now: datetime) -> Problem:
+    if data.service_id is not None and session.get(Service, data.service_id) is None:
+        raise Invalid(f"service_id: no service with id {data.service_id}")
+    p = rows.add_object(session, Problem, need_id=True, title=data.title,
+                        symptoms=data.symptoms, workaround=data.workaround,
+                        fix_status=data.fix_status.value, service_id=data.service_id,
+                        labels=dict(data.labels), created_at=now, updated_at=now)
+    search.put(session, "problems", p.id, _problem_text(p))
+    return p
+
+
+def get_problem(session: Session, problem_id: int) -> Problem:
+    p = session.get(Problem, problem_id)
+    if p is None:
+        raise NotFound(f"problem {problem_id} does not exist")
+    return p
+
+
+def update_problem(session: Session, *, problem: Problem, data: ProblemUpdate,
+                   now: datetime) -> None:
+    for name, value in data.model_dump(exclude_unset=True).items():
+        if value is not None:
+            setattr(problem, name, value.value if isinstance(value, FixStatus) else value)
+    problem.updated_at = now
+    search.put(session, "problems", problem.id, _problem_text(problem))
+
+
+def list_problems(session: Session, *, after_id: int | None, limit: int) -> list[Problem]:
+    query = select(Problem).order_by(Problem.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Problem.id > after_id)
+    return list(session.scalars(query))
+
+
+def search_problems(session: Session, *, query: str, limit: int) -> list[Problem]:
+    """Known errors whose title, symptoms or labels share words with `query`, best first."""
+    ids = [i for i, _ in search.find(session, "problems", query, limit=limit)]
+    found = {p.id: p for p in session.scalars(select(Problem).where(Problem.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def incident_ids_of(session: Session, problem_id: int, viewer: Principal) -> list[int]:
+    return list(session.scalars(
+        select(ProblemIncident.incident_id)
+        .join(Incident, Incident.id == ProblemIncident.incident_id)
+        .where(ProblemIncident.problem_id == problem_id, visible_incident(viewer))
+        .order_by(ProblemIncident.incident_id)))
+
+
+def link(session: Session, *, problem: Problem, incident_id: int, viewer: Principal,
+         now: datetime) -> None:
+    """Record the incident as an occurrence of the problem (idempotent)."""
+    incidents.get_visible(session, incident_id=incident_id, viewer=viewer)
+    if session.get(ProblemIncident, (problem.id, incident_id)) is None:
+        rows.add_object(session, ProblemIncident, problem_id=problem.id,
+                        incident_id=incident_id, linked_at=now)
+
+
+def unlink(session: Session, *, problem: Problem, incident_id: int) -> None:
+    session.execute(delete(ProblemIncident).where(ProblemIncident.problem_id == problem.id,
+                                                  ProblemIncident.incident_id == incident_id))
+
+
+# ---- suggestions when an incident opens ---------------------------------------------------
+
+def on_incident_event(session: Session, *, incident: Incident, kind: str,
+                      data: dict[str, Any], now: datetime) -> None:
+    """IncidentHook. Searching is left to the engine (a timer in this transaction), so
+    declaring an incident — triage's hot path — only writes one more row."""
+    if incident.drill:
+        return
+    if kind == "created":
+        timers.schedule(session, kind=TIMER_SUGGEST, key=f"knownerrors:{incident.id}:suggest",
+                        due_at=now, now=now, owner=incident, payload={"incident_id": incident.id})
+    elif kind == "resolved":  # the resolution summary is worth finding next time
+        timers.schedule(session, kind=TIMER_REINDEX, key=f"knownerrors:{incident.id}:reindex",
+                        due_at=now, now=now, owner=incident, payload={"incident_id": incident.id})
+
+
+def _context(session: Session, incident: Incident) -> tuple[str, frozenset[int],
+                                                             dict[str, str]]:
+    alerts = session.execute(select(Alert.summary, Alert.labels)
+                             .where(Alert.incident_id == incident.id).limit(50)).all()
+    labels: dict[str, str] = {}
+    for _summary, alert_labels in alerts:
+        labels.update(alert_labels or {})
+    document = "\n".join([incident.title, incident.description,
+                          incident.resolution_summary or "", *(s for s, _ in alerts),
+                          *labels.values()])
+    services = frozenset(incidents.service_ids_of(session, [incident.id])[incident.id])
+    return document, services, labels
+
+
+def reindex(session: Session, *, incident_id: int) -> None:
+    incident = session.get(Incident, incident_id)
+    if incident is not None and not incident.drill:
+        search.put(session, "incidents", incident.id, _context(session, incident)[0])
+
+
+def suggest(session: Session, *, incident_id: int, now: datetime) -> list[Suggestion]:
+    """Index the new incident and record the known errors and past incidents that look like
+    it (the same service and labels, similar title and alert text)."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.drill:
+        return []
+    document, services, labels = _context(session, incident)
+    problems = _problem_matches(session, document, services, labels)
+    past = _incident_matches(session, incident, document, services, labels)
+    session.execute(delete(Suggestion).where(Suggestion.incident_id == incident.id))
+    made = []
+    for kind, matches in (("problem", problems), ("incident", past)):
+        for rank, m in enumerate(matches, start=1):
+            made.append(rows.add_object(
+                session, Suggestion, need_id=True, incident_id=incident.id, kind=kind,
+                target_id=m.id, rank=rank, score=m.score, reasons=list(m.reasons),
+                used=False, created_at=now))
+    search.put(session, "incidents", incident.id, document)
+    return made
+
+
+def _problem_matches(session: Session, document: str, services: frozenset[int],
+                     labels: dict[str, str]) -> list[similarity.Match]:
+    scores = dict(search.find(session, "problems", document, limit=CANDIDATES))
+    query = select(Problem).where(Problem.fix_status != FixStatus.FIXED.value)
+    pool = {p.id: p for p in session.scalars(query.where(Problem.id.in_(list(scores))))}
+    if services:  # same service, whatever the words
+        pool.update((p.id, p) for p in session.scalars(
+            query.where(Problem.service_id.in_(sorted(services))).limit(CANDIDATES)))
+    candidates = [similarity.Candidate(
+        id=p.id, text_score=scores.get(p.id, 0.0),
+        services=frozenset([p.service_id]) if p.service_id else frozenset(),
+        matchers=p.labels) for p in pool.values()]
+    return similarity.rank(services=services, labels=labels, candidates=candidates,
+                           limit=SUGGEST_PROBLEMS)
+
+
+def _incident_matches(session: Session, incident: Incident, document: str,
+                      services: frozenset[int], labels: dict[str, str]
+                      ) -> list[similarity.Match]:
+    found = [(i, s) for i, s in search.find(session, "incidents", document,
+                                            limit=CANDIDATES + 1) if i != incident.id]
+    ids = [i for i, _ in found]
+    # Past, real, unrestricted incidents only: a suggestion is shown to everyone who sees
+    # the new incident, so it must not reveal a restricted one.
+    kept = set(session.scalars(select(Incident.id).where(
+        Incident.id.in_(ids), not_drill(), Incident.restricted.is_(False))))
+    service_map = incidents.service_ids_of(session, sorted(kept)) if kept else {}
+    label_map: dict[int, dict[str, str]] = {}
+    for iid, alert_labels in session.execute(select(Alert.incident_id, Alert.labels).where(
+            Alert.incident_id.in_(sorted(kept)))):
+        if iid is not None:
+            label_map.setdefault(iid, {}).update(alert_labels or {})
+    candidates = [similarity.Candidate(id=i, text_score=s,
+                                       services=frozenset(service_map.get(i, [])),
+                                       labels=label_map.get(i, {}))
+                  for i, s in found if i in kept]
+    return similarity.rank(services=services, labels=labels, candidates=candidates,
+                           limit=SUGGEST_INCIDENTS)
+
+
+def suggestions_of(session: Session, *, incident_id: int, viewer: Principal
+                   ) -> list[tuple[Suggestion, str, str | None]]:
+    """(suggestion, title of what it points at, workaround of a known error)."""
+    incidents.get_visible(session, incident_id=incident_id, viewer=viewer)
+    out: list[tuple[Suggestion, str, str | None]] = []
+    for s in session.scalars(select(Suggestion).where(Suggestion.incident_id == incident_id)
+                             .order_by(Suggestion.id)):
+        if s.kind == "problem":
+            p = session.get(Problem, s.target_id)
+            if p is not None:
+                out.append((s, p.title, p.workaround))
+        else:
+            past = session.get(Incident, s.target_id)
+            if past is not None:
+                out.append((s, f"{past.number}: {past.title}", None))
+    return out
+
+
+def use(session: Session, *, suggestion_id: int, viewer: Principal, now: datetime
+        ) -> Suggestion:
+    """Record that responders used a suggestion; using a known error also links the
+    incident to it as a recurrence."""
+    s = session.get(Suggestion, suggestion_id)
+    if s is None:
+        raise NotFound(f"suggestion {suggestion_id} does not exist")
+    incidents.get_visible(session, incident_id=s.incident_id, viewer=viewer)
+    if not s.used:
+        s.used, s.used_at = True, now
+    if s.kind == "problem" and session.get(Problem, s.target_id) is not None:
+        link(session, problem=get_problem(session, s.target_id), incident_id=s.incident_id,
+             viewer=viewer, now=now)
+    return s

@@ -1,0 +1,281 @@
+"""Post-mortem operations: draft from the incident's record, edit, review, publish, remind."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import User
+from tocsin.catalog.models import Service
+from tocsin.db import rows
+from tocsin.engine import timers
+from tocsin.errors import Conflict, Invalid, NotFound
+from tocsin.incidents import service as incidents
+from tocsin.incidents import visibility
+from tocsin.incidents.models import Incident, IncidentEvent, IncidentService
+from tocsin.notify import service as notify
+from tocsin.postmortems import blameless, reminders
+from tocsin.postmortems import timeline as tl
+from tocsin.postmortems.models import (
+    Postmortem,
+    PostmortemComment,
+    PostmortemReviewer,
+    PostmortemStatus,
+)
+from tocsin.postmortems.schemas import TEXT_SECTIONS, CommentIn, PostmortemUpdate
+from tocsin.principal import Principal
+from tocsin.settings import Settings
+
+TIMER_DRAFT = "postmortem.draft"
+TIMER_REMINDER = "postmortem.reminder"
+
+
+def check_users(session: Session, user_ids: list[int], field: str) -> None:
+    missing = sorted(set(user_ids) - set(session.scalars(
+        select(User.id).where(User.id.in_(user_ids), User.active.is_(True)))))
+    if missing:
+        raise Invalid(f"{field}: no active user with id {', '.join(map(str, missing))}")
+
+
+# ---- drafting from the record -------------------------------------------------------------
+
+def on_incident_event(session: Session, *, incident: Incident, kind: str,
+                      data: dict[str, Any], now: datetime) -> None:
+    """IncidentHook: a resolved incident may need a post-mortem. Whether it does depends on
+    settings (per severity), which the timer's handler has: the draft is written by the
+    engine moments later, durably (the timer commits with the resolution)."""
+    if kind == "resolved" and not incident.drill:
+        timers.schedule(session, kind=TIMER_DRAFT, key=f"postmortem:{incident.id}:draft",
+                        due_at=now, now=now, payload={"incident_id": incident.id})
+
+
+def draft_due(session: Session, *, incident_id: int, now: datetime, settings: Settings) -> None:
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.severity not in settings.postmortem_required_severities:
+        return
+    if _of_incident(session, incident_id) is None:
+        start(session, incident=incident, owner_id=None, now=now, settings=settings)
+
+
+def _events(session: Session, incident_id: int) -> list[tl.Event]:
+    rows_ = session.execute(
+        select(IncidentEvent.id, IncidentEvent.at, IncidentEvent.kind, IncidentEvent.actor_id,
+               IncidentEvent.body, IncidentEvent.data)
+        .where(IncidentEvent.incident_id == incident_id).order_by(IncidentEvent.id))
+    return [tl.Event(id=r[0], at=r[1], kind=r[2], actor_id=r[3], body=r[4], data=r[5] or {})
+            for r in rows_]
+
+
+def facts_of(session: Session, incident: Incident) -> tl.Facts:
+    names = tuple(session.scalars(
+        select(Service.name).join(IncidentService, IncidentService.service_id == Service.id)
+        .where(IncidentService.incident_id == incident.id).order_by(Service.name)))
+    return tl.Facts(severity=incident.severity, detected_at=incident.detected_at,
+                    impact_started_at=incident.impact_started_at,
+                    acknowledged_at=incident.acknowledged_at,
+                    resolved_at=incident.resolved_at, impact_ended_at=incident.impact_ended_at,
+                    users_affected=incident.users_affected, services=names)
+
+
+def events_of(session: Session, incident_id: int) -> list[tl.Event]:
+    return _events(session, incident_id)
+
+
+def start(session: Session, *, incident: Incident, owner_id: int | None, now: datetime,
+          settings: Settings) -> Postmortem:
+    """A draft with the timeline and impact filled from the record; due
+    `postmortem_due_hours` after resolution (or after now, for an open incident)."""
+    if _of_incident(session, incident.id) is not None:
+        raise Conflict(f"{incident.number} already has a post-mortem")
+    if owner_id is not None:
+        check_users(session, [owner_id], "owner_id")
+    events = _events(session, incident.id)
+    entries = [{**_entry_json(e), "included": e.key} for e in tl.build(events)]
+    owner = owner_id or incident.commander_id or incident.acknowledged_by_id
+    due_at = (incident.resolved_at or now) + timedelta(hours=settings.postmortem_due_hours)
+    pm = rows.add_object(
+        session, Postmortem, need_id=True, incident_id=incident.id,
+        status=PostmortemStatus.DRAFT.value, owner_id=owner, due_at=due_at,
+        title=f"{incident.number}: {incident.title}",
+        summary=incident.resolution_summary or "", timeline=entries,
+        impact=tl.impact(facts_of(session, incident), events), impact_notes="",
+        root_cause=_FIVE_WHYS, contributing_factors="", went_well="", could_improve="",
+        created_at=now, updated_at=now)
+    _schedule_reminder(session, pm, now, settings, first=True)
+    return pm
+
+
+_FIVE_WHYS = "1. Why?\n2. Why?\n3. Why?\n4. Why?\n5. Why?\n"
+
+
+def _entry_json(entry: tl.Entry) -> dict[str, Any]:
+    return {"event_id": entry.event_id, "at": entry.at.isoformat(), "kind": entry.kind,
+            "role": entry.role, "text": entry.text, "key": entry.key, "moment": entry.moment}
+
+
+def _of_incident(session: Session, incident_id: int) -> Postmortem | None:
+    return session.scalars(select(Postmortem).where(Postmortem.incident_id == incident_id)
+                           ).first()
+
+
+# ---- reading (through the one visibility rule) --------------------------------------------
+
+def get_visible(session: Session, *, postmortem_id: int, viewer: Principal) -> Postmortem:
+    pm = session.get(Postmortem, postmortem_id)
+    if pm is None:
+        raise NotFound(f"post-mortem {postmortem_id} does not exist or is not visible to you")
+    try:
+        incidents.get_visible(session, incident_id=pm.incident_id, viewer=viewer)
+    except NotFound:
+        raise NotFound(f"post-mortem {postmortem_id} does not exist or is not visible to you"
+                       ) from None
+    return pm
+
+
+def of_incident(session: Session, *, incident_id: int, viewer: Principal) -> Postmortem:
+    incidents.get_visible(session, incident_id=incident_id, viewer=viewer)
+    pm = _of_incident(session, incident_id)
+    if pm is None:
+        raise NotFound(f"INC-{incident_id} has no post-mortem")
+    return pm
+
+
+def _visible(query: Select[tuple[Postmortem]], viewer: Principal) -> Select[tuple[Postmortem]]:
+    return query.join(Incident, Incident.id == Postmortem.incident_id).where(
+        visibility.visible_incident(viewer))
+
+
+def list_visible(session: Session, *, viewer: Principal, now: datetime,
+                 overdue: bool = False, query: str | None = None, after_id: int | None = None,
+                 limit: int = 100) -> list[Postmortem]:
+    """Post-mortems the viewer may see; `overdue`: not published and past due; `query`:
+    published ones whose text contains every word."""
+    stmt = _visible(select(Postmortem), viewer)
+    if overdue:
+        stmt = stmt.where(Postmortem.status != PostmortemStatus.PUBLISHED.value,
+                          Postmortem.due_at <= now)
+    if query is not None:
+        stmt = stmt.where(Postmortem.status == PostmortemStatus.PUBLISHED.value)
+        for word in query.split()[:10]:
+            like = f"%{word.lower()}%"
+            stmt = stmt.where(or_(*(func.lower(getattr(Postmortem, c)).like(like)
+                                    for c in ("title", *TEXT_SECTIONS))))
+    if after_id is not None:
+        stmt = stmt.where(Postmortem.id > after_id)
+    return list(session.scalars(stmt.order_by(Postmortem.id).limit(limit)))
+
+
+def findings(session: Session, pm: Postmortem) -> list[tuple[str, blameless.Finding]]:
+    """Blameless-wording advice for each text section (it never blocks anything)."""
+    people = list(session.scalars(select(User.name).where(User.active.is_(True)).limit(5000)))
+    return [(section, f) for section in TEXT_SECTIONS
+            for f in blameless.check(getattr(pm, section), people=people)]
+
+
+# ---- editing and the workflow -------------------------------------------------------------
+
+def _editable(pm: Postmortem) -> None:
+    if pm.status == PostmortemStatus.PUBLISHED.value:
+        raise Conflict("a published post-mortem cannot be edited")
+
+
+def update(session: Session, *, pm: Postmortem, data: PostmortemUpdate, now: datetime) -> None:
+    _editable(pm)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("owner_id") is not None:
+        check_users(session, [changes["owner_id"]], "owner_id")
+    included = changes.pop("included_event_ids", None)
+    if included is not None:
+        known = {e["event_id"] for e in pm.timeline}
+        unknown = sorted(set(included) - known)
+        if unknown:
+            raise Invalid(f"included_event_ids: not on this timeline: {unknown[:10]}")
+        pm.timeline = [{**e, "included": e["event_id"] in set(included)} for e in pm.timeline]
+    for name, value in changes.items():
+        if value is not None:
+            setattr(pm, name, value)
+    pm.updated_at = now
+
+
+def request_review(session: Session, *, pm: Postmortem, reviewer_ids: list[int],
+                   now: datetime) -> None:
+    if pm.status != PostmortemStatus.DRAFT.value:
+        raise Conflict(f"only a draft goes to review (this one is {pm.status})")
+    check_users(session, reviewer_ids, "reviewer_ids")
+    for uid in sorted(set(reviewer_ids)):
+        rows.add_object(session, PostmortemReviewer, postmortem_id=pm.id, user_id=uid)
+    pm.status = PostmortemStatus.IN_REVIEW.value
+    pm.updated_at = now
+
+
+def comment(session: Session, *, pm: Postmortem, author: Principal, data: CommentIn,
+            now: datetime) -> PostmortemComment:
+    return rows.add_object(session, PostmortemComment, need_id=True, postmortem_id=pm.id,
+                           section=data.section, author_id=author.user_id, body=data.body,
+                           at=now)
+
+
+def approve(session: Session, *, pm: Postmortem, reviewer: Principal, now: datetime) -> None:
+    row = session.get(PostmortemReviewer, (pm.id, reviewer.user_id))
+    if row is None or pm.status != PostmortemStatus.IN_REVIEW.value:
+        raise Conflict("only a reviewer of a post-mortem in review can approve it")
+    row.approved_at = now
+
+
+def publish(session: Session, *, pm: Postmortem, now: datetime) -> None:
+    """In review → published, once every reviewer approved."""
+    if pm.status != PostmortemStatus.IN_REVIEW.value:
+        raise Conflict(f"only a post-mortem in review can be published (this one is "
+                       f"{pm.status})")
+    waiting = session.scalars(select(PostmortemReviewer.user_id).where(
+        PostmortemReviewer.postmortem_id == pm.id, PostmortemReviewer.approved_at.is_(None))
+    ).all()
+    if waiting:
+        raise Conflict(f"waiting for the approval of reviewer(s) {sorted(waiting)}")
+    pm.status = PostmortemStatus.PUBLISHED.value
+    pm.published_at = pm.updated_at = now
+    timers.cancel(session, f"postmortem:{pm.id}:reminder", owner=pm)
+
+
+def reviewers(session: Session, pm: Postmortem) -> list[PostmortemReviewer]:
+    return list(session.scalars(select(PostmortemReviewer)
+                                .where(PostmortemReviewer.postmortem_id == pm.id)
+                                .order_by(PostmortemReviewer.user_id)))
+
+
+def comments(session: Session, pm: Postmortem) -> list[PostmortemComment]:
+    return list(session.scalars(select(PostmortemComment)
+                                .where(PostmortemComment.postmortem_id == pm.id)
+                                .order_by(PostmortemComment.id)))
+
+
+# ---- reminders ----------------------------------------------------------------------------
+
+def _schedule_reminder(session: Session, pm: Postmortem, now: datetime, settings: Settings,
+                       *, first: bool) -> None:
+    due = reminders.first_at(pm.due_at, now=now,
+                             before=timedelta(hours=settings.learning_reminder_before_hours)) \
+        if first else reminders.next_at(
+            pm.due_at, now=now, every=timedelta(hours=settings.learning_reminder_every_hours))
+    timers.schedule(session, kind=TIMER_REMINDER, key=f"postmortem:{pm.id}:reminder",
+                    due_at=due, now=now, owner=pm, payload={"postmortem_id": pm.id})
+
+
+def on_reminder(session: Session, *, postmortem_id: int, now: datetime,
+                settings: Settings) -> None:
+    pm = session.get(Postmortem, postmortem_id)
+    if pm is None or pm.status == PostmortemStatus.PUBLISHED.value:
+        return
+    if pm.owner_id is not None:
+        stage = reminders.stage(pm.due_at, now=now)
+        word = "is overdue" if stage == "overdue" else "is due soon"
+        notify.send_briefing(
+            session, user_id=pm.owner_id, now=now,
+            subject=f"Post-mortem {word}: {pm.title}",
+            text=f"The post-mortem '{pm.title}' ({pm.status}) {word}: due "
+                 f"{pm.due_at:%Y-%m-%d %H:%M} UTC.",
+            key=f"postmortem:{pm.id}:{stage}:{int(now.timestamp())}")
+    _schedule_reminder(session, pm, now, settings, first=False)
