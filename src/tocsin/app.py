@@ -37,9 +37,9 @@ from tocsin.knownerrors.api import router as knownerrors_router
 from tocsin.notify import service as notify
 from tocsin.notify.api import router as notify_router
 from tocsin.notify.views import router as ack_router
+from tocsin.postmortems.api import router as postmortems_router
 from tocsin.respond.api import router as respond_router
 from tocsin.respond.phone import router as phone_router
-from tocsin.postmortems.api import router as postmortems_router
 from tocsin.runbooks.api import router as runbooks_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router

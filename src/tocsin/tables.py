@@ -20,8 +20,8 @@ from tocsin.incidents import models as incidents_models
 from tocsin.intake import models as intake_models
 from tocsin.knownerrors import models as knownerrors_models
 from tocsin.notify import models as notify_models
-from tocsin.respond import models as respond_models
 from tocsin.postmortems import models as postmortems_models
+from tocsin.respond import models as respond_models
 from tocsin.runbooks import models as runbooks_models
 from tocsin.schedules import models as schedules_models
 from tocsin.setup import models as setup_models

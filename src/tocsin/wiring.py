@@ -12,9 +12,9 @@ from tocsin.analytics.prometheus import IncidentCollector
 from tocsin.clock import Clock
 from tocsin.escalation import service as escalation
 from tocsin.incidents import hooks as incident_hooks
-from tocsin.respond import service as respond
 from tocsin.knownerrors import service as knownerrors
 from tocsin.postmortems import service as postmortems
+from tocsin.respond import service as respond
 from tocsin.runtime import Runtime, open_runtime
 from tocsin.settings import Settings
 from tocsin.tables import metadata

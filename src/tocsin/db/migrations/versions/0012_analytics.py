@@ -1,7 +1,7 @@
 """analytics: editable response targets per severity
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06 14:00:00
 """
 

@@ -2,7 +2,7 @@
 the drill marker on incidents; full-text index tables in each database's own form
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-06 13:43:47
 """
 
