@@ -37,6 +37,8 @@ from tocsin.notify.views import router as ack_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
 from tocsin.setup.api import router as setup_router
+from tocsin.statuspages.api import public_router as statuspages_public_router
+from tocsin.statuspages.api import router as statuspages_router
 from tocsin.system import router as system_router
 from tocsin.web.app import install as install_web
 
@@ -46,6 +48,8 @@ ROUTERS += [alerts_router, intake_router]
 ROUTERS += [schedules_router, escalation_router, notify_router, ack_router]
 ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router, ping_router]
 ROUTERS.append(setup_router)
+ROUTERS.append(statuspages_router)
+ROUTERS.append(statuspages_public_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

@@ -27,6 +27,7 @@ from tocsin.notify import jobs as notify_jobs
 from tocsin.notify.delivery import delivery_wake
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
+from tocsin.statuspages import jobs as statuspages_jobs
 from tocsin.web import jobs as web_jobs
 
 DONE_TIMER_RETENTION = timedelta(days=7)
@@ -121,3 +122,4 @@ JOBS += [
 ]
 JOBS += [Job("web.purge_sessions", web_jobs.purge_sessions, every=3600)]
 JOBS += [Job("intake.housekeeping", intake_jobs.housekeeping, every=5)]
+JOBS.append(Job("statuspages.refresh", statuspages_jobs.refresh, every=2))

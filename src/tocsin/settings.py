@@ -263,6 +263,15 @@ class Settings(BaseSettings):
         None, description="Shared secret that signs inbound SMS webhook calls "
         "(X-Tocsin-Signature); unset: the inbound SMS endpoint is disabled.")
 
+    # Status pages (statuspages/)
+    statuspage_max_age_seconds: int = Field(
+        30, ge=0, le=86400, description="Cache-Control max-age of public status page files.")
+    statuspage_subscribe_per_address: int = Field(
+        3, ge=1, le=1000, description="Subscriptions one address may request per hour.")
+    statuspage_subscribe_per_client: int = Field(
+        20, ge=1, le=100000, description="Subscriptions one client (IP address) may "
+        "request per hour.")
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -19,6 +19,7 @@ from tocsin.intake import models as intake_models
 from tocsin.notify import models as notify_models
 from tocsin.schedules import models as schedules_models
 from tocsin.setup import models as setup_models
+from tocsin.statuspages import models as statuspages_models
 from tocsin.web import models as web_models
 
 FEATURE_MODELS = [accounts_models, api_models, catalog_models, engine_models, incidents_models]
@@ -29,5 +30,6 @@ FEATURE_MODELS.append(alerts_models)
 FEATURE_MODELS.append(intake_models)
 FEATURE_MODELS.append(config_cache)
 FEATURE_MODELS.append(setup_models)
+FEATURE_MODELS.append(statuspages_models)
 
 metadata = Base.metadata

@@ -19,6 +19,8 @@ def build(out: Outgoing, settings: Settings) -> EmailMessage:
     if "idempotency_key" in out.data:
         # Lets a mail system (or a person) spot the rare duplicate after a crash.
         msg["X-Tocsin-Message"] = str(out.data["idempotency_key"])
+    for name, value in out.headers.items():  # e.g. List-Unsubscribe (RFC 2369, 8058)
+        msg[name] = value
     msg.set_content(out.text)
     if out.html:
         msg.add_alternative(out.html, subtype="html")
