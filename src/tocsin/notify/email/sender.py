@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -10,8 +11,13 @@ from tocsin.notify.contract import Outgoing, PermanentError, TemporaryError
 from tocsin.settings import Settings
 
 
+# A long List-Unsubscribe URL would otherwise be folded into RFC 2047 encoded words, which
+# mail clients do not decode in that header (998 is RFC 5322's line limit).
+_LONG_LINES = email.policy.default.clone(max_line_length=998)
+
+
 def build(out: Outgoing, settings: Settings) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_LONG_LINES) if out.headers else EmailMessage()
     msg["From"] = settings.smtp_from
     msg["To"] = out.address
     msg["Subject"] = out.subject
