@@ -10,7 +10,6 @@ from email.utils import make_msgid
 from tocsin.notify.contract import Outgoing, PermanentError, TemporaryError
 from tocsin.settings import Settings
 
-
 # A long List-Unsubscribe URL would otherwise be folded into RFC 2047 encoded words, which
 # mail clients do not decode in that header (998 is RFC 5322's line limit).
 _LONG_LINES = email.policy.default.clone(max_line_length=998)
