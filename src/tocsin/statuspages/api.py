@@ -22,6 +22,7 @@ from tocsin.statuspages.schemas import (
     ComponentOut,
     FileOut,
     Link,
+    MaintenanceIn,
     OverrideIn,
     PageIn,
     PageOut,
@@ -184,6 +185,19 @@ def create_post(page_id: Id, data: PostIn, session: SessionDep, rt: RuntimeDep,
     page = service.get_page(session, page_id)
     post = service.create_post(session, page=page, actor=who, data=data, now=rt.clock.now(),
                                settings_url=_url(rt))
+    session.commit()
+    return _post_out(session, rt, page, post)
+
+
+@router.post("/{page_id}/maintenance", status_code=201, response_model=PostOut,
+             summary="Announce a one-off maintenance window as a maintenance post")
+def announce_maintenance(page_id: Id, data: MaintenanceIn, session: SessionDep,
+                         rt: RuntimeDep, who: Responder) -> PostOut:
+    page = service.get_page(session, page_id)
+    post = service.announce_maintenance(
+        session, page=page, window_id=data.window_id, actor=who, title=data.title,
+        body=data.body, component_ids=data.component_ids, now=rt.clock.now(),
+        settings_url=_url(rt))
     session.commit()
     return _post_out(session, rt, page, post)
 

@@ -8,13 +8,19 @@ from tocsin.statuspages.models import StatusPage
 
 
 def refresh(ctx: JobContext) -> int:
-    """Incidents opening or ending on mapped services, maintenance windows starting, a new
-    day of uptime: compared in a read-only snapshot, written only for pages that changed."""
+    """Maintenance posts move along with their schedule; then incidents opening or ending on
+    mapped services, maintenance windows starting, a new day of uptime: compared in a
+    read-only snapshot, written only for pages that changed."""
     rt = ctx.runtime
     now, url = rt.clock.now(), rt.settings.public_url
     with rt.read_sessions() as session:
-        stale = service.stale_pages(session, now=now, base_url=url)
+        moving = service.maintenance_due(session, now=now)
     done = 0
+    if moving:
+        with rt.sessions() as session, session.begin():
+            done += service.advance_maintenance(session, now=now, base_url=url)
+    with rt.read_sessions() as session:
+        stale = service.stale_pages(session, now=now, base_url=url)
     for page_id in stale:
         with rt.sessions() as session, session.begin():
             page = session.get(StatusPage, page_id)

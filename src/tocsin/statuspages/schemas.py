@@ -96,6 +96,16 @@ class PostIn(BaseModel):
     draft: bool = False
 
 
+class MaintenanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window_id: Id
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(max_length=10_000)
+    component_ids: list[Id] = Field(
+        default_factory=list, max_length=200,
+        description="Empty: the components mapped to the window's service.")
+
+
 class UpdateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stage: str

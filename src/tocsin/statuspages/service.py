@@ -209,9 +209,12 @@ def derived_statuses(session: Session, *, page: StatusPage,
                    Incident.status.not_in(_OPEN), visible_incident(_PUBLIC))):
         severities.setdefault(sid, []).append(severity)
     maintained = _in_maintenance(session, all_services, now)
+    posted = {cid for ids in session.scalars(select(StatusPost.component_ids).where(
+        StatusPost.page_id == page.id, StatusPost.kind == "maintenance",
+        StatusPost.stage.in_(("in_progress", "verifying")))) for cid in ids}
     return {c.id: comp.derive(
         open_severities=[s for sid in services[c.id] for s in severities.get(sid, [])],
-        in_maintenance=any(sid in maintained for sid in services[c.id]),
+        in_maintenance=c.id in posted or any(sid in maintained for sid in services[c.id]),
         override=c.override_status) for c in components}
 
 
@@ -378,6 +381,64 @@ def updates_of(session: Session, post_ids: Sequence[int], *,
     for u in session.scalars(query.order_by(StatusPostUpdate.id)):
         out[u.post_id].append(u)
     return out
+
+
+# ---- maintenance --------------------------------------------------------------------------
+
+def announce_maintenance(session: Session, *, page: StatusPage, window_id: int,
+                         actor: Principal, title: str, body: str, component_ids: list[int],
+                         now: datetime, settings_url: str) -> StatusPost:
+    """A maintenance post for a one-off maintenance window, at its times. The worker moves
+    it to in progress when the window starts and to completed when it ends."""
+    window = session.get(MaintenanceWindow, window_id)
+    if window is None:
+        raise NotFound(f"no maintenance window with id {window_id}")
+    if window.starts_at is None or window.ends_at is None:
+        raise Invalid("window_id: only a one-off window (with start and end) can be announced")
+    if window.ends_at <= now:
+        raise Conflict("this maintenance window has already ended")
+    if not component_ids and window.service_id is not None:
+        component_ids = sorted(cid for cid, sids in services_of(
+            session, [c.id for c in list_components(session, page=page)]).items()
+            if window.service_id in sids)
+    return create_post(session, page=page, actor=actor, now=now, settings_url=settings_url,
+                       data=PostIn(kind="maintenance", title=title, impact="maintenance",
+                                   maintenance_window_id=window.id, stage="scheduled",
+                                   body=body, component_ids=component_ids,
+                                   scheduled_for=window.starts_at,
+                                   scheduled_until=window.ends_at))
+
+
+_SYSTEM = Principal(user_id=0, role=Role.ADMIN)  # the worker moving maintenance along
+_MAINTENANCE_STEPS = (("in_progress", "Scheduled maintenance is in progress."),
+                      ("completed", "Scheduled maintenance is complete."))
+
+
+def advance_maintenance(session: Session, *, now: datetime, base_url: str) -> int:
+    """Move maintenance posts along with their schedule: in progress at `scheduled_for`,
+    completed at `scheduled_until`. Returns how many updates it wrote."""
+    done = 0
+    for post in session.scalars(select(StatusPost).where(
+            StatusPost.kind == "maintenance", StatusPost.resolved_at.is_(None),
+            StatusPost.published_at.is_not(None), StatusPost.scheduled_for <= now)):
+        for stage, body in _MAINTENANCE_STEPS:
+            due = post.scheduled_for if stage == "in_progress" else post.scheduled_until
+            order = stages.MAINTENANCE_STAGES
+            if due is not None and due <= now and order.index(post.stage) < order.index(stage):
+                _add_update(session, post=post, actor=_SYSTEM, stage=stage, body=body,
+                            component_ids=post.component_ids, draft=False, now=now,
+                            settings_url=base_url)
+                done += 1
+    return done
+
+
+def maintenance_due(session: Session, *, now: datetime) -> bool:
+    """Whether advance_maintenance has anything to do (read only)."""
+    return session.scalars(select(StatusPost.id).where(
+        StatusPost.kind == "maintenance", StatusPost.resolved_at.is_(None),
+        StatusPost.published_at.is_not(None),
+        ((StatusPost.stage == "scheduled") & (StatusPost.scheduled_for <= now))
+        | (StatusPost.scheduled_until <= now)).limit(1)).first() is not None
 
 
 # ---- what a page shows, and rendering it --------------------------------------------------
