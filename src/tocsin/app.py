@@ -39,6 +39,7 @@ from tocsin.schedules.api import router as schedules_router
 from tocsin.setup.api import router as setup_router
 from tocsin.statuspages.api import public_router as statuspages_public_router
 from tocsin.statuspages.api import router as statuspages_router
+from tocsin.statuspages.fastlane import fast_routes as statuspage_fast_routes
 from tocsin.system import router as system_router
 from tocsin.web.app import install as install_web
 
@@ -90,4 +91,5 @@ def create_served_app(runtime: Runtime) -> ASGIApp:
     """The app as `tocsin serve` and `tocsin api` serve it: the hottest paths answered by
     the features' fast routes in front of FastAPI (api/fastlane.py), pings first."""
     app = create_app(runtime)
-    return FastLane(app, [*ping_fast_routes(app.state, runtime), *intake_fast_routes(app)])
+    return FastLane(app, [*ping_fast_routes(app.state, runtime), *intake_fast_routes(app),
+                          *statuspage_fast_routes(runtime)])
