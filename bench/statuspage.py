@@ -168,6 +168,8 @@ def setup_page(base: str, token: str, components: int) -> int:
 def wrk(url: str, seconds: int) -> float:
     out = subprocess.run(["wrk", "-t1", "-c32", f"-d{seconds}s", url], capture_output=True,
                          text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"wrk saw errors from {url}:\n{out}")
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     return float(m.group(1)) if m else float("nan")
 
@@ -217,14 +219,17 @@ def throughput(server: Server, token: str, page_id: int, tmp: Path,
 
     folder = tmp / "export"
     folder.mkdir()
+    tmp.chmod(0o755)  # nginx's worker (www-data) must read the export
     export_once(Client(server.base, token), {"id": page_id, "slug": "acme"}, folder)
     rows = []
     with nginx(folder, tmp) as static:
         for name, app_path, static_path in (
                 ("page (index.html)", "/status/acme/", "/"),
                 ("summary.json", "/status/acme/api/v2/summary.json", "/api/v2/summary.json")):
-            same = httpx.get(server.base + app_path).content == \
-                httpx.get(static + static_path).content
+            mine, theirs = httpx.get(server.base + app_path), httpx.get(static + static_path)
+            if theirs.status_code != 200 or mine.status_code != 200:
+                raise SystemExit(f"{name}: app {mine.status_code}, nginx {theirs.status_code}")
+            same = mine.content == theirs.content
             app_rps = wrk(server.base + app_path, seconds)
             nginx_rps = wrk(static + static_path, seconds)
             rows.append([name, f"{app_rps:,.0f}", f"{nginx_rps:,.0f}",

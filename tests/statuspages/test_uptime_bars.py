@@ -57,4 +57,5 @@ def test_the_page_shows_90_bars_and_the_public_title_of_a_bad_day(
     html = public(client, "acme").text
     assert html.count('<li class="') == 90
     assert "API unavailable (120 min)" in html and "internal-only-name" not in html
+    assert "Days with incidents (1)" in html
     assert "91.67%" in html  # 2 h of a 24 h day down
