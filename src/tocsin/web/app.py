@@ -28,6 +28,7 @@ from tocsin.web.views import (
     services,
     session,
     setup,
+    statuspages,
     suppression,
     user_contact,
     welcome,
@@ -41,6 +42,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            suppression.router, escalation.router, checks.router, check_page.router,
            heartbeats.router, probes.router, user_contact.router,
            welcome.router, setup.router]
+ROUTERS.append(statuspages.router)
 
 
 def _favicon() -> RedirectResponse:
