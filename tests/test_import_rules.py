@@ -44,7 +44,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
 # must call is handed in by the composition root (tocsin/wiring.py, tocsin/app.py).
 FEATURES = ["accounts", "catalog", "incidents", "notify", "alerts", "schedules", "escalation",
             "heartbeats", "checks", "probe", "intake", "setup",
-            "statuspages"]
+            "statuspages", "stakeholders"]
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -55,6 +55,7 @@ PURE = frozenset({
     "intake.formats.generic", "intake.formats.opsgenie", "intake.formats.pagerduty",
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
     "statuspages.components", "statuspages.stages", "statuspages.uptime",
+    "stakeholders.templates",
 })
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
@@ -77,6 +78,7 @@ REACHES: dict[tuple[str, str], str] = {
     ("setup", "alerts.manage"): "the checklist counts integrations as alerts' pages do",
     ("setup", "escalation.reachability"): "the checklist names who paging would miss",
     ("statuspages", "incidents.visibility"): "one visibility rule: what the public may see",
+    ("stakeholders", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
 }
 
 

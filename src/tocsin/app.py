@@ -37,6 +37,7 @@ from tocsin.notify.views import router as ack_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
 from tocsin.setup.api import router as setup_router
+from tocsin.stakeholders.api import router as stakeholders_router
 from tocsin.statuspages.api import public_router as statuspages_public_router
 from tocsin.statuspages.api import router as statuspages_router
 from tocsin.statuspages.fastlane import fast_routes as statuspage_fast_routes
@@ -51,6 +52,7 @@ ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router,
 ROUTERS.append(setup_router)
 ROUTERS.append(statuspages_router)
 ROUTERS.append(statuspages_public_router)
+ROUTERS.append(stakeholders_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

@@ -20,6 +20,7 @@ from tocsin.schedules.cli import app as oncall_app
 from tocsin.schedules.cli import schedule_app
 from tocsin.settings import ConfigError, Settings, load_settings
 from tocsin.setup.cli import setup as setup_command
+from tocsin.stakeholders.cli import app as stakeholders_app
 from tocsin.statuspages.cli import app as statuspage_app
 
 app = typer.Typer(help="Tocsin: self-hosted incident management.", no_args_is_help=True,
@@ -49,6 +50,7 @@ app.add_typer(escalation_app, name="escalation")
 app.add_typer(schedule_app, name="schedule")
 user_app.add_typer(contact_app, name="contact-method")
 app.add_typer(statuspage_app, name="statuspage")
+app.add_typer(stakeholders_app, name="stakeholders")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]

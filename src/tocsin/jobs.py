@@ -27,6 +27,8 @@ from tocsin.notify import jobs as notify_jobs
 from tocsin.notify.delivery import delivery_wake
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
+from tocsin.stakeholders import jobs as stakeholders_jobs
+from tocsin.stakeholders import service as stakeholders_service
 from tocsin.statuspages import jobs as statuspages_jobs
 from tocsin.web import jobs as web_jobs
 
@@ -53,6 +55,8 @@ TIMER_HANDLERS: dict[str, TimerHandler] = {
     TIMER_HANDOFF: schedules_jobs.handoff_due,
     checks_service.TIMER_RUN_NOW: checks_service.run_request_lapsed,
 }
+TIMER_HANDLERS[stakeholders_service.TIMER_REMIND] = stakeholders_jobs.remind
+TIMER_HANDLERS[stakeholders_service.TIMER_MISSED] = stakeholders_jobs.missed
 
 
 def run_timers(ctx: JobContext) -> int:

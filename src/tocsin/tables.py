@@ -19,6 +19,7 @@ from tocsin.intake import models as intake_models
 from tocsin.notify import models as notify_models
 from tocsin.schedules import models as schedules_models
 from tocsin.setup import models as setup_models
+from tocsin.stakeholders import models as stakeholders_models
 from tocsin.statuspages import models as statuspages_models
 from tocsin.web import models as web_models
 
@@ -31,5 +32,6 @@ FEATURE_MODELS.append(intake_models)
 FEATURE_MODELS.append(config_cache)
 FEATURE_MODELS.append(setup_models)
 FEATURE_MODELS.append(statuspages_models)
+FEATURE_MODELS.append(stakeholders_models)
 
 metadata = Base.metadata

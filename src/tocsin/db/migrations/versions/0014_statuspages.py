@@ -1,9 +1,9 @@
 """status pages: pages, components, posts, rendered files, subscribers; outbox messages to
-addresses outside the users
+addresses outside the users; stakeholder templates, distribution lists, updates, cadences
 
 Revision ID: 0014
 Revises: 0010
-Create Date: 2026-12-06 13:45:23.070044
+Create Date: 2026-12-06 14:04:34.453566
 """
 
 from __future__ import annotations
@@ -20,6 +20,24 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('distribution_lists',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('severities', tocsin.db.base.JSONType(), nullable=False),
+    sa.Column('service_ids', tocsin.db.base.JSONType(), nullable=False),
+    sa.Column('executive', sa.Boolean(), nullable=False),
+    sa.Column('targets', tocsin.db.base.JSONType(), nullable=False),
+    sa.Column('created_at', tocsin.db.base.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_distribution_lists')),
+    sa.UniqueConstraint('name', name=op.f('uq_distribution_lists_name'))
+    )
+    op.create_table('stakeholder_templates',
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('updated_at', tocsin.db.base.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('kind', name=op.f('pk_stakeholder_templates'))
+    )
     op.create_table('status_pages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=60), nullable=False),
@@ -87,6 +105,32 @@ def upgrade() -> None:
         batch_op.create_index('ix_status_subscribers_address_at', ['address', 'created_at'], unique=False)
         batch_op.create_index('ix_status_subscribers_client_at', ['client_address', 'created_at'], unique=False)
         batch_op.create_index('ix_status_subscribers_page_address', ['page_id', 'address'], unique=False)
+
+    op.create_table('stakeholder_cadences',
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('next_update_at', tocsin.db.base.UTCDateTime(), nullable=True),
+    sa.Column('missed', sa.Integer(), nullable=False),
+    sa.Column('last_sent_at', tocsin.db.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_stakeholder_cadences_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('incident_id', name=op.f('pk_stakeholder_cadences'))
+    )
+    op.create_table('stakeholder_updates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('next_update_at', tocsin.db.base.UTCDateTime(), nullable=True),
+    sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.Column('sent_at', tocsin.db.base.UTCDateTime(), nullable=True),
+    sa.Column('created_at', tocsin.db.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_stakeholder_updates_author_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_stakeholder_updates_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stakeholder_updates'))
+    )
+    with op.batch_alter_table('stakeholder_updates', schema=None) as batch_op:
+        batch_op.create_index('ix_stakeholder_updates_incident', ['incident_id', 'id'], unique=False)
 
     op.create_table('status_component_services',
     sa.Column('component_id', sa.Integer(), nullable=False),
@@ -177,6 +221,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_status_component_services_service_id'))
 
     op.drop_table('status_component_services')
+    with op.batch_alter_table('stakeholder_updates', schema=None) as batch_op:
+        batch_op.drop_index('ix_stakeholder_updates_incident')
+
+    op.drop_table('stakeholder_updates')
+    op.drop_table('stakeholder_cadences')
     with op.batch_alter_table('status_subscribers', schema=None) as batch_op:
         batch_op.drop_index('ix_status_subscribers_page_address')
         batch_op.drop_index('ix_status_subscribers_client_at')
@@ -190,3 +239,5 @@ def downgrade() -> None:
 
     op.drop_table('status_components')
     op.drop_table('status_pages')
+    op.drop_table('stakeholder_templates')
+    op.drop_table('distribution_lists')
