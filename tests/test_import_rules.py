@@ -48,6 +48,7 @@ FEATURES.append("respond")
 FEATURES.append("webhooks")
 FEATURES.append("analytics")
 FEATURES += ["postmortems", "knownerrors", "drills", "runbooks"]  # issue 17: learning
+FEATURES += ["statuspages", "stakeholders"]  # issue 15: communication
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -59,6 +60,8 @@ PURE = frozenset({
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
     "postmortems.blameless", "postmortems.timeline", "postmortems.reminders",
     "knownerrors.similarity", "drills.report",
+    "statuspages.components", "statuspages.stages", "statuspages.uptime",
+    "stakeholders.templates",
 })
 PURE |= {"respond.checklists"}
 PURE |= {"webhooks.events"}
@@ -87,6 +90,8 @@ REACHES: dict[tuple[str, str], str] = {
     ("postmortems", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
     ("knownerrors", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
     ("runbooks", "postmortems.render"): "one sanitised Markdown renderer (markdown-it-py + nh3)",
+    ("statuspages", "incidents.visibility"): "one visibility rule: what the public may see",
+    ("stakeholders", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
 }
 REACHES[("webhooks", "notify.webhook")] = \
     "event webhooks are signed with the one HMAC scheme of notify's webhooks"
@@ -332,7 +337,7 @@ def test_a_pure_module_touching_the_database_is_caught(tree: Path) -> None:
 
 
 def test_a_package_no_layer_names_is_caught(tree: Path) -> None:
-    (tree / "statuspages").mkdir()
-    (tree / "statuspages" / "__init__.py").write_text("")
-    (tree / "statuspages" / "service.py").write_text("from tocsin.incidents import service\n")
-    assert any("statuspages: a package no layer names" in p for p in layer_problems(tree))
+    (tree / "unnamedfeature").mkdir()
+    (tree / "unnamedfeature" / "__init__.py").write_text("")
+    (tree / "unnamedfeature" / "service.py").write_text("from tocsin.incidents import service\n")
+    assert any("unnamedfeature: a package no layer names" in p for p in layer_problems(tree))

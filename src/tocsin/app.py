@@ -44,6 +44,10 @@ from tocsin.runbooks.api import router as runbooks_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
 from tocsin.setup.api import router as setup_router
+from tocsin.stakeholders.api import router as stakeholders_router
+from tocsin.statuspages.api import public_router as statuspages_public_router
+from tocsin.statuspages.api import router as statuspages_router
+from tocsin.statuspages.fastlane import fast_routes as statuspage_fast_routes
 from tocsin.system import router as system_router
 from tocsin.web.app import install as install_web
 from tocsin.webhooks.api import router as webhooks_router
@@ -62,6 +66,9 @@ ROUTERS.append(postmortems_router)
 ROUTERS.append(knownerrors_router)
 ROUTERS.append(drills_router)
 ROUTERS.append(runbooks_router)
+ROUTERS.append(statuspages_router)
+ROUTERS.append(statuspages_public_router)
+ROUTERS.append(stakeholders_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,
@@ -102,4 +109,5 @@ def create_served_app(runtime: Runtime) -> ASGIApp:
     """The app as `tocsin serve` and `tocsin api` serve it: the hottest paths answered by
     the features' fast routes in front of FastAPI (api/fastlane.py), pings first."""
     app = create_app(runtime)
-    return FastLane(app, [*ping_fast_routes(app.state, runtime), *intake_fast_routes(app)])
+    return FastLane(app, [*ping_fast_routes(app.state, runtime), *intake_fast_routes(app),
+                          *statuspage_fast_routes(runtime)])

@@ -27,6 +27,8 @@ from tocsin.schedules.cli import app as oncall_app
 from tocsin.schedules.cli import schedule_app
 from tocsin.settings import ConfigError, Settings, load_settings
 from tocsin.setup.cli import setup as setup_command
+from tocsin.stakeholders.cli import app as stakeholders_app
+from tocsin.statuspages.cli import app as statuspage_app
 from tocsin.webhooks.cli import app as webhook_app
 
 app = typer.Typer(help="Tocsin: self-hosted incident management.", no_args_is_help=True,
@@ -72,6 +74,8 @@ app.add_typer(action_app, name="action")
 app.add_typer(problem_app, name="problem")
 app.add_typer(drill_app, name="drill")
 app.add_typer(runbook_app, name="runbook")
+app.add_typer(statuspage_app, name="statuspage")
+app.add_typer(stakeholders_app, name="stakeholders")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]

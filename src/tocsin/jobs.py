@@ -33,6 +33,9 @@ from tocsin.postmortems import service as postmortems
 from tocsin.runbooks import service as runbooks
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
+from tocsin.stakeholders import jobs as stakeholders_jobs
+from tocsin.stakeholders import service as stakeholders_service
+from tocsin.statuspages import jobs as statuspages_jobs
 from tocsin.web import jobs as web_jobs
 from tocsin.webhooks import jobs as webhooks_jobs
 
@@ -94,6 +97,8 @@ TIMER_HANDLERS: dict[str, TimerHandler] = {
     knownerrors.TIMER_REINDEX: _reindex,
     runbooks.TIMER_REVIEW: _runbook_review,
 }
+TIMER_HANDLERS[stakeholders_service.TIMER_REMIND] = stakeholders_jobs.remind
+TIMER_HANDLERS[stakeholders_service.TIMER_MISSED] = stakeholders_jobs.missed
 
 
 def run_timers(ctx: JobContext) -> int:
@@ -166,3 +171,4 @@ JOBS += [Job("intake.housekeeping", intake_jobs.housekeeping, every=5)]
 JOBS.append(Job("webhooks.deliver", webhooks_jobs.deliver, every=1))
 JOBS += [Job("analytics.weekly_digest", analytics_jobs.weekly_digest, every=3600)]
 JOBS.append(Job("postmortems.trackers", postmortems_jobs.sync_with_trackers, every=10))
+JOBS.append(Job("statuspages.refresh", statuspages_jobs.refresh, every=2))

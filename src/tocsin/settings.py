@@ -320,6 +320,23 @@ class Settings(BaseSettings):
         300, ge=10, le=86_400, description="Seconds between reads of synced action items' "
         "status from GitHub or Jira.")
 
+    # Status pages (statuspages/)
+    statuspage_max_age_seconds: int = Field(
+        30, ge=0, le=86400, description="Cache-Control max-age of public status page files.")
+    statuspage_subscribe_per_address: int = Field(
+        3, ge=1, le=1000, description="Subscriptions one address may request per hour.")
+    # Stakeholder updates (stakeholders/)
+    stakeholder_cadence_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"SEV1": 15, "SEV2": 30},
+        description="Minutes to the next promised stakeholder update, per severity (the "
+        "default when the author names none). Severities not listed promise none.")
+    stakeholder_reminder_lead_minutes: int = Field(
+        5, ge=0, le=120, description="The comms role is reminded this long before a promised "
+        "stakeholder update is due.")
+    statuspage_subscribe_per_client: int = Field(
+        20, ge=1, le=100000, description="Subscriptions one client (IP address) may "
+        "request per hour.")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -335,7 +352,8 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
 
-    @field_validator("recovery_watch_minutes", "update_reminder_minutes")
+    @field_validator("recovery_watch_minutes", "update_reminder_minutes",
+                     "stakeholder_cadence_minutes")
     @classmethod
     def _severity_keys(cls, value: dict[str, int]) -> dict[str, int]:
         bad = sorted(set(value) - {"SEV1", "SEV2", "SEV3", "SEV4"})

@@ -25,6 +25,8 @@ from tocsin.respond import models as respond_models
 from tocsin.runbooks import models as runbooks_models
 from tocsin.schedules import models as schedules_models
 from tocsin.setup import models as setup_models
+from tocsin.stakeholders import models as stakeholders_models
+from tocsin.statuspages import models as statuspages_models
 from tocsin.web import models as web_models
 from tocsin.webhooks import models as webhooks_models
 
@@ -43,5 +45,7 @@ FEATURE_MODELS.append(postmortems_models)
 FEATURE_MODELS.append(knownerrors_models)
 FEATURE_MODELS.append(drills_models)
 FEATURE_MODELS.append(runbooks_models)
+FEATURE_MODELS.append(statuspages_models)
+FEATURE_MODELS.append(stakeholders_models)
 
 metadata = Base.metadata

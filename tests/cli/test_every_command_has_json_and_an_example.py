@@ -10,7 +10,7 @@ import typer.main
 from tocsin.console import app
 
 GROUPS = [("service",), ("escalation",), ("schedule",), ("user", "contact-method"),
-          ("incident",), ("integration",)]
+          ("incident",), ("integration",), ("statuspage",), ("stakeholders",)]
 
 
 def test_each_everyday_command_has_json_and_an_example() -> None:

@@ -65,6 +65,7 @@ class Outgoing:
     text: str
     html: str | None = None
     data: dict[str, Any] = field(default_factory=dict)  # structured copy for webhooks
+    headers: dict[str, str] = field(default_factory=dict)  # extra email headers
 
 
 Sender = Callable[[Outgoing, Settings], None]

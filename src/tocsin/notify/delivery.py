@@ -193,7 +193,7 @@ class Delivery:
         flights = [f.message for f in self._flights.values()]
         return InFlight(
             ids=frozenset(self._flights),
-            methods=Counter(m.method_id for m in flights),
+            methods=Counter(m.target for m in flights),
             pages=frozenset((m.incident_id, m.method_id) for m in flights
                             if m.kind == "page" and m.incident_id is not None),
             per_method=self.rt.settings.notify_send_concurrency_per_method)

@@ -81,6 +81,7 @@ class Message(Base):
         Index("ix_messages_status_due", "status", "due_at"),
         Index("ix_messages_method_sent", "contact_method_id", "sent_at"),
         Index("ix_messages_incident", "incident_id", "status"),
+        Index("ix_messages_address_sent", "address", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,9 +91,14 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(16))
     incident_id: Mapped[int | None] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), default=None)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    contact_method_id: Mapped[int] = mapped_column(
-        ForeignKey("contact_methods.id", ondelete="CASCADE"))
+    # A message to a person names their contact method; a message to an address outside
+    # the users (a status page subscriber) names no user and carries `channel` + `address`.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None)
+    contact_method_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_methods.id", ondelete="CASCADE"), default=None)
+    channel: Mapped[str | None] = mapped_column(String(20), default=None)
+    address: Mapped[str | None] = mapped_column(String(2000), default=None)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -41,13 +41,19 @@ class Claimed:
     id: int
     key: str
     kind: str
-    user_id: int
-    method_id: int
+    user_id: int | None    # None: a message to an address outside the users (a subscriber)
+    method_id: int | None
     incident_id: int | None
     payload: dict[str, Any]
     attempts: int
     channel: ChannelKind
     address: str
+
+    @property
+    def target(self) -> int | str:
+        """What rate limits and in-flight counts are kept per: the contact method, or the
+        address of a message that names none."""
+        return self.method_id if self.method_id is not None else f"@{self.address}"
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,8 @@ class InFlight:
     waits, then meets the dedup stage)."""
 
     ids: frozenset[int] = frozenset()
-    methods: Mapping[int, int] = field(default_factory=dict)  # method id -> sends in flight
-    pages: frozenset[tuple[int, int]] = frozenset()  # (incident id, method id)
+    methods: Mapping[int | str, int] = field(default_factory=dict)  # target -> sends in flight
+    pages: frozenset[tuple[int, int | None]] = frozenset()  # (incident id, method id)
     per_method: int = 1 << 30
 
 
@@ -98,30 +104,37 @@ def _plan(session: Session, now: datetime, limit: int, per_minute: int, busy: In
     their method has had its share this minute; and whether `busy` held any back. Those stay
     as they are: the send in their way wakes delivery when it ends."""
     query = (select(Message.id, Message.status, Message.attempts, Message.contact_method_id,
-                    Message.incident_id)
+                    Message.incident_id, Message.address)
              .where(_claimable(now)).order_by(Message.due_at).limit(limit))
-    full = sorted(m for m, n in busy.methods.items() if n >= busy.per_method)
+    full = [m for m, n in busy.methods.items() if n >= busy.per_method]
     held = bool(full)  # (over-cautious: the full methods may have nothing due)
-    if full:  # in SQL: a hanging method's backlog must not fill the candidates
-        query = query.where(Message.contact_method_id.not_in(full))
+    full_methods = sorted(m for m in full if isinstance(m, int))
+    full_addresses = sorted(m[1:] for m in full if isinstance(m, str))
+    if full_methods:  # in SQL: a hanging method's backlog must not fill the candidates
+        query = query.where(or_(Message.contact_method_id.is_(None),
+                                Message.contact_method_id.not_in(full_methods)))
+    if full_addresses:
+        query = query.where(or_(Message.address.is_(None),
+                                Message.address.not_in(full_addresses)))
     if busy.ids:  # a lease that ran out while its send is still going: not sent twice
         query = query.where(Message.id.not_in(sorted(busy.ids)))
     if postgres:
         query = query.with_for_update(skip_locked=True)
-    by_method: dict[int, list[tuple[int, str, int, int | None]]] = {}
-    for mid, status, attempts, method_id, incident_id in session.execute(query).all():
-        by_method.setdefault(method_id, []).append((mid, status, attempts, incident_id))
+    by_method: dict[int | str, list[tuple[int, str, int, int | None]]] = {}
+    for mid, status, attempts, method_id, incident_id, address in session.execute(query).all():
+        target: int | str = method_id if method_id is not None else f"@{address}"
+        by_method.setdefault(target, []).append((mid, status, attempts, incident_id))
     wanted: list[int] = []
     postponed: list[tuple[int, str, int]] = []
-    for method_id, rows in by_method.items():
-        if postgres:
+    for key, rows in by_method.items():
+        if postgres and isinstance(key, int):
             # Serialises workers counting the same method's share.
-            session.execute(select(ContactMethod.id).where(ContactMethod.id == method_id)
+            session.execute(select(ContactMethod.id).where(ContactMethod.id == key)
                             .with_for_update())
-        room = max(0, per_minute - _used(session, method_id, now, per_minute))
-        slots = busy.per_method - busy.methods.get(method_id, 0)
+        room = max(0, per_minute - _used(session, key, now, per_minute))
+        slots = busy.per_method - busy.methods.get(key, 0)
         free = [mid for mid, _, _, iid in rows[:room]
-                if iid is None or (iid, method_id) not in busy.pages]
+                if iid is None or not isinstance(key, int) or (iid, key) not in busy.pages]
         held = held or len(free) < len(rows[:room]) or len(free) > slots
         wanted += free[:slots]
         postponed += [(mid, status, attempts) for mid, status, attempts, _ in rows[room:]]
@@ -139,13 +152,18 @@ def _take(session: Session, wanted: list[int], postponed: list[tuple[int, str, i
     return _claimed(session, _claim(session, wanted, now, worker_id, lease_until))
 
 
-def _used(session: Session, method_id: int, now: datetime, cap: int) -> int:
+def _used(session: Session, method_id: int | str, now: datetime, cap: int) -> int:
     """Messages this method got in the last minute, counting those being sent right now;
     counted up to `cap` (the limit: more makes no difference). Two index range scans: the
     method's messages sent since the window began (`sent_at` is set only when a message is
     sent), and its messages claimed and still leased. One query with an OR walked every
     message the method ever had, inside the claim's write lock."""
     connection = session.connection()
+    if isinstance(method_id, str):  # an address outside the contact methods: "@address"
+        sent = connection.execute(_SENT_RECENTLY_TO, {
+            "address": method_id[1:], "since": now - RATE_WINDOW, "cap": cap}).scalar_one()
+        return int(sent) + int(connection.execute(_BEING_SENT_TO, {
+            "address": method_id[1:], "now": now}).scalar_one())
     sent = connection.execute(_SENT_RECENTLY, {
         "method": method_id, "since": now - RATE_WINDOW, "cap": cap}).scalar_one()
     sending = connection.execute(_BEING_SENT, {"method": method_id, "now": now}).scalar_one()
@@ -160,6 +178,15 @@ _SENT_RECENTLY = select(func.count()).select_from(
 _BEING_SENT = select(func.count()).select_from(Message).where(
     Message.status == MessageStatus.SENDING.value,
     Message.contact_method_id == bindparam("method"), Message.lease_until > bindparam("now"))
+
+
+_SENT_RECENTLY_TO = select(func.count()).select_from(
+    select(Message.id).where(Message.address == bindparam("address"),
+                             Message.sent_at > bindparam("since"))
+    .limit(bindparam("cap")).subquery())
+_BEING_SENT_TO = select(func.count()).select_from(Message).where(
+    Message.status == MessageStatus.SENDING.value,
+    Message.address == bindparam("address"), Message.lease_until > bindparam("now"))
 
 
 def _claimable(now: datetime) -> Any:
@@ -187,9 +214,10 @@ def _claimed(session: Session, ids: list[int]) -> list[Claimed]:
         return []
     rows = session.execute(
         select(Message.id, Message.idempotency_key, Message.kind, Message.user_id,
-               ContactMethod.id, Message.incident_id, Message.payload, Message.attempts,
-               ContactMethod.kind, ContactMethod.address)
-        .join(ContactMethod, ContactMethod.id == Message.contact_method_id)
+               Message.contact_method_id, Message.incident_id, Message.payload,
+               Message.attempts, func.coalesce(Message.channel, ContactMethod.kind),
+               func.coalesce(Message.address, ContactMethod.address))
+        .outerjoin(ContactMethod, ContactMethod.id == Message.contact_method_id)
         .where(Message.id.in_(ids)).order_by(Message.due_at, Message.id)).all()
     return [Claimed(mid, key, kind, uid, cmid, iid, dict(payload), attempts,
                     ChannelKind(channel), address)
@@ -214,7 +242,7 @@ def _stale(statuses: Mapping[int, str], m: Claimed) -> str | None:
 
 
 def _recently_sent(session: Session, claimed: list[Claimed], now: datetime,
-                   window: int) -> set[tuple[int | None, int]]:
+                   window: int) -> set[tuple[int | None, int | None]]:
     """(incident, contact method) pairs of the batch's pages that had a page sent within
     the dedup window: one query for the batch."""
     ids = sorted({m.incident_id for m in claimed if m.kind == "page" and m.incident_id})
@@ -363,7 +391,8 @@ def _permanent(rt: Runtime, m: Claimed, worker_id: str, error: str, now: datetim
     with write_lock(rt.engine, urgent=True), rt.sessions() as session, session.begin():
         result = session.execute(update(Message).where(_mine(m, worker_id)).values(
             status=MessageStatus.FAILED.value, lease_until=None, last_error=error[:2000]))
-        if not result.rowcount or m.kind != "page" or m.incident_id is None:  # type: ignore[attr-defined]
+        done = result.rowcount  # type: ignore[attr-defined]
+        if not done or m.kind != "page" or m.incident_id is None or m.user_id is None:
             return
         incident = session.get(Incident, m.incident_id)
         if incident is None:

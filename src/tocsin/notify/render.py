@@ -12,7 +12,7 @@ from tocsin.settings import Settings
 
 
 def render(*, kind: str, channel: ChannelKind, address: str, payload: dict[str, Any],
-           user_id: int, incident_id: int | None, idempotency_key: str, settings: Settings,
+           user_id: int | None, incident_id: int | None, idempotency_key: str, settings: Settings,
            now: datetime) -> Outgoing:
     data: dict[str, Any] = {"kind": kind, "idempotency_key": idempotency_key}
     if kind == "verify":
@@ -24,6 +24,11 @@ def render(*, kind: str, channel: ChannelKind, address: str, payload: dict[str, 
         return Outgoing(channel, address, "Tocsin: test message",
                         "This is a test message from Tocsin: this contact method works.",
                         data=data)
+    if kind == "bulletin":  # written whole by its author (status page subscribers)
+        return Outgoing(channel, address, str(payload["subject"]), str(payload["text"]),
+                        html=payload.get("html"), data={**data, **payload.get("data", {})},
+                        headers=dict(payload.get("headers", {})))
+    assert user_id is not None, f"a {kind} message goes to a user"
     if kind == "invite":
         return _invitation(channel, address, payload, user_id, settings, data)
     if kind == "briefing":

@@ -24,6 +24,7 @@ from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequest
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents.models import Incident, IncidentMember
 from tocsin.notify.channels import address_problem
+from tocsin.notify.contract import ChannelKind
 from tocsin.notify.links import password_stamp
 from tocsin.notify.models import (
     ContactMethod,
@@ -60,6 +61,33 @@ def _enqueue(session: Session, *, key: str, kind: str, user_id: int, method_id: 
              created_at=now)
     wake_after_commit(session)
     return True
+
+
+def enqueue_bulletins(session: Session, *, items: list[tuple[str, str, str, dict[str, Any]]],
+                      due_at: datetime, now: datetime) -> int:
+    """Write messages to addresses outside the users (status page subscribers), each item
+    (idempotency key, channel kind, address, payload of a `bulletin`: subject, text, html,
+    headers, data). They go through the same outbox as pages: durable, one send per key,
+    rate limited per address. Keys already written are skipped; returns how many were
+    written."""
+    keys = [key for key, *_ in items]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):
+        existing.update(session.scalars(select(Message.idempotency_key).where(
+            Message.idempotency_key.in_(keys[start:start + 500]))))
+    written = 0
+    for key, channel, address, payload in items:
+        if key in existing:
+            continue
+        existing.add(key)
+        rows.add(session, Message, idempotency_key=key, kind="bulletin",
+                 status=MessageStatus.PENDING.value, incident_id=None, user_id=None,
+                 contact_method_id=None, channel=ChannelKind(channel).value, address=address,
+                 due_at=due_at, attempts=0, payload=payload, created_at=now)
+        written += 1
+    if written:
+        wake_after_commit(session)
+    return written
 
 
 def _may_exist(session: Session, incident_id: int | None, key: str) -> bool:
@@ -246,7 +274,8 @@ def verification_errors(session: Session, method_ids: list[int]) -> dict[int, st
     rows = session.execute(select(Message.contact_method_id, Message.last_error).where(
         Message.contact_method_id.in_(method_ids), Message.kind.in_(("verify", "invite")),
         Message.status == MessageStatus.FAILED.value)).all()
-    return {mid: err or "verification message could not be delivered" for mid, err in rows}
+    return {mid: err or "verification message could not be delivered" for mid, err in rows
+            if mid is not None}
 
 
 def contact_methods_of(session: Session, user_id: int) -> list[ContactMethod]:

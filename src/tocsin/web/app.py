@@ -30,6 +30,7 @@ from tocsin.web.views import (
     services,
     session,
     setup,
+    statuspages,
     suppression,
     user_contact,
     welcome,
@@ -45,6 +46,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            welcome.router, setup.router]
 ROUTERS.append(metrics.router)
 ROUTERS.append(learning.router)
+ROUTERS.append(statuspages.router)
 
 
 def _favicon() -> RedirectResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -9,9 +10,13 @@ from email.utils import make_msgid
 from tocsin.notify.contract import Outgoing, PermanentError, TemporaryError
 from tocsin.settings import Settings
 
+# A long List-Unsubscribe URL would otherwise be folded into RFC 2047 encoded words, which
+# mail clients do not decode in that header (998 is RFC 5322's line limit).
+_LONG_LINES = email.policy.default.clone(max_line_length=998)
+
 
 def build(out: Outgoing, settings: Settings) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_LONG_LINES) if out.headers else EmailMessage()
     msg["From"] = settings.smtp_from
     msg["To"] = out.address
     msg["Subject"] = out.subject
@@ -22,6 +27,8 @@ def build(out: Outgoing, settings: Settings) -> EmailMessage:
     if "idempotency_key" in out.data:
         # Lets a mail system (or a person) spot the rare duplicate after a crash.
         msg["X-Tocsin-Message"] = str(out.data["idempotency_key"])
+    for name, value in out.headers.items():  # e.g. List-Unsubscribe (RFC 2369, 8058)
+        msg[name] = value
     msg.set_content(out.text)
     if out.html:
         msg.add_alternative(out.html, subtype="html")
