@@ -44,6 +44,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
 # must call is handed in by the composition root (tocsin/wiring.py, tocsin/app.py).
 FEATURES = ["accounts", "catalog", "incidents", "notify", "alerts", "schedules", "escalation",
             "heartbeats", "checks", "probe", "intake", "setup"]
+FEATURES.append("chatops")
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -54,6 +55,7 @@ PURE = frozenset({
     "intake.formats.generic", "intake.formats.opsgenie", "intake.formats.pagerduty",
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
 })
+PURE |= {"chatops.blocks", "chatops.commands", "chatops.tiers"}
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
     "__future__", "bisect", "collections", "croniter", "dataclasses", "datetime", "enum",

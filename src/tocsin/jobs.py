@@ -11,6 +11,8 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 
 from tocsin.api.models import IdempotencyRecord
+from tocsin.chatops import jobs as chatops_jobs
+from tocsin.chatops import socket as chatops_socket
 from tocsin.checks import jobs as checks_jobs
 from tocsin.checks import service as checks_service
 from tocsin.engine.models import Timer, TimerStatus
@@ -121,3 +123,8 @@ JOBS += [
 ]
 JOBS += [Job("web.purge_sessions", web_jobs.purge_sessions, every=3600)]
 JOBS += [Job("intake.housekeeping", intake_jobs.housekeeping, every=5)]
+# Chat-ops: the chat outbox and Socket Mode, each in its own lane (a chat outage waits there).
+JOBS += [Job("chatops.deliver", chatops_jobs.Deliver(), lane=chatops_jobs.chat_wake)]
+JOBS += [Job("chatops.socket", chatops_socket.KeepConnected(), lane=chatops_socket.socket_wake,
+             finish=chatops_socket.KeepConnected.finish)]
+JOBS += [Job("chatops.retention", chatops_jobs.retention, every=3600)]

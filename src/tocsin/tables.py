@@ -8,6 +8,7 @@ from tocsin.accounts import models as accounts_models
 from tocsin.alerts import models as alerts_models
 from tocsin.api import models as api_models
 from tocsin.catalog import models as catalog_models
+from tocsin.chatops import models as chatops_models
 from tocsin.checks import models as checks_models
 from tocsin.db import config_cache
 from tocsin.db.base import Base
@@ -29,5 +30,6 @@ FEATURE_MODELS.append(alerts_models)
 FEATURE_MODELS.append(intake_models)
 FEATURE_MODELS.append(config_cache)
 FEATURE_MODELS.append(setup_models)
+FEATURE_MODELS.append(chatops_models)
 
 metadata = Base.metadata

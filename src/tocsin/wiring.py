@@ -8,6 +8,7 @@ top of the import graph, hands it the implementation when the runtime is built. 
 
 from __future__ import annotations
 
+from tocsin.chatops import service as chatops
 from tocsin.clock import Clock
 from tocsin.escalation import service as escalation
 from tocsin.incidents import hooks as incident_hooks
@@ -19,6 +20,7 @@ from tocsin.tables import metadata
 INCIDENT_HOOKS: tuple[incident_hooks.IncidentHook, ...] = (
     escalation.on_incident_event,  # paging: start, stop, restart escalation
 )
+INCIDENT_HOOKS += (chatops.on_incident_event,)  # chat: channels, summaries, alert messages
 
 
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -34,3 +36,4 @@ def wire(runtime: Runtime) -> None:
     assert metadata.tables, "every feature's tables are known (tocsin/tables.py)"
     for factory in (runtime.sessions, runtime.read_sessions):
         incident_hooks.install(factory, INCIDENT_HOOKS)
+        chatops.install(factory, runtime.settings)  # what the chat hook needs to know
