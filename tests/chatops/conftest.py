@@ -81,16 +81,23 @@ def drain(runtime: Runtime, clock: FrozenClock, status_page: Any = None,
     the worker would, waiting)."""
     sent = 0
     for _ in range(rounds):
-        sent += delivery.send_due(runtime, **({"status_pages": status_page}
-                                               if status_page else {}))
+        now_sent = delivery.send_due(runtime, **({"status_pages": status_page}
+                                                 if status_page else {}))
+        sent += now_sent
+        unfinished = ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.SENDING.value])
         with runtime.read_sessions() as session:
-            due = session.scalar(select(func.min(ChatCall.due_at)).where(
-                ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.SENDING.value])))
-        if due is None:
+            left = session.scalar(select(func.count()).where(unfinished))
+            later = session.scalar(select(func.min(ChatCall.due_at)).where(
+                unfinished, ChatCall.due_at > clock.now()))
+        if not left:
             return sent
-        if due > clock.now():
-            clock.set(due)
-    raise AssertionError("chat outbox did not drain")
+        if not now_sent and later is not None:
+            clock.set(later)
+    with runtime.read_sessions() as session:
+        stuck = [(c.id, c.method, c.purpose, c.status, c.last_error) for c in session.scalars(
+            select(ChatCall).where(ChatCall.status.in_([CallStatus.PENDING.value,
+                                                        CallStatus.SENDING.value])))]
+    raise AssertionError(f"chat outbox did not drain: {stuck[:5]}")
 
 
 class SlackPoster:

@@ -124,7 +124,8 @@ def arguments(session: Session, call: ChatCall, *, settings: Settings,
         return {"channel": cid, "timestamp": channel.summary_ts}
     if purpose == "timeline.post":
         entry = service.timeline_entry(session, incident.id, str(args["kind"]),
-                                       datetime.fromisoformat(str(args["at"])))
+                                       datetime.fromisoformat(str(args["at"])),
+                                       int(args.get("nth", 0)))
         if entry is None:
             raise Skip("timeline entry not found")
         actor = service._name(session, entry.actor_id)  # noqa: SLF001

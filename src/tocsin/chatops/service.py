@@ -133,9 +133,14 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str, data: 
         return
     if channel is not None:
         if kind in POSTED_KINDS and data.get("source") != FROM_CHAT:
+            # The hook is not handed the entry's text: the call finds the entry when it goes,
+            # by kind and time (the nth of those, when several share the instant).
+            args = {"kind": kind, "at": now.isoformat()}
+            nth = len([c for c in session.scalars(select(ChatCall.args).where(
+                ChatCall.incident_id == incident.id, ChatCall.purpose == "timeline.post",
+                ChatCall.created_at == now)) if c.get("kind") == kind])
             enqueue(session, method="chat.postMessage", purpose="timeline.post",
-                    incident_id=incident.id, now=now,
-                    args={"kind": kind, "at": now.isoformat()})
+                    incident_id=incident.id, now=now, args={**args, "nth": nth})
         if kind in SUMMARY_KINDS:
             _enqueue_once(session, method="chat.update", purpose="summary.update",
                           incident_id=incident.id, now=now)
@@ -231,11 +236,11 @@ def external_ids(session: Session, user_ids: list[int],
         UserLink.platform == platform.value, UserLink.user_id.in_(user_ids))))
 
 
-def timeline_entry(session: Session, incident_id: int, kind: str,
-                   at: datetime) -> IncidentEvent | None:
+def timeline_entry(session: Session, incident_id: int, kind: str, at: datetime,
+                   nth: int = 0) -> IncidentEvent | None:
     return session.scalars(select(IncidentEvent).where(
         IncidentEvent.incident_id == incident_id, IncidentEvent.kind == kind,
-        IncidentEvent.at == at).order_by(IncidentEvent.id)).first()
+        IncidentEvent.at == at).order_by(IncidentEvent.id).offset(nth).limit(1)).first()
 
 
 # ---- who is acting ---------------------------------------------------------------------------
