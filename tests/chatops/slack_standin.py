@@ -459,20 +459,23 @@ class SocketSide:
         self.connections.append(connection)
         await connection.send(json.dumps({"type": "hello", "num_connections": 1,
                                           "connection_info": {"app_id": "A111"}}))
-        async for raw in connection:
-            ack = json.loads(raw)
-            if "envelope_id" not in ack:
-                continue
-            with self.acked:
-                self.acks[ack["envelope_id"]] = ack
-                self.acked.notify_all()
+        try:
+            async for raw in connection:
+                ack = json.loads(raw)
+                if "envelope_id" not in ack:
+                    continue
+                with self.acked:
+                    self.acks[ack["envelope_id"]] = ack
+                    self.acked.notify_all()
+        except websockets.ConnectionClosed:
+            pass  # the app went away (closed, or reconnecting)
 
     def start(self) -> None:
         started = threading.Event()
 
         async def main() -> None:
             async with serve(self._session, "127.0.0.1", 0) as server:
-                self.port = list(server.sockets)[0].getsockname()[1]
+                self.port = next(iter(server.sockets)).getsockname()[1]
                 self.stopped = asyncio.get_running_loop().create_future()
                 started.set()
                 await self.stopped
@@ -507,6 +510,14 @@ class SocketSide:
             assert self.acked.wait_for(lambda: envelope_id in self.acks, timeout), \
                 f"no ack for {kind}"
             return self.acks[envelope_id]
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 20) -> None:
+    """Until `condition()` is true: what the app sends right after its ack arrives after it."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
 
 
 @contextmanager

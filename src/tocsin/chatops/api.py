@@ -4,7 +4,6 @@ admin API for channel maps, user links and the chat outbox (/api/v1/chatops/...)
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
@@ -14,8 +13,7 @@ from sqlalchemy import func, select
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
 from tocsin.chatops import service
 from tocsin.chatops.inbound import Inbound, Reply
-from tocsin.chatops.models import CallStatus, ChannelMap, ChatCall, IncidentChannel, Platform
-from tocsin.chatops.models import UserLink
+from tocsin.chatops.models import CallStatus, ChannelMap, ChatCall, IncidentChannel, Platform, UserLink
 from tocsin.chatops.ports import NO_STATUS_PAGE, StatusPagePort
 from tocsin.chatops.schemas import (
     CallOut,

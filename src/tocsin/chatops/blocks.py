@@ -111,7 +111,7 @@ def alert(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
         buttons.append(_button("Escalate", ACTION_ESCALATE, str(view.id), style="danger"))
     buttons.append({"type": "button", "action_id": ACTION_OPEN,
                     "text": {"type": "plain_text", "text": "Open"}, "url": view.url})
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"{head}\n{state}"[:3000]}},
         {"type": "actions", "block_id": f"incident-{view.id}", "elements": buttons},
     ]

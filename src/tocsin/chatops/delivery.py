@@ -128,7 +128,7 @@ def arguments(session: Session, call: ChatCall, *, settings: Settings,
                                        int(args.get("nth", 0)))
         if entry is None:
             raise Skip("timeline entry not found")
-        actor = service._name(session, entry.actor_id)  # noqa: SLF001
+        actor = service._name(session, entry.actor_id)
         return {"channel": cid, "text": blocks.event_line(kind=entry.kind, body=entry.body,
                                                           actor=actor)}
     raise Skip(f"unknown purpose {purpose}")

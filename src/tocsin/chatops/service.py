@@ -25,8 +25,8 @@ from tocsin.chatops.models import (
     CallStatus,
     ChannelMap,
     ChatCall,
-    IncidentChannel,
     InboundSeen,
+    IncidentChannel,
     Platform,
     UserLink,
 )

@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
@@ -41,7 +42,7 @@ def connect(rt: Runtime, *, status_pages: StatusPagePort = NO_STATUS_PAGE) -> So
                               web_client=delivery.web_client(settings),
                               auto_reconnect_enabled=True, ping_interval=10)
 
-    def listener(socket: SocketModeClient, request: SocketModeRequest) -> None:
+    def listener(socket: BaseSocketModeClient, request: SocketModeRequest) -> None:
         try:
             reply = handle(inbound, request.type, dict(request.payload or {}))
         except Exception:  # a request that fails is logged; the socket stays up

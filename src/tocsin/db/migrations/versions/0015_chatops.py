@@ -12,7 +12,6 @@ from alembic import op
 
 import tocsin.db.base
 
-
 revision = '0015'
 down_revision = '0010'
 branch_labels = None
