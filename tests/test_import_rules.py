@@ -49,6 +49,7 @@ FEATURES.append("webhooks")
 FEATURES.append("analytics")
 FEATURES += ["postmortems", "knownerrors", "drills", "runbooks"]  # issue 17: learning
 FEATURES += ["statuspages", "stakeholders"]  # issue 15: communication
+FEATURES.append("chatops")
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -66,6 +67,7 @@ PURE = frozenset({
 PURE |= {"respond.checklists"}
 PURE |= {"webhooks.events"}
 PURE |= {"analytics.measures", "analytics.targets", "analytics.oncall_health"}
+PURE |= {"chatops.blocks", "chatops.commands", "chatops.tiers"}
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
     "__future__", "bisect", "collections", "croniter", "dataclasses", "datetime", "enum",

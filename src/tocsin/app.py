@@ -20,6 +20,8 @@ from tocsin.api.guard import EarlyCheck, RequestGuard
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.nul_guard import NulGuard
 from tocsin.catalog.api import router as catalog_router
+from tocsin.chatops.api import router as chatops_router
+from tocsin.chatops.ports import NO_STATUS_PAGE
 from tocsin.checks.api import agent_router as probe_agent_router
 from tocsin.checks.api import probe_dependency, probe_early, probes_router
 from tocsin.checks.api import router as checks_router
@@ -69,6 +71,7 @@ ROUTERS.append(runbooks_router)
 ROUTERS.append(statuspages_router)
 ROUTERS.append(statuspages_public_router)
 ROUTERS.append(stakeholders_router)
+ROUTERS.append(chatops_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,
@@ -93,6 +96,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.invite = notify.invite                                          # accounts/api.py
     app.state.service_paging_problems = reachability.problems_of_services    # catalog/api.py
     app.state.schedule_paging_problems = reachability.problems_of_schedules  # schedules/api.py
+    app.state.chatops_status_pages = NO_STATUS_PAGE  # chatops/ports.py (status pages: issue 15)
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)

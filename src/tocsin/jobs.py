@@ -12,6 +12,8 @@ from sqlalchemy import delete, func, select
 
 from tocsin.analytics import jobs as analytics_jobs
 from tocsin.api.models import IdempotencyRecord
+from tocsin.chatops import jobs as chatops_jobs
+from tocsin.chatops import socket as chatops_socket
 from tocsin.checks import jobs as checks_jobs
 from tocsin.checks import service as checks_service
 from tocsin.engine.models import Timer, TimerStatus
@@ -172,3 +174,8 @@ JOBS.append(Job("webhooks.deliver", webhooks_jobs.deliver, every=1))
 JOBS += [Job("analytics.weekly_digest", analytics_jobs.weekly_digest, every=3600)]
 JOBS.append(Job("postmortems.trackers", postmortems_jobs.sync_with_trackers, every=10))
 JOBS.append(Job("statuspages.refresh", statuspages_jobs.refresh, every=2))
+# Chat-ops: the chat outbox and Socket Mode, each in its own lane (a chat outage waits there).
+JOBS += [Job("chatops.deliver", chatops_jobs.Deliver(), lane=chatops_jobs.chat_wake)]
+JOBS += [Job("chatops.socket", chatops_socket.KeepConnected(), lane=chatops_socket.socket_wake,
+             finish=chatops_socket.KeepConnected.finish)]
+JOBS += [Job("chatops.retention", chatops_jobs.retention, every=3600)]

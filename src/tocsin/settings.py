@@ -337,6 +337,27 @@ class Settings(BaseSettings):
         20, ge=1, le=100000, description="Subscriptions one client (IP address) may "
         "request per hour.")
 
+    # chatops (Slack, Mattermost, Teams): docs/chatops.md
+    slack_bot_token: SecretStr | None = Field(
+        None, description="Slack bot token (xoxb-…) for Web API calls; unset: nothing is "
+        "sent to Slack.")
+    slack_signing_secret: SecretStr | None = Field(
+        None, description="Slack app signing secret; unset: Slack's request URLs answer 404.")
+    slack_app_token: SecretStr | None = Field(
+        None, description="Slack app-level token (xapp-…) for Socket Mode; unset: no socket.")
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Base URL of Slack's Web API (ends with /).")
+    chatops_channel_severities: list[str] = Field(
+        ["SEV1", "SEV2"], description="Severities whose incidents get their own chat channel.")
+    chatops_timeline_emoji: str = Field(
+        "pushpin", description="Reaction (name without colons) that copies a channel message "
+        "to the incident's timeline.")
+    chatops_call_timeout: float = Field(
+        5.0, gt=0, le=60, description="Seconds one outbound chat call may take.")
+    mattermost_token: SecretStr | None = Field(
+        None, description="Mattermost slash-command token(s), comma-separated; unset: "
+        "Mattermost's command URL answers 404.")
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -9,6 +9,7 @@ from tocsin.alerts import models as alerts_models
 from tocsin.analytics import models as analytics_models
 from tocsin.api import models as api_models
 from tocsin.catalog import models as catalog_models
+from tocsin.chatops import models as chatops_models
 from tocsin.checks import models as checks_models
 from tocsin.db import config_cache
 from tocsin.db.base import Base
@@ -47,5 +48,6 @@ FEATURE_MODELS.append(drills_models)
 FEATURE_MODELS.append(runbooks_models)
 FEATURE_MODELS.append(statuspages_models)
 FEATURE_MODELS.append(stakeholders_models)
+FEATURE_MODELS.append(chatops_models)
 
 metadata = Base.metadata

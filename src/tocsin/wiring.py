@@ -9,6 +9,7 @@ top of the import graph, hands it the implementation when the runtime is built. 
 from __future__ import annotations
 
 from tocsin.analytics.prometheus import IncidentCollector
+from tocsin.chatops import service as chatops
 from tocsin.clock import Clock
 from tocsin.escalation import service as escalation
 from tocsin.incidents import hooks as incident_hooks
@@ -28,6 +29,7 @@ INCIDENT_HOOKS: tuple[incident_hooks.IncidentHook, ...] = (
     postmortems.on_incident_event,  # learning: a resolved incident may need a post-mortem
     knownerrors.on_incident_event,  # learning: suggest known errors and similar incidents
 )
+INCIDENT_HOOKS += (chatops.on_incident_event,)  # chat: channels, summaries, alert messages
 
 
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -45,3 +47,4 @@ def wire(runtime: Runtime) -> None:
         incident_hooks.install(factory, INCIDENT_HOOKS)
     # Incident and paging figures on /metrics, read from the database at scrape time.
     runtime.metrics.registry.register(IncidentCollector(runtime.read_sessions))
+        chatops.install(factory, runtime.settings)  # what the chat hook needs to know

@@ -1,0 +1,231 @@
+"""Chat-ops routes: Slack's and Mattermost's request URLs (signed, not API-keyed), and the
+admin API for channel maps, user links and the chat outbox (/api/v1/chatops/...)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+
+from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.chatops import service
+from tocsin.chatops.inbound import Inbound, Reply
+from tocsin.chatops.models import CallStatus, ChannelMap, ChatCall, IncidentChannel, Platform, UserLink
+from tocsin.chatops.ports import NO_STATUS_PAGE, StatusPagePort
+from tocsin.chatops.schemas import (
+    CallOut,
+    ChannelMapIn,
+    ChannelMapOut,
+    ChatStatus,
+    IncidentChannelOut,
+    LinkRedeem,
+    LookupsQueued,
+    UserLinkIn,
+    UserLinkOut,
+)
+from tocsin.chatops.verify import signed_by_slack
+from tocsin.errors import NotFound, Unauthorized
+from tocsin.incidents import service as incidents
+from tocsin.limits import Id
+from tocsin.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1/chatops", tags=["chatops"])
+SLACK_PATHS = ("/api/v1/chatops/slack/",)
+
+
+def _status_pages(request: Request) -> StatusPagePort:
+    port: StatusPagePort = getattr(request.app.state, "chatops_status_pages", NO_STATUS_PAGE)
+    return port
+
+
+async def _signed_body(request: Request, rt: Runtime) -> bytes:
+    secret = rt.settings.slack_signing_secret
+    if secret is None:
+        raise NotFound("Slack is not configured on this server")
+    body = await request.body()
+    if not signed_by_slack(secret.get_secret_value(), rt.clock, body, request.headers):
+        raise Unauthorized("bad or expired Slack signature")
+    return body
+
+
+def _answer(reply: Reply, inbound: Inbound, tasks: BackgroundTasks) -> Response:
+    # Slack waits 3 s for this answer; the calls it queued go right after it is sent.
+    tasks.add_task(inbound.send_now, reply)
+    if reply.body is None:
+        return Response(status_code=200)
+    return JSONResponse(reply.body)
+
+
+def _form(body: bytes) -> dict[str, str]:
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+@router.post("/slack/commands", summary="Slack slash command (/incident)",
+             responses={401: {"description": "bad or expired signature"}})
+async def slack_command(request: Request, rt: RuntimeDep, tasks: BackgroundTasks) -> Response:
+    body = await _signed_body(request, rt)
+    inbound = Inbound(rt, _status_pages(request))
+    return _answer(inbound.command(_form(body)), inbound, tasks)
+
+
+@router.post("/slack/interactions", summary="Slack buttons, forms and shortcuts",
+             responses={401: {"description": "bad or expired signature"}})
+async def slack_interaction(request: Request, rt: RuntimeDep,
+                            tasks: BackgroundTasks) -> Response:
+    body = await _signed_body(request, rt)
+    try:
+        payload = json.loads(_form(body).get("payload", ""))
+    except ValueError:
+        return JSONResponse({"error": "payload is not JSON"}, status_code=400)
+    inbound = Inbound(rt, _status_pages(request))
+    return _answer(inbound.interaction(payload if isinstance(payload, dict) else {}),
+                   inbound, tasks)
+
+
+@router.post("/slack/events", summary="Slack Events API",
+             responses={401: {"description": "bad or expired signature"}})
+async def slack_event(request: Request, rt: RuntimeDep, tasks: BackgroundTasks) -> Response:
+    body = await _signed_body(request, rt)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return JSONResponse({"error": "body is not JSON"}, status_code=400)
+    inbound = Inbound(rt, _status_pages(request))
+    return _answer(inbound.event(payload if isinstance(payload, dict) else {}), inbound, tasks)
+
+
+@router.post("/mattermost/command", summary="Mattermost slash command (/incident)",
+             responses={401: {"description": "bad token"}})
+async def mattermost_command(request: Request, rt: RuntimeDep,
+                             tasks: BackgroundTasks) -> Response:
+    tokens = rt.settings.mattermost_token
+    if tokens is None:
+        raise NotFound("Mattermost is not configured on this server")
+    form = _form(await request.body())
+    allowed = {t.strip() for t in tokens.get_secret_value().split(",") if t.strip()}
+    if form.get("token") not in allowed:
+        raise Unauthorized("bad Mattermost command token")
+    inbound = Inbound(rt, _status_pages(request), Platform.MATTERMOST)
+    return _answer(inbound.command(form), inbound, tasks)
+
+
+# ---- admin and people --------------------------------------------------------------------
+
+def _map_out(row: ChannelMap) -> ChannelMapOut:
+    return ChannelMapOut(id=row.id, platform=Platform(row.platform), channel_id=row.channel_id,
+                         team_id=row.team_id, service_id=row.service_id,
+                         created_at=row.created_at)
+
+
+def _link_out(row: UserLink) -> UserLinkOut:
+    return UserLinkOut(id=row.id, platform=Platform(row.platform), external_id=row.external_id,
+                       user_id=row.user_id, via=row.via, created_at=row.created_at)
+
+
+@router.get("/status", response_model=ChatStatus, summary="What is connected; the outbox")
+def chat_status(session: SessionDep, rt: RuntimeDep, who: Admin) -> ChatStatus:
+    counts = dict(session.execute(select(ChatCall.status, func.count()).where(
+        ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.FAILED.value]))
+        .group_by(ChatCall.status)).tuples().all())
+    s = rt.settings
+    return ChatStatus(slack_configured=s.slack_bot_token is not None
+                      and s.slack_signing_secret is not None,
+                      socket_mode=s.slack_app_token is not None,
+                      mattermost_configured=s.mattermost_token is not None,
+                      calls_pending=counts.get(CallStatus.PENDING.value, 0),
+                      calls_failed=counts.get(CallStatus.FAILED.value, 0))
+
+
+@router.get("/channel-maps", response_model=list[ChannelMapOut])
+def list_channel_maps(session: SessionDep, who: Admin) -> list[ChannelMapOut]:
+    return [_map_out(r) for r in session.scalars(select(ChannelMap).order_by(ChannelMap.id))]
+
+
+@router.post("/channel-maps", response_model=ChannelMapOut, status_code=201)
+def add_channel_map(data: ChannelMapIn, session: SessionDep, rt: RuntimeDep,
+                    who: Admin) -> ChannelMapOut:
+    row = service.add_channel_map(session, platform=data.platform, channel_id=data.channel_id,
+                                  team_id=data.team_id, service_id=data.service_id,
+                                  now=rt.clock.now())
+    session.commit()
+    return _map_out(row)
+
+
+@router.delete("/channel-maps/{map_id}", status_code=204)
+def delete_channel_map(map_id: Id, session: SessionDep, who: Admin) -> Response:
+    service.delete_channel_map(session, map_id=map_id)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/user-links", response_model=list[UserLinkOut])
+def list_user_links(session: SessionDep, who: Admin) -> list[UserLinkOut]:
+    return [_link_out(r) for r in session.scalars(select(UserLink).order_by(UserLink.id))]
+
+
+@router.post("/user-links", response_model=UserLinkOut, status_code=201)
+def add_user_link(data: UserLinkIn, session: SessionDep, rt: RuntimeDep,
+                  who: Admin) -> UserLinkOut:
+    row = service.link_user(session, platform=data.platform, external_id=data.external_id,
+                            user_id=data.user_id, via="admin", now=rt.clock.now())
+    session.commit()
+    return _link_out(row)
+
+
+@router.delete("/user-links/{link_id}", status_code=204)
+def delete_user_link(link_id: Id, session: SessionDep, who: Admin) -> Response:
+    service.unlink(session, link_id=link_id)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/user-links/lookups", response_model=LookupsQueued, status_code=202,
+             summary="Look every unlinked user up in Slack by email (through the outbox)")
+def request_lookups(session: SessionDep, rt: RuntimeDep, who: Admin) -> LookupsQueued:
+    queued = service.request_email_links(session, now=rt.clock.now())
+    session.commit()
+    return LookupsQueued(queued=queued)
+
+
+@router.post("/link", response_model=UserLinkOut, status_code=201,
+             summary="Link your chat account with the token from `/incident link`")
+def redeem_link(data: LinkRedeem, session: SessionDep, rt: RuntimeDep,
+                who: Viewer) -> UserLinkOut:
+    row = service.redeem_link(session, secret=rt.settings.secret(), token=data.token, user=who,
+                              now=rt.clock.now())
+    session.commit()
+    return _link_out(row)
+
+
+@router.get("/incidents/{incident_id}/channel", response_model=IncidentChannelOut)
+def incident_channel(incident_id: Id, session: SessionDep, who: Viewer) -> IncidentChannelOut:
+    incident = incidents.get_visible(session, incident_id=incident_id, viewer=who)
+    channel = session.get(IncidentChannel, incident.id)
+    if channel is None:
+        raise NotFound(f"{incident.number} has no chat channel")
+    return IncidentChannelOut(incident_id=incident.id, platform=Platform(channel.platform),
+                              name=channel.name, channel_id=channel.channel_id,
+                              private=channel.private, url=channel_url(channel))
+
+
+def channel_url(channel: IncidentChannel) -> str | None:
+    if channel.channel_id is None or channel.platform != Platform.SLACK.value:
+        return None
+    return f"https://slack.com/app_redirect?channel={channel.channel_id}"
+
+
+@router.get("/calls", response_model=list[CallOut], summary="The chat outbox, newest first")
+def list_calls(session: SessionDep, who: Admin, status: str | None = None,
+               limit: int = 100) -> list[CallOut]:
+    query = select(ChatCall).order_by(ChatCall.id.desc()).limit(max(1, min(limit, 500)))
+    if status:
+        query = query.where(ChatCall.status == status)
+    return [CallOut(id=c.id, platform=c.platform, method=c.method, purpose=c.purpose,
+                    incident_id=c.incident_id, status=c.status, attempts=c.attempts,
+                    due_at=c.due_at, sent_at=c.sent_at, last_error=c.last_error)
+            for c in session.scalars(query)]
+
+

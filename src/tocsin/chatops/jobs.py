@@ -1,0 +1,46 @@
+"""The chat outbox's job: send due calls (its own lane, so a slow chat platform holds up
+neither triage nor timers), and forget old ones."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from tocsin.chatops import delivery
+from tocsin.chatops.models import CallStatus, ChatCall, InboundSeen
+from tocsin.chatops.ports import NO_STATUS_PAGE, StatusPagePort
+from tocsin.engine.worker import JobContext
+from tocsin.runtime import Runtime
+
+RETENTION = timedelta(days=7)
+_signals: dict[int, threading.Event] = {}
+
+
+def chat_wake(rt: Runtime) -> threading.Event:
+    """The lane's signal (set by nothing but stopping: the lane polls; requests that queue
+    calls send them themselves right after answering)."""
+    return _signals.setdefault(id(rt), threading.Event())
+
+
+@dataclass
+class Deliver:
+    """`chatops.deliver`; `status_pages` is handed in by the composition root."""
+
+    status_pages: StatusPagePort = field(default=NO_STATUS_PAGE)
+
+    def __call__(self, ctx: JobContext) -> int:
+        return delivery.send_due(ctx.runtime, status_pages=self.status_pages)
+
+
+def retention(ctx: JobContext) -> int:
+    rt = ctx.runtime
+    cutoff = rt.clock.now() - RETENTION
+    with rt.sessions() as session, session.begin():
+        calls = session.execute(delete(ChatCall).where(
+            ChatCall.status.in_([CallStatus.DONE.value, CallStatus.FAILED.value]),
+            ChatCall.due_at < cutoff))
+        seen = session.execute(delete(InboundSeen).where(InboundSeen.at < cutoff))
+    return int(calls.rowcount or 0) + int(seen.rowcount or 0)  # type: ignore[attr-defined]

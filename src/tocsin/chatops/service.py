@@ -1,0 +1,371 @@
+"""Chat-ops operations: the chat outbox, the incident hook that fills it, incident channels,
+alert messages, user links and channel maps.
+
+Nothing here talks to a chat platform: every outbound call is a `ChatCall` row written in the
+transaction that wants it (jobs.py sends them), so a chat outage delays chat messages and
+never blocks an incident change or a page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tocsin.accounts.models import Team, User
+from tocsin.catalog.models import Service
+from tocsin.chatops import blocks
+from tocsin.chatops.models import (
+    AlertMessage,
+    CallStatus,
+    ChannelMap,
+    ChatCall,
+    InboundSeen,
+    IncidentChannel,
+    Platform,
+    UserLink,
+)
+from tocsin.db import rows
+from tocsin.db.wakeup import wake_after_commit
+from tocsin.errors import Conflict, Invalid, NotFound
+from tocsin.incidents import lifecycle as lc
+from tocsin.incidents.models import Incident, IncidentEvent, IncidentMember
+from tocsin.notify.models import Message
+from tocsin.principal import Principal, Role
+from tocsin.settings import Settings
+
+CONFIG_KEY = "tocsin.chatops"
+LINK_HOURS = 24
+# Events whose change shows in the pinned summary and the topic.
+SUMMARY_KINDS = frozenset({"status_changed", "severity_changed", "role_changed", "resolved",
+                           "closed", "reopened", "field_changed", "note", "decision"})
+# Events that change what an alert message shows (its buttons).
+ALERT_KINDS = frozenset({"status_changed", "severity_changed", "role_changed", "reopened"})
+# Timeline entries posted into the incident channel.
+POSTED_KINDS = frozenset({"status_changed", "severity_changed", "role_changed", "note",
+                          "decision", "action", "hypothesis", "resolved", "reopened",
+                          "escalated", "nobody_paged", "update_due", "closed"})
+# Entries that came from the channel itself are not posted back into it.
+FROM_CHAT = "chat_message"
+
+
+@dataclass(frozen=True)
+class ChatConfig:
+    """What the incident hook needs to know, installed on the session factories."""
+
+    slack: bool
+    channel_severities: frozenset[str]
+    public_url: str
+    reminder_minutes: dict[str, int]
+
+
+def config_of(settings: Settings) -> ChatConfig:
+    return ChatConfig(slack=settings.slack_bot_token is not None,
+                      channel_severities=frozenset(settings.chatops_channel_severities),
+                      public_url=settings.public_url,
+                      reminder_minutes=dict(settings.update_reminder_minutes))
+
+
+def install(factory: sessionmaker[Session], settings: Settings) -> None:
+    """Sessions made by `factory` carry the chat configuration the incident hook reads."""
+    factory.configure(info={**factory.kw.get("info", {}), CONFIG_KEY: config_of(settings)})
+
+
+# ---- the outbox ----------------------------------------------------------------------------
+
+def enqueue(session: Session, *, method: str, purpose: str, now: datetime,
+            incident_id: int | None = None, args: dict[str, Any] | None = None,
+            platform: Platform = Platform.SLACK, due_at: datetime | None = None) -> int:
+    call = rows.add_object(session, ChatCall, need_id=True, platform=platform.value,
+                           method=method, purpose=purpose, incident_id=incident_id,
+                           args=args or {}, status=CallStatus.PENDING.value,
+                           due_at=due_at or now, attempts=0, last_error="", created_at=now)
+    wake_after_commit(session)
+    return call.id
+
+
+def _pending(session: Session, incident_id: int, purpose: str) -> bool:
+    return session.scalar(select(ChatCall.id).where(
+        ChatCall.incident_id == incident_id, ChatCall.purpose == purpose,
+        ChatCall.status == CallStatus.PENDING.value).limit(1)) is not None
+
+
+def _enqueue_once(session: Session, *, method: str, purpose: str, incident_id: int,
+                  now: datetime) -> None:
+    """A call rendered at send time (summary, topic, alert message) needs queueing only once
+    while one is still waiting: it will show the incident as it is when it goes."""
+    if not _pending(session, incident_id, purpose):
+        enqueue(session, method=method, purpose=purpose, incident_id=incident_id, now=now)
+
+
+def seen_before(session: Session, key: str, now: datetime) -> bool:
+    """Record an inbound request's key; True when it was handled already (a retry)."""
+    if session.get(InboundSeen, key) is not None:
+        return True
+    rows.add_object(session, InboundSeen, key=key, at=now)
+    session.flush()
+    return False
+
+
+# ---- the incident hook ---------------------------------------------------------------------
+
+def on_incident_event(session: Session, *, incident: Incident, kind: str, data: dict[str, Any],
+                      now: datetime) -> None:
+    """Chat's reaction to an incident event, as outbox rows in the event's transaction."""
+    config: ChatConfig | None = session.info.get(CONFIG_KEY)
+    if config is None or not config.slack:
+        return
+    if kind == "created":
+        if incident.severity in config.channel_severities:
+            open_channel(session, incident=incident, now=now)
+        _post_alerts(session, incident, [int(s) for s in data.get("service_ids", [])], now)
+        return
+    channel = session.get(IncidentChannel, incident.id)
+    if channel is None and kind == "severity_changed" and \
+            incident.severity in config.channel_severities and \
+            lc.Status(incident.status) in lc.OPEN_STATUSES:
+        open_channel(session, incident=incident, now=now)  # raised into a channel severity
+        return
+    if channel is not None:
+        if kind in POSTED_KINDS and data.get("source") != FROM_CHAT:
+            # The hook is not handed the entry's text: the call finds the entry when it goes,
+            # by kind and time (the nth of those, when several share the instant).
+            args = {"kind": kind, "at": now.isoformat()}
+            nth = len([c for c in session.scalars(select(ChatCall.args).where(
+                ChatCall.incident_id == incident.id, ChatCall.purpose == "timeline.post",
+                ChatCall.created_at == now)) if c.get("kind") == kind])
+            enqueue(session, method="chat.postMessage", purpose="timeline.post",
+                    incident_id=incident.id, now=now, args={**args, "nth": nth})
+        if kind in SUMMARY_KINDS:
+            _enqueue_once(session, method="chat.update", purpose="summary.update",
+                          incident_id=incident.id, now=now)
+            _enqueue_once(session, method="conversations.setTopic", purpose="channel.topic",
+                          incident_id=incident.id, now=now)
+        if kind in {"member_added", "role_changed"}:
+            _enqueue_once(session, method="conversations.invite", purpose="channel.invite",
+                          incident_id=incident.id, now=now)
+    if kind in ALERT_KINDS:
+        for message in session.scalars(select(AlertMessage).where(
+                AlertMessage.incident_id == incident.id)):
+            enqueue(session, method="chat.update", purpose="alert.update",
+                    incident_id=incident.id, now=now,
+                    args={"channel": message.channel_id, "ts": message.ts})
+
+
+def open_channel(session: Session, *, incident: Incident, now: datetime) -> None:
+    """The incident's channel: create, set the topic, invite, post and pin the summary."""
+    if session.get(IncidentChannel, incident.id) is not None:
+        return
+    name = blocks.channel_name(title=incident.title, declared_at=now)
+    rows.add_object(session, IncidentChannel, incident_id=incident.id,
+                    platform=Platform.SLACK.value, name=name, private=incident.restricted,
+                    created_at=now)
+    steps = [("conversations.create", "channel.create"),
+             ("conversations.setTopic", "channel.topic"),
+             ("conversations.invite", "channel.invite"),
+             ("chat.postMessage", "summary.post"),
+             ("pins.add", "summary.pin")]
+    for method, purpose in steps:
+        enqueue(session, method=method, purpose=purpose, incident_id=incident.id, now=now)
+
+
+def _post_alerts(session: Session, incident: Incident, service_ids: list[int],
+                 now: datetime) -> None:
+    """An alert message with buttons in each channel mapped to the incident's services or
+    their owning teams. A restricted incident's details go to no shared channel."""
+    if incident.restricted or not service_ids:
+        return
+    team_ids = [t for t in session.scalars(select(Service.owner_team_id).where(
+        Service.id.in_(service_ids))) if t is not None]
+    maps = session.scalars(select(ChannelMap.channel_id).where(
+        ChannelMap.platform == Platform.SLACK.value,
+        (ChannelMap.service_id.in_(service_ids)) | (ChannelMap.team_id.in_(team_ids))))
+    for channel_id in sorted(set(maps)):
+        enqueue(session, method="chat.postMessage", purpose="alert.post",
+                incident_id=incident.id, now=now, args={"channel": channel_id})
+
+
+# ---- how chat shows an incident --------------------------------------------------------------
+
+def _name(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    return user.name if user else None
+
+
+def incident_view(session: Session, incident: Incident, *, settings: Settings,
+                  status_page: str | None = None) -> blocks.IncidentView:
+    channel = session.get(IncidentChannel, incident.id)
+    due = None
+    delay = lc.reminder_delay(lc.Severity(incident.severity), settings.update_reminder_minutes)
+    if delay is not None and lc.Status(incident.status) in lc.OPEN_STATUSES:
+        due = incident.last_update_at + delay
+    return blocks.IncidentView(
+        id=incident.id, title=incident.title, status=incident.status,
+        severity=incident.severity, url=f"{settings.public_url}/incidents/{incident.id}",
+        commander=_name(session, incident.commander_id),
+        tech_lead=_name(session, incident.tech_lead_id),
+        comms_lead=_name(session, incident.comms_lead_id), next_update_due=due,
+        status_page=status_page, channel=channel.channel_id if channel else None)
+
+
+def channel_members(session: Session, incident: Incident) -> list[int]:
+    """Tocsin users who belong in the incident channel: role holders, reporter, members and,
+    unless the incident is private, everyone paged for it (the services' on-call)."""
+    ids = {incident.reporter_id, incident.commander_id, incident.tech_lead_id,
+           incident.comms_lead_id, incident.acknowledged_by_id}
+    ids.update(session.scalars(select(IncidentMember.user_id).where(
+        IncidentMember.incident_id == incident.id)))
+    if not incident.restricted:
+        ids.update(session.scalars(select(Message.user_id).where(
+            Message.incident_id == incident.id)))
+    return sorted(i for i in ids if i is not None)
+
+
+def external_ids(session: Session, user_ids: list[int],
+                 platform: Platform = Platform.SLACK) -> list[str]:
+    if not user_ids:
+        return []
+    return sorted(session.scalars(select(UserLink.external_id).where(
+        UserLink.platform == platform.value, UserLink.user_id.in_(user_ids))))
+
+
+def timeline_entry(session: Session, incident_id: int, kind: str, at: datetime,
+                   nth: int = 0) -> IncidentEvent | None:
+    return session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == incident_id, IncidentEvent.kind == kind,
+        IncidentEvent.at == at).order_by(IncidentEvent.id).offset(nth).limit(1)).first()
+
+
+# ---- who is acting ---------------------------------------------------------------------------
+
+def linked_user(session: Session, *, platform: Platform, external_id: str) -> User | None:
+    user_id = session.scalar(select(UserLink.user_id).where(
+        UserLink.platform == platform.value, UserLink.external_id == external_id))
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(user_id=user.id, role=Role(user.role))
+
+
+def link_user(session: Session, *, platform: Platform, external_id: str, user_id: int,
+              via: str, now: datetime) -> UserLink:
+    existing = session.scalars(select(UserLink).where(
+        UserLink.platform == platform.value, UserLink.external_id == external_id)).first()
+    if existing is not None:
+        if existing.user_id != user_id:
+            raise Conflict(f"{platform.value} user {external_id} is already linked to "
+                           "another Tocsin user")
+        return existing
+    if session.get(User, user_id) is None:
+        raise Invalid(f"user_id: no user with id {user_id}")
+    return rows.add_object(session, UserLink, need_id=True, platform=platform.value,
+                           external_id=external_id, user_id=user_id, via=via, created_at=now)
+
+
+def link_by_email(session: Session, *, platform: Platform, chat_user: dict[str, Any],
+                  now: datetime) -> UserLink | None:
+    """Link a chat user (Slack's user object) to the Tocsin user with the same email, if the
+    platform says the address is confirmed."""
+    profile = chat_user.get("profile") or {}
+    email = str(profile.get("email") or "").strip().lower()
+    if not email or chat_user.get("is_email_confirmed") is not True:
+        return None
+    user = session.scalars(select(User).where(User.email == email)).first()
+    if user is None:
+        return None
+    try:
+        return link_user(session, platform=platform, external_id=str(chat_user["id"]),
+                         user_id=user.id, via="email", now=now)
+    except Conflict:
+        return None
+
+
+def request_email_links(session: Session, *, now: datetime) -> int:
+    """Ask Slack, by email, for every active Tocsin user not linked yet (users.lookupByEmail
+    through the outbox); each answer with a confirmed address links them."""
+    linked = set(session.scalars(select(UserLink.user_id).where(
+        UserLink.platform == Platform.SLACK.value)))
+    count = 0
+    for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)):
+        if user.id not in linked:
+            enqueue(session, method="users.lookupByEmail", purpose="user.lookup", now=now,
+                    args={"email": user.email})
+            count += 1
+    return count
+
+
+def _link_sig(secret: str, payload: str) -> str:
+    return hmac.new(secret.encode(), f"chat-link:{payload}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def link_token(secret: str, *, platform: Platform, external_id: str, now: datetime) -> str:
+    expires = int((now + timedelta(hours=LINK_HOURS)).timestamp())
+    payload = f"{platform.value}.{external_id}.{expires}"
+    return f"{payload}.{_link_sig(secret, payload)}"
+
+
+def redeem_link(session: Session, *, secret: str, token: str, user: Principal,
+                now: datetime) -> UserLink:
+    """The signed-in person opening a link from `/incident link` becomes that chat user."""
+    parts = token.split(".")
+    if len(parts) != 4:
+        raise Invalid("token: not a chat link")
+    payload = ".".join(parts[:3])
+    if not hmac.compare_digest(_link_sig(secret, payload), parts[3]):
+        raise Invalid("token: not a chat link")
+    if int(parts[2]) < now.timestamp():
+        raise Invalid("token: this link has expired; type `/incident link` again")
+    try:
+        platform = Platform(parts[0])
+    except ValueError as exc:
+        raise Invalid("token: not a chat link") from exc
+    return link_user(session, platform=platform, external_id=parts[1], user_id=user.user_id,
+                     via="link", now=now)
+
+
+def unlink(session: Session, *, link_id: int) -> None:
+    link = session.get(UserLink, link_id)
+    if link is None:
+        raise NotFound(f"no user link {link_id}")
+    session.delete(link)
+
+
+# ---- channel maps ----------------------------------------------------------------------------
+
+def add_channel_map(session: Session, *, platform: Platform, channel_id: str,
+                    team_id: int | None, service_id: int | None, now: datetime) -> ChannelMap:
+    if (team_id is None) == (service_id is None):
+        raise Invalid("name exactly one of team_id and service_id")
+    if service_id is not None and session.get(Service, service_id) is None:
+        raise Invalid(f"service_id: no service with id {service_id}")
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise Invalid(f"team_id: no team with id {team_id}")
+    return rows.add_object(session, ChannelMap, need_id=True, platform=platform.value,
+                           channel_id=channel_id, team_id=team_id, service_id=service_id,
+                           created_at=now)
+
+
+def delete_channel_map(session: Session, *, map_id: int) -> None:
+    row = session.get(ChannelMap, map_id)
+    if row is None:
+        raise NotFound(f"no channel map {map_id}")
+    session.delete(row)
+
+
+def incident_of_channel(session: Session, *, platform: Platform,
+                        channel_id: str) -> Incident | None:
+    incident_id = session.scalar(select(IncidentChannel.incident_id).where(
+        IncidentChannel.platform == platform.value, IncidentChannel.channel_id == channel_id))
+    return session.get(Incident, incident_id) if incident_id is not None else None
