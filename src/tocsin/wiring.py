@@ -45,6 +45,6 @@ def wire(runtime: Runtime) -> None:
     assert metadata.tables, "every feature's tables are known (tocsin/tables.py)"
     for factory in (runtime.sessions, runtime.read_sessions):
         incident_hooks.install(factory, INCIDENT_HOOKS)
+        chatops.install(factory, runtime.settings)  # what the chat hook needs to know
     # Incident and paging figures on /metrics, read from the database at scrape time.
     runtime.metrics.registry.register(IncidentCollector(runtime.read_sessions))
-        chatops.install(factory, runtime.settings)  # what the chat hook needs to know
