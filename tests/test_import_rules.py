@@ -44,6 +44,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
 # must call is handed in by the composition root (tocsin/wiring.py, tocsin/app.py).
 FEATURES = ["accounts", "catalog", "incidents", "notify", "alerts", "schedules", "escalation",
             "heartbeats", "checks", "probe", "intake", "setup"]
+FEATURES += ["audit", "sso", "security"]
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -54,6 +55,7 @@ PURE = frozenset({
     "intake.formats.generic", "intake.formats.opsgenie", "intake.formats.pagerduty",
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
 })
+PURE |= {"audit.chain", "sso.mapping", "security.clocks"}
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
     "__future__", "bisect", "collections", "croniter", "dataclasses", "datetime", "enum",
@@ -74,6 +76,10 @@ REACHES: dict[tuple[str, str], str] = {
     ("intake", "alerts.triage_config"): "the second parse routes with triage's cached configuration",
     ("setup", "alerts.manage"): "the checklist counts integrations as alerts' pages do",
     ("setup", "escalation.reachability"): "the checklist names who paging would miss",
+}
+REACHES |= {
+    ("audit", "incidents.hooks"): "the audit log records reads of restricted incidents",
+    ("security", "incidents.hooks"): "notification clocks start on incident events",
 }
 
 

@@ -18,6 +18,7 @@ from tocsin.api.fastlane import FastLane
 from tocsin.api.guard import EarlyCheck, RequestGuard
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.nul_guard import NulGuard
+from tocsin.audit.api import router as audit_router
 from tocsin.catalog.api import router as catalog_router
 from tocsin.checks.api import agent_router as probe_agent_router
 from tocsin.checks.api import probe_dependency, probe_early, probes_router
@@ -36,6 +37,7 @@ from tocsin.notify.api import router as notify_router
 from tocsin.notify.views import router as ack_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
+from tocsin.security.api import router as security_router
 from tocsin.setup.api import router as setup_router
 from tocsin.system import router as system_router
 from tocsin.web.app import install as install_web
@@ -46,6 +48,8 @@ ROUTERS += [alerts_router, intake_router]
 ROUTERS += [schedules_router, escalation_router, notify_router, ack_router]
 ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router, ping_router]
 ROUTERS.append(setup_router)
+ROUTERS.append(audit_router)
+ROUTERS.append(security_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

@@ -7,6 +7,7 @@ One explicit list (no import side effects elsewhere): add a line when a feature 
 from tocsin.accounts import models as accounts_models
 from tocsin.alerts import models as alerts_models
 from tocsin.api import models as api_models
+from tocsin.audit import models as audit_models
 from tocsin.catalog import models as catalog_models
 from tocsin.checks import models as checks_models
 from tocsin.db import config_cache
@@ -18,7 +19,9 @@ from tocsin.incidents import models as incidents_models
 from tocsin.intake import models as intake_models
 from tocsin.notify import models as notify_models
 from tocsin.schedules import models as schedules_models
+from tocsin.security import models as security_models
 from tocsin.setup import models as setup_models
+from tocsin.sso import models as sso_models
 from tocsin.web import models as web_models
 
 FEATURE_MODELS = [accounts_models, api_models, catalog_models, engine_models, incidents_models]
@@ -29,5 +32,8 @@ FEATURE_MODELS.append(alerts_models)
 FEATURE_MODELS.append(intake_models)
 FEATURE_MODELS.append(config_cache)
 FEATURE_MODELS.append(setup_models)
+FEATURE_MODELS.append(audit_models)
+FEATURE_MODELS.append(sso_models)
+FEATURE_MODELS.append(security_models)
 
 metadata = Base.metadata

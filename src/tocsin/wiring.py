@@ -8,10 +8,12 @@ top of the import graph, hands it the implementation when the runtime is built. 
 
 from __future__ import annotations
 
+from tocsin.audit import service as audit
 from tocsin.clock import Clock
 from tocsin.escalation import service as escalation
 from tocsin.incidents import hooks as incident_hooks
 from tocsin.runtime import Runtime, open_runtime
+from tocsin.security import service as security
 from tocsin.settings import Settings
 from tocsin.tables import metadata
 
@@ -33,4 +35,9 @@ def wire(runtime: Runtime) -> None:
     """Install the lists above on `runtime`'s session factories."""
     assert metadata.tables, "every feature's tables are known (tocsin/tables.py)"
     for factory in (runtime.sessions, runtime.read_sessions):
-        incident_hooks.install(factory, INCIDENT_HOOKS)
+        # Security incidents start their notification clocks (security/).
+        incident_hooks.install(factory, (*INCIDENT_HOOKS, security.clock_hook(runtime.settings)))
+        # Every read of a restricted incident is audited (audit/).
+        incident_hooks.install_view_hook(factory, audit.restricted_view_hook(runtime))
+    # Every change of configuration and access is recorded in the audit log (audit/).
+    audit.install(runtime.sessions, lambda: runtime.clock.now())

@@ -28,6 +28,7 @@ from tocsin.web.views import (
     services,
     session,
     setup,
+    sso,
     suppression,
     user_contact,
     welcome,
@@ -40,7 +41,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            integrations.router, contact.router, routing.router,
            suppression.router, escalation.router, checks.router, check_page.router,
            heartbeats.router, probes.router, user_contact.router,
-           welcome.router, setup.router]
+           welcome.router, setup.router, sso.router]
 
 
 def _favicon() -> RedirectResponse:
