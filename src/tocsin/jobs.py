@@ -27,6 +27,7 @@ from tocsin.notify import jobs as notify_jobs
 from tocsin.notify.delivery import delivery_wake
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
+from tocsin.security import service as security
 from tocsin.web import jobs as web_jobs
 
 DONE_TIMER_RETENTION = timedelta(days=7)
@@ -52,6 +53,8 @@ TIMER_HANDLERS: dict[str, TimerHandler] = {
     TIMER_HANDOFF: schedules_jobs.handoff_due,
     checks_service.TIMER_RUN_NOW: checks_service.run_request_lapsed,
 }
+TIMER_HANDLERS[security.TIMER_REMIND] = lambda ctx: security.remind(
+    ctx.session, clock_id=int(ctx.timer.payload["clock_id"]), now=ctx.now, settings=ctx.settings)
 
 
 def run_timers(ctx: JobContext) -> int:
