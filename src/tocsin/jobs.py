@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 
 from tocsin.api.models import IdempotencyRecord
+from tocsin.audit import jobs as audit_jobs
 from tocsin.checks import jobs as checks_jobs
 from tocsin.checks import service as checks_service
 from tocsin.engine.models import Timer, TimerStatus
@@ -124,3 +125,4 @@ JOBS += [
 ]
 JOBS += [Job("web.purge_sessions", web_jobs.purge_sessions, every=3600)]
 JOBS += [Job("intake.housekeeping", intake_jobs.housekeeping, every=5)]
+JOBS.append(Job("audit.retention", audit_jobs.retention, every=24 * 3600))

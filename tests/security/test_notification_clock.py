@@ -23,7 +23,7 @@ def test_security_incident_72h_clock_reminds(runtime: Runtime, client: TestClien
     assert inc["restricted"] is True
     assert client.get(f"/api/v1/incidents/{inc['id']}", headers=viewer.headers).status_code == 404
     clocks = client.get(f"/api/v1/incidents/{inc['id']}/notification-clocks",
-                        headers=responder.headers).json()
+                        headers=responder.headers).json()["items"]
     assert [(c["name"], c["hours"]) for c in clocks] == [("GDPR supervisory authority", 72)]
 
     clock.advance(timedelta(hours=48, minutes=1))  # past the 24 h-before reminder

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from tocsin.api import pagination
 from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.incidents import service as incidents
 from tocsin.limits import Id
 from tocsin.security import service
@@ -14,11 +16,13 @@ router = APIRouter(tags=["security"])
 PREFIX = "/api/v1/incidents/{incident_id}/notification-clocks"
 
 
-@router.get(PREFIX, response_model=list[ClockOut],
+@router.get(PREFIX, response_model=Page[ClockOut],
             summary="Notification deadlines of a security incident")
-def list_clocks(incident_id: Id, session: SessionDep, who: Viewer) -> list[ClockOut]:
+def list_clocks(incident_id: Id, session: SessionDep, who: Viewer, cursor: str | None = None,
+                limit: Limit = 100) -> Page[ClockOut]:
     incidents.get_visible(session, incident_id=incident_id, viewer=who)
-    return [ClockOut.model_validate(c) for c in service.clocks_of(session, incident_id)]
+    return pagination.page_of_all(service.clocks_of(session, incident_id), cursor, limit,
+                                  ClockOut.model_validate, lambda c: c.id)
 
 
 @router.post(PREFIX + "/{clock_id}/notified", response_model=ClockOut,
