@@ -181,6 +181,14 @@ def require_team_manager(session: Session, *, actor: Principal, team_id: int | N
     raise Forbidden(f"only managers of team '{name}' (or admins) may change {what}")
 
 
+def require_team_move(session: Session, *, actor: Principal, old_team: int | None,
+                      new_team: int | None, what: str) -> None:
+    """Changing something owned by `old_team` (and perhaps giving it to `new_team`) needs
+    the manager role in both."""
+    for team_id in dict.fromkeys((old_team, new_team)):
+        require_team_manager(session, actor=actor, team_id=team_id, what=what)
+
+
 def set_team_role(session: Session, *, team_id: int, user_id: int, role: TeamRole) -> None:
     """Add `user_id` to the team with `role`, or change their role in it."""
     row = session.get(TeamMember, (team_id, user_id))

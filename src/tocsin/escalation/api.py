@@ -31,9 +31,8 @@ PREFIX = "/api/v1/escalation-policies"
 def guard_policy(session: Session, who: Principal, old_team: int | None,
                  new_team: int | None) -> None:
     """A policy changes only by its team's managers; moving it needs both teams'."""
-    for team_id in dict.fromkeys((old_team, new_team)):
-        accounts.require_team_manager(session, actor=who, team_id=team_id,
-                                      what="this escalation policy")
+    accounts.require_team_move(session, actor=who, old_team=old_team, new_team=new_team,
+                               what="this escalation policy")
 
 
 def _out(row: EscalationPolicy, people: reach.People | None = None) -> PolicyOut:
