@@ -50,6 +50,7 @@ FEATURES.append("analytics")
 FEATURES += ["postmortems", "knownerrors", "drills", "runbooks"]  # issue 17: learning
 FEATURES += ["statuspages", "stakeholders"]  # issue 15: communication
 FEATURES.append("chatops")
+FEATURES += ["audit", "sso", "security"]
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -68,6 +69,7 @@ PURE |= {"respond.checklists"}
 PURE |= {"webhooks.events"}
 PURE |= {"analytics.measures", "analytics.targets", "analytics.oncall_health"}
 PURE |= {"chatops.blocks", "chatops.commands", "chatops.tiers"}
+PURE |= {"audit.chain", "sso.mapping", "security.clocks"}
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
     "__future__", "bisect", "collections", "croniter", "dataclasses", "datetime", "enum",
@@ -99,6 +101,10 @@ REACHES[("webhooks", "notify.webhook")] = \
     "event webhooks are signed with the one HMAC scheme of notify's webhooks"
 REACHES[("respond", "notify.links")] = \
     "voice calls and email replies carry the same signed acknowledge tokens as links"
+REACHES |= {
+    ("audit", "incidents.hooks"): "the audit log records reads of restricted incidents",
+    ("security", "incidents.hooks"): "notification clocks start on incident events",
+}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from tocsin.api.fastlane import FastLane
 from tocsin.api.guard import EarlyCheck, RequestGuard
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.nul_guard import NulGuard
+from tocsin.audit.api import router as audit_router
 from tocsin.catalog.api import router as catalog_router
 from tocsin.chatops.api import router as chatops_router
 from tocsin.chatops.ports import NO_STATUS_PAGE
@@ -45,6 +46,7 @@ from tocsin.respond.phone import router as phone_router
 from tocsin.runbooks.api import router as runbooks_router
 from tocsin.runtime import Runtime
 from tocsin.schedules.api import router as schedules_router
+from tocsin.security.api import router as security_router
 from tocsin.setup.api import router as setup_router
 from tocsin.stakeholders.api import router as stakeholders_router
 from tocsin.statuspages.api import public_router as statuspages_public_router
@@ -72,6 +74,8 @@ ROUTERS.append(statuspages_router)
 ROUTERS.append(statuspages_public_router)
 ROUTERS.append(stakeholders_router)
 ROUTERS.append(chatops_router)
+ROUTERS.append(audit_router)
+ROUTERS.append(security_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

@@ -40,6 +40,8 @@ user_app = typer.Typer(help="Users: `create` acts on the database directly; "
 apikey_app = typer.Typer(help="Manage API keys (acts on the database directly).",
                          no_args_is_help=True)
 app.add_typer(db_app, name="db")
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
@@ -206,6 +208,22 @@ def db_check(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
             typer.echo(f"  {d}", err=True)
         raise typer.Exit(1)
     typer.echo(f"ok: schema at {migrate.head_revision()} and matches the models")
+
+
+@audit_app.command("verify")
+def audit_verify(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Check the audit log's hash chain in the database (exit 1 if an entry was altered,
+    removed or inserted)."""
+    from tocsin.audit import service as audit
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    with runtime.read_sessions() as session:
+        checked, broken = audit.verify(session)
+    if broken is not None:
+        typer.echo(f"audit log broken at entry {broken.entry_id}: {broken.reason} "
+                   f"({checked} entries read)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"ok: {checked} audit entries, chain intact")
 
 
 @config_app.command("show")

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 
 from tocsin.analytics import jobs as analytics_jobs
 from tocsin.api.models import IdempotencyRecord
+from tocsin.audit import jobs as audit_jobs
 from tocsin.chatops import jobs as chatops_jobs
 from tocsin.chatops import socket as chatops_socket
 from tocsin.checks import jobs as checks_jobs
@@ -35,6 +36,7 @@ from tocsin.postmortems import service as postmortems
 from tocsin.runbooks import service as runbooks
 from tocsin.schedules import jobs as schedules_jobs
 from tocsin.schedules.handoff import TIMER_HANDOFF
+from tocsin.security import service as security
 from tocsin.stakeholders import jobs as stakeholders_jobs
 from tocsin.stakeholders import service as stakeholders_service
 from tocsin.statuspages import jobs as statuspages_jobs
@@ -101,6 +103,8 @@ TIMER_HANDLERS: dict[str, TimerHandler] = {
 }
 TIMER_HANDLERS[stakeholders_service.TIMER_REMIND] = stakeholders_jobs.remind
 TIMER_HANDLERS[stakeholders_service.TIMER_MISSED] = stakeholders_jobs.missed
+TIMER_HANDLERS[security.TIMER_REMIND] = lambda ctx: security.remind(
+    ctx.session, clock_id=int(ctx.timer.payload["clock_id"]), now=ctx.now, settings=ctx.settings)
 
 
 def run_timers(ctx: JobContext) -> int:
@@ -179,3 +183,4 @@ JOBS += [Job("chatops.deliver", chatops_jobs.Deliver(), lane=chatops_jobs.chat_w
 JOBS += [Job("chatops.socket", chatops_socket.KeepConnected(), lane=chatops_socket.socket_wake,
              finish=chatops_socket.KeepConnected.finish)]
 JOBS += [Job("chatops.retention", chatops_jobs.retention, every=3600)]
+JOBS.append(Job("audit.retention", audit_jobs.retention, every=24 * 3600))

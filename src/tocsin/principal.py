@@ -30,11 +30,21 @@ class Role(enum.StrEnum):
 _RANK = {Role.VIEWER: 0, Role.RESPONDER: 1, Role.ADMIN: 2}
 
 
+class TeamRole(enum.StrEnum):
+    """A user's role in one team, beside their global role: a team's managers change its
+    schedules, escalation policies, services and integrations (admins change anyone's)."""
+
+    MEMBER = "member"
+    MANAGER = "manager"
+
+
 @dataclass(frozen=True)
 class Principal:
     user_id: int
     role: Role
     api_key_id: int | None = None
+    # An API key limited to one team may change only that team's configuration.
+    team_id: int | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -29,6 +29,40 @@ class ConfigError(Exception):
     """The configuration is invalid; the message says what to fix."""
 
 
+# Settings that may also come from a file named by `TOCSIN_<NAME>_FILE` (container secrets):
+# every SecretStr field, and the database URL, which often carries a password.
+FILE_SETTINGS_EXTRA = frozenset({"database_url"})
+
+
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or SecretStr in getattr(annotation, "__args__", ())
+
+
+class SecretFilesSource(PydanticBaseSettingsSource):
+    """`TOCSIN_<NAME>_FILE=/run/secrets/x` sets <name> to the file's text (trailing newline
+    removed). Below the environment: `TOCSIN_<NAME>` itself wins when both are set."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        import os
+
+        out: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            if not (_is_secret(field.annotation) or name in FILE_SETTINGS_EXTRA):
+                continue
+            path = os.environ.get(f"TOCSIN_{name.upper()}_FILE")
+            if not path:
+                continue
+            try:
+                out[name] = Path(path).read_text().rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigError(f"TOCSIN_{name.upper()}_FILE: cannot read {path}: "
+                                  f"{exc.strerror}") from None
+        return out
+
+
 class Settings(BaseSettings):
     """Every setting Tocsin reads. Each field is documented in docs/configuration.md."""
 
@@ -358,6 +392,45 @@ class Settings(BaseSettings):
         None, description="Mattermost slash-command token(s), comma-separated; unset: "
         "Mattermost's command URL answers 404.")
 
+    # --- access (issue 19): single sign-on, two-factor, audit log, security incidents ---
+    sso_issuer: str | None = Field(
+        None, description="OpenID Connect issuer URL (discovery at "
+        "`<issuer>/.well-known/openid-configuration`); unset: single sign-on is off.")
+    sso_client_id: str = Field("", description="OpenID Connect client id registered for Tocsin.")
+    sso_client_secret: SecretStr | None = Field(
+        None, description="OpenID Connect client secret (or `TOCSIN_SSO_CLIENT_SECRET_FILE`).")
+    sso_button_label: str = Field("Sign in with single sign-on",
+                                  description="Text of the sign-in page's SSO button.")
+    sso_groups_claim: str = Field("groups", description="ID token claim listing the groups.")
+    sso_group_roles: dict[str, str] = Field(
+        default_factory=dict, description="Group → global role (viewer, responder, admin); "
+        "the strongest matching role wins.")
+    sso_group_teams: dict[str, str] = Field(
+        default_factory=dict, description="Group → `Team name:member` or `Team name:manager`; "
+        "the team is created if missing.")
+    sso_default_role: str = Field(
+        "viewer", description="Global role of a user whose groups match no `sso_group_roles`.")
+    local_sign_in: bool = Field(
+        True, description="Password sign-in; false leaves it only to `break_glass_emails`.")
+    break_glass_emails: list[str] = Field(
+        default_factory=list, description="Accounts (admins) that may still sign in with a "
+        "password when `local_sign_in` is false.")
+    totp_required_for_admins: bool = Field(
+        False, description="Admins must enrol two-factor (TOTP) before using the web app.")
+    totp_max_failures: int = Field(
+        5, ge=1, description="Wrong TOTP codes in a row before the second step is refused for "
+        "`totp_lockout_minutes`.")
+    totp_lockout_minutes: int = Field(15, ge=1, description="See `totp_max_failures`.")
+    audit_retention_days: int = Field(
+        365, ge=1, description="Days audit entries are kept; older ones are deleted daily "
+        "(the chain then starts at the oldest kept entry).")
+    security_notification_clocks: dict[str, int] = Field(
+        default_factory=lambda: {"GDPR supervisory authority": 72},
+        description="Notification deadlines started by a security incident: name → hours.")
+    security_reminder_hours: list[int] = Field(
+        default_factory=lambda: [24, 12, 4, 1], description="Reminders before each deadline "
+        "(hours before it), plus one at the deadline.")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -368,7 +441,8 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_file = init_settings.init_kwargs.pop("_toml_file", None)  # type: ignore[attr-defined]
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings,
+                                                     SecretFilesSource(settings_cls)]
         if toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)

@@ -8,6 +8,7 @@ from tocsin.accounts import models as accounts_models
 from tocsin.alerts import models as alerts_models
 from tocsin.analytics import models as analytics_models
 from tocsin.api import models as api_models
+from tocsin.audit import models as audit_models
 from tocsin.catalog import models as catalog_models
 from tocsin.chatops import models as chatops_models
 from tocsin.checks import models as checks_models
@@ -25,7 +26,9 @@ from tocsin.postmortems import models as postmortems_models
 from tocsin.respond import models as respond_models
 from tocsin.runbooks import models as runbooks_models
 from tocsin.schedules import models as schedules_models
+from tocsin.security import models as security_models
 from tocsin.setup import models as setup_models
+from tocsin.sso import models as sso_models
 from tocsin.stakeholders import models as stakeholders_models
 from tocsin.statuspages import models as statuspages_models
 from tocsin.web import models as web_models
@@ -49,5 +52,8 @@ FEATURE_MODELS.append(runbooks_models)
 FEATURE_MODELS.append(statuspages_models)
 FEATURE_MODELS.append(stakeholders_models)
 FEATURE_MODELS.append(chatops_models)
+FEATURE_MODELS.append(audit_models)
+FEATURE_MODELS.append(sso_models)
+FEATURE_MODELS.append(security_models)
 
 metadata = Base.metadata

@@ -9,6 +9,7 @@ top of the import graph, hands it the implementation when the runtime is built. 
 from __future__ import annotations
 
 from tocsin.analytics.prometheus import IncidentCollector
+from tocsin.audit import service as audit
 from tocsin.chatops import service as chatops
 from tocsin.clock import Clock
 from tocsin.escalation import service as escalation
@@ -17,6 +18,7 @@ from tocsin.knownerrors import service as knownerrors
 from tocsin.postmortems import service as postmortems
 from tocsin.respond import service as respond
 from tocsin.runtime import Runtime, open_runtime
+from tocsin.security import service as security
 from tocsin.settings import Settings
 from tocsin.tables import metadata
 from tocsin.webhooks import service as webhooks
@@ -44,7 +46,12 @@ def wire(runtime: Runtime) -> None:
     """Install the lists above on `runtime`'s session factories."""
     assert metadata.tables, "every feature's tables are known (tocsin/tables.py)"
     for factory in (runtime.sessions, runtime.read_sessions):
-        incident_hooks.install(factory, INCIDENT_HOOKS)
+        # Security incidents start their notification clocks (security/).
+        incident_hooks.install(factory, (*INCIDENT_HOOKS, security.clock_hook(runtime.settings)))
         chatops.install(factory, runtime.settings)  # what the chat hook needs to know
+        # Every read of a restricted incident is audited (audit/).
+        incident_hooks.install_view_hook(factory, audit.restricted_view_hook(runtime))
+    # Every change of configuration and access is recorded in the audit log (audit/).
+    audit.install(runtime.sessions, lambda: runtime.clock.now())
     # Incident and paging figures on /metrics, read from the database at scrape time.
     runtime.metrics.registry.register(IncidentCollector(runtime.read_sessions))

@@ -2,12 +2,14 @@
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
+from tocsin.accounts import service as accounts
 from tocsin.app import create_app
-from tocsin.principal import Role
+from tocsin.principal import Role, TeamRole
 from tocsin.runtime import Runtime
 
 PUBLIC = {"/api/v1/health"}
@@ -49,10 +51,11 @@ def test_viewer_cannot_write(runtime: Runtime, client: TestClient, viewer: Accou
 
 
 def test_responder_cannot_administer(client: TestClient, responder: Account) -> None:
-    for method, path in [("POST", "/api/v1/users"), ("POST", "/api/v1/services"),
-                         ("POST", "/api/v1/teams"), ("PATCH", "/api/v1/users/1"),
-                         ("DELETE", "/api/v1/services/1")]:
-        r = client.request(method, path, headers=responder.headers, json={})
+    for method, path, body in [("POST", "/api/v1/users", {}), ("POST", "/api/v1/teams", {}),
+                               ("PATCH", "/api/v1/users/1", {}),
+                               # Owned by no team: admins only (team_scope below).
+                               ("POST", "/api/v1/services", {"name": "Orphan"})]:
+        r = client.request(method, path, headers=responder.headers, json=body)
         assert r.status_code == 403, (method, path)
         assert "admin" in r.json()["detail"]
 
@@ -77,3 +80,109 @@ def test_admins_viewer_scoped_key_writes_no_more_than_a_viewer(
         r = client.request(method, path, headers=admin_as_viewer.headers, json={})
         refused = {401, 403} if path.startswith(MACHINE_PREFIXES) else {403}
         assert r.status_code in refused, (method, path, r.status_code, r.text)
+
+
+# ---- team scope -------------------------------------------------------------------------------
+
+# Configuration a team owns: every write route under these paths (and the integration reads,
+# which show the secret key) is for that team's managers and admins only.
+TEAM_OWNED = ("/api/v1/services", "/api/v1/schedules", "/api/v1/escalation-policies",
+              "/api/v1/integrations")
+# Operational, not configuration: any responder covers a shift or swaps one.
+OPERATIONAL = {
+    ("POST", "/api/v1/schedules/{schedule_id}/overrides"),
+    ("POST", "/api/v1/schedules/{schedule_id}/swaps"),
+    ("DELETE", "/api/v1/schedules/{schedule_id}/overrides/{override_id}"),
+}
+SECRET_READS = {("GET", "/api/v1/integrations/{integration_id}"),
+                ("GET", "/api/v1/integrations/{integration_id}/sample")}
+
+
+def _team_routes(runtime: Runtime) -> set[tuple[str, str]]:
+    paths = create_app(runtime).openapi()["paths"]
+    return {(m.upper(), p) for p, ops in paths.items() if p.startswith(TEAM_OWNED)
+            for m in ops if m != "get" or (m.upper(), p) in SECRET_READS} - OPERATIONAL
+
+
+def _setup_teams(runtime: Runtime, client: TestClient, admin: Account,
+                 make_account: Callable[..., Account]) -> dict[str, Any]:
+    """Teams A and B, each with a manager; A owns a service, schedule, policy, integration."""
+    made: dict[str, Any] = {}
+    for name in ("A", "B"):
+        made[name] = client.post("/api/v1/teams", headers=admin.headers,
+                                 json={"name": f"Team {name}"}).json()["id"]
+        manager = make_account(Role.RESPONDER)
+        with runtime.sessions() as s, s.begin():
+            accounts.set_team_role(s, team_id=made[name], user_id=manager.id,
+                                   role=TeamRole.MANAGER)
+        made[f"{name}_manager"] = manager
+    a = made["A"]
+    made["service"] = client.post("/api/v1/services", headers=admin.headers, json={
+        "name": "Checkout", "owner_team_id": a}).json()["id"]
+    made["schedule"] = client.post("/api/v1/schedules", headers=admin.headers, json={
+        "name": "A rota", "time_zone": "UTC", "team_id": a}).json()["id"]
+    made["policy"] = client.post("/api/v1/escalation-policies", headers=admin.headers, json={
+        "name": "A policy", "team_id": a, "levels": [
+            {"delay_minutes": 0, "targets": [{"kind": "schedule", "id": made["schedule"]}]}],
+    }).json()["id"]
+    made["integration"] = client.post("/api/v1/integrations", headers=admin.headers, json={
+        "service_id": made["service"], "kind": "alertmanager", "name": "A am"}).json()["id"]
+    return made
+
+
+def _requests(t: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    """(method, route template, path, body) for each team route, on team A's things; the
+    deletions last, so a manager of A can run them all in this order."""
+    a, svc, sch, pol, integ = t["A"], t["service"], t["schedule"], t["policy"], t["integration"]
+    levels = [{"delay_minutes": 0, "targets": [{"kind": "schedule", "id": sch}]}]
+    return [
+        ("POST", "/api/v1/services", "/api/v1/services", {"name": "New", "owner_team_id": a}),
+        ("PATCH", "/api/v1/services/{service_id}", f"/api/v1/services/{svc}",
+         {"description": "changed"}),
+        ("PUT", "/api/v1/services/{service_id}/triage", f"/api/v1/services/{svc}/triage",
+         {"grouping": "per_alert"}),
+        ("PUT", "/api/v1/services/{service_id}/escalation-policies",
+         f"/api/v1/services/{svc}/escalation-policies", {"policies": {"SEV1": pol}}),
+        ("POST", "/api/v1/schedules", "/api/v1/schedules",
+         {"name": "Another", "time_zone": "UTC", "team_id": a}),
+        ("PUT", "/api/v1/schedules/{schedule_id}", f"/api/v1/schedules/{sch}",
+         {"name": "A rota", "time_zone": "Europe/Berlin", "team_id": a}),
+        ("POST", "/api/v1/escalation-policies", "/api/v1/escalation-policies",
+         {"name": "Another", "team_id": a, "levels": levels}),
+        ("PUT", "/api/v1/escalation-policies/{policy_id}", f"/api/v1/escalation-policies/{pol}",
+         {"name": "A policy", "team_id": a, "levels": levels, "description": "edited"}),
+        ("POST", "/api/v1/integrations", "/api/v1/integrations",
+         {"service_id": svc, "kind": "grafana", "name": "Another"}),
+        ("GET", "/api/v1/integrations/{integration_id}", f"/api/v1/integrations/{integ}", None),
+        ("GET", "/api/v1/integrations/{integration_id}/sample",
+         f"/api/v1/integrations/{integ}/sample", None),
+        ("PATCH", "/api/v1/integrations/{integration_id}", f"/api/v1/integrations/{integ}",
+         {"name": "renamed"}),
+        ("DELETE", "/api/v1/integrations/{integration_id}", f"/api/v1/integrations/{integ}",
+         None),
+        ("DELETE", "/api/v1/schedules/{schedule_id}", f"/api/v1/schedules/{sch}", None),
+        ("DELETE", "/api/v1/services/{service_id}", f"/api/v1/services/{svc}", None),
+    ]
+
+
+def test_only_the_owning_teams_managers_change_team_configuration(
+        runtime: Runtime, client: TestClient, admin: Account,
+        make_account: Callable[..., Account]) -> None:
+    t = _setup_teams(runtime, client, admin, make_account)
+    requests = _requests(t)
+    # Every team route is tried: a new one fails here until it is added above.
+    assert {(m, route) for m, route, _, _ in requests} == _team_routes(runtime)
+    member = make_account(Role.RESPONDER)
+    with runtime.sessions() as s, s.begin():
+        accounts.set_team_role(s, team_id=t["A"], user_id=member.id, role=TeamRole.MEMBER)
+    limited = client.post("/api/v1/api-keys", headers=admin.headers, json={
+        "name": "B only", "team_id": t["B"]}).json()["token"]
+    for who, label in [(t["B_manager"].headers, "B's manager"),
+                       (member.headers, "a plain member of A"),
+                       ({"Authorization": f"Bearer {limited}"}, "an admin key limited to B")]:
+        for method, _route, path, body in requests:
+            r = client.request(method, path, headers=who, json=body)
+            assert r.status_code == 403, (label, method, path, r.status_code, r.text)
+    for method, _route, path, body in requests:
+        r = client.request(method, path, headers=t["A_manager"].headers, json=body)
+        assert r.status_code < 300, (method, path, r.status_code, r.text)

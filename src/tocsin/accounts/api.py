@@ -135,7 +135,7 @@ def _key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(id=key.id, user_id=key.user_id, name=key.name, prefix=key.prefix,
                      scope=Role(key.scope), created_at=key.created_at,
                      last_used_at=key.last_used_at, revoked_at=key.revoked_at,
-                     expires_at=key.expires_at)
+                     expires_at=key.expires_at, team_id=key.team_id)
 
 
 @router.get("/api-keys", response_model=Page[ApiKeyOut],

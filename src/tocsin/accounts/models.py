@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, UTCDateTime
-from tocsin.principal import Role
+from tocsin.principal import Role, TeamRole
 
 
 class User(Base):
@@ -38,6 +38,8 @@ class TeamMember(Base):
 
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), default=TeamRole.MEMBER.value,
+                                      server_default=TeamRole.MEMBER.value)
 
 
 class ApiKey(Base):
@@ -56,3 +58,6 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Optional: the key acts only within this team (team-scoped configuration).
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"),
+                                                default=None)

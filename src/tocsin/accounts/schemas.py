@@ -87,6 +87,7 @@ class ApiKeyCreate(BaseModel):
     )
     user_id: Id | None = Field(None, description="Owner; admins may create keys for others.")
     expires_at: StorableDatetime | None = None
+    team_id: Id | None = Field(None, description="Limit the key to one team's configuration.")
 
 
 class ApiKeyOut(BaseModel):
@@ -100,6 +101,7 @@ class ApiKeyOut(BaseModel):
     last_used_at: datetime | None
     revoked_at: datetime | None
     expires_at: datetime | None
+    team_id: int | None = None
 
 
 class ApiKeyCreated(ApiKeyOut):

@@ -17,7 +17,7 @@ from tocsin.accounts.models import ApiKey, Team, TeamMember, User
 from tocsin.accounts.schemas import ApiKeyCreate, TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from tocsin.db.lookup import get_or_404
 from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from tocsin.principal import Principal, Role
+from tocsin.principal import Principal, Role, TeamRole
 
 TOKEN_PREFIX = "tsn"
 _hasher = PasswordHasher()
@@ -136,6 +136,69 @@ def delete_team(session: Session, team: Team) -> None:
     session.delete(team)
 
 
+# ---- team-scoped roles ---------------------------------------------------------------------
+
+def team_role_of(session: Session, *, user_id: int, team_id: int) -> TeamRole | None:
+    role = session.scalars(select(TeamMember.role).where(
+        TeamMember.team_id == team_id, TeamMember.user_id == user_id)).first()
+    return TeamRole(role) if role is not None else None
+
+
+def managed_team_ids(session: Session, *, user_id: int) -> list[int]:
+    return list(session.scalars(select(TeamMember.team_id).where(
+        TeamMember.user_id == user_id, TeamMember.role == TeamRole.MANAGER.value)
+        .order_by(TeamMember.team_id)))
+
+
+def may_manage_team(session: Session, *, actor: Principal, team_id: int | None) -> bool:
+    """The one team rule: may `actor` change configuration owned by `team_id`?
+
+    Admins may change anything (an admin's key limited to a team: that team only). Others
+    need the manager role in that team, a credential of at least the responder role, and
+    (for a team-limited key) the same team. Configuration owned by no team: admins only."""
+    if actor.team_id is not None and actor.team_id != team_id:
+        return False
+    if actor.is_admin:
+        return True
+    if team_id is None or not actor.role.allows(Role.RESPONDER):
+        return False
+    return team_role_of(session, user_id=actor.user_id, team_id=team_id) is TeamRole.MANAGER
+
+
+def require_team_manager(session: Session, *, actor: Principal, team_id: int | None,
+                         what: str) -> None:
+    """Raise Forbidden unless `actor` may change `what`, owned by `team_id` (may_manage_team).
+    Every API route and web form that changes a team's configuration calls this."""
+    if may_manage_team(session, actor=actor, team_id=team_id):
+        return
+    if actor.team_id is not None and actor.team_id != team_id:
+        raise Forbidden(f"this API key is limited to team {actor.team_id}; {what} belongs to "
+                        + (f"team {team_id}" if team_id is not None else "no team"))
+    if team_id is None:
+        raise Forbidden(f"{what} belongs to no team: only admins may change it")
+    team = session.get(Team, team_id)
+    name = team.name if team is not None else str(team_id)
+    raise Forbidden(f"only managers of team '{name}' (or admins) may change {what}")
+
+
+def require_team_move(session: Session, *, actor: Principal, old_team: int | None,
+                      new_team: int | None, what: str) -> None:
+    """Changing something owned by `old_team` (and perhaps giving it to `new_team`) needs
+    the manager role in both."""
+    for team_id in dict.fromkeys((old_team, new_team)):
+        require_team_manager(session, actor=actor, team_id=team_id, what=what)
+
+
+def set_team_role(session: Session, *, team_id: int, user_id: int, role: TeamRole) -> None:
+    """Add `user_id` to the team with `role`, or change their role in it."""
+    row = session.get(TeamMember, (team_id, user_id))
+    if row is None:
+        session.add(TeamMember(team_id=team_id, user_id=user_id, role=role.value))
+    elif row.role != role.value:
+        row.role = role.value
+    session.flush()
+
+
 # ---- API keys ----------------------------------------------------------------------------
 
 def _digest(secret: str) -> str:
@@ -145,7 +208,8 @@ def _digest(secret: str) -> str:
 
 
 def create_api_key(session: Session, *, owner: User, name: str, scope: Role | None,
-                   now: datetime, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+                   now: datetime, expires_at: datetime | None = None,
+                   team_id: int | None = None) -> tuple[ApiKey, str]:
     """Create a key; returns it and the token, which is never stored and never shown again."""
     owner_role = Role(owner.role)
     scope = scope or owner_role
@@ -156,7 +220,7 @@ def create_api_key(session: Session, *, owner: User, name: str, scope: Role | No
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(user_id=owner.id, name=name, prefix=prefix, secret_hash=_digest(secret),
-                 scope=scope.value, created_at=now, expires_at=expires_at)
+                 scope=scope.value, created_at=now, expires_at=expires_at, team_id=team_id)
     session.add(key)
     session.flush()
     return key, f"{TOKEN_PREFIX}_{prefix}_{secret}"
@@ -177,8 +241,13 @@ def create_api_key_for(session: Session, *, actor: Principal, data: ApiKeyCreate
         raise Invalid(f"scope '{scope.value}' is above what you may grant ('{cap.value}': "
                       f"your credential grants '{actor.role.value}', the owner's role is "
                       f"'{owner.role}')")
+    if data.team_id is not None:
+        get_team(session, data.team_id)
+    if actor.team_id is not None and data.team_id != actor.team_id:
+        raise Invalid(f"team_id: a key limited to team {actor.team_id} mints keys for that "
+                      "team only")
     return create_api_key(session, owner=owner, name=data.name, scope=scope, now=now,
-                          expires_at=data.expires_at)
+                          expires_at=data.expires_at, team_id=data.team_id)
 
 
 def lowest(*roles: Role) -> Role:
@@ -209,7 +278,7 @@ def authenticate(session: Session, *, token: str, now: datetime,
     # A key never grants more than its owner has now (roles can be lowered after issue).
     user_role, scope = Role(user.role), Role(key.scope)
     role = scope if user_role.allows(scope) else user_role
-    return Principal(user_id=user.id, role=role, api_key_id=key.id), stale
+    return Principal(user_id=user.id, role=role, api_key_id=key.id, team_id=key.team_id), stale
 
 
 def touch_api_key(session: Session, *, key_id: int, now: datetime) -> None:

@@ -8,7 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from tocsin.accounts import service as accounts
 from tocsin.alerts import classify, manage, stats
 from tocsin.alerts.models import (
     Alert,
@@ -16,6 +18,7 @@ from tocsin.alerts.models import (
     ChangeEvent,
     ClassificationRuleSet,
     IncidentAlert,
+    Integration,
     MaintenanceWindow,
     RoutingRule,
     Silence,
@@ -49,11 +52,13 @@ from tocsin.alerts.visibility import get_visible_alert, visible_alert
 from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
+from tocsin.catalog.models import Service
 from tocsin.catalog.service import get_service
 from tocsin.errors import NotFound
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import IncidentService
 from tocsin.limits import Id
+from tocsin.principal import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 RECENT_CHANGES = timedelta(hours=2)
@@ -63,17 +68,38 @@ RECENT_CHANGES = timedelta(hours=2)
 
 @router.get("/integrations", response_model=Page[IntegrationOut],
             summary="List integrations, by id")
-def list_integrations(session: SessionDep, rt: RuntimeDep, who: Admin,
+def list_integrations(session: SessionDep, rt: RuntimeDep, who: Responder,
                       service_id: Id | None = None, cursor: str | None = None,
                       limit: Limit = 100) -> Page[IntegrationOut]:
+    # Each shows its secret key: admins see all, a team's managers their services' ones.
+    teams = {s.id: s.owner_team_id for s in session.scalars(select(Service))}
+    managed = [i for i in manage.list_integrations(session, service_id)
+               if accounts.may_manage_team(session, actor=who,
+                                           team_id=teams.get(i.service_id))]
     return pagination.page_of_all(
-        manage.list_integrations(session, service_id), cursor, limit,
+        managed, cursor, limit,
         lambda i: manage.integration_out(i, rt.settings.public_url), lambda i: i.id)
+
+
+def _guard_service(session: Session, who: Principal, service_id: int, what: str) -> None:
+    """A service's integrations and triage change only by its owning team's managers."""
+    accounts.require_team_manager(
+        session, actor=who, team_id=get_service(session, service_id).owner_team_id,
+        what=what)
+
+
+def _managed_integration(session: Session, who: Principal, integration_id: int
+                         ) -> Integration:
+    """The integration, if `who` manages its service's team (its key is a secret too)."""
+    integration = manage.get_integration(session, integration_id)
+    _guard_service(session, who, integration.service_id, "this service's integrations")
+    return integration
 
 
 @router.post("/integrations", status_code=201, response_model=IntegrationOut)
 def create_integration(data: IntegrationCreate, session: SessionDep, rt: RuntimeDep,
-                       who: Admin) -> IntegrationOut:
+                       who: Responder) -> IntegrationOut:
+    _guard_service(session, who, data.service_id, "this service's integrations")
     integration = manage.create_integration(session, data=data, now=rt.clock.now())
     session.commit()
     return manage.integration_out(integration, rt.settings.public_url)
@@ -81,18 +107,18 @@ def create_integration(data: IntegrationCreate, session: SessionDep, rt: Runtime
 
 @router.get("/integrations/{integration_id}", response_model=IntegrationOut)
 def show_integration(integration_id: Id, session: SessionDep, rt: RuntimeDep,
-                     who: Admin) -> IntegrationOut:
-    return manage.integration_out(manage.get_integration(session, integration_id),
+                     who: Responder) -> IntegrationOut:
+    return manage.integration_out(_managed_integration(session, who, integration_id),
                                   rt.settings.public_url)
 
 
 @router.get("/integrations/{integration_id}/sample", response_model=SampleOut,
             summary="A ready-to-send triggering event for this integration")
-def integration_sample(integration_id: Id, session: SessionDep, rt: RuntimeDep, who: Admin,
+def integration_sample(integration_id: Id, session: SessionDep, rt: RuntimeDep, who: Responder,
                        dedup_key: Annotated[str, Query(min_length=1, max_length=200)]
                        = "tocsin-test") -> SampleOut:
     base = rt.settings.public_url
-    sample = manage.sample_of(manage.get_integration(session, integration_id), base,
+    sample = manage.sample_of(_managed_integration(session, who, integration_id), base,
                               dedup_key=dedup_key)
     return SampleOut(url=sample.url, path=sample.url.removeprefix(base), headers=sample.headers,
                      body=sample.body)
@@ -100,16 +126,16 @@ def integration_sample(integration_id: Id, session: SessionDep, rt: RuntimeDep, 
 
 @router.patch("/integrations/{integration_id}", response_model=IntegrationOut)
 def update_integration(integration_id: Id, data: IntegrationUpdate, session: SessionDep,
-                       rt: RuntimeDep, who: Admin) -> IntegrationOut:
+                       rt: RuntimeDep, who: Responder) -> IntegrationOut:
     integration = manage.update_integration(
-        session, integration=manage.get_integration(session, integration_id), data=data)
+        session, integration=_managed_integration(session, who, integration_id), data=data)
     session.commit()
     return manage.integration_out(integration, rt.settings.public_url)
 
 
 @router.delete("/integrations/{integration_id}", status_code=204)
-def delete_integration(integration_id: Id, session: SessionDep, who: Admin) -> Response:
-    session.delete(manage.get_integration(session, integration_id))
+def delete_integration(integration_id: Id, session: SessionDep, who: Responder) -> Response:
+    session.delete(_managed_integration(session, who, integration_id))
     session.commit()
     return Response(status_code=204)
 
@@ -246,7 +272,8 @@ def show_triage(service_id: Id, session: SessionDep, who: Viewer) -> TriageSetti
 
 @router.put("/services/{service_id}/triage", response_model=TriageSettingsOut)
 def put_triage(service_id: Id, data: TriageSettingsIn, session: SessionDep,
-               who: Admin) -> TriageSettingsOut:
+               who: Responder) -> TriageSettingsOut:
+    _guard_service(session, who, service_id, "this service's triage settings")
     manage.set_triage_settings(session, service_id=service_id, data=data)
     session.commit()
     return TriageSettingsOut(service_id=service_id, **data.model_dump())

@@ -10,6 +10,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from tocsin.db.actor import Actor, set_actor
 from tocsin.errors import Unauthorized
 from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
@@ -92,8 +93,28 @@ def _from_resolvers(request: Request, session: Session, runtime: Runtime) -> Pri
     raise Unauthorized(ANONYMOUS)
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def name_actor(session: Session, request: Request, principal: Principal,
+               label: str | None = None) -> None:
+    """Name who acts on the request's session, for the audit log."""
+    if label is None:
+        label = (f"user {principal.user_id} (API key {principal.api_key_id})"
+                 if principal.api_key_id is not None else f"user {principal.user_id}")
+    set_actor(session, Actor(user_id=principal.user_id, label=label,
+                             source=client_address(request)))
+
+
 def get_principal(request: Request, session: SessionDep, runtime: RuntimeDep,
                   _bearer: BearerDoc = None, _cookie: CookieDoc = None) -> Principal:
+    principal = _get_principal(request, session, runtime)
+    name_actor(session, request, principal)
+    return principal
+
+
+def _get_principal(request: Request, session: Session, runtime: Runtime) -> Principal:
     early: tuple[Principal, bool] | None = request.scope.get(EARLY_PRINCIPAL)
     header = request.headers.get("authorization", "")
     if early is not None:

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from tocsin.accounts import service as accounts
 from tocsin.api import idempotency, pagination
-from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
 from tocsin.catalog import service
 from tocsin.catalog.schemas import ServiceCreate, ServiceOut, ServiceUpdate
@@ -52,9 +53,11 @@ def list_services(session: SessionDep, rt: RuntimeDep, who: Viewer, problems: Pr
 
 
 @router.post("", status_code=201, response_model=ServiceOut)
-def create_service(data: ServiceCreate, session: SessionDep, rt: RuntimeDep, who: Admin,
+def create_service(data: ServiceCreate, session: SessionDep, rt: RuntimeDep, who: Responder,
                    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
                    ) -> ServiceOut | JSONResponse:
+    accounts.require_team_manager(session, actor=who, team_id=data.owner_team_id,
+                                  what="this service")
     now = rt.clock.now()
     return idempotency.create_once(
         session, user_id=who.user_id, key=idempotency_key, path=router.prefix, request=data,
@@ -71,15 +74,22 @@ def show_service(service_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewe
 
 @router.patch("/{service_id}", response_model=ServiceOut)
 def update_service(service_id: Id, data: ServiceUpdate, session: SessionDep,
-                   who: Admin) -> ServiceOut:
-    svc = service.update_service(session, service=service.get_service(session, service_id),
-                                 data=data)
+                   who: Responder) -> ServiceOut:
+    svc = service.get_service(session, service_id)
+    accounts.require_team_move(
+        session, actor=who, old_team=svc.owner_team_id, what="this service",
+        new_team=data.owner_team_id if "owner_team_id" in data.model_fields_set
+        else svc.owner_team_id)
+    svc = service.update_service(session, service=svc, data=data)
     session.commit()
     return service.to_out(session, [svc])[0]
 
 
 @router.delete("/{service_id}", status_code=204)
-def delete_service(service_id: Id, session: SessionDep, who: Admin) -> Response:
-    service.delete_service(session, service.get_service(session, service_id))
+def delete_service(service_id: Id, session: SessionDep, who: Responder) -> Response:
+    svc = service.get_service(session, service_id)
+    accounts.require_team_manager(session, actor=who, team_id=svc.owner_team_id,
+                                  what="this service")
+    service.delete_service(session, svc)
     session.commit()
     return Response(status_code=204)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
+from tocsin.accounts import service as accounts
 from tocsin.api import pagination
-from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
+from tocsin.catalog import service as catalog
 from tocsin.escalation import reach, reachability, service
 from tocsin.escalation.models import EscalationPolicy
 from tocsin.escalation.schemas import (
@@ -19,20 +22,31 @@ from tocsin.escalation.schemas import (
 )
 from tocsin.incidents import service as incidents
 from tocsin.limits import Id
+from tocsin.principal import Principal
 
 router = APIRouter(tags=["escalation"])
 PREFIX = "/api/v1/escalation-policies"
 
 
+def guard_policy(session: Session, who: Principal, old_team: int | None,
+                 new_team: int | None) -> None:
+    """A policy changes only by its team's managers; moving it needs both teams'."""
+    accounts.require_team_move(session, actor=who, old_team=old_team, new_team=new_team,
+                               what="this escalation policy")
+
+
 def _out(row: EscalationPolicy, people: reach.People | None = None) -> PolicyOut:
     return PolicyOut(id=row.id, name=row.name, description=row.description, repeat=row.repeat,
                      levels=[LevelIn.model_validate(lv) for lv in row.levels],
+                     team_id=row.team_id,
                      paging_problems=reachability.policy_problems(row, people)
                      if people is not None else [])
 
 
 @router.post(PREFIX, status_code=201, response_model=PolicyOut)
-def create(data: PolicyIn, session: SessionDep, rt: RuntimeDep, who: Admin) -> PolicyOut:
+def create(data: PolicyIn, session: SessionDep, rt: RuntimeDep, who: Responder) -> PolicyOut:
+    accounts.require_team_manager(session, actor=who, team_id=data.team_id,
+                                  what="this escalation policy")
     row = service.create_policy(session, data=data, now=rt.clock.now())
     session.commit()
     return _out(row)
@@ -55,9 +69,10 @@ def show(policy_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer) -> Pol
 @router.put(PREFIX + "/{policy_id}", response_model=PolicyOut,
             summary="Replace a policy (running escalations keep their snapshot)")
 def replace(policy_id: Id, data: PolicyIn, session: SessionDep, rt: RuntimeDep,
-            who: Admin) -> PolicyOut:
-    row = service.update_policy(session, row=service.get_policy(session, policy_id), data=data,
-                                now=rt.clock.now())
+            who: Responder) -> PolicyOut:
+    row = service.get_policy(session, policy_id)
+    guard_policy(session, who, row.team_id, data.team_id)
+    row = service.update_policy(session, row=row, data=data, now=rt.clock.now())
     session.commit()
     return _out(row)
 
@@ -65,7 +80,10 @@ def replace(policy_id: Id, data: PolicyIn, session: SessionDep, rt: RuntimeDep,
 @router.put("/api/v1/services/{service_id}/escalation-policies", response_model=dict[str, int],
             summary="Set the policy per severity for a service")
 def set_for_service(service_id: Id, data: ServicePoliciesIn, session: SessionDep,
-                    who: Admin) -> dict[str, int]:
+                    who: Responder) -> dict[str, int]:
+    accounts.require_team_manager(
+        session, actor=who, team_id=catalog.get_service(session, service_id).owner_team_id,
+        what="this service's paging policies")
     out = service.set_service_policies(session, service_id=service_id, data=data)
     session.commit()
     return out

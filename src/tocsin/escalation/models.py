@@ -30,6 +30,9 @@ class EscalationPolicy(Base):
     # Validated by schemas.LevelIn; stored whole because a policy is edited as a whole and
     # snapshotted as a whole.
     levels: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # The owning team: its managers (and admins) change the policy; none: admins only.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"),
+                                                default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

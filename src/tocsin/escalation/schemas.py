@@ -27,6 +27,8 @@ class PolicyIn(BaseModel):
     description: str = ""
     repeat: int = Field(0, ge=0, le=20, description="Extra runs of the whole policy.")
     levels: list[LevelIn]
+    team_id: Id | None = Field(None, description="Owning team: its managers (and admins) "
+                               "change the policy; none: admins only.")
 
 
 class PolicyOut(PolicyIn):

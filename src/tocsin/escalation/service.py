@@ -73,7 +73,7 @@ def create_policy(session: Session, *, data: PolicyIn, now: datetime) -> Escalat
         raise Invalid(f"name: a policy named '{data.name}' already exists")
     row = EscalationPolicy(name=data.name, description=data.description, repeat=data.repeat,
                            levels=[lv.model_dump(mode="json") for lv in data.levels],
-                           created_at=now, updated_at=now)
+                           team_id=data.team_id, created_at=now, updated_at=now)
     session.add(row)
     session.flush()
     config_cache.touched(session)
@@ -87,6 +87,7 @@ def update_policy(session: Session, *, row: EscalationPolicy, data: PolicyIn,
     _check_targets(session, data)
     row.name, row.description, row.repeat = data.name, data.description, data.repeat
     row.levels = [lv.model_dump(mode="json") for lv in data.levels]
+    row.team_id = data.team_id
     row.updated_at = now
     config_cache.touched(session)
     return row

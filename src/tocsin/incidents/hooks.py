@@ -41,3 +41,26 @@ def after_event(session: Session, *, incident: Incident, kind: str, data: dict[s
                            "by tocsin.wiring.build_runtime")
     for hook in hooks:
         hook(session, incident=incident, kind=kind, data=data, now=now)
+
+
+# ---- views of restricted incidents ---------------------------------------------------------
+
+VIEW_KEY = "tocsin.restricted_view_hook"
+
+
+class RestrictedViewHook(Protocol):
+    """Told of every read of a restricted incident by someone allowed to see it (the audit
+    log records it; handed in by wiring.py)."""
+
+    def __call__(self, session: Session, *, incident: Incident) -> None: ...
+
+
+def install_view_hook(factory: sessionmaker[Session], hook: RestrictedViewHook) -> None:
+    factory.configure(info={**factory.kw.get("info", {}), VIEW_KEY: hook})
+
+
+def viewed(session: Session, incident: Incident) -> None:
+    """Called by incidents.service.get_visible for a restricted incident it returns."""
+    hook: RestrictedViewHook | None = session.info.get(VIEW_KEY)
+    if hook is not None:
+        hook(session, incident=incident)

@@ -63,6 +63,12 @@ class CategoryType(enum.StrEnum):
     DATA_INTEGRITY = "data_integrity"
 
 
+def is_security(category_type: str | None) -> bool:
+    """A security incident: restricted from the start, its chat channel private, and left
+    out of status pages and metrics detail (those features ask this one predicate)."""
+    return category_type == CategoryType.SECURITY.value
+
+
 class DetectionSource(enum.StrEnum):
     MONITOR = "monitor"
     INTERNAL = "internal"
@@ -86,6 +92,10 @@ class EventKind(enum.StrEnum):
     RECURRENCE = "recurrence"
     RECOVERY_WATCH_ENDED = "recovery_watch_ended"
     UPDATE_DUE = "update_due"
+    # Security incidents (security/): a legal notification deadline approaches or passed,
+    # and when the notification was made.
+    NOTIFICATION_DUE = "notification_due"
+    NOTIFICATION_MADE = "notification_made"
     # Paging (escalation/, notify/).
     ESCALATION_STARTED = "escalation_started"
     ESCALATION_SKIPPED = "escalation_skipped"

@@ -127,6 +127,8 @@ def get_visible(session: Session, *, incident_id: int, viewer: Principal,
     incident = session.scalars(query).first()
     if incident is None:
         raise NotFound(f"incident INC-{incident_id} does not exist or is not visible to you")
+    if incident.restricted:
+        hooks.viewed(session, incident)  # need-to-know: every view is audited
     return incident
 
 
@@ -251,7 +253,10 @@ def declare(session: Session, *, actor: Principal | None, data: IncidentCreate, 
         category_system=data.category_system.value if data.category_system else None,
         category_type=data.category_type.value if data.category_type else None,
         detection_source=data.detection_source.value, reporter_id=_actor_id(actor),
-        commander_id=data.commander_id, restricted=data.restricted, drill=drill,
+        commander_id=data.commander_id, drill=drill,
+        # A security incident is need-to-know from its first moment (security/).
+        restricted=data.restricted or lc.is_security(
+            data.category_type.value if data.category_type else None),
         impact_started_at=data.impact_started_at, detected_at=now, last_update_at=now,
         reopen_count=0, created_at=now, updated_at=now,
     )

@@ -9,8 +9,9 @@ from typing import Annotated, Protocol
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
+from tocsin.accounts import service as accounts
 from tocsin.api import pagination
-from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
 from tocsin.engine import timers
 from tocsin.errors import NotFound
@@ -71,8 +72,10 @@ def _shift(s: Shift) -> ShiftOut:
 
 
 @router.post(PREFIX, status_code=201, response_model=ScheduleOut, summary="Create a schedule")
-def create(data: ScheduleIn, session: SessionDep, rt: RuntimeDep, who: Admin,
+def create(data: ScheduleIn, session: SessionDep, rt: RuntimeDep, who: Responder,
            problems: ProblemsDep) -> ScheduleOut:
+    accounts.require_team_manager(session, actor=who, team_id=data.team_id,
+                                  what="this schedule")
     schedule = service.create_schedule(session, data=data, now=rt.clock.now())
     handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
@@ -99,8 +102,10 @@ def show(schedule_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer,
 
 @router.put(PREFIX + "/{schedule_id}", response_model=ScheduleOut)
 def replace(schedule_id: Id, data: ScheduleIn, session: SessionDep, rt: RuntimeDep,
-            who: Admin, problems: ProblemsDep) -> ScheduleOut:
+            who: Responder, problems: ProblemsDep) -> ScheduleOut:
     schedule = service.get_schedule(session, schedule_id)
+    accounts.require_team_move(session, actor=who, old_team=schedule.team_id,
+                               new_team=data.team_id, what="this schedule")
     service.update_schedule(session, schedule=schedule, data=data, now=rt.clock.now())
     handoff.arm(session, schedule=schedule, now=rt.clock.now())
     session.commit()
@@ -109,8 +114,11 @@ def replace(schedule_id: Id, data: ScheduleIn, session: SessionDep, rt: RuntimeD
 
 
 @router.delete(PREFIX + "/{schedule_id}", status_code=204)
-def remove(schedule_id: Id, session: SessionDep, who: Admin) -> Response:
-    service.delete_schedule(session, service.get_schedule(session, schedule_id))
+def remove(schedule_id: Id, session: SessionDep, who: Responder) -> Response:
+    schedule = service.get_schedule(session, schedule_id)
+    accounts.require_team_manager(session, actor=who, team_id=schedule.team_id,
+                                  what="this schedule")
+    service.delete_schedule(session, schedule)
     timers.cancel(session, handoff.timer_key(schedule_id))
     session.commit()
     return Response(status_code=204)

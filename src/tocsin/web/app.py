@@ -30,6 +30,7 @@ from tocsin.web.views import (
     services,
     session,
     setup,
+    sso,
     statuspages,
     suppression,
     user_contact,
@@ -47,6 +48,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
 ROUTERS.append(metrics.router)
 ROUTERS.append(learning.router)
 ROUTERS.append(statuspages.router)
+ROUTERS.append(sso.router)
 
 
 def _favicon() -> RedirectResponse:

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from tocsin.accounts.models import User
-from tocsin.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep
+from tocsin.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep, name_actor
 from tocsin.errors import Forbidden
 from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
+from tocsin.sso import service as sso
 from tocsin.web import service
 from tocsin.web.models import WebSession
 
@@ -28,6 +29,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 class LoginRequired(Exception):
     """No live session: the page answers with a redirect to sign-in, then back."""
+
+
+class EnrolmentRequired(Exception):
+    """An admin without a second factor while `totp_required_for_admins` is on: every page
+    but enrolment and sign-out answers with a redirect to enrolment."""
+
+
+ENROLMENT_PATHS = frozenset({"/profile/two-factor", "/logout"})
 
 
 class CsrfFailed(Forbidden):
@@ -90,8 +99,13 @@ def current(request: Request, session: SessionDep, runtime: RuntimeDep) -> WebUs
     if found is None:
         raise LoginRequired()
     row, user = found
-    return WebUser(principal=Principal(user_id=user.id, role=Role(user.role)), user=user,
-                   csrf_token=row.csrf_token)
+    principal = Principal(user_id=user.id, role=Role(user.role))
+    name_actor(session, request, principal, user.email)
+    if (runtime.settings.totp_required_for_admins and principal.is_admin
+            and request.url.path not in ENROLMENT_PATHS
+            and not sso.has_second_factor(session, user.id)):
+        raise EnrolmentRequired()
+    return WebUser(principal=principal, user=user, csrf_token=row.csrf_token)
 
 
 def _require(role: Role) -> Callable[[WebUser], WebUser]:

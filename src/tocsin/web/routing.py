@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from tocsin.errors import TocsinError
 from tocsin.incidents.lifecycle import IllegalTransition
-from tocsin.web.auth import LoginRequired
+from tocsin.web.auth import EnrolmentRequired, LoginRequired
 from tocsin.web.render import pages_of
 
 log = logging.getLogger("tocsin.web")
@@ -42,6 +42,8 @@ class WebRoute(APIRoute):
                 return await inner(request)
             except LoginRequired:
                 return RedirectResponse(login_url(request), status_code=303)
+            except EnrolmentRequired:
+                return RedirectResponse("/profile/two-factor", status_code=303)
             except IllegalTransition as exc:  # before TocsinError: a kinder title on a page
                 return error_page(request, 409, "That change is not possible", str(exc))
             except TocsinError as exc:

@@ -10,16 +10,19 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from tocsin.accounts import service as accounts
 from tocsin.api.deps import RuntimeDep, SessionDep
-from tocsin.errors import TocsinError
+from tocsin.catalog import service as catalog
+from tocsin.errors import Forbidden, TocsinError
 from tocsin.escalation import reachability
 from tocsin.escalation import service as escalation
+from tocsin.escalation.api import guard_policy
 from tocsin.escalation.policy import TeamMode
 from tocsin.escalation.schemas import PolicyIn, ServicePoliciesIn
 from tocsin.limits import Id, whole_number
 from tocsin.schedules import service as schedules
 from tocsin.web import forms, queries
-from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 
@@ -46,6 +49,9 @@ def _page(request: Request, session: Session, who: WebUser, *, values: dict[str,
     return pages_of(request).render(
         request, "escalation.html", who, status_code=status_code,
         policies=policies, policy_problems=problems, values=values, errors=errors or {},
+        teams=queries.team_choices(session),
+        managed={p.id for p in policies
+                 if accounts.may_manage_team(session, actor=who.principal, team_id=p.team_id)},
         policy_id=policy_id, targets=targets, target_names=dict(targets),
         levels=range(LEVELS), slots=range(TARGETS_PER_LEVEL),
         modes=[(TeamMode.ALL.value, "all members"),
@@ -56,9 +62,12 @@ def _page(request: Request, session: Session, who: WebUser, *, values: dict[str,
 def policy_list(request: Request, session: SessionDep, who: ViewerUser,
                 edit: int | None = None) -> Response:
     values: dict[str, Any] = {"repeat": "0"}
-    if edit is not None and who.can("admin"):
+    if edit is not None:
         row = escalation.get_policy(session, edit)
-        values = {"name": row.name, "description": row.description, "repeat": str(row.repeat)}
+        accounts.require_team_manager(session, actor=who.principal, team_id=row.team_id,
+                                      what="this escalation policy")
+        values = {"name": row.name, "description": row.description, "repeat": str(row.repeat),
+                  "team_id": str(row.team_id or "")}
         for i, level in enumerate(row.levels[:LEVELS]):
             values[f"delay_{i}"] = str(level["delay_minutes"])
             for j, t in enumerate(level["targets"][:TARGETS_PER_LEVEL]):
@@ -86,7 +95,8 @@ def _policy(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
         errors["levels"] = "choose who is paged at least at the first level"
     repeat = forms.text(form, "repeat") or "0"
     return {"name": forms.text(form, "name"), "description": forms.text(form, "description"),
-            "repeat": whole_number(repeat) or 0, "levels": levels}
+            "repeat": whole_number(repeat) or 0, "levels": levels,
+            "team_id": whole_number(forms.text(form, "team_id"))}
 
 
 def _target(choice: str, mode: str, errors: dict[str, str], field: str) -> dict[str, Any]:
@@ -101,19 +111,26 @@ def _target(choice: str, mode: str, errors: dict[str, str], field: str) -> dict[
 
 
 @router.post("/escalation")
-def save_policy(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+def save_policy(request: Request, session: SessionDep, rt: RuntimeDep, who: ResponderUser,
                 form: Form, edit: int | None = None) -> Response:
     values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     errors: dict[str, str] = {}
+    old = escalation.get_policy(session, edit) if edit is not None else None
+    # Checked before the form is read: a refusal says so, whatever the form holds.
+    if old is not None:
+        guard_policy(session, who.principal, old.team_id, old.team_id)
     try:
         data = forms.build(PolicyIn, _policy(form, errors), errors)
-        if edit is None:
+        guard_policy(session, who.principal, old.team_id if old else data.team_id,
+                     data.team_id)
+        if old is None:
             row = escalation.create_policy(session, data=data, now=rt.clock.now())
         else:
-            row = escalation.update_policy(session, row=escalation.get_policy(session, edit),
-                                           data=data, now=rt.clock.now())
+            row = escalation.update_policy(session, row=old, data=data, now=rt.clock.now())
     except (forms.FormErrors, TocsinError) as exc:
         session.rollback()
+        if isinstance(exc, Forbidden):
+            raise
         found = exc.errors if isinstance(exc, forms.FormErrors) else forms.from_domain(exc)
         return _page(request, session, who, values=values, policy_id=edit, errors=found,
                      status_code=422)
@@ -129,7 +146,11 @@ def service_policy_context(session: Session, service_id: Id) -> dict[str, Any]:
 
 @router.post("/services/{service_id}/policies")
 def save_service_policies(request: Request, service_id: Id, session: SessionDep,
-                          who: AdminUser, form: Form) -> Response:
+                          who: ResponderUser, form: Form) -> Response:
+    accounts.require_team_manager(
+        session, actor=who.principal,
+        team_id=catalog.get_service(session, service_id).owner_team_id,
+        what="this service's paging policies")
     chosen = {sev: number for sev in SEVERITIES
               if (number := whole_number(forms.text(form, f"policy_{sev}"))) is not None}
     escalation.set_service_policies(session, service_id=service_id,

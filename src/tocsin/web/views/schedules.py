@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from tocsin.accounts import service as accounts
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
@@ -23,7 +24,7 @@ from tocsin.schedules import service as schedules
 from tocsin.schedules.oncall import Unit
 from tocsin.schedules.schemas import LayerIn, OverrideIn, ScheduleIn, SwapIn
 from tocsin.web import calendar, forms, queries
-from tocsin.web.auth import AdminUser, Form, ResponderUser, ViewerUser, WebUser
+from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 
@@ -133,19 +134,21 @@ def _form_page(request: Request, session: Session, who: WebUser, *, values: dict
 
 
 @router.get("/schedules/new")
-def new_form(request: Request, session: SessionDep, who: AdminUser) -> Response:
+def new_form(request: Request, session: SessionDep, who: ResponderUser) -> Response:
     return _form_page(request, session, who, values={
         "time_zone": who.user.time_zone, "unit": "weeks", "length": "1",
         "layer_name": "Primary", "participants": []})
 
 
 @router.post("/schedules/new")
-def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+def create(request: Request, session: SessionDep, rt: RuntimeDep, who: ResponderUser,
            form: Form) -> Response:
     values: dict[str, Any] = {"name": forms.text(form, "name"),
                               "time_zone": forms.text(form, "time_zone"),
                               "description": forms.text(form, "description"),
                               "team_id": forms.text(form, "team_id"), **_layer_values(form)}
+    accounts.require_team_manager(session, actor=who.principal,
+                                  team_id=whole_number(values["team_id"]), what="this schedule")
     errors: dict[str, str] = {}
     layer = _layer(values, errors)
     try:
@@ -348,13 +351,13 @@ def delete_override(request: Request, schedule_id: Id, override_id: Id, session:
 
 @router.post("/schedules/{schedule_id}/layers")
 def add_layer(request: Request, schedule_id: Id, session: SessionDep, rt: RuntimeDep,
-              who: AdminUser, form: Form) -> Response:
+              who: ResponderUser, form: Form) -> Response:
     return _save_layer(request, session, rt, who, form, schedule_id=schedule_id, index=None)
 
 
 @router.post("/schedules/{schedule_id}/layers/{index}")
 def edit_layer(request: Request, schedule_id: int, index: int, session: SessionDep,
-               rt: RuntimeDep, who: AdminUser, form: Form) -> Response:
+               rt: RuntimeDep, who: ResponderUser, form: Form) -> Response:
     return _save_layer(request, session, rt, who, form, schedule_id=schedule_id, index=index)
 
 
@@ -363,6 +366,8 @@ def _save_layer(request: Request, session: Session, rt: Runtime, who: WebUser, f
     """Add a layer (`index` None) or replace layer `index` in place, keeping its position
     and any restriction windows beyond those the form shows."""
     schedule = schedules.get_schedule(session, schedule_id)
+    accounts.require_team_manager(session, actor=who.principal, team_id=schedule.team_id,
+                                  what="this schedule")
     layers = schedules.layers_of(schedule)
     if index is not None and not 0 <= index < len(layers):
         return redirect(f"/schedules/{schedule_id}", flash="That layer is gone; nothing saved.")
@@ -398,8 +403,10 @@ def _save_layer(request: Request, session: Session, rt: Runtime, who: WebUser, f
 
 @router.post("/schedules/{schedule_id}/layers/{index}/delete")
 def remove_layer(request: Request, schedule_id: Id, index: int, session: SessionDep,
-                 rt: RuntimeDep, who: AdminUser, form: Form) -> Response:
+                 rt: RuntimeDep, who: ResponderUser, form: Form) -> Response:
     schedule = schedules.get_schedule(session, schedule_id)
+    accounts.require_team_manager(session, actor=who.principal, team_id=schedule.team_id,
+                                  what="this schedule")
     layers = schedules.layers_of(schedule)
     if not 0 <= index < len(layers):
         return redirect(f"/schedules/{schedule_id}", flash="That layer is already gone.")

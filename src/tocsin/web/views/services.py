@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from tocsin.accounts import service as accounts
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.catalog import service as catalog
 from tocsin.catalog.models import Tier
@@ -17,7 +18,7 @@ from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
 from tocsin.limits import Id, whole_number
 from tocsin.web import forms, queries
-from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 from tocsin.web.views import escalation as escalation_views
@@ -62,15 +63,18 @@ def _payload(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/services/new")
-def new_form(request: Request, session: SessionDep, who: AdminUser) -> Response:
+def new_form(request: Request, session: SessionDep, who: ResponderUser) -> Response:
     return _form_page(request, session, who, service_id=None,
                       values={"tier": "medium", "depends_on": []})
 
 
 @router.post("/services/new")
-def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser,
+def create(request: Request, session: SessionDep, rt: RuntimeDep, who: ResponderUser,
            form: Form) -> Response:
     values = _values(form)
+    accounts.require_team_manager(session, actor=who.principal,
+                                  team_id=_payload(values)["owner_team_id"],
+                                  what="this service")
     try:
         data = forms.build(ServiceCreate, _payload(values))
         created = catalog.create_service(session, data=data, now=rt.clock.now())
@@ -90,7 +94,10 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminUser
 
 @router.get("/services/{service_id}")
 def edit_form(request: Request, service_id: Id, session: SessionDep, rt: RuntimeDep,
-              who: AdminUser, created: bool = False) -> Response:
+              who: ResponderUser, created: bool = False) -> Response:
+    accounts.require_team_manager(
+        session, actor=who.principal, what="this service",
+        team_id=catalog.get_service(session, service_id).owner_team_id)
     out = catalog.to_out(session, [catalog.get_service(session, service_id)])[0]
     values = {"name": out.name, "description": out.description, "tier": out.tier.value,
               "revenue": out.revenue, "owner_team_id": str(out.owner_team_id or ""),
@@ -104,10 +111,12 @@ def edit_form(request: Request, service_id: Id, session: SessionDep, rt: Runtime
 
 
 @router.post("/services/{service_id}")
-def update(request: Request, service_id: Id, session: SessionDep, who: AdminUser,
+def update(request: Request, service_id: Id, session: SessionDep, who: ResponderUser,
            form: Form) -> Response:
     svc = catalog.get_service(session, service_id)
     values = _values(form)
+    accounts.require_team_move(session, actor=who.principal, old_team=svc.owner_team_id,
+                               new_team=_payload(values)["owner_team_id"], what="this service")
     try:
         data = forms.build(ServiceUpdate, _payload(values))
         catalog.update_service(session, service=svc, data=data)
@@ -125,9 +134,11 @@ def update(request: Request, service_id: Id, session: SessionDep, who: AdminUser
 
 
 @router.post("/services/{service_id}/delete")
-def delete(request: Request, service_id: Id, session: SessionDep, who: AdminUser,
+def delete(request: Request, service_id: Id, session: SessionDep, who: ResponderUser,
            form: Form) -> Response:
     svc = catalog.get_service(session, service_id)
+    accounts.require_team_manager(session, actor=who.principal, team_id=svc.owner_team_id,
+                                  what="this service")
     name = svc.name
     catalog.delete_service(session, svc)
     session.commit()

@@ -11,11 +11,14 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.audit import service as audit
+from tocsin.sso import service as sso
 from tocsin.web import service
-from tocsin.web.auth import COOKIE, CSRF_FIELD, Form, WebUser, current, idle, read_form
+from tocsin.web.auth import COOKIE, CSRF_FIELD, Form, WebUser, current, read_form
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 from tocsin.web.throttle import SignInThrottle
+from tocsin.web.views import signed_in
 
 router = web_router()
 # Before sign-in there is no session to hold a CSRF token, so the sign-in form uses a
@@ -33,9 +36,12 @@ def safe_next(value: str | None) -> str:
 def _login_page(request: Request, *, next_url: str, email: str = "", error: str = "",
                 status_code: int = 200) -> Response:
     token = secrets.token_urlsafe(24)
+    settings = request.app.state.runtime.settings
     response = pages_of(request).render(request, "login.html", status_code=status_code,
                                         next_url=next_url, email=email, error=error,
-                                        login_csrf=token)
+                                        login_csrf=token, sso_enabled=sso.enabled(settings),
+                                        sso_label=settings.sso_button_label,
+                                        passwords=settings.local_sign_in)
     secure = request.app.state.runtime.settings.cookies_secure
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", path="/login",
                         secure=secure, max_age=3600)
@@ -68,25 +74,40 @@ def login(request: Request, session: SessionDep, rt: RuntimeDep,
         minutes = max(1, int(wait.total_seconds() // 60) + 1)
         return _login_page(request, next_url=next_url, email=email, status_code=429,
                            error=f"Too many failed sign-ins. Try again in {minutes} min.")
+    if not sso.password_allowed(rt.settings, email):
+        signed_in.refused(session, request, email=email, now=now,
+                          reason="password sign-in is turned off")
+        return _login_page(request, next_url=next_url, email=email, status_code=403,
+                           error="Password sign-in is turned off: use single sign-on.")
     user = service.check_password(session, email=email, password=password)
     if user is None:
         throttle.failed(keys, now)
+        signed_in.refused(session, request, email=email, now=now,
+                          reason="wrong email or password")
         return _login_page(request, next_url=next_url, email=email, status_code=401,
                            error="Email or password is not right.")
     throttle.succeeded(keys)
-    token, _row = service.start_session(session, user=user, now=rt.clock.now(), idle=idle(rt))
-    session.commit()
-    response = redirect(next_url)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
-                        secure=rt.settings.cookies_secure)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
+    if sso.has_second_factor(session, user.id):
+        challenge = sso.open_challenge(session, user=user, next_url=next_url, now=now)
+        session.commit()
+        response = redirect("/login/code")
+        response.set_cookie(signed_in.CHALLENGE_COOKIE, challenge, httponly=True,
+                            samesite="lax", path="/login", secure=rt.settings.cookies_secure,
+                            max_age=int(sso.CHALLENGE_TTL.total_seconds()))
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+        return response
+    done = signed_in.start(session, request, rt, user=user, next_url=next_url,
+                           method="password")
+    done.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return done
 
 
 @router.post("/logout")
 def logout(request: Request, session: SessionDep, form: Form,
            who: Annotated[WebUser, Depends(current)]) -> Response:
     service.end_session(session, token=request.cookies.get(COOKIE, ""))
+    audit.record(session, action="sign_out", target="user", target_id=who.user.id,
+                 now=request.app.state.runtime.clock.now())
     session.commit()
     response = redirect("/login", flash="You are signed out.")
     response.delete_cookie(COOKIE, path="/")
