@@ -257,3 +257,67 @@ def _message(exc: Exception) -> str:
 
 def main() -> None:
     app()
+
+
+# ---- moving in: imports, and configuration as code (database directly, like `user create`) ----
+
+import_app = typer.Typer(help="Import from Opsgenie or PagerDuty (acts on the database "
+                              "directly).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print what would be created, "
+                                         "changed and skipped; write nothing.")]
+
+
+def _import(settings: Settings, raw_fetch: Any, to_plan: Any, reader: Any, timeline: Any,
+            dry_run: bool, check: bool) -> None:
+    from tocsin.errors import TocsinError
+    from tocsin.importers import runner
+
+    runtime = _open(settings, migrate_schema=False)
+    try:
+        data = to_plan(raw_fetch(reader))
+        report = runner.apply(runtime, data, dry_run=dry_run)
+        for line in runner.summary(report, dry_run=dry_run):
+            typer.echo(line)
+        if check and not dry_run:
+            diffs = runner.check(runtime, reader, data, timeline)
+            typer.echo(f"\non call for the next {runner.CHECK_DAYS} days, hour by hour: "
+                       f"{len(diffs)} difference(s)")
+            for d in diffs:
+                typer.echo(f"  {d.line()}")
+            if diffs:
+                raise typer.Exit(3)
+    except TocsinError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        reader.close()
+        runtime.close()
+
+
+@import_app.command("opsgenie")
+def import_opsgenie(
+    api_key: Annotated[str, typer.Option(envvar="OPSGENIE_API_KEY", help="An Opsgenie API "
+                                         "key with read and configuration access.")],
+    base_url: Annotated[str, typer.Option(help="https://api.opsgenie.com, or "
+                                          "https://api.eu.opsgenie.com for the EU instance."
+                                          )] = "https://api.opsgenie.com",
+    dry_run: DryRunOpt = False,
+    check: Annotated[bool, typer.Option(help="After importing, compare who is on call hour "
+                                        "by hour for 14 days.")] = True,
+    config: ConfigOpt = None, data_dir: DataDirOpt = None,
+) -> None:
+    """Import users, teams, schedules, escalations, services, integrations and maintenance
+    from Opsgenie. Re-running changes only what changed there."""
+    from tocsin.errors import TocsinError
+    from tocsin.importers import opsgenie, opsgenie_map
+
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        account = opsgenie.check_key(api_key, base_url)
+    except TocsinError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Opsgenie account {account}")
+    _import(settings, opsgenie.fetch, opsgenie_map.to_plan, opsgenie.reader(api_key, base_url),
+            opsgenie.timeline, dry_run, check)

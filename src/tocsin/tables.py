@@ -9,11 +9,13 @@ from tocsin.alerts import models as alerts_models
 from tocsin.api import models as api_models
 from tocsin.catalog import models as catalog_models
 from tocsin.checks import models as checks_models
+from tocsin.configcode import models as configcode_models
 from tocsin.db import config_cache
 from tocsin.db.base import Base
 from tocsin.engine import models as engine_models
 from tocsin.escalation import models as escalation_models
 from tocsin.heartbeats import models as heartbeats_models
+from tocsin.importers import models as importers_models
 from tocsin.incidents import models as incidents_models
 from tocsin.intake import models as intake_models
 from tocsin.notify import models as notify_models
@@ -29,5 +31,7 @@ FEATURE_MODELS.append(alerts_models)
 FEATURE_MODELS.append(intake_models)
 FEATURE_MODELS.append(config_cache)
 FEATURE_MODELS.append(setup_models)
+FEATURE_MODELS.append(importers_models)
+FEATURE_MODELS.append(configcode_models)
 
 metadata = Base.metadata
