@@ -55,7 +55,7 @@ PURE = frozenset({
     "intake.errors", "intake.formats", "intake.formats.alertmanager", "intake.formats.fields",
     "intake.formats.generic", "intake.formats.opsgenie", "intake.formats.pagerduty",
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
-    "importers.plan", "importers.opsgenie_map", "importers.compare",
+    "importers.plan", "importers.opsgenie_map", "importers.compare", "configcode.rules",
 })
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
@@ -81,6 +81,8 @@ REACHES: dict[tuple[str, str], str] = {
                                     "alerts' own operations, keys included",
     ("importers", "alerts.samples"): "the URL printed for each sender is the one alerts shows",
     ("importers", "notify.contract"): "contact methods are created with notify's channel kinds",
+    ("configcode", "alerts.manage"): "integrations are read and written by alerts' own "
+                                     "operations, keys included",
 }
 
 

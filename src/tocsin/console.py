@@ -321,3 +321,102 @@ def import_opsgenie(
     typer.echo(f"Opsgenie account {account}")
     _import(settings, opsgenie.fetch, opsgenie_map.to_plan, opsgenie.reader(api_key, base_url),
             opsgenie.timeline, dry_run, check)
+
+
+def _config_file(path: Path) -> Any:
+    from tocsin.configcode import service, yamlio
+
+    try:
+        return service.parse(yamlio.load(path.read_text()))
+    except OSError as exc:
+        typer.echo(f"error: cannot read {path}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+
+
+PruneOpt = Annotated[bool, typer.Option("--prune", help="Delete what the file does not name "
+                                        "(users are deactivated, not deleted).")]
+
+
+@config_app.command("export")
+def config_export(out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write here instead of standard output.")] = None,
+                  config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Write teams, users (no secrets), schedules, policies, services, integrations (no
+    keys) and heartbeats as YAML, references by name.
+
+    Example: tocsin config export -o tocsin.yaml"""
+    from tocsin.configcode import service, yamlio
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    with runtime.read_sessions() as session:
+        text = yamlio.dump(service.export(session))
+    runtime.close()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        typer.echo(f"wrote {out}")
+
+
+@config_app.command("plan")
+def config_plan(file: Path, prune: PruneOpt = False, config: ConfigOpt = None,
+                data_dir: DataDirOpt = None) -> None:
+    """Print how FILE differs from the server (+ create, ~ update, - delete); exit 0 when
+    they match, 2 when they differ.
+
+    Example: tocsin config plan tocsin.yaml"""
+    from tocsin.configcode import service
+    from tocsin.errors import TocsinError
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    try:
+        doc = _config_file(file)
+        with runtime.read_sessions() as session:
+            changes = service.plan(session, doc=doc, prune=prune)
+    except TocsinError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    real = [c for c in changes if c.verb != "keep"]
+    for c in changes:
+        typer.echo(c.line())
+    typer.echo(f"{len(real)} change(s)" if real else "no changes: the server matches the file")
+    if real:
+        raise typer.Exit(2)
+
+
+@config_app.command("apply")
+def config_apply(file: Path, prune: PruneOpt = False, config: ConfigOpt = None,
+                 data_dir: DataDirOpt = None) -> None:
+    """Make the server match FILE, in one transaction: all of it or nothing.
+
+    Example: tocsin config apply tocsin.yaml --prune"""
+    from tocsin.configcode import service
+    from tocsin.errors import TocsinError
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    try:
+        doc = _config_file(file)
+        with runtime.sessions() as session, session.begin():
+            changes = service.apply(session, doc=doc, prune=prune, now=runtime.clock.now(),
+                                    settings=runtime.settings)
+    except TocsinError as exc:
+        typer.echo(f"error: {exc}\nnothing was applied", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    real = [c for c in changes if c.verb != "keep"]
+    for c in real:
+        typer.echo(c.line())
+    typer.echo(f"applied {len(real)} change(s)")
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the configuration file (also docs/config.schema.json).
+
+    Example: tocsin config schema > config.schema.json"""
+    from tocsin.configcode import yamlio
+
+    typer.echo(yamlio.schema(), nl=False)
