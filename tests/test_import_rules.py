@@ -56,6 +56,7 @@ PURE = frozenset({
     "intake.formats.generic", "intake.formats.opsgenie", "intake.formats.pagerduty",
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
     "importers.plan", "importers.opsgenie_map", "importers.compare", "configcode.rules",
+    "importers.pagerduty_map",
 })
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({

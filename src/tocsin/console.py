@@ -420,3 +420,23 @@ def config_schema() -> None:
     from tocsin.configcode import yamlio
 
     typer.echo(yamlio.schema(), nl=False)
+
+
+@import_app.command("pagerduty")
+def import_pagerduty(
+    token: Annotated[str, typer.Option(envvar="PAGERDUTY_API_TOKEN", help="A PagerDuty REST "
+                                       "API key (read access is enough).")],
+    base_url: Annotated[str, typer.Option(help="https://api.pagerduty.com, or "
+                                          "https://api.eu.pagerduty.com.")
+                        ] = "https://api.pagerduty.com",
+    dry_run: DryRunOpt = False,
+    check: Annotated[bool, typer.Option(help="After importing, compare who is on call hour "
+                                        "by hour for 14 days.")] = True,
+    config: ConfigOpt = None, data_dir: DataDirOpt = None,
+) -> None:
+    """Import users, teams, schedules, escalation policies, services, integrations and
+    maintenance windows from PagerDuty. Re-running changes only what changed there."""
+    from tocsin.importers import pagerduty, pagerduty_map
+
+    _import(_settings(config, data_dir=data_dir), pagerduty.fetch, pagerduty_map.to_plan,
+            pagerduty.Reader(token, base_url), pagerduty.timeline, dry_run, check)

@@ -16,7 +16,6 @@ UNITS = {"hourly": "hours", "daily": "days", "weekly": "weeks"}
 MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
 KINDS = {"api": "opsgenie", "prometheus": "alertmanager", "alertmanager": "alertmanager",
          "grafana": "grafana"}
-WEEK = 7 * 1440
 
 
 def parse_time(raw: str) -> datetime:
@@ -165,26 +164,9 @@ def restrictions(raw: dict[str, Any] | None) -> tuple[p.Window, ...]:
         start = DAYS.index(r["startDay"]) * 1440 + r["startHour"] * 60 + r["startMin"]
         end = DAYS.index(r["endDay"]) * 1440 + r["endHour"] * 60 + r["endMin"]
         if end <= start:
-            end += WEEK
-        out.extend(_span(start, end))
+            end += p.WEEK
+        out.extend(p.week_windows(start, end))
     return tuple(out)
-
-
-def _clock(minute: int) -> time:
-    return time((minute % 1440) // 60, minute % 60)
-
-
-def _span(start: int, end: int) -> list[p.Window]:
-    """Minutes of the week [start, end) (end may pass Sunday midnight) as day windows."""
-    out: list[p.Window] = []
-    cursor = start
-    while cursor < end:
-        day_end = (cursor // 1440 + 1) * 1440
-        stop = min(end, day_end)
-        # A window ending at midnight is written 00:00 (at or before its start: past midnight).
-        out.append(p.Window(((cursor // 1440) % 7,), _clock(cursor), _clock(stop)))
-        cursor = stop
-    return out
 
 
 # ---- policies, services, integrations, maintenance -----------------------------------------

@@ -126,6 +126,26 @@ class Maintenance:
     service: str | None  # None: every service
 
 
+WEEK = 7 * 1440
+
+
+def _clock(minute: int) -> time:
+    return time((minute % 1440) // 60, minute % 60)
+
+
+def week_windows(start: int, end: int) -> list[Window]:
+    """Minutes of the week [start, end) (end may pass Sunday midnight) as day windows."""
+    out: list[Window] = []
+    cursor = start
+    while cursor < end:
+        day_end = (cursor // 1440 + 1) * 1440
+        stop = min(end, day_end)
+        # A window ending at midnight is written 00:00 (at or before its start: past midnight).
+        out.append(Window(((cursor // 1440) % 7,), _clock(cursor), _clock(stop)))
+        cursor = stop
+    return out
+
+
 @dataclass
 class Plan:
     source: str

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from tocsin.importers import compare, service
 from tocsin.importers.plan import Plan
-from tocsin.importers.vendor import RestReader
 from tocsin.runtime import Runtime
 
 CHECK_DAYS = 14
@@ -25,10 +25,10 @@ def apply(runtime: Runtime, data: Plan, *, dry_run: bool) -> service.Report:
     return report
 
 
-Timeline = Callable[[RestReader, str, datetime, int], list[tuple[datetime, datetime, str]]]
+Timeline = Callable[[Any, str, datetime, int], list[tuple[datetime, datetime, str]]]
 
 
-def check(runtime: Runtime, reader: RestReader, data: Plan, timeline: Timeline, *,
+def check(runtime: Runtime, reader: Any, data: Plan, timeline: Timeline, *,
           days: int = CHECK_DAYS) -> list[compare.Difference]:
     """Hour by hour for `days` from now: the vendor's own timeline of each schedule against
     Tocsin's (schedules/oncall.py through schedules.service)."""
