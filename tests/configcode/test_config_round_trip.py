@@ -38,15 +38,31 @@ def test_export_edit_plan_apply_then_plan_is_empty(populated: Runtime, cli: Cli,
                             "policies": {"SEV1": "Ops policy"}})
     doc["heartbeats"].append({"name": "invoices", "service": "billing",
                               "cron": "0 3 * * *", "time_zone": "Europe/Berlin"})
+    doc["routing_rules"] = [
+        {"name": "prod to api", "conditions": [{"field": "labels.env", "op": "equals",
+                                                "value": "prod"}],
+         "actions": {"service": "api", "severity": "SEV2"}},
+        {"name": "drop tests", "conditions": [{"field": "labels.env", "op": "equals",
+                                               "value": "test"}],
+         "actions": {"suppress": True}}]
+    doc["classification"] = [{"scope": "service:billing", "rules": [
+        {"severity": "SEV1", "when": [{"field": "error_rate", "op": "gte", "value": 0.2}]}]}]
     path.write_text(yaml.safe_dump(doc))
 
     planned = cli("config", "plan", str(path), code=2)
     for line in ("+ user cy@example.com", "+ team Payments", "~ service api",
                  "tier: 'medium' → 'critical'", "~ policy Ops policy", "+ service billing",
-                 "+ heartbeat invoices", "6 change(s)"):
+                 "+ heartbeat invoices", "+ routing rule prod to api",
+                 "+ classification service:billing", "9 change(s)"):
         assert line in planned, planned
     applied = cli("config", "apply", str(path))
-    assert "applied 6 change(s)" in applied
+    assert "applied 9 change(s)" in applied
+    assert "no changes" in cli("config", "plan", str(path))
+    # Routing rules run in the file's order: a move is a change, and applied.
+    doc["routing_rules"].reverse()
+    path.write_text(yaml.safe_dump(doc))
+    assert "~ routing rule drop tests" in cli("config", "plan", str(path), code=2)
+    cli("config", "apply", str(path))
     assert "no changes" in cli("config", "plan", str(path))
 
     # What the server now says is what the file says.

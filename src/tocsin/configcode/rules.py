@@ -10,11 +10,13 @@ from typing import Any
 Sections = dict[str, list[dict[str, Any]]]
 
 # The order objects are written in; deletions go the other way.
-ORDER = ("users", "teams", "schedules", "policies", "services", "integrations", "heartbeats")
+ORDER = ("users", "teams", "schedules", "policies", "services", "integrations", "heartbeats",
+         "routing_rules", "classification")
 
 
 SINGULAR = {"users": "user", "teams": "team", "schedules": "schedule", "policies": "policy",
-            "services": "service", "integrations": "integration", "heartbeats": "heartbeat"}
+            "services": "service", "integrations": "integration", "heartbeats": "heartbeat",
+            "routing_rules": "routing rule", "classification": "classification"}
 
 
 def identity(section: str, obj: dict[str, Any]) -> str:
@@ -22,6 +24,8 @@ def identity(section: str, obj: dict[str, Any]) -> str:
         return str(obj["email"]).lower()
     if section == "integrations":
         return f"{obj['service']}/{obj['name']}"
+    if section == "classification":
+        return str(obj["scope"])
     return str(obj["name"])
 
 
@@ -56,6 +60,16 @@ def references(section: str, obj: dict[str, Any]) -> Iterator[tuple[str, str, st
             yield f"policies.{sev}", "policies", pol
     elif section in ("integrations", "heartbeats"):
         yield "service", "services", obj["service"]
+    elif section == "routing_rules":
+        actions = obj.get("actions") or {}
+        if actions.get("service"):
+            yield "actions.service", "services", actions["service"]
+        if actions.get("team"):
+            yield "actions.team", "teams", actions["team"]
+    elif section == "classification":
+        kind, _, name = str(obj["scope"]).partition(":")
+        if kind in ("team", "service"):
+            yield "scope", f"{kind}s", name
 
 
 def problems(desired: Sections, server: Sections, *, prune: bool) -> list[str]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
@@ -112,6 +112,31 @@ class HeartbeatDoc(Doc):
     grace_seconds: int = Field(300, ge=0, le=31 * 86400)
 
 
+class RouteActionsDoc(Doc):
+    service: str | None = Field(None, description="A service's name.")
+    severity: Severity | None = None
+    team: str | None = Field(None, description="A team's name.")
+    tags: list[str] | None = None
+    suppress: bool | None = None
+
+
+class RouteDoc(Doc):
+    """A routing rule; rules run in the file's order, the first match decides."""
+
+    name: str = NAME
+    enabled: bool = True
+    conditions: list[dict[str, Any]] = Field(
+        default_factory=list, description="Each {field, op, value}, as in the routing API.")
+    actions: RouteActionsDoc
+
+
+class ClassificationDoc(Doc):
+    """Severity rules for one scope: `global`, `team:<name>` or `service:<name>`."""
+
+    scope: str = Field(pattern=r"^(global|team:.+|service:.+)$")
+    rules: list[dict[str, Any]] = Field(description="As in the classification API.")
+
+
 class ConfigFile(Doc):
     """Tocsin configuration as code. Sections are applied in this order."""
 
@@ -123,3 +148,5 @@ class ConfigFile(Doc):
     services: list[ServiceDoc] = Field(default_factory=list)
     integrations: list[IntegrationDoc] = Field(default_factory=list)
     heartbeats: list[HeartbeatDoc] = Field(default_factory=list)
+    routing_rules: list[RouteDoc] = Field(default_factory=list)
+    classification: list[ClassificationDoc] = Field(default_factory=list)

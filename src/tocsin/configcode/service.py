@@ -22,20 +22,34 @@ from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Team, TeamMember, User
 from tocsin.accounts.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from tocsin.alerts import manage as alerts_manage
-from tocsin.alerts.models import Integration, IntegrationKind
-from tocsin.alerts.schemas import IntegrationCreate, IntegrationUpdate
+from tocsin.alerts.models import (
+    ClassificationRuleSet,
+    Integration,
+    IntegrationKind,
+    RoutingRule,
+)
+from tocsin.alerts.schemas import (
+    Condition,
+    IntegrationCreate,
+    IntegrationUpdate,
+    RoutingRuleIn,
+    RuleActions,
+)
 from tocsin.catalog import service as catalog
 from tocsin.catalog.models import Service, ServiceDependency
 from tocsin.catalog.schemas import ServiceCreate, ServiceUpdate
 from tocsin.configcode import rules
 from tocsin.configcode.models import ManagedObject
 from tocsin.configcode.schemas import (
+    ClassificationDoc,
     ConfigFile,
     HeartbeatDoc,
     IntegrationDoc,
     LayerDoc,
     LevelDoc,
     PolicyDoc,
+    RouteActionsDoc,
+    RouteDoc,
     ScheduleDoc,
     ServiceDoc,
     TargetDoc,
@@ -126,7 +140,28 @@ def export(session: Session) -> ConfigFile:
                                  period_seconds=h.period_seconds, cron=h.cron,
                                  time_zone=h.time_zone, grace_seconds=h.grace_seconds)
                     for h in session.scalars(select(Heartbeat).order_by(Heartbeat.id))],
+        routing_rules=[_route_doc(r, n) for r in alerts_manage.list_rules(session)],
+        classification=[ClassificationDoc(scope=_scope_name(c.scope, n), rules=list(c.rules))
+                        for c in session.scalars(select(ClassificationRuleSet)
+                                                 .order_by(ClassificationRuleSet.scope))],
     )
+
+
+def _route_doc(r: RoutingRule, n: Names) -> RouteDoc:
+    a = dict(r.actions)
+    return RouteDoc(name=r.name, enabled=r.enabled, conditions=list(r.conditions),
+                    actions=RouteActionsDoc(
+                        service=n.services.get(a["service_id"]) if "service_id" in a else None,
+                        team=n.teams.get(a["team_id"]) if "team_id" in a else None,
+                        severity=a.get("severity"), tags=a.get("tags"),
+                        suppress=a.get("suppress")))
+
+
+def _scope_name(scope: str, n: Names) -> str:
+    kind, _, ident = scope.partition(":")
+    if kind in ("team", "service") and ident.isdigit():
+        return f"{kind}:{getattr(n, f'{kind}s').get(int(ident), ident)}"
+    return scope
 
 
 def _schedule_doc(s: Schedule, n: Names) -> ScheduleDoc:
@@ -187,7 +222,10 @@ def _where(raw: dict[str, Any], error: Any) -> str:
 
 def _sections(doc: ConfigFile) -> rules.Sections:
     dumped = doc.model_dump(mode="json")
-    return {k: dumped[k] for k in rules.ORDER}
+    out = {k: dumped[k] for k in rules.ORDER}
+    # Routing rules run in the file's order: a move is a change.
+    out["routing_rules"] = [{**r, "position": i} for i, r in enumerate(out["routing_rules"])]
+    return out
 
 
 def plan(session: Session, *, doc: ConfigFile, prune: bool) -> list[rules.Change]:
@@ -267,12 +305,18 @@ def _local_id(ctx: _Apply, section: str, name: str) -> int:
         return _integration(ctx, service, iname).id
     if section == "heartbeats":
         return _heartbeat(ctx, name).id
+    if section == "routing_rules":
+        return _rule(ctx, name).id
+    if section == "classification":
+        return 0  # a rule set is keyed by its scope, not an id: not marked
     return ctx.id(section, name)
 
 
 def _mark(session: Session, ids: dict[str, list[int]], now: datetime) -> None:
     session.execute(delete(ManagedObject))
     for section, local_ids in ids.items():
+        if section not in KINDS:
+            continue
         for local_id in sorted(set(local_ids)):
             rows.add_object(session, ManagedObject, kind=KINDS[section], local_id=local_id,
                             applied_at=now)
@@ -401,10 +445,52 @@ def _apply_heartbeat(ctx: _Apply, d: HeartbeatDoc, new: bool) -> None:
                                     grace_seconds=d.grace_seconds))
 
 
+def _rule(ctx: _Apply, name: str) -> RoutingRule:
+    found = [r for r in alerts_manage.list_rules(ctx.session) if r.name == name]
+    if not found:
+        raise Invalid(f"no routing rule '{name}'")
+    return found[0]
+
+
+def _apply_route(ctx: _Apply, d: RouteDoc, new: bool) -> None:
+    a = d.actions
+    names = list(ctx.want["routing_rules"])
+    data = RoutingRuleIn(
+        name=d.name, enabled=d.enabled, position=(names.index(d.name) + 1) * 10,
+        conditions=[Condition.model_validate(c) for c in d.conditions],
+        actions=RuleActions(service_id=ctx.id("services", a.service) if a.service else None,
+                            team_id=ctx.id("teams", a.team) if a.team else None,
+                            severity=a.severity.value if a.severity else None,
+                            tags=a.tags, suppress=a.suppress))
+    if new:
+        alerts_manage.create_rule(ctx.session, data=data, now=ctx.now)
+    else:
+        alerts_manage.replace_rule(ctx.session, rule=_rule(ctx, d.name), data=data)
+    # Every rule of the file gets its place again, so a move is applied too.
+    for i, name in enumerate(names):
+        for r in alerts_manage.list_rules(ctx.session):
+            if r.name == name and r.position != (i + 1) * 10:
+                alerts_manage.replace_rule(ctx.session, rule=r, data=RoutingRuleIn(
+                    name=r.name, enabled=r.enabled, position=(i + 1) * 10,
+                    conditions=[Condition.model_validate(c) for c in r.conditions],
+                    actions=RuleActions.model_validate(r.actions)))
+
+
+def _scope_id(ctx: _Apply, scope: str) -> str:
+    kind, _, name = scope.partition(":")
+    return scope if kind == "global" else f"{kind}:{ctx.id(f'{kind}s', name)}"
+
+
+def _apply_classification(ctx: _Apply, d: ClassificationDoc, new: bool) -> None:
+    alerts_manage.put_rule_set(ctx.session, scope=_scope_id(ctx, d.scope), rules=d.rules,
+                               now=ctx.now)
+
+
 APPLIERS: dict[str, Callable[[_Apply, Any, bool], None]] = {
     "users": _apply_user, "teams": _apply_team, "schedules": _apply_schedule,
     "policies": _apply_policy, "services": _apply_service,
     "integrations": _apply_integration, "heartbeats": _apply_heartbeat,
+    "routing_rules": _apply_route, "classification": _apply_classification,
 }
 
 
@@ -430,4 +516,7 @@ DELETERS: dict[str, Callable[[_Apply, str], None]] = {
         ctx.session, ctx.id("services", n))),
     "integrations": _delete_integration,
     "heartbeats": lambda ctx, n: heartbeats.delete_heartbeat(ctx.session, _heartbeat(ctx, n)),
+    "routing_rules": lambda ctx, n: ctx.session.delete(_rule(ctx, n)),
+    "classification": lambda ctx, n: ctx.session.delete(ctx.session.get(
+        ClassificationRuleSet, _scope_id(ctx, n))),
 }
