@@ -22,8 +22,9 @@ from tocsin.runtime import Runtime
 from tocsin.schedules.models import Schedule
 
 
-def _import(runtime: Runtime, url: str, *, dry_run: bool) -> tuple[Report, RestReader]:
-    reader = opsgenie.reader(KEY, url, sleep=lambda s: None)
+def _import(runtime: Runtime, url: str, *, dry_run: bool,
+            sleeps: list[float] | None = None) -> tuple[Report, RestReader]:
+    reader = opsgenie.reader(KEY, url, sleep=(sleeps if sleeps is not None else []).append)
     data = opsgenie_map.to_plan(opsgenie.fetch(reader))
     return runner.apply(runtime, data, dry_run=dry_run), reader
 
@@ -42,9 +43,11 @@ def test_dry_run_then_import_then_rerun_changes_nothing(runtime: Runtime, opsgen
                                                         opsgenie_account: Account) -> None:
     assert opsgenie.check_key(KEY, opsgenie_url) == "acme"
     before = _counts(runtime)
-    dry, first_reader = _import(runtime, opsgenie_url, dry_run=True)
+    sleeps: list[float] = []
+    dry, first_reader = _import(runtime, opsgenie_url, dry_run=True, sleeps=sleeps)
     assert _counts(runtime) == before  # nothing written
-    assert first_reader.retries == 1  # the stand-in answered 429 once, then the retry passed
+    # The stand-in answered 429 with Retry-After: 1 once; the reader waited that, then passed.
+    assert first_reader.retries == 1 and sleeps == [1.0]
     assert opsgenie_account.log.count("/v2/escalations") == 2
     assert opsgenie_account.log.count("/v2/users") == 3 and opsgenie_account.log.count(
         "/v1/services") == 2  # followed the paging links
@@ -111,3 +114,20 @@ def test_a_refused_key_is_a_clear_error(opsgenie_url: str) -> None:
         opsgenie.check_key("wrong", opsgenie_url)
     with pytest.raises(VendorError, match="refused the credentials"):
         opsgenie.fetch(opsgenie.reader("wrong", opsgenie_url))
+
+
+def test_people_keep_their_email_rules_and_the_rest_is_noted(runtime: Runtime,
+                                                             opsgenie_url: str) -> None:
+    from tocsin.notify import service as notify
+
+    report, _ = _import(runtime, opsgenie_url, dry_run=False)
+    with runtime.read_sessions() as s:
+        alice = s.scalars(select(User).where(User.email == "alice@acme.example.com")).one()
+        methods = {m.id: m.address for m in notify.contact_methods_of(s, alice.id)}
+        rules = sorted((r.urgency, r.delay_minutes, methods[r.contact_method_id])
+                       for r in notify.rules_of(s, alice.id))
+    assert sorted(methods.values()) == ["alice@acme.example.com", "alice@home.example.org"]
+    assert alice.role == "admin" and alice.time_zone == "Europe/Berlin"
+    assert rules == [("high", 0, "alice@acme.example.com"), ("high", 5, "alice@home.example.org"),
+                     ("low", 0, "alice@acme.example.com"), ("low", 5, "alice@home.example.org")]
+    assert any("rule 'Closed' (close-alert)" in n.line() for n in report.notes)
