@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.configcode import service as configcode
 from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
 from tocsin.escalation import service as escalation
@@ -47,6 +48,7 @@ def _page(request: Request, session: Session, who: WebUser, *, values: dict[str,
         request, "escalation.html", who, status_code=status_code,
         policies=policies, policy_problems=problems, values=values, errors=errors or {},
         policy_id=policy_id, targets=targets, target_names=dict(targets),
+        managed_ids=configcode.managed(session, "policy"),
         levels=range(LEVELS), slots=range(TARGETS_PER_LEVEL),
         modes=[(TeamMode.ALL.value, "all members"),
                (TeamMode.ROUND_ROBIN.value, "one member in turn (round-robin)")])
@@ -105,6 +107,12 @@ def save_policy(request: Request, session: SessionDep, rt: RuntimeDep, who: Admi
                 form: Form, edit: int | None = None) -> Response:
     values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     errors: dict[str, str] = {}
+    if edit is not None and edit in configcode.managed(session, "policy") \
+            and not forms.checked(form, "edit_managed"):
+        return _page(request, session, who, values=values, policy_id=edit, status_code=409,
+                     errors={"edit_managed": "This policy is managed by code: tick the box to "
+                                             "edit it by hand anyway, or change the "
+                                             "configuration file."})
     try:
         data = forms.build(PolicyIn, _policy(form, errors), errors)
         if edit is None:
