@@ -131,3 +131,25 @@ def test_people_keep_their_email_rules_and_the_rest_is_noted(runtime: Runtime,
     assert rules == [("high", 0, "alice@acme.example.com"), ("high", 5, "alice@home.example.org"),
                      ("low", 0, "alice@acme.example.com"), ("low", 5, "alice@home.example.org")]
     assert any("rule 'Closed' (close-alert)" in n.line() for n in report.notes)
+
+
+def test_a_rerun_after_changes_at_the_source_changes_just_those(
+        runtime: Runtime, opsgenie_url: str, opsgenie_account: Account) -> None:
+    _import(runtime, opsgenie_url, dry_run=False)
+    a = opsgenie_account
+    a.teams[0]["description"] = "Core platform, now with edge"
+    a.teams[0]["members"].append({"user": {"id": "u-dave"}, "role": "user"})
+    a.schedules[0]["rotations"][0]["participants"].reverse()
+    a.schedules[4]["overrides"][0]["user"] = {"type": "user", "id": "u-bob"}
+    a.escalations[2]["rules"][1]["delay"]["timeAmount"] = 25
+    a.services[0]["description"] = "public API"
+    a.users[1]["fullName"] = "Robert"
+    report, reader = _import(runtime, opsgenie_url, dry_run=False)
+    changed = sorted((x.kind, x.name) for x in report.actions if x.verb == "change")
+    assert changed == [("override", "Data hourly: 2027-03-24 03:00"),
+                       ("policy", "Data escalation"), ("schedule", "Platform weekly"),
+                       ("service", "API"), ("team", "Platform"),
+                       ("user", "bob@acme.example.com")]
+    assert _made(report, "create") == Counter()
+    data = opsgenie_map.to_plan(opsgenie.fetch(reader))
+    assert runner.check(runtime, reader, data, opsgenie.timeline) == []
