@@ -41,3 +41,26 @@ def test_dry_run_then_import_then_rerun_from_the_command_line(
 
         refused = runner.invoke(app, [*args, "--api-key", "wrong"])
         assert refused.exit_code == 1 and "refused the API key" in refused.output
+
+
+def test_pagerduty_from_the_command_line(database_url: str, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.importers import pagerduty_account, pagerduty_standin
+
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("TOCSIN_ENV", "dev")
+    account = pagerduty_account.build("tok-123", anchor_for(datetime.now(UTC)))
+    with pagerduty_standin.serve(account, tmp_path) as (url, cert):
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the stand-in's certificate
+        args = ["import", "pagerduty", "--token", "tok-123", "--base-url", url,
+                "--data-dir", str(tmp_path)]
+        dry = CliRunner().invoke(app, [*args, "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        assert "create schedule    Edge weekend" in dry.output
+        real = CliRunner().invoke(app, args)
+        assert real.exit_code == 0, real.output
+        assert "Events v2 (events_api_v2_inbound_integration): " in real.output
+        assert "/v2/enqueue  key " in real.output
+        assert "hour by hour: 0 difference(s)" in real.output
+        again = CliRunner().invoke(app, args)
+        assert "\n0 created, 0 changed, " in again.output
