@@ -51,6 +51,8 @@ FEATURES += ["postmortems", "knownerrors", "drills", "runbooks"]  # issue 17: le
 FEATURES += ["statuspages", "stakeholders"]  # issue 15: communication
 FEATURES.append("chatops")
 FEATURES += ["audit", "sso", "security"]
+FEATURES.append("importers")
+FEATURES.append("configcode")
 DOORS = frozenset({"service", "models", "schemas"})
 # Pure rule modules: plain values in, decisions out.
 PURE = frozenset({
@@ -64,6 +66,8 @@ PURE = frozenset({
     "knownerrors.similarity", "drills.report",
     "statuspages.components", "statuspages.stages", "statuspages.uptime",
     "stakeholders.templates",
+    "importers.plan", "importers.opsgenie_map", "importers.compare", "configcode.rules",
+    "importers.pagerduty_map",
 })
 PURE |= {"respond.checklists"}
 PURE |= {"webhooks.events"}
@@ -104,6 +108,12 @@ REACHES[("respond", "notify.links")] = \
 REACHES |= {
     ("audit", "incidents.hooks"): "the audit log records reads of restricted incidents",
     ("security", "incidents.hooks"): "notification clocks start on incident events",
+    ("importers", "alerts.manage"): "imported integrations and maintenance windows are made by "
+                                    "alerts' own operations, keys included",
+    ("importers", "alerts.samples"): "the URL printed for each sender is the one alerts shows",
+    ("importers", "notify.contract"): "contact methods are created with notify's channel kinds",
+    ("configcode", "alerts.manage"): "integrations are read and written by alerts' own "
+                                     "operations, keys included",
 }
 
 

@@ -304,3 +304,186 @@ def _message(exc: Exception) -> str:
 
 def main() -> None:
     app()
+
+
+# ---- moving in: imports, and configuration as code (database directly, like `user create`) ----
+
+import_app = typer.Typer(help="Import from Opsgenie or PagerDuty (acts on the database "
+                              "directly).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print what would be created, "
+                                         "changed and skipped; write nothing.")]
+
+
+def _import(settings: Settings, raw_fetch: Any, to_plan: Any, reader: Any, timeline: Any,
+            dry_run: bool, check: bool) -> None:
+    from tocsin.errors import TocsinError
+    from tocsin.importers import runner
+
+    runtime = _open(settings, migrate_schema=False)
+    try:
+        data = to_plan(raw_fetch(reader))
+        report = runner.apply(runtime, data, dry_run=dry_run)
+        for line in runner.summary(report, dry_run=dry_run):
+            typer.echo(line)
+        if check and not dry_run:
+            diffs = runner.check(runtime, reader, data, timeline)
+            typer.echo(f"\non call for the next {runner.CHECK_DAYS} days, hour by hour: "
+                       f"{len(diffs)} difference(s)")
+            for d in diffs:
+                typer.echo(f"  {d.line()}")
+            if diffs:
+                raise typer.Exit(3)
+    except TocsinError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        reader.close()
+        runtime.close()
+
+
+@import_app.command("opsgenie")
+def import_opsgenie(
+    api_key: Annotated[str, typer.Option(envvar="OPSGENIE_API_KEY", help="An Opsgenie API "
+                                         "key with read and configuration access.")],
+    base_url: Annotated[str, typer.Option(help="https://api.opsgenie.com, or "
+                                          "https://api.eu.opsgenie.com for the EU instance."
+                                          )] = "https://api.opsgenie.com",
+    dry_run: DryRunOpt = False,
+    check: Annotated[bool, typer.Option(help="After importing, compare who is on call hour "
+                                        "by hour for 14 days.")] = True,
+    config: ConfigOpt = None, data_dir: DataDirOpt = None,
+) -> None:
+    """Import users, teams, schedules, escalations, services, integrations and maintenance
+    from Opsgenie. Re-running changes only what changed there."""
+    from tocsin.errors import TocsinError
+    from tocsin.importers import opsgenie, opsgenie_map
+
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        account = opsgenie.check_key(api_key, base_url)
+    except TocsinError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Opsgenie account {account}")
+    _import(settings, opsgenie.fetch, opsgenie_map.to_plan, opsgenie.reader(api_key, base_url),
+            opsgenie.timeline, dry_run, check)
+
+
+def _config_file(path: Path) -> Any:
+    from tocsin.configcode import service, yamlio
+
+    try:
+        return service.parse(yamlio.load(path.read_text()))
+    except OSError as exc:
+        typer.echo(f"error: cannot read {path}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+
+
+PruneOpt = Annotated[bool, typer.Option("--prune", help="Delete what the file does not name "
+                                        "(users are deactivated, not deleted).")]
+
+
+@config_app.command("export")
+def config_export(out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write here instead of standard output.")] = None,
+                  config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Write teams, users (no secrets), schedules, policies, services, integrations (no
+    keys) and heartbeats as YAML, references by name.
+
+    Example: tocsin config export -o tocsin.yaml"""
+    from tocsin.configcode import service, yamlio
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    with runtime.read_sessions() as session:
+        text = yamlio.dump(service.export(session))
+    runtime.close()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        typer.echo(f"wrote {out}")
+
+
+@config_app.command("plan")
+def config_plan(file: Path, prune: PruneOpt = False, config: ConfigOpt = None,
+                data_dir: DataDirOpt = None) -> None:
+    """Print how FILE differs from the server (+ create, ~ update, - delete); exit 0 when
+    they match, 2 when they differ.
+
+    Example: tocsin config plan tocsin.yaml"""
+    from tocsin.configcode import service
+    from tocsin.errors import TocsinError
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    try:
+        doc = _config_file(file)
+        with runtime.read_sessions() as session:
+            changes = service.plan(session, doc=doc, prune=prune)
+    except TocsinError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    real = [c for c in changes if c.verb != "keep"]
+    for c in changes:
+        typer.echo(c.line())
+    typer.echo(f"{len(real)} change(s)" if real else "no changes: the server matches the file")
+    if real:
+        raise typer.Exit(2)
+
+
+@config_app.command("apply")
+def config_apply(file: Path, prune: PruneOpt = False, config: ConfigOpt = None,
+                 data_dir: DataDirOpt = None) -> None:
+    """Make the server match FILE, in one transaction: all of it or nothing.
+
+    Example: tocsin config apply tocsin.yaml --prune"""
+    from tocsin.configcode import service
+    from tocsin.errors import TocsinError
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    try:
+        doc = _config_file(file)
+        with runtime.sessions() as session, session.begin():
+            changes = service.apply(session, doc=doc, prune=prune, now=runtime.clock.now(),
+                                    settings=runtime.settings)
+    except TocsinError as exc:
+        typer.echo(f"error: {exc}\nnothing was applied", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    real = [c for c in changes if c.verb != "keep"]
+    for c in real:
+        typer.echo(c.line())
+    typer.echo(f"applied {len(real)} change(s)")
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the configuration file (also docs/config.schema.json).
+
+    Example: tocsin config schema > config.schema.json"""
+    from tocsin.configcode import yamlio
+
+    typer.echo(yamlio.schema(), nl=False)
+
+
+@import_app.command("pagerduty")
+def import_pagerduty(
+    token: Annotated[str, typer.Option(envvar="PAGERDUTY_API_TOKEN", help="A PagerDuty REST "
+                                       "API key (read access is enough).")],
+    base_url: Annotated[str, typer.Option(help="https://api.pagerduty.com, or "
+                                          "https://api.eu.pagerduty.com.")
+                        ] = "https://api.pagerduty.com",
+    dry_run: DryRunOpt = False,
+    check: Annotated[bool, typer.Option(help="After importing, compare who is on call hour "
+                                        "by hour for 14 days.")] = True,
+    config: ConfigOpt = None, data_dir: DataDirOpt = None,
+) -> None:
+    """Import users, teams, schedules, escalation policies, services, integrations and
+    maintenance windows from PagerDuty. Re-running changes only what changed there."""
+    from tocsin.importers import pagerduty, pagerduty_map
+
+    _import(_settings(config, data_dir=data_dir), pagerduty.fetch, pagerduty_map.to_plan,
+            pagerduty.Reader(token, base_url), pagerduty.timeline, dry_run, check)

@@ -12,12 +12,14 @@ from tocsin.audit import models as audit_models
 from tocsin.catalog import models as catalog_models
 from tocsin.chatops import models as chatops_models
 from tocsin.checks import models as checks_models
+from tocsin.configcode import models as configcode_models
 from tocsin.db import config_cache
 from tocsin.db.base import Base
 from tocsin.drills import models as drills_models
 from tocsin.engine import models as engine_models
 from tocsin.escalation import models as escalation_models
 from tocsin.heartbeats import models as heartbeats_models
+from tocsin.importers import models as importers_models
 from tocsin.incidents import models as incidents_models
 from tocsin.intake import models as intake_models
 from tocsin.knownerrors import models as knownerrors_models
@@ -55,5 +57,7 @@ FEATURE_MODELS.append(chatops_models)
 FEATURE_MODELS.append(audit_models)
 FEATURE_MODELS.append(sso_models)
 FEATURE_MODELS.append(security_models)
+FEATURE_MODELS.append(importers_models)
+FEATURE_MODELS.append(configcode_models)
 
 metadata = Base.metadata

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from tocsin.accounts import service as accounts
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.catalog import service as catalog
+from tocsin.configcode import service as configcode
 from tocsin.errors import Forbidden, TocsinError
 from tocsin.escalation import reachability
 from tocsin.escalation import service as escalation
@@ -53,6 +54,7 @@ def _page(request: Request, session: Session, who: WebUser, *, values: dict[str,
         managed={p.id for p in policies
                  if accounts.may_manage_team(session, actor=who.principal, team_id=p.team_id)},
         policy_id=policy_id, targets=targets, target_names=dict(targets),
+        managed_ids=configcode.managed(session, "policy"),
         levels=range(LEVELS), slots=range(TARGETS_PER_LEVEL),
         modes=[(TeamMode.ALL.value, "all members"),
                (TeamMode.ROUND_ROBIN.value, "one member in turn (round-robin)")])
@@ -119,6 +121,12 @@ def save_policy(request: Request, session: SessionDep, rt: RuntimeDep, who: Resp
     # Checked before the form is read: a refusal says so, whatever the form holds.
     if old is not None:
         guard_policy(session, who.principal, old.team_id, old.team_id)
+    if edit is not None and edit in configcode.managed(session, "policy") \
+            and not forms.checked(form, "edit_managed"):
+        return _page(request, session, who, values=values, policy_id=edit, status_code=409,
+                     errors={"edit_managed": "This policy is managed by code: tick the box to "
+                                             "edit it by hand anyway, or change the "
+                                             "configuration file."})
     try:
         data = forms.build(PolicyIn, _policy(form, errors), errors)
         guard_policy(session, who.principal, old.team_id if old else data.team_id,

@@ -14,6 +14,7 @@ from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.catalog import service as catalog
 from tocsin.catalog.models import Tier
 from tocsin.catalog.schemas import ServiceCreate, ServiceUpdate
+from tocsin.configcode import service as configcode
 from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
 from tocsin.limits import Id, whole_number
@@ -47,7 +48,12 @@ def _form_page(request: Request, session: Session, who: WebUser, *, values: dict
     return pages_of(request).render(
         request, "services/form.html", who, status_code=status_code, values=values,
         errors=errors or {}, service_id=service_id, tiers=[t.value for t in Tier],
-        teams=queries.team_choices(session), choices=choices, **extra)
+        teams=queries.team_choices(session), choices=choices,
+        managed=_managed(session, service_id), **extra)
+
+
+def _managed(session: Session, service_id: Id | None) -> bool:
+    return service_id is not None and service_id in configcode.managed(session, "service")
 
 
 def _values(form: FormData) -> dict[str, Any]:
@@ -117,6 +123,12 @@ def update(request: Request, service_id: Id, session: SessionDep, who: Responder
     values = _values(form)
     accounts.require_team_move(session, actor=who.principal, old_team=svc.owner_team_id,
                                new_team=_payload(values)["owner_team_id"], what="this service")
+    if _managed(session, service_id) and not forms.checked(form, "edit_managed"):
+        return _form_page(request, session, who, values=values, service_id=service_id,
+                          status_code=409, errors={
+                              "edit_managed": "This service is managed by code: tick the box "
+                                              "to edit it by hand anyway, or change the "
+                                              "configuration file."})
     try:
         data = forms.build(ServiceUpdate, _payload(values))
         catalog.update_service(session, service=svc, data=data)

@@ -1,0 +1,1 @@
+"""Configuration as code: export, plan and apply one YAML file."""

@@ -1,0 +1,1 @@
+"""Import users, teams, schedules, policies and services from Opsgenie (and PagerDuty)."""
