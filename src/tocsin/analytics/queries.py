@@ -108,8 +108,9 @@ def load_pages(session: Session, *, since: datetime, until: datetime,
                 Message.sent_at >= since, Message.sent_at < until, counted_incident()))
     if user_ids is not None:
         q = q.where(Message.user_id.in_(user_ids))
+    # Pages are to people: a message with no user is a subscriber's (statuspages/).
     return [PageSent(uid, iid, at, kind) for uid, iid, at, kind in session.execute(q)
-            if at is not None]
+            if at is not None and uid is not None]
 
 
 def people(session: Session, user_ids: list[int] | None = None) -> list[Person]:
