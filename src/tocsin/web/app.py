@@ -23,6 +23,7 @@ from tocsin.web.views import (
     people,
     probes,
     profile,
+    respond,
     routing,
     schedules,
     services,
@@ -41,6 +42,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            suppression.router, escalation.router, checks.router, check_page.router,
            heartbeats.router, probes.router, user_contact.router,
            welcome.router, setup.router]
+ROUTERS.append(respond.router)
 
 
 def _favicon() -> RedirectResponse:
