@@ -24,7 +24,7 @@ def test_admin_defines_a_checklist_and_a_role(client: TestClient, admin: Account
                                              "description": "Keep the timeline"},
                     follow_redirects=True)
     assert "Keep the timeline" in r.text
-    assert client.get("/api/v1/checklists", headers=admin.headers).json()[0]["items"] == \
+    assert client.get("/api/v1/checklists", headers=admin.headers).json()["items"][0]["items"] == \
         ["assign comms", "page the database SME"]
 
 
@@ -35,7 +35,7 @@ def test_webhook_page_subscribes_tests_and_shows_the_log(
         r = client.post("/webhooks", data={"csrf_token": csrf, "name": "status tool",
                                            "url": url, "severities": "SEV1"})
         assert r.status_code == 201 and "shown once" in r.text
-        sub = client.get("/api/v1/webhooks", headers=admin.headers).json()[0]
+        sub = client.get("/api/v1/webhooks", headers=admin.headers).json()["items"][0]
         assert sub["severities"] == ["SEV1"]
         r = client.post(f"/webhooks/{sub['id']}/test", data={"csrf_token": csrf},
                         follow_redirects=True)
