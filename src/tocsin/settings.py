@@ -304,6 +304,9 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = Field(
         None, description="Twilio account auth token: verifies the X-Twilio-Signature of "
         "voice and SMS webhooks; unset: the Twilio endpoints are disabled.")
+    twilio_api_url: str = Field(
+        "https://api.twilio.com", description="Base URL of Twilio's REST API, where voice "
+        "pages place their calls (a regional edge or a proxy may stand in).")
     inbound_email_signing_key: SecretStr | None = Field(
         None, description="Mailgun-style webhook signing key for inbound email replies "
         "(timestamp + token HMAC); unset: the inbound email endpoint is disabled.")

@@ -19,6 +19,7 @@ BARE_LISTS = {
     "/api/v1/incidents/{incident_id}/pages", "/api/v1/checks/{check_id}/results",
     "/api/v1/heartbeats/{heartbeat_id}/pings", "/api/v1/probe/assignments",
 }
+BARE_LISTS.add("/api/v1/incidents/{incident_id}/responders")  # an incident's roles: bounded
 
 
 def test_no_list_route_answers_a_bare_list(client: TestClient) -> None:

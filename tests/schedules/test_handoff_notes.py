@@ -49,7 +49,7 @@ def test_outgoing_note_reaches_the_incoming_person_at_the_handoff(
     assert text.startswith("Handoff notes from the last shift:\n"
                            "- Alice: disk on db-2 at 85%, ticket OPS-12 open\n")
     assert "Open incidents" in text  # the automatic briefing follows
-    kept = client.get(notes, headers=bob.headers).json()
+    kept = client.get(notes, headers=bob.headers).json()["items"]
     assert [(n["text"], n["delivered_to_id"]) for n in kept] == \
         [("disk on db-2 at 85%, ticket OPS-12 open", bob.id)]
     assert kept[0]["delivered_at"] is not None

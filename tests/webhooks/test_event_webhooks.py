@@ -119,7 +119,8 @@ def test_subscription_receives_the_whole_life_signed_with_a_retry_after_500(
                      "incident.closed"], types
     assert events[-1]["incident"]["status"] == "closed"
 
-    log = client.get(f"/api/v1/webhooks/{sub['id']}/deliveries", headers=admin.headers).json()
+    log = client.get(f"/api/v1/webhooks/{sub['id']}/deliveries",
+                     headers=admin.headers).json()["items"]
     first = log[-1]
     assert first["event_type"] == "incident.declared" and first["status"] == "sent"
     assert [a["response_status"] for a in first["log"]] == [500, 200]
@@ -150,7 +151,8 @@ def test_a_receiver_answering_4xx_fails_without_retries(
         make_incident()
         assert deliver(runtime) == 1
         assert deliver(runtime) == 0
-    log = client.get(f"/api/v1/webhooks/{sub['id']}/deliveries", headers=admin.headers).json()
+    log = client.get(f"/api/v1/webhooks/{sub['id']}/deliveries",
+                     headers=admin.headers).json()["items"]
     assert [d["status"] for d in log] == ["failed"] and log[0]["response_status"] == 410
 
 

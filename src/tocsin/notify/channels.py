@@ -51,6 +51,12 @@ def _ntfy(out: Outgoing, settings: Settings) -> None:
     send(out, settings)
 
 
+def _voice(out: Outgoing, settings: Settings) -> None:
+    from tocsin.notify.twilio_voice.sender import send
+
+    send(out, settings)
+
+
 def _apprise(out: Outgoing, settings: Settings) -> None:
     from tocsin.notify.apprise_channel.sender import send
 
@@ -61,8 +67,10 @@ SENDERS: Mapping[ChannelKind, Sender] = {
     ChannelKind.EMAIL: _email,
     ChannelKind.WEBHOOK: AsyncSender(_webhook),
     ChannelKind.NTFY: _ntfy,  # native: action buttons (Acknowledge, Open)
+    ChannelKind.VOICE: _voice,  # a Twilio call answered by Tocsin's TwiML (1 ack, 2 escalate)
     **{k: _apprise for k in ChannelKind
-       if k not in (ChannelKind.EMAIL, ChannelKind.WEBHOOK, ChannelKind.NTFY)},
+       if k not in (ChannelKind.EMAIL, ChannelKind.WEBHOOK, ChannelKind.NTFY,
+                    ChannelKind.VOICE)},
 }
 
 

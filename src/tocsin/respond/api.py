@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.incidents import service as incidents
 from tocsin.incidents.lifecycle import CategorySystem, Severity
 from tocsin.limits import Id
@@ -47,9 +49,11 @@ def _role(r: ResponseRole) -> RoleOut:
     return RoleOut(id=r.id, name=r.name, description=r.description, built_in=False)
 
 
-@router.get("/checklists", response_model=list[TemplateOut], summary="Checklist templates")
-def list_templates(session: SessionDep, who: Viewer) -> list[TemplateOut]:
-    return [_template(t) for t in service.list_templates(session)]
+@router.get("/checklists", response_model=Page[TemplateOut], summary="Checklist templates")
+def list_templates(session: SessionDep, who: Viewer, cursor: str | None = None,
+                   limit: Limit = 100) -> Page[TemplateOut]:
+    return pagination.page_of_all(service.list_templates(session), cursor, limit, _template,
+                                  lambda t: t.id)
 
 
 @router.post("/checklists", status_code=201, response_model=TemplateOut)
@@ -100,11 +104,12 @@ def update_task(incident_id: Id, task_id: Id, data: TaskUpdate, session: Session
     return task_out(task)
 
 
-@router.get("/roles", response_model=list[RoleOut], summary="Incident roles")
-def list_roles(session: SessionDep, who: Viewer) -> list[RoleOut]:
-    built_in = [RoleOut(id=None, name=n, description=d, built_in=True)
-                for n, d in service.BUILT_IN_ROLES.items()]
-    return built_in + [_role(r) for r in service.list_roles(session)]
+@router.get("/roles", response_model=Page[RoleOut],
+            summary="Roles admins defined (the three built-in ones: /incidents/{id}/responders)")
+def list_roles(session: SessionDep, who: Viewer, cursor: str | None = None,
+               limit: Limit = 100) -> Page[RoleOut]:
+    return pagination.page_of_all(service.list_roles(session), cursor, limit, _role,
+                                  lambda r: r.id)
 
 
 @router.post("/roles", status_code=201, response_model=RoleOut,

@@ -125,7 +125,7 @@ def checklist_list(as_json: JsonOpt = False) -> None:
 
     Example: tocsin checklist list
     """
-    emit(Client().request("GET", "/api/v1/checklists"), as_json=as_json,
+    emit(Client().request("GET", "/api/v1/checklists")["items"], as_json=as_json,
          columns=["id", "name", "severity", "service_id", "category_system", "items"])
 
 
@@ -159,8 +159,8 @@ def checklist_delete(template_id: Annotated[int, typer.Argument(help="Template i
 
 @role_app.command("list")
 def role_list(as_json: JsonOpt = False) -> None:
-    """Every incident role, built-in first."""
-    emit(Client().request("GET", "/api/v1/roles"), as_json=as_json,
+    """Roles admins defined (the built-in three: `tocsin incident responders`)."""
+    emit(Client().request("GET", "/api/v1/roles")["items"], as_json=as_json,
          columns=["name", "built_in", "description"])
 
 
@@ -198,7 +198,7 @@ def schedule_handoff_note(
     sid = lookup.schedule(client, schedule)["id"]
     path = f"/api/v1/schedules/{sid}/handoff-notes"
     if text is None:
-        emit(client.request("GET", path), as_json=as_json,
+        emit(client.request("GET", path)["items"], as_json=as_json,
              columns=["id", "author_id", "created_at", "delivered_at", "text"])
         return
     emit(client.request("POST", path, json={"text": text}), as_json=as_json)

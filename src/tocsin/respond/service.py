@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
+from tocsin.catalog.models import Service
 from tocsin.db import rows
 from tocsin.db.config_cache import config_cached
 from tocsin.errors import Conflict, Invalid, NotFound
@@ -46,6 +47,8 @@ def create_template(session: Session, *, data: TemplateCreate, now: datetime) ->
     if session.scalar(select(ChecklistTemplate.id).where(
             ChecklistTemplate.name == data.name)) is not None:
         raise Conflict(f"name: a checklist named '{data.name}' exists")
+    if data.service_id is not None and session.get(Service, data.service_id) is None:
+        raise Invalid(f"service_id: no service with id {data.service_id}")
     items = [i.strip() for i in data.items if i.strip()]
     if not items:
         raise Invalid("items: a checklist needs at least one task")

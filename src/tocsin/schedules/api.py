@@ -248,8 +248,10 @@ def add_handoff_note(schedule_id: Id, data: HandoffNoteIn, session: SessionDep,
     return _note(note)
 
 
-@router.get(PREFIX + "/{schedule_id}/handoff-notes", response_model=list[HandoffNoteOut],
-            summary="Handoff notes kept on the schedule, newest first")
-def handoff_notes(schedule_id: Id, session: SessionDep, who: Viewer) -> list[HandoffNoteOut]:
+@router.get(PREFIX + "/{schedule_id}/handoff-notes", response_model=Page[HandoffNoteOut],
+            summary="Handoff notes kept on the schedule, oldest first")
+def handoff_notes(schedule_id: Id, session: SessionDep, who: Viewer, cursor: str | None = None,
+                  limit: Limit = 100) -> Page[HandoffNoteOut]:
     schedule = service.get_schedule(session, schedule_id)
-    return [_note(n) for n in handoff.notes_of(session, schedule.id)]
+    return pagination.page_of_all(handoff.notes_of(session, schedule.id), cursor, limit,
+                                  _note, lambda n: n.id)

@@ -111,9 +111,9 @@ def add_note(session: Session, *, schedule: Schedule, author: Principal, text: s
                            delivered_to_id=None, created_at=now)
 
 
-def notes_of(session: Session, schedule_id: int, limit: int = 50) -> list[HandoffNote]:
+def notes_of(session: Session, schedule_id: int) -> list[HandoffNote]:
     return list(session.scalars(select(HandoffNote).where(
-        HandoffNote.schedule_id == schedule_id).order_by(HandoffNote.id.desc()).limit(limit)))
+        HandoffNote.schedule_id == schedule_id).order_by(HandoffNote.id)))
 
 
 def deliver_notes(session: Session, *, schedule: Schedule, to_user_id: int,

@@ -25,6 +25,7 @@ from tocsin.web.views import (
     people,
     probes,
     profile,
+    respond,
     routing,
     schedules,
     services,
@@ -49,6 +50,7 @@ ROUTERS.append(metrics.router)
 ROUTERS.append(learning.router)
 ROUTERS.append(statuspages.router)
 ROUTERS.append(sso.router)
+ROUTERS.append(respond.router)
 
 
 def _favicon() -> RedirectResponse:

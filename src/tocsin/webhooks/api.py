@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response
 
-from fastapi import APIRouter, Query, Response
-
+from tocsin.api import pagination
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep
+from tocsin.api.pagination import Limit, Page
 from tocsin.limits import Id
 from tocsin.webhooks import service
-from tocsin.webhooks.models import WebhookSubscription
+from tocsin.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tocsin.webhooks.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -28,9 +28,11 @@ def to_out(s: WebhookSubscription, *, secret: bool = False) -> SubscriptionOut:
                            created_at=s.created_at, secret=s.secret if secret else None)
 
 
-@router.get("", response_model=list[SubscriptionOut], summary="Event webhook subscriptions")
-def list_subscriptions(session: SessionDep, who: Admin) -> list[SubscriptionOut]:
-    return [to_out(s) for s in service.list_subscriptions(session)]
+@router.get("", response_model=Page[SubscriptionOut], summary="Event webhook subscriptions")
+def list_subscriptions(session: SessionDep, who: Admin, cursor: str | None = None,
+                       limit: Limit = 100) -> Page[SubscriptionOut]:
+    return pagination.page_of_all(service.list_subscriptions(session), cursor, limit,
+                                  to_out, lambda s: s.id)
 
 
 @router.post("", status_code=201, response_model=SubscriptionOut,
@@ -73,15 +75,21 @@ def send_test(subscription_id: Id, session: SessionDep, rt: RuntimeDep,
     return {"status": "queued"}
 
 
-@router.get("/{subscription_id}/deliveries", response_model=list[DeliveryOut],
+@router.get("/{subscription_id}/deliveries", response_model=Page[DeliveryOut],
             summary="The delivery log, newest first, each try with its answer")
 def deliveries(subscription_id: Id, session: SessionDep, who: Admin,
-               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[DeliveryOut]:
+               cursor: str | None = None, limit: Limit = 100) -> Page[DeliveryOut]:
     sub = service.get_subscription(session, subscription_id)
-    return [DeliveryOut(
+    found = service.deliveries_of(session, sub=sub, limit=limit + 1,
+                                  before_id=pagination.decode(cursor))
+    return pagination.page(found, limit, _delivery, lambda pair: pair[0].id)
+
+
+def _delivery(pair: tuple[WebhookDelivery, list[WebhookAttempt]]) -> DeliveryOut:
+    d, log = pair
+    return DeliveryOut(
         id=d.id, event_id=d.event_id, event_type=d.event_type, status=d.status,
         attempts=d.attempts, response_status=d.response_status, last_error=d.last_error,
         due_at=d.due_at, sent_at=d.sent_at, created_at=d.created_at,
         log=[AttemptOut(at=a.at, response_status=a.response_status, error=a.error,
                         outcome=a.outcome) for a in log])
-        for d, log in service.deliveries_of(session, sub=sub, limit=limit)]

@@ -18,7 +18,7 @@ SubArg = Annotated[int, typer.Argument(help="Subscription id.")]
 @app.command("list")
 def webhook_list(as_json: JsonOpt = False) -> None:
     """Subscriptions."""
-    emit(Client().request("GET", "/api/v1/webhooks"), as_json=as_json,
+    emit(Client().request("GET", "/api/v1/webhooks")["items"], as_json=as_json,
          columns=["id", "name", "url", "active", "event_types", "severities"])
 
 
@@ -59,7 +59,7 @@ def webhook_log(subscription: SubArg, limit: Annotated[int, typer.Option()] = 50
                 as_json: JsonOpt = False) -> None:
     """The delivery log, newest first."""
     rows = Client().request("GET", f"/api/v1/webhooks/{subscription}/deliveries",
-                            params={"limit": limit})
+                            params={"limit": limit})["items"]
     emit(rows, as_json=as_json, columns=["id", "event_type", "status", "attempts",
                                          "response_status", "last_error", "created_at"])
 

@@ -146,11 +146,14 @@ def send_test(session: Session, *, sub: WebhookSubscription, now: datetime) -> N
 
 # ---- the delivery log -----------------------------------------------------------------------
 
-def deliveries_of(session: Session, *, sub: WebhookSubscription,
-                  limit: int) -> list[tuple[WebhookDelivery, list[WebhookAttempt]]]:
-    found = list(session.scalars(select(WebhookDelivery).where(
-        WebhookDelivery.subscription_id == sub.id).order_by(WebhookDelivery.id.desc())
-        .limit(limit)))
+def deliveries_of(session: Session, *, sub: WebhookSubscription, limit: int,
+                  before_id: int | None = None,
+                  ) -> list[tuple[WebhookDelivery, list[WebhookAttempt]]]:
+    """Newest first, before `before_id` when given, each with its tries in order."""
+    query = select(WebhookDelivery).where(WebhookDelivery.subscription_id == sub.id)
+    if before_id is not None:
+        query = query.where(WebhookDelivery.id < before_id)
+    found = list(session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)))
     log: dict[int, list[WebhookAttempt]] = {d.id: [] for d in found}
     if found:
         for a in session.scalars(select(WebhookAttempt).where(

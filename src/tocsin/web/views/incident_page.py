@@ -27,6 +27,7 @@ from tocsin.incidents.schemas import (
     StatusChange,
 )
 from tocsin.limits import Id
+from tocsin.respond import service as respond
 from tocsin.runtime import Runtime
 from tocsin.web import forms, queries
 from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
@@ -54,6 +55,10 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
     people += [e.data.get("to") for e in events
                if e.kind == "role_changed" and isinstance(e.data.get("to"), int)]
     people += extras.page_recipients(session, who, incident.id)
+    tasks = respond.tasks_of(session, incident.id)  # respond: tasks, roles, bridge
+    holders = respond.holders_of(session, incident)
+    people += [t.assignee_id for t in tasks] + [t.done_by_id for t in tasks]
+    people += [h[2] for h in holders]
     return {
         "incident": incident, "status": status.value, "events": list(reversed(events)),
         "names": queries.user_names(session, people),
@@ -71,6 +76,9 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
         "teams": queries.team_choices(session) if who.can("responder") else [],
         "nobody_paged": reachability.nobody_paged(session, [incident]).get(incident.id, []),
         "learning": learning.incident_context(session, who, incident, now),
+        "tasks": tasks, "open_tasks": [t for t in tasks if t.status == "open"],
+        "custom_holders": [h for h in holders if not h[3]],
+        "role_names": [h[0] for h in holders],
     }
 
 
