@@ -63,7 +63,7 @@ def test_admins_edit_targets_and_others_cannot(client: TestClient, clock: Frozen
                       headers=responder.headers).status_code == 403
     r = client.put("/api/v1/metrics/targets/SEV2", json=body, headers=admin.headers)
     assert r.status_code == 200, r.text
-    sev2 = next(t for t in r.json() if t["severity"] == "SEV2")
+    sev2 = next(t for t in r.json()["targets"] if t["severity"] == "SEV2")
     assert sev2 == {"severity": "SEV2", "ack_minutes": 30, "update_minutes": None,
                     "resolve_minutes": 600, "default": False}
     incident = make_incident(severity="SEV2")
@@ -72,7 +72,7 @@ def test_admins_edit_targets_and_others_cannot(client: TestClient, clock: Frozen
     assert client.get(url, headers=responder.headers).json()["ack"] == "pending"
     assert client.get(url, headers=responder.headers).json()["update"] == "none"
     r = client.delete("/api/v1/metrics/targets/SEV2", headers=admin.headers)
-    assert next(t for t in r.json() if t["severity"] == "SEV2")["default"] is True
+    assert next(t for t in r.json()["targets"] if t["severity"] == "SEV2")["default"] is True
     assert client.get(url, headers=responder.headers).json()["ack"] == "missed"
     assert client.put("/api/v1/metrics/targets/SEV9", json=body,
                       headers=admin.headers).status_code == 422
