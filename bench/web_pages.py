@@ -26,8 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from pgtemp import temporary_database
+from sqlalchemy import insert, text
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.schemas import UserCreate
@@ -135,19 +135,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
-    database_url = None
-    if args.postgres:
-        database_url = make_url(args.postgres).set(
-            database=f"tocsin_bench_{uuid.uuid4().hex[:8]}").render_as_string(hide_password=False)
-        with create_engine(args.postgres, isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{make_url(database_url).database}"'))
-    try:
+    with temporary_database(args.postgres) as database_url:
         return run(tmp, database_url, args.runs)
-    finally:
-        if database_url:
-            with create_engine(args.postgres, isolation_level="AUTOCOMMIT").connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(database_url).database}" '
-                                  "WITH (FORCE)"))
 
 
 def run(tmp: Path, database_url: str | None, runs: int) -> int:

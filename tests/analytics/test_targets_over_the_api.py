@@ -63,7 +63,7 @@ def test_admins_edit_targets_and_others_cannot(client: TestClient, clock: Frozen
                       headers=responder.headers).status_code == 403
     r = client.put("/api/v1/metrics/targets/SEV2", json=body, headers=admin.headers)
     assert r.status_code == 200, r.text
-    sev2 = next(t for t in r.json() if t["severity"] == "SEV2")
+    sev2 = next(t for t in r.json()["targets"] if t["severity"] == "SEV2")
     assert sev2 == {"severity": "SEV2", "ack_minutes": 30, "update_minutes": None,
                     "resolve_minutes": 600, "default": False}
     incident = make_incident(severity="SEV2")
@@ -72,7 +72,7 @@ def test_admins_edit_targets_and_others_cannot(client: TestClient, clock: Frozen
     assert client.get(url, headers=responder.headers).json()["ack"] == "pending"
     assert client.get(url, headers=responder.headers).json()["update"] == "none"
     r = client.delete("/api/v1/metrics/targets/SEV2", headers=admin.headers)
-    assert next(t for t in r.json() if t["severity"] == "SEV2")["default"] is True
+    assert next(t for t in r.json()["targets"] if t["severity"] == "SEV2")["default"] is True
     assert client.get(url, headers=responder.headers).json()["ack"] == "missed"
     assert client.put("/api/v1/metrics/targets/SEV9", json=body,
                       headers=admin.headers).status_code == 422
@@ -105,3 +105,26 @@ def test_metrics_export_as_csv(client: TestClient, responder: Account,
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     header, row = r.text.splitlines()
     assert "mtta.median" in header.split(",") and row.startswith("2026-01,1,")
+
+
+def test_figures_follow_changes_made_after_they_were_first_read(
+        client: TestClient, clock: FrozenClock, admin: Account, responder: Account,
+        make_incident: Callable[..., dict[str, Any]]) -> None:
+    incident = make_incident(severity="SEV2")
+    url = "/api/v1/metrics/incidents?by=severity"
+    clock.advance(minutes=3)
+    assert client.get(url, headers=responder.headers).json()["rows"][0]["mtta"]["n"] == 0
+    client.post(f"/api/v1/incidents/{incident['id']}/acknowledge", headers=responder.headers)
+    [row] = client.get(url, headers=responder.headers).json()["rows"]
+    assert row["mtta"]["median"] == 180.0 and row["unacknowledged"] == 0
+    r = client.post(f"/api/v1/incidents/{incident['id']}/severity", headers=responder.headers,
+                    json={"severity": "SEV1", "reason": "worse than thought"})
+    assert r.status_code == 200, r.text
+    assert [g["group"] for g in client.get(url, headers=responder.headers).json()["rows"]] == [
+        "SEV1"]
+    svc = client.post("/api/v1/services", headers=admin.headers, json={"name": "ledger"}).json()
+    client.patch(f"/api/v1/incidents/{incident['id']}", headers=responder.headers,
+                 json={"service_ids": [svc["id"]]})
+    by_service = client.get("/api/v1/metrics/incidents?by=service",
+                            headers=responder.headers).json()["rows"]
+    assert [g["group"] for g in by_service] == ["ledger"]

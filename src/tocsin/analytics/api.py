@@ -17,7 +17,7 @@ from tocsin.analytics.schemas import (
     OnCallOut,
     Period,
     TargetIn,
-    TargetOut,
+    TargetsOut,
 )
 from tocsin.analytics.targets import SEVERITIES
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
@@ -94,23 +94,23 @@ def compliance_csv(session: SessionDep, rt: RuntimeDep, who: Viewer, since: Sinc
     return Response(export.csv_of(r.model_dump() for r in out.rows), media_type="text/csv")
 
 
-@router.get("/targets", response_model=list[TargetOut], summary="Response targets")
-def list_targets(session: SessionDep, who: Viewer) -> list[TargetOut]:
+@router.get("/targets", response_model=TargetsOut, summary="Response targets")
+def list_targets(session: SessionDep, who: Viewer) -> TargetsOut:
     return service.targets_out(session)
 
 
-@router.put("/targets/{severity}", response_model=list[TargetOut],
+@router.put("/targets/{severity}", response_model=TargetsOut,
             summary="Set one severity's response targets (minutes; null: no target)")
 def set_target(severity: str, data: TargetIn, session: SessionDep, rt: RuntimeDep,
-               who: Admin) -> list[TargetOut]:
+               who: Admin) -> TargetsOut:
     service.set_target(session, severity=severity, data=data, actor=who, now=rt.clock.now())
     session.commit()
     return service.targets_out(session)
 
 
-@router.delete("/targets/{severity}", response_model=list[TargetOut],
+@router.delete("/targets/{severity}", response_model=TargetsOut,
                summary="Back to the DOMAIN §3 default targets for one severity")
-def reset_target(severity: str, session: SessionDep, who: Admin) -> list[TargetOut]:
+def reset_target(severity: str, session: SessionDep, who: Admin) -> TargetsOut:
     service.reset_target(session, severity=severity, actor=who)
     session.commit()
     return service.targets_out(session)

@@ -6,10 +6,14 @@ which incidents are left out.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, Engine, Select, func, select, true
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Team, TeamMember, User
@@ -42,6 +46,40 @@ def _team_of_services(session: Session) -> dict[int, int | None]:
     return dict(session.execute(select(Service.id, Service.owner_team_id)).all())
 
 
+@dataclass
+class _Cached:
+    version: tuple[datetime, int | None]
+    service_ids: tuple[int, ...]
+    facts: measures.Facts  # without teams and visibility, which are added per request
+
+
+@dataclass
+class _FactsCache:
+    """One database's incidents reduced to facts, each kept with the incident's version:
+    its `updated_at` and the id of its last log entry. Every change to an incident (its log,
+    its services, its fields) goes through incidents.service.append_event, which adds an
+    entry (a new, higher id) and moves `updated_at`, so an entry whose version still matches
+    is still right, and only changed incidents are read again. (The id, not the time alone:
+    two changes can carry the same time.)"""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    entries: dict[int, _Cached] = field(default_factory=dict)
+
+
+# Per engine (a runtime's database), dropped with it; a process serving one database has one.
+_CACHES: weakref.WeakKeyDictionary[Engine, _FactsCache] = weakref.WeakKeyDictionary()
+
+
+def _cache_of(session: Session) -> _FactsCache:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with _CACHE_LOCK:
+        return _CACHES.setdefault(engine, _FactsCache())
+
+
+_CACHE_LOCK = threading.Lock()
+
+
 def load_facts(session: Session, *, since: datetime | None, until: datetime | None,
                viewer: Principal, severities: list[str] | None = None,
                service_id: int | None = None, team_id: int | None = None,
@@ -50,10 +88,10 @@ def load_facts(session: Session, *, since: datetime | None, until: datetime | No
     `incident_ids`). Each carries whether `viewer` may see it; figures count every incident,
     lists show only visible ones.
 
-    Three statements whatever the number of incidents: the incidents, then their services
-    and their log entries joined to the same selection (no id lists). Of a log entry only
-    its kind, time and, for a status change, the status it went to (read in SQL, not the
-    JSON document) are read."""
+    One statement reads the chosen incidents' rows (with `updated_at` and the viewer's
+    visibility); the log and services are read only for incidents new to the cache or
+    changed since, joined to that selection (no id lists): two more statements, reading
+    of a log entry only its kind, time and, for a status change, the status it went to."""
     chosen = select(Incident.id).where(counted_incident())
     if incident_ids is not None:
         chosen = chosen.where(Incident.id.in_(incident_ids))
@@ -63,38 +101,65 @@ def load_facts(session: Session, *, since: datetime | None, until: datetime | No
         chosen = chosen.where(Incident.created_at >= since, Incident.created_at < until)
     if severities:
         chosen = chosen.where(Incident.severity.in_(severities))
-    ids = chosen.subquery()
     rows = session.execute(
         select(Incident.id, Incident.severity, Incident.created_at, Incident.detection_source,
-               Incident.impact_started_at, visible_incident(viewer).label("visible"))
-        .join(ids, ids.c.id == Incident.id).order_by(Incident.id)).all()
+               Incident.impact_started_at, Incident.updated_at, _LAST_ENTRY,
+               visible_incident(viewer).label("visible"))
+        .where(Incident.id.in_(chosen.scalar_subquery())).order_by(Incident.id)).all()
+    cache = _cache_of(session)
+    with cache.lock:
+        stale = [r for r in rows if (c := cache.entries.get(r.id)) is None
+                 or c.version != (r.updated_at, r.last_entry)]
+    if stale:
+        fresh = _reduce(session, chosen, stale, all_rows=len(stale) == len(rows))
+        with cache.lock:
+            cache.entries.update(fresh)
+    teams = _team_of_services(session)
+    out = []
+    with cache.lock:
+        entries = cache.entries
+        for r in rows:
+            c = entries[r.id]
+            if service_id is not None and service_id not in c.service_ids:
+                continue
+            tids = tuple(sorted({t for s in c.service_ids if (t := teams.get(s)) is not None}))
+            if team_id is not None and team_id not in tids:
+                continue
+            out.append(replace(c.facts, team_ids=tids, visible=bool(r.visible)))
+    return out
+
+
+# The id of an incident's last log entry: an index look-up (incident_id, id) per incident.
+_LAST_ENTRY = (select(func.max(IncidentEvent.id)).where(IncidentEvent.incident_id == Incident.id)
+               .correlate(Incident).scalar_subquery().label("last_entry"))
+
+
+def _reduce(session: Session, chosen: Select[Any], stale: list[Any], *,
+            all_rows: bool) -> dict[int, _Cached]:
+    """Facts of the `stale` rows. When they are all of `chosen`, their log and services are
+    read joined to `chosen`; otherwise to the stale ids themselves."""
+    ids = (chosen.scalar_subquery() if all_rows else
+           select(Incident.id).where(Incident.id.in_([r.id for r in stale])).scalar_subquery())
     services: dict[int, list[int]] = defaultdict(list)
     for iid, sid in session.execute(
             select(IncidentService.incident_id, IncidentService.service_id)
-            .join(ids, ids.c.id == IncidentService.incident_id)
+            .where(IncidentService.incident_id.in_(ids))
             .order_by(IncidentService.incident_id, IncidentService.service_id)):
         services[iid].append(sid)
     events: dict[int, list[measures.Event]] = defaultdict(list)
     moved_to = IncidentEvent.data["to"].as_string()
     for iid, at, kind, to in session.execute(
             select(IncidentEvent.incident_id, IncidentEvent.at, IncidentEvent.kind, moved_to)
-            .join(ids, ids.c.id == IncidentEvent.incident_id)
-            .where(IncidentEvent.kind.in_(KINDS))
+            .where(IncidentEvent.incident_id.in_(ids), IncidentEvent.kind.in_(KINDS))
             .order_by(IncidentEvent.incident_id, IncidentEvent.id)):
         events[iid].append(measures.Event(at, kind, {"to": to} if to is not None else {}))
-    teams = _team_of_services(session)
-    out = []
-    for r in rows:
-        sids = services.get(r.id, [])
-        tids = sorted({t for s in sids if (t := teams.get(s)) is not None})
-        if service_id is not None and service_id not in sids:
-            continue
-        if team_id is not None and team_id not in tids:
-            continue
-        out.append(measures.facts_of(
+    out = {}
+    for r in stale:
+        sids = tuple(services.get(r.id, ()))
+        out[r.id] = _Cached((r.updated_at, r.last_entry), sids, measures.facts_of(
             id=r.id, severity=r.severity, created_at=r.created_at, source=r.detection_source,
-            events=events.get(r.id, []), service_ids=sids, team_ids=tids,
-            impact_started_at=r.impact_started_at, visible=bool(r.visible)))
+            events=events.get(r.id, []), service_ids=sids,
+            impact_started_at=r.impact_started_at))
     return out
 
 

@@ -55,6 +55,12 @@ class TargetOut(TargetIn):
     default: bool = Field(description="true while the DOMAIN §3 default is in force")
 
 
+class TargetsOut(BaseModel):
+    """One entry per severity (four: a fixed set, not a growing list)."""
+
+    targets: list[TargetOut]
+
+
 class ComplianceOut(BaseModel):
     group: str
     measure: Measure

@@ -24,6 +24,7 @@ from tocsin.analytics.schemas import (
     SummaryOut,
     TargetIn,
     TargetOut,
+    TargetsOut,
 )
 from tocsin.db import rows
 from tocsin.errors import Invalid
@@ -65,11 +66,12 @@ def targets(session: Session) -> dict[str, tg.Target]:
     return current
 
 
-def targets_out(session: Session) -> list[TargetOut]:
+def targets_out(session: Session) -> TargetsOut:
     edited = set(session.scalars(select(ResponseTarget.severity)))
-    return [TargetOut(severity=t.severity, ack_minutes=t.ack_minutes,
-                      update_minutes=t.update_minutes, resolve_minutes=t.resolve_minutes,
-                      default=t.severity not in edited) for t in targets(session).values()]
+    return TargetsOut(targets=[
+        TargetOut(severity=t.severity, ack_minutes=t.ack_minutes,
+                  update_minutes=t.update_minutes, resolve_minutes=t.resolve_minutes,
+                  default=t.severity not in edited) for t in targets(session).values()])
 
 
 def set_target(session: Session, *, severity: str, data: TargetIn, actor: Principal,

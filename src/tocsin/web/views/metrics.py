@@ -124,7 +124,7 @@ def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> 
         "heat_chart": chart.heat_map(oncall.heat_map),
         "noise": stats.noise_report(session, now=now, days=30, viewer=who.principal),
         "services": web_queries.service_choices(session), "teams": queries.teams(session),
-        "periods": PERIODS, "sev_levels": SEVERITIES, "targets": analytics.targets_out(session),
+        "periods": PERIODS, "sev_levels": SEVERITIES, "targets": analytics.targets_out(session).targets,
         "duration": digest.duration, "query": f.query(),
     }
 
