@@ -43,11 +43,15 @@ from tocsin.runtime import Runtime
 from tocsin.settings import load_settings
 from tocsin.wiring import build_runtime
 
-WORDS = ("payment gateway checkout login search api database replica primary disk memory "
-         "cpu latency timeout 504 502 500 error rate queue kafka consumer lag certificate "
-         "expired dns resolution cache redis eviction pool exhausted connection refused "
-         "deploy rollback config flag region eu us cluster node pod crashloop oom throttled "
-         "billing invoice email webhook delivery slow stale index ingest backlog").split()
+WORDS = (
+    "payment", "gateway", "checkout", "login", "search", "api", "database", "replica",
+    "primary", "disk", "memory", "cpu", "latency", "timeout", "504", "502", "500", "error",
+    "rate", "queue", "kafka", "consumer", "lag", "certificate", "expired", "dns",
+    "resolution", "cache", "redis", "eviction", "pool", "exhausted", "connection",
+    "refused", "deploy", "rollback", "config", "flag", "region", "eu", "us", "cluster",
+    "node", "pod", "crashloop", "oom", "throttled", "billing", "invoice", "email",
+    "webhook", "delivery", "slow", "stale", "index", "ingest", "backlog",
+)
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
@@ -90,7 +94,7 @@ def _load(rt: Runtime, n: int, rng: random.Random) -> None:
                 {"incident_id": iid, "service_id": rng.choice(services)} for iid in ids])
             search.put_many(s, "incidents", [(iid, r["title"]) for iid, r in
                                              zip(ids, rows, strict=True)])
-        for i in range(200):
+        for _ in range(200):
             p = s.execute(insert(Problem).values(
                 title=_title(rng), symptoms=_title(rng), workaround="restart it",
                 fix_status="none", service_id=rng.choice(services), labels={},
