@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.conftest import Account
 from tests.notify.paging import drain, pages_to, paging_setup, reachable_people, worker
-from tests.notify.servers import Inbox
+from tests.notify.servers import Inbox, body_of
 from tocsin.clock import FrozenClock
 from tocsin.incidents.models import Incident, not_drill
 from tocsin.notify.models import Message
@@ -40,6 +40,8 @@ def test_drill_end_to_end_pages_only_participants(
 
     drain(w)  # level 1 (Alice's schedule in real life) pages the participants
     assert (pages_to(inbox, "carol@x.io", iid), pages_to(inbox, "dave@x.io", iid)) == (1, 1)
+    page_text = body_of(inbox.to("carol@x.io")[-1])
+    assert "[DRILL]" in page_text and f"/incidents/{iid}#learning" in page_text  # runbooks
     clock.advance(minutes=6)
     drain(w)  # level 2 (Bob in real life): still only the participants
     timeline = client.get(f"/api/v1/incidents/{iid}/timeline", headers=admin.headers).json()

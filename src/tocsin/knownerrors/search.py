@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 Index = Literal["incidents", "problems"]
 MAX_TERMS = 24
+RANKED = 2000
 # Words that say nothing about what broke.
 _STOP = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "in",
@@ -65,19 +66,23 @@ def put_many(session: Session, index: Index, documents: list[tuple[int, str]]) -
 
 
 def find(session: Session, index: Index, query: str, *, limit: int) -> list[tuple[int, float]]:
-    """Rows whose text shares words with `query`, best first, as (id, score > 0)."""
+    """Rows whose text shares words with `query`, best first, as (id, score > 0). Only the
+    newest RANKED matching rows are scored, which bounds the cost on a large history: a
+    recent look-alike matters more than an old one."""
     words = terms(query)
     if not words:
         return []
     table = f"fts_{index}"
     if _postgres(session):
         found = session.execute(text(
-            f"SELECT id, ts_rank(doc, q) AS score FROM {table}, "
-            "to_tsquery('simple', :q) AS q WHERE doc @@ q ORDER BY score DESC, id DESC "
-            "LIMIT :n"), {"q": " | ".join(words), "n": limit})
+            f"WITH q AS (SELECT to_tsquery('simple', :q) AS q), m AS (SELECT id, doc FROM "
+            f"{table}, q WHERE doc @@ q.q ORDER BY id DESC LIMIT :cap) "
+            "SELECT id, ts_rank(doc, q.q) AS score FROM m, q ORDER BY score DESC, id DESC "
+            "LIMIT :n"), {"q": " | ".join(words), "n": limit, "cap": RANKED})
         return [(int(i), float(s)) for i, s in found]
     found = session.execute(text(
-        f"SELECT rowid, -bm25({table}) AS score FROM {table} WHERE {table} MATCH :q "
-        "ORDER BY score DESC, rowid DESC LIMIT :n"),
-        {"q": " OR ".join(f'"{w}"' for w in words), "n": limit})
-    return [(int(i), float(s)) for i, s in found]
+        f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH :q "
+        "ORDER BY rowid DESC LIMIT :cap"),
+        {"q": " OR ".join(f'"{w}"' for w in words), "cap": RANKED})
+    scored = sorted(((int(i), float(s)) for i, s in found), key=lambda r: (-r[1], -r[0]))
+    return scored[:limit]

@@ -50,6 +50,7 @@ def render(*, kind: str, channel: ChannelKind, address: str, payload: dict[str, 
     if bridge:
         lines.append(f"Bridge: {bridge}")
     lines += [f"Acknowledge: {ack_url}", f"Details: {url}/incidents/{incident_id}",
+              f"Runbooks and known errors: {url}/incidents/{incident_id}#learning",
               f"Or reply ACK {incident_id} (SMS) / run `tocsin incident ack {number}`."]
     text = "\n".join(lines)
     body = html.escape(subject)

@@ -3,7 +3,7 @@ due date until done; linked to the incident and its post-mortem."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from tocsin.notify import service as notify
 from tocsin.postmortems import reminders, trackers
 from tocsin.postmortems.models import ActionItem, ActionStatus, Postmortem
 from tocsin.postmortems.schemas import ActionItemIn, ActionItemOut, ActionItemUpdate
-from tocsin.postmortems.service import check_users
+from tocsin.postmortems.service import check_users, schedule_reminder
 from tocsin.principal import Principal
 from tocsin.settings import Settings
 
@@ -110,12 +110,9 @@ def out(item: ActionItem, now: datetime) -> ActionItemOut:
 
 def _schedule(session: Session, item: ActionItem, now: datetime, settings: Settings, *,
               first: bool) -> None:
-    due = reminders.first_at(item.due_at, now=now,
-                             before=timedelta(hours=settings.learning_reminder_before_hours)) \
-        if first else reminders.next_at(
-            item.due_at, now=now, every=timedelta(hours=settings.learning_reminder_every_hours))
-    timers.schedule(session, kind=TIMER_REMINDER, key=f"action_item:{item.id}:reminder",
-                    due_at=due, now=now, owner=item, payload={"action_item_id": item.id})
+    schedule_reminder(session, kind=TIMER_REMINDER, key=f"action_item:{item.id}:reminder",
+                      owner=item, due_at=item.due_at, payload={"action_item_id": item.id},
+                      now=now, settings=settings, first=first)
 
 
 def on_reminder(session: Session, *, item_id: int, now: datetime, settings: Settings) -> None:

@@ -254,14 +254,25 @@ def comments(session: Session, pm: Postmortem) -> list[PostmortemComment]:
 
 # ---- reminders ----------------------------------------------------------------------------
 
+def schedule_reminder(session: Session, *, kind: str, key: str, owner: object,
+                      due_at: datetime, payload: dict[str, Any], now: datetime,
+                      settings: Settings, first: bool) -> None:
+    """The owner's next reminder of something due (a post-mortem, an action item): the
+    first one `learning_reminder_before_hours` before the due date, later ones at the due
+    date and then every `learning_reminder_every_hours`."""
+    at = reminders.first_at(due_at, now=now,
+                            before=timedelta(hours=settings.learning_reminder_before_hours)) \
+        if first else reminders.next_at(
+            due_at, now=now, every=timedelta(hours=settings.learning_reminder_every_hours))
+    timers.schedule(session, kind=kind, key=key, due_at=at, now=now, owner=owner,
+                    payload=payload)
+
+
 def _schedule_reminder(session: Session, pm: Postmortem, now: datetime, settings: Settings,
                        *, first: bool) -> None:
-    due = reminders.first_at(pm.due_at, now=now,
-                             before=timedelta(hours=settings.learning_reminder_before_hours)) \
-        if first else reminders.next_at(
-            pm.due_at, now=now, every=timedelta(hours=settings.learning_reminder_every_hours))
-    timers.schedule(session, kind=TIMER_REMINDER, key=f"postmortem:{pm.id}:reminder",
-                    due_at=due, now=now, owner=pm, payload={"postmortem_id": pm.id})
+    schedule_reminder(session, kind=TIMER_REMINDER, key=f"postmortem:{pm.id}:reminder",
+                      owner=pm, due_at=pm.due_at, payload={"postmortem_id": pm.id}, now=now,
+                      settings=settings, first=first)
 
 
 def on_reminder(session: Session, *, postmortem_id: int, now: datetime,

@@ -20,7 +20,7 @@ from tocsin.incidents.models import Incident
 from tocsin.knownerrors import service as knownerrors
 from tocsin.limits import Id
 from tocsin.postmortems import actions, service
-from tocsin.postmortems.models import Postmortem
+from tocsin.postmortems.models import ActionItem, Postmortem
 from tocsin.postmortems.render import to_html
 from tocsin.postmortems.schemas import TEXT_SECTIONS, ActionItemIn, PostmortemUpdate, Priority
 from tocsin.runbooks import service as runbooks
@@ -49,6 +49,12 @@ def incident_context(session: Session, who: WebUser, incident: Incident, now: da
         "suggestions": knownerrors.suggestions_of(session, incident_id=incident.id,
                                                   viewer=who.principal),
     }
+
+
+def my_action_items(session: Session, who: WebUser) -> list[ActionItem]:
+    """The signed-in person's unfinished action items (their profile lists them)."""
+    return actions.list_visible(session, viewer=who.principal, owner_id=who.user.id,
+                                open_only=True)
 
 
 def _editor(request: Request, session: Session, rt: RuntimeDep, who: WebUser,

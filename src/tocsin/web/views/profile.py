@@ -20,7 +20,7 @@ from tocsin.web import service as web_sessions
 from tocsin.web.auth import COOKIE, Form, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
-from tocsin.web.views import extras
+from tocsin.web.views import extras, learning
 
 router = web_router()
 
@@ -32,6 +32,7 @@ def profile_page(request: Request, session: Session, who: WebUser, *,
     ical = feed.url(settings.public_url, settings.secret(), "users", who.user.id)
     return pages_of(request).render(request, "profile.html", who, status_code=status_code,
                                     values=values, errors=errors or {}, ical=ical,
+                                    my_action_items=learning.my_action_items(session, who),
                                     **extras.contact_context(session, who))
 
 
