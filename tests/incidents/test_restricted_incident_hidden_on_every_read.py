@@ -166,7 +166,8 @@ def _values(w: World, member: Account, hidden_id: int | None = None) -> dict[str
             "check_id": str(w.check_id), "user_id": str(member.id), "team_id": "1",
             "schedule_id": "1", "policy_id": "1", "heartbeat_id": "1", "scope": "global",
             "request_id": "r1", "kind": "schedules", "ident": "1", "token": "x", "key": "x",
-            "exit_code": "0", "identifier": str(hidden_id or w.alert_id), "rest": "x"}
+            "exit_code": "0", "identifier": str(hidden_id or w.alert_id), "rest": "x",
+            "page_id": "1", "component_id": "1", "post_id": "1", "slug": "x", "name": "x"}
 
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")

@@ -45,7 +45,7 @@ def test_subscriber_confirms_receives_an_update_and_unsubscribes_in_one_click(
                                                     "component": [str(web)]})
     assert r.status_code == 202
     subs = {s["address"]: s for s in client.get(f"/api/v1/statuspages/{p['id']}/subscribers",
-                                                headers=admin.headers).json()}
+                                                headers=admin.headers).json()["items"]}
     assert subs["web@example.com"]["component_ids"] == [web]
     assert subs["reader@example.com"]["component_ids"] == [api]
     drain(w)
