@@ -168,7 +168,8 @@ def _values(w: World, member: Account, hidden_id: int | None = None) -> dict[str
             "request_id": "r1", "kind": "schedules", "ident": "1", "token": "x", "key": "x",
             "exit_code": "0", "identifier": str(hidden_id or w.alert_id), "rest": "x",
             "subscription_id": "1",
-            "postmortem_id": "1", "problem_id": "1", "drill_id": "1"}
+            "postmortem_id": "1", "problem_id": "1", "drill_id": "1",
+            "page_id": "1", "component_id": "1", "post_id": "1", "slug": "x", "name": "x"}
 
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")

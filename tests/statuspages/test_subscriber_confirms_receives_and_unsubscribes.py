@@ -41,6 +41,13 @@ def test_subscriber_confirms_receives_an_update_and_unsubscribes_in_one_click(
     # The page's own form works too (no JavaScript): another reader, all components.
     r = client.post("/status/acme/subscribe", data={"email": "all@example.com"})
     assert r.status_code == 202 and "Check your inbox" in r.text
+    r = client.post("/status/acme/subscribe", data={"email": "web@example.com",
+                                                    "component": [str(web)]})
+    assert r.status_code == 202
+    subs = {s["address"]: s for s in client.get(f"/api/v1/statuspages/{p['id']}/subscribers",
+                                                headers=admin.headers).json()["items"]}
+    assert subs["web@example.com"]["component_ids"] == [web]
+    assert subs["reader@example.com"]["component_ids"] == [api]
     drain(w)
     [mail] = inbox.to("reader@example.com")
     confirm = re.search(r"Confirm: (\S+)", body_of(mail))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.limits import Id
 from tocsin.stakeholders import service
 from tocsin.stakeholders import templates as tpl
@@ -24,12 +26,13 @@ from tocsin.stakeholders.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["stakeholder updates"])
 
 
-@router.get("/stakeholders/templates", response_model=list[TemplateOut])
-def list_templates(session: SessionDep, who: Viewer) -> list[TemplateOut]:
-    out = []
+@router.get("/stakeholders/templates", response_model=dict[str, TemplateOut],
+            summary="The three templates, by kind")
+def list_templates(session: SessionDep, who: Viewer) -> dict[str, TemplateOut]:
+    out = {}
     for kind in tpl.KINDS:
         subject, body, default = service.template(session, kind)
-        out.append(TemplateOut(kind=kind, subject=subject, body=body, default=default))
+        out[kind] = TemplateOut(kind=kind, subject=subject, body=body, default=default)
     return out
 
 
@@ -47,9 +50,13 @@ def _list_out(row: DistributionList) -> ListOut:
                    targets=[Target(**t) for t in row.targets])
 
 
-@router.get("/stakeholders/lists", response_model=list[ListOut])
-def list_lists(session: SessionDep, who: Admin) -> list[ListOut]:
-    return [_list_out(r) for r in service.list_lists(session)]
+@router.get("/stakeholders/lists", response_model=Page[ListOut], summary="Lists, by id")
+def list_lists(session: SessionDep, who: Admin, cursor: str | None = None,
+               limit: Limit = 100) -> Page[ListOut]:
+    rows = {r.id: r for r in service.list_lists(session)}
+    found = pagination.page_of_all(sorted(rows), cursor, limit, lambda i: i, lambda i: i)
+    return Page(items=[_list_out(rows[i]) for i in found.items],
+                next_cursor=found.next_cursor)
 
 
 @router.post("/stakeholders/lists", status_code=201, response_model=ListOut)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from tocsin.cli import lookup
 from tocsin.cli.client import Client
 from tocsin.cli.output import JsonOpt, emit
 
@@ -20,8 +21,8 @@ def templates(as_json: JsonOpt = False) -> None:
 
     Example: tocsin stakeholders templates --json
     """
-    emit(Client().request("GET", "/api/v1/stakeholders/templates"), as_json=as_json,
-         columns=["kind", "default", "subject"])
+    emit(list(Client().request("GET", "/api/v1/stakeholders/templates").values()),
+         as_json=as_json, columns=["kind", "default", "subject"])
 
 
 @app.command("lists")
@@ -30,7 +31,7 @@ def lists(as_json: JsonOpt = False) -> None:
 
     Example: tocsin stakeholders lists
     """
-    emit(Client().request("GET", "/api/v1/stakeholders/lists"), as_json=as_json,
+    emit(lookup.every(Client(), "/api/v1/stakeholders/lists"), as_json=as_json,
          columns=["id", "name", "severities", "service_ids", "executive"])
 
 

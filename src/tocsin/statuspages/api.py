@@ -12,7 +12,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.errors import Invalid, NotFound
 from tocsin.limits import Id
 from tocsin.runtime import Runtime
@@ -28,6 +30,7 @@ from tocsin.statuspages.schemas import (
     ComponentIn,
     ComponentOut,
     FileOut,
+    FilesOut,
     Link,
     MaintenanceIn,
     OverrideIn,
@@ -61,9 +64,18 @@ def _refresh(session: Session, rt: Runtime, page: StatusPage) -> None:
     service.refresh(session, page=page, now=rt.clock.now(), base_url=_url(rt))
 
 
-@router.get("", response_model=list[PageOut], summary="List status pages")
-def list_pages(session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[PageOut]:
-    return [_page_out(rt, p) for p in service.list_pages(session)]
+def _ids_page(ids: list[int], cursor: str | None, limit: int) -> Page[int]:
+    """A page of ids (short lists loaded whole), in id order after the cursor."""
+    return pagination.page_of_all(ids, cursor, limit, lambda i: i, lambda i: i)
+
+
+@router.get("", response_model=Page[PageOut], summary="List status pages")
+def list_pages(session: SessionDep, rt: RuntimeDep, who: Viewer, cursor: str | None = None,
+               limit: Limit = 100) -> Page[PageOut]:
+    pages = {p.id: p for p in service.list_pages(session)}
+    found = _ids_page(sorted(pages), cursor, limit)
+    return Page(items=[_page_out(rt, pages[i]) for i in found.items],
+                next_cursor=found.next_cursor)
 
 
 @router.post("", status_code=201, response_model=PageOut, summary="Create a status page")
@@ -109,11 +121,14 @@ def _component_out(session: Session, rt: Runtime, page: StatusPage,
             for c in components]
 
 
-@router.get("/{page_id}/components", response_model=list[ComponentOut])
-def list_components(page_id: Id, session: SessionDep, rt: RuntimeDep,
-                    who: Viewer) -> list[ComponentOut]:
+@router.get("/{page_id}/components", response_model=Page[ComponentOut])
+def list_components(page_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer,
+                    cursor: str | None = None, limit: Limit = 100) -> Page[ComponentOut]:
     page = service.get_page(session, page_id)
-    return _component_out(session, rt, page, service.list_components(session, page=page))
+    components = {c.id: c for c in service.list_components(session, page=page)}
+    found = _ids_page(sorted(components), cursor, limit)
+    return Page(items=_component_out(session, rt, page, [components[i] for i in found.items]),
+                next_cursor=found.next_cursor)
 
 
 @router.post("/{page_id}/components", status_code=201, response_model=ComponentOut)
@@ -179,10 +194,14 @@ def _post_out(session: Session, rt: Runtime, page: StatusPage, post: StatusPost)
                    url=f"{_url(rt)}/status/{page.slug}/#post-{post.id}")
 
 
-@router.get("/{page_id}/posts", response_model=list[PostOut])
-def list_posts(page_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer) -> list[PostOut]:
+@router.get("/{page_id}/posts", response_model=Page[PostOut], summary="Posts, by id")
+def list_posts(page_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer,
+               cursor: str | None = None, limit: Limit = 100) -> Page[PostOut]:
     page = service.get_page(session, page_id)
-    return [_post_out(session, rt, page, p) for p in service.list_posts(session, page=page)]
+    posts = {p.id: p for p in service.list_posts(session, page=page, limit=10_000)}
+    found = _ids_page(sorted(posts), cursor, limit)
+    return Page(items=[_post_out(session, rt, page, posts[i]) for i in found.items],
+                next_cursor=found.next_cursor)
 
 
 @router.post("/{page_id}/posts", status_code=201, response_model=PostOut,
@@ -240,19 +259,24 @@ def publish(page_id: Id, post_id: Id, update_id: Id, session: SessionDep, rt: Ru
     return _post_out(session, rt, page, post)
 
 
-@router.get("/{page_id}/files", response_model=list[FileOut],
+@router.get("/{page_id}/files", response_model=FilesOut,
             summary="The page's rendered files (what `statuspage export` copies)")
-def list_files(page_id: Id, session: SessionDep, who: Viewer) -> list[FileOut]:
-    return [FileOut(name=f.name, content_type=f.content_type, etag=f.etag,
-                    rendered_at=f.rendered_at)
-            for f in service.files_of(session, page=service.get_page(session, page_id))]
+def list_files(page_id: Id, session: SessionDep, who: Viewer) -> FilesOut:
+    """One page's fixed set of files (about a dozen), not a collection that grows."""
+    return FilesOut(files=[
+        FileOut(name=f.name, content_type=f.content_type, etag=f.etag,
+                rendered_at=f.rendered_at)
+        for f in service.files_of(session, page=service.get_page(session, page_id))])
 
 
-@router.get("/{page_id}/subscribers", response_model=list[SubscriberOut],
-            summary="Subscribers (private: admins only)")
-def list_subscribers(page_id: Id, session: SessionDep, who: Admin) -> list[SubscriberOut]:
+@router.get("/{page_id}/subscribers", response_model=Page[SubscriberOut],
+            summary="Subscribers, by id (private: admins only)")
+def list_subscribers(page_id: Id, session: SessionDep, who: Admin, cursor: str | None = None,
+                     limit: Limit = 100) -> Page[SubscriberOut]:
     page = service.get_page(session, page_id)
-    return [_sub_out(s) for s in service.list_subscribers(session, page=page)]
+    rows = service.list_subscribers(session, page=page, after_id=pagination.decode(cursor),
+                                    limit=limit + 1)
+    return pagination.page(rows, limit, _sub_out, lambda s: s.id)
 
 
 def _sub_out(s: StatusSubscriber) -> SubscriberOut:

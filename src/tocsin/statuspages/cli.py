@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from tocsin.cli import lookup
 from tocsin.cli.client import Client, fail
 from tocsin.cli.output import JsonOpt, emit
 
@@ -24,8 +25,8 @@ POST_COLUMNS = ["id", "kind", "title", "stage", "incident_id", "published_at", "
 
 
 def _page(client: Client, ref: str) -> dict[str, Any]:
-    pages: list[dict[str, Any]] = client.request("GET", "/api/v1/statuspages")
-    found = [p for p in pages if p["slug"] == ref or str(p["id"]) == ref]
+    found = [p for p in lookup.pages(client, "/api/v1/statuspages")
+             if p["slug"] == ref or str(p["id"]) == ref]
     if not found:
         fail(f"no status page '{ref}'")
     return found[0]
@@ -37,7 +38,7 @@ def page_list(as_json: JsonOpt = False) -> None:
 
     Example: tocsin statuspage list
     """
-    emit(Client().request("GET", "/api/v1/statuspages"), as_json=as_json, columns=PAGE_COLUMNS)
+    emit(lookup.every(Client(), "/api/v1/statuspages"), as_json=as_json, columns=PAGE_COLUMNS)
 
 
 @app.command("create")
@@ -65,7 +66,7 @@ def components(page: PageArg, as_json: JsonOpt = False) -> None:
     Example: tocsin statuspage components acme --json
     """
     client = Client()
-    emit(client.request("GET", f"/api/v1/statuspages/{_page(client, page)['id']}/components"),
+    emit(lookup.every(client, f"/api/v1/statuspages/{_page(client, page)['id']}/components"),
          as_json=as_json, columns=COMPONENT_COLUMNS)
 
 
@@ -114,7 +115,7 @@ def posts(page: PageArg, as_json: JsonOpt = False) -> None:
     Example: tocsin statuspage posts acme
     """
     client = Client()
-    emit(client.request("GET", f"/api/v1/statuspages/{_page(client, page)['id']}/posts"),
+    emit(lookup.every(client, f"/api/v1/statuspages/{_page(client, page)['id']}/posts"),
          as_json=as_json, columns=POST_COLUMNS)
 
 
@@ -182,7 +183,7 @@ def subscribers(page: PageArg, as_json: JsonOpt = False) -> None:
     Example: tocsin statuspage subscribers acme --json
     """
     client = Client()
-    emit(client.request("GET", f"/api/v1/statuspages/{_page(client, page)['id']}/subscribers"),
+    emit(lookup.every(client, f"/api/v1/statuspages/{_page(client, page)['id']}/subscribers"),
          as_json=as_json, columns=["id", "kind", "address", "confirmed", "unsubscribed"])
 
 
@@ -190,7 +191,7 @@ def export_once(client: Client, page: dict[str, Any], folder: Path) -> list[str]
     """Copy the page's files that changed into `folder` (each written to a temporary name,
     then renamed: a server never serves half a file). Returns the names written."""
     files: list[dict[str, Any]] = client.request(
-        "GET", f"/api/v1/statuspages/{page['id']}/files")
+        "GET", f"/api/v1/statuspages/{page['id']}/files")["files"]
     state_path = folder / ".tocsin-export.json"
     known: dict[str, str] = json.loads(state_path.read_text()) if state_path.exists() else {}
     written = []

@@ -70,7 +70,7 @@ class StatusPost(Base):
         ForeignKey("maintenance_windows.id", ondelete="SET NULL"), default=None)
     title: Mapped[str] = mapped_column(String(300))
     stage: Mapped[str] = mapped_column(String(16))
-    impact: Mapped[str] = mapped_column(String(10), default="minor")
+    impact: Mapped[str] = mapped_column(String(12), default="minor")
     component_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
     scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     scheduled_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

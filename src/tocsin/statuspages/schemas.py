@@ -162,3 +162,7 @@ class FileOut(BaseModel):
     content_type: str
     etag: str
     rendered_at: datetime
+
+
+class FilesOut(BaseModel):
+    files: list[FileOut]

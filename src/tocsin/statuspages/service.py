@@ -662,9 +662,12 @@ def unsubscribe(session: Session, *, page: StatusPage, token: str,
     return sub
 
 
-def list_subscribers(session: Session, *, page: StatusPage) -> list[StatusSubscriber]:
-    return list(session.scalars(select(StatusSubscriber).where(
-        StatusSubscriber.page_id == page.id).order_by(StatusSubscriber.id)))
+def list_subscribers(session: Session, *, page: StatusPage, after_id: int | None = None,
+                     limit: int = 1000) -> list[StatusSubscriber]:
+    query = select(StatusSubscriber).where(StatusSubscriber.page_id == page.id)
+    if after_id is not None:
+        query = query.where(StatusSubscriber.id > after_id)
+    return list(session.scalars(query.order_by(StatusSubscriber.id).limit(limit)))
 
 
 def _notify_subscribers(session: Session, *, page: StatusPage, post: StatusPost,

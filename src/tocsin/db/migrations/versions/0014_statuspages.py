@@ -150,7 +150,7 @@ def upgrade() -> None:
     sa.Column('maintenance_window_id', sa.Integer(), nullable=True),
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('stage', sa.String(length=16), nullable=False),
-    sa.Column('impact', sa.String(length=10), nullable=False),
+    sa.Column('impact', sa.String(length=12), nullable=False),
     sa.Column('component_ids', tocsin.db.base.JSONType(), nullable=False),
     sa.Column('scheduled_for', tocsin.db.base.UTCDateTime(), nullable=True),
     sa.Column('scheduled_until', tocsin.db.base.UTCDateTime(), nullable=True),
