@@ -77,6 +77,12 @@ def _lookup(request: Request, session: Session, runtime: Runtime
     return found
 
 
+def _must_enrol(session: Session, runtime: Runtime, user: User) -> bool:
+    """An admin without a second factor while it is required: only enrolment is open."""
+    return (runtime.settings.totp_required_for_admins and user.role == Role.ADMIN.value
+            and not sso.has_second_factor(session, user.id))
+
+
 def resolve_cookie(request: Request, session: Session, runtime: Runtime) -> Principal | None:
     """Principal resolver for the API (registered in app.state.principal_resolvers).
 
@@ -87,6 +93,8 @@ def resolve_cookie(request: Request, session: Session, runtime: Runtime) -> Prin
     if found is None:
         return None
     row, user = found
+    if _must_enrol(session, runtime, user):
+        return None
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), row.csrf_token.encode()):
@@ -101,9 +109,7 @@ def current(request: Request, session: SessionDep, runtime: RuntimeDep) -> WebUs
     row, user = found
     principal = Principal(user_id=user.id, role=Role(user.role))
     name_actor(session, request, principal, user.email)
-    if (runtime.settings.totp_required_for_admins and principal.is_admin
-            and request.url.path not in ENROLMENT_PATHS
-            and not sso.has_second_factor(session, user.id)):
+    if request.url.path not in ENROLMENT_PATHS and _must_enrol(session, runtime, user):
         raise EnrolmentRequired()
     return WebUser(principal=principal, user=user, csrf_token=row.csrf_token)
 

@@ -135,7 +135,9 @@ def code_submit(request: Request, session: SessionDep, rt: RuntimeDep,
 def two_factor_page(request: Request, session: SessionDep, who: AnyUser) -> Response:
     return pages_of(request).render(request, "two_factor.html", who,
                                     enabled=sso.has_second_factor(session, who.user.id),
-                                    uri=None, codes=None, error="")
+                                    uri=None, codes=None, error="",
+                                    required=request.app.state.runtime.settings
+                                    .totp_required_for_admins)
 
 
 @router.post("/profile/two-factor")
@@ -165,6 +167,7 @@ def two_factor_change(request: Request, session: SessionDep, rt: RuntimeDep, who
     return pages_of(request).render(request, "two_factor.html", who,
                                     enabled=sso.has_second_factor(session, who.user.id),
                                     uri=uri, codes=codes, error=error,
+                                    required=rt.settings.totp_required_for_admins,
                                     status_code=422 if error else 200)
 
 
