@@ -10,6 +10,7 @@ import typer
 
 from tocsin.alerts.cli import alert_app, integration_app, route_app
 from tocsin.analytics.cli import report as report_command
+from tocsin.audit.cli import list_entries as audit_list
 from tocsin.catalog.cli import app as service_app
 from tocsin.checks.cli import check_app, heartbeat_app, probes_app
 from tocsin.cli.output import JsonOpt, emit
@@ -40,7 +41,9 @@ user_app = typer.Typer(help="Users: `create` acts on the database directly; "
 apikey_app = typer.Typer(help="Manage API keys (acts on the database directly).",
                          no_args_is_help=True)
 app.add_typer(db_app, name="db")
-audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log: `verify` reads the database, `list` the API.",
+                        no_args_is_help=True)
+audit_app.command("list")(audit_list)
 app.add_typer(audit_app, name="audit")
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")

@@ -25,6 +25,9 @@ from tocsin.outbound import OutboundPolicy, parse_allow, policy_of
 INSECURE_SECRETS = frozenset({"change-me", "changeme", "secret", "dev", "tocsin", "password"})
 
 
+_GLOBAL_ROLES = ("viewer", "responder", "admin")
+
+
 class ConfigError(Exception):
     """The configuration is invalid; the message says what to fix."""
 
@@ -459,6 +462,30 @@ class Settings(BaseSettings):
             raise ValueError(f"keys must be SEV1..SEV4, got {', '.join(bad)}")
         if any(v < 0 for v in value.values()):
             raise ValueError("minutes must be zero or more")
+        return value
+
+    @field_validator("sso_group_roles")
+    @classmethod
+    def _group_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(r for r in value.values() if r not in _GLOBAL_ROLES)
+        if bad:
+            raise ValueError(f"roles are viewer, responder or admin, got {', '.join(bad)}")
+        return value
+
+    @field_validator("sso_default_role")
+    @classmethod
+    def _default_role(cls, value: str) -> str:
+        if value not in _GLOBAL_ROLES:
+            raise ValueError("viewer, responder or admin")
+        return value
+
+    @field_validator("sso_group_teams")
+    @classmethod
+    def _group_teams(cls, value: dict[str, str]) -> dict[str, str]:
+        for rule in value.values():
+            _team, sep, role = rule.rpartition(":")
+            if (sep and role.strip().lower() not in ("member", "manager")) or not rule.strip():
+                raise ValueError(f"'{rule}': write 'Team name:member' or 'Team name:manager'")
         return value
 
     @field_validator("outbound_allow")

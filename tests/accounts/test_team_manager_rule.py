@@ -38,8 +38,12 @@ def test_member_of_another_team_cannot_edit_a_teams_policy(
     assert r.status_code == 403
     assert "only managers of team 'Payments'" in r.json()["detail"]
 
-    web_login(client, search_member)
+    manager_web = TestClient(client.app)
+    web_login(manager_web, payments_manager)
+    assert f"/escalation?edit={policy}" in manager_web.get("/escalation").text
     csrf = web_login(client, search_member)
+    assert f"/escalation?edit={policy}" not in client.get("/escalation").text
+    assert client.get(f"/escalation?edit={policy}").status_code == 403
     r = client.post(f"/escalation?edit={policy}", data={
         "csrf_token": csrf, "name": "hijacked", "team_id": str(teams["Payments"]),
         "target_0_0": f"user:{search_member.id}", "delay_0": "0"})

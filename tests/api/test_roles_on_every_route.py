@@ -35,9 +35,10 @@ def test_every_route_refuses_anonymous_requests(runtime: Runtime, client: TestCl
 
 
 def test_viewer_cannot_write(runtime: Runtime, client: TestClient, viewer: Account) -> None:
-    # A viewer may read, may manage their own API keys, may try routing without effect, may
+    # A viewer may read, may manage their own API keys and sessions, may try routing without effect, may
     # put their own setup checklist away (or bring it back), and nothing else.
     allowed = {("POST", "/api/v1/api-keys"), ("DELETE", "/api/v1/api-keys/1"),
+               ("DELETE", "/api/v1/sessions/1"),
                ("POST", "/api/v1/routing-rules/dry-run"), ("POST", "/api/v1/setup/dismiss"),
                ("DELETE", "/api/v1/setup/dismiss")}
     for method, path in _api_routes(runtime):
@@ -72,6 +73,7 @@ def test_admins_viewer_scoped_key_writes_no_more_than_a_viewer(
     # tokens) or otherwise writes judges the key's scope, not its owner's role.
     admin_as_viewer = make_account(Role.ADMIN, scope=Role.VIEWER)
     allowed = {("POST", "/api/v1/api-keys"), ("DELETE", "/api/v1/api-keys/1"),
+               ("DELETE", "/api/v1/sessions/1"),
                ("POST", "/api/v1/routing-rules/dry-run"), ("POST", "/api/v1/setup/dismiss"),
                ("DELETE", "/api/v1/setup/dismiss")}
     for method, path in _api_routes(runtime):

@@ -17,13 +17,14 @@ from tocsin.accounts.schemas import (
     ApiKeyOut,
     TeamCreate,
     TeamOut,
+    TeamRoleIn,
     TeamUpdate,
     UserCreate,
     UserOut,
     UserUpdate,
 )
 from tocsin.api import idempotency, pagination
-from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
 from tocsin.limits import Id
 from tocsin.principal import Role
@@ -93,6 +94,7 @@ def update_user(user_id: Id, data: UserUpdate, session: SessionDep, who: Admin) 
 def _team_out(session: Session, team: Team) -> TeamOut:
     return TeamOut(id=team.id, name=team.name, description=team.description,
                    member_ids=service.team_member_ids(session, team.id),
+                   manager_ids=service.team_manager_ids(session, team.id),
                    created_at=team.created_at)
 
 
@@ -127,6 +129,28 @@ def update_team(team_id: Id, data: TeamUpdate, session: SessionDep, who: Admin) 
 @router.delete("/teams/{team_id}", status_code=204)
 def delete_team(team_id: Id, session: SessionDep, who: Admin) -> Response:
     service.delete_team(session, service.get_team(session, team_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.put("/teams/{team_id}/members/{user_id}", response_model=TeamOut,
+            summary="Add a member, or set their team role (admins and the team's managers)")
+def set_member_role(team_id: Id, user_id: Id, data: TeamRoleIn, session: SessionDep,
+                    who: Responder) -> TeamOut:
+    team = service.get_team(session, team_id)
+    service.require_team_manager(session, actor=who, team_id=team.id, what="its members")
+    service.get_user(session, user_id)
+    service.set_team_role(session, team_id=team.id, user_id=user_id, role=data.role)
+    session.commit()
+    return _team_out(session, team)
+
+
+@router.delete("/teams/{team_id}/members/{user_id}", status_code=204,
+               summary="Remove a member (admins and the team's managers)")
+def remove_member(team_id: Id, user_id: Id, session: SessionDep, who: Responder) -> Response:
+    team = service.get_team(session, team_id)
+    service.require_team_manager(session, actor=who, team_id=team.id, what="its members")
+    service.remove_team_member(session, team_id=team.id, user_id=user_id)
     session.commit()
     return Response(status_code=204)
 

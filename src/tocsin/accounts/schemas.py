@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from tocsin.limits import Id, StorableDatetime
-from tocsin.principal import Role
+from tocsin.principal import Role, TeamRole
 
 
 def _zone(value: str | None) -> str | None:
@@ -76,7 +76,14 @@ class TeamOut(BaseModel):
     name: str
     description: str
     member_ids: list[Id]
+    manager_ids: list[Id] = Field(default_factory=list, description="Members with the "
+                                  "team's manager role (they change its configuration).")
     created_at: datetime
+
+
+class TeamRoleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: TeamRole
 
 
 class ApiKeyCreate(BaseModel):

@@ -119,9 +119,13 @@ def update_team(session: Session, *, team: Team, data: TeamUpdate) -> Team:
         team.description = data.description
     if data.member_ids is not None:
         members = _check_user_ids(session, data.member_ids)
+        # Members who stay keep their team role (a manager stays a manager).
+        roles = dict(session.execute(select(TeamMember.user_id, TeamMember.role)
+                                     .where(TeamMember.team_id == team.id)).tuples())
         session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
         for uid in members:
-            session.add(TeamMember(team_id=team.id, user_id=uid))
+            session.add(TeamMember(team_id=team.id, user_id=uid,
+                                   role=roles.get(uid, TeamRole.MEMBER.value)))
     return team
 
 
@@ -187,6 +191,19 @@ def require_team_move(session: Session, *, actor: Principal, old_team: int | Non
     the manager role in both."""
     for team_id in dict.fromkeys((old_team, new_team)):
         require_team_manager(session, actor=actor, team_id=team_id, what=what)
+
+
+def team_manager_ids(session: Session, team_id: int) -> list[int]:
+    return list(session.scalars(select(TeamMember.user_id).where(
+        TeamMember.team_id == team_id, TeamMember.role == TeamRole.MANAGER.value)
+        .order_by(TeamMember.user_id)))
+
+
+def remove_team_member(session: Session, *, team_id: int, user_id: int) -> None:
+    row = session.get(TeamMember, (team_id, user_id))
+    if row is None:
+        raise NotFound(f"user {user_id} is not in team {team_id}")
+    session.delete(row)
 
 
 def set_team_role(session: Session, *, team_id: int, user_id: int, role: TeamRole) -> None:

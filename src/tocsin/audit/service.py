@@ -256,6 +256,20 @@ def expire(session: Session, *, now: datetime, keep_days: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# The incident page refreshes itself every few seconds: one entry per person and incident
+# per this long, not one per refresh.
+VIEW_EVERY = timedelta(minutes=10)
+
+
+def _seen_lately(session: Session, who: Actor, incident_id: int, now: datetime) -> bool:
+    found = session.scalars(select(AuditEntry.id).where(
+        AuditEntry.action == "viewed_restricted", AuditEntry.target == "incidents",
+        AuditEntry.target_id == str(incident_id), AuditEntry.at > now - VIEW_EVERY,
+        AuditEntry.actor_id.is_(None) if who.user_id is None
+        else AuditEntry.actor_id == who.user_id).limit(1)).first()
+    return found is not None
+
+
 def restricted_view_hook(runtime: Runtime) -> RestrictedViewHook:
     """Record each read of a restricted incident: in the reader's transaction when it
     writes anyway, else in a short transaction of its own (reads use read-only sessions)."""
@@ -263,6 +277,8 @@ def restricted_view_hook(runtime: Runtime) -> RestrictedViewHook:
     def hook(session: Session, *, incident: Incident) -> None:
         now = runtime.clock.now()
         who = actor_of(session)
+        if _seen_lately(session, who, incident.id, now):
+            return
         kwargs: dict[str, Any] = {"action": "viewed_restricted", "target": "incidents",
                                   "target_id": incident.id, "now": now, "actor": who,
                                   "detail": incident.number}

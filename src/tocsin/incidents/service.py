@@ -277,6 +277,9 @@ def update_fields(session: Session, *, incident: Incident, actor: Principal,
                   data: IncidentUpdate, now: datetime) -> Incident:
     changes = data.model_dump(exclude_unset=True)
     service_ids = changes.pop("service_ids", None)
+    category = changes.get("category_type", incident.category_type)
+    if changes.get("restricted") is False and lc.is_security(getattr(category, "value", category)):
+        raise Invalid("restricted: a security incident stays restricted (need-to-know)")
     diff: dict[str, Any] = {}
     for name, value in changes.items():
         value = value.value if hasattr(value, "value") else value

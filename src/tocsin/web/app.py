@@ -7,10 +7,12 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from tocsin.runtime import Runtime
+from tocsin.web import sessions_api
 from tocsin.web.auth import resolve_cookie
 from tocsin.web.render import HERE, Pages
 from tocsin.web.throttle import SignInThrottle
 from tocsin.web.views import (
+    audit,
     check_page,
     checks,
     contact,
@@ -51,6 +53,7 @@ ROUTERS.append(learning.router)
 ROUTERS.append(statuspages.router)
 ROUTERS.append(sso.router)
 ROUTERS.append(respond.router)
+ROUTERS.append(audit.router)
 
 
 def _favicon() -> RedirectResponse:
@@ -67,3 +70,4 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(sessions_api.router)  # JSON, under /api/v1 (list and end sessions)

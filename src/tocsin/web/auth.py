@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from tocsin.accounts import service as accounts
 from tocsin.accounts.models import User
 from tocsin.api.deps import SESSION_COOKIE, RuntimeDep, SessionDep, name_actor
 from tocsin.errors import Forbidden
@@ -52,6 +53,8 @@ class WebUser:
     principal: Principal
     user: User
     csrf_token: str
+    # Teams whose configuration this user manages (team manager role).
+    managed_teams: frozenset[int] = frozenset()
 
     @property
     def role(self) -> Role:
@@ -59,6 +62,15 @@ class WebUser:
 
     def can(self, role: str) -> bool:
         return self.principal.role.allows(Role(role))
+
+    @property
+    def manages_any(self) -> bool:
+        """May change some team's configuration (admins: all of it)."""
+        return self.principal.is_admin or bool(self.managed_teams)
+
+    def manages(self, team_id: int | None) -> bool:
+        """What pages show as editable; accounts.service.require_team_manager decides."""
+        return self.principal.is_admin or (team_id is not None and team_id in self.managed_teams)
 
 
 def idle(runtime: Runtime) -> timedelta:
@@ -77,6 +89,12 @@ def _lookup(request: Request, session: Session, runtime: Runtime
     return found
 
 
+def _must_enrol(session: Session, runtime: Runtime, user: User) -> bool:
+    """An admin without a second factor while it is required: only enrolment is open."""
+    return (runtime.settings.totp_required_for_admins and user.role == Role.ADMIN.value
+            and not sso.has_second_factor(session, user.id))
+
+
 def resolve_cookie(request: Request, session: Session, runtime: Runtime) -> Principal | None:
     """Principal resolver for the API (registered in app.state.principal_resolvers).
 
@@ -87,6 +105,8 @@ def resolve_cookie(request: Request, session: Session, runtime: Runtime) -> Prin
     if found is None:
         return None
     row, user = found
+    if _must_enrol(session, runtime, user):
+        return None
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), row.csrf_token.encode()):
@@ -101,11 +121,13 @@ def current(request: Request, session: SessionDep, runtime: RuntimeDep) -> WebUs
     row, user = found
     principal = Principal(user_id=user.id, role=Role(user.role))
     name_actor(session, request, principal, user.email)
-    if (runtime.settings.totp_required_for_admins and principal.is_admin
-            and request.url.path not in ENROLMENT_PATHS
-            and not sso.has_second_factor(session, user.id)):
+    if request.url.path not in ENROLMENT_PATHS and _must_enrol(session, runtime, user):
         raise EnrolmentRequired()
-    return WebUser(principal=principal, user=user, csrf_token=row.csrf_token)
+    managed = (frozenset(accounts.managed_team_ids(session, user_id=user.id))
+               if principal.role.allows(Role.RESPONDER) and not principal.is_admin
+               else frozenset[int]())
+    return WebUser(principal=principal, user=user, csrf_token=row.csrf_token,
+                   managed_teams=managed)
 
 
 def _require(role: Role) -> Callable[[WebUser], WebUser]:

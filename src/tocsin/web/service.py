@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import User
+from tocsin.errors import NotFound
+from tocsin.principal import Principal
 from tocsin.web.models import WebSession
 
 # Writing last_seen_at on every request would turn every page view into a write; once a
@@ -20,6 +22,11 @@ TOUCH_EVERY = timedelta(seconds=60)
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def digest_of(token: str) -> str:
+    """A session's id from its cookie token (empty for none)."""
+    return _digest(token) if token else ""
 
 
 def check_password(session: Session, *, email: str, password: str) -> User | None:
@@ -81,3 +88,19 @@ def end_user_sessions(session: Session, *, user_id: int, keep_token: str | None 
 def purge_expired(session: Session, *, now: datetime) -> int:
     result = session.execute(delete(WebSession).where(WebSession.expires_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def list_sessions(session: Session, *, user_id: int | None, now: datetime) -> list[WebSession]:
+    """Live sessions, newest first; `user_id` None: everyone's (admins)."""
+    query = select(WebSession).where(WebSession.expires_at > now)
+    if user_id is not None:
+        query = query.where(WebSession.user_id == user_id)
+    return list(session.scalars(query.order_by(WebSession.created_at.desc())))
+
+
+def revoke_session(session: Session, *, actor: Principal, session_id: str) -> None:
+    """End a session: one's own, or anyone's for an admin (others' answer not found)."""
+    row = session.get(WebSession, session_id)
+    if row is None or (row.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound("no such session")
+    session.delete(row)

@@ -51,8 +51,6 @@ def _page(request: Request, session: Session, who: WebUser, *, values: dict[str,
         request, "escalation.html", who, status_code=status_code,
         policies=policies, policy_problems=problems, values=values, errors=errors or {},
         teams=queries.team_choices(session),
-        managed={p.id for p in policies
-                 if accounts.may_manage_team(session, actor=who.principal, team_id=p.team_id)},
         policy_id=policy_id, targets=targets, target_names=dict(targets),
         managed_ids=configcode.managed(session, "policy"),
         levels=range(LEVELS), slots=range(TARGETS_PER_LEVEL),

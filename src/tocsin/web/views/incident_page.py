@@ -29,6 +29,7 @@ from tocsin.incidents.schemas import (
 from tocsin.limits import Id
 from tocsin.respond import service as respond
 from tocsin.runtime import Runtime
+from tocsin.security import service as security
 from tocsin.web import forms, queries
 from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
@@ -79,6 +80,7 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
         "tasks": tasks, "open_tasks": [t for t in tasks if t.status == "open"],
         "custom_holders": [h for h in holders if not h[3]],
         "role_names": [h[0] for h in holders],
+        "security_clocks": security.clocks_of(session, incident.id),
     }
 
 
@@ -137,6 +139,18 @@ def _act(request: Request, session: Session, rt: Runtime, who: WebUser, incident
                      status_code=422)
     session.commit()
     return redirect(f"/incidents/{incident_id}#timeline", flash=done)
+
+
+@router.post("/incidents/{incident_id}/notification-clocks/{clock_id}/notified")
+def record_notification(request: Request, incident_id: Id, clock_id: Id, session: SessionDep,
+                        rt: RuntimeDep, who: ResponderUser, form: Form) -> Response:
+    def run(s: Session, inc: Incident, f: FormData, errors: dict[str, str]) -> str:
+        clock = security.record_notification(s, incident=inc, clock_id=clock_id,
+                                             actor=who.principal, note=forms.text(f, "note"),
+                                             now=rt.clock.now())
+        return f"{clock.name}: notification recorded."
+
+    return _act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/acknowledge")

@@ -14,7 +14,7 @@ from tocsin.alerts.models import IntegrationKind
 from tocsin.alerts.schemas import IntegrationCreate, IntegrationUpdate
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.catalog import service as catalog
-from tocsin.errors import TocsinError
+from tocsin.errors import Forbidden, TocsinError
 from tocsin.limits import Id
 from tocsin.web import forms, queries
 from tocsin.web.auth import Form, ResponderUser, WebUser
@@ -52,6 +52,9 @@ def _guard(session: Session, who: WebUser, service_id: int) -> None:
 
 @router.get("/integrations")
 def integration_list(request: Request, session: SessionDep, who: ResponderUser) -> Response:
+    if not who.principal.is_admin and not accounts.managed_team_ids(session,
+                                                                     user_id=who.user.id):
+        raise Forbidden("integrations are managed by admins and by teams' managers")
     return _page(request, session, who, values={"kind": "alertmanager"})
 
 

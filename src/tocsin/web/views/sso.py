@@ -11,10 +11,12 @@ from starlette.datastructures import FormData
 
 from tocsin.accounts import service as accounts
 from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.audit import service as audit
 from tocsin.errors import Conflict, Invalid, NotFound, TocsinError, Unauthorized
 from tocsin.sso import service as sso
 from tocsin.web import forms
-from tocsin.web.auth import AnyUser, Form, read_form
+from tocsin.web import service as web_service
+from tocsin.web.auth import COOKIE, AnyUser, Form, read_form
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 from tocsin.web.views import signed_in
@@ -133,7 +135,9 @@ def code_submit(request: Request, session: SessionDep, rt: RuntimeDep,
 def two_factor_page(request: Request, session: SessionDep, who: AnyUser) -> Response:
     return pages_of(request).render(request, "two_factor.html", who,
                                     enabled=sso.has_second_factor(session, who.user.id),
-                                    uri=None, codes=None, error="")
+                                    uri=None, codes=None, error="",
+                                    required=request.app.state.runtime.settings
+                                    .totp_required_for_admins)
 
 
 @router.post("/profile/two-factor")
@@ -163,5 +167,26 @@ def two_factor_change(request: Request, session: SessionDep, rt: RuntimeDep, who
     return pages_of(request).render(request, "two_factor.html", who,
                                     enabled=sso.has_second_factor(session, who.user.id),
                                     uri=uri, codes=codes, error=error,
+                                    required=rt.settings.totp_required_for_admins,
                                     status_code=422 if error else 200)
 
+
+
+# ---- your sessions ---------------------------------------------------------------------------
+
+@router.get("/profile/sessions")
+def sessions_page(request: Request, session: SessionDep, rt: RuntimeDep,
+                  who: AnyUser) -> Response:
+    rows = web_service.list_sessions(session, user_id=who.user.id, now=rt.clock.now())
+    current = web_service.digest_of(request.cookies.get(COOKIE, ""))
+    return pages_of(request).render(request, "sessions.html", who, rows=rows, current=current)
+
+
+@router.post("/profile/sessions/{session_id}/end")
+def end_session(request: Request, session_id: str, session: SessionDep, rt: RuntimeDep,
+                who: AnyUser, form: Form) -> Response:
+    web_service.revoke_session(session, actor=who.principal, session_id=session_id)
+    audit.record(session, action="session_revoked", target="web_sessions",
+                 target_id=who.user.id, now=rt.clock.now())
+    session.commit()
+    return redirect("/profile/sessions", flash="Session ended.")
