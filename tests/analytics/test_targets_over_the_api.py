@@ -128,3 +128,21 @@ def test_figures_follow_changes_made_after_they_were_first_read(
     by_service = client.get("/api/v1/metrics/incidents?by=service",
                             headers=responder.headers).json()["rows"]
     assert [g["group"] for g in by_service] == ["ledger"]
+
+
+def test_drills_are_left_out_of_every_figure(
+        client: TestClient, clock: FrozenClock, admin: Account, responder: Account,
+        make_incident: Callable[..., dict[str, Any]]) -> None:
+    make_incident(severity="SEV2", title="Real outage")
+    scenario = client.post("/api/v1/drills/scenarios", headers=admin.headers, json={
+        "name": "game day", "alert_title": "Disk full", "severity": "SEV2"}).json()
+    drill = client.post("/api/v1/drills", headers=admin.headers, json={
+        "scenario_id": scenario["id"], "participant_ids": [responder.id]})
+    assert drill.status_code == 201, drill.text
+    clock.advance(minutes=30)  # both miss SEV2's acknowledgement target
+
+    [row] = client.get("/api/v1/metrics/incidents", headers=responder.headers).json()["rows"]
+    assert row["incidents"] == 1
+    report = client.get("/api/v1/metrics/compliance", headers=responder.headers).json()
+    assert [m["incident_id"] for m in report["missed"]] != [] and all(
+        m["incident_id"] != drill.json()["incident_id"] for m in report["missed"])

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, func, select, true
+from sqlalchemy import ColumnElement, Engine, Select, func, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Team, TeamMember, User
 from tocsin.analytics import measures
 from tocsin.analytics.oncall_health import PageSent, Person
 from tocsin.catalog.models import Service
-from tocsin.incidents.models import Incident, IncidentEvent, IncidentService
+from tocsin.incidents.models import Incident, IncidentEvent, IncidentService, not_drill
 from tocsin.incidents.visibility import visible_incident
 from tocsin.notify.models import ContactMethod, Message
 from tocsin.principal import Principal, Role
@@ -35,11 +35,10 @@ def counted_incident() -> ColumnElement[bool]:
     duplicates are left out of every figure (incident metrics, targets, on-call pages, the
     digest, Prometheus and the benchmark's check all read through here).
 
-    Seam: drills (issue 17) mark their incidents; connect that marker here, e.g.
-    `Incident.drill.is_(False)` or `~Incident.id.in_(select(Drill.incident_id))`. Tocsin has
-    no incident merge yet (duplicate alerts are folded into one incident by triage's
+    Drills are marked on the incident (`incidents.models.not_drill`, set by drills/). Tocsin
+    has no incident merge yet (duplicate alerts are folded into one incident by triage's
     dedup and grouping before an incident exists); a merge marker goes here too."""
-    return true()
+    return not_drill()
 
 
 def _team_of_services(session: Session) -> dict[int, int | None]:
