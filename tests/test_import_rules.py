@@ -55,7 +55,7 @@ PURE = frozenset({
     "intake.formats.generic", "intake.formats.opsgenie", "intake.formats.pagerduty",
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
 })
-PURE |= {"chatops.blocks", "chatops.commands", "chatops.tiers"}
+PURE |= {"chatops.blocks", "chatops.cards", "chatops.commands", "chatops.tiers"}
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
     "__future__", "bisect", "collections", "croniter", "dataclasses", "datetime", "enum",
@@ -77,6 +77,7 @@ REACHES: dict[tuple[str, str], str] = {
     ("setup", "alerts.manage"): "the checklist counts integrations as alerts' pages do",
     ("setup", "escalation.reachability"): "the checklist names who paging would miss",
 }
+REACHES[("chatops", "notify.links")] = "Teams cards carry the pages' signed acknowledge links"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@ admin API for channel maps, user links and the chat outbox (/api/v1/chatops/...)
 
 from __future__ import annotations
 
+import hmac
 import json
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
@@ -112,6 +114,27 @@ async def mattermost_command(request: Request, rt: RuntimeDep,
     return _answer(inbound.command(form), inbound, tasks)
 
 
+@router.post("/mattermost/actions", summary="Mattermost interactive button press",
+             responses={401: {"description": "context not signed by this server"}})
+async def mattermost_action(request: Request, rt: RuntimeDep) -> JSONResponse:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return JSONResponse({"error": "body is not JSON"}, status_code=400)
+    body = body if isinstance(body, dict) else {}
+    context: dict[str, Any] = body["context"] if isinstance(body.get("context"), dict) else {}
+    action, incident_id = str(context.get("action", "")), context.get("incident_id")
+    if not isinstance(incident_id, int) or not hmac.compare_digest(
+            str(context.get("sig", "")), service.action_signature(
+                rt.settings.secret(), action=action, incident_id=incident_id)):
+        raise Unauthorized("this button was not made by this server")
+    inbound = Inbound(rt, _status_pages(request), Platform.MATTERMOST)
+    reply = inbound.interaction({
+        "type": "block_actions", "user": {"id": str(body.get("user_id", ""))},
+        "actions": [{"action_id": f"tocsin_{action}", "value": str(incident_id)}]})
+    return JSONResponse(reply.body or {})
+
+
 # ---- admin and people --------------------------------------------------------------------
 
 def _map_out(row: ChannelMap) -> ChannelMapOut:
@@ -129,7 +152,7 @@ def _link_out(row: UserLink) -> UserLinkOut:
 def chat_status(session: SessionDep, rt: RuntimeDep, who: Admin) -> ChatStatus:
     counts = dict(session.execute(select(ChatCall.status, func.count()).where(
         ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.FAILED.value]))
-        .group_by(ChatCall.status)).tuples().all())
+        .group_by(ChatCall.status)).all())
     s = rt.settings
     return ChatStatus(slack_configured=s.slack_bot_token is not None
                       and s.slack_signing_secret is not None,
