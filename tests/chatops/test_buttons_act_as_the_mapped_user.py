@@ -113,6 +113,7 @@ def test_one_time_link_from_chat_links_the_signed_in_user(
                          headers=responder.headers)
     assert linked.status_code == 201, linked.text
     assert linked.json()["external_id"] == somebody and linked.json()["via"] == "link"
-    forged = client.post("/api/v1/chatops/link", json={"token": token[:-1] + ("0" if token[-1] != "0" else "1")},
+    flipped = token[:-1] + ("0" if token[-1] != "0" else "1")
+    forged = client.post("/api/v1/chatops/link", json={"token": flipped},
                          headers=responder.headers)
     assert forged.status_code == 422

@@ -392,6 +392,10 @@ def delete_channel_map(session: Session, *, map_id: int) -> None:
     session.delete(row)
 
 
+def channel_of(session: Session, incident_id: int) -> IncidentChannel | None:
+    return session.get(IncidentChannel, incident_id)
+
+
 def incident_of_channel(session: Session, *, platform: Platform,
                         channel_id: str) -> Incident | None:
     incident_id = session.scalar(select(IncidentChannel.incident_id).where(

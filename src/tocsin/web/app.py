@@ -11,6 +11,7 @@ from tocsin.web.auth import resolve_cookie
 from tocsin.web.render import HERE, Pages
 from tocsin.web.throttle import SignInThrottle
 from tocsin.web.views import (
+    chatops,
     check_page,
     checks,
     contact,
@@ -41,6 +42,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
            suppression.router, escalation.router, checks.router, check_page.router,
            heartbeats.router, probes.router, user_contact.router,
            welcome.router, setup.router]
+ROUTERS.append(chatops.router)
 
 
 def _favicon() -> RedirectResponse:

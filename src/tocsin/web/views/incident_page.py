@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.chatops import service as chat
 from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
 from tocsin.escalation import service as escalation
@@ -70,6 +71,7 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
         "changes": extras.recent_changes(session, incident, service_ids),
         "teams": queries.team_choices(session) if who.can("responder") else [],
         "nobody_paged": reachability.nobody_paged(session, [incident]).get(incident.id, []),
+        "chat_channel": chat.channel_of(session, incident.id),
     }
 
 
