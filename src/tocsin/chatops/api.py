@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
@@ -70,7 +71,7 @@ def _form(body: bytes) -> dict[str, str]:
 async def slack_command(request: Request, rt: RuntimeDep, tasks: BackgroundTasks) -> Response:
     body = await _signed_body(request, rt)
     inbound = Inbound(rt, _status_pages(request))
-    return _answer(inbound.command(_form(body)), inbound, tasks)
+    return _answer(await run_in_threadpool(inbound.command, _form(body)), inbound, tasks)
 
 
 @router.post("/slack/interactions", summary="Slack buttons, forms and shortcuts",
@@ -83,8 +84,9 @@ async def slack_interaction(request: Request, rt: RuntimeDep,
     except ValueError:
         return JSONResponse({"error": "payload is not JSON"}, status_code=400)
     inbound = Inbound(rt, _status_pages(request))
-    return _answer(inbound.interaction(payload if isinstance(payload, dict) else {}),
-                   inbound, tasks)
+    reply = await run_in_threadpool(inbound.interaction,
+                                    payload if isinstance(payload, dict) else {})
+    return _answer(reply, inbound, tasks)
 
 
 @router.post("/slack/events", summary="Slack Events API",
@@ -96,7 +98,8 @@ async def slack_event(request: Request, rt: RuntimeDep, tasks: BackgroundTasks) 
     except ValueError:
         return JSONResponse({"error": "body is not JSON"}, status_code=400)
     inbound = Inbound(rt, _status_pages(request))
-    return _answer(inbound.event(payload if isinstance(payload, dict) else {}), inbound, tasks)
+    reply = await run_in_threadpool(inbound.event, payload if isinstance(payload, dict) else {})
+    return _answer(reply, inbound, tasks)
 
 
 @router.post("/mattermost/command", summary="Mattermost slash command (/incident)",
@@ -111,7 +114,7 @@ async def mattermost_command(request: Request, rt: RuntimeDep,
     if form.get("token") not in allowed:
         raise Unauthorized("bad Mattermost command token")
     inbound = Inbound(rt, _status_pages(request), Platform.MATTERMOST)
-    return _answer(inbound.command(form), inbound, tasks)
+    return _answer(await run_in_threadpool(inbound.command, form), inbound, tasks)
 
 
 @router.post("/mattermost/actions", summary="Mattermost interactive button press",
@@ -129,7 +132,7 @@ async def mattermost_action(request: Request, rt: RuntimeDep) -> JSONResponse:
                 rt.settings.secret(), action=action, incident_id=incident_id)):
         raise Unauthorized("this button was not made by this server")
     inbound = Inbound(rt, _status_pages(request), Platform.MATTERMOST)
-    reply = inbound.interaction({
+    reply = await run_in_threadpool(inbound.interaction, {
         "type": "block_actions", "user": {"id": str(body.get("user_id", ""))},
         "actions": [{"action_id": f"tocsin_{action}", "value": str(incident_id)}]})
     return JSONResponse(reply.body or {})
