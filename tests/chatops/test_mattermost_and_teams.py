@@ -88,6 +88,12 @@ def test_mattermost_slash_command_declares_and_buttons_act_as_linked_user(
     update = json.loads(got[-1].body)["attachments"][0]
     assert "acknowledged" in update["text"]
     assert [a["id"] for a in update["actions"]] == ["resolve", "escalate"]
+    r = _mm_command(client, f"note INC-{incident_id} failover done", "mmrui")
+    assert r.json()["text"].startswith("Added to the timeline")
+    assert "no incident INC-99999" in _mm_command(client, "ack INC-99999", "mmrui").json()["text"]
+    assert "no incident in this channel" in _mm_command(client, "ack", "mmrui").json()["text"]
+    r = _mm_command(client, f"resolve INC-{incident_id}", "mmrui")
+    assert r.json()["text"].endswith("resolved.")
 
 
 def test_teams_card_acknowledge_link_acts_as_the_paged_person(
