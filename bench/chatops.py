@@ -103,7 +103,7 @@ def slash_commands(rate: float, seconds: float) -> dict[str, float]:
         while not server.started:
             time.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
-        url = f"http://127.0.0.1:{port}/api/v1/chatops/slack/commands"
+        url = f"http://127.0.0.1:{port}/api/v1/inbound/slack/commands"
         times: list[float] = []
         lock = threading.Lock()
 

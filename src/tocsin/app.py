@@ -19,6 +19,7 @@ from tocsin.api.guard import EarlyCheck, RequestGuard
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.nul_guard import NulGuard
 from tocsin.catalog.api import router as catalog_router
+from tocsin.chatops.api import inbound_router as chat_inbound_router
 from tocsin.chatops.api import router as chatops_router
 from tocsin.chatops.ports import NO_STATUS_PAGE
 from tocsin.checks.api import agent_router as probe_agent_router
@@ -49,6 +50,7 @@ ROUTERS += [schedules_router, escalation_router, notify_router, ack_router]
 ROUTERS += [checks_router, probes_router, probe_agent_router, heartbeats_router, ping_router]
 ROUTERS.append(setup_router)
 ROUTERS.append(chatops_router)
+ROUTERS.append(chat_inbound_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

@@ -34,8 +34,8 @@ def test_admin_maps_a_channel_and_links_a_person(client: TestClient, admin: Acco
                                             "external_id": "U0RUI", "user_id": str(responder.id)},
                     follow_redirects=False)
     assert r.status_code == 303
-    maps = client.get("/api/v1/chatops/channel-maps", headers=admin.headers).json()
-    links = client.get("/api/v1/chatops/user-links", headers=admin.headers).json()
+    maps = client.get("/api/v1/chatops/channel-maps", headers=admin.headers).json()["items"]
+    links = client.get("/api/v1/chatops/user-links", headers=admin.headers).json()["items"]
     assert [(m["channel_id"], m["service_id"]) for m in maps] == [("C0ALERTS", svc)]
     assert [(x["external_id"], x["user_id"], x["via"]) for x in links] == [
         ("U0RUI", responder.id, "admin")]
@@ -60,7 +60,7 @@ def test_link_page_links_the_signed_in_person(post: SlackPoster, slack: Slack,
     done = client.post("/chatops/link", data={"csrf_token": csrf, "token": token},
                        follow_redirects=False)
     assert done.status_code == 303
-    links = client.get("/api/v1/chatops/user-links", headers=admin.headers).json()
+    links = client.get("/api/v1/chatops/user-links", headers=admin.headers).json()["items"]
     assert [(x["external_id"], x["user_id"]) for x in links] == [(somebody, responder.id)]
 
 

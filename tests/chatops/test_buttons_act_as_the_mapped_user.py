@@ -100,7 +100,7 @@ def test_unconfirmed_email_links_nobody(
     slack.add_user(responder.user.email, confirmed=False)
     client.post("/api/v1/chatops/user-links/lookups", headers=admin.headers)
     drain(runtime, clock)
-    assert client.get("/api/v1/chatops/user-links", headers=admin.headers).json() == []
+    assert client.get("/api/v1/chatops/user-links", headers=admin.headers).json()["items"] == []
 
 
 def test_one_time_link_from_chat_links_the_signed_in_user(

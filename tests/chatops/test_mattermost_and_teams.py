@@ -44,7 +44,7 @@ def _mapped_service(client: TestClient, admin: Account, url: str, platform: str)
 
 
 def _mm_command(client: TestClient, text: str, user: str, token: str = MM_TOKEN) -> Any:
-    return client.post("/api/v1/chatops/mattermost/command", data={
+    return client.post("/api/v1/inbound/mattermost/command", data={
         "token": token, "team_id": "t1", "channel_id": "ch1", "user_id": user,
         "user_name": "rui", "command": "/incident", "text": text,
         "response_url": "http://mm.test/hooks/x", "trigger_id": "tr1"})
@@ -72,13 +72,13 @@ def test_mattermost_slash_command_declares_and_buttons_act_as_linked_user(
     attachment = post["attachments"][0]
     assert attachment["title"].endswith("Payments failing")
     ack = next(a for a in attachment["actions"] if a["id"] == "ack")
-    assert ack["integration"]["url"] == "http://tocsin.test/api/v1/chatops/mattermost/actions"
+    assert ack["integration"]["url"] == "http://tocsin.test/api/v1/inbound/mattermost/actions"
 
     forged = {**ack["integration"]["context"], "incident_id": incident_id + 1}
-    r = client.post("/api/v1/chatops/mattermost/actions",
+    r = client.post("/api/v1/inbound/mattermost/actions",
                     json={"user_id": "mmrui", "context": forged})
     assert r.status_code == 401
-    r = client.post("/api/v1/chatops/mattermost/actions",
+    r = client.post("/api/v1/inbound/mattermost/actions",
                     json={"user_id": "mmrui", "channel_id": "ch1", "post_id": "p1",
                           "context": ack["integration"]["context"]})
     assert r.status_code == 200 and r.json()["ephemeral_text"].endswith("acknowledged.")

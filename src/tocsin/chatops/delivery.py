@@ -149,7 +149,7 @@ def _webhook_body(session: Session, call: ChatCall, view: blocks.IncidentView,
                     for action, _label in cards.MM_ACTIONS}
         return cards.mattermost_alert(
             view, contexts=contexts,
-            action_url=f"{settings.public_url}/api/v1/chatops/mattermost/actions")
+            action_url=f"{settings.public_url}/api/v1/inbound/mattermost/actions")
     incident = _incident(session, call)
     expires = incident.updated_at + timedelta(hours=settings.ack_link_hours)
     links = []

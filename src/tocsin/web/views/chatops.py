@@ -17,7 +17,7 @@ from tocsin.errors import TocsinError
 from tocsin.limits import Id
 from tocsin.runtime import Runtime
 from tocsin.web import forms, queries
-from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.auth import AdminUser, Form, ResponderUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 
@@ -118,13 +118,13 @@ def lookups(session: SessionDep, rt: RuntimeDep, who: AdminUser, form: Form) -> 
 
 
 @router.get("/chatops/link")
-def link_page(request: Request, who: ViewerUser, token: str = "") -> Response:
+def link_page(request: Request, who: ResponderUser, token: str = "") -> Response:
     return pages_of(request).render(request, "chatops_link.html", who, token=token,
                                     errors={})
 
 
 @router.post("/chatops/link")
-def redeem(request: Request, session: SessionDep, rt: RuntimeDep, who: ViewerUser,
+def redeem(request: Request, session: SessionDep, rt: RuntimeDep, who: ResponderUser,
            form: Form) -> Response:
     token = forms.text(form, "token")
     try:
