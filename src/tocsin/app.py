@@ -21,6 +21,7 @@ from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.nul_guard import NulGuard
 from tocsin.audit.api import router as audit_router
 from tocsin.catalog.api import router as catalog_router
+from tocsin.chatops.api import inbound_router as chat_inbound_router
 from tocsin.chatops.api import router as chatops_router
 from tocsin.chatops.ports import NO_STATUS_PAGE
 from tocsin.checks.api import agent_router as probe_agent_router
@@ -76,6 +77,7 @@ ROUTERS.append(stakeholders_router)
 ROUTERS.append(chatops_router)
 ROUTERS.append(audit_router)
 ROUTERS.append(security_router)
+ROUTERS.append(chat_inbound_router)
 
 # Routes authenticated by these dependencies authenticate before their body is read.
 AUTH_FIRST: dict[Callable[..., Any], EarlyCheck] = {get_principal: authenticate_early,

@@ -10,6 +10,8 @@ from tocsin.runtime import Runtime
 PUBLIC = {"/api/v1/health"}
 MACHINE_PREFIXES = ("/api/v1/probe/", "/api/v1/intake/alertmanager/",
                     "/api/v1/intake/grafana/", "/api/v1/intake/generic/", "/v2/")
+# Chat platforms' request URLs: signed by Slack / Mattermost, not API-keyed (docs/chatops.md).
+MACHINE_PREFIXES += ("/api/v1/inbound/slack/", "/api/v1/inbound/mattermost/")
 
 
 def test_security_schemes_are_declared_and_applied(runtime: Runtime) -> None:

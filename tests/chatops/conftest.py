@@ -113,20 +113,20 @@ class SlackPoster:
 
     def command(self, form: dict[str, str], **kw: Any) -> Any:
         body = encode_form(form)
-        return self.client.post("/api/v1/chatops/slack/commands", content=body,
+        return self.client.post("/api/v1/inbound/slack/commands", content=body,
                                 headers=self._headers(body, "application/x-www-form-urlencoded",
                                                       **kw))
 
     def interaction(self, payload: dict[str, Any], **kw: Any) -> Any:
         body = interaction_body(payload)
-        return self.client.post("/api/v1/chatops/slack/interactions", content=body,
+        return self.client.post("/api/v1/inbound/slack/interactions", content=body,
                                 headers=self._headers(body, "application/x-www-form-urlencoded",
                                                       **kw))
 
     def event(self, payload: dict[str, Any], **kw: Any) -> Any:
         import json
         body = json.dumps(payload).encode()
-        return self.client.post("/api/v1/chatops/slack/events", content=body,
+        return self.client.post("/api/v1/inbound/slack/events", content=body,
                                 headers=self._headers(body, "application/json", **kw))
 
     def _headers(self, body: bytes, kind: str, *, age: float = 0, secret: str = SIGNING_SECRET,
@@ -152,7 +152,7 @@ def linked(client: TestClient, admin: Account, slack: Slack, runtime: Runtime,
         r = client.post("/api/v1/chatops/user-links/lookups", headers=admin.headers)
         assert r.status_code == 202, r.text
         drain(runtime, clock)
-        links = client.get("/api/v1/chatops/user-links", headers=admin.headers).json()
+        links = client.get("/api/v1/chatops/user-links", headers=admin.headers).json()["items"]
         assert any(x["external_id"] == uid and x["user_id"] == account.id for x in links)
         return uid
 

@@ -42,7 +42,7 @@ def test_signature_a_little_old_is_still_accepted(post: SlackPoster, slack: Slac
 
 
 def test_unsigned_request_is_refused(client: TestClient) -> None:
-    r = client.post("/api/v1/chatops/slack/commands", content=b"text=help",
+    r = client.post("/api/v1/inbound/slack/commands", content=b"text=help",
                     headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 401
 
@@ -52,7 +52,7 @@ def test_url_verification_challenge_is_answered(post: SlackPoster) -> None:
     assert r.json() == {"challenge": "c4ll3ng3"}
 
 
-def test_without_signing_secret_slack_urls_do_not_exist(
+def test_without_signing_secret_nothing_is_accepted(
         make_settings: Callable[..., object], database_url: str) -> None:
     from tocsin.app import create_app
     from tocsin.clock import FrozenClock
@@ -60,6 +60,6 @@ def test_without_signing_secret_slack_urls_do_not_exist(
     rt = build_runtime(make_settings(database_url=database_url), FrozenClock())  # type: ignore[arg-type]
     try:
         with TestClient(create_app(rt)) as c:
-            assert c.post("/api/v1/chatops/slack/events", content=b"{}").status_code == 404
+            assert c.post("/api/v1/inbound/slack/events", content=b"{}").status_code == 401
     finally:
         rt.close()

@@ -3,14 +3,19 @@ admin API for channel maps, user links and the chat outbox (/api/v1/chatops/...)
 
 from __future__ import annotations
 
+import hmac
 import json
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
+from tocsin.api import pagination
+from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
+from tocsin.api.pagination import Limit, Page
 from tocsin.chatops import service
 from tocsin.chatops.inbound import Inbound, Reply
 from tocsin.chatops.models import CallStatus, ChannelMap, ChatCall, IncidentChannel, Platform, UserLink
@@ -33,7 +38,8 @@ from tocsin.limits import Id
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/chatops", tags=["chatops"])
-SLACK_PATHS = ("/api/v1/chatops/slack/",)
+# Request URLs that chat platforms call: signed by them, not API-keyed.
+inbound_router = APIRouter(prefix="/api/v1/inbound", tags=["chatops"])
 
 
 def _status_pages(request: Request) -> StatusPagePort:
@@ -44,7 +50,8 @@ def _status_pages(request: Request) -> StatusPagePort:
 async def _signed_body(request: Request, rt: Runtime) -> bytes:
     secret = rt.settings.slack_signing_secret
     if secret is None:
-        raise NotFound("Slack is not configured on this server")
+        raise Unauthorized("Slack requests cannot be verified here: no signing secret is "
+                           "configured")
     body = await request.body()
     if not signed_by_slack(secret.get_secret_value(), rt.clock, body, request.headers):
         raise Unauthorized("bad or expired Slack signature")
@@ -63,15 +70,15 @@ def _form(body: bytes) -> dict[str, str]:
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
-@router.post("/slack/commands", summary="Slack slash command (/incident)",
+@inbound_router.post("/slack/commands", summary="Slack slash command (/incident)",
              responses={401: {"description": "bad or expired signature"}})
 async def slack_command(request: Request, rt: RuntimeDep, tasks: BackgroundTasks) -> Response:
     body = await _signed_body(request, rt)
     inbound = Inbound(rt, _status_pages(request))
-    return _answer(inbound.command(_form(body)), inbound, tasks)
+    return _answer(await run_in_threadpool(inbound.command, _form(body)), inbound, tasks)
 
 
-@router.post("/slack/interactions", summary="Slack buttons, forms and shortcuts",
+@inbound_router.post("/slack/interactions", summary="Slack buttons, forms and shortcuts",
              responses={401: {"description": "bad or expired signature"}})
 async def slack_interaction(request: Request, rt: RuntimeDep,
                             tasks: BackgroundTasks) -> Response:
@@ -81,11 +88,12 @@ async def slack_interaction(request: Request, rt: RuntimeDep,
     except ValueError:
         return JSONResponse({"error": "payload is not JSON"}, status_code=400)
     inbound = Inbound(rt, _status_pages(request))
-    return _answer(inbound.interaction(payload if isinstance(payload, dict) else {}),
-                   inbound, tasks)
+    reply = await run_in_threadpool(inbound.interaction,
+                                    payload if isinstance(payload, dict) else {})
+    return _answer(reply, inbound, tasks)
 
 
-@router.post("/slack/events", summary="Slack Events API",
+@inbound_router.post("/slack/events", summary="Slack Events API",
              responses={401: {"description": "bad or expired signature"}})
 async def slack_event(request: Request, rt: RuntimeDep, tasks: BackgroundTasks) -> Response:
     body = await _signed_body(request, rt)
@@ -94,22 +102,45 @@ async def slack_event(request: Request, rt: RuntimeDep, tasks: BackgroundTasks) 
     except ValueError:
         return JSONResponse({"error": "body is not JSON"}, status_code=400)
     inbound = Inbound(rt, _status_pages(request))
-    return _answer(inbound.event(payload if isinstance(payload, dict) else {}), inbound, tasks)
+    reply = await run_in_threadpool(inbound.event, payload if isinstance(payload, dict) else {})
+    return _answer(reply, inbound, tasks)
 
 
-@router.post("/mattermost/command", summary="Mattermost slash command (/incident)",
+@inbound_router.post("/mattermost/command", summary="Mattermost slash command (/incident)",
              responses={401: {"description": "bad token"}})
 async def mattermost_command(request: Request, rt: RuntimeDep,
                              tasks: BackgroundTasks) -> Response:
     tokens = rt.settings.mattermost_token
     if tokens is None:
-        raise NotFound("Mattermost is not configured on this server")
+        raise Unauthorized("Mattermost commands cannot be verified here: no token is "
+                           "configured")
     form = _form(await request.body())
     allowed = {t.strip() for t in tokens.get_secret_value().split(",") if t.strip()}
     if form.get("token") not in allowed:
         raise Unauthorized("bad Mattermost command token")
     inbound = Inbound(rt, _status_pages(request), Platform.MATTERMOST)
-    return _answer(inbound.command(form), inbound, tasks)
+    return _answer(await run_in_threadpool(inbound.command, form), inbound, tasks)
+
+
+@inbound_router.post("/mattermost/actions", summary="Mattermost interactive button press",
+             responses={401: {"description": "context not signed by this server"}})
+async def mattermost_action(request: Request, rt: RuntimeDep) -> JSONResponse:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        body = {}  # nothing signed in it: refused below
+    body = body if isinstance(body, dict) else {}
+    context: dict[str, Any] = body["context"] if isinstance(body.get("context"), dict) else {}
+    action, incident_id = str(context.get("action", "")), context.get("incident_id")
+    if not isinstance(incident_id, int) or not hmac.compare_digest(
+            str(context.get("sig", "")), service.action_signature(
+                rt.settings.secret(), action=action, incident_id=incident_id)):
+        raise Unauthorized("this button was not made by this server")
+    inbound = Inbound(rt, _status_pages(request), Platform.MATTERMOST)
+    reply = await run_in_threadpool(inbound.interaction, {
+        "type": "block_actions", "user": {"id": str(body.get("user_id", ""))},
+        "actions": [{"action_id": f"tocsin_{action}", "value": str(incident_id)}]})
+    return JSONResponse(reply.body or {})
 
 
 # ---- admin and people --------------------------------------------------------------------
@@ -129,7 +160,7 @@ def _link_out(row: UserLink) -> UserLinkOut:
 def chat_status(session: SessionDep, rt: RuntimeDep, who: Admin) -> ChatStatus:
     counts = dict(session.execute(select(ChatCall.status, func.count()).where(
         ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.FAILED.value]))
-        .group_by(ChatCall.status)).tuples().all())
+        .group_by(ChatCall.status)).all())
     s = rt.settings
     return ChatStatus(slack_configured=s.slack_bot_token is not None
                       and s.slack_signing_secret is not None,
@@ -139,9 +170,13 @@ def chat_status(session: SessionDep, rt: RuntimeDep, who: Admin) -> ChatStatus:
                       calls_failed=counts.get(CallStatus.FAILED.value, 0))
 
 
-@router.get("/channel-maps", response_model=list[ChannelMapOut])
-def list_channel_maps(session: SessionDep, who: Admin) -> list[ChannelMapOut]:
-    return [_map_out(r) for r in session.scalars(select(ChannelMap).order_by(ChannelMap.id))]
+@router.get("/channel-maps", response_model=Page[ChannelMapOut], summary="Alert channels, by id")
+def list_channel_maps(session: SessionDep, who: Admin, cursor: str | None = None,
+                      limit: Limit = 100) -> Page[ChannelMapOut]:
+    rows = list(session.scalars(select(ChannelMap).where(
+        ChannelMap.id > (pagination.decode(cursor) or 0)).order_by(ChannelMap.id)
+        .limit(limit + 1)))
+    return pagination.page(rows, limit, _map_out, lambda r: r.id)
 
 
 @router.post("/channel-maps", response_model=ChannelMapOut, status_code=201)
@@ -161,9 +196,13 @@ def delete_channel_map(map_id: Id, session: SessionDep, who: Admin) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/user-links", response_model=list[UserLinkOut])
-def list_user_links(session: SessionDep, who: Admin) -> list[UserLinkOut]:
-    return [_link_out(r) for r in session.scalars(select(UserLink).order_by(UserLink.id))]
+@router.get("/user-links", response_model=Page[UserLinkOut], summary="Linked people, by id")
+def list_user_links(session: SessionDep, who: Admin, cursor: str | None = None,
+                    limit: Limit = 100) -> Page[UserLinkOut]:
+    rows = list(session.scalars(select(UserLink).where(
+        UserLink.id > (pagination.decode(cursor) or 0)).order_by(UserLink.id)
+        .limit(limit + 1)))
+    return pagination.page(rows, limit, _link_out, lambda r: r.id)
 
 
 @router.post("/user-links", response_model=UserLinkOut, status_code=201)
@@ -191,9 +230,10 @@ def request_lookups(session: SessionDep, rt: RuntimeDep, who: Admin) -> LookupsQ
 
 
 @router.post("/link", response_model=UserLinkOut, status_code=201,
-             summary="Link your chat account with the token from `/incident link`")
+             summary="Link your chat account with the token from `/incident link` "
+             "(responders: acting from chat needs that role)")
 def redeem_link(data: LinkRedeem, session: SessionDep, rt: RuntimeDep,
-                who: Viewer) -> UserLinkOut:
+                who: Responder) -> UserLinkOut:
     row = service.redeem_link(session, secret=rt.settings.secret(), token=data.token, user=who,
                               now=rt.clock.now())
     session.commit()
@@ -217,15 +257,19 @@ def channel_url(channel: IncidentChannel) -> str | None:
     return f"https://slack.com/app_redirect?channel={channel.channel_id}"
 
 
-@router.get("/calls", response_model=list[CallOut], summary="The chat outbox, newest first")
-def list_calls(session: SessionDep, who: Admin, status: str | None = None,
-               limit: int = 100) -> list[CallOut]:
-    query = select(ChatCall).order_by(ChatCall.id.desc()).limit(max(1, min(limit, 500)))
-    if status:
-        query = query.where(ChatCall.status == status)
-    return [CallOut(id=c.id, platform=c.platform, method=c.method, purpose=c.purpose,
-                    incident_id=c.incident_id, status=c.status, attempts=c.attempts,
-                    due_at=c.due_at, sent_at=c.sent_at, last_error=c.last_error)
-            for c in session.scalars(query)]
+@router.get("/calls", response_model=Page[CallOut], summary="The chat outbox, newest first")
+def list_calls(session: SessionDep, who: Admin, status: CallStatus | None = None,
+               cursor: str | None = None, limit: Limit = 100) -> Page[CallOut]:
+    query = select(ChatCall).order_by(ChatCall.id.desc()).limit(limit + 1)
+    before = pagination.decode(cursor)
+    if before is not None:
+        query = query.where(ChatCall.id < before)
+    if status is not None:
+        query = query.where(ChatCall.status == status.value)
+    return pagination.page(list(session.scalars(query)), limit, _call_out, lambda c: c.id)
 
 
+def _call_out(c: ChatCall) -> CallOut:
+    return CallOut(id=c.id, platform=c.platform, method=c.method, purpose=c.purpose,
+                   incident_id=c.incident_id, status=c.status, attempts=c.attempts,
+                   due_at=c.due_at, sent_at=c.sent_at, last_error=c.last_error)

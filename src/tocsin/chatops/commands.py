@@ -24,6 +24,7 @@ HELP = "\n".join([
     "• `update <text>` posts a status update (also on the timeline)",
     "• `status` shows the incident",
     "• `link` links your chat account to your Tocsin account",
+    "Outside an incident channel, name the incident: `ack INC-42`, `note INC-42 <text>`.",
 ])
 
 

@@ -15,17 +15,20 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tocsin.chatops import blocks, service, tiers
+from tocsin.chatops import blocks, cards, service, tiers
 from tocsin.chatops.models import AlertMessage, CallStatus, ChatCall, IncidentChannel, Platform
 from tocsin.chatops.ports import NO_STATUS_PAGE, StatusPagePort
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
+from tocsin.notify.links import ack_token
+from tocsin.outbound import refused_message, url_refusal
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings
 
@@ -97,6 +100,8 @@ def arguments(session: Session, call: ChatCall, *, settings: Settings,
         name = blocks.channel_name(title=incident.title, declared_at=channel.created_at,
                                    suffix=str(args.get("suffix", "")))
         return {"name": name, "is_private": channel.private}
+    if call.platform != Platform.SLACK.value:
+        return {"url": args["url"], "json": _webhook_body(session, call, view(), settings)}
     if purpose in {"alert.post", "alert.update"}:
         text, body = blocks.alert(view())
         out = {"channel": args["channel"], "text": text, "blocks": body}
@@ -134,6 +139,27 @@ def arguments(session: Session, call: ChatCall, *, settings: Settings,
     raise Skip(f"unknown purpose {purpose}")
 
 
+def _webhook_body(session: Session, call: ChatCall, view: blocks.IncidentView,
+                  settings: Settings) -> dict[str, Any]:
+    secret = settings.secret()
+    if call.platform == Platform.MATTERMOST.value:
+        contexts = {action: {"action": action, "incident_id": view.id,
+                             "sig": service.action_signature(secret, action=action,
+                                                             incident_id=view.id)}
+                    for action, _label in cards.MM_ACTIONS}
+        return cards.mattermost_alert(
+            view, contexts=contexts,
+            action_url=f"{settings.public_url}/api/v1/inbound/mattermost/actions")
+    incident = _incident(session, call)
+    expires = incident.updated_at + timedelta(hours=settings.ack_link_hours)
+    links = []
+    for user_id in service.paged_users(session, incident.id):
+        name = service._name(session, user_id) or f"user {user_id}"
+        token = ack_token(secret, incident_id=incident.id, user_id=user_id, expires=expires)
+        links.append((name, f"{settings.public_url}/ack/{token}"))
+    return cards.teams_card(view, ack_links=links)
+
+
 # ---- what an answer changes ------------------------------------------------------------------
 
 def apply_result(session: Session, call: ChatCall, sent: dict[str, Any], answer: dict[str, Any],
@@ -152,7 +178,8 @@ def apply_result(session: Session, call: ChatCall, sent: dict[str, Any], answer:
         channel = session.get(IncidentChannel, call.incident_id)
         if channel is not None:
             channel.summary_ts = str(answer["ts"])
-    elif purpose == "alert.post" and call.incident_id is not None:
+    elif purpose == "alert.post" and call.incident_id is not None \
+            and call.platform == Platform.SLACK.value:
         session.add(AlertMessage(incident_id=call.incident_id, platform=call.platform,
                                  channel_id=str(answer["channel"]), ts=str(answer["ts"]),
                                  created_at=now))
@@ -190,16 +217,18 @@ def record_message(session: Session, *, incident_id: int, message: dict[str, Any
 # ---- the run -------------------------------------------------------------------------------
 
 def _due_heads(session: Session, now: datetime, only: Sequence[int] | None) -> list[int]:
-    """The first unfinished call of each incident (and every call of none), if due."""
-    query = (select(ChatCall.id, ChatCall.incident_id, ChatCall.due_at)
+    """The first unfinished call of each incident on each platform (and every call of no
+    incident), if due."""
+    query = (select(ChatCall.id, ChatCall.incident_id, ChatCall.platform, ChatCall.due_at)
              .where(ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.SENDING.value]))
              .order_by(ChatCall.id).limit(500))
-    heads, blocked = [], set()
-    for call_id, incident_id, due_at in session.execute(query):
-        if incident_id is not None:
-            if incident_id in blocked:
+    heads: list[int] = []
+    blocked: set[tuple[int, str]] = set()
+    for call_id, incident_id, platform, due_at in session.execute(query):
+        if incident_id is not None:  # in order per incident and platform
+            if (incident_id, platform) in blocked:
                 continue
-            blocked.add(incident_id)
+            blocked.add((incident_id, platform))
         if due_at <= now and (only is None or call_id in only):
             heads.append(call_id)
     return heads
@@ -271,8 +300,35 @@ def _prepare(rt: Runtime, call_id: int, status_pages: StatusPagePort
 Send = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
-def slack_sender(client: WebClient) -> Send:
+class WebhookRefused(Exception):
+    """A webhook answered 4xx (other than 429), or its address is not allowed: for good."""
+
+
+class WebhookLater(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def post_webhook(settings: Settings, args: dict[str, Any]) -> dict[str, Any]:
+    url = str(args["url"])
+    refused = url_refusal(url, settings.outbound_policy)
+    if refused:
+        raise WebhookRefused(refused_message(refused))
+    response = httpx.post(url, json=args["json"], timeout=settings.chatops_call_timeout)
+    if response.status_code == 429 or response.status_code >= 500:
+        after = response.headers.get("Retry-After")
+        raise WebhookLater(f"{response.status_code}",
+                           float(after) if after and after.isdigit() else None)
+    if response.status_code >= 400:
+        raise WebhookRefused(f"{response.status_code}: {response.text[:200]}")
+    return {}
+
+
+def slack_sender(client: WebClient, settings: Settings) -> Send:
     def send(method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "webhook.post":
+            return post_webhook(settings, args)
         response = getattr(client, method.replace(".", "_"))(**args)
         return dict(response.data) if isinstance(response.data, dict) else {}
     return send
@@ -312,9 +368,13 @@ def _record(rt: Runtime, call_id: int, sent: dict[str, Any], outcome: dict[str, 
             else:
                 _finish(call, CallStatus.FAILED, code or str(error))
                 log.warning("chat call %s %s refused: %s", call.id, call.method, code)
+        elif isinstance(error, WebhookRefused):
+            _finish(call, CallStatus.FAILED, str(error))
+        elif isinstance(error, WebhookLater) and error.retry_after is not None:
+            _defer(call, now + timedelta(seconds=error.retry_after), str(error))
         else:
             _defer(call, now + _backoff(call.attempts), repr(error), attempt=True)
-            down = True
+            down = call.platform == Platform.SLACK.value
     return down
 
 
@@ -326,9 +386,7 @@ def send_due(rt: Runtime, *, status_pages: StatusPagePort = NO_STATUS_PAGE,
              send: Send | None = None, only: Sequence[int] | None = None,
              budget_seconds: float = 5.0) -> int:
     """Send due calls until none is left or `budget_seconds` passed; returns how many went."""
-    if rt.settings.slack_bot_token is None:
-        return 0
-    send = send or slack_sender(web_client(rt.settings))
+    send = send or slack_sender(web_client(rt.settings), rt.settings)
     sent_count, started = 0, time.monotonic()
     while time.monotonic() - started < budget_seconds:
         with rt.read_sessions() as session:
@@ -342,7 +400,8 @@ def send_due(rt: Runtime, *, status_pages: StatusPagePort = NO_STATUS_PAGE,
             progressed = True
             try:
                 answer, error = send(method, args), None
-            except (SlackApiError, SlackClientError, OSError) as exc:
+            except (SlackApiError, SlackClientError, OSError, httpx.HTTPError, WebhookLater,
+                    WebhookRefused) as exc:
                 answer, error = None, exc
             if _record(rt, call_id, args, answer, error):
                 return sent_count

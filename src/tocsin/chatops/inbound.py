@@ -5,7 +5,8 @@ answer and, should this process die first, by the worker."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,11 @@ class Reply:
 
     body: dict[str, Any] | None = None
     calls: list[int] = field(default_factory=list)
+
+
+# `ack INC-42`, `note #42 text`: an incident named where the channel has none.
+_REFERENCE = re.compile(r"^(?:INC-|#)(\d{1,12})\b\s*", re.IGNORECASE)
+_BY_REFERENCE = frozenset({"ack", "resolve", "status", "note", "update"})
 
 
 def _say(text: str) -> dict[str, Any]:
@@ -130,6 +136,13 @@ class Inbound:
             return _say("Opening the declare form…")
         incident = service.incident_of_channel(session, platform=self.platform,
                                                channel_id=channel_id)
+        named = _REFERENCE.match(cmd.text)
+        if incident is None and named and cmd.verb in _BY_REFERENCE:
+            # Outside an incident channel (Mattermost has none): `ack INC-42`.
+            incident = session.get(Incident, int(named.group(1)))
+            cmd = replace(cmd, text=cmd.text[named.end():])
+            if incident is None:
+                return _say(f"There is no incident INC-{named.group(1)}.")
         if incident is None:
             return _say("There is no incident in this channel. `/incident declare` declares "
                         "one; `/incident help` lists the commands.")
@@ -140,7 +153,7 @@ class Inbound:
             visible = incidents.get_visible(session, incident_id=incident.id, viewer=who,
                                             for_update=True)
             return _say(self._act(session, cmd, visible, who, now))
-        except TocsinError as error:
+        except (TocsinError, ValueError) as error:
             return _say(f"Refused: {error}")
 
     def _declare_directly(self, session: Session, cmd: Command, user: User, channel_id: str,

@@ -34,7 +34,7 @@ from tocsin.db import rows
 from tocsin.db.wakeup import wake_after_commit
 from tocsin.errors import Conflict, Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
-from tocsin.incidents.models import Incident, IncidentEvent, IncidentMember
+from tocsin.incidents.models import Incident, IncidentEvent, IncidentMember, IncidentService
 from tocsin.notify.models import Message
 from tocsin.principal import Principal, Role
 from tocsin.settings import Settings
@@ -118,12 +118,17 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str, data: 
                       now: datetime) -> None:
     """Chat's reaction to an incident event, as outbox rows in the event's transaction."""
     config: ChatConfig | None = session.info.get(CONFIG_KEY)
-    if config is None or not config.slack:
+    if config is None:
         return
     if kind == "created":
-        if incident.severity in config.channel_severities:
+        if config.slack and incident.severity in config.channel_severities:
             open_channel(session, incident=incident, now=now)
-        _post_alerts(session, incident, [int(s) for s in data.get("service_ids", [])], now)
+        _post_alerts(session, incident, [int(s) for s in data.get("service_ids", [])], now,
+                     slack=config.slack)
+        return
+    if kind in ALERT_KINDS:
+        _post_alerts(session, incident, None, now, slack=False)  # webhooks: a new message
+    if not config.slack:
         return
     channel = session.get(IncidentChannel, incident.id)
     if channel is None and kind == "severity_changed" and \
@@ -174,20 +179,32 @@ def open_channel(session: Session, *, incident: Incident, now: datetime) -> None
         enqueue(session, method=method, purpose=purpose, incident_id=incident.id, now=now)
 
 
-def _post_alerts(session: Session, incident: Incident, service_ids: list[int],
-                 now: datetime) -> None:
-    """An alert message with buttons in each channel mapped to the incident's services or
-    their owning teams. A restricted incident's details go to no shared channel."""
-    if incident.restricted or not service_ids:
+def _post_alerts(session: Session, incident: Incident, service_ids: list[int] | None,
+                 now: datetime, *, slack: bool) -> None:
+    """An alert message in each channel mapped to the incident's services or their owning
+    teams: Slack (with buttons, updated later) when `slack`, and always the webhook platforms
+    (Mattermost, Teams). A restricted incident's details go to no shared channel."""
+    if incident.restricted:
+        return
+    if service_ids is None:
+        service_ids = list(session.scalars(select(IncidentService.service_id).where(
+            IncidentService.incident_id == incident.id)))
+    if not service_ids:
         return
     team_ids = [t for t in session.scalars(select(Service.owner_team_id).where(
         Service.id.in_(service_ids))) if t is not None]
-    maps = session.scalars(select(ChannelMap.channel_id).where(
-        ChannelMap.platform == Platform.SLACK.value,
+    platforms = [p.value for p in Platform if slack or p is not Platform.SLACK]
+    maps = session.execute(select(ChannelMap.platform, ChannelMap.channel_id).where(
+        ChannelMap.platform.in_(platforms),
         (ChannelMap.service_id.in_(service_ids)) | (ChannelMap.team_id.in_(team_ids))))
-    for channel_id in sorted(set(maps)):
-        enqueue(session, method="chat.postMessage", purpose="alert.post",
-                incident_id=incident.id, now=now, args={"channel": channel_id})
+    for platform, channel_id in sorted({(p, c) for p, c in maps}):
+        if platform == Platform.SLACK.value:
+            enqueue(session, method="chat.postMessage", purpose="alert.post",
+                    incident_id=incident.id, now=now, args={"channel": channel_id})
+        else:
+            enqueue(session, method="webhook.post", purpose="alert.post", now=now,
+                    incident_id=incident.id, platform=Platform(platform),
+                    args={"url": channel_id})
 
 
 # ---- how chat shows an incident --------------------------------------------------------------
@@ -226,6 +243,11 @@ def channel_members(session: Session, incident: Incident) -> list[int]:
         ids.update(session.scalars(select(Message.user_id).where(
             Message.incident_id == incident.id)))
     return sorted(i for i in ids if i is not None)
+
+
+def paged_users(session: Session, incident_id: int) -> list[int]:
+    return sorted(set(session.scalars(select(Message.user_id).where(
+        Message.incident_id == incident_id))))
 
 
 def external_ids(session: Session, user_ids: list[int],
@@ -335,6 +357,12 @@ def redeem_link(session: Session, *, secret: str, token: str, user: Principal,
                      via="link", now=now)
 
 
+def action_signature(secret: str, *, action: str, incident_id: int) -> str:
+    """Signs a Mattermost button's context (Mattermost does not sign its action calls)."""
+    return hmac.new(secret.encode(), f"chat-action:{action}:{incident_id}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
 def unlink(session: Session, *, link_id: int) -> None:
     link = session.get(UserLink, link_id)
     if link is None:
@@ -362,6 +390,10 @@ def delete_channel_map(session: Session, *, map_id: int) -> None:
     if row is None:
         raise NotFound(f"no channel map {map_id}")
     session.delete(row)
+
+
+def channel_of(session: Session, incident_id: int) -> IncidentChannel | None:
+    return session.get(IncidentChannel, incident_id)
 
 
 def incident_of_channel(session: Session, *, platform: Platform,

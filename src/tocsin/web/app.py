@@ -13,6 +13,7 @@ from tocsin.web.render import HERE, Pages
 from tocsin.web.throttle import SignInThrottle
 from tocsin.web.views import (
     audit,
+    chatops,
     check_page,
     checks,
     contact,
@@ -54,6 +55,7 @@ ROUTERS.append(statuspages.router)
 ROUTERS.append(sso.router)
 ROUTERS.append(respond.router)
 ROUTERS.append(audit.router)
+ROUTERS.append(chatops.router)
 
 
 def _favicon() -> RedirectResponse:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.chatops import service as chat
 from tocsin.errors import TocsinError
 from tocsin.escalation import reachability
 from tocsin.escalation import service as escalation
@@ -81,6 +82,7 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
         "custom_holders": [h for h in holders if not h[3]],
         "role_names": [h[0] for h in holders],
         "security_clocks": security.clocks_of(session, incident.id),
+        "chat_channel": chat.channel_of(session, incident.id),
     }
 
 
