@@ -23,7 +23,6 @@ from tocsin.audit.api import router as audit_router
 from tocsin.catalog.api import router as catalog_router
 from tocsin.chatops.api import inbound_router as chat_inbound_router
 from tocsin.chatops.api import router as chatops_router
-from tocsin.chatops.ports import NO_STATUS_PAGE
 from tocsin.checks.api import agent_router as probe_agent_router
 from tocsin.checks.api import probe_dependency, probe_early, probes_router
 from tocsin.checks.api import router as checks_router
@@ -50,6 +49,7 @@ from tocsin.schedules.api import router as schedules_router
 from tocsin.security.api import router as security_router
 from tocsin.setup.api import router as setup_router
 from tocsin.stakeholders.api import router as stakeholders_router
+from tocsin.statuspages import service as statuspages
 from tocsin.statuspages.api import public_router as statuspages_public_router
 from tocsin.statuspages.api import router as statuspages_router
 from tocsin.statuspages.fastlane import fast_routes as statuspage_fast_routes
@@ -102,7 +102,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.invite = notify.invite                                          # accounts/api.py
     app.state.service_paging_problems = reachability.problems_of_services    # catalog/api.py
     app.state.schedule_paging_problems = reachability.problems_of_schedules  # schedules/api.py
-    app.state.chatops_status_pages = NO_STATUS_PAGE  # chatops/ports.py (status pages: issue 15)
+    app.state.chatops_status_pages = statuspages.FOR_CHAT  # chatops/ports.py
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)

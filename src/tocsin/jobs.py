@@ -40,6 +40,7 @@ from tocsin.security import service as security
 from tocsin.stakeholders import jobs as stakeholders_jobs
 from tocsin.stakeholders import service as stakeholders_service
 from tocsin.statuspages import jobs as statuspages_jobs
+from tocsin.statuspages import service as statuspages
 from tocsin.web import jobs as web_jobs
 from tocsin.webhooks import jobs as webhooks_jobs
 
@@ -179,8 +180,11 @@ JOBS += [Job("analytics.weekly_digest", analytics_jobs.weekly_digest, every=3600
 JOBS.append(Job("postmortems.trackers", postmortems_jobs.sync_with_trackers, every=10))
 JOBS.append(Job("statuspages.refresh", statuspages_jobs.refresh, every=2))
 # Chat-ops: the chat outbox and Socket Mode, each in its own lane (a chat outage waits there).
-JOBS += [Job("chatops.deliver", chatops_jobs.Deliver(), lane=chatops_jobs.chat_wake)]
-JOBS += [Job("chatops.socket", chatops_socket.KeepConnected(), lane=chatops_socket.socket_wake,
+# Status pages answer chat's "link" and "resolved" (chatops/ports.py).
+JOBS += [Job("chatops.deliver", chatops_jobs.Deliver(statuspages.FOR_CHAT),
+             lane=chatops_jobs.chat_wake)]
+JOBS += [Job("chatops.socket", chatops_socket.KeepConnected(statuspages.FOR_CHAT),
+             lane=chatops_socket.socket_wake,
              finish=chatops_socket.KeepConnected.finish)]
 JOBS += [Job("chatops.retention", chatops_jobs.retention, every=3600)]
 JOBS.append(Job("audit.retention", audit_jobs.retention, every=24 * 3600))

@@ -56,10 +56,10 @@ class RecordingStatusPage:
     def __init__(self) -> None:
         self.resolved: list[int] = []
 
-    def link_for(self, session: Any, incident: Any) -> str | None:
+    def link_for(self, session: Any, incident: Any, *, base_url: str) -> str | None:
         return f"https://status.example.com/incidents/{incident.id}"
 
-    def on_resolved(self, session: Any, *, incident: Any, now: datetime) -> None:
+    def on_resolved(self, session: Any, *, incident: Any, now: datetime, base_url: str) -> None:
         self.resolved.append(incident.id)
 
 

@@ -42,6 +42,7 @@ class IncidentView:
     next_update_due: datetime | None = None
     status_page: str | None = None
     channel: str | None = None  # the incident channel's id, when it has one
+    bridge: str | None = None  # the conference link (respond/)
 
     @property
     def number(self) -> str:
@@ -87,12 +88,21 @@ def summary(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
         {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"}
                                        for k, v in fields]},
-        {"type": "context", "elements": [{"type": "mrkdwn",
-                                          "text": f"<{view.url}|Open in Tocsin>"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": text}
+                                         for text in _links(view)]},
     ]
     text = (f"{head} — {view.status}, {view.severity}, IC {_who(view.commander)}, "
             f"next update due {_due(view)}")
     return text, blocks
+
+
+def _links(view: IncidentView) -> list[str]:
+    links = [f"<{view.url}|Open in Tocsin>"]
+    if view.bridge:
+        links.append(f"<{view.bridge}|Join the bridge>")
+    if view.status_page:
+        links.append(f"<{view.status_page}|Status page>")
+    return links
 
 
 def alert(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
@@ -172,4 +182,7 @@ def event_line(*, kind: str, body: str, actor: str | None) -> str:
 
 
 def status_text(view: IncidentView) -> str:
-    return summary(view)[0]
+    """What `/incident status` answers: the summary line, then the bridge and status page."""
+    extra = [f"{label}: {link}" for label, link in (("Bridge", view.bridge),
+                                                    ("Status page", view.status_page)) if link]
+    return " · ".join([summary(view)[0], *extra])

@@ -91,7 +91,8 @@ def arguments(session: Session, call: ChatCall, *, settings: Settings,
 
     def view() -> blocks.IncidentView:
         return service.incident_view(session, incident, settings=settings,
-                                     status_page=status_pages.link_for(session, incident))
+                                     status_page=status_pages.link_for(
+                                         session, incident, base_url=settings.public_url))
 
     if purpose == "channel.create":
         channel = session.get(IncidentChannel, incident.id)

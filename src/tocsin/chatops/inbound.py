@@ -177,8 +177,8 @@ class Inbound:
         settings = self.runtime.settings
         if cmd.verb == "status":
             view = service.incident_view(session, incident, settings=settings,
-                                         status_page=self.status_pages.link_for(session,
-                                                                                incident))
+                                         status_page=self.status_pages.link_for(
+                                             session, incident, base_url=settings.public_url))
             return blocks.status_text(view)
         who.require(Role.RESPONDER)
         if cmd.verb == "ack":
@@ -189,7 +189,8 @@ class Inbound:
         if cmd.verb == "resolve":
             incidents.resolve(session, incident=incident, actor=who, now=now, settings=settings,
                               data=ResolveRequest(resolution_summary=cmd.text or None))
-            self.status_pages.on_resolved(session, incident=incident, now=now)
+            self.status_pages.on_resolved(session, incident=incident, now=now,
+                                          base_url=settings.public_url)
             return f"{incident.number} resolved."
         if cmd.verb == "severity" and cmd.severity is not None:
             incidents.change_severity(session, incident=incident, actor=who,
@@ -304,7 +305,8 @@ class Inbound:
         if action_id == blocks.ACTION_RESOLVE:
             incidents.resolve(session, incident=incident, actor=who, data=ResolveRequest(),
                               now=now, settings=settings)
-            self.status_pages.on_resolved(session, incident=incident, now=now)
+            self.status_pages.on_resolved(session, incident=incident, now=now,
+                                          base_url=settings.public_url)
             return f"{incident.number} resolved."
         teams = sorted({t for t in session.scalars(
             select(Service.owner_team_id).where(Service.id.in_(

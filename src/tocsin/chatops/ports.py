@@ -15,18 +15,20 @@ class StatusPagePort(Protocol):
     """Status pages (issue 15): the link shown in an incident channel's topic, and what a
     resolve typed in chat tells the status page."""
 
-    def link_for(self, session: Session, incident: Incident) -> str | None: ...
+    def link_for(self, session: Session, incident: Incident, *, base_url: str) -> str | None: ...
 
-    def on_resolved(self, session: Session, *, incident: Incident, now: datetime) -> None: ...
+    def on_resolved(self, session: Session, *, incident: Incident, now: datetime,
+                    base_url: str) -> None: ...
 
 
 class NoStatusPage:
     """Until status pages are connected: no link, nothing to tell."""
 
-    def link_for(self, session: Session, incident: Incident) -> str | None:
+    def link_for(self, session: Session, incident: Incident, *, base_url: str) -> str | None:
         return None
 
-    def on_resolved(self, session: Session, *, incident: Incident, now: datetime) -> None:
+    def on_resolved(self, session: Session, *, incident: Incident, now: datetime,
+                    base_url: str) -> None:
         return None
 
 

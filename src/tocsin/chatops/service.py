@@ -229,7 +229,8 @@ def incident_view(session: Session, incident: Incident, *, settings: Settings,
         commander=_name(session, incident.commander_id),
         tech_lead=_name(session, incident.tech_lead_id),
         comms_lead=_name(session, incident.comms_lead_id), next_update_due=due,
-        status_page=status_page, channel=channel.channel_id if channel else None)
+        status_page=status_page, channel=channel.channel_id if channel else None,
+        bridge=incident.bridge_url)
 
 
 def channel_members(session: Session, incident: Incident) -> list[int]:

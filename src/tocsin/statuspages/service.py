@@ -727,3 +727,23 @@ def post_update_for_incident(session: Session, *, incident_id: int, actor: Princ
     return [add_update(session, page=get_page(session, p.page_id), post=p, actor=actor,
                        data=UpdateIn(stage=stage, body=body, draft=draft), now=now,
                        settings_url=base_url) for p in posts]
+
+
+class ForChat:
+    """What chat-ops asks of status pages (chatops/ports.py::StatusPagePort), handed in by
+    the composition root: the link shown in an incident channel's topic, and a resolve typed
+    in chat showing on the pages at once (in the same transaction) rather than at the
+    refresh job's next turn. Public text about the resolution stays with the comms role."""
+
+    def link_for(self, session: Session, incident: Incident, *, base_url: str) -> str | None:
+        links = links_of_incident(session, incident_id=incident.id, base_url=base_url)
+        return links[0] if links else None
+
+    def on_resolved(self, session: Session, *, incident: Incident, now: datetime,
+                    base_url: str) -> None:
+        session.flush()
+        for page_id in stale_pages(session, now=now, base_url=base_url):
+            refresh(session, page=get_page(session, page_id), now=now, base_url=base_url)
+
+
+FOR_CHAT = ForChat()
