@@ -61,3 +61,19 @@ def test_sev1_is_a_major_outage_and_an_override_is_shown_as_such(
     r = client.put(f"/api/v1/statuspages/{p['id']}/components/{cid}/override",
                    headers=admin.headers, json={"status": None})
     assert r.json()["overridden"] is False and r.json()["status"] == "major_outage"
+
+
+def test_a_drill_on_a_mapped_service_leaves_the_public_page_alone(
+        client: TestClient, runtime: Runtime, admin: Account, responder: Account) -> None:
+    api = service(client, admin, "api")
+    p = page(client, admin)
+    component(client, admin, p["id"], "API", [api])
+    scenario = client.post("/api/v1/drills/scenarios", headers=admin.headers, json={
+        "name": "api down", "alert_title": "API 500s", "service_id": api,
+        "severity": "SEV1"}).json()
+    r = client.post("/api/v1/drills", headers=admin.headers, json={
+        "scenario_id": scenario["id"], "participant_ids": [responder.id]})
+    assert r.status_code == 201, r.text
+    run_refresh(runtime)
+    assert component_status(client, "acme", "API") == "operational"
+    assert "All Systems Operational" in public(client, "acme").text

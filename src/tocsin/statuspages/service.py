@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts import suppress
@@ -28,7 +28,7 @@ from tocsin.catalog.models import Service
 from tocsin.checks.models import Check, CheckRollup
 from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from tocsin.incidents import lifecycle as lc
-from tocsin.incidents.models import Incident, IncidentService
+from tocsin.incidents.models import Incident, IncidentService, not_drill
 from tocsin.incidents.visibility import visible_incident
 from tocsin.notify import service as notify
 from tocsin.outbound import OutboundPolicy, refused_message, url_refusal
@@ -58,6 +58,13 @@ from tocsin.statuspages.schemas import (
 # The reader of a public page: no user, no role beyond viewing.
 _PUBLIC = Principal(user_id=0, role=Role.VIEWER)
 UPTIME_DAYS = 90
+
+
+def _shown_publicly() -> ColumnElement[bool]:
+    """Incidents a public page may derive from, count or show: those the public may see
+    (the one visibility rule), and never a drill (drills/: game days stay off real pages)."""
+    return visible_incident(_PUBLIC) & not_drill()
+
 _OPEN = (lc.Status.RESOLVED.value, lc.Status.CLOSED.value)
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 
@@ -206,7 +213,7 @@ def derived_statuses(session: Session, *, page: StatusPage,
             select(IncidentService.service_id, Incident.severity)
             .join(Incident, Incident.id == IncidentService.incident_id)
             .where(IncidentService.service_id.in_(all_services),
-                   Incident.status.not_in(_OPEN), visible_incident(_PUBLIC))):
+                   Incident.status.not_in(_OPEN), _shown_publicly())):
         severities.setdefault(sid, []).append(severity)
     maintained = _in_maintenance(session, all_services, now)
     posted = {cid for ids in session.scalars(select(StatusPost.component_ids).where(
@@ -357,7 +364,7 @@ def _shown(session: Session, post: StatusPost) -> bool:
     if post.incident_id is None:
         return True
     return session.scalars(select(Incident.id).where(
-        Incident.id == post.incident_id, visible_incident(_PUBLIC))).first() is not None
+        Incident.id == post.incident_id, _shown_publicly())).first() is not None
 
 
 def get_post(session: Session, *, page: StatusPage, post_id: int) -> StatusPost:
@@ -453,7 +460,7 @@ def snapshot(session: Session, *, page: StatusPage, now: datetime,
     posts = [p for p in session.scalars(
         select(StatusPost).outerjoin(Incident, Incident.id == StatusPost.incident_id).where(
             StatusPost.page_id == page.id, StatusPost.published_at.is_not(None),
-            StatusPost.incident_id.is_(None) | visible_incident(_PUBLIC))
+            StatusPost.incident_id.is_(None) | _shown_publicly())
         .order_by(StatusPost.id.desc()).limit(50))]
     updates = updates_of(session, [p.id for p in posts], published_only=True)
     bars = _uptime(session, page=page, components=components, posts=posts, now=now)
@@ -499,7 +506,7 @@ def _uptime(session: Session, *, page: StatusPage, components: list[StatusCompon
             select(IncidentService.service_id, Incident.id, Incident.severity,
                    Incident.impact_started_at, Incident.detected_at, Incident.resolved_at)
             .join(Incident, Incident.id == IncidentService.incident_id)
-            .where(IncidentService.service_id.in_(all_services), visible_incident(_PUBLIC),
+            .where(IncidentService.service_id.in_(all_services), _shown_publicly(),
                    (Incident.resolved_at.is_(None)) | (Incident.resolved_at > since))):
         status = comp.derive(open_severities=[severity], in_maintenance=False, override=None)
         weight = {comp.ComponentStatus.MAJOR: 1.0, comp.ComponentStatus.PARTIAL: 0.5}.get(
@@ -710,7 +717,7 @@ def links_of_incident(session: Session, *, incident_id: int, base_url: str) -> l
         StatusPage, StatusPage.id == StatusPost.page_id).where(
         StatusPost.incident_id == incident_id, StatusPost.published_at.is_not(None))).all()
     if not posts or session.scalars(select(Incident.id).where(
-            Incident.id == incident_id, visible_incident(_PUBLIC))).first() is None:
+            Incident.id == incident_id, _shown_publicly())).first() is None:
         return []
     return [f"{base_url}/status/{slug}/#post-{pid}" for pid, slug in posts]
 
