@@ -39,3 +39,23 @@ def test_change_is_audited_and_a_hand_edit_breaks_the_chain(
     assert result.exit_code == 1
     assert f"entry {entries[0]['id']}" in result.output
     assert "altered" in result.output
+
+
+def test_status_page_and_response_target_changes_are_audited(
+        client: TestClient, admin: Account) -> None:
+    r = client.post("/api/v1/statuspages", headers=admin.headers,
+                    json={"slug": "acme", "name": "Acme"})
+    assert r.status_code == 201, r.text
+    r = client.patch(f"/api/v1/statuspages/{r.json()['id']}", headers=admin.headers,
+                     json={"name": "Acme Inc"})
+    assert r.status_code == 200, r.text
+    [entry] = client.get("/api/v1/audit", headers=admin.headers, params={
+        "target": "status_pages", "action": "updated"}).json()["items"]
+    assert entry["before"]["name"] == "Acme" and entry["after"]["name"] == "Acme Inc"
+    assert entry["actor_id"] == admin.id
+    r = client.put("/api/v1/metrics/targets/SEV1", headers=admin.headers,
+                   json={"ack_minutes": 3, "first_update_minutes": 10,
+                         "resolve_minutes": 120})
+    assert r.status_code == 200, r.text
+    assert client.get("/api/v1/audit", headers=admin.headers, params={
+        "target": "response_targets"}).json()["items"]

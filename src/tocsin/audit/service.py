@@ -34,6 +34,12 @@ from tocsin.runtime import Runtime
 AUDITED = CONFIG_TABLES | frozenset({
     "api_keys", "schedules", "schedule_layers", "sso_identities", "totp_credentials",
     "security_clocks",
+    # the other features' configuration: status pages, stakeholder lists and templates,
+    # response roles, chat mappings, response targets, runbooks, drill scenarios
+    "status_pages", "status_components", "status_component_services",
+    "stakeholder_templates", "distribution_lists", "response_roles",
+    "chat_channel_maps", "chat_user_links", "response_targets", "runbooks",
+    "runbook_services", "drill_scenarios",
 })
 REDACTED = "[redacted]"
 _SECRET = re.compile(r"password|secret|token|hash|(^|_)key$|recovery", re.IGNORECASE)
