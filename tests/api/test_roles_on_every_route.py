@@ -89,9 +89,11 @@ def test_admins_viewer_scoped_key_writes_no_more_than_a_viewer(
 # Configuration a team owns: every write route under these paths (and the integration reads,
 # which show the secret key) is for that team's managers and admins only.
 TEAM_OWNED = ("/api/v1/services", "/api/v1/schedules", "/api/v1/escalation-policies",
-              "/api/v1/integrations")
-# Operational, not configuration: any responder covers a shift or swaps one.
+              "/api/v1/integrations", "/api/v1/statuspages/{page_id}/components")
+# Operational, not configuration: any responder covers a shift or swaps one, and the
+# outgoing on-call leaves the incoming one a handoff note (respond/).
 OPERATIONAL = {
+    ("POST", "/api/v1/schedules/{schedule_id}/handoff-notes"),
     ("POST", "/api/v1/schedules/{schedule_id}/overrides"),
     ("POST", "/api/v1/schedules/{schedule_id}/swaps"),
     ("DELETE", "/api/v1/schedules/{schedule_id}/overrides/{override_id}"),
@@ -129,6 +131,11 @@ def _setup_teams(runtime: Runtime, client: TestClient, admin: Account,
     }).json()["id"]
     made["integration"] = client.post("/api/v1/integrations", headers=admin.headers, json={
         "service_id": made["service"], "kind": "alertmanager", "name": "A am"}).json()["id"]
+    made["page"] = client.post("/api/v1/statuspages", headers=admin.headers, json={
+        "slug": "a", "name": "A status"}).json()["id"]
+    made["component"] = client.post(f"/api/v1/statuspages/{made['page']}/components",
+                                    headers=admin.headers, json={
+        "name": "Checkout", "service_ids": [made["service"]]}).json()["id"]
     return made
 
 
@@ -136,6 +143,8 @@ def _requests(t: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any] | N
     """(method, route template, path, body) for each team route, on team A's things; the
     deletions last, so a manager of A can run them all in this order."""
     a, svc, sch, pol, integ = t["A"], t["service"], t["schedule"], t["policy"], t["integration"]
+    page, comp = t["page"], t["component"]
+    components = f"/api/v1/statuspages/{page}/components"
     levels = [{"delay_minutes": 0, "targets": [{"kind": "schedule", "id": sch}]}]
     return [
         ("POST", "/api/v1/services", "/api/v1/services", {"name": "New", "owner_team_id": a}),
@@ -162,6 +171,14 @@ def _requests(t: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any] | N
          {"name": "renamed"}),
         ("DELETE", "/api/v1/integrations/{integration_id}", f"/api/v1/integrations/{integ}",
          None),
+        ("POST", "/api/v1/statuspages/{page_id}/components", components,
+         {"name": "New", "service_ids": [svc]}),
+        ("PUT", "/api/v1/statuspages/{page_id}/components/{component_id}/override",
+         f"{components}/{comp}/override", {"status": "degraded_performance", "note": "x"}),
+        ("PUT", "/api/v1/statuspages/{page_id}/components/{component_id}",
+         f"{components}/{comp}", {"name": "Checkout", "service_ids": [svc]}),
+        ("DELETE", "/api/v1/statuspages/{page_id}/components/{component_id}",
+         f"{components}/{comp}", None),
         ("DELETE", "/api/v1/schedules/{schedule_id}", f"/api/v1/schedules/{sch}", None),
         ("DELETE", "/api/v1/services/{service_id}", f"/api/v1/services/{svc}", None),
     ]

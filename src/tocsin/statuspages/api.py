@@ -133,8 +133,9 @@ def list_components(page_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewe
 
 @router.post("/{page_id}/components", status_code=201, response_model=ComponentOut)
 def add_component(page_id: Id, data: ComponentIn, session: SessionDep, rt: RuntimeDep,
-                  who: Admin) -> ComponentOut:
+                  who: Responder) -> ComponentOut:
     page = service.get_page(session, page_id)
+    service.require_component_change(session, actor=who, service_ids=data.service_ids)
     c = service.add_component(session, page=page, data=data, now=rt.clock.now())
     _refresh(session, rt, page)
     session.commit()
@@ -143,11 +144,12 @@ def add_component(page_id: Id, data: ComponentIn, session: SessionDep, rt: Runti
 
 @router.put("/{page_id}/components/{component_id}", response_model=ComponentOut)
 def update_component(page_id: Id, component_id: Id, data: ComponentIn, session: SessionDep,
-                     rt: RuntimeDep, who: Admin) -> ComponentOut:
+                     rt: RuntimeDep, who: Responder) -> ComponentOut:
     page = service.get_page(session, page_id)
-    c = service.update_component(
-        session, component=service.get_component(session, page=page, component_id=component_id),
-        data=data, now=rt.clock.now())
+    component = service.get_component(session, page=page, component_id=component_id)
+    service.require_component_change(session, actor=who, service_ids=[
+        *service.services_of(session, [component.id])[component.id], *data.service_ids])
+    c = service.update_component(session, component=component, data=data, now=rt.clock.now())
     _refresh(session, rt, page)
     session.commit()
     return _component_out(session, rt, page, [c])[0]
@@ -155,10 +157,12 @@ def update_component(page_id: Id, component_id: Id, data: ComponentIn, session: 
 
 @router.delete("/{page_id}/components/{component_id}", status_code=204)
 def delete_component(page_id: Id, component_id: Id, session: SessionDep, rt: RuntimeDep,
-                     who: Admin) -> Response:
+                     who: Responder) -> Response:
     page = service.get_page(session, page_id)
-    service.delete_component(
-        session, component=service.get_component(session, page=page, component_id=component_id))
+    component = service.get_component(session, page=page, component_id=component_id)
+    service.require_component_change(
+        session, actor=who, service_ids=service.services_of(session, [component.id])[component.id])
+    service.delete_component(session, component=component)
     session.flush()
     _refresh(session, rt, page)
     session.commit()
@@ -170,9 +174,10 @@ def delete_component(page_id: Id, component_id: Id, session: SessionDep, rt: Run
 def set_override(page_id: Id, component_id: Id, data: OverrideIn, session: SessionDep,
                  rt: RuntimeDep, who: Responder) -> ComponentOut:
     page = service.get_page(session, page_id)
-    c = service.set_override(
-        session, component=service.get_component(session, page=page, component_id=component_id),
-        data=data, now=rt.clock.now())
+    component = service.get_component(session, page=page, component_id=component_id)
+    service.require_component_change(
+        session, actor=who, service_ids=service.services_of(session, [component.id])[component.id])
+    c = service.set_override(session, component=component, data=data, now=rt.clock.now())
     _refresh(session, rt, page)
     session.commit()
     return _component_out(session, rt, page, [c])[0]

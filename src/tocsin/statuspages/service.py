@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
+from tocsin.accounts import service as accounts
 from tocsin.alerts import suppress
 from tocsin.alerts.models import MaintenanceWindow
 from tocsin.catalog.models import Service
@@ -189,6 +190,17 @@ def list_components(session: Session, *, page: StatusPage) -> list[StatusCompone
     return list(session.scalars(select(StatusComponent).where(
         StatusComponent.page_id == page.id).order_by(StatusComponent.position,
                                                      StatusComponent.id)))
+
+
+def require_component_change(session: Session, *, actor: Principal,
+                             service_ids: Sequence[int]) -> None:
+    """A component belongs to the teams owning its services: only their managers (or
+    admins) change it (accounts' one team rule); a component of no team's service, admins."""
+    teams = set(session.scalars(select(Service.owner_team_id).where(
+        Service.id.in_(service_ids)))) if service_ids else {None}
+    for team_id in sorted(teams, key=lambda t: -1 if t is None else t):
+        accounts.require_team_manager(session, actor=actor, team_id=team_id,
+                                      what="this status page component")
 
 
 def services_of(session: Session, component_ids: Sequence[int]) -> dict[int, list[int]]:

@@ -99,11 +99,13 @@ def _failed(request: Request, session: Session, rt: Any, who: WebUser, page_id: 
 
 @router.post("/statuspages/{page_id}/components")
 def add_component(request: Request, page_id: Id, session: SessionDep, rt: RuntimeDep,
-                  who: AdminUser, form: Form) -> Response:
+                  who: ResponderUser, form: Form) -> Response:
     values = {"name": forms.text(form, "name"), "group_name": forms.text(form, "group_name"),
               "service_ids": forms.ints(form, "service_ids")}
     try:
         page = sp.get_page(session, page_id)
+        sp.require_component_change(session, actor=who.principal,
+                                    service_ids=values["service_ids"])
         sp.add_component(session, page=page, data=forms.build(ComponentIn, values),
                          now=rt.clock.now())
         session.flush()
@@ -120,9 +122,11 @@ def override(request: Request, page_id: Id, component_id: Id, session: SessionDe
               "note": forms.text(form, "note")}
     try:
         page = sp.get_page(session, page_id)
-        sp.set_override(session, component=sp.get_component(
-            session, page=page, component_id=component_id),
-            data=forms.build(OverrideIn, values), now=rt.clock.now())
+        component = sp.get_component(session, page=page, component_id=component_id)
+        sp.require_component_change(session, actor=who.principal, service_ids=sp.services_of(
+            session, [component.id])[component.id])
+        sp.set_override(session, component=component, data=forms.build(OverrideIn, values),
+                        now=rt.clock.now())
     except (forms.FormErrors, TocsinError) as exc:
         return _failed(request, session, rt, who, page_id, exc, {})
     return _done(session, rt, page, "Component status saved.")
