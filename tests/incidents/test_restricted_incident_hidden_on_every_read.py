@@ -169,7 +169,8 @@ def _values(w: World, member: Account, hidden_id: int | None = None) -> dict[str
             "exit_code": "0", "identifier": str(hidden_id or w.alert_id), "rest": "x",
             "subscription_id": "1",
             "postmortem_id": "1", "problem_id": "1", "drill_id": "1",
-            "page_id": "1", "component_id": "1", "post_id": "1", "slug": "x", "name": "x"}
+            "page_id": "1", "component_id": "1", "post_id": "1", "slug": "x", "name": "x",
+            "runbook": "x"}
 
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")

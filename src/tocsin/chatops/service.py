@@ -31,6 +31,7 @@ from tocsin.chatops.models import (
     UserLink,
 )
 from tocsin.db import rows
+from tocsin.db.config_cache import config_cached
 from tocsin.db.wakeup import wake_after_commit
 from tocsin.errors import Conflict, Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
@@ -186,18 +187,22 @@ def _post_alerts(session: Session, incident: Incident, service_ids: list[int] | 
     (Mattermost, Teams). A restricted incident's details go to no shared channel."""
     if incident.restricted:
         return
+    platforms = {p.value for p in Platform if slack or p is not Platform.SLACK}
+    # Channel maps are configuration, read through the configuration cache: with none mapped
+    # (most events) nothing is queried, so an intake batch's rows are not flushed early.
+    maps = [m for m in _channel_maps(session) if m[0] in platforms]
+    if not maps:
+        return
     if service_ids is None:
         service_ids = list(session.scalars(select(IncidentService.service_id).where(
             IncidentService.incident_id == incident.id)))
     if not service_ids:
         return
-    team_ids = [t for t in session.scalars(select(Service.owner_team_id).where(
-        Service.id.in_(service_ids))) if t is not None]
-    platforms = [p.value for p in Platform if slack or p is not Platform.SLACK]
-    maps = session.execute(select(ChannelMap.platform, ChannelMap.channel_id).where(
-        ChannelMap.platform.in_(platforms),
-        (ChannelMap.service_id.in_(service_ids)) | (ChannelMap.team_id.in_(team_ids))))
-    for platform, channel_id in sorted({(p, c) for p, c in maps}):
+    team_ids = {t for t in session.scalars(select(Service.owner_team_id).where(
+        Service.id.in_(service_ids))) if t is not None}
+    wanted = set(service_ids)
+    for platform, channel_id in sorted({(p, c) for p, c, sid, tid in maps
+                                        if sid in wanted or tid in team_ids}):
         if platform == Platform.SLACK.value:
             enqueue(session, method="chat.postMessage", purpose="alert.post",
                     incident_id=incident.id, now=now, args={"channel": channel_id})
@@ -205,6 +210,16 @@ def _post_alerts(session: Session, incident: Incident, service_ids: list[int] | 
             enqueue(session, method="webhook.post", purpose="alert.post", now=now,
                     incident_id=incident.id, platform=Platform(platform),
                     args={"url": channel_id})
+
+
+def _channel_maps(session: Session) -> list[tuple[str, str, int | None, int | None]]:
+    """Every channel map as (platform, channel, service id, team id), cached per
+    configuration version (db/config_cache.py: chat_channel_maps is a configuration table)."""
+    def load() -> list[tuple[str, str, int | None, int | None]]:
+        return [(p, c, s, t) for p, c, s, t in session.execute(select(
+            ChannelMap.platform, ChannelMap.channel_id, ChannelMap.service_id,
+            ChannelMap.team_id).order_by(ChannelMap.id))]
+    return config_cached(session, "chatops.channel_maps", load)
 
 
 # ---- how chat shows an incident --------------------------------------------------------------

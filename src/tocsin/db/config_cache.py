@@ -53,6 +53,7 @@ CONFIG_TABLES = frozenset({
     "escalation_policies", "service_policies", "users", "teams", "team_members",
     "contact_methods", "notification_rules",
     "checklist_templates", "webhook_subscriptions",  # read on every incident event (issue 21)
+    "chat_channel_maps",  # read on every new incident (chatops)
 })
 
 _TXN_KEY = "tocsin.config_cache"

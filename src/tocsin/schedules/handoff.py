@@ -125,8 +125,9 @@ def deliver_notes(session: Session, *, schedule: Schedule, to_user_id: int,
         .order_by(HandoffNote.id)))
     if not pending:
         return ""
-    names = dict(session.execute(select(User.id, User.name).where(
-        User.id.in_([n.author_id for n in pending if n.author_id is not None]))).tuples().all())
+    names: dict[int, str] = {uid: name for uid, name in session.execute(select(
+        User.id, User.name).where(
+        User.id.in_([n.author_id for n in pending if n.author_id is not None])))}
     lines = ["Handoff notes from the last shift:"]
     for note in pending:
         lines.append(f"- {names.get(note.author_id or 0, 'someone')}: {note.text}")
