@@ -100,12 +100,12 @@ def _failed(request: Request, session: Session, rt: Any, who: WebUser, page_id: 
 @router.post("/statuspages/{page_id}/components")
 def add_component(request: Request, page_id: Id, session: SessionDep, rt: RuntimeDep,
                   who: ResponderUser, form: Form) -> Response:
+    service_ids = forms.ints(form, "service_ids")
     values = {"name": forms.text(form, "name"), "group_name": forms.text(form, "group_name"),
-              "service_ids": forms.ints(form, "service_ids")}
+              "service_ids": service_ids}
     try:
         page = sp.get_page(session, page_id)
-        sp.require_component_change(session, actor=who.principal,
-                                    service_ids=values["service_ids"])
+        sp.require_component_change(session, actor=who.principal, service_ids=service_ids)
         sp.add_component(session, page=page, data=forms.build(ComponentIn, values),
                          now=rt.clock.now())
         session.flush()
