@@ -103,7 +103,8 @@ REACHES: dict[tuple[str, str], str] = {
     ("stakeholders", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
 }
 REACHES[("webhooks", "notify.webhook")] = \
-    "event webhooks are signed with the one HMAC scheme of notify's webhooks"
+    "event webhooks are signed with the one HMAC scheme of notify's webhooks and sent by " \
+    "its guarded sender (resolved once, judged, that address connected to)"
 REACHES[("respond", "notify.links")] = \
     "voice calls and email replies carry the same signed acknowledge tokens as links"
 REACHES |= {

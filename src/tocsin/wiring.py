@@ -8,6 +8,7 @@ top of the import graph, hands it the implementation when the runtime is built. 
 
 from __future__ import annotations
 
+from tocsin.alerts import hooks as alert_hooks
 from tocsin.analytics.prometheus import IncidentCollector
 from tocsin.audit import service as audit
 from tocsin.chatops import service as chatops
@@ -33,6 +34,12 @@ INCIDENT_HOOKS: tuple[incident_hooks.IncidentHook, ...] = (
 )
 INCIDENT_HOOKS += (chatops.on_incident_event,)  # chat: channels, summaries, alert messages
 
+# After each change of an alert (created, acknowledged, resolved), in its transaction
+# (alerts/hooks.py).
+ALERT_HOOKS: tuple[alert_hooks.AlertHook, ...] = (
+    webhooks.on_alert_event,  # event webhook deliveries (outbox rows)
+)
+
 
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     """The runtime every process uses: database, clock, metrics, and the hooks above."""
@@ -49,6 +56,7 @@ def wire(runtime: Runtime) -> None:
         # Security incidents start their notification clocks (security/).
         incident_hooks.install(factory, (*INCIDENT_HOOKS, security.clock_hook(runtime.settings)))
         chatops.install(factory, runtime.settings)  # what the chat hook needs to know
+        alert_hooks.install(factory, ALERT_HOOKS)
         # Every read of a restricted incident is audited (audit/).
         incident_hooks.install_view_hook(factory, audit.restricted_view_hook(runtime))
     # Every change of configuration and access is recorded in the audit log (audit/).

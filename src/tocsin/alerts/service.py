@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.alerts import classify, routing, suppress
 from tocsin.alerts.grouping import group_key
+from tocsin.alerts.hooks import after_alert
 from tocsin.alerts.models import (
     Alert,
     AlertEvent,
@@ -216,9 +217,24 @@ def _count_duplicate(session: Session, event: NormalizedEvent, *, scope: str, no
 
 
 def _log(session: Session, alert: Alert, *, action: str, outcome: str, now: datetime,
-         raw: str | None, note: str = "") -> None:
+         raw: str | None, note: str = "", publish: bool = True) -> None:
     rows.add(session, AlertEvent, alert_id=alert.id, at=now, action=action, outcome=outcome,
              incident_id=alert.incident_id, note=note[:500], raw=raw)
+    change = _CHANGES.get((action, outcome))
+    if change is not None and publish:
+        after_alert(session, alert=alert, change=change, outcome=outcome, note=note, now=now)
+
+
+# The entries of the log that change an alert's state, as its hooks name them (a repeat of an
+# open alert, or an ignored acknowledgement, changes nothing).
+_CHANGES = {
+    ("trigger", IngestOutcome.CREATED): "created",
+    ("trigger", IngestOutcome.GROUPED): "created",
+    ("trigger", IngestOutcome.REOPENED): "created",
+    ("trigger", IngestOutcome.SUPPRESSED): "created",
+    ("acknowledge", IngestOutcome.ACKNOWLEDGED): "acknowledged",
+    ("resolve", IngestOutcome.RESOLVED): "resolved",
+}
 
 
 def merge_tags(*groups: list[str]) -> list[str]:
@@ -349,8 +365,9 @@ def _trigger(session: Session, event: NormalizedEvent, alert: Alert | None, *, s
     if reason is not None:
         alert.suppressed_by = reason[:200]
         alert.incident_id = None
+        # A repeat of a firing alert that stays suppressed is not a new alert.
         _log(session, alert, action="trigger", outcome=IngestOutcome.SUPPRESSED, now=now, raw=raw,
-             note=reason)
+             note=reason, publish=not was_open)
         return _result(alert, IngestOutcome.SUPPRESSED, reason)
     alert.suppressed_by = None
     outcome, note = _attach_or_declare(session, alert, event, service=service,

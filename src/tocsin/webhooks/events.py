@@ -15,8 +15,12 @@ VERSION = 1
 EVENT_TYPES = (
     "incident.declared", "incident.acknowledged", "incident.status_changed",
     "incident.severity_changed", "incident.role_changed", "incident.note_added",
-    "incident.resolved", "incident.closed", "incident.reopened", "test",
+    "incident.resolved", "incident.closed", "incident.reopened",
+    "alert.created", "alert.acknowledged", "alert.resolved", "test",
 )
+# An alert's changes (alerts/hooks.py: created, acknowledged, resolved) as event types.
+ALERT_EVENT_TYPES = {"created": "alert.created", "acknowledged": "alert.acknowledged",
+                     "resolved": "alert.resolved"}
 _NOTES = frozenset({"note", "hypothesis", "action", "decision"})
 # Status moves reported by their own entries (resolved, closed), or as acknowledged.
 _OWN_ENTRY = frozenset({"resolved", "closed"})
@@ -69,10 +73,15 @@ def subscribers(filters: Sequence[Filter], facts: Facts) -> list[int]:
     return [f.id for f in filters if matches(f, facts)]
 
 
-def body(*, event_id: str, type_: str, at: datetime, incident: dict[str, Any],
-         data: dict[str, Any]) -> dict[str, Any]:
-    return {"version": VERSION, "id": event_id, "type": type_, "occurred_at": at.isoformat(),
-            "incident": incident, "data": data}
+def body(*, event_id: str, type_: str, at: datetime, incident: dict[str, Any] | None,
+         data: dict[str, Any], alert: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An incident event carries `incident`; an alert event carries `alert`, and `incident`
+    (its incident, or null when none took it)."""
+    out = {"version": VERSION, "id": event_id, "type": type_, "occurred_at": at.isoformat(),
+           "incident": incident, "data": data}
+    if alert is not None:
+        out["alert"] = alert
+    return out
 
 
 def backoff(attempts: int, first_seconds: int) -> timedelta:

@@ -13,7 +13,8 @@ from tocsin.limits import Id
 EventType = Literal[
     "incident.declared", "incident.acknowledged", "incident.status_changed",
     "incident.severity_changed", "incident.role_changed", "incident.note_added",
-    "incident.resolved", "incident.closed", "incident.reopened"]
+    "incident.resolved", "incident.closed", "incident.reopened",
+    "alert.created", "alert.acknowledged", "alert.resolved"]
 
 
 class SubscriptionCreate(BaseModel):

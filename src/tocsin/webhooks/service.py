@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.alerts.models import Alert, IncidentAlert
 from tocsin.catalog.models import Service
 from tocsin.db import rows
 from tocsin.db.config_cache import config_cached
@@ -127,11 +128,55 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str,
         _enqueue(session, sub_id, type_, summary, data, now)
 
 
-def _enqueue(session: Session, sub_id: int, type_: str, incident: dict[str, Any],
-             data: dict[str, Any], now: datetime) -> None:
+def alert_summary(alert: Alert) -> dict[str, Any]:
+    return {"id": alert.id, "dedup_key": alert.dedup_key, "status": alert.status,
+            "summary": alert.summary, "source": alert.source, "severity": alert.severity,
+            "source_severity": alert.source_severity, "service_id": alert.service_id,
+            "team_id": alert.team_id, "incident_id": alert.incident_id,
+            "occurrences": alert.occurrences, "suppressed_by": alert.suppressed_by,
+            "labels": dict(alert.labels), "tags": list(alert.tags)}
+
+
+def on_alert_event(session: Session, *, alert: Alert, change: str, outcome: str, note: str,
+                   now: datetime) -> None:
+    """Hook (wiring.py::ALERT_HOOKS): one delivery per active subscription the alert's change
+    passes. An alert that ever joined a restricted incident is not published (its summary
+    and labels belong to that incident: alerts/visibility.py)."""
+    type_ = events.ALERT_EVENT_TYPES.get(change)
+    if type_ is None:
+        return
+    filters = _filters(session)
+    if not filters:
+        return
+    incident = session.get(Incident, alert.incident_id) if alert.incident_id else None
+    if (incident is not None and incident.restricted) or session.scalar(
+            select(IncidentAlert.incident_id).join(
+                Incident, Incident.id == IncidentAlert.incident_id)
+            .where(IncidentAlert.alert_id == alert.id, Incident.restricted.is_(True))
+            .limit(1)) is not None:
+        return
+    service_ids = [alert.service_id] if alert.service_id is not None else []
+    teams = {alert.team_id} if alert.team_id is not None else set()
+    if service_ids:
+        owner = session.scalar(select(Service.owner_team_id).where(
+            Service.id == service_ids[0]))
+        if owner is not None:
+            teams.add(owner)
+    facts = events.Facts(type_, frozenset(service_ids), frozenset(teams), alert.severity)
+    summary = alert_summary(alert)
+    incident_part = None if incident is None else incident_summary(
+        incident, incidents.service_ids_of(session, [incident.id])[incident.id])
+    data = {"outcome": outcome, "accepted": incident is not None and not alert.suppressed_by,
+            "note": note}
+    for sub_id in events.subscribers(filters, facts):
+        _enqueue(session, sub_id, type_, incident_part, data, now, alert=summary)
+
+
+def _enqueue(session: Session, sub_id: int, type_: str, incident: dict[str, Any] | None,
+             data: dict[str, Any], now: datetime, alert: dict[str, Any] | None = None) -> None:
     event_id = f"evt_{uuid.uuid4().hex}"
     payload = events.body(event_id=event_id, type_=type_, at=now, incident=incident,
-                          data=data)
+                          data=data, alert=alert)
     rows.add(session, WebhookDelivery, subscription_id=sub_id, event_id=event_id,
              event_type=type_, payload=payload, status=DeliveryStatus.PENDING.value,
              attempts=0, due_at=now, lease_until=None, claimed_by=None,

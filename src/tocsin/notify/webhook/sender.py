@@ -166,31 +166,58 @@ def _request(out: Outgoing, settings: Settings) -> tuple[bytes, dict[str, str]]:
     return body, headers
 
 
-async def send(out: Outgoing, settings: Settings) -> None:
-    """POST the page; `webhook_timeout_seconds` bounds the whole exchange. Redirects are not
-    followed (a 3xx is a permanent failure, as before): the receiver's address is wrong,
-    and a redirect could point anywhere. A refused target is a permanent failure."""
-    body, headers = _request(out, settings)
+@dataclass(frozen=True)
+class Answer:
+    """What a guarded POST got: the receiver's status, or why there is none."""
+
+    status: int | None
+    error: str | None = None  # no answer: refused, timed out, or a network error
+    refused: bool = False  # the target's address is one the outbound policy refuses
+
+
+async def post(url: str, body: bytes, headers: dict[str, str], settings: Settings) -> Answer:
+    """POST `body` through the pooled session, whose resolver judges every answer by the
+    outbound policy: the address connected to is the address checked (no DNS rebinding
+    between a check and the connect); an address written in the URL is judged first.
+    Redirects are not followed: the receiver's address is wrong, and a redirect could point
+    anywhere. `webhook_timeout_seconds` bounds the whole exchange."""
     limit = settings.webhook_timeout_seconds
     policy = settings.outbound_policy
     pool = await _pooled(policy)
-    proxy = _proxy(out.address, pool.proxies)
+    proxy = _proxy(url, pool.proxies)
     try:
         if proxy is None:
-            _check_literal(out.address, policy)
+            _check_literal(url, policy)
         else:  # a name lookup, which may hang: within the timeout (costly, so only here)
-            await asyncio.wait_for(_check_proxied(out.address, policy), limit)
-        async with pool.session.post(out.address, data=body, headers=headers, proxy=proxy,
+            await asyncio.wait_for(_check_proxied(url, policy), limit)
+        async with pool.session.post(url, data=body, headers=headers, proxy=proxy,
                                      allow_redirects=False,
                                      timeout=aiohttp.ClientTimeout(total=limit)) as r:
             await r.read()  # to the end, so the connection goes back to the pool
-            status = r.status
+            return Answer(r.status)
     except RefusedTarget as exc:
-        raise PermanentError(f"webhook {out.address}: {refused_message(str(exc))}") from exc
-    except TimeoutError as exc:
-        raise TemporaryError(f"webhook {out.address}: timed out after {limit:g} s") from exc
+        return Answer(None, refused_message(str(exc)), refused=True)
+    except TimeoutError:
+        return Answer(None, f"timed out after {limit:g} s")
     except aiohttp.ClientError as exc:
-        raise TemporaryError(f"webhook {out.address}: {str(exc) or type(exc).__name__}") from exc
+        return Answer(None, str(exc) or type(exc).__name__)
+
+
+def post_blocking(url: str, body: bytes, headers: dict[str, str],
+                  settings: Settings) -> Answer:
+    """post() from a thread other than the send loop's (the event webhooks' job)."""
+    return on_send_loop(post(url, body, headers, settings)).result(
+        timeout=settings.webhook_timeout_seconds + 30)
+
+
+async def send(out: Outgoing, settings: Settings) -> None:
+    """POST the page (post() above). A refused target is a permanent failure, as is a 3xx."""
+    body, headers = _request(out, settings)
+    answer = await post(out.address, body, headers, settings)
+    status = answer.status
+    if status is None:
+        err = f"webhook {out.address}: {answer.error}"
+        raise PermanentError(err) if answer.refused else TemporaryError(err)
     if status < 300:
         return
     err = f"webhook {out.address} answered {status}"

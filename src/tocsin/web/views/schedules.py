@@ -22,7 +22,7 @@ from tocsin.runtime import Runtime
 from tocsin.schedules import feed, handoff, oncall
 from tocsin.schedules import service as schedules
 from tocsin.schedules.oncall import Unit
-from tocsin.schedules.schemas import LayerIn, OverrideIn, ScheduleIn, SwapIn
+from tocsin.schedules.schemas import HandoffNoteIn, LayerIn, OverrideIn, ScheduleIn, SwapIn
 from tocsin.web import calendar, forms, queries
 from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
@@ -34,6 +34,7 @@ PARTICIPANT_SLOTS = 6
 # 9-17" plus "Saturday mornings"). A layer with more keeps the rest when edited here.
 WINDOW_SLOTS = 2
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+NOTES_SHOWN = 20  # the newest shift handoff notes on the schedule's page
 
 
 @router.get("/schedules")
@@ -204,8 +205,14 @@ def calendar_context(session: Session, rt: Runtime, who: WebUser, schedule_id: I
     people |= {p for layer in schedules.layers_of(schedule) for p in layer.participants}
     now = rt.clock.now()
     current = schedules.on_call(session, schedules=[schedule], at=now)[schedule.id]
+    notes = handoff.notes_of(session, schedule.id)[-NOTES_SHOWN:][::-1]  # newest first
+    people |= {i for n in notes for i in (n.author_id, n.delivered_to_id) if i is not None}
     return {"schedule": schedule, "period": p, "weeks": calendar.layout(p, zone, lanes),
             "names": queries.user_names(session, [*people, current.user_id if current else None]),
+            "handoff_notes": notes,
+            # The outgoing on-call writes the note (handoff.add_note: or an admin).
+            "writes_note": who.can("admin") or (
+                current is not None and current.user_id == who.user.id),
             "rows": _rows(result), "overrides": overrides,
             "current": current, "layers": schedules.layers_of(schedule),
             "warnings": schedules.warnings(session, schedule=schedule, now=now),
@@ -284,6 +291,27 @@ def add_override(request: Request, schedule_id: Id, session: SessionDep, rt: Run
     session.commit()
     return redirect(f"/schedules/{schedule_id}?view={values['view'] or 'week'}"
                     f"&day={values['day']}", flash="Override added.")
+
+
+@router.post("/schedules/{schedule_id}/handoff-notes")
+def add_handoff_note(request: Request, schedule_id: Id, session: SessionDep, rt: RuntimeDep,
+                     who: ResponderUser, form: Form) -> Response:
+    """The outgoing on-call's note for the next shift (delivered with the briefing)."""
+    schedule = schedules.get_schedule(session, schedule_id)
+    values = {"handoff_note": forms.text(form, "handoff_note"), "view": "", "day": ""}
+    try:
+        data = forms.build(HandoffNoteIn, {"text": values["handoff_note"].strip()})
+        handoff.add_note(session, schedule=schedule, author=who.principal, text=data.text,
+                         now=rt.clock.now())
+    except forms.FormErrors as exc:
+        return _form_again(request, session, rt, who, schedule_id, values,
+                           {"handoff_note": exc.errors.get("text", "this is required")}, 422)
+    except TocsinError as exc:  # not on call now (nor an admin): 403
+        return _form_again(request, session, rt, who, schedule_id, values,
+                           {"handoff_note": exc.detail}, exc.status_code)
+    session.commit()
+    return redirect(f"/schedules/{schedule_id}#handoff-notes",
+                    flash="Handoff note saved: it goes out with the next briefing.")
 
 
 SWAP_FIELDS = ("swap_user_id", "swap_start", "swap_end", "swap_other_user_id",
