@@ -120,8 +120,8 @@ def update_team(session: Session, *, team: Team, data: TeamUpdate) -> Team:
     if data.member_ids is not None:
         members = _check_user_ids(session, data.member_ids)
         # Members who stay keep their team role (a manager stays a manager).
-        roles = dict(session.execute(select(TeamMember.user_id, TeamMember.role)
-                                     .where(TeamMember.team_id == team.id)).tuples())
+        roles = {uid: role for uid, role in session.execute(
+            select(TeamMember.user_id, TeamMember.role).where(TeamMember.team_id == team.id))}
         session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
         for uid in members:
             session.add(TeamMember(team_id=team.id, user_id=uid,

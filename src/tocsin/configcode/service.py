@@ -72,7 +72,8 @@ from tocsin.settings import Settings
 
 # Managed-object kinds, by section.
 KINDS = {"users": "user", "teams": "team", "schedules": "schedule", "policies": "policy",
-         "services": "service", "integrations": "integration", "heartbeats": "heartbeat"}
+         "services": "service", "integrations": "integration", "heartbeats": "heartbeat",
+         "routing_rules": "routing_rule"}
 
 
 # ---- reading the server --------------------------------------------------------------------

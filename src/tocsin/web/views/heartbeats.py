@@ -19,6 +19,7 @@ from tocsin.limits import Id
 from tocsin.runtime import Runtime
 from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.managed import is_managed, refusal
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 
@@ -66,7 +67,8 @@ def heartbeat_detail(request: Request, heartbeat_id: Id, session: SessionDep, rt
         request, "heartbeats/detail.html", who, hb=out, examples=curl_examples(out.ping_url),
         service_name=queries.service_names(session, [hb.service_id]).get(hb.service_id),
         pings=heartbeats.recent_pings(session, hb, limit=PINGS_SHOWN),
-        body_cap=rt.settings.heartbeat_body_max_bytes)
+        body_cap=rt.settings.heartbeat_body_max_bytes,
+        managed=is_managed(session, "heartbeat", hb.id))
 
 
 def _form_page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
@@ -74,7 +76,8 @@ def _form_page(request: Request, session: Session, who: WebUser, *, values: dict
                status_code: int = 200) -> Response:
     return pages_of(request).render(
         request, "heartbeats/form.html", who, status_code=status_code, values=values,
-        errors=errors or {}, heartbeat_id=heartbeat_id, services=queries.service_choices(session))
+        errors=errors or {}, heartbeat_id=heartbeat_id, services=queries.service_choices(session),
+        managed=is_managed(session, "heartbeat", heartbeat_id))
 
 
 def _values(form: FormData) -> dict[str, Any]:
@@ -110,6 +113,10 @@ def _save(request: Request, session: Session, rt: Runtime, who: WebUser, form: F
     """Create a heartbeat (`hb` None) or change one from its posted form."""
     heartbeat_id = hb.id if hb else None
     values = _values(form)
+    refused = refusal(session, form, kind="heartbeat", local_id=heartbeat_id, noun="heartbeat")
+    if refused:
+        return _form_page(request, session, who, values=values, heartbeat_id=heartbeat_id,
+                          errors=refused, status_code=409)
     errors: dict[str, str] = {}
     body = _payload(values, errors)
     try:
