@@ -123,3 +123,16 @@ def test_integrations_and_routing_rules_are_tagged_and_ask_first(
                           data={"csrf_token": csrf, "action": "rotate"}, follow_redirects=False)
     assert rotated.status_code == 303
     _refused_then_saved(client, f"/routing/rules/{rule}/delete", {"csrf_token": csrf})
+
+
+def test_deleting_a_managed_service_or_heartbeat_asks_first(
+        populated: Runtime, client: TestClient, admin: Account) -> None:
+    _apply_export(populated)
+    beat = _id(populated, Heartbeat, name="nightly backup")
+    api = _id(populated, Service, name="api")
+    csrf = web_login(client, admin)
+    assert 'name="edit_managed"' in client.get(f"/heartbeats/{beat}").text
+    _refused_then_saved(client, f"/heartbeats/{beat}/delete", {"csrf_token": csrf})
+    _refused_then_saved(client, f"/services/{api}/delete", {"csrf_token": csrf})
+    with populated.read_sessions() as s:
+        assert s.get(Heartbeat, beat) is None and s.get(Service, api) is None

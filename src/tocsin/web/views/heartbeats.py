@@ -61,10 +61,16 @@ def new_form(request: Request, session: SessionDep, who: AdminUser) -> Response:
 @router.get("/heartbeats/{heartbeat_id}")
 def heartbeat_detail(request: Request, heartbeat_id: Id, session: SessionDep, rt: RuntimeDep,
                      who: ViewerUser) -> Response:
-    hb = heartbeats.get_heartbeat(session, heartbeat_id)
+    return _detail_page(request, session, rt, who, heartbeats.get_heartbeat(session,
+                                                                            heartbeat_id))
+
+
+def _detail_page(request: Request, session: Session, rt: Runtime, who: WebUser, hb: Heartbeat,
+                 *, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     out = heartbeats.to_out(hb, rt.settings)
     return pages_of(request).render(
-        request, "heartbeats/detail.html", who, hb=out, examples=curl_examples(out.ping_url),
+        request, "heartbeats/detail.html", who, status_code=status_code, errors=errors or {},
+        hb=out, examples=curl_examples(out.ping_url),
         service_name=queries.service_names(session, [hb.service_id]).get(hb.service_id),
         pings=heartbeats.recent_pings(session, hb, limit=PINGS_SHOWN),
         body_cap=rt.settings.heartbeat_body_max_bytes,
@@ -189,8 +195,14 @@ def resume(heartbeat_id: Id, session: SessionDep, rt: RuntimeDep, who: AdminUser
 
 
 @router.post("/heartbeats/{heartbeat_id}/delete")
-def delete(heartbeat_id: Id, session: SessionDep, who: AdminUser, form: Form) -> Response:
+def delete(request: Request, heartbeat_id: Id, session: SessionDep, rt: RuntimeDep,
+           who: AdminUser, form: Form) -> Response:
     hb = heartbeats.get_heartbeat(session, heartbeat_id)
+    if is_managed(session, "heartbeat", hb.id) and not forms.checked(form, "edit_managed"):
+        return _detail_page(request, session, rt, who, hb, status_code=409, errors={
+            "delete_managed": "This heartbeat is managed by code: tick the box to delete it "
+                              "by hand anyway (the next apply makes it again), or change the "
+                              "file."})
     name = hb.name
     heartbeats.delete_heartbeat(session, hb)
     session.commit()
