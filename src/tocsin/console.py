@@ -385,6 +385,9 @@ def _config_file(path: Path) -> Any:
 
 PruneOpt = Annotated[bool, typer.Option("--prune", help="Delete what the file does not name "
                                         "(users are deactivated, not deleted).")]
+ActingOpt = Annotated[str | None, typer.Option(
+    "--as", envvar="TOCSIN_ACTING_EMAIL",
+    help="Your email: the file (or --prune) may not deactivate you.")]
 
 
 @config_app.command("export")
@@ -409,8 +412,8 @@ def config_export(out: Annotated[Path | None, typer.Option(
 
 
 @config_app.command("plan")
-def config_plan(file: Path, prune: PruneOpt = False, config: ConfigOpt = None,
-                data_dir: DataDirOpt = None) -> None:
+def config_plan(file: Path, prune: PruneOpt = False, acting: ActingOpt = None,
+                config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
     """Print how FILE differs from the server (+ create, ~ update, - delete); exit 0 when
     they match, 2 when they differ.
 
@@ -422,7 +425,7 @@ def config_plan(file: Path, prune: PruneOpt = False, config: ConfigOpt = None,
     try:
         doc = _config_file(file)
         with runtime.read_sessions() as session:
-            changes = service.plan(session, doc=doc, prune=prune)
+            changes = service.plan(session, doc=doc, prune=prune, acting=acting)
     except TocsinError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -437,8 +440,8 @@ def config_plan(file: Path, prune: PruneOpt = False, config: ConfigOpt = None,
 
 
 @config_app.command("apply")
-def config_apply(file: Path, prune: PruneOpt = False, config: ConfigOpt = None,
-                 data_dir: DataDirOpt = None) -> None:
+def config_apply(file: Path, prune: PruneOpt = False, acting: ActingOpt = None,
+                  config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
     """Make the server match FILE, in one transaction: all of it or nothing.
 
     Example: tocsin config apply tocsin.yaml --prune"""
@@ -450,7 +453,7 @@ def config_apply(file: Path, prune: PruneOpt = False, config: ConfigOpt = None,
         doc = _config_file(file)
         with runtime.sessions() as session, session.begin():
             changes = service.apply(session, doc=doc, prune=prune, now=runtime.clock.now(),
-                                    settings=runtime.settings)
+                                    settings=runtime.settings, acting=acting)
     except TocsinError as exc:
         typer.echo(f"error: {exc}\nnothing was applied", err=True)
         raise typer.Exit(1) from None

@@ -42,6 +42,8 @@ class Account:
     services: list[dict[str, Any]]
     windows: list[dict[str, Any]]
     throttle_once: set[str] = field(default_factory=set)
+    retry_after: str = "1"  # the Retry-After sent with a throttled answer
+    throttle_always: set[str] = field(default_factory=set)  # paths that always answer 429
     log: list[str] = field(default_factory=list)
 
 
@@ -126,10 +128,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Accept") != ACCEPT:
             self._send(406, {"error": {"message": "Unsupported Accept header", "code": 2001}})
             return
-        if path in a.throttle_once:
+        if path in a.throttle_once or path in a.throttle_always:
             a.throttle_once.discard(path)
             self._send(429, {"error": {"message": "Rate Limit Exceeded", "code": 2020}},
-                       {"Retry-After": "1"})
+                       {"Retry-After": a.retry_after})
             return
         try:
             self._send(200, self._route(path, {k: v[-1] for k, v in query.items()}))

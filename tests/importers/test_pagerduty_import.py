@@ -24,16 +24,20 @@ TOKEN = "y_NbAkKc66ryYTWUXYEu"
 def pd_account() -> Account:
     account = build(TOKEN, anchor_for(NOW))
     account.throttle_once.add("/escalation_policies")
+    account.retry_after = "17"  # far from the client's own back-off (1.5 s, doubling)
     return account
 
 
-def _reader(server: tuple[str, Path], token: str = TOKEN) -> pagerduty.Reader:
-    return pagerduty.Reader(token, server[0], sleep_timer=0.05, ca_file=str(server[1]))
+def _reader(server: tuple[str, Path], token: str = TOKEN,
+            slept: list[float] | None = None) -> pagerduty.Reader:
+    """The waits go to `slept` (a fake sleep: no test waits 17 s for real)."""
+    return pagerduty.Reader(token, server[0], sleep_timer=0.05, ca_file=str(server[1]),
+                            sleep=(slept if slept is not None else []).append)
 
 
-def _import(runtime: Runtime, server: tuple[str, Path],
-            dry_run: bool) -> tuple[Report, pagerduty.Reader]:
-    reader = _reader(server)
+def _import(runtime: Runtime, server: tuple[str, Path], dry_run: bool,
+            slept: list[float] | None = None) -> tuple[Report, pagerduty.Reader]:
+    reader = _reader(server, slept=slept)
     data = pagerduty_map.to_plan(pagerduty.fetch(reader, NOW))
     return runner.apply(runtime, data, dry_run=dry_run), reader
 
@@ -45,12 +49,14 @@ def _made(report: Report, verb: str) -> Counter[str]:
 def test_dry_run_import_rerun_and_fourteen_days_match(runtime: Runtime, pd_account: Account,
                                                       tmp_path: Path) -> None:
     with serve(pd_account, tmp_path) as url:
-        dry, _ = _import(runtime, url, dry_run=True)
+        slept: list[float] = []
+        dry, _ = _import(runtime, url, dry_run=True, slept=slept)
         wanted = {"user": 6, "team": 3, "schedule": 5, "policy": 4, "service": 3,
                   "integration": 1, "override": 1, "maintenance": 1}
         assert {k: _made(dry, "create")[k] for k in wanted} == wanted
         # the 429, then two pages of two
         assert pd_account.log.count("/escalation_policies") == 3
+        assert slept == [17.0]  # the wait PagerDuty asked for in Retry-After
         assert pd_account.log.count("/users") == 3  # 6 users, 2 a page
         notes = "\n".join(n.line() for n in dry.notes)
         assert "phone contact 4155550100" in notes
@@ -74,3 +80,15 @@ def test_a_refused_token_is_a_clear_error(pd_account: Account, tmp_path: Path) -
     with serve(pd_account, tmp_path) as server, \
             pytest.raises(VendorError, match="refused the API token"):
         pagerduty.fetch(_reader(server, "wrong"), NOW)
+
+
+def test_a_429_that_never_ends_is_an_error_after_bounded_waits(pd_account: Account,
+                                                               tmp_path: Path) -> None:
+    """Each round waits the Retry-After between tries; the client's own back-off retries
+    the round once; then a clear error, not an endless loop."""
+    pd_account.throttle_always.add("/teams")
+    slept: list[float] = []
+    with serve(pd_account, tmp_path) as server, pytest.raises(VendorError, match="/teams"):
+        _reader(server, slept=slept).all("/teams")
+    assert slept == [17.0] * 10  # 2 rounds of 6 tries, 5 waits each
+    assert pd_account.log.count("/teams") == 12

@@ -33,6 +33,32 @@ def label(section: str, name: str) -> str:
     return f"{section}[{name}]"
 
 
+def admin_problems(desired: Sections, server: Sections, *, prune: bool,
+                   acting: str | None = None) -> list[str]:
+    """Refusals about admins: the result must keep at least one active admin (when the
+    server has one), and must not deactivate `acting` (the email of whoever runs this).
+    Users the file does not name are deactivated only with `prune`."""
+    after = {identity("users", u): u for u in server["users"]}
+    admins_before = {e for e, u in after.items() if u["active"] and u["role"] == "admin"}
+    active_before = {e for e, u in after.items() if u["active"]}
+    after.update({identity("users", u): u for u in desired["users"]})
+    if prune:
+        named = {identity("users", u) for u in desired["users"]}
+        after = {e: u if e in named else {**u, "active": False} for e, u in after.items()}
+    admins = {e for e, u in after.items() if u["active"] and u["role"] == "admin"}
+    out: list[str] = []
+    if admins_before and not admins:
+        lost = ", ".join(sorted(admins_before))
+        out.append(f"users: this would leave no active admin (it deactivates or demotes {lost});"
+                   " keep at least one active admin in the file")
+    me = acting.lower() if acting else None
+    if me is not None and me in active_before and not after[me]["active"]:
+        out.append(f"users[{me}]: this would deactivate {me}, who is running this apply; "
+                   "name them in the file" + (" (--prune deactivates everyone it does not name)"
+                                               if prune else ""))
+    return out
+
+
 # (field path, section referred to, name) for every reference an object makes.
 def references(section: str, obj: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     if section == "teams":

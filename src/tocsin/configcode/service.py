@@ -72,7 +72,8 @@ from tocsin.settings import Settings
 
 # Managed-object kinds, by section.
 KINDS = {"users": "user", "teams": "team", "schedules": "schedule", "policies": "policy",
-         "services": "service", "integrations": "integration", "heartbeats": "heartbeat"}
+         "services": "service", "integrations": "integration", "heartbeats": "heartbeat",
+         "routing_rules": "routing_rule"}
 
 
 # ---- reading the server --------------------------------------------------------------------
@@ -228,10 +229,15 @@ def _sections(doc: ConfigFile) -> rules.Sections:
     return out
 
 
-def plan(session: Session, *, doc: ConfigFile, prune: bool) -> list[rules.Change]:
+def plan(session: Session, *, doc: ConfigFile, prune: bool,
+         acting: str | None = None) -> list[rules.Change]:
+    """The changes that make the server match `doc`. Refused whole (ConfigInvalid) on bad
+    input, or when the result would leave no active admin or deactivate `acting` (the email
+    of whoever runs it)."""
     server = _sections(export(session))
     desired = _sections(doc)
-    problems = rules.problems(desired, server, prune=prune)
+    problems = rules.problems(desired, server, prune=prune) \
+        + rules.admin_problems(desired, server, prune=prune, acting=acting)
     if problems:
         raise ConfigInvalid(problems)
     changes = rules.diff(server, desired, prune=prune)
@@ -257,10 +263,10 @@ class _Apply:
 
 
 def apply(session: Session, *, doc: ConfigFile, prune: bool, now: datetime,
-          settings: Settings) -> list[rules.Change]:
+          settings: Settings, acting: str | None = None) -> list[rules.Change]:
     """Make the server match `doc` inside the caller's transaction. A refusal names the
-    object; the caller rolls back, so nothing is partly applied."""
-    changes = plan(session, doc=doc, prune=prune)
+    object; the caller rolls back, so nothing is partly applied. `acting`: see `plan`."""
+    changes = plan(session, doc=doc, prune=prune, acting=acting)
     ctx = _Apply(session, now, settings, Names.load(session), {
         section: {rules.identity(section, o.model_dump(mode="json")): o
                   for o in getattr(doc, section)}

@@ -1,29 +1,71 @@
 """Read a PagerDuty account with the official `pagerduty` package's REST API v2 client,
-which pages through lists (offset/limit/more) and waits out 429 answers itself."""
+which pages through lists (offset/limit/more).
+
+A 429 waits the `Retry-After` PagerDuty asks for. The client's own retry settings (`retry`,
+`sleep_timer`, `sleep_timer_base`, `postprocess`) only give a growing back-off that ignores
+the header, so the waiting is done one level down, in the httpx2 transport the client is
+built on (the client passes its keyword arguments to `httpx2.Client`)."""
 
 from __future__ import annotations
 
 import ssl
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx2
 import pagerduty
 
-from tocsin.importers.vendor import VendorError
+from tocsin.importers.vendor import MAX_ATTEMPTS, VendorError, retry_after
 
 US = "https://api.pagerduty.com"
 EU = "https://api.eu.pagerduty.com"
 
 
+class RetryAfter(httpx2.BaseTransport):
+    """Answers 429 by waiting the response's `Retry-After` and sending again, up to
+    `attempts` tries; the last answer goes up to the client whatever it is."""
+
+    def __init__(self, inner: httpx2.BaseTransport, *, sleep: Callable[[float], None],
+                 attempts: int = MAX_ATTEMPTS) -> None:
+        self.inner = inner
+        self.sleep = sleep
+        self.attempts = attempts
+        self.waits: list[float] = []  # every wait, in seconds (the tests read it)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        for attempt in range(1, self.attempts):
+            response = self.inner.handle_request(request)
+            if response.status_code != 429:
+                return response
+            wait = retry_after(response.headers, attempt)
+            response.read()
+            response.close()
+            self.waits.append(wait)
+            self.sleep(wait)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class Reader:
-    """The official client, with its errors turned into VendorError naming the request."""
+    """The official client, with its errors turned into VendorError naming the request.
+    `sleep` does the waiting after a 429 (tests pass a fake); `sleep_timer` is the client's
+    own back-off, left for network errors and a 429 that outlasts our attempts."""
 
     def __init__(self, token: str, base_url: str = US, *, sleep_timer: float = 1.5,
-                 ca_file: str | None = None) -> None:
-        extra: dict[str, Any] = ({"verify": ssl.create_default_context(cafile=ca_file)}
-                                 if ca_file else {})
-        self.client = pagerduty.RestApiV2Client(token, base_url=base_url.rstrip("/"), **extra)
+                 ca_file: str | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        verify: ssl.SSLContext | bool = (ssl.create_default_context(cafile=ca_file)
+                                         if ca_file else True)
+        self.transport = RetryAfter(httpx2.HTTPTransport(verify=verify), sleep=sleep)
+        self.client = pagerduty.RestApiV2Client(token, base_url=base_url.rstrip("/"),
+                                                transport=self.transport)
         self.client.sleep_timer = sleep_timer
+        # The default retries a 429 forever; after our attempts, once more, then an error.
+        self.client.retry[429] = 1
 
     def close(self) -> None:
         return

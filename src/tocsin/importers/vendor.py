@@ -7,7 +7,7 @@ untouched.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +27,13 @@ class VendorError(TocsinError):
 
 
 def _wait_of(response: httpx.Response, attempt: int) -> float:
-    raw = response.headers.get("Retry-After", "")
+    return retry_after(response.headers, attempt)
+
+
+def retry_after(headers: Mapping[str, str], attempt: int) -> float:
+    """Seconds to wait before retry number `attempt`: the vendor's `Retry-After` (capped),
+    else a doubling back-off."""
+    raw = headers.get("Retry-After", "")
     try:
         return min(max(float(raw), 0.0), MAX_WAIT_SECONDS)
     except ValueError:

@@ -19,6 +19,7 @@ from tocsin.limits import Id
 from tocsin.runtime import Runtime
 from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.managed import is_managed, refusal
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 
@@ -60,13 +61,20 @@ def new_form(request: Request, session: SessionDep, who: AdminUser) -> Response:
 @router.get("/heartbeats/{heartbeat_id}")
 def heartbeat_detail(request: Request, heartbeat_id: Id, session: SessionDep, rt: RuntimeDep,
                      who: ViewerUser) -> Response:
-    hb = heartbeats.get_heartbeat(session, heartbeat_id)
+    return _detail_page(request, session, rt, who, heartbeats.get_heartbeat(session,
+                                                                            heartbeat_id))
+
+
+def _detail_page(request: Request, session: Session, rt: Runtime, who: WebUser, hb: Heartbeat,
+                 *, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     out = heartbeats.to_out(hb, rt.settings)
     return pages_of(request).render(
-        request, "heartbeats/detail.html", who, hb=out, examples=curl_examples(out.ping_url),
+        request, "heartbeats/detail.html", who, status_code=status_code, errors=errors or {},
+        hb=out, examples=curl_examples(out.ping_url),
         service_name=queries.service_names(session, [hb.service_id]).get(hb.service_id),
         pings=heartbeats.recent_pings(session, hb, limit=PINGS_SHOWN),
-        body_cap=rt.settings.heartbeat_body_max_bytes)
+        body_cap=rt.settings.heartbeat_body_max_bytes,
+        managed=is_managed(session, "heartbeat", hb.id))
 
 
 def _form_page(request: Request, session: Session, who: WebUser, *, values: dict[str, Any],
@@ -74,7 +82,8 @@ def _form_page(request: Request, session: Session, who: WebUser, *, values: dict
                status_code: int = 200) -> Response:
     return pages_of(request).render(
         request, "heartbeats/form.html", who, status_code=status_code, values=values,
-        errors=errors or {}, heartbeat_id=heartbeat_id, services=queries.service_choices(session))
+        errors=errors or {}, heartbeat_id=heartbeat_id, services=queries.service_choices(session),
+        managed=is_managed(session, "heartbeat", heartbeat_id))
 
 
 def _values(form: FormData) -> dict[str, Any]:
@@ -110,6 +119,10 @@ def _save(request: Request, session: Session, rt: Runtime, who: WebUser, form: F
     """Create a heartbeat (`hb` None) or change one from its posted form."""
     heartbeat_id = hb.id if hb else None
     values = _values(form)
+    refused = refusal(session, form, kind="heartbeat", local_id=heartbeat_id, noun="heartbeat")
+    if refused:
+        return _form_page(request, session, who, values=values, heartbeat_id=heartbeat_id,
+                          errors=refused, status_code=409)
     errors: dict[str, str] = {}
     body = _payload(values, errors)
     try:
@@ -182,8 +195,14 @@ def resume(heartbeat_id: Id, session: SessionDep, rt: RuntimeDep, who: AdminUser
 
 
 @router.post("/heartbeats/{heartbeat_id}/delete")
-def delete(heartbeat_id: Id, session: SessionDep, who: AdminUser, form: Form) -> Response:
+def delete(request: Request, heartbeat_id: Id, session: SessionDep, rt: RuntimeDep,
+           who: AdminUser, form: Form) -> Response:
     hb = heartbeats.get_heartbeat(session, heartbeat_id)
+    if is_managed(session, "heartbeat", hb.id) and not forms.checked(form, "edit_managed"):
+        return _detail_page(request, session, rt, who, hb, status_code=409, errors={
+            "delete_managed": "This heartbeat is managed by code: tick the box to delete it "
+                              "by hand anyway (the next apply makes it again), or change the "
+                              "file."})
     name = hb.name
     heartbeats.delete_heartbeat(session, hb)
     session.commit()

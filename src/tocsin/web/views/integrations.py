@@ -18,6 +18,7 @@ from tocsin.errors import Forbidden, TocsinError
 from tocsin.limits import Id
 from tocsin.web import forms, queries
 from tocsin.web.auth import Form, ResponderUser, WebUser
+from tocsin.web.managed import managed_ids, refusal
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 
@@ -36,7 +37,8 @@ def _page(request: Request, session: Session, who: WebUser, *, values: dict[str,
     return pages_of(request).render(
         request, "integrations.html", who, status_code=status_code, rows=rows,
         services=services, service_names=dict(services), values=values, errors=errors or {},
-        kinds=[k.value for k in IntegrationKind])
+        kinds=[k.value for k in IntegrationKind],
+        managed_ids=managed_ids(session, "integration"))
 
 
 def _manages(session: Session, who: WebUser, service_id: int) -> bool:
@@ -94,6 +96,12 @@ def update(request: Request, integration_id: Id, session: SessionDep, who: Respo
     integration = manage.get_integration(session, integration_id)
     _guard(session, who, integration.service_id)
     action = forms.text(form, "action")
+    # The key is not in the configuration file; being enabled is.
+    refused = refusal(session, form, kind="integration", local_id=integration_id,
+                      noun="integration") if action in ("enable", "disable") else None
+    if refused:
+        return _page(request, session, who, values={"kind": "alertmanager"}, errors=refused,
+                     status_code=409)
     data = IntegrationUpdate(enabled=action == "enable") if action in ("enable", "disable") \
         else IntegrationUpdate(rotate_key=action == "rotate")
     manage.update_integration(session, integration=integration, data=data)

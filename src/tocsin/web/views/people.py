@@ -19,6 +19,7 @@ from tocsin.principal import Role
 from tocsin.web import forms, queries
 from tocsin.web import service as web_sessions
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.managed import is_managed, refusal
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 
@@ -43,7 +44,8 @@ def _team_page(request: Request, session: Session, who: WebUser, *, team_id: Id 
     return pages_of(request).render(request, "people/team_form.html", who,
                                     status_code=status_code, team_id=team_id, values=values,
                                     errors=errors or {}, users=queries.user_choices(session),
-                                    created=created)
+                                    created=created,
+                                    managed=is_managed(session, "team", team_id))
 
 
 @router.get("/teams/new")
@@ -68,6 +70,10 @@ def team_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminU
     values = {"name": forms.text(form, "name"), "description": forms.text(form, "description"),
               "member_ids": forms.ints(form, "member_ids")}
     created: int | None = None
+    refused = refusal(session, form, kind="team", local_id=team_id, noun="team")
+    if refused:
+        return _team_page(request, session, who, team_id=team_id, values=values,
+                          errors=refused, status_code=409)
     try:
         if team_id is None:
             created = accounts.create_team(session, data=forms.build(TeamCreate, values),
@@ -111,7 +117,8 @@ def user_page(request: Request, session: Session, who: WebUser, *, user_id: Id |
         verify_errors=notify.verification_errors(session, [m.id for m in methods]),
         kinds=[k.value for k in ChannelKind],
         has_password=user_id is not None and bool(
-            accounts.get_user(session, user_id).password_hash))
+            accounts.get_user(session, user_id).password_hash),
+        managed=is_managed(session, "user", user_id))
 
 
 def user_values(session: Session, user_id: int) -> dict[str, Any]:
@@ -143,6 +150,10 @@ def user_save(request: Request, session: SessionDep, rt: RuntimeDep, who: AdminU
     values["invite"] = forms.checked(form, "invite")
     password = forms.optional(form, "password")
     created = None
+    refused = refusal(session, form, kind="user", local_id=user_id, noun="user")
+    if refused:
+        return user_page(request, session, who, user_id=user_id, values=values,
+                         errors=refused, status_code=409)
     try:
         if user_id is None:
             created = accounts.create_user(session, data=forms.build(UserCreate, {

@@ -16,6 +16,7 @@ from tocsin.errors import TocsinError
 from tocsin.limits import Id
 from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.managed import managed_ids, refusal
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 
@@ -33,7 +34,8 @@ def _page(request: Request, session: Session, who: WebUser, *, values: dict[str,
         request, "routing.html", who, status_code=status_code, rules=manage.list_rules(session),
         values=values, errors=errors or {}, result=result, which=which, services=services,
         teams=teams, service_names=dict(services), team_names=dict(teams), ops=OPS,
-        rows=range(CONDITION_ROWS), severities=["SEV1", "SEV2", "SEV3", "SEV4"])
+        rows=range(CONDITION_ROWS), severities=["SEV1", "SEV2", "SEV3", "SEV4"],
+        managed_ids=managed_ids(session, "routing_rule"))
 
 
 @router.get("/routing")
@@ -97,6 +99,10 @@ def create_rule(request: Request, session: SessionDep, rt: RuntimeDep, who: Admi
 def delete_rule(request: Request, rule_id: Id, session: SessionDep, who: AdminUser,
                 form: Form) -> Response:
     rule = manage.get_rule(session, rule_id)
+    refused = refusal(session, form, kind="routing_rule", local_id=rule_id, noun="rule")
+    if refused:
+        return _page(request, session, who, values={}, errors=refused, which="rule",
+                     status_code=409)
     session.delete(rule)
     session.commit()
     return redirect("/routing", flash="Rule deleted.")

@@ -25,6 +25,7 @@ from tocsin.schedules.oncall import Unit
 from tocsin.schedules.schemas import HandoffNoteIn, LayerIn, OverrideIn, ScheduleIn, SwapIn
 from tocsin.web import calendar, forms, queries
 from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
+from tocsin.web.managed import is_managed, refusal
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 
@@ -256,7 +257,7 @@ def _calendar_page(request: Request, session: Session, rt: Runtime, who: WebUser
         units=[u.value for u in Unit], slots=range(1, PARTICIPANT_SLOTS + 1),
         window_slots=range(1, WINDOW_SLOTS + 1), weekdays=WEEKDAYS, edit_layer=edit_layer,
         ical=feed.url(s.public_url, s.secret(), "schedules", schedule_id),
-        created=created, **context)
+        created=created, managed=is_managed(session, "schedule", schedule_id), **context)
 
 
 @router.get("/schedules/{schedule_id}")
@@ -400,6 +401,10 @@ def _save_layer(request: Request, session: Session, rt: Runtime, who: WebUser, f
     if index is not None and not 0 <= index < len(layers):
         return redirect(f"/schedules/{schedule_id}", flash="That layer is gone; nothing saved.")
     values = _layer_values(form)
+    refused = refusal(session, form, kind="schedule", local_id=schedule_id, noun="schedule")
+    if refused:
+        return _calendar_page(request, session, rt, who, schedule_id, values=values,
+                              errors=refused, status_code=409, edit_layer=index)
     errors: dict[str, str] = {}
     layer = _layer(values, errors)
     if index is not None:
@@ -438,6 +443,10 @@ def remove_layer(request: Request, schedule_id: Id, index: int, session: Session
     layers = schedules.layers_of(schedule)
     if not 0 <= index < len(layers):
         return redirect(f"/schedules/{schedule_id}", flash="That layer is already gone.")
+    refused = refusal(session, form, kind="schedule", local_id=schedule_id, noun="schedule")
+    if refused:
+        return _calendar_page(request, session, rt, who, schedule_id, errors=refused,
+                              status_code=409)
     removed = layers.pop(index)
     schedules.update_schedule(session, schedule=schedule, now=rt.clock.now(), data=ScheduleIn(
         name=schedule.name, description=schedule.description, time_zone=schedule.time_zone,

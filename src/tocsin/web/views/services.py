@@ -98,16 +98,20 @@ def create(request: Request, session: SessionDep, rt: RuntimeDep, who: Responder
                     flash=f"Service {created.name} created.")
 
 
+def _stored_values(session: Session, service_id: Id) -> dict[str, Any]:
+    out = catalog.to_out(session, [catalog.get_service(session, service_id)])[0]
+    return {"name": out.name, "description": out.description, "tier": out.tier.value,
+            "revenue": out.revenue, "owner_team_id": str(out.owner_team_id or ""),
+            "depends_on": out.depends_on}
+
+
 @router.get("/services/{service_id}")
 def edit_form(request: Request, service_id: Id, session: SessionDep, rt: RuntimeDep,
               who: ResponderUser, created: bool = False) -> Response:
     accounts.require_team_manager(
         session, actor=who.principal, what="this service",
         team_id=catalog.get_service(session, service_id).owner_team_id)
-    out = catalog.to_out(session, [catalog.get_service(session, service_id)])[0]
-    values = {"name": out.name, "description": out.description, "tier": out.tier.value,
-              "revenue": out.revenue, "owner_team_id": str(out.owner_team_id or ""),
-              "depends_on": out.depends_on}
+    values = _stored_values(session, service_id)
     people = reachability.load_people(session, now=rt.clock.now())
     return _form_page(request, session, who, values=values, service_id=service_id,
                       paging_problems=reachability.service_problems(
@@ -151,6 +155,12 @@ def delete(request: Request, service_id: Id, session: SessionDep, who: Responder
     svc = catalog.get_service(session, service_id)
     accounts.require_team_manager(session, actor=who.principal, team_id=svc.owner_team_id,
                                   what="this service")
+    if _managed(session, service_id) and not forms.checked(form, "edit_managed"):
+        return _form_page(request, session, who, values=_stored_values(session, service_id),
+                          service_id=service_id, status_code=409, errors={
+                              "delete_managed": "This service is managed by code: tick the box "
+                                                "to delete it by hand anyway (the next apply "
+                                                "makes it again), or change the file."})
     name = svc.name
     catalog.delete_service(session, svc)
     session.commit()
