@@ -89,7 +89,7 @@ def _brief(exc: BaseException) -> str:
     return "\n".join(text.splitlines()[:25])
 
 
-# Every operation of the document (some 300 since issues 15-21), each with its examples: about
+# Every operation of the document (273 since issues 15-21), each with its examples: about
 # a minute alone on 2 cores, several times that beside three other workers. pytest-timeout's
 # 300 s default cut it off mid-operation in two merged-suite runs (the cut showed up as an
 # empty failure for whichever operation was running), so it gets its own generous bound.

@@ -24,6 +24,9 @@ def test_metrics_page_in_a_browser(live_url: str, new_page: Any, runtime: Runtim
     clock.set(END)
     seed_history(runtime, end=END, weeks=12, incidents_n=120)
     page = new_page(viewport={"width": 1280, "height": 900})
+    # The figures over twelve weeks are computed on each load: seconds beside three other
+    # test workers on 2 cores (a merged run hit the 15 s default), so a generous bound here.
+    page.set_default_timeout(60_000)
     sign_in(page, live_url, admin, path="/analytics")
     page.goto(live_url + "/analytics?period=week&tz=Europe/Berlin")
     expect(page.get_by_role("heading", name="Incidents per severity")).to_be_visible()
