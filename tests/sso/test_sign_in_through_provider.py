@@ -157,3 +157,17 @@ def test_an_expired_id_token_is_refused(
     with pytest.raises(Unauthorized, match="expired"):
         oidc.verify_id_token(found, token, client_id=CLIENT_ID, nonce="n3",
                              now=clock.now() + timedelta(hours=2))
+
+
+def test_an_expired_id_token_in_a_real_sign_in_is_refused_and_audited(
+        tocsin_and_provider: tuple[TestClient, OidcProvider], runtime: Runtime,
+        clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tocsin's clock two hours past the provider's: the sign-in starts fresh, but the ID
+    token the provider signs (for the nonce of that sign-in) has expired by Tocsin's time."""
+    client, provider = tocsin_and_provider
+    clock.advance(hours=2)
+    url = _authorize_url(client)
+    nonce = parse_qs(urlsplit(url).query)["nonce"][0]
+    token = _direct_id_token(provider, nonce=nonce)
+    monkeypatch.setattr(oidc, "exchange", lambda *a, **k: token)
+    _refused(client, runtime, sign_in_at_provider(url, "alice"), "expired")
