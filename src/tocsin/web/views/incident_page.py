@@ -114,7 +114,7 @@ def live(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep,
 Action = Callable[[Session, Incident, FormData, dict[str, str]], str]
 
 
-def _act(request: Request, session: Session, rt: Runtime, who: WebUser, incident_id: Id,
+def act(request: Request, session: Session, rt: Runtime, who: WebUser, incident_id: Id,
          form: FormData, action: Action) -> Response:
     """Run one action in one transaction; on bad input re-show the page with the messages
     and what was typed, having stored nothing."""
@@ -152,7 +152,7 @@ def record_notification(request: Request, incident_id: Id, clock_id: Id, session
                                              now=rt.clock.now())
         return f"{clock.name}: notification recorded."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/acknowledge")
@@ -163,7 +163,7 @@ def acknowledge(request: Request, incident_id: Id, session: SessionDep, rt: Runt
                                      now=rt.clock.now(), settings=rt.settings)
         return "Acknowledged." if took else "Someone is already on it."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/status")
@@ -176,7 +176,7 @@ def change_status(request: Request, incident_id: Id, session: SessionDep, rt: Ru
                                 note=data.note, now=rt.clock.now(), settings=rt.settings)
         return f"Status is now {data.status.value}."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/severity")
@@ -189,7 +189,7 @@ def change_severity(request: Request, incident_id: Id, session: SessionDep, rt: 
                                   reason=data.reason, now=rt.clock.now(), settings=rt.settings)
         return f"Severity is now {data.severity.value}."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/roles")
@@ -203,7 +203,7 @@ def assign_role(request: Request, incident_id: Id, session: SessionDep, rt: Runt
                               user_id=data.user_id, now=rt.clock.now())
         return f"{ROLE_LABELS[data.role]} updated."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/entries")
@@ -220,7 +220,7 @@ def add_entry(request: Request, incident_id: Id, session: SessionDep, rt: Runtim
                             now=rt.clock.now(), settings=rt.settings)
         return f"{data.kind.capitalize()} added."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/resolve")
@@ -235,7 +235,7 @@ def resolve(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeD
                           settings=rt.settings)
         return "Resolved; the recovery watch has started."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/close")
@@ -253,7 +253,7 @@ def close(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDep
         incidents.close(s, incident=inc, actor=who.principal, data=data, now=rt.clock.now())
         return "Closed."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/reopen")
@@ -267,7 +267,7 @@ def reopen(request: Request, incident_id: Id, session: SessionDep, rt: RuntimeDe
                          now=rt.clock.now(), settings=rt.settings)
         return "Reopened."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/page")
@@ -283,4 +283,4 @@ def page_people(request: Request, incident_id: Id, session: SessionDep, rt: Runt
             return "Nobody could be paged: see the timeline for why."
         return f"Paged {len(paged)} {'person' if len(paged) == 1 else 'people'}."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)

@@ -25,7 +25,7 @@ from tocsin.web import forms, queries
 from tocsin.web.auth import AdminUser, Form, ResponderUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
-from tocsin.web.views.incident_page import _act
+from tocsin.web.views.incident_page import act
 from tocsin.webhooks import service as webhooks
 from tocsin.webhooks.schemas import SubscriptionCreate
 
@@ -42,7 +42,7 @@ def add_task(request: Request, incident_id: Id, session: SessionDep, rt: Runtime
         respond.add_task(s, incident=inc, actor=who.principal, data=data, now=rt.clock.now())
         return "Task added."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/tasks/{task_id}/done")
@@ -54,7 +54,7 @@ def task_done(request: Request, incident_id: Id, task_id: Id, session: SessionDe
                             data=TaskUpdate(done=True), now=rt.clock.now())
         return f"Done: {task.title}."
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/handoff")
@@ -69,7 +69,7 @@ def hand_off(request: Request, incident_id: Id, session: SessionDep, rt: Runtime
                                      now=rt.clock.now())
         return f"{data.role} handed over. {described}"
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/responders")
@@ -83,7 +83,7 @@ def take_role(request: Request, incident_id: Id, session: SessionDep, rt: Runtim
                                       user_id=data.user_id, now=rt.clock.now())
         return f"{data.role} updated. {described}"
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 @router.post("/incidents/{incident_id}/bridge")
@@ -95,7 +95,7 @@ def set_bridge(request: Request, incident_id: Id, session: SessionDep, rt: Runti
                                  settings=rt.settings)
         return f"Bridge: {url}"
 
-    return _act(request, session, rt, who, incident_id, form, run)
+    return act(request, session, rt, who, incident_id, form, run)
 
 
 # ---- /respond: checklist templates and roles ------------------------------------------------
