@@ -110,6 +110,26 @@ def _open(settings: Settings, *, migrate_schema: bool) -> Any:
         raise typer.Exit(1) from None
 
 
+def _open_as(settings: Settings, command: str, acting: str | None = None) -> Any:
+    """Open the database for a command that changes configuration; the audit log names its
+    operator (`--as EMAIL` where the command has it, else the OS account) and the command,
+    rather than "system"."""
+    from sqlalchemy import func, select
+
+    from tocsin.accounts.models import User
+    from tocsin.db.actor import Actor, act_as
+
+    runtime = _open(settings, migrate_schema=False)
+    user_id = None
+    if acting:
+        with runtime.read_sessions() as session:
+            user_id = session.scalar(select(User.id).where(
+                func.lower(User.email) == acting.strip().lower()))
+    label = acting.strip().lower() if acting else f"{getpass.getuser()} (command line)"
+    act_as(runtime.sessions, Actor(user_id=user_id, label=label, source=f"cli: {command}"))
+    return runtime
+
+
 # ---- servers -------------------------------------------------------------------------------
 
 CheckProcessesOpt = Annotated[int | None, typer.Option(
@@ -253,7 +273,7 @@ def user_create(
     from tocsin.errors import TocsinError
 
     secret = getpass.getpass("password: ") if password else None
-    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    runtime = _open_as(_settings(config, data_dir=data_dir), "user create")
     try:
         data = UserCreate(name=name, email=email, role=role, time_zone=time_zone,
                           password=secret)
@@ -281,7 +301,7 @@ def apikey_create(
     from tocsin.errors import TocsinError
     from tocsin.principal import Role
 
-    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    runtime = _open_as(_settings(config, data_dir=data_dir), "apikey create")
     try:
         with runtime.sessions() as session, session.begin():
             owner = session.scalars(select(User).where(User.email == email.lower())).first()
@@ -319,11 +339,11 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print what would be 
 
 
 def _import(settings: Settings, raw_fetch: Any, to_plan: Any, reader: Any, timeline: Any,
-            dry_run: bool, check: bool) -> None:
+            dry_run: bool, check: bool, command: str) -> None:
     from tocsin.errors import TocsinError
     from tocsin.importers import runner
 
-    runtime = _open(settings, migrate_schema=False)
+    runtime = _open_as(settings, command)
     try:
         data = to_plan(raw_fetch(reader))
         report = runner.apply(runtime, data, dry_run=dry_run)
@@ -370,7 +390,7 @@ def import_opsgenie(
         raise typer.Exit(1) from None
     typer.echo(f"Opsgenie account {account}")
     _import(settings, opsgenie.fetch, opsgenie_map.to_plan, opsgenie.reader(api_key, base_url),
-            opsgenie.timeline, dry_run, check)
+            opsgenie.timeline, dry_run, check, "import opsgenie")
 
 
 def _config_file(path: Path) -> Any:
@@ -387,7 +407,8 @@ PruneOpt = Annotated[bool, typer.Option("--prune", help="Delete what the file do
                                         "(users are deactivated, not deleted).")]
 ActingOpt = Annotated[str | None, typer.Option(
     "--as", envvar="TOCSIN_ACTING_EMAIL",
-    help="Your email: the file (or --prune) may not deactivate you.")]
+    help="Your email: the audit log names you, and the file (or --prune) "
+    "may not deactivate you.")]
 
 
 @config_app.command("export")
@@ -448,7 +469,7 @@ def config_apply(file: Path, prune: PruneOpt = False, acting: ActingOpt = None,
     from tocsin.configcode import service
     from tocsin.errors import TocsinError
 
-    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    runtime = _open_as(_settings(config, data_dir=data_dir), "config apply", acting)
     try:
         doc = _config_file(file)
         with runtime.sessions() as session, session.begin():
@@ -492,4 +513,5 @@ def import_pagerduty(
     from tocsin.importers import pagerduty, pagerduty_map
 
     _import(_settings(config, data_dir=data_dir), pagerduty.fetch, pagerduty_map.to_plan,
-            pagerduty.Reader(token, base_url), pagerduty.timeline, dry_run, check)
+            pagerduty.Reader(token, base_url), pagerduty.timeline, dry_run, check,
+            "import pagerduty")

@@ -2,14 +2,15 @@
 
 The HTTP kernel (`api/deps.py`) and the web app name the actor on the request's session;
 the audit feature's session hook reads it when it records a change. A session nobody named
-(a worker's, the CLI's) records its changes as done by the system.
+(a worker's) records its changes as done by the system; a command-line tool that changes
+configuration names its operator on every session of its factory (`act_as`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 _KEY = "tocsin.actor"
 
@@ -31,3 +32,9 @@ def set_actor(session: Session, actor: Actor) -> None:
 def actor_of(session: Session) -> Actor:
     found = session.info.get(_KEY)
     return found if isinstance(found, Actor) else SYSTEM
+
+
+def act_as(factory: sessionmaker[Session], actor: Actor) -> None:
+    """Every session `factory` makes from now on acts as `actor` (a command-line run: the
+    whole process is one operator's)."""
+    factory.configure(info={_KEY: actor})
