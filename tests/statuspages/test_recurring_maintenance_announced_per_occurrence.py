@@ -165,3 +165,26 @@ def test_bad_announcements_are_refused_and_change_nothing(
     r = client.delete(f"/api/v1/statuspages/{p['id']}/maintenance-series/999",
                       headers=admin.headers)
     assert r.status_code == 404
+
+
+def test_many_occurrences_never_push_incident_posts_off_the_page(
+        client: TestClient, runtime: Runtime, admin: Account) -> None:
+    db = service(client, admin, "db")
+    p = page(client, admin)
+    component(client, admin, p["id"], "Database", [db])
+    r = client.post(f"/api/v1/statuspages/{p['id']}/posts", headers=admin.headers,
+                    json={"title": "Slow queries", "stage": "resolved", "body": "Fixed."})
+    assert r.status_code == 201, r.text
+    r = client.post("/api/v1/maintenance-windows", headers=admin.headers, json={
+        "name": "nightly", "service_id": db, "weekdays": list(range(7)),
+        "start_time": "03:00", "duration_minutes": 15})
+    assert r.status_code == 201, r.text
+    r = client.post(f"/api/v1/statuspages/{p['id']}/maintenance", headers=admin.headers,
+                    json={"window_id": r.json()["id"], "title": "Nightly vacuum",
+                          "body": "A short pause.", "horizon_days": 60})
+    assert r.status_code == 201, r.text
+    assert len(r.json()["upcoming"]) == 60
+    incidents = public(client, "acme", "api/v2/incidents.json").json()["incidents"]
+    assert [i["name"] for i in incidents] == ["Slow queries"]
+    assert "Slow queries" in public(client, "acme").text
+    assert len(_maintenances(client)) == 50  # the latest 50 of each kind

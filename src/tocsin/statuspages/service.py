@@ -277,8 +277,9 @@ def _may_publish(session: Session, actor: Principal, incident_id: int | None) ->
 
 
 def create_post(session: Session, *, page: StatusPage, actor: Principal, data: PostIn,
-                now: datetime, settings_url: str) -> StatusPost:
-    """A post with its first update (published unless `data.draft`)."""
+                now: datetime, settings_url: str, render_page: bool = True) -> StatusPost:
+    """A post with its first update (published unless `data.draft`). `render_page=False`
+    leaves rendering the page's files to the caller (one render after many posts)."""
     order = stages.stages_of(data.kind)
     stages.check_update(kind=data.kind, current=None, new=data.stage, body=data.body)
     component_ids = _check_components(session, page, data.component_ids)
@@ -307,7 +308,7 @@ def create_post(session: Session, *, page: StatusPage, actor: Principal, data: P
     session.flush()
     _add_update(session, post=post, actor=actor, stage=data.stage, body=data.body,
                 component_ids=component_ids, draft=data.draft, now=now,
-                settings_url=settings_url)
+                settings_url=settings_url, render_page=render_page)
     return post
 
 
@@ -332,14 +333,15 @@ def _published_stage(session: Session, post: StatusPost) -> str | None:
 
 def _add_update(session: Session, *, post: StatusPost, actor: Principal, stage: str, body: str,
                 component_ids: list[int], draft: bool, now: datetime,
-                settings_url: str) -> StatusPostUpdate:
+                settings_url: str, render_page: bool = True) -> StatusPostUpdate:
     update = StatusPostUpdate(post_id=post.id, stage=stage, body=body.strip(),
                               component_ids=component_ids, author_id=actor.user_id or None,
                               published_at=None if draft else now, created_at=now)
     session.add(update)
     session.flush()
     if not draft:
-        _published(session, post=post, update=update, now=now, settings_url=settings_url)
+        _published(session, post=post, update=update, now=now, settings_url=settings_url,
+                   render_page=render_page)
     return update
 
 
@@ -359,13 +361,14 @@ def publish_draft(session: Session, *, page: StatusPage, post: StatusPost, updat
 
 
 def _published(session: Session, *, post: StatusPost, update: StatusPostUpdate, now: datetime,
-               settings_url: str) -> None:
+               settings_url: str, render_page: bool = True) -> None:
     post.stage, post.component_ids, post.updated_at = update.stage, update.component_ids, now
     post.published_at = post.published_at or now
     if stages.is_final(post.kind, update.stage):
         post.resolved_at = now
     page = get_page(session, post.page_id)
-    refresh(session, page=page, now=now, base_url=settings_url)
+    if render_page:
+        refresh(session, page=page, now=now, base_url=settings_url)
     if _shown(session, post):
         _notify_subscribers(session, page=page, post=post, update=update, now=now,
                             base_url=settings_url)
@@ -490,12 +493,13 @@ def announce_series(session: Session, *, series: StatusMaintenanceSeries, now: d
     page = get_page(session, series.page_id)
     on_page = {c.id for c in list_components(session, page=page)}
     for begins, ends in due:
-        create_post(session, page=page, actor=_SYSTEM, now=now, settings_url=base_url,
-                    data=PostIn(kind="maintenance", title=series.title, impact="maintenance",
-                                maintenance_window_id=window.id, stage="scheduled",
-                                body=series.body,
-                                component_ids=[i for i in series.component_ids if i in on_page],
-                                scheduled_for=begins, scheduled_until=ends))
+        data = PostIn(kind="maintenance", title=series.title, impact="maintenance",
+                      maintenance_window_id=window.id, stage="scheduled", body=series.body,
+                      component_ids=[i for i in series.component_ids if i in on_page],
+                      scheduled_for=begins, scheduled_until=ends)
+        create_post(session, page=page, actor=_SYSTEM, data=data, now=now,
+                    settings_url=base_url, render_page=False)
+    refresh(session, page=page, now=now, base_url=base_url)
     return len(due)
 
 
@@ -576,11 +580,14 @@ def snapshot(session: Session, *, page: StatusPage, now: datetime,
     components = list_components(session, page=page)
     derived = derived_statuses(session, page=page, now=now)
     ids = [c.id for c in components]
-    posts = [p for p in session.scalars(
+    # The latest 50 of each kind: a recurring maintenance window's posts (one per
+    # occurrence) never push incident posts off the page and its JSON.
+    posts = sorted((p for kind in stages.STAGES for p in session.scalars(
         select(StatusPost).outerjoin(Incident, Incident.id == StatusPost.incident_id).where(
-            StatusPost.page_id == page.id, StatusPost.published_at.is_not(None),
+            StatusPost.page_id == page.id, StatusPost.kind == kind,
+            StatusPost.published_at.is_not(None),
             StatusPost.incident_id.is_(None) | _shown_publicly())
-        .order_by(StatusPost.id.desc()).limit(50))]
+        .order_by(StatusPost.id.desc()).limit(50))), key=lambda p: -p.id)
     updates = updates_of(session, [p.id for p in posts], published_only=True)
     bars = _uptime(session, page=page, components=components, posts=posts, now=now)
     url = f"{base_url}/status/{page.slug}"
