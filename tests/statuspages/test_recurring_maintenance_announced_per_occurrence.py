@@ -6,6 +6,7 @@ and a subscriber hears of each occurrence once. Bad requests change nothing."""
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,8 @@ from tests.notify.servers import Inbox, body_of
 from tests.statuspages.helpers import component, component_status, page, public, run_refresh, service
 from tocsin.clock import FrozenClock
 from tocsin.runtime import Runtime
+from tocsin.statuspages import service as sp
+from tocsin.statuspages.models import StatusMaintenanceSeries
 
 
 def _weekly(client: TestClient, admin: Account, service_id: int) -> int:
@@ -188,3 +191,40 @@ def test_many_occurrences_never_push_incident_posts_off_the_page(
     assert [i["name"] for i in incidents] == ["Slow queries"]
     assert "Slow queries" in public(client, "acme").text
     assert len(_maintenances(client)) == 50  # the latest 50 of each kind
+
+
+def test_two_workers_racing_announce_each_occurrence_once(
+        client: TestClient, runtime: Runtime, admin: Account, clock: FrozenClock) -> None:
+    """Two workers read the series at the same moment (on PostgreSQL truly at once: both
+    hold what they read before either writes); one posts the new occurrences, the other
+    finds its claim taken and posts nothing."""
+    db = service(client, admin, "db")
+    p = page(client, admin)
+    component(client, admin, p["id"], "Database", [db])
+    r = client.post(f"/api/v1/statuspages/{p['id']}/maintenance", headers=admin.headers,
+                    json={"window_id": _weekly(client, admin, db), "title": "Patching",
+                          "body": "Short pause.", "horizon_days": 7})
+    assert r.status_code == 201, r.text
+    series_id = r.json()["id"]
+    clock.advance(days=2, hours=3)  # Wednesday 15:00 UTC: next Monday and Wednesday due
+    together = (threading.Barrier(2, timeout=30)
+                if runtime.engine.dialect.name == "postgresql" else None)
+    results: list[int] = []
+
+    def work() -> None:
+        with runtime.sessions() as session, session.begin():
+            series = session.get(StatusMaintenanceSeries, series_id)
+            assert series is not None
+            if together is not None:
+                together.wait()
+            results.append(sp.announce_series(session, series=series, now=clock.now(),
+                                              base_url=runtime.settings.public_url))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == [0, 2]
+    starts = [m["scheduled_for"][:16] for m in _maintenances(client)]
+    assert len(starts) == len(set(starts)) == 5
