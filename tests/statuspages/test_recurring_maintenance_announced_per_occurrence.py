@@ -11,8 +11,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
+import pytest
 from fastapi.testclient import TestClient
 
+from tests.cli.helpers import cli_for
 from tests.conftest import Account
 from tests.notify.paging import drain, worker
 from tests.notify.servers import Inbox, body_of
@@ -228,3 +230,18 @@ def test_two_workers_racing_announce_each_occurrence_once(
     assert sorted(results) == [0, 2]
     starts = [m["scheduled_for"][:16] for m in _maintenances(client)]
     assert len(starts) == len(set(starts)) == 5
+
+
+def test_the_cli_announces_a_recurring_window(client: TestClient, runtime: Runtime,
+                                              admin: Account,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    db = service(client, admin, "db")
+    p = page(client, admin)
+    cid = component(client, admin, p["id"], "Database", [db])
+    window = _weekly(client, admin, db)
+    with cli_for(runtime, admin.token, monkeypatch) as cli:
+        series = cli.json("statuspage", "maintenance", "acme", str(window), "--title",
+                          "Patching", "--body", "Short pause.", "--horizon-days", "3")
+    assert series["kind"] == "recurring" and series["component_ids"] == [cid]
+    assert [u["scheduled_for"][:10] for u in series["upcoming"]] == ["2026-01-05",
+                                                                     "2026-01-07"]
