@@ -29,8 +29,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "tocsin"
 # Bottom first. A package (or top-level module) of `tocsin` imports only from its own layer or
 # lower ones. "tocsin" is the package's own __init__ (the version).
 LAYERS: list[tuple[str, frozenset[str]]] = [
-    ("base", frozenset({"tocsin", "clock", "errors", "limits", "logs", "metrics", "outbound",
-                        "principal", "settings"})),
+    ("base", frozenset({"tocsin", "clock", "errors", "limits", "logs", "markup", "metrics",
+                        "outbound", "principal", "settings"})),
     ("storage", frozenset({"db"})),
     ("runtime", frozenset({"runtime"})),
     ("engine", frozenset({"engine"})),
@@ -64,7 +64,8 @@ PURE = frozenset({
     "schedules.oncall", "setup.checklist", "web.calendar", "web.chart",
     "postmortems.blameless", "postmortems.timeline", "postmortems.reminders",
     "knownerrors.similarity", "drills.report",
-    "statuspages.components", "statuspages.stages", "statuspages.uptime",
+    "statuspages.components", "statuspages.recurring", "statuspages.stages",
+    "statuspages.uptime",
     "stakeholders.templates",
     "importers.plan", "importers.opsgenie_map", "importers.compare", "configcode.rules",
     "importers.pagerduty_map",
@@ -98,7 +99,6 @@ REACHES: dict[tuple[str, str], str] = {
     ("analytics", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
     ("postmortems", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
     ("knownerrors", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
-    ("runbooks", "postmortems.render"): "one sanitised Markdown renderer (markdown-it-py + nh3)",
     ("statuspages", "incidents.visibility"): "one visibility rule: what the public may see",
     ("stakeholders", "incidents.visibility"): "one visibility rule for incidents and what hangs off them",
 }

@@ -365,6 +365,10 @@ class Settings(BaseSettings):
         30, ge=0, le=86400, description="Cache-Control max-age of public status page files.")
     statuspage_subscribe_per_address: int = Field(
         3, ge=1, le=1000, description="Subscriptions one address may request per hour.")
+    statuspage_maintenance_horizon_days: int = Field(
+        14, ge=1, le=90, description="Days ahead within which the occurrences of a recurring "
+        "maintenance window announced on a status page are posted (the default of each "
+        "announcement).")
     # Stakeholder updates (stakeholders/)
     stakeholder_cadence_minutes: dict[str, int] = Field(
         default_factory=lambda: {"SEV1": 15, "SEV2": 30},

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,6 +57,34 @@ def window_active(window: Window, now: datetime) -> bool:
         if start <= local_now < start + duration:
             return True
     return False
+
+
+def occurrences(window: Window, *, start: datetime,
+                end: datetime) -> list[tuple[datetime, datetime]]:
+    """The times the window is on, as (begins, ends) in UTC, of those that begin in
+    [start, end), earliest first. A one-off window is its one time. A weekly window's start
+    is its local `start_time` on each chosen day and its end `duration_minutes` later on the
+    local clock, resolved in the zone as `window_active` does, so a DST change moves the UTC
+    instant but not the local time."""
+    if window.starts_at is not None and window.ends_at is not None:
+        return [(window.starts_at, window.ends_at)] if start <= window.starts_at < end else []
+    if not (window.weekdays and window.start_time and window.duration_minutes):
+        return []
+    zone = ZoneInfo(window.time_zone)
+    hour, minute = (int(p) for p in window.start_time.split(":"))
+    duration = timedelta(minutes=window.duration_minutes)
+    out: list[tuple[datetime, datetime]] = []
+    # A day either side: the local date of `start` and `end` differs from their UTC date.
+    day, last = (start.astimezone(zone).date() - timedelta(days=1),
+                 end.astimezone(zone).date() + timedelta(days=1))
+    while day <= last:
+        if day.weekday() in window.weekdays:
+            local = datetime.combine(day, time(hour, minute), tzinfo=zone)
+            begins = local.astimezone(UTC)
+            if start <= begins < end:
+                out.append((begins, (local + duration).astimezone(UTC)))
+        day += timedelta(days=1)
+    return out
 
 
 def check_window(*, starts_at: datetime | None, ends_at: datetime | None, weekdays: list[int],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from tocsin.postmortems.render import to_html
+from tocsin.markup import to_html
 from tocsin.postmortems.schemas import PostmortemOut
 
 _SECTION_TITLES = (("summary", "Summary"), ("root_cause", "Root cause (5 whys)"),

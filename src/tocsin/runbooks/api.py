@@ -11,7 +11,7 @@ from tocsin.api import pagination
 from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
 from tocsin.limits import Id
-from tocsin.postmortems.render import to_html
+from tocsin.markup import to_html
 from tocsin.runbooks import service
 from tocsin.runbooks.models import Runbook
 from tocsin.runbooks.schemas import RunbookOut, SyncIn, SyncOut

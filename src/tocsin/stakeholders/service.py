@@ -10,6 +10,7 @@ meanwhile makes them do nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -133,9 +134,24 @@ def fields_of(session: Session, incident: Incident, *, now: datetime,
     }
 
 
-def write_update(session: Session, *, incident_id: int, actor: Principal, data: UpdateIn,
-                 now: datetime, settings: Settings) -> StakeholderUpdate:
-    """Fill the template (or the author's own text), then keep it as a draft or send it."""
+@dataclass(frozen=True)
+class Composed:
+    """An update as it would be written now: its text filled from the incident, the
+    promise it makes, and the distribution lists it would go to."""
+
+    incident: Incident
+    kind: str
+    subject: str
+    body: str
+    next_update_at: datetime | None
+    lists: list[DistributionList]
+
+
+def compose(session: Session, *, incident_id: int, actor: Principal, data: UpdateIn,
+            now: datetime, settings: Settings) -> Composed:
+    """Fill the template (or the author's own text) from the incident, writing nothing: what
+    `write_update` stores and what an editor previews. Raises Invalid for a text that is not
+    a template or says nothing."""
     incident = _incident(session, actor, incident_id)
     promise = tpl.next_update_at(incident.severity, now, settings.stakeholder_cadence_minutes,
                                  data.next_update_minutes)
@@ -146,12 +162,46 @@ def write_update(session: Session, *, incident_id: int, actor: Principal, data: 
     for text in (data.subject, data.body):
         if text is not None:
             tpl.check(text)
-    update = StakeholderUpdate(
-        incident_id=incident.id, kind=data.kind, author_id=actor.user_id,
-        subject=tpl.fill(data.subject or subject, fields)[:300],
-        body=tpl.fill(data.body or body, fields), next_update_at=promise, created_at=now)
-    if not update.body.strip():
+    filled = tpl.fill(data.body or body, fields)
+    if not filled.strip():
         raise Invalid("body: an update must say something")
+    return Composed(incident=incident, kind=data.kind,
+                    subject=tpl.fill(data.subject or subject, fields)[:300], body=filled,
+                    next_update_at=promise, lists=lists_for(session, incident))
+
+
+def editable(session: Session, *, incident_id: int, viewer: Principal, kind: str,
+             now: datetime) -> tuple[str, str]:
+    """(subject, body) of the kind's template filled from the incident for an author to
+    edit: `{next_update}` stays a placeholder (the promise is fixed when it is sent), fields
+    the incident cannot supply show as `[cause]`, and braces in the incident's own text are
+    doubled so the edited text is still a template."""
+    incident = _incident(session, viewer, incident_id)
+    subject, body, _ = template(session, kind)
+    fields = {k: v.replace("{", "{{").replace("}", "}}")
+              for k, v in fields_of(session, incident, now=now, next_update=None).items()}
+    fields["next_update"] = "{next_update}"
+    return tpl.fill(subject, fields), tpl.fill(body, fields)
+
+
+def lists_for(session: Session, incident: Incident) -> list[DistributionList]:
+    """The distribution lists an update about this incident goes to: its severity and one
+    of its services match (an empty choice matches all)."""
+    services = set(_service_ids(session, incident))
+    return [dl for dl in list_lists(session)
+            if (not dl.severities or incident.severity in dl.severities)
+            and (not dl.service_ids or services & set(dl.service_ids))]
+
+
+def write_update(session: Session, *, incident_id: int, actor: Principal, data: UpdateIn,
+                 now: datetime, settings: Settings) -> StakeholderUpdate:
+    """Fill the template (or the author's own text), then keep it as a draft or send it."""
+    made = compose(session, incident_id=incident_id, actor=actor, data=data, now=now,
+                   settings=settings)
+    update = StakeholderUpdate(
+        incident_id=made.incident.id, kind=made.kind, author_id=actor.user_id,
+        subject=made.subject, body=made.body, next_update_at=made.next_update_at,
+        created_at=now)
     session.add(update)
     session.flush()
     if not data.draft:
@@ -159,8 +209,13 @@ def write_update(session: Session, *, incident_id: int, actor: Principal, data: 
     return update
 
 
+def may_send(incident: Incident, actor: Principal) -> bool:
+    """One voice: the communications lead, the commander or an admin sends updates."""
+    return actor.is_admin or actor.user_id in (incident.comms_lead_id, incident.commander_id)
+
+
 def _may_send(incident: Incident, actor: Principal) -> None:
-    if actor.is_admin or actor.user_id in (incident.comms_lead_id, incident.commander_id):
+    if may_send(incident, actor):
         return
     raise Forbidden("stakeholder updates are sent by the incident's communications lead, "
                     "its commander or an admin; save a draft for them")
@@ -173,17 +228,12 @@ def send(session: Session, *, update: StakeholderUpdate, actor: Principal, now: 
         raise Conflict("this update was already sent")
     incident = _incident(session, actor, update.incident_id)
     _may_send(incident, actor)
-    services = set(_service_ids(session, incident))
     items: list[tuple[str, str, str, dict[str, Any]]] = []
     executive: tuple[str, str] | None = None
     if incident.severity == "SEV1":
         fields = fields_of(session, incident, now=now, next_update=update.next_update_at)
         executive = (tpl.fill(tpl.EXECUTIVE[0], fields), tpl.fill(tpl.EXECUTIVE[1], fields))
-    for dl in list_lists(session):
-        if dl.severities and incident.severity not in dl.severities:
-            continue
-        if dl.service_ids and not services & set(dl.service_ids):
-            continue
+    for dl in lists_for(session, incident):
         subject, text = executive if dl.executive and executive else (update.subject,
                                                                        update.body)
         for n, target in enumerate(dl.targets):

@@ -21,6 +21,7 @@ from tocsin.runtime import Runtime
 from tocsin.statuspages import service
 from tocsin.statuspages.models import (
     StatusComponent,
+    StatusMaintenanceSeries,
     StatusPage,
     StatusPost,
     StatusRender,
@@ -39,6 +40,7 @@ from tocsin.statuspages.schemas import (
     PageUpdate,
     PostIn,
     PostOut,
+    SeriesOut,
     SubscribeIn,
     SubscriberOut,
     UpdateIn,
@@ -220,17 +222,53 @@ def create_post(page_id: Id, data: PostIn, session: SessionDep, rt: RuntimeDep,
     return _post_out(session, rt, page, post)
 
 
-@router.post("/{page_id}/maintenance", status_code=201, response_model=PostOut,
-             summary="Announce a one-off maintenance window as a maintenance post")
+@router.post("/{page_id}/maintenance", status_code=201, response_model=PostOut | SeriesOut,
+             summary="Announce a maintenance window: a one-off window as a maintenance post; "
+                     "a recurring one as a series, each occurrence its own post")
 def announce_maintenance(page_id: Id, data: MaintenanceIn, session: SessionDep,
-                         rt: RuntimeDep, who: Responder) -> PostOut:
+                         rt: RuntimeDep, who: Responder) -> PostOut | SeriesOut:
     page = service.get_page(session, page_id)
-    post = service.announce_maintenance(
+    made = service.announce_maintenance(
         session, page=page, window_id=data.window_id, actor=who, title=data.title,
         body=data.body, component_ids=data.component_ids, now=rt.clock.now(),
-        settings_url=_url(rt))
+        settings_url=_url(rt), horizon_days=data.horizon_days,
+        default_horizon_days=rt.settings.statuspage_maintenance_horizon_days)
     session.commit()
-    return _post_out(session, rt, page, post)
+    if isinstance(made, StatusMaintenanceSeries):
+        return _series_out(session, rt, page, made)
+    return _post_out(session, rt, page, made)
+
+
+def _series_out(session: Session, rt: Runtime, page: StatusPage,
+                series: StatusMaintenanceSeries) -> SeriesOut:
+    return SeriesOut(id=series.id, page_id=series.page_id, window_id=series.window_id,
+                     title=series.title, body=series.body, component_ids=series.component_ids,
+                     horizon_days=series.horizon_days,
+                     announced_through=series.announced_through,
+                     created_at=series.created_at,
+                     upcoming=[_post_out(session, rt, page, p)
+                               for p in service.posts_of_series(session, series)])
+
+
+@router.get("/{page_id}/maintenance-series", response_model=Page[SeriesOut],
+            summary="Recurring maintenance windows announced on the page, by id")
+def list_series(page_id: Id, session: SessionDep, rt: RuntimeDep, who: Viewer,
+                cursor: str | None = None, limit: Limit = 100) -> Page[SeriesOut]:
+    page = service.get_page(session, page_id)
+    rows = {s.id: s for s in service.list_series(session, page=page)}
+    found = _ids_page(sorted(rows), cursor, limit)
+    return Page(items=[_series_out(session, rt, page, rows[i]) for i in found.items],
+                next_cursor=found.next_cursor)
+
+
+@router.delete("/{page_id}/maintenance-series/{series_id}", status_code=204,
+               summary="Stop announcing a recurring window (posts already made stay)")
+def stop_series(page_id: Id, series_id: Id, session: SessionDep, who: Responder) -> Response:
+    page = service.get_page(session, page_id)
+    service.stop_series(session, actor=who,
+                        series=service.get_series(session, page=page, series_id=series_id))
+    session.commit()
+    return Response(status_code=204)
 
 
 @router.get("/{page_id}/posts/{post_id}", response_model=PostOut)

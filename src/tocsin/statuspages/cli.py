@@ -144,6 +144,30 @@ def post(
                               "draft": draft}), as_json=as_json, columns=None)
 
 
+@app.command("maintenance")
+def maintenance(
+    page: PageArg, window_id: Annotated[int, typer.Argument(help="Maintenance window id.")],
+    title: Annotated[str, typer.Option(help="Public title.")],
+    body: Annotated[str, typer.Option(help="What readers should know (Markdown).")],
+    horizon_days: Annotated[int | None, typer.Option(
+        help="A recurring window: announce each occurrence this many days ahead.")] = None,
+    component: Annotated[list[int] | None, typer.Option(
+        "--component", "-c", help="Affected component id (repeatable; none: the "
+                                  "components of the window's service).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Announce a maintenance window: a one-off one as a post, a weekly one as a series
+    (each occurrence within the horizon its own post).
+
+    Example: tocsin statuspage maintenance acme 3 --title Patching --body "Short pause" --horizon-days 14
+    """
+    client = Client()
+    emit(client.request("POST", f"/api/v1/statuspages/{_page(client, page)['id']}/maintenance",
+                        json={"window_id": window_id, "title": title, "body": body,
+                              "component_ids": component or [], "horizon_days": horizon_days}),
+         as_json=as_json, columns=None)
+
+
 @app.command("update")
 def update(
     page: PageArg, post_id: Annotated[int, typer.Argument(help="Post id.")],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONType, UTCDateTime
@@ -95,6 +95,29 @@ class StatusPostUpdate(Base):
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StatusMaintenanceSeries(Base):
+    """A recurring maintenance window announced on a page: each occurrence within
+    `horizon_days` becomes its own maintenance post. `announced_through` is the start of the
+    last occurrence announced (at first, when announcing began); a worker claims the next
+    ones by moving it with a conditional update, so each occurrence is announced once."""
+
+    __tablename__ = "status_maintenance_series"
+    __table_args__ = (UniqueConstraint("page_id", "window_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("status_pages.id", ondelete="CASCADE"))
+    window_id: Mapped[int] = mapped_column(
+        ForeignKey("maintenance_windows.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    component_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    horizon_days: Mapped[int] = mapped_column(Integer)
+    announced_through: Mapped[datetime] = mapped_column(UTCDateTime)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

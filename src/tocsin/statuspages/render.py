@@ -2,8 +2,11 @@
 Statuspage public JSON (`api/v2/...`), so aggregators and widgets read them unchanged.
 
 Everything here is computed from the snapshot alone (service.snapshot keeps out what the
-public may not see). Text is escaped (Jinja autoescape; ElementTree for the feeds), never
-interpreted as HTML. Links are relative, so an exported folder works from any address.
+public may not see). Titles and names are escaped (Jinja autoescape; ElementTree for the
+feeds), never interpreted as HTML. Update bodies are Markdown: the page and the feeds carry
+them rendered by the one sanitised renderer (`tocsin.markup`: raw HTML off, an allow-list
+after), the JSON files carry the Markdown text as Statuspage carries its plain-text bodies.
+Links are relative, so an exported folder works from any address.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
+from tocsin.markup import to_html
 from tocsin.statuspages.components import ComponentStatus, indicator, worst
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -169,8 +174,14 @@ def html_page(snap: dict[str, Any]) -> str:
         maintenance=[p for p in posts if p["kind"] == "maintenance"
                      and p["stage"] != "completed"],
         history=[p for p in posts if p["stage"] in ("resolved", "completed")][:20],
-        names=names, local=lambda iso: _local(iso, zone), updated=_local(_updated(snap), zone))
+        names=names, local=lambda iso: _local(iso, zone), updated=_local(_updated(snap), zone),
+        markdown=body_html)
     return text
+
+
+def body_html(markdown: str) -> Markup:
+    """An update's Markdown body as sanitised HTML, safe to place in a page as is."""
+    return Markup(to_html(markdown))
 
 
 # ---- feeds ------------------------------------------------------------------------------------
@@ -200,7 +211,8 @@ def rss(snap: dict[str, Any]) -> bytes:
         ET.SubElement(item, "guid", isPermaLink="false").text = \
             f"{page['url']}/#update-{u['id']}"
         ET.SubElement(item, "pubDate").text = _rfc822(u["at"])
-        ET.SubElement(item, "description").text = u["body"]
+        # RSS carries HTML in description as escaped text (ElementTree escapes it).
+        ET.SubElement(item, "description").text = to_html(u["body"])
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return body
 
@@ -221,6 +233,6 @@ def atom(snap: dict[str, Any]) -> bytes:
         ET.SubElement(entry, "id").text = f"{page['url']}/#update-{u['id']}"
         ET.SubElement(entry, "link", href=f"{page['url']}/#post-{post['id']}")
         ET.SubElement(entry, "updated").text = u["at"]
-        ET.SubElement(entry, "content", type="text").text = u["body"]
+        ET.SubElement(entry, "content", type="html").text = to_html(u["body"])
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return body

@@ -4,6 +4,7 @@ shapes and is built in render.py, not here)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -104,6 +105,9 @@ class MaintenanceIn(BaseModel):
     component_ids: list[Id] = Field(
         default_factory=list, max_length=200,
         description="Empty: the components mapped to the window's service.")
+    horizon_days: int | None = Field(
+        None, ge=1, le=90, description="A recurring window only: announce each occurrence "
+        "this many days ahead (default TOCSIN_STATUSPAGE_MAINTENANCE_HORIZON_DAYS).")
 
 
 class UpdateIn(BaseModel):
@@ -138,6 +142,23 @@ class PostOut(BaseModel):
     resolved_at: datetime | None
     updates: list[UpdateOut]
     url: str
+
+
+class SeriesOut(BaseModel):
+    """A recurring maintenance window announced on a page; each occurrence within the
+    horizon is its own maintenance post (`upcoming`: those not yet completed)."""
+
+    id: int
+    kind: Literal["recurring"] = "recurring"
+    page_id: int
+    window_id: int
+    title: str
+    body: str
+    component_ids: list[int]
+    horizon_days: int
+    announced_through: datetime
+    created_at: datetime
+    upcoming: list[PostOut]
 
 
 class SubscribeIn(BaseModel):

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
@@ -35,10 +35,11 @@ from tocsin.notify import service as notify
 from tocsin.outbound import OutboundPolicy, refused_message, url_refusal
 from tocsin.principal import Principal, Role
 from tocsin.statuspages import components as comp
-from tocsin.statuspages import render, stages, uptime
+from tocsin.statuspages import recurring, render, stages, uptime
 from tocsin.statuspages.models import (
     StatusComponent,
     StatusComponentService,
+    StatusMaintenanceSeries,
     StatusPage,
     StatusPageState,
     StatusPost,
@@ -276,8 +277,9 @@ def _may_publish(session: Session, actor: Principal, incident_id: int | None) ->
 
 
 def create_post(session: Session, *, page: StatusPage, actor: Principal, data: PostIn,
-                now: datetime, settings_url: str) -> StatusPost:
-    """A post with its first update (published unless `data.draft`)."""
+                now: datetime, settings_url: str, render_page: bool = True) -> StatusPost:
+    """A post with its first update (published unless `data.draft`). `render_page=False`
+    leaves rendering the page's files to the caller (one render after many posts)."""
     order = stages.stages_of(data.kind)
     stages.check_update(kind=data.kind, current=None, new=data.stage, body=data.body)
     component_ids = _check_components(session, page, data.component_ids)
@@ -306,7 +308,7 @@ def create_post(session: Session, *, page: StatusPage, actor: Principal, data: P
     session.flush()
     _add_update(session, post=post, actor=actor, stage=data.stage, body=data.body,
                 component_ids=component_ids, draft=data.draft, now=now,
-                settings_url=settings_url)
+                settings_url=settings_url, render_page=render_page)
     return post
 
 
@@ -331,14 +333,15 @@ def _published_stage(session: Session, post: StatusPost) -> str | None:
 
 def _add_update(session: Session, *, post: StatusPost, actor: Principal, stage: str, body: str,
                 component_ids: list[int], draft: bool, now: datetime,
-                settings_url: str) -> StatusPostUpdate:
+                settings_url: str, render_page: bool = True) -> StatusPostUpdate:
     update = StatusPostUpdate(post_id=post.id, stage=stage, body=body.strip(),
                               component_ids=component_ids, author_id=actor.user_id or None,
                               published_at=None if draft else now, created_at=now)
     session.add(update)
     session.flush()
     if not draft:
-        _published(session, post=post, update=update, now=now, settings_url=settings_url)
+        _published(session, post=post, update=update, now=now, settings_url=settings_url,
+                   render_page=render_page)
     return update
 
 
@@ -358,13 +361,14 @@ def publish_draft(session: Session, *, page: StatusPage, post: StatusPost, updat
 
 
 def _published(session: Session, *, post: StatusPost, update: StatusPostUpdate, now: datetime,
-               settings_url: str) -> None:
+               settings_url: str, render_page: bool = True) -> None:
     post.stage, post.component_ids, post.updated_at = update.stage, update.component_ids, now
     post.published_at = post.published_at or now
     if stages.is_final(post.kind, update.stage):
         post.resolved_at = now
     page = get_page(session, post.page_id)
-    refresh(session, page=page, now=now, base_url=settings_url)
+    if render_page:
+        refresh(session, page=page, now=now, base_url=settings_url)
     if _shown(session, post):
         _notify_subscribers(session, page=page, post=post, update=update, now=now,
                             base_url=settings_url)
@@ -406,26 +410,133 @@ def updates_of(session: Session, post_ids: Sequence[int], *,
 
 def announce_maintenance(session: Session, *, page: StatusPage, window_id: int,
                          actor: Principal, title: str, body: str, component_ids: list[int],
-                         now: datetime, settings_url: str) -> StatusPost:
-    """A maintenance post for a one-off maintenance window, at its times. The worker moves
-    it to in progress when the window starts and to completed when it ends."""
+                         now: datetime, settings_url: str, horizon_days: int | None = None,
+                         default_horizon_days: int = 14
+                         ) -> StatusPost | StatusMaintenanceSeries:
+    """A one-off window: one maintenance post at its times. A weekly recurring window: a
+    series whose occurrences within the horizon are each announced as their own post (now,
+    and by the worker as later ones come within it). The worker moves each post to in
+    progress when its time starts and to completed when it ends."""
     window = session.get(MaintenanceWindow, window_id)
     if window is None:
         raise NotFound(f"no maintenance window with id {window_id}")
-    if window.starts_at is None or window.ends_at is None:
-        raise Invalid("window_id: only a one-off window (with start and end) can be announced")
-    if window.ends_at <= now:
-        raise Conflict("this maintenance window has already ended")
+    stages.check_update(kind="maintenance", current=None, new="scheduled", body=body)
     if not component_ids and window.service_id is not None:
         component_ids = sorted(cid for cid, sids in services_of(
             session, [c.id for c in list_components(session, page=page)]).items()
             if window.service_id in sids)
+    if window.starts_at is None or window.ends_at is None:
+        return _announce_recurring(
+            session, page=page, window=window, actor=actor, title=title, body=body,
+            component_ids=component_ids, now=now, settings_url=settings_url,
+            horizon_days=horizon_days or default_horizon_days)
+    if horizon_days is not None:
+        raise Invalid("horizon_days: only for a recurring window")
+    if window.ends_at <= now:
+        raise Conflict("this maintenance window has already ended")
     return create_post(session, page=page, actor=actor, now=now, settings_url=settings_url,
                        data=PostIn(kind="maintenance", title=title, impact="maintenance",
                                    maintenance_window_id=window.id, stage="scheduled",
                                    body=body, component_ids=component_ids,
                                    scheduled_for=window.starts_at,
                                    scheduled_until=window.ends_at))
+
+
+def _plain(window: MaintenanceWindow) -> suppress.Window:
+    return suppress.Window(id=window.id, name=window.name, starts_at=window.starts_at,
+                           ends_at=window.ends_at, weekdays=list(window.weekdays),
+                           start_time=window.start_time,
+                           duration_minutes=window.duration_minutes,
+                           time_zone=window.time_zone)
+
+
+def _announce_recurring(session: Session, *, page: StatusPage, window: MaintenanceWindow,
+                        actor: Principal, title: str, body: str, component_ids: list[int],
+                        now: datetime, settings_url: str,
+                        horizon_days: int) -> StatusMaintenanceSeries:
+    _may_publish(session, actor, None)
+    component_ids = _check_components(session, page, component_ids)
+    if session.scalars(select(StatusMaintenanceSeries.id).where(
+            StatusMaintenanceSeries.page_id == page.id,
+            StatusMaintenanceSeries.window_id == window.id)).first() is not None:
+        raise Conflict(f"maintenance window {window.id} is already announced on page "
+                       f"'{page.slug}'")
+    series = StatusMaintenanceSeries(
+        page_id=page.id, window_id=window.id, title=title, body=body.strip(),
+        component_ids=component_ids, horizon_days=horizon_days, announced_through=now,
+        author_id=actor.user_id or None, created_at=now)
+    session.add(series)
+    session.flush()
+    announce_series(session, series=series, now=now, base_url=settings_url)
+    return series
+
+
+def announce_series(session: Session, *, series: StatusMaintenanceSeries, now: datetime,
+                    base_url: str) -> int:
+    """Post the series' occurrences that came within its horizon; returns how many. Each
+    occurrence once: the posts are written only by the caller whose conditional update
+    moved `announced_through` (two workers racing: one wins, the other writes nothing)."""
+    window = session.get(MaintenanceWindow, series.window_id)
+    if window is None:
+        return 0
+    due = recurring.to_announce(_plain(window), announced_through=series.announced_through,
+                                now=now, horizon=timedelta(days=series.horizon_days))
+    if not due:
+        return 0
+    claimed = session.execute(update(StatusMaintenanceSeries).where(
+        StatusMaintenanceSeries.id == series.id,
+        StatusMaintenanceSeries.announced_through == series.announced_through)
+        .values(announced_through=due[-1][0]).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return 0
+    session.refresh(series)
+    page = get_page(session, series.page_id)
+    on_page = {c.id for c in list_components(session, page=page)}
+    for begins, ends in due:
+        data = PostIn(kind="maintenance", title=series.title, impact="maintenance",
+                      maintenance_window_id=window.id, stage="scheduled", body=series.body,
+                      component_ids=[i for i in series.component_ids if i in on_page],
+                      scheduled_for=begins, scheduled_until=ends)
+        create_post(session, page=page, actor=_SYSTEM, data=data, now=now,
+                    settings_url=base_url, render_page=False)
+    refresh(session, page=page, now=now, base_url=base_url)
+    return len(due)
+
+
+def series_due(session: Session, *, now: datetime) -> list[int]:
+    """The series with an occurrence to announce now (read only)."""
+    rows = session.execute(select(StatusMaintenanceSeries, MaintenanceWindow).join(
+        MaintenanceWindow, MaintenanceWindow.id == StatusMaintenanceSeries.window_id))
+    return [s.id for s, w in rows if recurring.to_announce(
+        _plain(w), announced_through=s.announced_through, now=now,
+        horizon=timedelta(days=s.horizon_days))]
+
+
+def list_series(session: Session, *, page: StatusPage) -> list[StatusMaintenanceSeries]:
+    return list(session.scalars(select(StatusMaintenanceSeries).where(
+        StatusMaintenanceSeries.page_id == page.id).order_by(StatusMaintenanceSeries.id)))
+
+
+def get_series(session: Session, *, page: StatusPage, series_id: int) -> StatusMaintenanceSeries:
+    series = session.get(StatusMaintenanceSeries, series_id)
+    if series is None or series.page_id != page.id:
+        raise NotFound(f"no recurring maintenance {series_id} on page '{page.slug}'")
+    return series
+
+
+def posts_of_series(session: Session, series: StatusMaintenanceSeries, *,
+                    open_only: bool = True) -> list[StatusPost]:
+    query = select(StatusPost).where(StatusPost.page_id == series.page_id,
+                                     StatusPost.maintenance_window_id == series.window_id)
+    if open_only:
+        query = query.where(StatusPost.resolved_at.is_(None))
+    return list(session.scalars(query.order_by(StatusPost.scheduled_for, StatusPost.id)))
+
+
+def stop_series(session: Session, *, actor: Principal, series: StatusMaintenanceSeries) -> None:
+    """No more occurrences are announced; those already posted stay (readers were told)."""
+    _may_publish(session, actor, None)
+    session.delete(series)
 
 
 _SYSTEM = Principal(user_id=0, role=Role.ADMIN)  # the worker moving maintenance along
@@ -469,11 +580,14 @@ def snapshot(session: Session, *, page: StatusPage, now: datetime,
     components = list_components(session, page=page)
     derived = derived_statuses(session, page=page, now=now)
     ids = [c.id for c in components]
-    posts = [p for p in session.scalars(
+    # The latest 50 of each kind: a recurring maintenance window's posts (one per
+    # occurrence) never push incident posts off the page and its JSON.
+    posts = sorted((p for kind in stages.STAGES for p in session.scalars(
         select(StatusPost).outerjoin(Incident, Incident.id == StatusPost.incident_id).where(
-            StatusPost.page_id == page.id, StatusPost.published_at.is_not(None),
+            StatusPost.page_id == page.id, StatusPost.kind == kind,
+            StatusPost.published_at.is_not(None),
             StatusPost.incident_id.is_(None) | _shown_publicly())
-        .order_by(StatusPost.id.desc()).limit(50))]
+        .order_by(StatusPost.id.desc()).limit(50))), key=lambda p: -p.id)
     updates = updates_of(session, [p.id for p in posts], published_only=True)
     bars = _uptime(session, page=page, components=components, posts=posts, now=now)
     url = f"{base_url}/status/{page.slug}"

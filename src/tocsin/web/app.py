@@ -35,6 +35,7 @@ from tocsin.web.views import (
     session,
     setup,
     sso,
+    stakeholders,
     statuspages,
     suppression,
     user_contact,
@@ -52,6 +53,7 @@ ROUTERS = [session.router, dashboard.router, incidents.router, incident_page.rou
 ROUTERS.append(metrics.router)
 ROUTERS.append(learning.router)
 ROUTERS.append(statuspages.router)
+ROUTERS.append(stakeholders.router)
 ROUTERS.append(sso.router)
 ROUTERS.append(respond.router)
 ROUTERS.append(audit.router)

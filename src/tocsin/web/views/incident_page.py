@@ -35,7 +35,7 @@ from tocsin.web import forms, queries
 from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
-from tocsin.web.views import extras, learning
+from tocsin.web.views import extras, learning, stakeholders
 
 router = web_router()
 ROLE_LABELS = {"commander": "Incident commander", "tech_lead": "Technical lead",
@@ -83,6 +83,7 @@ def page_context(session: Session, rt: Runtime, who: WebUser, incident: Incident
         "role_names": [h[0] for h in holders],
         "security_clocks": security.clocks_of(session, incident.id),
         "chat_channel": chat.channel_of(session, incident.id),
+        "stakeholders": stakeholders.incident_panel(session, who, incident),
     }
 
 

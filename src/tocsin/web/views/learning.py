@@ -19,9 +19,9 @@ from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.knownerrors import service as knownerrors
 from tocsin.limits import Id
+from tocsin.markup import to_html
 from tocsin.postmortems import actions, service
 from tocsin.postmortems.models import ActionItem, Postmortem
-from tocsin.postmortems.render import to_html
 from tocsin.postmortems.schemas import TEXT_SECTIONS, ActionItemIn, PostmortemUpdate, Priority
 from tocsin.runbooks import service as runbooks
 from tocsin.web import queries

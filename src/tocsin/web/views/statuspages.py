@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import TocsinError
 from tocsin.limits import Id
+from tocsin.markup import to_html
 from tocsin.statuspages import service as sp
 from tocsin.statuspages.components import ComponentStatus
 from tocsin.statuspages.models import StatusPage
@@ -69,7 +70,7 @@ def _editor(request: Request, session: Session, rt: Any, who: WebUser, page: Sta
         component_choices=[(c.id, c.name) for c in components],
         updates=sp.updates_of(session, [p.id for p in posts], published_only=False),
         statuses=[(s.value, s.label) for s in ComponentStatus], stages=INCIDENT_STAGES,
-        errors=errors or {}, values=values or {}, preview=preview,
+        errors=errors or {}, values=values or {}, preview=preview, markdown=to_html,
         public_url=f"/status/{page.slug}/")
 
 
@@ -147,7 +148,8 @@ def create_post(request: Request, page_id: Id, session: SessionDep, rt: RuntimeD
     if forms.text(form, "action") == "preview":
         names = {c.id: c.name for c in sp.list_components(session, page=page)}
         return _editor(request, session, rt, who, page, values=values, preview={
-            **values, "components": [names.get(i, "?") for i in values["component_ids"]]})
+            **values, "body_html": to_html(values["body"]),
+            "components": [names.get(i, "?") for i in values["component_ids"]]})
     try:
         post = sp.create_post(session, page=page, actor=who.principal,
                               data=forms.build(PostIn, values), now=rt.clock.now(),

@@ -1,5 +1,8 @@
 """Markdown to safe HTML: markdown-it-py with raw HTML off, then nh3 (an allow-list
-sanitiser) so a script, an event handler or a `javascript:` link never reaches a page."""
+sanitiser) so a script, an event handler or a `javascript:` link never reaches a page.
+
+In the base layer so that every feature that shows Markdown (post-mortems, runbooks, status
+page posts) uses this one renderer and its one allow-list."""
 
 from __future__ import annotations
 
