@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from tests.conftest import Account
 from tests.web.conftest import screenshot, sign_in
 from tocsin.notify.models import ContactMethod, Message
 from tocsin.runtime import Runtime
