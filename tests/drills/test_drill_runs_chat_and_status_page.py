@@ -34,6 +34,7 @@ from tocsin.clock import FrozenClock
 from tocsin.notify.models import Message
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings
+from tocsin.statuspages.service import FOR_CHAT
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def _slack_user(client: TestClient, admin: Account, slack: Slack, runtime: Runti
     uid = slack.add_user(who.user.email, name=who.user.name.lower())
     assert client.post("/api/v1/chatops/user-links/lookups",
                        headers=admin.headers).status_code == 202
-    drain_chat(runtime, clock)
+    drain_chat(runtime, clock, FOR_CHAT)
     return uid
 
 
@@ -99,7 +100,7 @@ def test_drill_gets_a_drill_channel_and_a_preview_post_and_reports_its_first_upd
     assert drill.status_code == 201, drill.text
     iid = drill.json()["incident_id"]
     drain(w)
-    drain_chat(runtime, clock)
+    drain_chat(runtime, clock, FOR_CHAT)
     detected = client.get(f"/api/v1/incidents/{iid}", headers=admin.headers).json()
     started_at = datetime.fromisoformat(detected["detected_at"])
 
@@ -128,6 +129,9 @@ def test_drill_gets_a_drill_channel_and_a_preview_post_and_reports_its_first_upd
     assert r.status_code == 201, r.text
     run_refresh(runtime)
     drain(w)
+    drain_chat(runtime, clock, FOR_CHAT)  # the drill channel's topic links the preview, not the page
+    assert f"/statuspages/{p['id']}/drill-preview#post-{r.json()['id']}" in channel.topic
+    assert "/status/acme" not in channel.topic
     preview = client.get(f"/api/v1/statuspages/{p['id']}/drill-preview",
                          headers=admin.headers)
     assert preview.status_code == 200 and "DRILL PREVIEW" in preview.text
@@ -156,7 +160,7 @@ def test_drill_gets_a_drill_channel_and_a_preview_post_and_reports_its_first_upd
 
     clock.advance(minutes=16)
     client.post(f"/api/v1/incidents/{iid}/resolve", headers=dave.headers, json={})
-    drain_chat(runtime, clock)
+    drain_chat(runtime, clock, FOR_CHAT)
     done = client.post(f"/api/v1/drills/{drill.json()['id']}/finish",
                        headers=carol.headers).json()
     report = {line["measure"]: line for line in done["report"]}

@@ -777,6 +777,16 @@ def links_of_incident(session: Session, *, incident_id: int, base_url: str) -> l
     return [f"{base_url}/status/{slug}/#post-{pid}" for pid, slug in posts]
 
 
+def drill_preview_link(session: Session, *, incident_id: int, base_url: str) -> str | None:
+    """Where a drill's first published post shows: the drill preview (signed-in people)."""
+    found = session.execute(select(StatusPost.id, StatusPost.page_id).where(
+        StatusPost.incident_id == incident_id, StatusPost.published_at.is_not(None))
+        .order_by(StatusPost.id).limit(1)).first()
+    if found is None:
+        return None
+    return f"{base_url}/statuspages/{found[1]}/drill-preview#post-{found[0]}"
+
+
 def post_update_for_incident(session: Session, *, incident_id: int, actor: Principal,
                              stage: str, body: str, now: datetime, base_url: str,
                              draft: bool = False) -> list[StatusPostUpdate]:
@@ -798,6 +808,8 @@ class ForChat:
     refresh job's next turn. Public text about the resolution stays with the comms role."""
 
     def link_for(self, session: Session, incident: Incident, *, base_url: str) -> str | None:
+        if incident.drill:  # a drill's channel links its rehearsal, never a public page
+            return drill_preview_link(session, incident_id=incident.id, base_url=base_url)
         links = links_of_incident(session, incident_id=incident.id, base_url=base_url)
         return links[0] if links else None
 
