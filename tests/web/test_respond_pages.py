@@ -36,7 +36,7 @@ def test_webhook_page_subscribes_tests_and_shows_the_log(
                                            "url": url, "severities": "SEV1"})
         assert r.status_code == 201 and "shown once" in r.text
         sub = client.get("/api/v1/webhooks", headers=admin.headers).json()["items"][0]
-        assert sub["severities"] == ["SEV1"]
+        assert sub["severities"] == ["SEV1"] and sub["include_drills"] is False
         r = client.post(f"/webhooks/{sub['id']}/test", data={"csrf_token": csrf},
                         follow_redirects=True)
         assert "Test event queued" in r.text
@@ -46,6 +46,12 @@ def test_webhook_page_subscribes_tests_and_shows_the_log(
     assert "503" in page and "pending" in page  # retried later, the answer logged
     assert client.post("/webhooks", data={"csrf_token": csrf, "name": "x",
                                           "url": "gopher://x"}).status_code == 422
+    r = client.post("/webhooks", data={"csrf_token": csrf, "name": "game-day bot",
+                                       "url": "https://hooks.example.com/x",
+                                       "include_drills": "on"})
+    assert r.status_code == 201 and "drills included" in r.text
+    subs = client.get("/api/v1/webhooks", headers=admin.headers).json()["items"]
+    assert [s["include_drills"] for s in subs] == [False, True]
 
 
 def test_responders_are_kept_out(client: TestClient, responder: Account) -> None:

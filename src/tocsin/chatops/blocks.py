@@ -43,16 +43,25 @@ class IncidentView:
     status_page: str | None = None
     channel: str | None = None  # the incident channel's id, when it has one
     bridge: str | None = None  # the conference link (respond/)
+    drill: bool = False  # a game day (drills/): marked in the topic
+
 
     @property
     def number(self) -> str:
         return f"INC-{self.id}"
 
 
-def channel_name(*, title: str, declared_at: datetime, suffix: str = "") -> str:
-    """`inc-YYYYMMDD-slug`: lower case letters, digits and hyphens, at most 80 characters."""
+DRILL_MARK = "[DRILL] "
+
+
+def channel_name(*, title: str, declared_at: datetime, suffix: str = "",
+                 drill: bool = False) -> str:
+    """`inc-YYYYMMDD-slug` (`drill-YYYYMMDD-slug` for a game day): lower case letters,
+    digits and hyphens, at most 80 characters."""
+    if drill:
+        title = title.removeprefix(DRILL_MARK)
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "incident"
-    head = f"inc-{declared_at:%Y%m%d}-"
+    head = f"{'drill' if drill else 'inc'}-{declared_at:%Y%m%d}-"
     tail = f"-{suffix}" if suffix else ""
     slug = slug[: NAME_LIMIT - len(head) - len(tail)].rstrip("-")
     return f"{head}{slug}{tail}"
@@ -67,6 +76,8 @@ def topic(view: IncidentView) -> str:
     if view.status_page:
         parts.append(f"Status page: {view.status_page}")
     text = " · ".join(parts)
+    if view.drill:
+        text = DRILL_MARK + text
     return text[:TOPIC_LIMIT]
 
 

@@ -99,13 +99,15 @@ def arguments(session: Session, call: ChatCall, *, settings: Settings,
         if channel is None or channel.channel_id is not None:
             raise Skip("nothing to create")
         name = blocks.channel_name(title=incident.title, declared_at=channel.created_at,
-                                   suffix=str(args.get("suffix", "")))
+                                   suffix=str(args.get("suffix", "")), drill=incident.drill)
         return {"name": name, "is_private": channel.private}
     if call.platform != Platform.SLACK.value:
         return {"url": args["url"], "json": _webhook_body(session, call, view(), settings)}
     if purpose in {"alert.post", "alert.update"}:
         text, body = blocks.alert(view())
-        out = {"channel": args["channel"], "text": text, "blocks": body}
+        target = _channel(session, call).channel_id if args.get("drill_channel") \
+            else args["channel"]
+        out = {"channel": target, "text": text, "blocks": body}
         return {**out, "ts": args["ts"]} if purpose == "alert.update" else out
     channel = _channel(session, call)
     cid = channel.channel_id

@@ -35,6 +35,7 @@ from tocsin.db.config_cache import config_cached
 from tocsin.db.wakeup import wake_after_commit
 from tocsin.errors import Conflict, Invalid, NotFound
 from tocsin.incidents import lifecycle as lc
+from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident, IncidentEvent, IncidentMember, IncidentService
 from tocsin.notify.models import Message
 from tocsin.principal import Principal, Role
@@ -167,7 +168,7 @@ def open_channel(session: Session, *, incident: Incident, now: datetime) -> None
     """The incident's channel: create, set the topic, invite, post and pin the summary."""
     if session.get(IncidentChannel, incident.id) is not None:
         return
-    name = blocks.channel_name(title=incident.title, declared_at=now)
+    name = blocks.channel_name(title=incident.title, declared_at=now, drill=incident.drill)
     rows.add_object(session, IncidentChannel, incident_id=incident.id,
                     platform=Platform.SLACK.value, name=name, private=incident.restricted,
                     created_at=now)
@@ -184,8 +185,14 @@ def _post_alerts(session: Session, incident: Incident, service_ids: list[int] | 
                  now: datetime, *, slack: bool) -> None:
     """An alert message in each channel mapped to the incident's services or their owning
     teams: Slack (with buttons, updated later) when `slack`, and always the webhook platforms
-    (Mattermost, Teams). A restricted incident's details go to no shared channel."""
+    (Mattermost, Teams). A restricted incident's details go to no shared channel; a drill's
+    go only to its own drill channel, never to the teams' real alert channels."""
     if incident.restricted:
+        return
+    if incident.drill:
+        if slack and session.get(IncidentChannel, incident.id) is not None:
+            enqueue(session, method="chat.postMessage", purpose="alert.post",
+                    incident_id=incident.id, now=now, args={"drill_channel": True})
         return
     platforms = {p.value for p in Platform if slack or p is not Platform.SLACK}
     # Channel maps are configuration, read through the configuration cache: with none mapped
@@ -245,12 +252,16 @@ def incident_view(session: Session, incident: Incident, *, settings: Settings,
         tech_lead=_name(session, incident.tech_lead_id),
         comms_lead=_name(session, incident.comms_lead_id), next_update_due=due,
         status_page=status_page, channel=channel.channel_id if channel else None,
-        bridge=incident.bridge_url)
+        bridge=incident.bridge_url, drill=incident.drill)
 
 
 def channel_members(session: Session, incident: Incident) -> list[int]:
     """Tocsin users who belong in the incident channel: role holders, reporter, members and,
-    unless the incident is private, everyone paged for it (the services' on-call)."""
+    unless the incident is private, everyone paged for it (the services' on-call). A drill's
+    channel gets its participants only (incidents.drill_participants), never the on-call."""
+    participants = incidents.drill_participants(session, incident)
+    if participants is not None:
+        return participants
     ids = {incident.reporter_id, incident.commander_id, incident.tech_lead_id,
            incident.comms_lead_id, incident.acknowledged_by_id}
     ids.update(session.scalars(select(IncidentMember.user_id).where(

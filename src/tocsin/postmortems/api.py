@@ -15,7 +15,7 @@ from tocsin.api.pagination import Limit, Page
 from tocsin.incidents import service as incidents
 from tocsin.limits import Id
 from tocsin.postmortems import actions, blameless, document, service
-from tocsin.postmortems.models import Postmortem, PostmortemStatus
+from tocsin.postmortems.models import Postmortem, PostmortemComment, PostmortemStatus
 from tocsin.postmortems.schemas import (
     ActionItemIn,
     ActionItemOut,
@@ -38,6 +38,8 @@ router = APIRouter(prefix="/api/v1", tags=["post-mortems"])
 
 def to_out(session: Session, pm: Postmortem, now: datetime, viewer: Principal) -> PostmortemOut:
     items = actions.list_visible(session, viewer=viewer, incident_id=pm.incident_id)
+    comments = service.comments(session, pm)
+    names = service.user_names(session, [c.author_id for c in comments])
     return PostmortemOut(
         id=pm.id, incident_id=pm.incident_id, status=pm.status, owner_id=pm.owner_id,
         due_at=pm.due_at, overdue=_overdue(pm, now), title=pm.title, summary=pm.summary,
@@ -48,12 +50,19 @@ def to_out(session: Session, pm: Postmortem, now: datetime, viewer: Principal) -
         action_items=[actions.out(i, now) for i in items],
         reviewers=[ReviewerOut(user_id=r.user_id, approved_at=r.approved_at)
                    for r in service.reviewers(session, pm)],
-        comments=[CommentOut(id=c.id, section=c.section, author_id=c.author_id, body=c.body,
-                             at=c.at) for c in service.comments(session, pm)],
+        comments=[comment_out(c, names) for c in comments],
+        open_comments=service.open_comments(comments),
         blameless_findings=[FindingOut(section=s, sentence=f.sentence, subject=f.subject,
                                        suggestion=f.suggestion)
                             for s, f in service.findings(session, pm)],
         published_at=pm.published_at)
+
+
+def comment_out(c: PostmortemComment, names: dict[int, str]) -> CommentOut:
+    return CommentOut(id=c.id, section=c.section, author_id=c.author_id,
+                      author_name=names.get(c.author_id) if c.author_id else None,
+                      body=c.body, at=c.at, parent_id=c.parent_id, resolved_at=c.resolved_at,
+                      resolved_by_id=c.resolved_by_id)
 
 
 def _overdue(pm: Postmortem, now: datetime) -> bool:
@@ -128,9 +137,21 @@ def review(postmortem_id: Id, data: ReviewRequest, session: SessionDep, rt: Runt
 def add_comment(postmortem_id: Id, data: CommentIn, session: SessionDep, rt: RuntimeDep,
                 who: Responder) -> CommentOut:
     pm = service.get_visible(session, postmortem_id=postmortem_id, viewer=who)
-    c = service.comment(session, pm=pm, author=who, data=data, now=rt.clock.now())
+    c = service.comment(session, pm=pm, author=who, data=data, now=rt.clock.now(),
+                        base_url=rt.settings.public_url)
     session.commit()
-    return CommentOut(id=c.id, section=c.section, author_id=c.author_id, body=c.body, at=c.at)
+    return comment_out(c, service.user_names(session, [c.author_id]))
+
+
+@router.post("/postmortems/{postmortem_id}/comments/{comment_id}/resolve",
+             response_model=CommentOut, summary="Mark a comment's thread addressed")
+def resolve_comment(postmortem_id: Id, comment_id: Id, session: SessionDep, rt: RuntimeDep,
+                    who: Responder) -> CommentOut:
+    pm = service.get_visible(session, postmortem_id=postmortem_id, viewer=who)
+    c = service.resolve_comment(session, pm=pm, comment_id=comment_id, by=who,
+                                now=rt.clock.now())
+    session.commit()
+    return comment_out(c, service.user_names(session, [c.author_id]))
 
 
 @router.post("/postmortems/{postmortem_id}/approve", response_model=PostmortemOut)

@@ -62,6 +62,9 @@ class PostmortemReviewer(Base):
 
 
 class PostmortemComment(Base):
+    """A reviewer's comment on one section, or a reply to one (`parent_id`: replies share
+    their thread's section). A thread is open until someone marks it resolved."""
+
     __tablename__ = "postmortem_comments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +75,11 @@ class PostmortemComment(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None)
     body: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("postmortem_comments.id", ondelete="CASCADE"), default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None)
 
 
 class ActionItem(Base):

@@ -48,16 +48,23 @@ class ReviewRequest(BaseModel):
 
 class CommentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    section: str = Field(pattern="^(" + "|".join(SECTIONS) + ")$")
+    section: str | None = Field(None, pattern="^(" + "|".join(SECTIONS) + ")$",
+                                description="required unless replying (a reply takes its "
+                                            "thread's section)")
     body: str = Field(min_length=1, max_length=20_000)
+    parent_id: int | None = Field(None, description="the comment this one replies to")
 
 
 class CommentOut(BaseModel):
     id: int
     section: str
     author_id: int | None
+    author_name: str | None
     body: str
     at: datetime
+    parent_id: int | None
+    resolved_at: datetime | None
+    resolved_by_id: int | None
 
 
 class FindingOut(BaseModel):
@@ -137,6 +144,8 @@ class PostmortemOut(BaseModel):
     action_items: list[ActionItemOut]
     reviewers: list[ReviewerOut]
     comments: list[CommentOut]
+    # Unresolved comment threads per section (sections with none are left out).
+    open_comments: dict[str, int]
     blameless_findings: list[FindingOut]
     published_at: datetime | None
 

@@ -212,10 +212,74 @@ def request_review(session: Session, *, pm: Postmortem, reviewer_ids: list[int],
 
 
 def comment(session: Session, *, pm: Postmortem, author: Principal, data: CommentIn,
-            now: datetime) -> PostmortemComment:
-    return rows.add_object(session, PostmortemComment, need_id=True, postmortem_id=pm.id,
-                           section=data.section, author_id=author.user_id, body=data.body,
-                           at=now)
+            now: datetime, base_url: str = "") -> PostmortemComment:
+    """A comment on a section, or a reply in a thread (one level: a reply to a reply joins
+    the same thread; a reply to a resolved thread opens it again). The post-mortem's owner
+    gets a notice through the outbox unless they wrote it."""
+    parent = None
+    section = data.section
+    if data.parent_id is not None:
+        parent = session.get(PostmortemComment, data.parent_id)
+        if parent is None or parent.postmortem_id != pm.id:
+            raise Invalid(f"parent_id: no comment {data.parent_id} on this post-mortem")
+        if parent.parent_id is not None:
+            parent = session.get_one(PostmortemComment, parent.parent_id)
+        if section is not None and section != parent.section:
+            raise Invalid(f"section: a reply stays in its thread's section ({parent.section})")
+        section = parent.section
+        parent.resolved_at = parent.resolved_by_id = None
+    if section is None:
+        raise Invalid("section: name the section the comment is about")
+    made = rows.add_object(session, PostmortemComment, need_id=True, postmortem_id=pm.id,
+                           section=section, author_id=author.user_id, body=data.body, at=now,
+                           parent_id=parent.id if parent else None, resolved_at=None,
+                           resolved_by_id=None)
+    _tell_owner(session, pm=pm, comment=made, now=now, base_url=base_url)
+    return made
+
+
+def _tell_owner(session: Session, *, pm: Postmortem, comment: PostmortemComment,
+                now: datetime, base_url: str) -> None:
+    if pm.owner_id is None or pm.owner_id == comment.author_id:
+        return
+    author = session.get(User, comment.author_id) if comment.author_id else None
+    who = author.name if author is not None else "Someone"
+    label = SECTION_NAMES.get(comment.section, comment.section)
+    notify.send_briefing(
+        session, user_id=pm.owner_id, now=now,
+        subject=f"New comment on {label}: {pm.title}",
+        text=f"{who} commented on \"{label}\" of the post-mortem '{pm.title}':\n\n"
+             f"{comment.body[:2000]}\n\nThe post-mortem: {base_url}/postmortems/{pm.id}",
+        key=f"postmortem:{pm.id}:comment:{comment.id}")
+
+
+SECTION_NAMES = {"summary": "Summary", "timeline": "Timeline", "impact": "Impact",
+                 "root_cause": "Root cause", "contributing_factors": "Contributing factors",
+                 "went_well": "What went well", "could_improve": "What could improve",
+                 "action_items": "Action items"}
+
+
+def resolve_comment(session: Session, *, pm: Postmortem, comment_id: int, by: Principal,
+                    now: datetime) -> PostmortemComment:
+    """Mark a comment's thread addressed (a reply resolves the thread it belongs to)."""
+    found = session.get(PostmortemComment, comment_id)
+    if found is None or found.postmortem_id != pm.id:
+        raise NotFound(f"no comment {comment_id} on post-mortem {pm.id}")
+    thread = found if found.parent_id is None else \
+        session.get_one(PostmortemComment, found.parent_id)
+    if thread.resolved_at is not None:
+        raise Conflict(f"comment {thread.id} is already resolved")
+    thread.resolved_at, thread.resolved_by_id = now, by.user_id
+    return thread
+
+
+def open_comments(threads: list[PostmortemComment]) -> dict[str, int]:
+    """Unresolved threads per section."""
+    out: dict[str, int] = {}
+    for c in threads:
+        if c.parent_id is None and c.resolved_at is None:
+            out[c.section] = out.get(c.section, 0) + 1
+    return out
 
 
 def approve(session: Session, *, pm: Postmortem, reviewer: Principal, now: datetime) -> None:
@@ -290,3 +354,11 @@ def on_reminder(session: Session, *, postmortem_id: int, now: datetime,
                  f"{pm.due_at:%Y-%m-%d %H:%M} UTC.",
             key=f"postmortem:{pm.id}:{stage}:{int(now.timestamp())}")
     _schedule_reminder(session, pm, now, settings, first=False)
+
+
+def user_names(session: Session, ids: list[int | None]) -> dict[int, str]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {uid: name for uid, name in session.execute(
+        select(User.id, User.name).where(User.id.in_(wanted)))}

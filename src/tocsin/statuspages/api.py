@@ -302,6 +302,16 @@ def publish(page_id: Id, post_id: Id, update_id: Id, session: SessionDep, rt: Ru
     return _post_out(session, rt, page, post)
 
 
+@router.get("/{page_id}/drill-preview", response_class=HTMLResponse,
+            summary="The page with running drills' posts on it (never the public page)")
+def drill_preview(page_id: Id, session: SessionDep, rt: RuntimeDep,
+                  who: Viewer) -> HTMLResponse:
+    page = service.get_page(session, page_id)
+    return HTMLResponse(service.drill_preview(session, page=page, now=rt.clock.now(),
+                                              base_url=_url(rt)),
+                        headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+
+
 @router.get("/{page_id}/files", response_model=FilesOut,
             summary="The page's rendered files (what `statuspage export` copies)")
 def list_files(page_id: Id, session: SessionDep, who: Viewer) -> FilesOut:

@@ -175,7 +175,8 @@ def html_page(snap: dict[str, Any]) -> str:
                      and p["stage"] != "completed"],
         history=[p for p in posts if p["stage"] in ("resolved", "completed")][:20],
         names=names, local=lambda iso: _local(iso, zone), updated=_local(_updated(snap), zone),
-        markdown=body_html)
+        markdown=body_html,
+        preview=snap.get("preview", False), drill_posts=set(snap.get("drill_post_ids", [])))
     return text
 
 

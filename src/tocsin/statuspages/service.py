@@ -29,6 +29,7 @@ from tocsin.catalog.models import Service
 from tocsin.checks.models import Check, CheckRollup
 from tocsin.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from tocsin.incidents import lifecycle as lc
+from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident, IncidentService, not_drill
 from tocsin.incidents.visibility import visible_incident
 from tocsin.notify import service as notify
@@ -214,10 +215,11 @@ def services_of(session: Session, component_ids: Sequence[int]) -> dict[int, lis
     return out
 
 
-def derived_statuses(session: Session, *, page: StatusPage,
-                     now: datetime) -> dict[int, comp.Derived]:
+def derived_statuses(session: Session, *, page: StatusPage, now: datetime,
+                     shown: ColumnElement[bool] | None = None) -> dict[int, comp.Derived]:
     """Each component's status now: from the open incidents the public may see on its
-    services, active maintenance windows, and its override."""
+    services (`shown`: another rule, for the drill preview), active maintenance windows,
+    and its override."""
     components = list_components(session, page=page)
     services = services_of(session, [c.id for c in components])
     all_services = sorted({s for ids in services.values() for s in ids})
@@ -226,7 +228,8 @@ def derived_statuses(session: Session, *, page: StatusPage,
             select(IncidentService.service_id, Incident.severity)
             .join(Incident, Incident.id == IncidentService.incident_id)
             .where(IncidentService.service_id.in_(all_services),
-                   Incident.status.not_in(_OPEN), _shown_publicly())):
+                   Incident.status.not_in(_OPEN),
+                   _shown_publicly() if shown is None else shown)):
         severities.setdefault(sid, []).append(severity)
     maintained = _in_maintenance(session, all_services, now)
     posted = {cid for ids in session.scalars(select(StatusPost.component_ids).where(
@@ -340,8 +343,8 @@ def _add_update(session: Session, *, post: StatusPost, actor: Principal, stage: 
     session.add(update)
     session.flush()
     if not draft:
-        _published(session, post=post, update=update, now=now, settings_url=settings_url,
-                   render_page=render_page)
+        _published(session, post=post, update=update, actor=actor, now=now,
+                   settings_url=settings_url, render_page=render_page)
     return update
 
 
@@ -356,12 +359,14 @@ def publish_draft(session: Session, *, page: StatusPage, post: StatusPost, updat
                         new=update.stage, body=update.body)
     _may_publish(session, actor, post.incident_id)
     update.published_at = now
-    _published(session, post=post, update=update, now=now, settings_url=settings_url)
+    _published(session, post=post, update=update, actor=actor, now=now,
+               settings_url=settings_url)
     return update
 
 
-def _published(session: Session, *, post: StatusPost, update: StatusPostUpdate, now: datetime,
-               settings_url: str, render_page: bool = True) -> None:
+def _published(session: Session, *, post: StatusPost, update: StatusPostUpdate,
+               actor: Principal, now: datetime, settings_url: str,
+               render_page: bool = True) -> None:
     post.stage, post.component_ids, post.updated_at = update.stage, update.component_ids, now
     post.published_at = post.published_at or now
     if stages.is_final(post.kind, update.stage):
@@ -372,6 +377,24 @@ def _published(session: Session, *, post: StatusPost, update: StatusPostUpdate, 
     if _shown(session, post):
         _notify_subscribers(session, page=page, post=post, update=update, now=now,
                             base_url=settings_url)
+    else:
+        _rehearsed(session, page=page, post=post, update=update, actor=actor, now=now)
+
+
+def _rehearsed(session: Session, *, page: StatusPage, post: StatusPost,
+               update: StatusPostUpdate, actor: Principal, now: datetime) -> None:
+    """A drill's update, published to the drill preview only: its timeline records it as
+    an update (the drill's report times the first update from it)."""
+    incident = session.get(Incident, post.incident_id) if post.incident_id else None
+    if incident is None or not incident.drill:
+        return
+    incidents.append_event(
+        session, incident, kind=lc.EventKind.NOTE, now=now,
+        actor=actor if actor.user_id else None,
+        body=f"status page update rehearsed on the drill preview of '{page.name}' "
+             f"({update.stage}): {update.body}",
+        data={"source": "status_page", "drill_preview": True, "post_id": post.id,
+              "update_id": update.id})
 
 
 def _shown(session: Session, post: StatusPost) -> bool:
@@ -573,12 +596,15 @@ def maintenance_due(session: Session, *, now: datetime) -> bool:
 
 # ---- what a page shows, and rendering it --------------------------------------------------
 
-def snapshot(session: Session, *, page: StatusPage, now: datetime,
-             base_url: str) -> dict[str, Any]:
+def snapshot(session: Session, *, page: StatusPage, now: datetime, base_url: str,
+             drill_preview: bool = False) -> dict[str, Any]:
     """Everything the page's files show, as plain values (its fingerprint decides whether
-    to render again). Only what the public may see goes in."""
+    to render again). Only what the public may see goes in; `drill_preview`: drills too,
+    marked, for the preview signed-in people rehearse a game day's updates on (never
+    rendered into the page's files)."""
     components = list_components(session, page=page)
-    derived = derived_statuses(session, page=page, now=now)
+    shown = visible_incident(_PUBLIC) if drill_preview else _shown_publicly()
+    derived = derived_statuses(session, page=page, now=now, shown=shown)
     ids = [c.id for c in components]
     # The latest 50 of each kind: a recurring maintenance window's posts (one per
     # occurrence) never push incident posts off the page and its JSON.
@@ -586,7 +612,7 @@ def snapshot(session: Session, *, page: StatusPage, now: datetime,
         select(StatusPost).outerjoin(Incident, Incident.id == StatusPost.incident_id).where(
             StatusPost.page_id == page.id, StatusPost.kind == kind,
             StatusPost.published_at.is_not(None),
-            StatusPost.incident_id.is_(None) | _shown_publicly())
+            StatusPost.incident_id.is_(None) | shown)
         .order_by(StatusPost.id.desc()).limit(50))), key=lambda p: -p.id)
     updates = updates_of(session, [p.id for p in posts], published_only=True)
     bars = _uptime(session, page=page, components=components, posts=posts, now=now)
@@ -615,7 +641,24 @@ def snapshot(session: Session, *, page: StatusPage, now: datetime,
                          "at": (u.published_at or u.created_at).isoformat()}
                         for u in reversed(updates[p.id])]} for p in posts],
         "today": now.date().isoformat(),
-    }
+    } | (_drill_marks(session, posts) if drill_preview else {})
+
+
+def _drill_marks(session: Session, posts: list[StatusPost]) -> dict[str, Any]:
+    drills = set(session.scalars(select(Incident.id).where(
+        Incident.id.in_([p.incident_id for p in posts if p.incident_id is not None]),
+        Incident.drill.is_(True))))
+    return {"preview": True, "drill_post_ids": sorted(p.id for p in posts
+                                                      if p.incident_id in drills)}
+
+
+def drill_preview(session: Session, *, page: StatusPage, now: datetime,
+                  base_url: str) -> str:
+    """The page as it would look if the running drills were real: their posts marked
+    "[DRILL]" under a banner. For signed-in people only; nothing of it reaches the public
+    page, its feeds, JSON or export, nor its subscribers."""
+    return render.html_page(snapshot(session, page=page, now=now, base_url=base_url,
+                                     drill_preview=True))
 
 
 def _uptime(session: Session, *, page: StatusPage, components: list[StatusComponent],
@@ -848,6 +891,16 @@ def links_of_incident(session: Session, *, incident_id: int, base_url: str) -> l
     return [f"{base_url}/status/{slug}/#post-{pid}" for pid, slug in posts]
 
 
+def drill_preview_link(session: Session, *, incident_id: int, base_url: str) -> str | None:
+    """Where a drill's first published post shows: the drill preview (signed-in people)."""
+    found = session.execute(select(StatusPost.id, StatusPost.page_id).where(
+        StatusPost.incident_id == incident_id, StatusPost.published_at.is_not(None))
+        .order_by(StatusPost.id).limit(1)).first()
+    if found is None:
+        return None
+    return f"{base_url}/statuspages/{found[1]}/drill-preview#post-{found[0]}"
+
+
 def post_update_for_incident(session: Session, *, incident_id: int, actor: Principal,
                              stage: str, body: str, now: datetime, base_url: str,
                              draft: bool = False) -> list[StatusPostUpdate]:
@@ -869,6 +922,8 @@ class ForChat:
     refresh job's next turn. Public text about the resolution stays with the comms role."""
 
     def link_for(self, session: Session, incident: Incident, *, base_url: str) -> str | None:
+        if incident.drill:  # a drill's channel links its rehearsal, never a public page
+            return drill_preview_link(session, incident_id=incident.id, base_url=base_url)
         links = links_of_incident(session, incident_id=incident.id, base_url=base_url)
         return links[0] if links else None
 

@@ -25,7 +25,8 @@ def to_out(s: WebhookSubscription, *, secret: bool = False) -> SubscriptionOut:
     return SubscriptionOut(id=s.id, name=s.name, url=s.url, active=s.active,
                            event_types=list(s.event_types), service_ids=list(s.service_ids),
                            team_ids=list(s.team_ids), severities=list(s.severities),
-                           created_at=s.created_at, secret=s.secret if secret else None)
+                           include_drills=s.include_drills, created_at=s.created_at,
+                           secret=s.secret if secret else None)
 
 
 @router.get("", response_model=Page[SubscriptionOut], summary="Event webhook subscriptions")

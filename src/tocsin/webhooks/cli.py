@@ -32,6 +32,8 @@ def webhook_create(
     team: Annotated[list[str] | None, typer.Option(help="Only these teams' services.")] = None,
     severity: Annotated[list[str] | None, typer.Option(help="Only these severities.")] = None,
     secret: Annotated[str | None, typer.Option(help="HMAC key; none: one is made.")] = None,
+    include_drills: Annotated[bool, typer.Option(
+        help="Also deliver drill (game-day) incidents.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Subscribe a receiver; the signing secret is printed once.
@@ -43,7 +45,7 @@ def webhook_create(
         "name": name, "url": url, "secret": secret, "event_types": event or [],
         "service_ids": [lookup.service(client, s)["id"] for s in service or []],
         "team_ids": [lookup.team(client, t)["id"] for t in team or []],
-        "severities": [s.upper() for s in severity or []]}
+        "severities": [s.upper() for s in severity or []], "include_drills": include_drills}
     emit(client.request("POST", "/api/v1/webhooks", json=body), as_json=as_json)
 
 

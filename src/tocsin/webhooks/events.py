@@ -51,6 +51,7 @@ class Filter:
     service_ids: frozenset[int]
     team_ids: frozenset[int]
     severities: frozenset[str]
+    include_drills: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,14 @@ class Facts:
     service_ids: frozenset[int]
     team_ids: frozenset[int]
     severity: str
+    drill: bool = False
 
 
 def matches(f: Filter, facts: Facts) -> bool:
-    """An empty filter list lets everything through; a set one needs an overlap."""
-    return ((not f.event_types or facts.event_type in f.event_types)
+    """An empty filter list lets everything through; a set one needs an overlap. A drill's
+    events (game days) pass only a filter that includes drills."""
+    return ((f.include_drills or not facts.drill)
+            and (not f.event_types or facts.event_type in f.event_types)
             and (not f.service_ids or bool(f.service_ids & facts.service_ids))
             and (not f.team_ids or bool(f.team_ids & facts.team_ids))
             and (not f.severities or facts.severity in f.severities))

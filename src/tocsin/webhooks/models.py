@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONType, UTCDateTime
@@ -32,6 +32,8 @@ class WebhookSubscription(Base):
     team_ids: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     severities: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Drill incidents (game days) reach a subscription only when it asks for them.
+    include_drills: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

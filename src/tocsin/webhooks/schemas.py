@@ -27,6 +27,7 @@ class SubscriptionCreate(BaseModel):
     service_ids: list[Id] = Field(default_factory=list, description="empty: any service")
     team_ids: list[Id] = Field(default_factory=list, description="empty: any team")
     severities: list[Severity] = Field(default_factory=list, description="empty: any")
+    include_drills: bool = Field(False, description="also deliver drill (game-day) incidents")
 
 
 class SubscriptionUpdate(BaseModel):
@@ -38,6 +39,7 @@ class SubscriptionUpdate(BaseModel):
     service_ids: list[Id] | None = None
     team_ids: list[Id] | None = None
     severities: list[Severity] | None = None
+    include_drills: bool | None = None
 
 
 class SubscriptionOut(BaseModel):
@@ -49,6 +51,7 @@ class SubscriptionOut(BaseModel):
     service_ids: list[int]
     team_ids: list[int]
     severities: list[str]
+    include_drills: bool
     created_at: datetime
     secret: str | None = Field(None, description="only in the answer that created it")
 

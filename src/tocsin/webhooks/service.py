@@ -58,7 +58,8 @@ def create_subscription(session: Session, *, data: SubscriptionCreate, now: date
         session, WebhookSubscription, need_id=True, name=data.name, url=data.url,
         secret=data.secret or secrets.token_urlsafe(32), event_types=sorted(data.event_types),
         service_ids=sorted(set(data.service_ids)), team_ids=sorted(set(data.team_ids)),
-        severities=sorted(s.value for s in data.severities), active=True, created_at=now)
+        severities=sorted(s.value for s in data.severities), active=True,
+        include_drills=data.include_drills, created_at=now)
 
 
 def get_subscription(session: Session, subscription_id: int) -> WebhookSubscription:
@@ -93,7 +94,7 @@ def _filters(session: Session) -> tuple[events.Filter, ...]:
     def load() -> tuple[events.Filter, ...]:
         return tuple(
             events.Filter(s.id, frozenset(s.event_types), frozenset(s.service_ids),
-                          frozenset(s.team_ids), frozenset(s.severities))
+                          frozenset(s.team_ids), frozenset(s.severities), s.include_drills)
             for s in session.scalars(select(WebhookSubscription).where(
                 WebhookSubscription.active.is_(True))))
     return config_cached(session, "webhooks.filters", load)
@@ -122,7 +123,8 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str,
         service_ids = incidents.service_ids_of(session, [incident.id])[incident.id]
     teams = frozenset(t for t in session.scalars(select(Service.owner_team_id).where(
         Service.id.in_(service_ids))) if t is not None) if service_ids else frozenset()
-    facts = events.Facts(type_, frozenset(service_ids), teams, incident.severity)
+    facts = events.Facts(type_, frozenset(service_ids), teams, incident.severity,
+                         incident.drill)
     summary = incident_summary(incident, service_ids)
     for sub_id in events.subscribers(filters, facts):
         _enqueue(session, sub_id, type_, summary, data, now)
@@ -162,7 +164,8 @@ def on_alert_event(session: Session, *, alert: Alert, change: str, outcome: str,
             Service.id == service_ids[0]))
         if owner is not None:
             teams.add(owner)
-    facts = events.Facts(type_, frozenset(service_ids), frozenset(teams), alert.severity)
+    facts = events.Facts(type_, frozenset(service_ids), frozenset(teams), alert.severity,
+                         incident is not None and incident.drill)
     summary = alert_summary(alert)
     incident_part = None if incident is None else incident_summary(
         incident, incidents.service_ids_of(session, [incident.id])[incident.id])

@@ -21,8 +21,14 @@ from tocsin.knownerrors import service as knownerrors
 from tocsin.limits import Id
 from tocsin.markup import to_html
 from tocsin.postmortems import actions, service
-from tocsin.postmortems.models import ActionItem, Postmortem
-from tocsin.postmortems.schemas import TEXT_SECTIONS, ActionItemIn, PostmortemUpdate, Priority
+from tocsin.postmortems.models import ActionItem, Postmortem, PostmortemComment
+from tocsin.postmortems.schemas import (
+    TEXT_SECTIONS,
+    ActionItemIn,
+    CommentIn,
+    PostmortemUpdate,
+    Priority,
+)
 from tocsin.runbooks import service as runbooks
 from tocsin.web import queries
 from tocsin.web.auth import Form, ResponderUser, ViewerUser, WebUser
@@ -51,6 +57,24 @@ def incident_context(session: Session, who: WebUser, incident: Incident, now: da
     }
 
 
+# The editor's text fields and the review sections their comments belong to.
+COMMENT_SECTION = {"impact_notes": "impact"}
+
+
+def _threads(comments: list[PostmortemComment]
+             ) -> dict[str, list[tuple[PostmortemComment, list[PostmortemComment]]]]:
+    """Per section, each thread (a comment with its replies, oldest first)."""
+    replies: dict[int, list[PostmortemComment]] = {}
+    for c in comments:
+        if c.parent_id is not None:
+            replies.setdefault(c.parent_id, []).append(c)
+    out: dict[str, list[tuple[PostmortemComment, list[PostmortemComment]]]] = {}
+    for c in comments:
+        if c.parent_id is None:
+            out.setdefault(c.section, []).append((c, replies.get(c.id, [])))
+    return out
+
+
 def my_action_items(session: Session, who: WebUser) -> list[ActionItem]:
     """The signed-in person's unfinished action items (their profile lists them)."""
     return actions.list_visible(session, viewer=who.principal, owner_id=who.user.id,
@@ -61,14 +85,18 @@ def _editor(request: Request, session: Session, rt: RuntimeDep, who: WebUser,
             pm: Postmortem, status_code: int = 200) -> Response:
     now = rt.clock.now()
     items = actions.list_visible(session, viewer=who.principal, incident_id=pm.incident_id)
-    owners = [pm.owner_id, *(i.owner_id for i in items),
-              *(r.user_id for r in service.reviewers(session, pm))]
+    reviewers = service.reviewers(session, pm)
+    comments = service.comments(session, pm)
+    owners = [pm.owner_id, *(i.owner_id for i in items), *(r.user_id for r in reviewers),
+              *(c.author_id for c in comments), *(c.resolved_by_id for c in comments)]
     return pages_of(request).render(
         request, "learning/postmortem.html", who, status_code=status_code, pm=pm,
         sections=SECTION_LABELS, findings=service.findings(session, pm),
         previews={s: to_html(getattr(pm, s)) for s in SECTION_LABELS},
-        items=[actions.out(i, now) for i in items], reviewers=service.reviewers(session, pm),
-        comments=service.comments(session, pm), names=queries.user_names(session, owners),
+        items=[actions.out(i, now) for i in items], reviewers=reviewers,
+        threads=_threads(comments), open_comments=service.open_comments(comments),
+        reviewer_ids={r.user_id for r in reviewers}, comment_of=COMMENT_SECTION,
+        comment_labels=service.SECTION_NAMES, names=queries.user_names(session, owners),
         users=queries.user_choices(session) if who.can("responder") else [],
         priorities=[p.value for p in Priority], overdue=pm.status != "published"
         and pm.due_at <= now)
@@ -161,3 +189,42 @@ def postmortem_action_item(postmortem_id: Id, session: SessionDep, rt: RuntimeDe
         actions.create(session, incident=incident, data=data, now=rt.clock.now(),
                        settings=rt.settings)
     return _do(session, pm.id, "Action item added.", add)
+
+
+@router.post("/postmortems/{postmortem_id}/comments")
+def postmortem_comment(postmortem_id: Id, session: SessionDep,
+                       rt: RuntimeDep, who: ResponderUser, form: Form) -> Response:
+    """A comment on a section, or a reply (`parent_id`), as the API's route does it."""
+    pm = service.get_visible(session, postmortem_id=postmortem_id, viewer=who.principal)
+    section = str(form.get("section", "")) or None
+    parent = str(form.get("parent_id", ""))
+    try:
+        data = CommentIn(section=section, body=str(form.get("body", "")).strip(),
+                         parent_id=int(parent) if parent.isdigit() else None)
+    except ValueError:
+        return redirect(f"/postmortems/{pm.id}#comments-{section or ''}",
+                        flash="Write the comment first (up to 20,000 characters).")
+    try:
+        made = service.comment(session, pm=pm, author=who.principal, data=data,
+                               now=rt.clock.now(), base_url=rt.settings.public_url)
+    except TocsinError as exc:
+        session.rollback()
+        return redirect(f"/postmortems/{pm.id}", flash=exc.detail)
+    session.commit()
+    return redirect(f"/postmortems/{pm.id}#comments-{made.section}",
+                    flash="Reply added." if data.parent_id else "Comment added.")
+
+
+@router.post("/postmortems/{postmortem_id}/comments/{comment_id}/resolve")
+def postmortem_comment_resolve(postmortem_id: Id, comment_id: Id, session: SessionDep,
+                               rt: RuntimeDep, who: ResponderUser, form: Form) -> Response:
+    pm = service.get_visible(session, postmortem_id=postmortem_id, viewer=who.principal)
+    try:
+        thread = service.resolve_comment(session, pm=pm, comment_id=comment_id,
+                                         by=who.principal, now=rt.clock.now())
+    except TocsinError as exc:
+        session.rollback()
+        return redirect(f"/postmortems/{pm.id}", flash=exc.detail)
+    session.commit()
+    return redirect(f"/postmortems/{pm.id}#comments-{thread.section}",
+                    flash="Comment marked resolved.")

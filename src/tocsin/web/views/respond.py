@@ -180,7 +180,8 @@ def create_subscription(request: Request, session: SessionDep, rt: RuntimeDep,
         data = forms.build(SubscriptionCreate, {
             "name": forms.text(form, "name"), "url": forms.text(form, "url"),
             "event_types": form.getlist("event_types"),
-            "severities": form.getlist("severities")})
+            "severities": form.getlist("severities"),
+            "include_drills": form.get("include_drills") == "on"})
         sub = webhooks.create_subscription(session, data=data, now=rt.clock.now(),
                                            settings=rt.settings)
         secret = sub.secret

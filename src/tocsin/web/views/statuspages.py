@@ -74,6 +74,21 @@ def _editor(request: Request, session: Session, rt: Any, who: WebUser, page: Sta
         public_url=f"/status/{page.slug}/")
 
 
+@router.get("/statuspages/{page_id}/drill-preview")
+def drill_preview(page_id: Id, session: SessionDep, rt: RuntimeDep,
+                  who: ViewerUser) -> Response:
+    """The page with the running drills' posts on it, for signed-in people only (the comms
+    role rehearses its updates here; the public page never shows a drill)."""
+    page = sp.get_page(session, page_id)
+    html = sp.drill_preview(session, page=page, now=rt.clock.now(),
+                            base_url=rt.settings.public_url)
+    return Response(content=html, media_type="text/html; charset=utf-8", headers={
+        "Cache-Control": "no-store", "X-Robots-Tag": "noindex",
+        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                   "img-src https: http: data:; frame-ancestors 'none'"})
+
+
 @router.get("/statuspages/{page_id}")
 def editor(request: Request, page_id: Id, session: SessionDep, rt: RuntimeDep,
            who: ViewerUser) -> Response:
