@@ -94,18 +94,19 @@ def enqueue(session: Session, *, method: str, purpose: str, now: datetime,
     return call.id
 
 
-def _pending(session: Session, incident_id: int, purpose: str) -> bool:
-    return session.scalar(select(ChatCall.id).where(
-        ChatCall.incident_id == incident_id, ChatCall.purpose == purpose,
-        ChatCall.status == CallStatus.PENDING.value).limit(1)) is not None
+def _pending(session: Session, incident_id: int) -> set[str]:
+    """Purposes of the incident's calls still waiting (one query, on the incident's index)."""
+    return set(session.scalars(select(ChatCall.purpose).distinct().where(
+        ChatCall.incident_id == incident_id, ChatCall.status == CallStatus.PENDING.value)))
 
 
 def _enqueue_once(session: Session, *, method: str, purpose: str, incident_id: int,
-                  now: datetime) -> None:
+                  now: datetime, waiting: set[str]) -> None:
     """A call rendered at send time (summary, topic, alert message) needs queueing only once
     while one is still waiting: it will show the incident as it is when it goes."""
-    if not _pending(session, incident_id, purpose):
+    if purpose not in waiting:
         enqueue(session, method=method, purpose=purpose, incident_id=incident_id, now=now)
+        waiting.add(purpose)
 
 
 def seen_before(session: Session, key: str, now: datetime) -> bool:
@@ -151,14 +152,16 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str, data: 
                 ChatCall.created_at == now)) if c.get("kind") == kind])
             enqueue(session, method="chat.postMessage", purpose="timeline.post",
                     incident_id=incident.id, now=now, args={**args, "nth": nth})
+        waiting = _pending(session, incident.id) if kind in SUMMARY_KINDS or \
+            kind in {"member_added", "role_changed"} else set()
         if kind in SUMMARY_KINDS:
             _enqueue_once(session, method="chat.update", purpose="summary.update",
-                          incident_id=incident.id, now=now)
+                          incident_id=incident.id, now=now, waiting=waiting)
             _enqueue_once(session, method="conversations.setTopic", purpose="channel.topic",
-                          incident_id=incident.id, now=now)
+                          incident_id=incident.id, now=now, waiting=waiting)
         if kind in {"member_added", "role_changed"}:
             _enqueue_once(session, method="conversations.invite", purpose="channel.invite",
-                          incident_id=incident.id, now=now)
+                          incident_id=incident.id, now=now, waiting=waiting)
     if kind in ALERT_KINDS:
         for message in session.scalars(select(AlertMessage).where(
                 AlertMessage.incident_id == incident.id)):
