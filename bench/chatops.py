@@ -34,7 +34,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from tests.chatops.slack_standin import (  # noqa: E402
     BOT_TOKEN,
@@ -58,7 +58,13 @@ from tocsin.catalog.schemas import ServiceCreate  # noqa: E402
 from tocsin.catalog.service import create_service  # noqa: E402
 from tocsin.chatops import delivery, tiers  # noqa: E402
 from tocsin.chatops import service as chat  # noqa: E402
-from tocsin.chatops.models import CallStatus, ChatCall, Platform  # noqa: E402
+from tocsin.chatops.models import (  # noqa: E402
+    CallStatus,
+    ChatArrival,
+    ChatCall,
+    Platform,
+    StormMessage,
+)
 from tocsin.clock import FrozenClock, SystemClock  # noqa: E402
 from tocsin.db import migrate  # noqa: E402
 from tocsin.incidents import lifecycle as lc  # noqa: E402
@@ -234,7 +240,7 @@ def slash_commands(kind: str, rate: float, seconds: float) -> dict[str, Any]:
             "standin_calls": calls}
 
 
-def storm(kind: str, count: int, alert_channels: int) -> dict[str, object]:
+def storm(kind: str, count: int, alert_channels: int) -> dict[str, Any]:
     clock = FrozenClock()
     with slack_standin() as (slack, _socket), tempfile.TemporaryDirectory() as tmp, \
             database(kind, Path(tmp)) as url:
@@ -256,13 +262,16 @@ def storm(kind: str, count: int, alert_channels: int) -> dict[str, object]:
                 incidents.declare(session, actor=who, now=clock.now(), settings=rt.settings,
                                   data=IncidentCreate(
                                       title=f"Storm {n}", service_ids=[services[n % len(services)]],
+                                      detection_source=lc.DetectionSource.MONITOR,
                                       severity=lc.Severity.SEV2 if n % 4 == 0
                                       else lc.Severity.SEV3))
             delivery.send_due(rt, budget_seconds=0.05)
             clock.advance(step)
         storm_end = clock.now()
         while True:  # after it: the worker keeps sending, waiting when the limits say so
+            began = time.monotonic()
             delivery.send_due(rt, budget_seconds=5)
+            clock.advance(timedelta(seconds=time.monotonic() - began))  # sending takes time
             with rt.read_sessions() as session:
                 pending = session.scalar(select(ChatCall.due_at).where(
                     ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.SENDING.value]))
@@ -271,22 +280,32 @@ def storm(kind: str, count: int, alert_channels: int) -> dict[str, object]:
                 break
             clock.set(max(pending, clock.now() + timedelta(milliseconds=10)))
         with rt.read_sessions() as session:
-            calls = list(session.execute(select(ChatCall.method, ChatCall.sent_at,
-                                                ChatCall.status)))
+            calls = [(m, c, t, st) for m, c, t, st in session.execute(select(
+                ChatCall.method, ChatCall.channel_id, ChatCall.sent_at, ChatCall.status))]
+            grouped = session.scalar(select(func.count()).select_from(ChatArrival).where(
+                ChatArrival.grouped.is_(True))) or 0
+            storms = session.scalar(select(func.count()).select_from(StormMessage)) or 0
         rt.close()
-    by_method: dict[str, list] = {}
-    for method, sent_at, _status in calls:
+    sent: dict[tuple[str, str], list[datetime]] = {}
+    for method, channel, sent_at, _status in calls:
         if sent_at is not None:
-            by_method.setdefault(method, []).append(sent_at)
-    worst = {}
-    for method, times in by_method.items():
+            per_channel = tiers.limit_of(method).per_channel
+            sent.setdefault((method, channel if per_channel else ""), []).append(sent_at)
+    worst: dict[str, int] = {}
+    for (method, _channel), times in sent.items():
+        window = tiers.limit_of(method).window
         times.sort()
-        worst[method] = max(sum(t <= u < t + timedelta(minutes=1) for u in times)
-                            for t in times)
-    last = max(t for ts in by_method.values() for t in ts)
+        most = max(sum(t <= u < t + window for u in times) for t in times)
+        worst[method] = max(worst.get(method, 0), most)
+    per_minute: dict[str, int] = {}
+    for (method, _channel), times in sent.items():
+        per_minute[method] = per_minute.get(method, 0) + len(times)
+    last = max(t for ts in sent.values() for t in ts)
     refused = [c for c in slack.calls if not c.ok]
-    return {"calls": len(calls), "failed": sum(s == CallStatus.FAILED.value for _, _, s in calls),
-            "worst_per_minute": worst, "refused": len(refused),
+    return {"calls": len(calls), "failed": sum(st == CallStatus.FAILED.value
+                                               for *_rest, st in calls),
+            "worst": worst, "sent": per_minute, "refused": len(refused),
+            "grouped": grouped, "storms": storms,
             "last_after_storm_s": (last - storm_end).total_seconds(),
             "storm_s": (storm_end - start).total_seconds()}
 
@@ -317,20 +336,21 @@ def main() -> None:
         return
     result = storm(args.db, args.storm, args.alert_channels)
     print(f"\nalert storm: {args.storm} incidents in {result['storm_s']:.0f} s (simulated "
-          f"clock), {args.alert_channels} alert channels")
-    print(f"{'method':<24} {'most in 60 s':>12} {'tier limit':>10}")
-    worst = result["worst_per_minute"]
-    assert isinstance(worst, dict)
-    for method in sorted(worst):
+          f"clock, moved on by real sending time too), {args.alert_channels} alert channels; "
+          f"{result['grouped']} grouped into {result['storms']} storm messages")
+    print(f"{'method':<24} {'calls':>6} {'most in a window':>17} {'limit':>6} {'window':>14}")
+    for method in sorted(result["worst"]):
         limit = tiers.limit_of(method)
-        per_minute = limit.calls * int(timedelta(minutes=1) / limit.window)
-        note = " per channel" if limit.per_channel else ""
-        print(f"{method:<24} {worst[method]:>12} {per_minute:>10}{note}")
-    after = float(result["last_after_storm_s"])  # type: ignore[arg-type]
-    when = (f"last message {after:.0f} s after the storm's end" if after > 0
-            else "every message sent before the storm ended")
+        window = f"{limit.window.total_seconds():g} s" + (" per chan." if limit.per_channel
+                                                          else "")
+        print(f"{method:<24} {result['sent'][method]:>6} {result['worst'][method]:>17} "
+              f"{limit.calls:>6} {window:>14}")
+    over = [m for m, n in result["worst"].items() if n > tiers.limit_of(m).calls]
+    after = float(result["last_after_storm_s"])
+    when = (f"last call {after:.0f} s after the storm's end" if after > 0
+            else "every call sent before the storm ended")
     print(f"calls {result['calls']}, failed {result['failed']}, refused by Slack "
-          f"{result['refused']}, {when}")
+          f"{result['refused']}, over a tier: {', '.join(over) or 'none'}; {when}")
 
 
 if __name__ == "__main__":

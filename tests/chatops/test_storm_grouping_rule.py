@@ -33,7 +33,7 @@ def test_at_most_threshold_shown_on_their_own_in_any_minute_unless_people_declar
     by_person = people[:len(offsets)]
     decisions = decide(offsets, by_person, threshold)
     times = [START + timedelta(milliseconds=ms) for ms in offsets]
-    for i, start in enumerate(times):
+    for start in times:
         inside = [j for j, t in enumerate(times) if start <= t < start + WINDOW]
         own_by_monitor = [j for j in inside if not decisions[j] and not by_person[j]]
         assert len(own_by_monitor) <= threshold
