@@ -21,6 +21,7 @@ from tocsin.api.pagination import Limit, Page
 from tocsin.api.problems import problem
 from tocsin.chatops import service
 from tocsin.chatops.inbound import Inbound, Reply
+from tocsin.chatops.manifest import manifest
 from tocsin.chatops.models import CallStatus, ChannelMap, ChatCall, IncidentChannel, Platform, UserLink
 from tocsin.chatops.ports import NO_STATUS_PAGE, StatusPagePort
 from tocsin.chatops.schemas import (
@@ -28,6 +29,8 @@ from tocsin.chatops.schemas import (
     ChannelMapIn,
     ChannelMapOut,
     ChatStatus,
+    CheckMessage,
+    CheckQueued,
     IncidentChannelOut,
     LinkRedeem,
     LookupsQueued,
@@ -200,16 +203,44 @@ def _link_out(row: UserLink) -> UserLinkOut:
 
 @router.get("/status", response_model=ChatStatus, summary="What is connected; the outbox")
 def chat_status(session: SessionDep, rt: RuntimeDep, who: Admin) -> ChatStatus:
-    counts = dict(session.execute(select(ChatCall.status, func.count()).where(
-        ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.FAILED.value]))
-        .group_by(ChatCall.status)).all())
+    waiting = [CallStatus.PENDING.value, CallStatus.SENDING.value]
+    failed = session.scalar(select(func.count()).where(
+        ChatCall.status == CallStatus.FAILED.value)) or 0
+    by_method = {method: count for method, count in session.execute(
+        select(ChatCall.method, func.count()).where(ChatCall.status.in_(waiting))
+        .group_by(ChatCall.method).order_by(ChatCall.method))}
+    newest_failure = session.execute(select(ChatCall.method, ChatCall.last_error).where(
+        ChatCall.status == CallStatus.FAILED.value).order_by(ChatCall.id.desc()).limit(1)).first()
     s = rt.settings
     return ChatStatus(slack_configured=s.slack_bot_token is not None
                       and s.slack_signing_secret is not None,
                       socket_mode=s.slack_app_token is not None,
                       mattermost_configured=s.mattermost_token is not None,
-                      calls_pending=counts.get(CallStatus.PENDING.value, 0),
-                      calls_failed=counts.get(CallStatus.FAILED.value, 0))
+                      calls_pending=sum(by_method.values()), calls_failed=failed,
+                      pending_by_method=by_method,
+                      oldest_pending_since=session.scalar(select(func.min(ChatCall.created_at))
+                                                          .where(ChatCall.status.in_(waiting))),
+                      last_sent_at=session.scalar(select(func.max(ChatCall.sent_at)).where(
+                          ChatCall.status == CallStatus.DONE.value)),
+                      last_failure=f"{newest_failure[0]}: {newest_failure[1]}"
+                      if newest_failure else None)
+
+
+@router.post("/test", response_model=CheckQueued, status_code=202,
+             summary="Queue a test message to a Slack channel (through the outbox)")
+def send_test(data: CheckMessage, session: SessionDep, rt: RuntimeDep,
+              who: Admin) -> CheckQueued:
+    call_id = service.enqueue(session, method="chat.postMessage", purpose="reply.post",
+                              now=rt.clock.now(),
+                              args={"channel": data.channel_id, "text": data.text})
+    session.commit()
+    return CheckQueued(call_id=call_id)
+
+
+@router.get("/manifest", summary="The Slack app manifest for this server (its URL, its "
+            "Socket Mode setting)")
+def slack_manifest(rt: RuntimeDep, who: Admin) -> dict[str, Any]:
+    return manifest(rt.settings.public_url, socket_mode=rt.settings.slack_app_token is not None)
 
 
 @router.get("/channel-maps", response_model=Page[ChannelMapOut], summary="Alert channels, by id")
