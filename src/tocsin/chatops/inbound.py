@@ -99,6 +99,7 @@ class Inbound:
         factory = rt.read_sessions if read_only else rt.sessions
         with factory() as session, session.begin():
             session.info[_READ_ONLY] = read_only
+            session.info[service.QUEUED] = []
             body = handle(session, rt.clock.now())
             queued = session.info.pop(service.QUEUED, [])
         return Reply(body, [call_id for call_id, purpose in queued if purpose in RIGHT_AFTER])

@@ -44,8 +44,9 @@ from tocsin.principal import Principal, Role
 from tocsin.settings import Settings
 
 CONFIG_KEY = "tocsin.chatops"
-# In Session.info: the calls this transaction queued, as (id, purpose), so a request can send
-# the ones a person waits for right after its answer without querying for them.
+# In Session.info, when a request puts a list there: the calls its transaction queued, as
+# (id, purpose), so it can send the ones a person waits for right after its answer without
+# querying for them.
 QUEUED = "tocsin.chatops.queued"
 LINK_HOURS = 24
 # Events whose change shows in the pinned summary and the topic.
@@ -97,7 +98,9 @@ def enqueue(session: Session, *, method: str, purpose: str, now: datetime,
                            args=args or {}, status=CallStatus.PENDING.value,
                            due_at=due_at or now, attempts=0, last_error="", created_at=now)
     wake_after_commit(session)
-    session.info.setdefault(QUEUED, []).append((call.id, purpose))
+    queued = session.info.get(QUEUED)
+    if queued is not None:
+        queued.append((call.id, purpose))
     return call.id
 
 
