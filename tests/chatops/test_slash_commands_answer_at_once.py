@@ -85,3 +85,21 @@ def test_commands_answer_without_waiting_for_slack_or_writers(
             took = time.monotonic() - started
         assert shown.status_code == 200 and "Checkout errors" in shown.json()["text"]
         assert took < 3
+
+
+def test_a_read_only_command_from_an_unknown_person_still_looks_them_up(
+        post: SlackPoster, slack: Slack, client: TestClient, runtime: Runtime,
+        clock: FrozenClock, admin: Account, responder: Account,
+        linked: Callable[[Account], str]) -> None:
+    """`status` reads a snapshot, but an unlinked person is looked up by email: that write
+    happens in a transaction of its own, and the answer offers the link meanwhile."""
+    rui = linked(responder)
+    _incident, channel = declared_with_channel(post, slack, client, runtime, clock, user=rui,
+                                               admin=admin)
+    stranger = slack.add_user("stranger@example.com")
+    answer = post.command(command_form(slack, text="status", user=stranger, channel=channel.id))
+    assert "don't know who you are" in answer.json()["text"]
+    with runtime.read_sessions() as session:
+        lookups = [c.args for c in session.scalars(select(ChatCall).where(
+            ChatCall.purpose == "user.info"))]
+    assert lookups == [{"user": stranger}]
