@@ -75,7 +75,8 @@ PURE |= {"webhooks.events"}
 PURE |= {"analytics.measures", "analytics.targets", "analytics.oncall_health"}
 PURE |= {"chatops.blocks", "chatops.commands", "chatops.tiers"}
 PURE |= {"audit.chain", "sso.mapping", "security.clocks"}
-PURE |= {"chatops.blocks", "chatops.cards", "chatops.commands", "chatops.tiers"}
+PURE |= {"chatops.blocks", "chatops.cards", "chatops.commands", "chatops.tiers",
+         "chatops.storm", "chatops.manifest"}
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
     "__future__", "bisect", "collections", "croniter", "dataclasses", "datetime", "enum",

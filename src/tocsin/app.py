@@ -23,6 +23,7 @@ from tocsin.audit.api import router as audit_router
 from tocsin.catalog.api import router as catalog_router
 from tocsin.chatops.api import inbound_router as chat_inbound_router
 from tocsin.chatops.api import router as chatops_router
+from tocsin.chatops.fastlane import fast_routes as chat_fast_routes
 from tocsin.checks.api import agent_router as probe_agent_router
 from tocsin.checks.api import probe_dependency, probe_early, probes_router
 from tocsin.checks.api import router as checks_router
@@ -120,4 +121,4 @@ def create_served_app(runtime: Runtime) -> ASGIApp:
     the features' fast routes in front of FastAPI (api/fastlane.py), pings first."""
     app = create_app(runtime)
     return FastLane(app, [*ping_fast_routes(app.state, runtime), *intake_fast_routes(app),
-                          *statuspage_fast_routes(runtime)])
+                          *statuspage_fast_routes(runtime), *chat_fast_routes(app)])

@@ -12,6 +12,7 @@ from tocsin.alerts.cli import alert_app, integration_app, route_app
 from tocsin.analytics.cli import report as report_command
 from tocsin.audit.cli import list_entries as audit_list
 from tocsin.catalog.cli import app as service_app
+from tocsin.chatops.cli import app as chat_app
 from tocsin.checks.cli import check_app, heartbeat_app, probes_app
 from tocsin.cli.output import JsonOpt, emit
 from tocsin.drills.cli import app as drill_app
@@ -81,6 +82,7 @@ app.add_typer(drill_app, name="drill")
 app.add_typer(runbook_app, name="runbook")
 app.add_typer(statuspage_app, name="statuspage")
 app.add_typer(stakeholders_app, name="stakeholders")
+app.add_typer(chat_app, name="chat")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", envvar="TOCSIN_CONFIG",
                                                 help="TOML settings file.")]

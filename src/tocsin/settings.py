@@ -398,6 +398,11 @@ class Settings(BaseSettings):
         "to the incident's timeline.")
     chatops_call_timeout: float = Field(
         5.0, gt=0, le=60, description="Seconds one outbound chat call may take.")
+    chatops_storm_threshold: int = Field(
+        10, ge=0, le=1000, description="Alert storms in Slack: an incident opened by monitoring "
+        "when this many or more reached Slack in the minute before it gets no channel or alert "
+        "message of its own; it is counted and listed in one storm message per alert channel, "
+        "edited in place. 0: never group.")
     mattermost_token: SecretStr | None = Field(
         None, description="Mattermost slash-command token(s), comma-separated; unset: "
         "Mattermost's command URL answers 404.")

@@ -9,6 +9,7 @@ import yaml
 
 from tocsin.app import ROUTERS
 from tocsin.chatops import blocks
+from tocsin.chatops.manifest import manifest
 
 MANIFEST = Path(__file__).resolve().parents[2] / "docs" / "slack-app-manifest.yaml"
 
@@ -28,3 +29,12 @@ def test_manifest_points_at_real_routes_and_ids() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "channels:manage", "groups:write", "pins:write",
             "users:read.email", "channels:history"} <= scopes
+
+
+def test_the_documented_manifest_is_the_one_the_server_prints() -> None:
+    """docs/slack-app-manifest.yaml is `tocsin chat manifest` for https://tocsin.example.com."""
+    documented = yaml.safe_load(MANIFEST.read_text())
+    assert documented == manifest("https://tocsin.example.com", socket_mode=False)
+    by_socket = manifest("https://tocsin.example.com", socket_mode=True)
+    assert by_socket["settings"]["socket_mode_enabled"] is True
+    assert "url" not in by_socket["features"]["slash_commands"][0]

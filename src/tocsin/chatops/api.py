@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
+from starlette.background import BackgroundTask
 
 from tocsin.api import pagination
 from tocsin.api.deps import Admin, Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
+from tocsin.api.problems import problem
 from tocsin.chatops import service
 from tocsin.chatops.inbound import Inbound, Reply
+from tocsin.chatops.manifest import manifest
 from tocsin.chatops.models import CallStatus, ChannelMap, ChatCall, IncidentChannel, Platform, UserLink
 from tocsin.chatops.ports import NO_STATUS_PAGE, StatusPagePort
 from tocsin.chatops.schemas import (
@@ -25,6 +29,8 @@ from tocsin.chatops.schemas import (
     ChannelMapIn,
     ChannelMapOut,
     ChatStatus,
+    CheckMessage,
+    CheckQueued,
     IncidentChannelOut,
     LinkRedeem,
     LookupsQueued,
@@ -47,69 +53,108 @@ def _status_pages(request: Request) -> StatusPagePort:
     return port
 
 
+class _Refused(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
 async def _signed_body(request: Request, rt: Runtime) -> bytes:
     secret = rt.settings.slack_signing_secret
     if secret is None:
-        raise Unauthorized("Slack requests cannot be verified here: no signing secret is "
-                           "configured")
-    body = await request.body()
-    if not signed_by_slack(secret.get_secret_value(), rt.clock, body, request.headers):
-        raise Unauthorized("bad or expired Slack signature")
-    return body
+        raise _Refused(401, "Slack requests cannot be verified here: no signing secret is "
+                            "configured")
+    limit = rt.settings.api_max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _Refused(413, f"the body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _Refused(413, f"the body is larger than {limit} bytes")
+    if not signed_by_slack(secret.get_secret_value(), rt.clock, bytes(body), request.headers):
+        raise _Refused(401, "bad or expired Slack signature")
+    return bytes(body)
 
 
-def _answer(reply: Reply, inbound: Inbound, tasks: BackgroundTasks) -> Response:
-    # Slack waits 3 s for this answer; the calls it queued go right after it is sent.
-    tasks.add_task(inbound.send_now, reply)
+def _answer(reply: Reply, inbound: Inbound) -> Response:
+    # Slack waits 3 s for this answer; what a person waits for goes right after it is sent.
+    task = BackgroundTask(inbound.send_now, reply) if reply.calls else None
     if reply.body is None:
-        return Response(status_code=200)
-    return JSONResponse(reply.body)
+        return Response(status_code=200, background=task)
+    return JSONResponse(reply.body, background=task)
 
 
 def _form(body: bytes) -> dict[str, str]:
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
-@inbound_router.post("/slack/commands", summary="Slack slash command (/incident)",
-             responses={401: {"description": "bad or expired signature"}})
-async def slack_command(request: Request, rt: RuntimeDep, tasks: BackgroundTasks) -> Response:
-    body = await _signed_body(request, rt)
-    inbound = Inbound(rt, _status_pages(request))
-    return _answer(await run_in_threadpool(inbound.command, _form(body)), inbound, tasks)
+def _slack(handle: Callable[[Inbound, bytes], Reply | Response]
+           ) -> Callable[[Request, str], Awaitable[Response]]:
+    """A Slack request URL: body capped and signature checked, then `handle` in a worker
+    thread (it runs one database transaction), its answer sent, then its immediate calls.
+    The same handler serves the FastAPI route and the fast lane (chatops/fastlane.py)."""
+    async def accept(request: Request, _key: str) -> Response:
+        rt: Runtime = request.app.state.runtime
+        try:
+            body = await _signed_body(request, rt)
+        except _Refused as refused:
+            return problem(refused.status, "Unauthorized" if refused.status == 401
+                           else "Payload too large", refused.detail)
+        inbound = Inbound(rt, _status_pages(request))
+        reply = await run_in_threadpool(handle, inbound, body)
+        return reply if isinstance(reply, Response) else _answer(reply, inbound)
+    return accept
 
 
-@inbound_router.post("/slack/interactions", summary="Slack buttons, forms and shortcuts",
-             responses={401: {"description": "bad or expired signature"}})
-async def slack_interaction(request: Request, rt: RuntimeDep,
-                            tasks: BackgroundTasks) -> Response:
-    body = await _signed_body(request, rt)
+def _command(inbound: Inbound, body: bytes) -> Reply | Response:
+    return inbound.command(_form(body))
+
+
+def _interaction(inbound: Inbound, body: bytes) -> Reply | Response:
     try:
         payload = json.loads(_form(body).get("payload", ""))
     except ValueError:
         return JSONResponse({"error": "payload is not JSON"}, status_code=400)
-    inbound = Inbound(rt, _status_pages(request))
-    reply = await run_in_threadpool(inbound.interaction,
-                                    payload if isinstance(payload, dict) else {})
-    return _answer(reply, inbound, tasks)
+    return inbound.interaction(payload if isinstance(payload, dict) else {})
 
 
-@inbound_router.post("/slack/events", summary="Slack Events API",
-             responses={401: {"description": "bad or expired signature"}})
-async def slack_event(request: Request, rt: RuntimeDep, tasks: BackgroundTasks) -> Response:
-    body = await _signed_body(request, rt)
+def _event(inbound: Inbound, body: bytes) -> Reply | Response:
     try:
         payload = json.loads(body)
     except ValueError:
         return JSONResponse({"error": "body is not JSON"}, status_code=400)
-    inbound = Inbound(rt, _status_pages(request))
-    reply = await run_in_threadpool(inbound.event, payload if isinstance(payload, dict) else {})
-    return _answer(reply, inbound, tasks)
+    return inbound.event(payload if isinstance(payload, dict) else {})
+
+
+accept_slack_command = _slack(_command)
+accept_slack_interaction = _slack(_interaction)
+accept_slack_event = _slack(_event)
+_REFUSED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "bad or expired signature"}, 413: {"description": "body too large"}}
+
+
+@inbound_router.post("/slack/commands", summary="Slack slash command (/incident)",
+                     responses=_REFUSED)
+async def slack_command(request: Request) -> Response:
+    return await accept_slack_command(request, "")
+
+
+@inbound_router.post("/slack/interactions", summary="Slack buttons, forms and shortcuts",
+                     responses=_REFUSED)
+async def slack_interaction(request: Request) -> Response:
+    return await accept_slack_interaction(request, "")
+
+
+@inbound_router.post("/slack/events", summary="Slack Events API", responses=_REFUSED)
+async def slack_event(request: Request) -> Response:
+    return await accept_slack_event(request, "")
 
 
 @inbound_router.post("/mattermost/command", summary="Mattermost slash command (/incident)",
              responses={401: {"description": "bad token"}})
-async def mattermost_command(request: Request, rt: RuntimeDep,
-                             tasks: BackgroundTasks) -> Response:
+async def mattermost_command(request: Request, rt: RuntimeDep) -> Response:
     tokens = rt.settings.mattermost_token
     if tokens is None:
         raise Unauthorized("Mattermost commands cannot be verified here: no token is "
@@ -119,7 +164,7 @@ async def mattermost_command(request: Request, rt: RuntimeDep,
     if form.get("token") not in allowed:
         raise Unauthorized("bad Mattermost command token")
     inbound = Inbound(rt, _status_pages(request), Platform.MATTERMOST)
-    return _answer(await run_in_threadpool(inbound.command, form), inbound, tasks)
+    return _answer(await run_in_threadpool(inbound.command, form), inbound)
 
 
 @inbound_router.post("/mattermost/actions", summary="Mattermost interactive button press",
@@ -158,16 +203,44 @@ def _link_out(row: UserLink) -> UserLinkOut:
 
 @router.get("/status", response_model=ChatStatus, summary="What is connected; the outbox")
 def chat_status(session: SessionDep, rt: RuntimeDep, who: Admin) -> ChatStatus:
-    counts = dict(session.execute(select(ChatCall.status, func.count()).where(
-        ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.FAILED.value]))
-        .group_by(ChatCall.status)).all())
+    waiting = [CallStatus.PENDING.value, CallStatus.SENDING.value]
+    failed = session.scalar(select(func.count()).where(
+        ChatCall.status == CallStatus.FAILED.value)) or 0
+    by_method = {method: count for method, count in session.execute(
+        select(ChatCall.method, func.count()).where(ChatCall.status.in_(waiting))
+        .group_by(ChatCall.method).order_by(ChatCall.method))}
+    newest_failure = session.execute(select(ChatCall.method, ChatCall.last_error).where(
+        ChatCall.status == CallStatus.FAILED.value).order_by(ChatCall.id.desc()).limit(1)).first()
     s = rt.settings
     return ChatStatus(slack_configured=s.slack_bot_token is not None
                       and s.slack_signing_secret is not None,
                       socket_mode=s.slack_app_token is not None,
                       mattermost_configured=s.mattermost_token is not None,
-                      calls_pending=counts.get(CallStatus.PENDING.value, 0),
-                      calls_failed=counts.get(CallStatus.FAILED.value, 0))
+                      calls_pending=sum(by_method.values()), calls_failed=failed,
+                      pending_by_method=by_method,
+                      oldest_pending_since=session.scalar(select(func.min(ChatCall.created_at))
+                                                          .where(ChatCall.status.in_(waiting))),
+                      last_sent_at=session.scalar(select(func.max(ChatCall.sent_at)).where(
+                          ChatCall.status == CallStatus.DONE.value)),
+                      last_failure=f"{newest_failure[0]}: {newest_failure[1]}"
+                      if newest_failure else None)
+
+
+@router.post("/test", response_model=CheckQueued, status_code=202,
+             summary="Queue a test message to a Slack channel (through the outbox)")
+def send_test(data: CheckMessage, session: SessionDep, rt: RuntimeDep,
+              who: Admin) -> CheckQueued:
+    call_id = service.enqueue(session, method="chat.postMessage", purpose="reply.post",
+                              now=rt.clock.now(),
+                              args={"channel": data.channel_id, "text": data.text})
+    session.commit()
+    return CheckQueued(call_id=call_id)
+
+
+@router.get("/manifest", summary="The Slack app manifest for this server (its URL, its "
+            "Socket Mode setting)")
+def slack_manifest(rt: RuntimeDep, who: Admin) -> dict[str, Any]:
+    return manifest(rt.settings.public_url, socket_mode=rt.settings.slack_app_token is not None)
 
 
 @router.get("/channel-maps", response_model=Page[ChannelMapOut], summary="Alert channels, by id")

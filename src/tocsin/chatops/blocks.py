@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tocsin.chatops.storm import StormLine
 from tocsin.incidents.lifecycle import Severity
 
 # DOMAIN §3, short enough for a Slack option's description (75 characters).
@@ -197,3 +198,44 @@ def status_text(view: IncidentView) -> str:
     extra = [f"{label}: {link}" for label, link in (("Bridge", view.bridge),
                                                     ("Status page", view.status_page)) if link]
     return " · ".join([summary(view)[0], *extra])
+
+
+@dataclass(frozen=True)
+class StormView:
+    """A storm message's content: how many incidents it groups, by status, and the latest."""
+
+    count: int
+    by_status: dict[str, int]
+    latest: list[StormLine]
+    started_at: datetime
+    list_url: str
+
+
+def storm_message(view: StormView) -> tuple[str, list[dict[str, Any]]]:
+    """One message for a storm's incidents in an alert channel, edited as the storm grows:
+    the count, the count per status, the latest few, a link to Tocsin's list. Five blocks,
+    each within Slack's limits (header 150 characters, section text 3,000)."""
+    head = f"⚡ Alert storm: {view.count} incidents since {view.started_at:%H:%M} UTC"
+    statuses = " · ".join(f"{n} {status}" for status, n in sorted(view.by_status.items()))
+    lines = [f"{SEVERITY_MARK.get(line.severity, '')} <{line.url}|{line.number}> "
+             f"{_escape(line.title)[:120]} — {line.severity} · {line.status}"
+             for line in view.latest]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": (
+            f"{statuses or 'none yet'}\nMore incidents a minute than chat can show one by "
+            "one: these have no channel or alert message of their own.")[:3000]}},
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": ("\n".join(lines) or "none yet")[:3000]}},
+        {"type": "actions", "block_id": "storm", "elements": [
+            {"type": "button", "action_id": ACTION_OPEN, "url": view.list_url,
+             "text": {"type": "plain_text", "text": "Open the incident list"}}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            f"The latest {len(view.latest)} of {view.count} shown.")}]},
+    ]
+    return f"{head}: {statuses}", blocks
+
+
+def _escape(text: str) -> str:
+    """Slack's mrkdwn control characters, so a title cannot make links or mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

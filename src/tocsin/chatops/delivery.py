@@ -22,7 +22,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tocsin.chatops import blocks, cards, service, tiers
-from tocsin.chatops.models import AlertMessage, CallStatus, ChatCall, IncidentChannel, Platform
+from tocsin.chatops.models import (
+    AlertMessage,
+    CallStatus,
+    ChatCall,
+    IncidentChannel,
+    Platform,
+    StormMessage,
+)
 from tocsin.chatops.ports import NO_STATUS_PAGE, StatusPagePort
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
@@ -87,6 +94,8 @@ def arguments(session: Session, call: ChatCall, *, settings: Settings,
         return {k: args[k] for k in ("channel", "latest", "inclusive", "limit")}
     if purpose in {"modal.open", "user.lookup", "user.info", "reply.post"}:
         return args
+    if purpose in {"storm.post", "storm.update"}:
+        return _storm(session, call, settings)
     incident = _incident(session, call)
 
     def view() -> blocks.IncidentView:
@@ -142,6 +151,22 @@ def arguments(session: Session, call: ChatCall, *, settings: Settings,
     raise Skip(f"unknown purpose {purpose}")
 
 
+def _storm(session: Session, call: ChatCall, settings: Settings) -> dict[str, Any]:
+    message = session.get(StormMessage, int(call.args["storm"]))
+    if message is None:
+        raise Skip("the storm message is gone")
+    if call.purpose == "storm.update" and message.ts is None:
+        posting = session.scalar(select(ChatCall.id).where(
+            ChatCall.purpose == "storm.post", ChatCall.channel_id == message.channel_id,
+            ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.SENDING.value])))
+        if posting is None:
+            raise Skip("the storm message was never posted")
+        raise Wait()
+    text, body = blocks.storm_message(service.storm_view(session, message, settings=settings))
+    out = {"channel": message.channel_id, "text": text, "blocks": body}
+    return {**out, "ts": message.ts} if call.purpose == "storm.update" else out
+
+
 def _webhook_body(session: Session, call: ChatCall, view: blocks.IncidentView,
                   settings: Settings) -> dict[str, Any]:
     secret = settings.secret()
@@ -181,6 +206,10 @@ def apply_result(session: Session, call: ChatCall, sent: dict[str, Any], answer:
         channel = session.get(IncidentChannel, call.incident_id)
         if channel is not None:
             channel.summary_ts = str(answer["ts"])
+    elif purpose == "storm.post":
+        message = session.get(StormMessage, int(call.args["storm"]))
+        if message is not None:
+            message.ts = str(answer["ts"])
     elif purpose == "alert.post" and call.incident_id is not None \
             and call.platform == Platform.SLACK.value:
         session.add(AlertMessage(incident_id=call.incident_id, platform=call.platform,
@@ -219,22 +248,33 @@ def record_message(session: Session, *, incident_id: int, message: dict[str, Any
 
 # ---- the run -------------------------------------------------------------------------------
 
+# Which due calls go first in a run: what a person waits for or acts on (answers, the
+# declare form, alert messages), then what opens an incident's channel, then its timeline,
+# then edits of summaries, topics and storm messages (each shows the newest state when it
+# goes, so waiting costs it nothing).
+PRIORITY: dict[str, int] = {"modal.open": 0, "reply.post": 0, "user.info": 0,
+                            "alert.post": 1, "alert.update": 1, "storm.post": 1,
+                            "channel.create": 2, "channel.invite": 2, "summary.post": 2,
+                            "summary.pin": 2, "timeline.post": 3, "timeline.fetch": 3}
+
+
 def _due_heads(session: Session, now: datetime, only: Sequence[int] | None) -> list[int]:
     """The first unfinished call of each incident on each platform (and every call of no
-    incident), if due."""
-    query = (select(ChatCall.id, ChatCall.incident_id, ChatCall.platform, ChatCall.due_at)
+    incident), if due, most urgent first."""
+    query = (select(ChatCall.id, ChatCall.incident_id, ChatCall.platform, ChatCall.due_at,
+                    ChatCall.purpose)
              .where(ChatCall.status.in_([CallStatus.PENDING.value, CallStatus.SENDING.value]))
              .order_by(ChatCall.id).limit(500))
-    heads: list[int] = []
+    heads: list[tuple[int, int]] = []
     blocked: set[tuple[int, str]] = set()
-    for call_id, incident_id, platform, due_at in session.execute(query):
+    for call_id, incident_id, platform, due_at, purpose in session.execute(query):
         if incident_id is not None:  # in order per incident and platform
             if (incident_id, platform) in blocked:
                 continue
             blocked.add((incident_id, platform))
         if due_at <= now and (only is None or call_id in only):
-            heads.append(call_id)
-    return heads
+            heads.append((PRIORITY.get(purpose, 4), call_id))
+    return [call_id for _priority, call_id in sorted(heads)]
 
 
 def _claim(session: Session, call_id: int, now: datetime) -> ChatCall | None:
@@ -249,14 +289,20 @@ def _claim(session: Session, call_id: int, now: datetime) -> ChatCall | None:
     return session.get(ChatCall, call_id, populate_existing=True)
 
 
-def _allowed_at(session: Session, method: str, channel: str | None, now: datetime) -> datetime:
+def _allowed_at(session: Session, method: str, purpose: str, channel: str | None,
+                now: datetime) -> datetime:
     limit = tiers.limit_of(method)
     query = select(ChatCall.sent_at).where(ChatCall.method == method,
                                            ChatCall.sent_at > now - limit.window)
     if limit.per_channel:
         query = query.where(ChatCall.channel_id == channel)
     recent = [t for t in session.scalars(query) if t is not None]
-    return tiers.next_allowed(method, recent, now)
+    allowed = tiers.next_allowed(method, recent, now)
+    if purpose in tiers.SHARES:  # and within its share, counted among its own calls
+        mine = [t for t in session.scalars(query.where(ChatCall.purpose == purpose))
+                if t is not None]
+        allowed = max(allowed, tiers.next_allowed(method, mine, now, purpose))
+    return allowed
 
 
 def _defer(call: ChatCall, due: datetime, error: str = "", *, attempt: bool = False) -> None:
@@ -291,7 +337,7 @@ def _prepare(rt: Runtime, call_id: int, status_pages: StatusPagePort
             _finish(call, CallStatus.DONE, f"skipped: {skip}")
             return None
         channel = str(args.get("channel")) if args.get("channel") else None
-        allowed = _allowed_at(session, call.method, channel, now)
+        allowed = _allowed_at(session, call.method, call.purpose, channel, now)
         if allowed > now:
             _defer(call, allowed, "waiting for the method's rate limit")
             return None

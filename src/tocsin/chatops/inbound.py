@@ -17,7 +17,7 @@ from tocsin.accounts.models import User
 from tocsin.catalog.models import Service
 from tocsin.chatops import blocks, commands, delivery, service
 from tocsin.chatops.commands import Command
-from tocsin.chatops.models import AlertMessage, ChatCall, Platform
+from tocsin.chatops.models import AlertMessage, Platform
 from tocsin.chatops.ports import StatusPagePort
 from tocsin.errors import TocsinError
 from tocsin.escalation import service as escalation
@@ -47,12 +47,20 @@ def _say(text: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": text}
 
 
-def _new_calls(session: Session, before: int) -> list[int]:
-    return list(session.scalars(select(ChatCall.id).where(ChatCall.id > before)))
+# What a person waits for: the declare form (its trigger expires 3 s after the command) and
+# private answers. The requesting process sends these right after its answer; everything else
+# (channel posts, summaries, topics) is the chat lane's, in the engine process, so a burst of
+# commands does not make the API process do Slack's round trips between answers.
+RIGHT_AFTER = frozenset({"modal.open", "reply.post"})
+# Commands that only read: answered from a read-only snapshot, without the write lock.
+_READS = frozenset({"help", "link", "status"})
 
 
-def _last_call(session: Session) -> int:
-    return session.scalar(select(ChatCall.id).order_by(ChatCall.id.desc()).limit(1)) or 0
+_READ_ONLY = "tocsin.chatops.read_only"
+
+
+class _Writes(Exception):
+    """A read-only answer turned out to need a write (an unlinked person is looked up)."""
 
 
 @dataclass
@@ -64,6 +72,12 @@ class Inbound:
     # ---- entry points ----------------------------------------------------------------
 
     def command(self, form: dict[str, str]) -> Reply:
+        if commands.parse(form.get("text", "")).verb in _READS:
+            try:
+                return self._in_transaction(lambda s, now: self._command(s, form, now),
+                                            read_only=True)
+            except _Writes:
+                pass
         return self._in_transaction(lambda s, now: self._command(s, form, now))
 
     def interaction(self, payload: dict[str, Any]) -> Reply:
@@ -80,13 +94,15 @@ class Inbound:
             delivery.send_due(self.runtime, status_pages=self.status_pages, only=reply.calls,
                               budget_seconds=self.runtime.settings.chatops_call_timeout * 2)
 
-    def _in_transaction(self, handle: Any) -> Reply:
+    def _in_transaction(self, handle: Any, *, read_only: bool = False) -> Reply:
         rt = self.runtime
-        with rt.sessions() as session, session.begin():
-            before = _last_call(session)
+        factory = rt.read_sessions if read_only else rt.sessions
+        with factory() as session, session.begin():
+            session.info[_READ_ONLY] = read_only
+            session.info[service.QUEUED] = []
             body = handle(session, rt.clock.now())
-            calls = _new_calls(session, before)
-        return Reply(body, calls)
+            queued = session.info.pop(service.QUEUED, [])
+        return Reply(body, [call_id for call_id, purpose in queued if purpose in RIGHT_AFTER])
 
     # ---- who ---------------------------------------------------------------------------
 
@@ -95,6 +111,8 @@ class Inbound:
 
     def _not_linked(self, session: Session, external_id: str, now: datetime) -> str:
         """Look the person up by email (outbox) and offer the one-time link meanwhile."""
+        if session.info.get(_READ_ONLY):
+            raise _Writes()
         if self.platform is Platform.SLACK:
             service.enqueue(session, method="users.info", purpose="user.info", now=now,
                             args={"user": external_id})
@@ -151,7 +169,7 @@ class Inbound:
         who = service.principal_of(user)
         try:
             visible = incidents.get_visible(session, incident_id=incident.id, viewer=who,
-                                            for_update=True)
+                                            for_update=not session.info.get(_READ_ONLY))
             return _say(self._act(session, cmd, visible, who, now))
         except (TocsinError, ValueError) as error:
             return _say(f"Refused: {error}")

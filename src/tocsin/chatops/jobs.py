@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 
 from tocsin.chatops import delivery
-from tocsin.chatops.models import CallStatus, ChatCall, InboundSeen
+from tocsin.chatops.models import CallStatus, ChatArrival, ChatCall, InboundSeen, StormMessage
 from tocsin.chatops.ports import NO_STATUS_PAGE, StatusPagePort
 from tocsin.engine.worker import JobContext
 from tocsin.runtime import Runtime
@@ -43,4 +43,8 @@ def retention(ctx: JobContext) -> int:
             ChatCall.status.in_([CallStatus.DONE.value, CallStatus.FAILED.value]),
             ChatCall.due_at < cutoff))
         seen = session.execute(delete(InboundSeen).where(InboundSeen.at < cutoff))
-    return int(calls.rowcount or 0) + int(seen.rowcount or 0)  # type: ignore[attr-defined]
+        arrivals = session.execute(delete(ChatArrival).where(ChatArrival.at < cutoff))
+        storms = session.execute(delete(StormMessage).where(StormMessage.last_at < cutoff))
+    counts: list[int] = [r.rowcount or 0 for r in (calls, seen, arrivals,  # type: ignore[attr-defined]
+                                                  storms)]
+    return sum(counts)

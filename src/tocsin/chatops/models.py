@@ -123,3 +123,43 @@ class InboundSeen(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ChatArrival(Base):
+    """An incident as it reached Slack: when, and whether it joined a storm (chatops/storm.py
+    decides from the arrivals of the minute before)."""
+
+    __tablename__ = "chat_arrivals"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    grouped: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StormMessage(Base):
+    """One alert channel's message for a storm: the incidents grouped in it, counted and the
+    latest listed, edited in place (chat.update) as the storm grows."""
+
+    __tablename__ = "chat_storm_messages"
+    __table_args__ = (Index("ix_chat_storm_messages_channel", "platform", "channel_id",
+                            "last_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(12))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str | None] = mapped_column(String(32), default=None)  # once posted
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when its latest incident joined
+
+
+class StormMember(Base):
+    """An incident grouped in a storm message."""
+
+    __tablename__ = "chat_storm_members"
+
+    storm_id: Mapped[int] = mapped_column(
+        ForeignKey("chat_storm_messages.id", ondelete="CASCADE"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

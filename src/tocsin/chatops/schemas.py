@@ -82,3 +82,23 @@ class ChatStatus(BaseModel):
     mattermost_configured: bool
     calls_pending: int
     calls_failed: int
+    pending_by_method: dict[str, int] = Field(
+        default_factory=dict, description="Calls waiting in the chat outbox, per method")
+    oldest_pending_since: datetime | None = Field(
+        None, description="When the longest-waiting call was queued")
+    last_sent_at: datetime | None = Field(
+        None, description="When a call last went through (the platform answered it)")
+    last_failure: str | None = Field(
+        None, description="The newest failed call: method, and what the platform said")
+
+
+class CheckMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel_id: str = Field(pattern=r"^[CGD][A-Z0-9]{2,63}$",
+                            description="A Slack channel id (the bot must be in it)")
+    text: str = Field("Test message from Tocsin: chat-ops is connected.", min_length=1,
+                      max_length=3000)
+
+
+class CheckQueued(BaseModel):
+    call_id: int

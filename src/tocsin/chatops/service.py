@@ -14,20 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.accounts.models import Team, User
 from tocsin.catalog.models import Service
-from tocsin.chatops import blocks
+from tocsin.chatops import blocks, storm
 from tocsin.chatops.models import (
     AlertMessage,
     CallStatus,
     ChannelMap,
+    ChatArrival,
     ChatCall,
     InboundSeen,
     IncidentChannel,
     Platform,
+    StormMember,
+    StormMessage,
     UserLink,
 )
 from tocsin.db import rows
@@ -42,6 +45,10 @@ from tocsin.principal import Principal, Role
 from tocsin.settings import Settings
 
 CONFIG_KEY = "tocsin.chatops"
+# In Session.info, when a request puts a list there: the calls its transaction queued, as
+# (id, purpose), so it can send the ones a person waits for right after its answer without
+# querying for them.
+QUEUED = "tocsin.chatops.queued"
 LINK_HOURS = 24
 # Events whose change shows in the pinned summary and the topic.
 SUMMARY_KINDS = frozenset({"status_changed", "severity_changed", "role_changed", "resolved",
@@ -64,13 +71,15 @@ class ChatConfig:
     channel_severities: frozenset[str]
     public_url: str
     reminder_minutes: dict[str, int]
+    storm_threshold: int = 0
 
 
 def config_of(settings: Settings) -> ChatConfig:
     return ChatConfig(slack=settings.slack_bot_token is not None,
                       channel_severities=frozenset(settings.chatops_channel_severities),
                       public_url=settings.public_url,
-                      reminder_minutes=dict(settings.update_reminder_minutes))
+                      reminder_minutes=dict(settings.update_reminder_minutes),
+                      storm_threshold=settings.chatops_storm_threshold)
 
 
 def install(factory: sessionmaker[Session], settings: Settings) -> None:
@@ -82,27 +91,33 @@ def install(factory: sessionmaker[Session], settings: Settings) -> None:
 
 def enqueue(session: Session, *, method: str, purpose: str, now: datetime,
             incident_id: int | None = None, args: dict[str, Any] | None = None,
-            platform: Platform = Platform.SLACK, due_at: datetime | None = None) -> int:
+            platform: Platform = Platform.SLACK, due_at: datetime | None = None,
+            channel_id: str | None = None) -> int:
     call = rows.add_object(session, ChatCall, need_id=True, platform=platform.value,
                            method=method, purpose=purpose, incident_id=incident_id,
+                           channel_id=channel_id,
                            args=args or {}, status=CallStatus.PENDING.value,
                            due_at=due_at or now, attempts=0, last_error="", created_at=now)
     wake_after_commit(session)
+    queued = session.info.get(QUEUED)
+    if queued is not None:
+        queued.append((call.id, purpose))
     return call.id
 
 
-def _pending(session: Session, incident_id: int, purpose: str) -> bool:
-    return session.scalar(select(ChatCall.id).where(
-        ChatCall.incident_id == incident_id, ChatCall.purpose == purpose,
-        ChatCall.status == CallStatus.PENDING.value).limit(1)) is not None
+def _pending(session: Session, incident_id: int) -> set[str]:
+    """Purposes of the incident's calls still waiting (one query, on the incident's index)."""
+    return set(session.scalars(select(ChatCall.purpose).distinct().where(
+        ChatCall.incident_id == incident_id, ChatCall.status == CallStatus.PENDING.value)))
 
 
 def _enqueue_once(session: Session, *, method: str, purpose: str, incident_id: int,
-                  now: datetime) -> None:
+                  now: datetime, waiting: set[str]) -> None:
     """A call rendered at send time (summary, topic, alert message) needs queueing only once
     while one is still waiting: it will show the incident as it is when it goes."""
-    if not _pending(session, incident_id, purpose):
+    if purpose not in waiting:
         enqueue(session, method=method, purpose=purpose, incident_id=incident_id, now=now)
+        waiting.add(purpose)
 
 
 def seen_before(session: Session, key: str, now: datetime) -> bool:
@@ -123,10 +138,13 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str, data: 
     if config is None:
         return
     if kind == "created":
+        service_ids = [int(s) for s in data.get("service_ids", [])]
+        if config.slack and _joins_storm(session, incident, service_ids, config, now):
+            _post_alerts(session, incident, service_ids, now, slack=False)  # webhooks as ever
+            return
         if config.slack and incident.severity in config.channel_severities:
             open_channel(session, incident=incident, now=now)
-        _post_alerts(session, incident, [int(s) for s in data.get("service_ids", [])], now,
-                     slack=config.slack)
+        _post_alerts(session, incident, service_ids, now, slack=config.slack)
         return
     if kind in ALERT_KINDS:
         _post_alerts(session, incident, None, now, slack=False)  # webhooks: a new message
@@ -148,20 +166,33 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str, data: 
                 ChatCall.created_at == now)) if c.get("kind") == kind])
             enqueue(session, method="chat.postMessage", purpose="timeline.post",
                     incident_id=incident.id, now=now, args={**args, "nth": nth})
+        waiting = _pending(session, incident.id) if kind in SUMMARY_KINDS or \
+            kind in {"member_added", "role_changed"} else set()
         if kind in SUMMARY_KINDS:
             _enqueue_once(session, method="chat.update", purpose="summary.update",
-                          incident_id=incident.id, now=now)
+                          incident_id=incident.id, now=now, waiting=waiting)
             _enqueue_once(session, method="conversations.setTopic", purpose="channel.topic",
-                          incident_id=incident.id, now=now)
+                          incident_id=incident.id, now=now, waiting=waiting)
         if kind in {"member_added", "role_changed"}:
             _enqueue_once(session, method="conversations.invite", purpose="channel.invite",
-                          incident_id=incident.id, now=now)
+                          incident_id=incident.id, now=now, waiting=waiting)
     if kind in ALERT_KINDS:
+        # One waiting edit per message: it shows the incident as it is when it goes.
+        editing = {(a.get("channel"), a.get("ts")) for a in session.scalars(
+            select(ChatCall.args).where(ChatCall.incident_id == incident.id,
+                                        ChatCall.purpose == "alert.update",
+                                        ChatCall.status == CallStatus.PENDING.value))}
         for message in session.scalars(select(AlertMessage).where(
                 AlertMessage.incident_id == incident.id)):
-            enqueue(session, method="chat.update", purpose="alert.update",
-                    incident_id=incident.id, now=now,
-                    args={"channel": message.channel_id, "ts": message.ts})
+            if (message.channel_id, message.ts) not in editing:
+                enqueue(session, method="chat.update", purpose="alert.update",
+                        incident_id=incident.id, now=now,
+                        args={"channel": message.channel_id, "ts": message.ts})
+        for storm_id, storm_channel in session.execute(
+                select(StormMember.storm_id, StormMessage.channel_id)
+                .join(StormMessage, StormMessage.id == StormMember.storm_id)
+                .where(StormMember.incident_id == incident.id)):
+            _storm_edit(session, storm_id, storm_channel, now)
 
 
 def open_channel(session: Session, *, incident: Incident, now: datetime) -> None:
@@ -195,21 +226,7 @@ def _post_alerts(session: Session, incident: Incident, service_ids: list[int] | 
                     incident_id=incident.id, now=now, args={"drill_channel": True})
         return
     platforms = {p.value for p in Platform if slack or p is not Platform.SLACK}
-    # Channel maps are configuration, read through the configuration cache: with none mapped
-    # (most events) nothing is queried, so an intake batch's rows are not flushed early.
-    maps = [m for m in _channel_maps(session) if m[0] in platforms]
-    if not maps:
-        return
-    if service_ids is None:
-        service_ids = list(session.scalars(select(IncidentService.service_id).where(
-            IncidentService.incident_id == incident.id)))
-    if not service_ids:
-        return
-    team_ids = {t for t in session.scalars(select(Service.owner_team_id).where(
-        Service.id.in_(service_ids))) if t is not None}
-    wanted = set(service_ids)
-    for platform, channel_id in sorted({(p, c) for p, c, sid, tid in maps
-                                        if sid in wanted or tid in team_ids}):
+    for platform, channel_id in _mapped_channels(session, incident, service_ids, platforms):
         if platform == Platform.SLACK.value:
             enqueue(session, method="chat.postMessage", purpose="alert.post",
                     incident_id=incident.id, now=now, args={"channel": channel_id})
@@ -217,6 +234,91 @@ def _post_alerts(session: Session, incident: Incident, service_ids: list[int] | 
             enqueue(session, method="webhook.post", purpose="alert.post", now=now,
                     incident_id=incident.id, platform=Platform(platform),
                     args={"url": channel_id})
+
+
+def _mapped_channels(session: Session, incident: Incident, service_ids: list[int] | None,
+                     platforms: set[str]) -> list[tuple[str, str]]:
+    """(platform, channel) of the channel maps of `platforms` naming the incident's services
+    (`service_ids`, or read when None) or their owning teams."""
+    # Channel maps are configuration, read through the configuration cache: with none mapped
+    # (most events) nothing is queried, so an intake batch's rows are not flushed early.
+    maps = [m for m in _channel_maps(session) if m[0] in platforms]
+    if not maps:
+        return []
+    if service_ids is None:
+        service_ids = list(session.scalars(select(IncidentService.service_id).where(
+            IncidentService.incident_id == incident.id)))
+    if not service_ids:
+        return []
+    team_ids = {t for t in session.scalars(select(Service.owner_team_id).where(
+        Service.id.in_(service_ids))) if t is not None}
+    wanted = set(service_ids)
+    return sorted({(p, c) for p, c, sid, tid in maps if sid in wanted or tid in team_ids})
+
+
+# ---- alert storms (the rule: storm.py) -------------------------------------------------------
+
+def _joins_storm(session: Session, incident: Incident, service_ids: list[int],
+                 config: ChatConfig, now: datetime) -> bool:
+    """Record the incident's arrival in Slack; when the storm rule groups it, it joins the
+    storm message of each of its alert channels instead of getting a channel and alert
+    messages of its own (True). An incident with no alert channel is never grouped, so it is
+    never left out of chat."""
+    channels = [] if incident.restricted else [
+        c for _p, c in _mapped_channels(session, incident, service_ids,
+                                        {Platform.SLACK.value})]
+    if not channels and incident.severity not in config.channel_severities:
+        return False  # nothing of it shows in Slack
+    earlier = list(session.scalars(select(ChatArrival.at).where(
+        ChatArrival.at > now - storm.WINDOW)))
+    grouped = bool(channels) and storm.grouped(
+        earlier, now, threshold=config.storm_threshold,
+        by_person=incident.detection_source != lc.DetectionSource.MONITOR.value)
+    rows.add_object(session, ChatArrival, incident_id=incident.id, at=now, grouped=grouped)
+    for channel_id in channels if grouped else []:
+        message = session.scalars(select(StormMessage).where(
+            StormMessage.platform == Platform.SLACK.value,
+            StormMessage.channel_id == channel_id).order_by(StormMessage.last_at.desc())
+            .limit(1)).first()
+        if message is None or not storm.open_storm(message.last_at, now):
+            message = rows.add_object(session, StormMessage, need_id=True,
+                                      platform=Platform.SLACK.value, channel_id=channel_id,
+                                      ts=None, started_at=now, last_at=now)
+            enqueue(session, method="chat.postMessage", purpose="storm.post", now=now,
+                    channel_id=channel_id, args={"storm": message.id, "channel": channel_id})
+        else:
+            message.last_at = now
+            _storm_edit(session, message.id, channel_id, now)
+        rows.add_object(session, StormMember, storm_id=message.id, incident_id=incident.id,
+                        at=now)
+    return grouped
+
+
+def _storm_edit(session: Session, storm_id: int, channel_id: str, now: datetime) -> None:
+    """Queue an edit of the storm message, unless its post or an edit is still waiting: that
+    one shows the storm as it is when it goes."""
+    waiting = session.scalars(select(ChatCall.args).where(
+        ChatCall.purpose.in_(["storm.post", "storm.update"]), ChatCall.channel_id == channel_id,
+        ChatCall.status == CallStatus.PENDING.value))
+    if not any(args.get("storm") == storm_id for args in waiting):
+        enqueue(session, method="chat.update", purpose="storm.update", now=now,
+                channel_id=channel_id, args={"storm": storm_id, "channel": channel_id})
+
+
+def storm_view(session: Session, message: StormMessage, *,
+               settings: Settings) -> blocks.StormView:
+    """A storm message as it is now: how many incidents, by status, and the latest."""
+    members = select(StormMember.incident_id).where(StormMember.storm_id == message.id)
+    by_status = {status: count for status, count in session.execute(
+        select(Incident.status, func.count()).where(Incident.id.in_(members))
+        .group_by(Incident.status))}
+    latest = [storm.StormLine(number=i.number, title=i.title, severity=i.severity,
+                              status=i.status, url=f"{settings.public_url}/incidents/{i.id}")
+              for i in session.scalars(select(Incident).where(Incident.id.in_(members))
+                                       .order_by(Incident.id.desc()).limit(storm.LATEST))]
+    return blocks.StormView(count=sum(by_status.values()), by_status=by_status, latest=latest,
+                            started_at=message.started_at,
+                            list_url=f"{settings.public_url}/incidents?status=triggered")
 
 
 def _channel_maps(session: Session) -> list[tuple[str, str, int | None, int | None]]:

@@ -41,15 +41,28 @@ LIMITS: dict[str, Limit] = {
 }
 
 
-def limit_of(method: str) -> Limit:
-    """Unknown methods get Tier 2's limit: careful, not fast."""
-    return LIMITS.get(method, TIER_2)
+# Calls of these purposes may use at most this share of their method's limit, counted among
+# themselves: a storm's message edits (chat.update) never starve the edits of alert messages
+# and summaries that people act on.
+SHARES: dict[str, float] = {"storm.update": 0.5}
 
 
-def next_allowed(method: str, recent: Sequence[datetime], now: datetime) -> datetime:
-    """When the next call of `method` may go, given when earlier calls went (`recent`: of the
-    same channel for per-channel limits; any order, older ones ignored)."""
-    limit = limit_of(method)
+def limit_of(method: str, purpose: str | None = None) -> Limit:
+    """Unknown methods get Tier 2's limit: careful, not fast. With a `purpose` that has a
+    share (SHARES), that share of the method's limit, at least one call per window."""
+    limit = LIMITS.get(method, TIER_2)
+    share = SHARES.get(purpose or "")
+    if share is None:
+        return limit
+    return Limit(max(1, int(limit.calls * share)), limit.window, limit.per_channel)
+
+
+def next_allowed(method: str, recent: Sequence[datetime], now: datetime,
+                 purpose: str | None = None) -> datetime:
+    """When the next call of `method` (for `purpose`, when it has a share) may go, given when
+    earlier calls went (`recent`: of the same channel for per-channel limits, of the same
+    purpose for a share; any order, older ones ignored)."""
+    limit = limit_of(method, purpose)
     inside = sorted(t for t in recent if t > now - limit.window)
     if len(inside) < limit.calls:
         return now
