@@ -263,8 +263,8 @@ def _joins_storm(session: Session, incident: Incident, service_ids: list[int],
     """Record the incident's arrival in Slack; when the storm rule groups it, it joins the
     storm message of each of its alert channels instead of getting a channel and alert
     messages of its own (True). An incident with no alert channel is never grouped, so it is
-    never left out of chat."""
-    channels = [] if incident.restricted else [
+    never left out of chat; nor is a drill, whose messages go only to its drill channel."""
+    channels = [] if incident.restricted or incident.drill else [
         c for _p, c in _mapped_channels(session, incident, service_ids,
                                         {Platform.SLACK.value})]
     if not channels and incident.severity not in config.channel_severities:
