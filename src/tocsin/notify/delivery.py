@@ -232,7 +232,7 @@ class Delivery:
             future = on_send_loop(send_one_async(self.rt, m, sender=sender, now=now))
         else:
             future = _pool(self.rt.settings.notify_send_concurrency).submit(
-                send_one, self.rt, m, senders=self.senders, now=now)
+                send_one, self.rt, m, senders=self.senders, now=now, worker_id=self.worker_id)
         future.add_done_callback(partial(self._ended_one, m))
 
     # ---- leases --------------------------------------------------------------------------
