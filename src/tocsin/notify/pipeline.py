@@ -135,12 +135,16 @@ def _plan(session: Session, now: datetime, limit: int, per_minute: int, busy: In
         by_method.setdefault(target, []).append((mid, status, attempts, incident_id))
     wanted: list[int] = []
     postponed: list[tuple[int, str, int]] = []
+    addresses = _used_by_addresses(session, [k[1:] for k in by_method if isinstance(k, str)],
+                                   now)
     for key, rows in by_method.items():
         if postgres and isinstance(key, int):
             # Serialises workers counting the same method's share.
             session.execute(select(ContactMethod.id).where(ContactMethod.id == key)
                             .with_for_update())
-        room = max(0, per_minute - _used(session, key, now, per_minute))
+        used = addresses.get(key[1:], 0) if isinstance(key, str) else \
+            _used(session, key, now, per_minute)
+        room = max(0, per_minute - used)
         slots = busy.per_method - busy.methods.get(key, 0)
         free = [mid for mid, _, _, iid in rows[:room]
                 if iid is None or not isinstance(key, int) or (iid, key) not in busy.pages]
@@ -159,6 +163,21 @@ def _take(session: Session, wanted: list[int], postponed: list[tuple[int, str, i
             status=MessageStatus.PENDING.value, due_at=now + RATE_WINDOW / 6,
             last_error="rate limited"))
     return _claimed(session, _claim(session, wanted, now, worker_id, lease_until))
+
+
+def _used_by_addresses(session: Session, addresses: list[str], now: datetime) -> dict[str, int]:
+    """_used for many addresses outside the contact methods (status page subscribers: a
+    claim of 100 bulletins is 100 addresses), two grouped queries per 500. The counts need
+    no cap: the rate limit itself keeps an address's last minute small."""
+    used: dict[str, int] = {}
+    connection = session.connection()
+    for start in range(0, len(addresses), 500):
+        chunk = sorted(addresses[start:start + 500])
+        for query, params in ((_SENT_RECENTLY_TO_ANY, {"since": now - RATE_WINDOW}),
+                              (_BEING_SENT_TO_ANY, {"now": now})):
+            for address, n in connection.execute(query, {"addresses": chunk, **params}):
+                used[address] = used.get(address, 0) + int(n)
+    return used
 
 
 def _used(session: Session, method_id: int | str, now: datetime, cap: int) -> int:
@@ -196,6 +215,15 @@ _SENT_RECENTLY_TO = select(func.count()).select_from(
 _BEING_SENT_TO = select(func.count()).select_from(Message).where(
     Message.status == MessageStatus.SENDING.value,
     Message.address == bindparam("address"), Message.lease_until > bindparam("now"))
+
+
+_SENT_RECENTLY_TO_ANY = select(Message.address, func.count()).where(
+    Message.address.in_(bindparam("addresses", expanding=True)),
+    Message.sent_at > bindparam("since")).group_by(Message.address)
+_BEING_SENT_TO_ANY = select(Message.address, func.count()).where(
+    Message.address.in_(bindparam("addresses", expanding=True)),
+    Message.status == MessageStatus.SENDING.value,
+    Message.lease_until > bindparam("now")).group_by(Message.address)
 
 
 def _claimable(now: datetime) -> Any:
@@ -335,9 +363,9 @@ class RecordedHandover:
         self.recorded = False
 
     def begin(self) -> None:
-        with write_lock(self.rt.engine, urgent=True), self.rt.sessions() as session, \
-                session.begin():
-            held = session.connection().execute(_BEGIN_HANDOVER, {
+        # On the engine, not a session: one UPDATE, nothing for the session's listeners.
+        with write_lock(self.rt.engine, urgent=True), self.rt.engine.begin() as connection:
+            held = connection.execute(_BEGIN_HANDOVER, {
                 "mid": self.m.id, "worker": self.worker_id}).rowcount
         if not held:
             raise NotMine(f"message {self.m.id}")
@@ -345,11 +373,17 @@ class RecordedHandover:
     def accepted(self) -> None:
         now = self.rt.clock.now()
         try:
-            with write_lock(self.rt.engine, urgent=True), self.rt.sessions() as session, \
-                    session.begin():
-                mine = list(session.connection().execute(_MARK_SENT, {
-                    "ids": [self.m.id], "worker": self.worker_id, "now": now}).scalars())
-                _timeline_sent(session, [self.m] if mine else [], now)
+            if self.m.kind == "page" and self.m.incident_id is not None:
+                params = {"ids": [self.m.id], "worker": self.worker_id, "now": now}
+                with write_lock(self.rt.engine, urgent=True), self.rt.sessions() as session, \
+                        session.begin():
+                    mine = list(session.connection().execute(_MARK_SENT, params).scalars())
+                    _timeline_sent(session, [self.m] if mine else [], now)
+            else:  # nothing for the timeline: one UPDATE on the engine
+                with write_lock(self.rt.engine, urgent=True), \
+                        self.rt.engine.begin() as connection:
+                    connection.execute(_MARK_ONE_SENT, {
+                        "mid": self.m.id, "worker": self.worker_id, "now": now})
         except Exception:
             # Sent but not recorded: the lane's record tries again (and should that fail
             # too, the message is sent again once its lease runs out, possibly duplicated).
@@ -445,6 +479,11 @@ _MARK_SENT = (update(Message).where(Message.id.in_(bindparam("ids", expanding=Tr
               .values(status=MessageStatus.SENT.value, sent_at=bindparam("now"),
                       lease_until=None, last_error=None, handover_attempt=None)
               .returning(Message.id))
+_MARK_ONE_SENT = (update(Message).where(Message.id == bindparam("mid"),
+                                        Message.status == MessageStatus.SENDING.value,
+                                        Message.claimed_by == bindparam("worker"))
+                  .values(status=MessageStatus.SENT.value, sent_at=bindparam("now"),
+                          lease_until=None, last_error=None, handover_attempt=None))
 _BEGIN_HANDOVER = (update(Message).where(Message.id == bindparam("mid"),
                                          Message.status == MessageStatus.SENDING.value,
                                          Message.claimed_by == bindparam("worker"))
