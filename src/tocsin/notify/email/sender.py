@@ -36,6 +36,13 @@ from tocsin.settings import Settings
 # mail clients do not decode in that header (998 is RFC 5322's line limit).
 _LONG_LINES = email.policy.default.clone(max_line_length=998)
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+# Header values the email package writes as they are (printable ASCII, no spaces at either
+# end), and addresses it does not quote or rewrite.
+_PLAIN_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?\Z")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\Z")
+_ADDRESS_FIELDS = frozenset({"From", "To", "Reply-To"})
+_PLAIN_TAIL = ('Content-Type: text/plain; charset="utf-8"\r\n'
+               "Content-Transfer-Encoding: 7bit\r\nMIME-Version: 1.0\r\n\r\n")
 # Replies to the first command on a reused connection that mean "this connection is over",
 # not "this message": the message is tried again on a new connection.
 _CLOSING = (421,)
@@ -47,20 +54,25 @@ def message_id(key: str, settings: Settings) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
-def build(out: Outgoing, settings: Settings) -> EmailMessage:
-    msg = EmailMessage(policy=_LONG_LINES) if out.headers else EmailMessage()
-    msg["From"] = settings.smtp_from
-    msg["To"] = out.address
-    msg["Subject"] = out.subject
+def _header_fields(out: Outgoing, settings: Settings) -> list[tuple[str, str]]:
     key = out.data.get("idempotency_key")
-    msg["Message-ID"] = message_id(str(key), settings) if key else make_msgid(domain="tocsin")
+    fields = [("From", settings.smtp_from), ("To", out.address), ("Subject", out.subject),
+              ("Message-ID", message_id(str(key), settings) if key
+               else make_msgid(domain="tocsin"))]
     ack_url = out.data.get("ack_url")
     if settings.reply_domain and ack_url:  # replying "ack" acknowledges (respond/phone.py)
-        msg["Reply-To"] = f"ack+{str(ack_url).rsplit('/', 1)[-1]}@{settings.reply_domain}"
+        fields.append(("Reply-To",
+                       f"ack+{str(ack_url).rsplit('/', 1)[-1]}@{settings.reply_domain}"))
     if key:
         # Lets a mail system (or a person) spot the rare duplicate after a crash.
-        msg["X-Tocsin-Message"] = str(key)
-    for name, value in out.headers.items():  # e.g. List-Unsubscribe (RFC 2369, 8058)
+        fields.append(("X-Tocsin-Message", str(key)))
+    fields += out.headers.items()  # e.g. List-Unsubscribe (RFC 2369, 8058)
+    return fields
+
+
+def build(out: Outgoing, settings: Settings) -> EmailMessage:
+    msg = EmailMessage(policy=_LONG_LINES) if out.headers else EmailMessage()
+    for name, value in _header_fields(out, settings):
         msg[name] = value
     msg.set_content(out.text)
     if out.html:
@@ -68,10 +80,44 @@ def build(out: Outgoing, settings: Settings) -> EmailMessage:
     return msg
 
 
-def send(out: Outgoing, settings: Settings, handover: Handover = NO_HANDOVER) -> None:
+def compose(out: Outgoing, settings: Settings) -> bytes:
+    """The message as it goes on the wire (CRLF line ends, before dot-stuffing): `build`,
+    flattened. A plain text message whose header fields are all short printable ASCII (a
+    status page update) is written directly, byte for byte what the email package writes
+    for it (tests/notify/test_email_connections.py compares them) at a tenth of the cost:
+    its header parsing and folding cost about 1 ms per message, most of a bulk send."""
+    fields = _header_fields(out, settings)
+    limit = _LONG_LINES.max_line_length if out.headers else \
+        email.policy.default.max_line_length
+    plain = None if out.html else _plain(fields, out.text, limit or 78)
+    if plain is not None:
+        return plain
     msg = build(out, settings)
+    return _flatten(msg, international=not (settings.smtp_from + out.address).isascii())
+
+
+def _plain(fields: list[tuple[str, str]], text: str, limit: int) -> bytes | None:
+    """`fields` and `text` as the email package writes them, or None when it would do more
+    than copy them (fold, quote, encode)."""
+    for name, value in fields:
+        if not _PLAIN_VALUE.match(value) or "=?" in value or "  " in value \
+                or len(name) + 2 + len(value) > limit:
+            return None
+        if name in _ADDRESS_FIELDS and not _PLAIN_ADDRESS.match(value):
+            return None
+    if not text.isascii():
+        return None
+    lines = text.encode("ascii").splitlines()
+    if any(len(line) > limit for line in lines):
+        return None
+    head = "".join(f"{name}: {value}\r\n" for name, value in fields)
+    body = b"".join(line + b"\r\n" for line in lines) or b"\r\n"
+    return (head + _PLAIN_TAIL).encode("ascii") + body
+
+
+def send(out: Outgoing, settings: Settings, handover: Handover = NO_HANDOVER) -> None:
     international = not (settings.smtp_from + out.address).isascii()
-    body = _flatten(msg, international)
+    body = compose(out, settings)
     pool = pool_for(settings)
     try:
         smtp, reused = pool.take()
