@@ -176,7 +176,8 @@ def _used_by_addresses(session: Session, addresses: list[str], now: datetime) ->
         for query, params in ((_SENT_RECENTLY_TO_ANY, {"since": now - RATE_WINDOW}),
                               (_BEING_SENT_TO_ANY, {"now": now})):
             for address, n in connection.execute(query, {"addresses": chunk, **params}):
-                used[address] = used.get(address, 0) + int(n)
+                if address is not None:
+                    used[address] = used.get(address, 0) + int(n)
     return used
 
 
