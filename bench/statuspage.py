@@ -291,7 +291,7 @@ class Inbox:
 
 
 def subscribers(url: str, tmp: Path, token: str, page_id: int, count: int,
-                trials: int) -> list[list[Any]]:
+                trials: int, connections: int | None) -> list[list[Any]]:
     """One row per trial: a new update to every subscriber, SIGKILL at half, restart."""
     inbox = Inbox()
     port = free_port()
@@ -305,7 +305,9 @@ def subscribers(url: str, tmp: Path, token: str, page_id: int, count: int,
             "component_ids": [], "token": f"bench-token-{i}", "confirmed_at": NOW,
             "created_at": NOW} for i in range(count)])
         assert s.get(StatusPage, page_id) is not None
-    server = Server(tmp, url, TOCSIN_SMTP_PORT=str(port), TOCSIN_NOTIFY_LEASE_SECONDS="5")
+    extra = {} if connections is None else {"TOCSIN_SMTP_CONNECTIONS": str(connections)}
+    server = Server(tmp, url, TOCSIN_SMTP_PORT=str(port), TOCSIN_NOTIFY_LEASE_SECONDS="5",
+                    **extra)
     server.start()
     h = {"Authorization": f"Bearer {token}"}
     rows = []
@@ -373,6 +375,8 @@ def main() -> None:
     ap.add_argument("--kill-trials", type=int, default=1,
                     help="section 3: repeat the SIGKILL run this many times (a new update "
                     "each), one row per trial")
+    ap.add_argument("--smtp-connections", type=int, default=None,
+                    help="section 3: TOCSIN_SMTP_CONNECTIONS for the server (default: its own)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -397,7 +401,8 @@ def main() -> None:
             table("Subscribers notified of one update through a local SMTP server; `tocsin "
                   "serve` SIGKILLed (whole process group) at half, then restarted",
                   SUBSCRIBER_COLUMNS,
-                  subscribers(url, tmp, token, page_id, args.subscribers, args.kill_trials))
+                  subscribers(url, tmp, token, page_id, args.subscribers, args.kill_trials,
+                              args.smtp_connections))
 
 
 if __name__ == "__main__":
