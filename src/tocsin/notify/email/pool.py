@@ -50,21 +50,31 @@ class SmtpPool:
 
     # ---- taking and giving back ----------------------------------------------------------
 
-    def take(self) -> tuple[smtplib.SMTP, bool]:
+    def take(self, *, fresh: bool = False) -> tuple[smtplib.SMTP, bool]:
         """A connection ready for MAIL, and whether it was used before (it may have been
-        closed by the server since)."""
+        closed by the server since). `fresh`: a new one (the idle ones are closed: one of
+        them was just found closed by the server)."""
         deadline = time.monotonic() + self.settings.smtp_timeout_seconds
+        stale: list[_Idle] = []
         with self._changed:
-            while not self._idle and self._open >= self.size:
+            while True:
+                if fresh and self._idle:
+                    stale += self._idle
+                    self._open -= len(self._idle)
+                    self._idle = []
+                if self._idle:
+                    return self._idle.pop().smtp, True
+                if self._open < self.size:
+                    break
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TemporaryError(f"all {self.size} SMTP connections to "
                                          f"{self.settings.smtp_host}:{self.settings.smtp_port}"
                                          " stayed busy")
                 self._changed.wait(left)
-            if self._idle:
-                return self._idle.pop().smtp, True
             self._open += 1
+        for i in stale:
+            _quit(i.smtp)
         try:
             return self._connect(), False
         except BaseException:

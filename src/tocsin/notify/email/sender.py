@@ -130,8 +130,7 @@ def send(out: Outgoing, settings: Settings, handover: Handover = NO_HANDOVER) ->
                 raise
             # Closed by the server while idle: the others idle since are likely gone too.
             pool.discard(smtp)
-            pool.close_idle()
-            smtp, _ = pool.take()
+            smtp, _ = pool.take(fresh=True)
             try:
                 _mail_from(smtp, settings.smtp_from, international)
             except BaseException as again:
