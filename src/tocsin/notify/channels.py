@@ -13,6 +13,8 @@ from tocsin.notify.contract import (
     APPRISE_SCHEMES,
     AsyncSender,
     ChannelKind,
+    Handover,
+    HandoverSender,
     Outgoing,
     Sender,
     send_loop,
@@ -33,10 +35,10 @@ def warm_up() -> None:
     send_loop()
 
 
-def _email(out: Outgoing, settings: Settings) -> None:
+def _email(out: Outgoing, settings: Settings, handover: Handover) -> None:
     from tocsin.notify.email.sender import send
 
-    send(out, settings)
+    send(out, settings, handover)
 
 
 async def _webhook(out: Outgoing, settings: Settings) -> None:
@@ -64,7 +66,7 @@ def _apprise(out: Outgoing, settings: Settings) -> None:
 
 
 SENDERS: Mapping[ChannelKind, Sender] = {
-    ChannelKind.EMAIL: _email,
+    ChannelKind.EMAIL: HandoverSender(_email),  # recorded sent the moment it was accepted
     ChannelKind.WEBHOOK: AsyncSender(_webhook),
     ChannelKind.NTFY: _ntfy,  # native: action buttons (Acknowledge, Open)
     ChannelKind.VOICE: _voice,  # a Twilio call answered by Tocsin's TwiML (1 ack, 2 escalate)

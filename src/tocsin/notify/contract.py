@@ -1,10 +1,13 @@
 """The notifier contract: what a sender gets (`Outgoing`) and how it fails.
 
 A sender gets one rendered message and either returns (delivered), or raises
-TemporaryError (try again later) or PermanentError (this address will never work). A sender
-may be a coroutine function wrapped in AsyncSender: the pipeline then runs it on the
-process's one send loop, many at once without a thread each. The senders (email/, webhook/,
-apprise_channel/) import this module; the registry of channels (channels.py) imports them.
+TemporaryError (try again later; UnknownOutcome when the receiver may have it already) or
+PermanentError (this address will never work). A sender may be a coroutine function wrapped
+in AsyncSender: the pipeline then runs it on the process's one send loop, many at once
+without a thread each; or a function wrapped in HandoverSender, which also says when the
+receiver may start to have the message and when it took it (email). The senders (email/,
+webhook/, apprise_channel/) import this module; the registry of channels (channels.py)
+imports them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from tocsin.settings import Settings
 
@@ -26,6 +29,37 @@ class TemporaryError(Exception):
 
 class PermanentError(Exception):
     """Delivery can never work for this address (rejected recipient, bad URL, 4xx HTTP)."""
+
+
+class UnknownOutcome(TemporaryError):
+    """The receiver may or may not have the message: the connection was lost (or timed out)
+    after the whole message was handed over and before the receiver answered. Retried like
+    a temporary error; the next send is counted as possibly duplicated."""
+
+
+class Handover(Protocol):
+    """What a HandoverSender reports while it sends one message. The pipeline records
+    each report durably before it returns, so a crash leaves only the messages between
+    `begin` and `accepted` ambiguous."""
+
+    def begin(self) -> None:
+        """Just before the step after which the receiver may keep the message (SMTP: the
+        DATA command). Raises if the message must not be handed over (another worker took
+        it over): the sender then abandons this message without sending it."""
+
+    def accepted(self) -> None:
+        """The receiver has taken the message (SMTP: 250 to the end of DATA)."""
+
+
+class _NoHandover:
+    def begin(self) -> None:
+        return None
+
+    def accepted(self) -> None:
+        return None
+
+
+NO_HANDOVER: Handover = _NoHandover()
 
 
 class ChannelKind(enum.StrEnum):
@@ -70,6 +104,18 @@ class Outgoing:
 
 Sender = Callable[[Outgoing, Settings], None]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class HandoverSender:
+    """A sender (`send`) that reports where its handover begins and when it was accepted
+    (see Handover): the pipeline then records the message sent the moment the receiver took
+    it, not with the others of its batch. Called like a plain Sender it reports nothing."""
+
+    send: Callable[[Outgoing, Settings, Handover], None]
+
+    def __call__(self, out: Outgoing, settings: Settings) -> None:
+        self.send(out, settings, NO_HANDOVER)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ from tocsin.runtime import Runtime
 RECORD_GATHER = 0.005
 # Shortest wait for a lease renewal (seconds): a lease already due is renewed by the next run.
 RENEW_FLOOR = 0.05
+# Fewest messages a claim asks for while sends are in flight and no new message was written.
+CLAIM_AT_LEAST = 16
 
 
 def delivery_wake(rt: Runtime) -> threading.Event:
@@ -200,7 +202,13 @@ class Delivery:
 
     def _launch(self, limit: int) -> tuple[Counter[str], int, bool]:
         room = min(limit, self.rt.settings.notify_send_concurrency - len(self._flights))
-        if room <= 0:  # a send that ends wakes the lane
+        written = self.rt.wakeups.outbox_writes != self._claimed_wakes
+        if room <= 0 or (self._flights and not written
+                         and room < min(limit, CLAIM_AT_LEAST)):
+            # A send that ends wakes the lane. While sends are in flight and nothing new was
+            # written, wait until a claim can take CLAIM_AT_LEAST: each claim is a write
+            # transaction, and a backlog (10,000 subscribers' mails) otherwise went out in
+            # claims of three.
             self._held_back = True
             return Counter(), 0, False
         # Read before claiming: a message written during the claim wakes another one.
@@ -232,7 +240,7 @@ class Delivery:
             future = on_send_loop(send_one_async(self.rt, m, sender=sender, now=now))
         else:
             future = _pool(self.rt.settings.notify_send_concurrency).submit(
-                send_one, self.rt, m, senders=self.senders, now=now)
+                send_one, self.rt, m, senders=self.senders, now=now, worker_id=self.worker_id)
         future.add_done_callback(partial(self._ended_one, m))
 
     # ---- leases --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from tocsin.engine.worker import JobContext
 from tocsin.notify import channels
 from tocsin.notify.delivery import Delivery
+from tocsin.notify.email import pool as smtp_pool
 from tocsin.notify.models import Message, MessageStatus, VerificationFailure
 
 FINISHED = [MessageStatus.SENT.value, MessageStatus.FAILED.value,
@@ -52,8 +53,10 @@ def deliver(ctx: JobContext) -> int:
 
 def finish_delivery(ctx: JobContext) -> int:
     """When the worker stops: record the lane's sends in flight that end within
-    FINISH_SECONDS, claiming nothing new."""
-    return sum(_lane(ctx).drain(limit=0, claim_more=False, timeout=FINISH_SECONDS).values())
+    FINISH_SECONDS, claiming nothing new; then say goodbye (QUIT) on idle SMTP connections."""
+    done = sum(_lane(ctx).drain(limit=0, claim_more=False, timeout=FINISH_SECONDS).values())
+    smtp_pool.close_all()
+    return done
 
 
 def retention(ctx: JobContext) -> int:

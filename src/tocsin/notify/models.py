@@ -107,6 +107,15 @@ class Message(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The attempt whose handover to the receiver began (email: just before DATA) and whose
+    # outcome is not known yet: set, durably, before the receiver may have the message;
+    # cleared when the outcome is recorded (accepted, or refused by a reply). Still set when
+    # the message is claimed again (the sender crashed, or lost the connection while waiting
+    # for the reply): that send may repeat one the receiver already has.
+    handover_attempt: Mapped[int | None] = mapped_column(Integer, default=None)
+    # How many sends of this message may have repeated an earlier one (see above). SMTP
+    # offers no way to ask; the copy carries the same Message-ID and X-Tocsin-Message.
+    possibly_duplicated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class UsedAckLink(Base):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.db.wakeup import wake_after_commit
@@ -26,7 +26,16 @@ from tocsin.db.write_lock import write_lock
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
-from tocsin.notify.contract import AsyncSender, ChannelKind, Outgoing, PermanentError, Sender, TemporaryError
+from tocsin.notify.contract import (
+    AsyncSender,
+    ChannelKind,
+    HandoverSender,
+    Outgoing,
+    PermanentError,
+    Sender,
+    TemporaryError,
+    UnknownOutcome,
+)
 from tocsin.notify.models import ContactMethod, Message, MessageStatus
 from tocsin.notify.render import render
 from tocsin.notify.service import MANUAL_MARK, OWNED_MARK, plan
@@ -126,12 +135,16 @@ def _plan(session: Session, now: datetime, limit: int, per_minute: int, busy: In
         by_method.setdefault(target, []).append((mid, status, attempts, incident_id))
     wanted: list[int] = []
     postponed: list[tuple[int, str, int]] = []
+    addresses = _used_by_addresses(session, [k[1:] for k in by_method if isinstance(k, str)],
+                                   now)
     for key, rows in by_method.items():
         if postgres and isinstance(key, int):
             # Serialises workers counting the same method's share.
             session.execute(select(ContactMethod.id).where(ContactMethod.id == key)
                             .with_for_update())
-        room = max(0, per_minute - _used(session, key, now, per_minute))
+        used = addresses.get(key[1:], 0) if isinstance(key, str) else \
+            _used(session, key, now, per_minute)
+        room = max(0, per_minute - used)
         slots = busy.per_method - busy.methods.get(key, 0)
         free = [mid for mid, _, _, iid in rows[:room]
                 if iid is None or not isinstance(key, int) or (iid, key) not in busy.pages]
@@ -150,6 +163,22 @@ def _take(session: Session, wanted: list[int], postponed: list[tuple[int, str, i
             status=MessageStatus.PENDING.value, due_at=now + RATE_WINDOW / 6,
             last_error="rate limited"))
     return _claimed(session, _claim(session, wanted, now, worker_id, lease_until))
+
+
+def _used_by_addresses(session: Session, addresses: list[str], now: datetime) -> dict[str, int]:
+    """_used for many addresses outside the contact methods (status page subscribers: a
+    claim of 100 bulletins is 100 addresses), two grouped queries per 500. The counts need
+    no cap: the rate limit itself keeps an address's last minute small."""
+    used: dict[str, int] = {}
+    connection = session.connection()
+    for start in range(0, len(addresses), 500):
+        chunk = sorted(addresses[start:start + 500])
+        for query, params in ((_SENT_RECENTLY_TO_ANY, {"since": now - RATE_WINDOW}),
+                              (_BEING_SENT_TO_ANY, {"now": now})):
+            for address, n in connection.execute(query, {"addresses": chunk, **params}):
+                if address is not None:
+                    used[address] = used.get(address, 0) + int(n)
+    return used
 
 
 def _used(session: Session, method_id: int | str, now: datetime, cap: int) -> int:
@@ -189,6 +218,15 @@ _BEING_SENT_TO = select(func.count()).select_from(Message).where(
     Message.address == bindparam("address"), Message.lease_until > bindparam("now"))
 
 
+_SENT_RECENTLY_TO_ANY = select(Message.address, func.count()).where(
+    Message.address.in_(bindparam("addresses", expanding=True)),
+    Message.sent_at > bindparam("since")).group_by(Message.address)
+_BEING_SENT_TO_ANY = select(Message.address, func.count()).where(
+    Message.address.in_(bindparam("addresses", expanding=True)),
+    Message.status == MessageStatus.SENDING.value,
+    Message.lease_until > bindparam("now")).group_by(Message.address)
+
+
 def _claimable(now: datetime) -> Any:
     return or_(and_(Message.status == MessageStatus.PENDING.value, Message.due_at <= now),
                and_(Message.status == MessageStatus.SENDING.value, Message.lease_until <= now))
@@ -199,10 +237,15 @@ def _claim(session: Session, ids: list[int], now: datetime, worker_id: str,
     """Claim the rows still claimable, in one conditional UPDATE; returns the ids won."""
     if not ids:
         return []
+    # A message whose last handover has no known outcome (its sender died between DATA and
+    # recording the reply, or lost the reply) is sent again: counted as possibly duplicated.
     won = session.execute(
         update(Message).where(Message.id.in_(ids), _claimable(now))
         .values(status=MessageStatus.SENDING.value, claimed_by=worker_id,
-                lease_until=lease_until, attempts=Message.attempts + 1)
+                lease_until=lease_until, attempts=Message.attempts + 1,
+                possibly_duplicated=Message.possibly_duplicated + case(
+                    (Message.handover_attempt.is_not(None), 1), else_=0),
+                handover_attempt=None)
         .returning(Message.id).execution_options(synchronize_session=False)).scalars()
     return list(won)
 
@@ -262,6 +305,8 @@ class SendOutcome:
     result: str  # sent / retry / failed / cancelled / deduped
     error: str | None = None
     retry_at: datetime | None = None
+    recorded: bool = False  # already recorded sent, by the sending thread (handover)
+    unknown: bool = False  # the receiver may have it: the retry may duplicate it
 
 
 def screen(rt: Runtime, claimed: list[Claimed], now: datetime) -> list[SendOutcome]:
@@ -284,15 +329,68 @@ def screen(rt: Runtime, claimed: list[Claimed], now: datetime) -> list[SendOutco
 
 
 def send_one(rt: Runtime, m: Claimed, *, senders: Mapping[ChannelKind, Sender],
-             now: datetime) -> SendOutcome:
-    """Render (as of `now`, the claim) and send; touches no database (the outcome is
-    recorded afterwards). A retry is due its backoff after this attempt ended."""
+             now: datetime, worker_id: str) -> SendOutcome:
+    """Render (as of `now`, the claim) and send. A plain sender touches no database (the
+    outcome is recorded afterwards); a HandoverSender's handover is recorded as it happens
+    (RecordedHandover). A retry is due its backoff after this attempt ended."""
     out = _render(rt, m, now)
+    sender = senders[m.channel]
+    handover = RecordedHandover(rt, m, worker_id)
     try:
-        senders[m.channel](out, rt.settings)
+        if isinstance(sender, HandoverSender):
+            sender.send(out, rt.settings, handover)
+        else:
+            sender(out, rt.settings)
+    except NotMine:
+        return SendOutcome(m, "retry", "taken over by another worker before it was sent")
     except Exception as exc:
         return unsent(rt, m, exc, rt.clock.now())
-    return SendOutcome(m, "sent")
+    return SendOutcome(m, "sent", recorded=handover.recorded)
+
+
+class NotMine(Exception):
+    """The message is no longer this worker's to send (its lease ran out and another
+    worker claimed it)."""
+
+
+class RecordedHandover:
+    """A HandoverSender's reports, each recorded in its own small transaction before the
+    send goes on: `begin` sets `handover_attempt` (only while this worker still holds the
+    message, else NotMine: the sender abandons it unsent); `accepted` marks the message
+    sent at once, so after a crash only a message between the two is sent again."""
+
+    def __init__(self, rt: Runtime, m: Claimed, worker_id: str) -> None:
+        self.rt, self.m, self.worker_id = rt, m, worker_id
+        self.recorded = False
+
+    def begin(self) -> None:
+        # On the engine, not a session: one UPDATE, nothing for the session's listeners.
+        with write_lock(self.rt.engine, urgent=True), self.rt.engine.begin() as connection:
+            held = connection.execute(_BEGIN_HANDOVER, {
+                "mid": self.m.id, "worker": self.worker_id}).rowcount
+        if not held:
+            raise NotMine(f"message {self.m.id}")
+
+    def accepted(self) -> None:
+        now = self.rt.clock.now()
+        try:
+            if self.m.kind == "page" and self.m.incident_id is not None:
+                params = {"ids": [self.m.id], "worker": self.worker_id, "now": now}
+                with write_lock(self.rt.engine, urgent=True), self.rt.sessions() as session, \
+                        session.begin():
+                    mine = list(session.connection().execute(_MARK_SENT, params).scalars())
+                    _timeline_sent(session, [self.m] if mine else [], now)
+            else:  # nothing for the timeline: one UPDATE on the engine
+                with write_lock(self.rt.engine, urgent=True), \
+                        self.rt.engine.begin() as connection:
+                    connection.execute(_MARK_ONE_SENT, {
+                        "mid": self.m.id, "worker": self.worker_id, "now": now})
+        except Exception:
+            # Sent but not recorded: the lane's record tries again (and should that fail
+            # too, the message is sent again once its lease runs out, possibly duplicated).
+            log.exception("recording message %s sent failed", self.m.id)
+            return
+        self.recorded = True
 
 
 async def send_one_async(rt: Runtime, m: Claimed, *, sender: AsyncSender,
@@ -317,7 +415,8 @@ def unsent(rt: Runtime, m: Claimed, exc: BaseException, now: datetime) -> SendOu
     when the attempt ended: the backoff counts from there, as docs/paging.md says."""
     if isinstance(exc, TemporaryError):
         if m.attempts < rt.settings.notify_max_attempts:
-            return SendOutcome(m, "retry", str(exc)[:2000], now + _backoff(m.attempts))
+            return SendOutcome(m, "retry", str(exc)[:2000], now + _backoff(m.attempts),
+                               unknown=isinstance(exc, UnknownOutcome))
         return SendOutcome(m, "failed", f"gave up after {m.attempts} attempts: {exc}")
     if isinstance(exc, PermanentError):
         return SendOutcome(m, "failed", str(exc))
@@ -343,9 +442,10 @@ def record(rt: Runtime, outcomes: list[SendOutcome], *, worker_id: str, now: dat
     """Record a batch's outcomes in one transaction (one SQLite write lock, not one per
     message). Only rows this worker still holds change: a message whose lease ran out and
     was taken by another worker is left to that one. Sent pages go on their incident's
-    timeline; permanent failures move on to the user's next method (own transaction)."""
+    timeline; permanent failures move on to the user's next method (own transaction).
+    Messages their sending thread already recorded sent are left alone."""
     failed = [o for o in outcomes if o.result == "failed"]
-    if len(failed) < len(outcomes):
+    if any(o.result != "failed" and not o.recorded for o in outcomes):
         _record_settled(rt, outcomes, worker_id=worker_id, now=now)
     for o in failed:
         _permanent(rt, o.message, worker_id, o.error or "failed", now)
@@ -361,9 +461,12 @@ def _record_settled(rt: Runtime, outcomes: list[SendOutcome], *, worker_id: str,
                                       "last_error": o.error}
             if o.retry_at is not None:
                 values["due_at"] = o.retry_at
+            if not o.unknown:  # refused by a reply, or never handed over: not ambiguous
+                values["handover_attempt"] = None
             session.execute(update(Message).where(_mine(o.message, worker_id))
                             .values(**values))
-        sent = {o.message.id: o.message for o in outcomes if o.result == "sent"}
+        sent = {o.message.id: o.message for o in outcomes
+                if o.result == "sent" and not o.recorded}
         if sent:
             still_mine = session.connection().execute(_MARK_SENT, {
                 "ids": sorted(sent), "worker": worker_id, "now": now}).scalars()
@@ -375,8 +478,17 @@ _MARK_SENT = (update(Message).where(Message.id.in_(bindparam("ids", expanding=Tr
                                     Message.status == MessageStatus.SENDING.value,
                                     Message.claimed_by == bindparam("worker"))
               .values(status=MessageStatus.SENT.value, sent_at=bindparam("now"),
-                      lease_until=None, last_error=None)
+                      lease_until=None, last_error=None, handover_attempt=None)
               .returning(Message.id))
+_MARK_ONE_SENT = (update(Message).where(Message.id == bindparam("mid"),
+                                        Message.status == MessageStatus.SENDING.value,
+                                        Message.claimed_by == bindparam("worker"))
+                  .values(status=MessageStatus.SENT.value, sent_at=bindparam("now"),
+                          lease_until=None, last_error=None, handover_attempt=None))
+_BEGIN_HANDOVER = (update(Message).where(Message.id == bindparam("mid"),
+                                         Message.status == MessageStatus.SENDING.value,
+                                         Message.claimed_by == bindparam("worker"))
+                   .values(handover_attempt=Message.attempts))
 
 
 def _timeline_sent(session: Session, sent: list[Claimed], now: datetime) -> None:

@@ -68,4 +68,8 @@ class MessageOut(BaseModel):
     sent_at: datetime | None
     attempts: int
     last_error: str | None
+    possibly_duplicated: int = Field(
+        0, description="Sends of this message that may have repeated one the receiver "
+        "already had (a crash, or a lost reply, after the message was handed over; SMTP "
+        "cannot tell). The copies carry the same Message-ID / idempotency key.")
     payload: dict[str, Any]
