@@ -262,7 +262,7 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect/send timeout.")
     smtp_connections: int = Field(
-        2, ge=1, le=64, description="Most SMTP connections one process keeps open to the "
+        1, ge=1, le=64, description="Most SMTP connections one process keeps open to the "
         "server; each carries one message at a time and is reused for the next. More help "
         "with a distant server; each may hold one mail a crash could double.")
     smtp_idle_seconds: float = Field(
