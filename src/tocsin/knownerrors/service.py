@@ -3,6 +3,7 @@ opens (full-text search through search.py, ranking through similarity.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -132,6 +133,14 @@ def reindex(session: Session, *, incident_id: int) -> None:
         search.put(session, "incidents", incident.id, _context(session, incident)[0])
 
 
+def _matches(session: Session, incident: Incident, document: str, services: frozenset[int],
+             labels: dict[str, str]) -> list[tuple[str, similarity.Match]]:
+    """("problem" | "incident", match), known errors first, each kind best first."""
+    return [*(("problem", m) for m in _problem_matches(session, document, services, labels)),
+            *(("incident", m) for m in _incident_matches(session, incident, document,
+                                                         services, labels))]
+
+
 def suggest(session: Session, *, incident_id: int, now: datetime) -> list[Suggestion]:
     """Index the new incident and record the known errors and past incidents that look like
     it (the same service and labels, similar title and alert text)."""
@@ -139,18 +148,58 @@ def suggest(session: Session, *, incident_id: int, now: datetime) -> list[Sugges
     if incident is None or incident.drill:
         return []
     document, services, labels = _context(session, incident)
-    problems = _problem_matches(session, document, services, labels)
-    past = _incident_matches(session, incident, document, services, labels)
+    found = _matches(session, incident, document, services, labels)
     session.execute(delete(Suggestion).where(Suggestion.incident_id == incident.id))
     made = []
-    for kind, matches in (("problem", problems), ("incident", past)):
-        for rank, m in enumerate(matches, start=1):
-            made.append(rows.add_object(
-                session, Suggestion, need_id=True, incident_id=incident.id, kind=kind,
-                target_id=m.id, rank=rank, score=m.score, reasons=list(m.reasons),
-                used=False, created_at=now))
+    ranks: dict[str, int] = {}
+    for kind, m in found:
+        ranks[kind] = ranks.get(kind, 0) + 1
+        made.append(rows.add_object(
+            session, Suggestion, need_id=True, incident_id=incident.id, kind=kind,
+            target_id=m.id, rank=ranks[kind], score=m.score, reasons=list(m.reasons),
+            used=False, created_at=now))
     search.put(session, "incidents", incident.id, document)
     return made
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A suggestion as a message shows it: what it points at, and a known error's
+    workaround."""
+
+    kind: str  # "problem" or "incident"
+    target_id: int
+    title: str
+    workaround: str | None
+
+
+def preview(session: Session, *, incident_id: int) -> list[Preview]:
+    """The suggestions `suggest` would record for the incident, computed read-only (nothing
+    indexed or written): what the first page shows when it leaves before the
+    `knownerrors.suggest` timer has run."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.drill:
+        return []
+    document, services, labels = _context(session, incident)
+    return _previews(session, [(k, m.id) for k, m in _matches(session, incident, document,
+                                                               services, labels)])
+
+
+def _previews(session: Session, targets: list[tuple[str, int]]) -> list[Preview]:
+    problem_ids = [i for k, i in targets if k == "problem"]
+    incident_ids = [i for k, i in targets if k == "incident"]
+    problems = {i: (t, w) for i, t, w in session.execute(
+        select(Problem.id, Problem.title, Problem.workaround).where(
+            Problem.id.in_(problem_ids)))} if problem_ids else {}
+    past = {i: t for i, t in session.execute(select(Incident.id, Incident.title).where(
+        Incident.id.in_(incident_ids)))} if incident_ids else {}
+    out = []
+    for kind, i in targets:
+        if kind == "problem" and i in problems:
+            out.append(Preview(kind, i, problems[i][0], problems[i][1]))
+        elif kind == "incident" and i in past:
+            out.append(Preview(kind, i, f"INC-{i}: {past[i]}", None))
+    return out
 
 
 def _problem_matches(session: Session, document: str, services: frozenset[int],
