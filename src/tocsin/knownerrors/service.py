@@ -16,7 +16,7 @@ from tocsin.db import rows
 from tocsin.engine import timers
 from tocsin.errors import Invalid, NotFound
 from tocsin.incidents import service as incidents
-from tocsin.incidents.models import Incident, not_drill
+from tocsin.incidents.models import Incident, IncidentService, not_drill
 from tocsin.incidents.visibility import visible_incident
 from tocsin.knownerrors import search, similarity
 from tocsin.knownerrors.models import FixStatus, Problem, ProblemIncident, Suggestion
@@ -141,25 +141,23 @@ def _matches(session: Session, incident: Incident, document: str, services: froz
                                                          services, labels))]
 
 
-def suggest(session: Session, *, incident_id: int, now: datetime) -> list[Suggestion]:
+def suggest(session: Session, *, incident_id: int, now: datetime) -> int:
     """Index the new incident and record the known errors and past incidents that look like
-    it (the same service and labels, similar title and alert text)."""
+    it (the same service and labels, similar title and alert text); returns how many."""
     incident = session.get(Incident, incident_id)
     if incident is None or incident.drill:
-        return []
+        return 0
     document, services, labels = _context(session, incident)
     found = _matches(session, incident, document, services, labels)
     session.execute(delete(Suggestion).where(Suggestion.incident_id == incident.id))
-    made = []
     ranks: dict[str, int] = {}
-    for kind, m in found:
+    for kind, m in found:  # plain rows, written together (db/rows.py)
         ranks[kind] = ranks.get(kind, 0) + 1
-        made.append(rows.add_object(
-            session, Suggestion, need_id=True, incident_id=incident.id, kind=kind,
-            target_id=m.id, rank=ranks[kind], score=m.score, reasons=list(m.reasons),
-            used=False, created_at=now))
+        rows.add(session, Suggestion, incident_id=incident.id, kind=kind, target_id=m.id,
+                 rank=ranks[kind], score=m.score, reasons=list(m.reasons), used=False,
+                 used_at=None, created_at=now)
     search.put(session, "incidents", incident.id, document)
-    return made
+    return len(found)
 
 
 @dataclass(frozen=True)
@@ -226,9 +224,13 @@ def _incident_matches(session: Session, incident: Incident, document: str,
     ids = [i for i, _ in found]
     # Past, real, unrestricted incidents only: a suggestion is shown to everyone who sees
     # the new incident, so it must not reveal a restricted one.
-    kept = set(session.scalars(select(Incident.id).where(
-        Incident.id.in_(ids), not_drill(), Incident.restricted.is_(False))))
-    service_map = incidents.service_ids_of(session, sorted(kept)) if kept else {}
+    service_map: dict[int, set[int]] = {}
+    for iid, sid in session.execute(
+            select(Incident.id, IncidentService.service_id)
+            .outerjoin(IncidentService, IncidentService.incident_id == Incident.id)
+            .where(Incident.id.in_(ids), not_drill(), Incident.restricted.is_(False))):
+        service_map.setdefault(iid, set()).update([sid] if sid is not None else [])
+    kept = set(service_map)
     label_map: dict[int, dict[str, str]] = {}
     for iid, alert_labels in session.execute(select(Alert.incident_id, Alert.labels).where(
             Alert.incident_id.in_(sorted(kept)))):
