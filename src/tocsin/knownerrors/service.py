@@ -3,6 +3,7 @@ opens (full-text search through search.py, ranking through similarity.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,8 @@ from tocsin.principal import Principal
 TIMER_SUGGEST = "knownerrors.suggest"
 TIMER_REINDEX = "knownerrors.reindex"
 SUGGEST_PROBLEMS, SUGGEST_INCIDENTS, CANDIDATES = 3, 3, 50
+# What an incident's first page lists (notify.ports.PageSuggestions).
+PAGE_KNOWN_ERRORS, PAGE_SUGGESTIONS = 2, 3
 
 
 # ---- problems -----------------------------------------------------------------------------
@@ -181,6 +184,39 @@ def preview(session: Session, *, incident_id: int) -> list[Preview]:
     document, services, labels = _context(session, incident)
     return _previews(session, [(k, m.id) for k, m in _matches(session, incident, document,
                                                                services, labels)])
+
+
+def page_suggestions(session: Session, incident_ids: Sequence[int]
+                     ) -> dict[int, list[dict[str, str]]]:
+    """notify.ports.PageSuggestions: what each incident's first page lists — the recorded
+    suggestions once the `knownerrors.suggest` timer has run, else the same ones computed
+    now, read-only (the first page usually leaves before that timer runs). Up to
+    PAGE_KNOWN_ERRORS known errors, then similar incidents, PAGE_SUGGESTIONS in all."""
+    recorded: dict[int, list[tuple[str, int]]] = {}
+    for iid, kind, target in session.execute(
+            select(Suggestion.incident_id, Suggestion.kind, Suggestion.target_id)
+            .where(Suggestion.incident_id.in_(list(incident_ids)))
+            .order_by(Suggestion.incident_id, Suggestion.id)):
+        recorded.setdefault(iid, []).append((kind, target))
+    out: dict[int, list[dict[str, str]]] = {}
+    for iid in incident_ids:
+        found = _previews(session, recorded[iid]) if iid in recorded \
+            else preview(session, incident_id=iid)
+        problems = [p for p in found if p.kind == "problem"][:PAGE_KNOWN_ERRORS]
+        past = [p for p in found if p.kind == "incident"]
+        shown = [*problems, *past][:PAGE_SUGGESTIONS]
+        if shown:
+            out[iid] = [_page_line(p) for p in shown]
+    return out
+
+
+def _page_line(p: Preview) -> dict[str, str]:
+    if p.kind == "problem":
+        first = next((line.strip() for line in (p.workaround or "").splitlines()
+                      if line.strip()), "")
+        return {"kind": "known error", "title": p.title, "detail": first[:300], "path": ""}
+    return {"kind": "similar incident", "title": p.title, "detail": "",
+            "path": f"/incidents/{p.target_id}"}
 
 
 def _previews(session: Session, targets: list[tuple[str, int]]) -> list[Preview]:

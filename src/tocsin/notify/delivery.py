@@ -45,7 +45,9 @@ from tocsin.notify.pipeline import (
     send_one,
     send_one_async,
     unsent,
+    with_suggestions,
 )
+from tocsin.notify.ports import PageSuggestions, no_suggestions
 from tocsin.runtime import Runtime
 
 # How long finished sends wait for others still in flight before being recorded together
@@ -82,10 +84,12 @@ class Delivery:
     thread (the delivery lane, or the caller of `drain`); sends end on other threads."""
 
     def __init__(self, rt: Runtime, *, worker_id: str,
-                 senders: Mapping[ChannelKind, Sender] = SENDERS) -> None:
+                 senders: Mapping[ChannelKind, Sender] = SENDERS,
+                 suggestions: PageSuggestions = no_suggestions) -> None:
         self.rt = rt
         self.worker_id = worker_id
         self.senders = senders
+        self.suggestions = suggestions
         self._flights: dict[int, _Flight] = {}
         self._ended: list[SendOutcome] = []
         self._first_ended = 0.0
@@ -213,7 +217,8 @@ class Delivery:
             return Counter(), 0, False
         outcomes = screen(self.rt, claimed, now)
         screened = {o.message.id for o in outcomes}
-        to_send = [m for m in claimed if m.id not in screened]
+        to_send = with_suggestions(self.rt, [m for m in claimed if m.id not in screened],
+                                   self.suggestions)
         lease_until = now + timedelta(seconds=self.rt.settings.notify_lease_seconds)
         for m in to_send:  # all registered first: a send may end before the next starts
             self._flights[m.id] = _Flight(m, lease_until)
@@ -270,10 +275,12 @@ class Delivery:
 
 
 def deliver_due(rt: Runtime, *, worker_id: str, limit: int,
-                senders: Mapping[ChannelKind, Sender] = SENDERS) -> dict[str, int]:
+                senders: Mapping[ChannelKind, Sender] = SENDERS,
+                suggestions: PageSuggestions = no_suggestions) -> dict[str, int]:
     """Claim → screen (stale, duplicate) → send → record, until every message due now and
     every send started here is done; returns the outcomes."""
-    return dict(Delivery(rt, worker_id=worker_id, senders=senders).drain(limit=limit))
+    return dict(Delivery(rt, worker_id=worker_id, senders=senders,
+                         suggestions=suggestions).drain(limit=limit))
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
