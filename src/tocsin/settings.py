@@ -345,6 +345,11 @@ class Settings(BaseSettings):
     learning_reminder_every_hours: int = Field(
         24, ge=1, le=24 * 30, description="Hours between reminders once a post-mortem or "
         "action item is overdue.")
+    learning_page_suggestions_ms: int = Field(
+        25, ge=0, le=1000, description="Most milliseconds delivery spends, per batch of "
+        "pages, working out the known errors and similar incidents that first pages list "
+        "when the engine has not recorded them yet; past it (or 0) those pages only link to "
+        "them, so a page is never held up for long.")
     github_issues_url: str | None = Field(
         None, description="GitHub REST API base URL for action items (e.g. "
         "https://api.github.com); unset: no GitHub sync.")

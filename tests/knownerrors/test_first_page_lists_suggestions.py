@@ -16,6 +16,7 @@ from tests.notify.servers import Inbox, body_of
 from tocsin.clock import FrozenClock
 from tocsin.engine.worker import Job, Worker
 from tocsin.jobs import DELIVER, TIMER_HANDLERS, run_timers
+from tocsin.knownerrors import service as knownerrors
 from tocsin.notify.contract import ChannelKind
 from tocsin.notify.render import render
 from tocsin.runtime import Runtime
@@ -112,3 +113,19 @@ def test_a_text_message_only_links_to_the_suggestions(settings: Settings,
     assert hook.data["suggestions"] == [{"kind": "known error", "title": "Pool exhausted",
                                          "workaround": "Restart",
                                          "url": "http://tocsin.test/incidents/7#learning"}]
+
+
+def test_out_of_time_a_first_page_only_links_but_recorded_ones_are_always_listed(
+        client: TestClient, runtime: Runtime, responder: Account) -> None:
+    client.post("/api/v1/problems", headers=responder.headers, json={
+        "title": "Disk full on ingest nodes", "workaround": "Delete old segments"})
+    iid = client.post("/api/v1/incidents", headers=responder.headers, json={
+        "title": "Ingest disk full", "severity": "SEV3"}).json()["id"]
+    with runtime.read_sessions() as s:
+        assert knownerrors.page_suggestions(s, [iid], budget=0) == {}  # no time: link only
+        (line,) = knownerrors.page_suggestions(s, [iid], budget=5)[iid]
+    assert line == {"kind": "known error", "title": "Disk full on ingest nodes",
+                    "detail": "Delete old segments", "path": ""}
+    _only(runtime, Job("timers", run_timers)).run_cycle()  # recorded: no computing needed
+    with runtime.read_sessions() as s:
+        assert knownerrors.page_suggestions(s, [iid], budget=0) == {iid: [line]}

@@ -3,6 +3,7 @@ opens (full-text search through search.py, ranking through similarity.py)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -186,12 +187,14 @@ def preview(session: Session, *, incident_id: int) -> list[Preview]:
                                                                services, labels)])
 
 
-def page_suggestions(session: Session, incident_ids: Sequence[int]
+def page_suggestions(session: Session, incident_ids: Sequence[int], *, budget: float
                      ) -> dict[int, list[dict[str, str]]]:
     """notify.ports.PageSuggestions: what each incident's first page lists — the recorded
     suggestions once the `knownerrors.suggest` timer has run, else the same ones computed
-    now, read-only (the first page usually leaves before that timer runs). Up to
+    now, read-only (the first page usually leaves before that timer runs), as long as
+    `budget` seconds have not gone (a storm of new incidents: the rest only link). Up to
     PAGE_KNOWN_ERRORS known errors, then similar incidents, PAGE_SUGGESTIONS in all."""
+    until = time.monotonic() + budget
     recorded: dict[int, list[tuple[str, int]]] = {}
     for iid, kind, target in session.execute(
             select(Suggestion.incident_id, Suggestion.kind, Suggestion.target_id)
@@ -200,8 +203,12 @@ def page_suggestions(session: Session, incident_ids: Sequence[int]
         recorded.setdefault(iid, []).append((kind, target))
     out: dict[int, list[dict[str, str]]] = {}
     for iid in incident_ids:
-        found = _previews(session, recorded[iid]) if iid in recorded \
-            else preview(session, incident_id=iid)
+        if iid in recorded:
+            found = _previews(session, recorded[iid])
+        elif time.monotonic() < until:
+            found = preview(session, incident_id=iid)
+        else:
+            continue
         problems = [p for p in found if p.kind == "problem"][:PAGE_KNOWN_ERRORS]
         past = [p for p in found if p.kind == "incident"]
         shown = [*problems, *past][:PAGE_SUGGESTIONS]

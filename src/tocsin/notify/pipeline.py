@@ -302,7 +302,8 @@ def with_suggestions(rt: Runtime, claimed: list[Claimed], port: PageSuggestions
         return claimed
     try:
         with rt.read_sessions() as session:
-            found = port(session, ids)
+            found = port(session, ids,
+                         budget=rt.settings.learning_page_suggestions_ms / 1000)
     except Exception:
         log.exception("suggestions for the first pages of incidents %s failed; sent "
                       "with the link only", ids)

@@ -17,13 +17,14 @@ Suggestion = Mapping[str, str]
 class PageSuggestions(Protocol):
     """Known errors and similar past incidents for the first page of each incident named
     (learning, issue 17): read on a read-only snapshot at send time, at most a few per
-    incident, best first. An incident with none is left out."""
+    incident, best first. Working out what is not recorded yet stops once `budget` seconds
+    have gone; an incident left out (none found, or no time left) gets the link only."""
 
-    def __call__(self, session: Session, incident_ids: Sequence[int]
+    def __call__(self, session: Session, incident_ids: Sequence[int], *, budget: float
                  ) -> Mapping[int, Sequence[Suggestion]]: ...
 
 
-def no_suggestions(session: Session, incident_ids: Sequence[int]
+def no_suggestions(session: Session, incident_ids: Sequence[int], *, budget: float
                    ) -> Mapping[int, Sequence[Suggestion]]:
     """Until learning is connected (tests of notify alone): pages only link to them."""
     return {}
