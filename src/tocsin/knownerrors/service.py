@@ -275,10 +275,10 @@ def _incident_matches(session: Session, incident: Incident, document: str,
         service_map.setdefault(iid, set()).update([sid] if sid is not None else [])
     kept = set(service_map)
     label_map: dict[int, dict[str, str]] = {}
-    for iid, alert_labels in session.execute(select(Alert.incident_id, Alert.labels).where(
+    for of, alert_labels in session.execute(select(Alert.incident_id, Alert.labels).where(
             Alert.incident_id.in_(sorted(kept)))):
-        if iid is not None:
-            label_map.setdefault(iid, {}).update(alert_labels or {})
+        if of is not None:
+            label_map.setdefault(of, {}).update(alert_labels or {})
     candidates = [similarity.Candidate(id=i, text_score=s,
                                        services=frozenset(service_map.get(i, [])),
                                        labels=label_map.get(i, {}))

@@ -308,8 +308,10 @@ def with_suggestions(rt: Runtime, claimed: list[Claimed], port: PageSuggestions
         log.exception("suggestions for the first pages of incidents %s failed; sent "
                       "with the link only", ids)
         return claimed
-    return [replace(m, payload={**m.payload, "suggestions": [dict(x) for x in found[
-        m.incident_id]]}) if first_page(m) and m.incident_id in found else m for m in claimed]
+    return [replace(m, payload={**m.payload, "suggestions": [
+        dict(x) for x in found[m.incident_id]]})
+        if m.incident_id is not None and m.incident_id in found and first_page(m) else m
+        for m in claimed]
 
 
 def send_one(rt: Runtime, m: Claimed, *, senders: Mapping[ChannelKind, Sender],
