@@ -4,6 +4,8 @@ recorded the suggestions; later pages only link to them; SMS stays short."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from email.message import Message
 from typing import Any
 
@@ -18,6 +20,8 @@ from tocsin.engine.worker import Job, Worker
 from tocsin.jobs import DELIVER, TIMER_HANDLERS, run_timers
 from tocsin.knownerrors import service as knownerrors
 from tocsin.notify.contract import ChannelKind
+from tocsin.notify.delivery import Delivery
+from tocsin.notify.pipeline import Claimed
 from tocsin.notify.render import render
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings
@@ -129,3 +133,21 @@ def test_out_of_time_a_first_page_only_links_but_recorded_ones_are_always_listed
     _only(runtime, Job("timers", run_timers)).run_cycle()  # recorded: no computing needed
     with runtime.read_sessions() as s:
         assert knownerrors.page_suggestions(s, [iid], budget=0) == {iid: [line]}
+
+
+def test_in_a_storm_first_pages_stop_waiting_for_suggestions(runtime: Runtime) -> None:
+    asked: list[list[int]] = []
+
+    def slow(session: Any, incident_ids: Any, *, budget: float) -> dict[int, list[Any]]:
+        asked.append(list(incident_ids))
+        time.sleep(runtime.settings.learning_page_suggestions_ms / 1000 * 1.5)
+        return {}
+
+    lane = Delivery(runtime, worker_id="t", suggestions=slow)
+    page = Claimed(1, "k", "page", 1, 1, 7, {"level": 1}, 1, ChannelKind.EMAIL, "a@x.io")
+    lane._with_suggestions([page])  # the bucket is full: asked
+    lane._with_suggestions([replace(page, id=2, incident_id=8)])  # spent: link only
+    assert asked == [[7]]
+    time.sleep(1.0)  # refills at learning_page_suggestions_ms per second
+    lane._with_suggestions([replace(page, id=3, incident_id=9)])
+    assert asked == [[7], [9]]

@@ -291,19 +291,19 @@ def first_page(m: Claimed) -> bool:
         and not m.payload.get("loop") and MANUAL_MARK not in m.key
 
 
-def with_suggestions(rt: Runtime, claimed: list[Claimed], port: PageSuggestions
-                     ) -> list[Claimed]:
+def with_suggestions(rt: Runtime, claimed: list[Claimed], port: PageSuggestions, *,
+                     budget: float) -> list[Claimed]:
     """The claimed messages, each first page carrying the known errors and similar past
     incidents of its incident (`payload["suggestions"]`), read through `port` on one
-    read-only snapshot for the batch. A page is never held up by a failure here: it then
-    leaves with the link to them only."""
+    read-only snapshot for the batch; working out those not recorded yet stops once
+    `budget` seconds have gone. A page is never held up by a failure here: it then leaves
+    with the link to them only."""
     ids = sorted({m.incident_id for m in claimed if first_page(m) and m.incident_id})
     if not ids:
         return claimed
     try:
         with rt.read_sessions() as session:
-            found = port(session, ids,
-                         budget=rt.settings.learning_page_suggestions_ms / 1000)
+            found = port(session, ids, budget=budget)
     except Exception:
         log.exception("suggestions for the first pages of incidents %s failed; sent "
                       "with the link only", ids)
