@@ -45,6 +45,9 @@ from tocsin.web import jobs as web_jobs
 from tocsin.webhooks import jobs as webhooks_jobs
 
 DONE_TIMER_RETENTION = timedelta(days=7)
+# Delivery, with the known errors and similar incidents each incident's first page lists
+# (learning is above notify: handed in here).
+DELIVER = notify_jobs.Deliver(suggestions=knownerrors.page_suggestions)
 DELIVERY_JOB = "notify.deliver"
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
 
@@ -159,8 +162,7 @@ JOBS: list[Job] = [
     # First: new alerts become incidents (and their pages) before timers and delivery run.
     Job("intake.process", intake_jobs.process),
     Job("timers", run_timers),
-    Job(DELIVERY_JOB, notify_jobs.deliver, lane=delivery_wake,
-        finish=notify_jobs.finish_delivery),
+    Job(DELIVERY_JOB, DELIVER, lane=delivery_wake, finish=DELIVER.finish),
     Job("gauges", refresh_gauges, every=15),
     Job("cleanup", cleanup, every=3600),
     Job("notify.retention", notify_jobs.retention, every=3600),

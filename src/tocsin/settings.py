@@ -351,6 +351,11 @@ class Settings(BaseSettings):
     learning_reminder_every_hours: int = Field(
         24, ge=1, le=24 * 30, description="Hours between reminders once a post-mortem or "
         "action item is overdue.")
+    learning_page_suggestions_ms: int = Field(
+        50, ge=0, le=1000, description="Most milliseconds per second the delivery worker "
+        "spends working out the known errors and similar incidents that first pages list "
+        "(the engine records them moments later); once spent (a storm of new incidents), or "
+        "with 0, first pages only link to them, so paging is not slowed down.")
     github_issues_url: str | None = Field(
         None, description="GitHub REST API base URL for action items (e.g. "
         "https://api.github.com); unset: no GitHub sync.")

@@ -74,15 +74,23 @@ def find(session: Session, index: Index, query: str, *, limit: int) -> list[tupl
         return []
     table = f"fts_{index}"
     if _postgres(session):
+        # The query is written out in the WHERE clause (not in a CTE) so that the planner
+        # sees it and estimates from the words' frequencies: a query with a common word
+        # (a label value such as "prod") walks the newest rows backwards by id and stops at
+        # RANKED matches (~7 ms at 100,000 rows); one with rare words only takes the GIN
+        # index. Behind a CTE it always took the index, fetched every match and sorted
+        # them: 260 ms at 100,000 rows.
         found = session.execute(text(
-            f"WITH q AS (SELECT to_tsquery('simple', :q) AS q), m AS (SELECT id, doc FROM "
-            f"{table}, q WHERE doc @@ q.q ORDER BY id DESC LIMIT :cap) "
-            "SELECT id, ts_rank(doc, q.q) AS score FROM m, q ORDER BY score DESC, id DESC "
-            "LIMIT :n"), {"q": " | ".join(words), "n": limit, "cap": RANKED})
+            f"SELECT id, ts_rank(doc, to_tsquery('simple', :q)) AS score FROM "
+            f"(SELECT id, doc FROM {table} WHERE doc @@ to_tsquery('simple', :q) "
+            "ORDER BY id DESC LIMIT :cap) AS m ORDER BY score DESC, id DESC LIMIT :n"),
+            {"q": " | ".join(words), "n": limit, "cap": RANKED})
         return [(int(i), float(s)) for i, s in found]
+    # Ranked inside SQLite: only the best `limit` rows cross into Python (fetching all
+    # RANKED rows and sorting them here cost more than the search).
     found = session.execute(text(
-        f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH :q "
-        "ORDER BY rowid DESC LIMIT :cap"),
-        {"q": " OR ".join(f'"{w}"' for w in words), "cap": RANKED})
-    scored = sorted(((int(i), float(s)) for i, s in found), key=lambda r: (-r[1], -r[0]))
-    return scored[:limit]
+        f"SELECT id, score FROM (SELECT rowid AS id, -bm25({table}) AS score FROM {table} "
+        f"WHERE {table} MATCH :q ORDER BY rowid DESC LIMIT :cap) "
+        "ORDER BY score DESC, id DESC LIMIT :n"),
+        {"q": " OR ".join(f'"{w}"' for w in words), "cap": RANKED, "n": limit})
+    return [(int(i), float(s)) for i, s in found]

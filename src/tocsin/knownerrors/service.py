@@ -3,6 +3,9 @@ opens (full-text search through search.py, ranking through similarity.py)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +18,7 @@ from tocsin.db import rows
 from tocsin.engine import timers
 from tocsin.errors import Invalid, NotFound
 from tocsin.incidents import service as incidents
-from tocsin.incidents.models import Incident, not_drill
+from tocsin.incidents.models import Incident, IncidentService, not_drill
 from tocsin.incidents.visibility import visible_incident
 from tocsin.knownerrors import search, similarity
 from tocsin.knownerrors.models import FixStatus, Problem, ProblemIncident, Suggestion
@@ -25,6 +28,8 @@ from tocsin.principal import Principal
 TIMER_SUGGEST = "knownerrors.suggest"
 TIMER_REINDEX = "knownerrors.reindex"
 SUGGEST_PROBLEMS, SUGGEST_INCIDENTS, CANDIDATES = 3, 3, 50
+# What an incident's first page lists (notify.ports.PageSuggestions).
+PAGE_KNOWN_ERRORS, PAGE_SUGGESTIONS = 2, 3
 
 
 # ---- problems -----------------------------------------------------------------------------
@@ -132,25 +137,110 @@ def reindex(session: Session, *, incident_id: int) -> None:
         search.put(session, "incidents", incident.id, _context(session, incident)[0])
 
 
-def suggest(session: Session, *, incident_id: int, now: datetime) -> list[Suggestion]:
+def _matches(session: Session, incident: Incident, document: str, services: frozenset[int],
+             labels: dict[str, str]) -> list[tuple[str, similarity.Match]]:
+    """("problem" | "incident", match), known errors first, each kind best first."""
+    return [*(("problem", m) for m in _problem_matches(session, document, services, labels)),
+            *(("incident", m) for m in _incident_matches(session, incident, document,
+                                                         services, labels))]
+
+
+def suggest(session: Session, *, incident_id: int, now: datetime) -> int:
     """Index the new incident and record the known errors and past incidents that look like
-    it (the same service and labels, similar title and alert text)."""
+    it (the same service and labels, similar title and alert text); returns how many."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.drill:
+        return 0
+    document, services, labels = _context(session, incident)
+    found = _matches(session, incident, document, services, labels)
+    session.execute(delete(Suggestion).where(Suggestion.incident_id == incident.id))
+    ranks: dict[str, int] = {}
+    for kind, m in found:  # plain rows, written together (db/rows.py)
+        ranks[kind] = ranks.get(kind, 0) + 1
+        rows.add(session, Suggestion, incident_id=incident.id, kind=kind, target_id=m.id,
+                 rank=ranks[kind], score=m.score, reasons=list(m.reasons), used=False,
+                 used_at=None, created_at=now)
+    search.put(session, "incidents", incident.id, document)
+    return len(found)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A suggestion as a message shows it: what it points at, and a known error's
+    workaround."""
+
+    kind: str  # "problem" or "incident"
+    target_id: int
+    title: str
+    workaround: str | None
+
+
+def preview(session: Session, *, incident_id: int) -> list[Preview]:
+    """The suggestions `suggest` would record for the incident, computed read-only (nothing
+    indexed or written): what the first page shows when it leaves before the
+    `knownerrors.suggest` timer has run."""
     incident = session.get(Incident, incident_id)
     if incident is None or incident.drill:
         return []
     document, services, labels = _context(session, incident)
-    problems = _problem_matches(session, document, services, labels)
-    past = _incident_matches(session, incident, document, services, labels)
-    session.execute(delete(Suggestion).where(Suggestion.incident_id == incident.id))
-    made = []
-    for kind, matches in (("problem", problems), ("incident", past)):
-        for rank, m in enumerate(matches, start=1):
-            made.append(rows.add_object(
-                session, Suggestion, need_id=True, incident_id=incident.id, kind=kind,
-                target_id=m.id, rank=rank, score=m.score, reasons=list(m.reasons),
-                used=False, created_at=now))
-    search.put(session, "incidents", incident.id, document)
-    return made
+    return _previews(session, [(k, m.id) for k, m in _matches(session, incident, document,
+                                                               services, labels)])
+
+
+def page_suggestions(session: Session, incident_ids: Sequence[int], *, budget: float
+                     ) -> dict[int, list[dict[str, str]]]:
+    """notify.ports.PageSuggestions: what each incident's first page lists — the recorded
+    suggestions once the `knownerrors.suggest` timer has run, else the same ones computed
+    now, read-only (the first page usually leaves before that timer runs), as long as
+    `budget` seconds have not gone (a storm of new incidents: the rest only link). Up to
+    PAGE_KNOWN_ERRORS known errors, then similar incidents, PAGE_SUGGESTIONS in all."""
+    until = time.monotonic() + budget
+    recorded: dict[int, list[tuple[str, int]]] = {}
+    for iid, kind, target in session.execute(
+            select(Suggestion.incident_id, Suggestion.kind, Suggestion.target_id)
+            .where(Suggestion.incident_id.in_(list(incident_ids)))
+            .order_by(Suggestion.incident_id, Suggestion.id)):
+        recorded.setdefault(iid, []).append((kind, target))
+    out: dict[int, list[dict[str, str]]] = {}
+    for iid in incident_ids:
+        if iid in recorded:
+            found = _previews(session, recorded[iid])
+        elif time.monotonic() < until:
+            found = preview(session, incident_id=iid)
+        else:
+            continue
+        problems = [p for p in found if p.kind == "problem"][:PAGE_KNOWN_ERRORS]
+        past = [p for p in found if p.kind == "incident"]
+        shown = [*problems, *past][:PAGE_SUGGESTIONS]
+        if shown:
+            out[iid] = [_page_line(p) for p in shown]
+    return out
+
+
+def _page_line(p: Preview) -> dict[str, str]:
+    if p.kind == "problem":
+        first = next((line.strip() for line in (p.workaround or "").splitlines()
+                      if line.strip()), "")
+        return {"kind": "known error", "title": p.title, "detail": first[:300], "path": ""}
+    return {"kind": "similar incident", "title": p.title, "detail": "",
+            "path": f"/incidents/{p.target_id}"}
+
+
+def _previews(session: Session, targets: list[tuple[str, int]]) -> list[Preview]:
+    problem_ids = [i for k, i in targets if k == "problem"]
+    incident_ids = [i for k, i in targets if k == "incident"]
+    problems = {i: (t, w) for i, t, w in session.execute(
+        select(Problem.id, Problem.title, Problem.workaround).where(
+            Problem.id.in_(problem_ids)))} if problem_ids else {}
+    past = {i: t for i, t in session.execute(select(Incident.id, Incident.title).where(
+        Incident.id.in_(incident_ids)))} if incident_ids else {}
+    out = []
+    for kind, i in targets:
+        if kind == "problem" and i in problems:
+            out.append(Preview(kind, i, problems[i][0], problems[i][1]))
+        elif kind == "incident" and i in past:
+            out.append(Preview(kind, i, f"INC-{i}: {past[i]}", None))
+    return out
 
 
 def _problem_matches(session: Session, document: str, services: frozenset[int],
@@ -177,14 +267,18 @@ def _incident_matches(session: Session, incident: Incident, document: str,
     ids = [i for i, _ in found]
     # Past, real, unrestricted incidents only: a suggestion is shown to everyone who sees
     # the new incident, so it must not reveal a restricted one.
-    kept = set(session.scalars(select(Incident.id).where(
-        Incident.id.in_(ids), not_drill(), Incident.restricted.is_(False))))
-    service_map = incidents.service_ids_of(session, sorted(kept)) if kept else {}
+    service_map: dict[int, set[int]] = {}
+    for iid, sid in session.execute(
+            select(Incident.id, IncidentService.service_id)
+            .outerjoin(IncidentService, IncidentService.incident_id == Incident.id)
+            .where(Incident.id.in_(ids), not_drill(), Incident.restricted.is_(False))):
+        service_map.setdefault(iid, set()).update([sid] if sid is not None else [])
+    kept = set(service_map)
     label_map: dict[int, dict[str, str]] = {}
-    for iid, alert_labels in session.execute(select(Alert.incident_id, Alert.labels).where(
+    for of, alert_labels in session.execute(select(Alert.incident_id, Alert.labels).where(
             Alert.incident_id.in_(sorted(kept)))):
-        if iid is not None:
-            label_map.setdefault(iid, {}).update(alert_labels or {})
+        if of is not None:
+            label_map.setdefault(of, {}).update(alert_labels or {})
     candidates = [similarity.Candidate(id=i, text_score=s,
                                        services=frozenset(service_map.get(i, [])),
                                        labels=label_map.get(i, {}))

@@ -45,7 +45,9 @@ from tocsin.notify.pipeline import (
     send_one,
     send_one_async,
     unsent,
+    with_suggestions,
 )
+from tocsin.notify.ports import PageSuggestions, no_suggestions
 from tocsin.runtime import Runtime
 
 # How long finished sends wait for others still in flight before being recorded together
@@ -84,10 +86,15 @@ class Delivery:
     thread (the delivery lane, or the caller of `drain`); sends end on other threads."""
 
     def __init__(self, rt: Runtime, *, worker_id: str,
-                 senders: Mapping[ChannelKind, Sender] = SENDERS) -> None:
+                 senders: Mapping[ChannelKind, Sender] = SENDERS,
+                 suggestions: PageSuggestions = no_suggestions) -> None:
         self.rt = rt
         self.worker_id = worker_id
         self.senders = senders
+        self.suggestions = suggestions
+        # Seconds left for working out first pages' suggestions (see _with_suggestions).
+        self._suggest_credit = rt.settings.learning_page_suggestions_ms / 1000
+        self._suggest_credit_at = time.monotonic()
         self._flights: dict[int, _Flight] = {}
         self._ended: list[SendOutcome] = []
         self._first_ended = 0.0
@@ -221,7 +228,7 @@ class Delivery:
             return Counter(), 0, False
         outcomes = screen(self.rt, claimed, now)
         screened = {o.message.id for o in outcomes}
-        to_send = [m for m in claimed if m.id not in screened]
+        to_send = self._with_suggestions([m for m in claimed if m.id not in screened])
         lease_until = now + timedelta(seconds=self.rt.settings.notify_lease_seconds)
         for m in to_send:  # all registered first: a send may end before the next starts
             self._flights[m.id] = _Flight(m, lease_until)
@@ -230,6 +237,23 @@ class Delivery:
         # Cancelled and deduped messages are recorded after the sends have left.
         record(self.rt, outcomes, worker_id=self.worker_id, now=now)
         return Counter(o.result for o in outcomes), len(to_send), len(claimed) == room
+
+    def _with_suggestions(self, to_send: list[Claimed]) -> list[Claimed]:
+        """First pages with their incident's known errors and similar incidents, within a
+        budget of `learning_page_suggestions_ms` per second of the lane's time (a bucket
+        holding one second's worth): at a normal pace every first page gets them; in a
+        storm of new incidents the budget runs dry and pages leave at once with the link
+        only, so paging throughput and latency are not spent on suggestions."""
+        per_second = self.rt.settings.learning_page_suggestions_ms / 1000
+        now = time.monotonic()
+        self._suggest_credit = min(per_second, self._suggest_credit
+                                   + (now - self._suggest_credit_at) * per_second)
+        self._suggest_credit_at = now
+        if self._suggest_credit <= 0:
+            return to_send
+        out = with_suggestions(self.rt, to_send, self.suggestions, budget=self._suggest_credit)
+        self._suggest_credit -= time.monotonic() - now
+        return out
 
     def _start(self, m: Claimed, now: datetime) -> None:
         # Async senders (webhooks) share the send loop instead of a thread each: far less
@@ -278,10 +302,12 @@ class Delivery:
 
 
 def deliver_due(rt: Runtime, *, worker_id: str, limit: int,
-                senders: Mapping[ChannelKind, Sender] = SENDERS) -> dict[str, int]:
+                senders: Mapping[ChannelKind, Sender] = SENDERS,
+                suggestions: PageSuggestions = no_suggestions) -> dict[str, int]:
     """Claim → screen (stale, duplicate) → send → record, until every message due now and
     every send started here is done; returns the outcomes."""
-    return dict(Delivery(rt, worker_id=worker_id, senders=senders).drain(limit=limit))
+    return dict(Delivery(rt, worker_id=worker_id, senders=senders,
+                         suggestions=suggestions).drain(limit=limit))
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:

@@ -6,6 +6,7 @@ jobs."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -15,6 +16,7 @@ from tocsin.notify import channels
 from tocsin.notify.delivery import Delivery
 from tocsin.notify.email import pool as smtp_pool
 from tocsin.notify.models import Message, MessageStatus, VerificationFailure
+from tocsin.notify.ports import PageSuggestions, no_suggestions
 
 FINISHED = [MessageStatus.SENT.value, MessageStatus.FAILED.value,
             MessageStatus.CANCELLED.value, MessageStatus.DEDUPED.value]
@@ -26,37 +28,51 @@ FINISH_SECONDS = 5.0
 _warm = False
 
 
-def _lane(ctx: JobContext) -> Delivery:
-    """The lane's sends in flight, kept in its context from its first run to `finish`."""
-    if not isinstance(ctx.kept, Delivery):
-        ctx.kept = Delivery(ctx.runtime, worker_id=ctx.worker_id)
-    return ctx.kept
+@dataclass(frozen=True)
+class Deliver:
+    """`notify.deliver`; `suggestions` (what the first page of an incident lists) is handed
+    in by the composition root (tocsin/jobs.py)."""
+
+    suggestions: PageSuggestions = no_suggestions
+
+    def lane(self, ctx: JobContext) -> Delivery:
+        """The lane's sends in flight, kept in its context from its first run to `finish`."""
+        if not isinstance(ctx.kept, Delivery):
+            ctx.kept = Delivery(ctx.runtime, worker_id=ctx.worker_id,
+                                suggestions=self.suggestions)
+        return ctx.kept
+
+    def __call__(self, ctx: JobContext) -> int:
+        """In the lane: record sends that ended, claim and start more, and return at once: 1
+        when its claim was full (run again now), else 0 (wait: every send that ends, and
+        every commit that writes messages, wakes the lane; a claim with nothing due costs
+        the write lock on SQLite). Run directly: also wait until every send started has
+        ended and been recorded; returns the outcomes recorded."""
+        global _warm
+        if not _warm:  # the first run, at worker start: the first page pays no imports
+            channels.warm_up()
+            _warm = True
+        limit = ctx.runtime.settings.worker_batch_size
+        # Rate-limited messages are postponed at claim time and not counted, so a throttled
+        # method does not keep the worker spinning.
+        if ctx.in_lane:
+            return int(self.lane(ctx).step(limit=limit, in_lane=True).more)
+        return sum(Delivery(ctx.runtime, worker_id=ctx.worker_id,
+                            suggestions=self.suggestions).drain(limit=limit).values())
+
+    def finish(self, ctx: JobContext) -> int:
+        """When the worker stops: record the lane's sends in flight that end within
+        FINISH_SECONDS, claiming nothing new; then say goodbye (QUIT) on idle SMTP
+        connections."""
+        done = sum(self.lane(ctx).drain(limit=0, claim_more=False,
+                                        timeout=FINISH_SECONDS).values())
+        smtp_pool.close_all()
+        return done
 
 
-def deliver(ctx: JobContext) -> int:
-    """In the lane: record sends that ended, claim and start more, and return at once: 1
-    when its claim was full (run again now), else 0 (wait: every send that ends, and every
-    commit that writes messages, wakes the lane; a claim with nothing due costs the write
-    lock on SQLite). Run directly: also wait until every send started has ended and been
-    recorded; returns the outcomes recorded."""
-    global _warm
-    if not _warm:  # the first run, at worker start: the first page pays no imports
-        channels.warm_up()
-        _warm = True
-    limit = ctx.runtime.settings.worker_batch_size
-    # Rate-limited messages are postponed at claim time and not counted, so a throttled
-    # method does not keep the worker spinning.
-    if ctx.in_lane:
-        return int(_lane(ctx).step(limit=limit, in_lane=True).more)
-    return sum(Delivery(ctx.runtime, worker_id=ctx.worker_id).drain(limit=limit).values())
-
-
-def finish_delivery(ctx: JobContext) -> int:
-    """When the worker stops: record the lane's sends in flight that end within
-    FINISH_SECONDS, claiming nothing new; then say goodbye (QUIT) on idle SMTP connections."""
-    done = sum(_lane(ctx).drain(limit=0, claim_more=False, timeout=FINISH_SECONDS).values())
-    smtp_pool.close_all()
-    return done
+# Without suggestions (notify on its own: tests, tools).
+deliver = Deliver()
+finish_delivery = deliver.finish
 
 
 def retention(ctx: JobContext) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from tocsin.notify.contract import (
     UnknownOutcome,
 )
 from tocsin.notify.models import ContactMethod, Message, MessageStatus
+from tocsin.notify.ports import PageSuggestions
 from tocsin.notify.render import render
 from tocsin.notify.service import MANUAL_MARK, OWNED_MARK, plan
 from tocsin.runtime import Runtime
@@ -326,6 +327,36 @@ def screen(rt: Runtime, claimed: list[Claimed], now: datetime) -> list[SendOutco
             elif m.kind == "page" and (m.incident_id, m.method_id) in sent:
                 out.append(SendOutcome(m, "deduped", "duplicate within window"))
     return out
+
+
+def first_page(m: Claimed) -> bool:
+    """The first page about an incident: escalation's first level, first time round (not a
+    lateral page, a repeat loop or a later level)."""
+    return m.kind == "page" and m.incident_id is not None and m.payload.get("level") == 1 \
+        and not m.payload.get("loop") and MANUAL_MARK not in m.key
+
+
+def with_suggestions(rt: Runtime, claimed: list[Claimed], port: PageSuggestions, *,
+                     budget: float) -> list[Claimed]:
+    """The claimed messages, each first page carrying the known errors and similar past
+    incidents of its incident (`payload["suggestions"]`), read through `port` on one
+    read-only snapshot for the batch; working out those not recorded yet stops once
+    `budget` seconds have gone. A page is never held up by a failure here: it then leaves
+    with the link to them only."""
+    ids = sorted({m.incident_id for m in claimed if first_page(m) and m.incident_id})
+    if not ids:
+        return claimed
+    try:
+        with rt.read_sessions() as session:
+            found = port(session, ids, budget=budget)
+    except Exception:
+        log.exception("suggestions for the first pages of incidents %s failed; sent "
+                      "with the link only", ids)
+        return claimed
+    return [replace(m, payload={**m.payload, "suggestions": [
+        dict(x) for x in found[m.incident_id]]})
+        if m.incident_id is not None and m.incident_id in found and first_page(m) else m
+        for m in claimed]
 
 
 def send_one(rt: Runtime, m: Claimed, *, senders: Mapping[ChannelKind, Sender],

@@ -10,6 +10,10 @@ from tocsin.notify.contract import ChannelKind, Outgoing
 from tocsin.notify.links import ack_token, invite_token
 from tocsin.settings import Settings
 
+# Channels whose messages stay short (a text message, a call): a page there only links to
+# the known errors and similar incidents.
+SHORT = frozenset({ChannelKind.SMS, ChannelKind.VOICE})
+
 
 def render(*, kind: str, channel: ChannelKind, address: str, payload: dict[str, Any],
            user_id: int | None, incident_id: int | None, idempotency_key: str, settings: Settings,
@@ -52,15 +56,31 @@ def render(*, kind: str, channel: ChannelKind, address: str, payload: dict[str, 
     lines += [f"Acknowledge: {ack_url}", f"Details: {url}/incidents/{incident_id}",
               f"Runbooks and known errors: {url}/incidents/{incident_id}#learning",
               f"Or reply ACK {incident_id} (SMS) / run `tocsin incident ack {number}`."]
+    learning = f"{url}/incidents/{incident_id}#learning"
+    hints = [(str(h.get("kind", "")), str(h.get("title", "")), str(h.get("detail", "")),
+              f"{url}{h['path']}" if h.get("path") else learning)
+             for h in payload.get("suggestions") or []]
+    if hints and channel not in SHORT:
+        lines.append("Looks like:")
+        lines += [f"- {kind.capitalize()}: {t}" + (f". Workaround: {d}" if d else "") + f" {link}"
+                  for kind, t, d, link in hints]
     text = "\n".join(lines)
     body = html.escape(subject)
     page = (f"<p><strong>{body}</strong></p><p><a href=\"{html.escape(ack_url)}\">"
             f"Acknowledge {number}</a></p>")
     if bridge:
         page += f"<p>Bridge: <a href=\"{html.escape(str(bridge))}\">{html.escape(str(bridge))}</a></p>"
+    if hints:
+        page += "<p>Looks like:</p><ul>" + "".join(
+            f"<li>{html.escape(kind.capitalize())}: <a href=\"{html.escape(link)}\">"
+            f"{html.escape(t)}</a>" + (f"<br>Workaround: {html.escape(d)}" if d else "")
+            + "</li>" for kind, t, d, link in hints) + "</ul>"
     data.update({"incident_id": incident_id, "number": number, "title": title,
                  "severity": sev, "ack_url": ack_url, "level": payload.get("level"),
                  "incident_url": f"{url}/incidents/{incident_id}", "bridge_url": bridge})
+    if hints:
+        data["suggestions"] = [{"kind": kind, "title": t, "workaround": d or None, "url": link}
+                               for kind, t, d, link in hints]
     return Outgoing(channel, address, subject, text, html=page, data=data)
 
 

@@ -25,9 +25,12 @@ TARGETS: dict[str, dict[str, timedelta | None]] = {
     "SEV4": {"acknowledge": None, "first_update": None, "resolve": None},
 }
 UPDATE_KINDS = frozenset({"note", "hypothesis", "action", "decision"})
+# The only kinds whose `data` this module reads (role changes, status moves): the rest may
+# come without it.
+DATA_KINDS = frozenset({"role_changed", "status_changed"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     id: int
     at: datetime
@@ -37,7 +40,7 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     event_id: int
     at: datetime
