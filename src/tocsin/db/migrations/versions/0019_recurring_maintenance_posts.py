@@ -1,7 +1,7 @@
 """status pages: recurring maintenance windows announced, one post per occurrence
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-06 17:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from tocsin.db.base import JSONType, UTCDateTime
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

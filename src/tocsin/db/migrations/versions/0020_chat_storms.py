@@ -1,7 +1,7 @@
 """chat-ops storms: incidents' arrivals in chat, storm messages and their incidents
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-06 17:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from tocsin.db.base import UTCDateTime
 
 revision = '0020'
-down_revision = '0017'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """post-mortem comments: replies and resolution; event webhooks skip drills unless asked
 
-Revision ID: 0022
-Revises: 0017
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06 17:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from tocsin.db.base import UTCDateTime
 
-revision = '0022'
-down_revision = '0017'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
