@@ -18,27 +18,32 @@ and checks they equal the API's. Exit status 1 when a target is missed or a figu
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from pgtemp import temporary_database
-from sqlalchemy import insert, select, text
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Team, TeamMember, User
 from tocsin.accounts.schemas import UserCreate
 from tocsin.alerts.models import Alert, AlertEvent, Integration
-from tocsin.analytics import measures, oncall_health
+from tocsin.analytics import measures, oncall_health, summary
 from tocsin.app import create_app
 from tocsin.catalog.models import Service
 from tocsin.clock import FrozenClock
@@ -47,7 +52,8 @@ from tocsin.incidents.models import Incident, IncidentEvent, IncidentService
 from tocsin.notify.models import ContactMethod, Message
 from tocsin.principal import Role
 from tocsin.runtime import Runtime
-from tocsin.settings import load_settings
+from tocsin.settings import Settings, load_settings
+from tocsin.tables import metadata
 from tocsin.wiring import build_runtime
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -61,6 +67,36 @@ BATCH = 20_000
 
 def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [rows[i:i + BATCH] for i in range(0, len(rows), BATCH)]
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None)  # the columns hold naive UTC
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return value
+
+
+def bulk_insert(runtime: Runtime, model: Any, rows: list[dict[str, Any]]) -> None:
+    """COPY on PostgreSQL; executemany in batches of BATCH on SQLite."""
+    if not rows:
+        return
+    if runtime.settings.database_kind != "postgresql":
+        with runtime.sessions() as s, s.begin():
+            for part in _chunks(rows):
+                s.execute(insert(model), part)
+        return
+    columns = list(rows[0])
+    table = model.__tablename__
+    raw = runtime.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_copy_value(row[c]) for c in columns])
+        raw.commit()
+    finally:
+        raw.close()
 
 
 def seed(runtime: Runtime, scale: float, rnd: random.Random) -> dict[str, int]:
@@ -145,17 +181,20 @@ def seed(runtime: Runtime, scale: float, rnd: random.Random) -> dict[str, int]:
         alert_events += [{"alert_id": a, "at": last - timedelta(minutes=6 * k),
                           "action": "resolve" if k % 2 else "trigger",
                           "outcome": "resolved" if k % 2 else "updated"} for k in range(10)]
-    with runtime.sessions() as s, s.begin():
-        for table, rows in ((Incident, incidents), (IncidentService, links),
-                            (IncidentEvent, events), (Message, pages), (Alert, alerts),
-                            (AlertEvent, alert_events)):
-            for part in _chunks(rows):
-                s.execute(insert(table), part)
+    for table, rows in ((Incident, incidents), (IncidentService, links),
+                        (IncidentEvent, events), (Message, pages), (Alert, alerts),
+                        (AlertEvent, alert_events)):
+        bulk_insert(runtime, table, rows)
     if runtime.settings.database_kind == "postgresql":
         with runtime.engine.begin() as conn:  # sequences past the explicit ids
             for name in ("incidents", "alerts"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                   f"(SELECT max(id) FROM {name}))"))
+    started = time.perf_counter()
+    with runtime.sessions() as s, s.begin():  # the stored summary, as after the migration
+        summary.rebuild(s)
+    print(f"  stored summary of {n_incidents:,} incidents built from the log in "
+          f"{time.perf_counter() - started:.1f}s")
     with runtime.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     return {"incidents": n_incidents, "incident events": len(events), "pages": len(pages),
@@ -207,15 +246,85 @@ def p99(times: list[float]) -> float:
     return ordered[max(int(len(ordered) * 0.99 + 0.999999) - 1, 0)]
 
 
-def run(tmp: Path, database_url: str | None, scale: float, runs: int) -> int:
-    settings = load_settings(env="dev", data_dir=tmp, database_url=database_url)
+CACHE_DIR = Path("/tmp/tocsin-bench-analytics")
+DATA_VERSION = "2"  # bump when seed() changes what it writes
+
+
+def cache_key(scale: float) -> str:
+    """The generated data's name: the scale, the seed's version and the schema (head
+    revision and every table's columns), so a schema change generates afresh."""
+    schema = "|".join(f"{t.name}:" + ",".join(f"{c.name}:{c.type}" for c in t.columns)
+                      for t in sorted(metadata.tables.values(), key=lambda t: t.name))
+    digest = hashlib.sha1(f"{DATA_VERSION}|{migrate.head_revision()}|{schema}".encode())
+    return f"s{scale:g}_{digest.hexdigest()[:10]}".replace(".", "p")
+
+
+def _generate(settings: Settings, scale: float) -> dict[str, int]:
     runtime = build_runtime(settings, FrozenClock(NOW))
     migrate.upgrade(runtime.engine)
     started = time.perf_counter()
     counts = seed(runtime, scale, random.Random(18))
-    print(f"{settings.database_kind}: seeded " + ", ".join(f"{v:,} {k}" for k, v in
-                                                           counts.items())
-          + f" in {time.perf_counter() - started:.1f}s")
+    print(f"{settings.database_kind}: generated " + ", ".join(
+        f"{v:,} {k}" for k, v in counts.items()) + f" in {time.perf_counter() - started:.1f}s")
+    if settings.database_kind == "sqlite":
+        with runtime.engine.begin() as conn:
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    runtime.close()
+    return counts
+
+
+def sqlite_data(tmp: Path, scale: float) -> None:
+    """tmp/tocsin.db: a copy of the cached generated database (made first if missing)."""
+    key = cache_key(scale)
+    cached = CACHE_DIR / f"{key}.db"
+    if not cached.exists():
+        building = CACHE_DIR / f"building-{uuid.uuid4().hex[:8]}"
+        building.mkdir(parents=True)
+        _generate(load_settings(env="dev", data_dir=building), scale)
+        (building / "tocsin.db").replace(cached)
+        shutil.rmtree(building, ignore_errors=True)
+    else:
+        print(f"sqlite: generated data from the cache {cached}")
+    shutil.copyfile(cached, tmp / "tocsin.db")
+
+
+@contextmanager
+def postgres_data(server_url: str, scale: float, tmp: Path) -> Iterator[str]:
+    """A throw-away copy (CREATE DATABASE ... TEMPLATE) of the cached generated database on
+    `server_url` (made first if missing); dropped afterwards."""
+    cached = f"tocsin_bench_analytics_{cache_key(scale)}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    url = make_url(server_url)
+    try:
+        with admin.connect() as conn:
+            have = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                               {"n": cached})
+        if not have:
+            building = f"{cached}_b{uuid.uuid4().hex[:6]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{building}"'))
+            _generate(load_settings(env="dev", data_dir=tmp, database_url=url.set(
+                database=building).render_as_string(hide_password=False)), scale)
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{building}" RENAME TO "{cached}"'))
+        else:
+            print(f"postgresql: generated data from the cached database {cached}")
+        name = f"tocsin_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{cached}"'))
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def run(tmp: Path, database_url: str | None, scale: float, runs: int) -> int:
+    settings = load_settings(env="dev", data_dir=tmp, database_url=database_url)
+    runtime = build_runtime(settings, FrozenClock(NOW))
+    migrate.upgrade(runtime.engine)
     client = TestClient(create_app(runtime))
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
     assert token
@@ -272,8 +381,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
-    with temporary_database(args.postgres) as database_url:
-        return run(tmp, database_url, args.scale, args.runs)
+    try:
+        if args.postgres:
+            with postgres_data(args.postgres, args.scale, tmp) as database_url:
+                return run(tmp, database_url, args.scale, args.runs)
+        sqlite_data(tmp, args.scale)
+        return run(tmp, None, args.scale, args.runs)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
