@@ -34,8 +34,9 @@ INCIDENT_HOOKS: tuple[incident_hooks.IncidentHook, ...] = (
     knownerrors.on_incident_event,  # learning: suggest known errors and similar incidents
 )
 INCIDENT_HOOKS += (chatops.on_incident_event,)  # chat: channels, summaries, alert messages
-# Metrics: the incident's stored summary row follows its log (analytics/summary.py).
-INCIDENT_HOOKS += (analytics_summary.on_incident_event,)
+# Metrics: the incident's stored summary row follows its log (analytics/summary.py). First,
+# so that it reads each entry before the entries other hooks write in reaction to it.
+INCIDENT_HOOKS = (analytics_summary.on_incident_event, *INCIDENT_HOOKS)
 
 # After each change of an alert (created, acknowledged, resolved), in its transaction
 # (alerts/hooks.py).

@@ -38,13 +38,6 @@ def _team_of_services(session: Session) -> dict[int, int | None]:
     return {sid: tid for sid, tid in session.execute(select(Service.id, Service.owner_team_id))}
 
 
-_FACT_COLUMNS = (IncidentFact.incident_id, IncidentFact.severity, IncidentFact.created_at,
-                 IncidentFact.source, IncidentFact.service_ids, IncidentFact.impact_started_at,
-                 IncidentFact.acknowledged_at, IncidentFact.first_update_at,
-                 IncidentFact.resolved_at, IncidentFact.reopened, IncidentFact.recurred,
-                 IncidentFact.escalated)
-
-
 def load_facts(session: Session, *, since: datetime | None, until: datetime | None,
                viewer: Principal, severities: list[str] | None = None,
                service_id: int | None = None, team_id: int | None = None,
@@ -79,7 +72,7 @@ def load_facts(session: Session, *, since: datetime | None, until: datetime | No
     new = measures.Facts
     for (iid, severity, created_at, source, sids_text, impact, ack, update, resolved,
          reopened, recurred, escalated) in session.execute(
-            select(*_FACT_COLUMNS).where(*where).order_by(IncidentFact.incident_id)):
+            select(*summary.COLUMNS).where(*where).order_by(IncidentFact.incident_id)):
         sids = tuple(i for i in summary.ids_of(sids_text) if i in teams)
         if service_id is not None and service_id not in sids:
             continue

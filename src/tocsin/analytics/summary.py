@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.analytics import measures
@@ -27,8 +27,9 @@ from tocsin.db import rows
 from tocsin.incidents.models import Incident, IncidentEvent, IncidentService
 
 # Log entries that can change a row: those the measures read, and field changes (services,
-# start of impact, detection source). Any other entry (pages, tasks, ...) reads nothing.
-KINDS = frozenset({"created", "status_changed", "resolved", "reopened", "recurrence",
+# start of impact, detection source) and closing (which may set the start of impact).
+# Any other entry (pages, tasks, ...) reads nothing.
+KINDS = frozenset({"created", "closed", "status_changed", "resolved", "reopened", "recurrence",
                    "escalated", "field_changed", *measures.UPDATE_KINDS})
 _HELD = "analytics.facts"
 BATCH = 5_000
@@ -52,13 +53,22 @@ def values_of(f: measures.Facts, *, counted: bool) -> dict[str, Any]:
             "escalated": f.escalated}
 
 
-def facts_of_row(row: IncidentFact) -> measures.Facts:
+COLUMNS = (IncidentFact.incident_id, IncidentFact.severity, IncidentFact.created_at,
+            IncidentFact.source, IncidentFact.service_ids, IncidentFact.impact_started_at,
+            IncidentFact.acknowledged_at, IncidentFact.first_update_at,
+            IncidentFact.resolved_at, IncidentFact.reopened, IncidentFact.recurred,
+            IncidentFact.escalated)
+
+
+def facts_of_row(row: Any) -> measures.Facts:
+    """The facts of a row read with COLUMNS, in that order."""
+    (iid, severity, created_at, source, sids, impact, ack, update, resolved, reopened,
+     recurred, escalated) = row
     return measures.Facts(
-        id=row.incident_id, severity=row.severity, created_at=row.created_at,
-        source=row.source, service_ids=ids_of(row.service_ids),
-        impact_started_at=row.impact_started_at, acknowledged_at=row.acknowledged_at,
-        first_update_at=row.first_update_at, resolved_at=row.resolved_at,
-        reopened=row.reopened, recurred=row.recurred, escalated=row.escalated)
+        id=iid, severity=severity, created_at=created_at, source=source,
+        service_ids=ids_of(sids), impact_started_at=impact, acknowledged_at=ack,
+        first_update_at=update, resolved_at=resolved, reopened=reopened,
+        recurred=bool(recurred), escalated=bool(escalated))
 
 
 def _refreshed(f: measures.Facts, incident: Incident,
@@ -86,39 +96,61 @@ def _services_in(kind: str, data: dict[str, Any]) -> list[int] | None:
     return None
 
 
+def _held(session: Session) -> dict[int, measures.Facts]:
+    """The facts this hook last wrote, per incident, valid only within the innermost
+    transaction they were written in: a SAVEPOINT begun or rolled back, or a new
+    transaction, starts afresh (the row is read again)."""
+    current = session.get_nested_transaction() or session.get_transaction()
+    found: tuple[Any, dict[int, measures.Facts]] | None = session.info.get(_HELD)
+    if found is None or found[0] is not current:
+        found = (current, {})
+        session.info[_HELD] = found
+    return found[1]
+
+
 def on_incident_event(session: Session, *, incident: Incident, kind: str,
                       data: dict[str, Any], now: datetime) -> None:
     """Incident hook: fold the entry just written (at `now`) into the incident's row.
 
-    A row made or read in this transaction is held (rows.held), so the entries that follow
-    it in a batch (intake) need no query; a row is read by its key otherwise."""
+    The row of a new incident is a queued plain row (rows.add: written with the batch's
+    other rows, no ORM object); a later entry writes the columns it changed with one UPDATE.
+    The facts last written are held for the (innermost) transaction, so entries that follow
+    in it read nothing; otherwise the row is read by its key. This hook runs first
+    (wiring.INCIDENT_HOOKS): entries other hooks write while reacting to this one come
+    after it, in the log and here."""
     if kind not in KINDS:
         return
-    held = rows.held(session, _HELD)
-    row: IncidentFact | None = held.get(incident.id)
-    if row is None and kind != "created":
-        row = session.get(IncidentFact, incident.id)
-        if row is None:  # an incident older than the table: read its whole log once
+    held = _held(session)
+    before: measures.Facts | None = held.get(incident.id)
+    if before is None and kind != "created":
+        found = session.execute(select(*COLUMNS).where(
+            IncidentFact.incident_id == incident.id)).first()
+        if found is None:  # an incident older than the table: read its whole log once
             rebuild(session, incident_ids=[incident.id])
-            row = session.get(IncidentFact, incident.id)
-            if row is not None:
-                held[incident.id] = row
+            found = session.execute(select(*COLUMNS).where(
+                IncidentFact.incident_id == incident.id)).first()
+            if found is not None:
+                held[incident.id] = facts_of_row(found)
             return
-    if row is None:
+        before = facts_of_row(found)
+    if before is None:
         f = measures.start(id=incident.id, severity=incident.severity,
                            created_at=incident.created_at, source=incident.detection_source,
                            service_ids=_services_in(kind, data) or (),
                            impact_started_at=incident.impact_started_at)
     else:
-        f = _refreshed(facts_of_row(row), incident, _services_in(kind, data))
+        f = _refreshed(before, incident, _services_in(kind, data))
     f = measures.fold(f, measures.Event(now, kind, data))
+    held[incident.id] = f
     values = values_of(f, counted=not incident.drill)
-    if row is None:
-        held[incident.id] = rows.add_object(session, IncidentFact, **values)
+    if before is None:
+        rows.add(session, IncidentFact, **values)
         return
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
+    old = values_of(before, counted=not incident.drill)
+    changed = {k: v for k, v in values.items() if old[k] != v}
+    if changed:
+        session.execute(update(IncidentFact).where(IncidentFact.incident_id == incident.id)
+                        .values(**changed))
 
 
 def rebuild(session: Session, *, incident_ids: list[int] | None = None) -> int:
