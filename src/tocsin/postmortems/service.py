@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
 from tocsin.analytics import service as analytics
+from tocsin.analytics.measures import Facts
 from tocsin.analytics.models import IncidentFact
 from tocsin.catalog.models import Service
 from tocsin.db import rows
@@ -306,11 +307,14 @@ def on_reminder(session: Session, *, postmortem_id: int, now: datetime,
 def completion_report(session: Session, *, viewer: Principal, since: datetime, until: datetime,
                       by: str, period: str, zone: str, now: datetime, settings: Settings,
                       severities: list[str] | None = None, service_id: int | None = None,
-                      team_id: int | None = None) -> CompletionReport:
+                      team_id: int | None = None,
+                      facts: list[Facts] | None = None) -> CompletionReport:
     """Post-mortem and action-item completion over the metrics' incidents (analytics), by
-    the metrics' groups. Counts only, as every figure: restricted incidents are counted."""
-    found = analytics.facts(session, viewer=viewer, since=since, until=until,
-                            severities=severities, service_id=service_id, team_id=team_id)
+    the metrics' groups (`facts`: those incidents, already read). Counts only, as every
+    figure: restricted incidents are counted."""
+    found = facts if facts is not None else analytics.facts(
+        session, viewer=viewer, since=since, until=until, severities=severities,
+        service_id=service_id, team_id=team_id)
     keys = analytics.group_keys(session, by=by, period=period, zone=zone)
     window = (IncidentFact.counted.is_(True), IncidentFact.created_at >= since,
               IncidentFact.created_at < until)

@@ -25,6 +25,7 @@ from tocsin.analytics.targets import SEVERITIES
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import Invalid
 from tocsin.limits import Id
+from tocsin.postmortems import service as postmortems
 from tocsin.runtime import Runtime
 from tocsin.web import chart
 from tocsin.web import queries as web_queries
@@ -116,6 +117,9 @@ def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> 
                               zone=f.zone, per_shift_limit=rt.settings.analytics_pages_per_shift)
     labels = [r.group for r in by_period]
     noise = stats.noise_report(session, now=now, days=30, viewer=who.principal)
+    completion = {by: postmortems.completion_report(
+        session, viewer=who.principal, by=by, now=now, settings=rt.settings, **common).rows
+        for by in ("period", "severity")}
     return {
         "f": f, "by_period": by_period, "severities": severities, "by_service": by_service,
         "compliance": compliance, "oncall": oncall, "team_filtered": members is not None,
@@ -129,7 +133,8 @@ def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> 
                                            for s in severities]),
         "heat_chart": chart.heat_map(oncall.heat_map),
         "noise": noise, "silenceable": _silenceable(session, [r.id for r in noise.rules]),
-        "silence_hours": SILENCE_HOURS,
+        "silence_hours": SILENCE_HOURS, "completion": completion,
+        "required_severities": rt.settings.postmortem_required_severities,
         "services": web_queries.service_choices(session), "teams": queries.teams(session),
         "periods": PERIODS, "sev_levels": SEVERITIES, "targets": analytics.targets_out(session).targets,
         "duration": digest.duration, "query": f.query(),
