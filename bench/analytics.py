@@ -23,6 +23,7 @@ import json
 import random
 import re
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -84,7 +85,7 @@ def bulk_insert(runtime: Runtime, model: Any, rows: list[dict[str, Any]]) -> Non
     if runtime.settings.database_kind != "postgresql":
         with runtime.sessions() as s, s.begin():
             for part in _chunks(rows):
-                s.execute(insert(model), part)
+                s.execute(insert(model.__table__), part)
         return
     columns = list(rows[0])
     table = model.__tablename__
@@ -106,22 +107,22 @@ def seed(runtime: Runtime, scale: float, rnd: random.Random) -> dict[str, int]:
         accounts.create_user(s, data=UserCreate(
             name="Bench Admin", email="bench@example.com", role=Role.ADMIN,
             password=PASSWORD), now=NOW - SPAN)
-        s.execute(insert(User), [
+        s.execute(insert(User.__table__), [
             {"name": f"Person {i:02d}", "email": f"p{i}@example.com", "role": "responder",
              "time_zone": ZONES[i % len(ZONES)], "active": True, "created_at": NOW - SPAN}
             for i in range(50)])
-        s.execute(insert(Team), [{"name": f"Team {t}", "description": "",
+        s.execute(insert(Team.__table__), [{"name": f"Team {t}", "description": "",
                                   "created_at": NOW - SPAN} for t in range(5)])
-        s.execute(insert(TeamMember), [{"team_id": 1 + i % 5, "user_id": 2 + i}
+        s.execute(insert(TeamMember.__table__), [{"team_id": 1 + i % 5, "user_id": 2 + i}
                                        for i in range(50)])
-        s.execute(insert(Service), [
+        s.execute(insert(Service.__table__), [
             {"name": f"service-{i:03d}", "description": "", "owner_team_id": 1 + i % 5,
              "tier": "medium", "revenue": False, "created_at": NOW - SPAN} for i in range(100)])
-        s.execute(insert(ContactMethod), [
+        s.execute(insert(ContactMethod.__table__), [
             {"user_id": 2 + i, "kind": ["email", "webhook", "apprise"][i % 3],
              "address": f"p{i}@example.com", "label": "", "verified_at": NOW - SPAN,
              "created_at": NOW - SPAN} for i in range(50)])
-        s.execute(insert(Integration), [
+        s.execute(insert(Integration.__table__), [
             {"service_id": 1 + i, "kind": "generic", "name": f"integration-{i}",
              "key": uuid.uuid4().hex, "created_at": NOW - SPAN} for i in range(20)])
     incidents, links, events, pages = [], [], [], []
@@ -266,10 +267,7 @@ def _generate(settings: Settings, scale: float) -> dict[str, int]:
     counts = seed(runtime, scale, random.Random(18))
     print(f"{settings.database_kind}: generated " + ", ".join(
         f"{v:,} {k}" for k, v in counts.items()) + f" in {time.perf_counter() - started:.1f}s")
-    if settings.database_kind == "sqlite":
-        with runtime.engine.begin() as conn:
-            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    runtime.close()
+    runtime.close()  # SQLite: the last connection closed folds the WAL into the file
     return counts
 
 
@@ -281,6 +279,9 @@ def sqlite_data(tmp: Path, scale: float) -> None:
         building = CACHE_DIR / f"building-{uuid.uuid4().hex[:8]}"
         building.mkdir(parents=True)
         _generate(load_settings(env="dev", data_dir=building), scale)
+        if (building / "tocsin.db-wal").exists():
+            sqlite3.connect(building / "tocsin.db").execute(
+                "PRAGMA wal_checkpoint(TRUNCATE)").close()
         (building / "tocsin.db").replace(cached)
         shutil.rmtree(building, ignore_errors=True)
     else:

@@ -223,6 +223,33 @@ def period_label(start: datetime, period: str) -> str:
 Keys = Callable[[Facts], Iterable[str]]
 
 
+def period_end(start: datetime, period: str) -> datetime:
+    """The local start of the period after the one starting at `start` (from period_start)."""
+    if period == "week":
+        day = start.date() + timedelta(days=7)
+        return datetime(day.year, day.month, day.day, tzinfo=start.tzinfo)
+    months = 1 if period == "month" else 3
+    month = start.month - 1 + months
+    return datetime(start.year + month // 12, month % 12 + 1, 1, tzinfo=start.tzinfo)
+
+
+def _period_keys(period: str, zone: str) -> Keys:
+    """Keys by period, remembering the last period found: facts come roughly in time
+    order, so most fall in the same period as the one before (no time zone arithmetic)."""
+    last: list[Any] = [None, None, None]  # start, end (aware), [label]
+
+    def of(f: Facts) -> list[str]:
+        at = f.created_at
+        start, end, label = last
+        if start is None or not start <= at < end:
+            start = period_start(at, period, zone)
+            end = period_end(start, period)
+            label = [period_label(start, period)]
+            last[:] = [start, end, label]
+        return label
+    return of
+
+
 def keys_by(dimension: str, *, period: str = "week", zone: str = "UTC",
             names: Mapping[int, str] | None = None) -> Keys:
     """How facts fall into groups. An incident of two services counts in both services'
@@ -237,7 +264,7 @@ def keys_by(dimension: str, *, period: str = "week", zone: str = "UTC",
             return [names.get(i, f"#{i}") for i in ids] or ["none"]
         return of
     if dimension == "period":
-        return lambda f: [period_label(period_start(f.created_at, period, zone), period)]
+        return _period_keys(period, zone)
     if dimension == "all":
         return lambda f: ["all"]
     raise ValueError(f"unknown dimension {dimension!r}")

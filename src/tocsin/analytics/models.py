@@ -35,7 +35,9 @@ class IncidentFact(Base):
     incident's services as the log last set them, sorted, space-separated."""
 
     __tablename__ = "incident_facts"
-    __table_args__ = (Index("ix_incident_facts_counted_created", "counted", "created_at"),)
+    # (revision in the index: a window's versions are read from it alone, queries.py)
+    __table_args__ = (Index("ix_incident_facts_counted_created", "counted", "created_at",
+                            "revision"),)
 
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
@@ -51,3 +53,5 @@ class IncidentFact(Base):
     reopened: Mapped[int] = mapped_column(Integer, default=0)
     recurred: Mapped[bool] = mapped_column(Boolean, default=False)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Raised by one at each change the hook writes (readers keep facts by revision).
+    revision: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,9 +6,12 @@ which incidents are left out.
 
 from __future__ import annotations
 
+import threading
+import weakref
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Engine, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Team, TeamMember, User
@@ -38,6 +41,35 @@ def _team_of_services(session: Session) -> dict[int, int | None]:
     return {sid: tid for sid, tid in session.execute(select(Service.id, Service.owner_team_id))}
 
 
+@dataclass
+class _Cache:
+    """One database's facts as last read, per incident with its row's revision, team ids
+    already set for `teams` (the service -> team map they were set with)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    teams: dict[int, int | None] = field(default_factory=dict)
+    entries: dict[int, tuple[int, measures.Facts]] = field(default_factory=dict)
+
+
+# Per engine (a runtime's database), dropped with it.
+_CACHES: weakref.WeakKeyDictionary[Engine, _Cache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+_CHUNK = 500
+
+
+def _cache_of(session: Session) -> _Cache:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with _CACHES_LOCK:
+        return _CACHES.setdefault(engine, _Cache())
+
+
+def forget(session: Session) -> None:
+    """Drop this database's cached facts (after a rebuild of the stored summary)."""
+    with _CACHES_LOCK:
+        _CACHES.pop(session.get_bind(), None)  # type: ignore[arg-type]
+
+
 def load_facts(session: Session, *, since: datetime | None, until: datetime | None,
                viewer: Principal, severities: list[str] | None = None,
                service_id: int | None = None, team_id: int | None = None,
@@ -47,11 +79,12 @@ def load_facts(session: Session, *, since: datetime | None, until: datetime | No
     with its log). Each carries whether `viewer` may see it; figures count every incident,
     lists show only visible ones.
 
-    One statement reads the rows (an index range on (counted, created_at)); for a viewer who
-    is not an admin, a second one reads which restricted incidents of the window they may
-    not see."""
+    First the window's (id, revision) pairs, read from the (counted, created_at, revision)
+    index alone; then whole rows only for incidents new to this process's cache or changed
+    since (a higher revision). For a viewer who is not an admin, one more statement reads
+    which restricted incidents of the window they may not see."""
     summary.ensure_built(session)
-    where = [IncidentFact.counted.is_(True)]
+    where: list[ColumnElement[bool]] = [IncidentFact.counted.is_(True)]
     if incident_ids is not None:
         where.append(IncidentFact.incident_id.in_(incident_ids))
     else:
@@ -61,6 +94,23 @@ def load_facts(session: Session, *, since: datetime | None, until: datetime | No
     if severities:
         where.append(IncidentFact.severity.in_(severities))
     teams = _team_of_services(session)
+    versions = [(iid, rev) for iid, rev in session.execute(
+        select(IncidentFact.incident_id, IncidentFact.revision).where(*where)
+        .order_by(IncidentFact.incident_id))]
+    cache = _cache_of(session)
+    with cache.lock:
+        if cache.teams != teams:
+            cache.teams, cache.entries = teams, {}
+        entries = cache.entries
+        stale = [iid for iid, rev in versions
+                 if (e := entries.get(iid)) is None or e[0] != rev]
+    if stale:
+        fresh = _read(session, where if len(stale) * 2 > len(versions) else None, stale,
+                      teams)
+        with cache.lock:
+            if cache.teams is teams:
+                cache.entries.update(fresh)
+            entries = {**cache.entries, **fresh}
     hidden: set[int] = set()
     if not viewer.is_admin:
         # (NULL, not false, when a role is unassigned: hidden unless true)
@@ -69,18 +119,38 @@ def load_facts(session: Session, *, since: datetime | None, until: datetime | No
             .join(Incident, Incident.id == IncidentFact.incident_id)
             .where(*where, Incident.restricted.is_(True))) if not visible}
     out = []
+    for iid, _rev in versions:
+        f = entries[iid][1]
+        if service_id is not None and service_id not in f.service_ids:
+            continue
+        if team_id is not None and team_id not in f.team_ids:
+            continue
+        out.append(replace(f, visible=False) if iid in hidden else f)
+    return out
+
+
+def _read(session: Session, where: list[ColumnElement[bool]] | None, ids: list[int],
+          teams: dict[int, int | None]) -> dict[int, tuple[int, measures.Facts]]:
+    """Whole rows: the window's (`where`) when most of it is needed, else `ids` in chunks."""
+    statements = ([select(*summary.COLUMNS, IncidentFact.revision).where(*where)]
+                  if where is not None else
+                  [select(*summary.COLUMNS, IncidentFact.revision)
+                   .where(IncidentFact.incident_id.in_(ids[i:i + _CHUNK]))
+                   for i in range(0, len(ids), _CHUNK)])
+    out = {}
+    team_ids: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
     new = measures.Facts
-    for (iid, severity, created_at, source, sids_text, impact, ack, update, resolved,
-         reopened, recurred, escalated) in session.execute(
-            select(*summary.COLUMNS).where(*where).order_by(IncidentFact.incident_id)):
-        sids = tuple(i for i in summary.ids_of(sids_text) if i in teams)
-        if service_id is not None and service_id not in sids:
-            continue
-        tids = tuple(sorted({t for s in sids if (t := teams[s]) is not None}))
-        if team_id is not None and team_id not in tids:
-            continue
-        out.append(new(iid, severity, created_at, source, sids, tids, impact, ack, update,
-                       resolved, reopened, bool(recurred), bool(escalated), iid not in hidden))
+    for statement in statements:
+        for (iid, severity, created_at, source, sids_text, impact, ack, update, resolved,
+             reopened, recurred, escalated, rev) in session.execute(statement):
+            known = team_ids.get(sids_text)
+            if known is None:
+                sids = tuple(i for i in summary.ids_of(sids_text) if i in teams)
+                known = team_ids[sids_text] = (sids, tuple(sorted(
+                    {t for s in sids if (t := teams[s]) is not None})))
+            out[iid] = (rev, new(iid, severity, created_at, source, known[0], known[1],
+                                 impact, ack, update, resolved, reopened, bool(recurred),
+                                 bool(escalated)))
     return out
 
 

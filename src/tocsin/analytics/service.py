@@ -192,18 +192,18 @@ def compliance(session: Session, *, viewer: Principal, since: datetime, until: d
                                    team_id=team_id)
     current = targets(session)
     keys = measures.keys_by("period", period=period, zone=check_zone(zone))
-    groups: dict[str, list[measures.Facts]] = {}
-    for f in facts:
+    judged = [(f, tg.verdicts(f, current, now=now)) for f in facts]  # once per incident
+    groups: dict[str, list[dict[str, tg.Verdict]]] = {}
+    for f, v in judged:
         for k in keys(f):
-            groups.setdefault(k, []).append(f)
+            groups.setdefault(k, []).append(v)
     out = [ComplianceOut(group=c.group, measure=c.measure,
                          met=c.met, missed=c.missed, pending=c.pending, rate=c.rate)
-           for k in sorted(groups) for c in tg.compliance(k, groups[k], current, now=now)]
+           for k in sorted(groups) for c in tg.compliance_of(k, groups[k])]
     missed: list[MissOut] = []
     hidden = 0
-    for f in facts:
-        late = [m for m, v in tg.verdicts(f, current, now=now).items()
-                if v is tg.Verdict.MISSED]
+    for f, verdicts in judged:
+        late = [m for m, v in verdicts.items() if v is tg.Verdict.MISSED]
         if not late:
             continue
         if not f.visible:

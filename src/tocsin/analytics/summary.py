@@ -50,7 +50,7 @@ def values_of(f: measures.Facts, *, counted: bool) -> dict[str, Any]:
             "service_ids": ids_text(f.service_ids), "impact_started_at": f.impact_started_at,
             "acknowledged_at": f.acknowledged_at, "first_update_at": f.first_update_at,
             "resolved_at": f.resolved_at, "reopened": f.reopened, "recurred": f.recurred,
-            "escalated": f.escalated}
+            "escalated": f.escalated, "revision": 0}
 
 
 COLUMNS = (IncidentFact.incident_id, IncidentFact.severity, IncidentFact.created_at,
@@ -147,10 +147,10 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str,
         rows.add(session, IncidentFact, **values)
         return
     old = values_of(before, counted=not incident.drill)
-    changed = {k: v for k, v in values.items() if old[k] != v}
+    changed: dict[str, Any] = {k: v for k, v in values.items() if old[k] != v}
     if changed:
         session.execute(update(IncidentFact).where(IncidentFact.incident_id == incident.id)
-                        .values(**changed))
+                        .values(**changed, revision=IncidentFact.revision + 1))
 
 
 def rebuild(session: Session, *, incident_ids: list[int] | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -237,7 +237,8 @@ def edit_action_item(item_id: Id, data: ActionItemUpdate, session: SessionDep, r
 
 # ---- completion metrics ------------------------------------------------------------------
 
-_CSV = {200: {"content": {"text/csv": {}}, "description": "the table as CSV"}}
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "the table as CSV"}}
 Since = Annotated[datetime | None, Query(description="start (inclusive); default: 90 days "
                                                      "before `until`")]
 Until = Annotated[datetime | None, Query(description="end (exclusive); default: now")]
@@ -256,12 +257,13 @@ def completion_metrics(session: SessionDep, rt: RuntimeDep, who: Viewer,
     start, end = analytics.request_window(now=rt.clock.now(), since=since, until=until)
     return service.completion_report(
         session, viewer=who, since=start, until=end, by=by, period=period, zone=tz,
-        now=rt.clock.now(), settings=rt.settings, severities=analytics.check_severities(severity),
+        now=rt.clock.now(), settings=rt.settings,
+        severities=analytics.check_severities(severity),
         service_id=service_id, team_id=team_id)
 
 
-@router.get("/metrics/postmortems.csv", response_class=Response,  # type: ignore[arg-type]
-            responses=_CSV, summary="Post-mortem and action-item completion as CSV")
+@router.get("/metrics/postmortems.csv", response_class=Response, responses=_CSV,
+            summary="Post-mortem and action-item completion as CSV")
 def completion_metrics_csv(session: SessionDep, rt: RuntimeDep, who: Viewer,
                            since: Since = None, until: Until = None,
                            by: Dimension = "period", period: Period = "month",

@@ -336,6 +336,6 @@ def completion_report(session: Session, *, viewer: Principal, since: datetime, u
     required = list(settings.postmortem_required_severities)
     rows_out = [CompletionOut(**c.as_dict()) for c in completion.completions(
         found, keys, reviews, actions, required, now=now)]
-    return CompletionReport(since=since, until=until, by=by,  # type: ignore[arg-type]
-                            period=period, time_zone=zone,  # type: ignore[arg-type]
-                            required_severities=required, rows=rows_out)
+    return CompletionReport.model_validate({
+        "since": since, "until": until, "by": by, "period": period, "time_zone": zone,
+        "required_severities": required, "rows": rows_out})

@@ -37,13 +37,14 @@ def upgrade() -> None:
         sa.Column("reopened", sa.Integer(), nullable=False),
         sa.Column("recurred", sa.Boolean(), nullable=False),
         sa.Column("escalated", sa.Boolean(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"],
                                 name=op.f("fk_incident_facts_incident_id_incidents"),
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("incident_id", name=op.f("pk_incident_facts")),
     )
     op.create_index("ix_incident_facts_counted_created", "incident_facts",
-                    ["counted", "created_at"], unique=False)
+                    ["counted", "created_at", "revision"], unique=False)
 
 
 def downgrade() -> None:
