@@ -7,6 +7,7 @@ of every measure is written in docs/metrics.md; this module is that page in code
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 import math
@@ -234,18 +235,21 @@ def period_end(start: datetime, period: str) -> datetime:
 
 
 def _period_keys(period: str, zone: str) -> Keys:
-    """Keys by period, remembering the last period found: facts come roughly in time
-    order, so most fall in the same period as the one before (no time zone arithmetic)."""
-    last: list[Any] = [None, None, None]  # start, end (aware), [label]
+    """Keys by period, remembering the periods already found (their UTC bounds, sorted), so
+    a fact's period is found by bisection instead of time zone arithmetic."""
+    starts: list[datetime] = []
+    found: list[tuple[datetime, list[str]]] = []  # (end, [label]) beside each start
 
     def of(f: Facts) -> list[str]:
         at = f.created_at
-        start, end, label = last
-        if start is None or not start <= at < end:
-            start = period_start(at, period, zone)
-            end = period_end(start, period)
-            label = [period_label(start, period)]
-            last[:] = [start, end, label]
+        i = bisect.bisect_right(starts, at) - 1
+        if i >= 0 and at < found[i][0]:
+            return found[i][1]
+        start = period_start(at, period, zone)
+        label = [period_label(start, period)]
+        i = bisect.bisect_right(starts, start)
+        starts.insert(i, start)
+        found.insert(i, (period_end(start, period), label))
         return label
     return of
 

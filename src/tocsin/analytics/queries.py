@@ -108,7 +108,7 @@ def load_facts(session: Session, *, since: datetime | None, until: datetime | No
         fresh = _read(session, where if len(stale) * 2 > len(versions) else None, stale,
                       teams)
         with cache.lock:
-            if cache.teams is teams:
+            if cache.teams == teams:
                 cache.entries.update(fresh)
             entries = {**cache.entries, **fresh}
     hidden: set[int] = set()
