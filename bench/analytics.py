@@ -73,7 +73,7 @@ def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 def _copy_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None)  # the columns hold naive UTC
-    if isinstance(value, dict):
+    if isinstance(value, dict | list):
         return json.dumps(value)
     return value
 
@@ -87,6 +87,17 @@ def bulk_insert(runtime: Runtime, model: Any, rows: list[dict[str, Any]]) -> Non
             for part in _chunks(rows):
                 s.execute(insert(model.__table__), part)
         return
+    # COPY skips the models' Python-side defaults (labels={}, ...): fill them in.
+    fixed = {}
+    for c in model.__table__.columns:
+        if c.name in rows[0] or c.default is None:
+            continue
+        if getattr(c.default, "is_scalar", False):
+            fixed[c.name] = c.default.arg
+        elif getattr(c.default, "is_callable", False):
+            fixed[c.name] = c.default.arg(None)
+    if fixed:
+        rows = [{**fixed, **r} for r in rows]
     columns = list(rows[0])
     table = model.__tablename__
     raw = runtime.engine.raw_connection()
@@ -304,8 +315,13 @@ def postgres_data(server_url: str, scale: float, tmp: Path) -> Iterator[str]:
             building = f"{cached}_b{uuid.uuid4().hex[:6]}"
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{building}"'))
-            _generate(load_settings(env="dev", data_dir=tmp, database_url=url.set(
-                database=building).render_as_string(hide_password=False)), scale)
+            try:
+                _generate(load_settings(env="dev", data_dir=tmp, database_url=url.set(
+                    database=building).render_as_string(hide_password=False)), scale)
+            except BaseException:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)'))
+                raise
             with admin.connect() as conn:
                 conn.execute(text(f'ALTER DATABASE "{building}" RENAME TO "{cached}"'))
         else:
