@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.models import Alert, AlertEvent, Integration, RoutingRule
+from tocsin.alerts.models import Alert, Integration, RoutingRule
 from tocsin.alerts.schemas import NoiseReport, NoiseRow
 from tocsin.alerts.visibility import visible_alert
 from tocsin.incidents.models import Incident
 from tocsin.principal import Principal
 
-# Resolving this many times in the period makes an alert "flapping".
+# Resolving this many times in the period makes an alert "flapping" (Alert.resolve_3_at).
 FLAP_RESOLVES = 3
 
 
@@ -23,19 +23,18 @@ def noise_report(session: Session, *, now: datetime, days: int,
     """Counts over the alerts `viewer` may see only: those of incidents hidden from them
     are left out, so no figure moves when one arrives."""
     since = now - timedelta(days=days)
-    resolves = dict(session.execute(
-        select(AlertEvent.alert_id, func.count()).where(
-            AlertEvent.at >= since, AlertEvent.action == "resolve",
-            AlertEvent.outcome == "resolved").group_by(AlertEvent.alert_id)).all())
+    # Flapping: resolved FLAP_RESOLVES (3) times or more since `since`, that is, its third
+    # latest resolution (kept on the alert by triage) is in the period.
+    flapped = (Alert.resolve_3_at >= since).label("flapped")
     rows = session.execute(
-        select(Alert.id, Alert.integration_id, Alert.routing_rule_id, Alert.incident_id,
-               Alert.acknowledged, Incident.acknowledged_at)
+        select(Alert.integration_id, Alert.routing_rule_id, Alert.incident_id,
+               Alert.acknowledged, Incident.acknowledged_at.is_not(None), flapped)
         .outerjoin(Incident, Incident.id == Alert.incident_id)
-        .where(Alert.last_seen_at >= since, visible_alert(viewer))).all()
-    by_integration: dict[int | None, list[tuple[int, int | None, bool]]] = defaultdict(list)
-    by_rule: dict[int | None, list[tuple[int, int | None, bool]]] = defaultdict(list)
-    for alert_id, integration_id, rule_id, incident_id, acked, incident_acked_at in rows:
-        item = (alert_id, incident_id, bool(acked or incident_acked_at is not None))
+        .where(Alert.last_seen_at >= since, visible_alert(viewer)))
+    by_integration: dict[int | None, list[tuple[bool, int | None, bool]]] = defaultdict(list)
+    by_rule: dict[int | None, list[tuple[bool, int | None, bool]]] = defaultdict(list)
+    for integration_id, rule_id, incident_id, acked, incident_acked, flap in rows:
+        item = (bool(flap), incident_id, bool(acked or incident_acked))
         by_integration[integration_id].append(item)
         if rule_id is not None:
             by_rule[rule_id].append(item)
@@ -46,15 +45,14 @@ def noise_report(session: Session, *, now: datetime, days: int,
     enabled |= {("r", k): bool(v) for k, v in session.execute(
         select(RoutingRule.id, RoutingRule.enabled))}
 
-    def row(key: int | None, name: str, items: list[tuple[int, int | None, bool]],
+    def row(key: int | None, name: str, items: list[tuple[bool, int | None, bool]],
             kind: str) -> NoiseRow:
         acked = sum(1 for _a, _i, ack in items if ack)
         return NoiseRow(
             id=key, name=name, alerts=len(items),
             incidents=len({i for _a, i, _ack in items if i is not None}),
             acknowledged_share=round(acked / len(items), 3) if items else 0.0,
-            flapping_alerts=sum(1 for a, _i, _ack in items
-                                if resolves.get(a, 0) >= FLAP_RESOLVES),
+            flapping_alerts=sum(1 for flap, _i, _ack in items if flap),
             no_action_30d=len(items) - acked, no_action=bool(items) and not acked,
             enabled=enabled.get((kind, key), True) if key is not None else True)
 

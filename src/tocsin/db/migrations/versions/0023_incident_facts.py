@@ -1,6 +1,7 @@
-"""metrics: one stored summary row per incident (incident_facts)
+"""metrics: one stored summary row per incident (incident_facts); alerts keep their last three
+resolution times (the noise report's flapping)
 
-The table starts empty; the first metrics read fills it from the incidents' logs
+The incident_facts table starts empty; the first metrics read fills it from the incidents' logs
 (analytics.summary.ensure_built), and `tocsin db rebuild-metrics` refills it on demand.
 
 Revision ID: 0023
@@ -45,8 +46,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_incident_facts_counted_created", "incident_facts",
                     ["counted", "created_at", "revision"], unique=False)
+    with op.batch_alter_table("alerts") as batch:
+        for n in (1, 2, 3):
+            batch.add_column(sa.Column(f"resolve_{n}_at", UTCDateTime(), nullable=True))
+    # From the alert log: the n-th latest entry that resolved the alert (ids are in time order).
+    for n in (1, 2, 3):
+        op.execute(sa.text(
+            f"UPDATE alerts SET resolve_{n}_at = (SELECT e.at FROM alert_events e "
+            "WHERE e.alert_id = alerts.id AND e.action = 'resolve' AND e.outcome = 'resolved' "
+            f"ORDER BY e.id DESC LIMIT 1 OFFSET {n - 1}) WHERE alerts.resolve_count >= {n}"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("alerts") as batch:
+        for n in (3, 2, 1):
+            batch.drop_column(f"resolve_{n}_at")
     op.drop_index("ix_incident_facts_counted_created", table_name="incident_facts")
     op.drop_table("incident_facts")
