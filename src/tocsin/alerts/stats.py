@@ -42,7 +42,8 @@ def noise_report(session: Session, *, now: datetime, days: int,
                     .group_by(column))}
 
     by_integration = grouped(Alert.integration_id)
-    by_rule = {k: v for k, v in grouped(Alert.routing_rule_id).items() if k is not None}
+    by_rule: dict[int | None, tuple[int, int, int, int]] = {
+        k: v for k, v in grouped(Alert.routing_rule_id).items() if k is not None}
     names = dict(session.execute(select(Integration.id, Integration.name)).all())
     rule_names = dict(session.execute(select(RoutingRule.id, RoutingRule.name)).all())
     enabled = {("i", k): bool(v) for k, v in session.execute(
