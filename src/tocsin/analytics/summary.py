@@ -96,12 +96,17 @@ def _services_in(kind: str, data: dict[str, Any]) -> list[int] | None:
     return None
 
 
-def _held(session: Session) -> dict[int, measures.Facts]:
+# What the hook last wrote for an incident: its facts, and while its new row still waits in
+# the session's queue, the queued values and the queue's token (rows.add_changeable).
+_Held = tuple[measures.Facts, dict[str, Any] | None, object]
+
+
+def _held(session: Session) -> dict[int, _Held]:
     """The facts this hook last wrote, per incident, valid only within the innermost
     transaction they were written in: a SAVEPOINT begun or rolled back, or a new
     transaction, starts afresh (the row is read again)."""
     current = session.get_nested_transaction() or session.get_transaction()
-    found: tuple[Any, dict[int, measures.Facts]] | None = session.info.get(_HELD)
+    found: tuple[Any, dict[int, _Held]] | None = session.info.get(_HELD)
     if found is None or found[0] is not current:
         found = (current, {})
         session.info[_HELD] = found
@@ -112,8 +117,9 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str,
                       data: dict[str, Any], now: datetime) -> None:
     """Incident hook: fold the entry just written (at `now`) into the incident's row.
 
-    The row of a new incident is a queued plain row (rows.add: written with the batch's
-    other rows, no ORM object); a later entry writes the columns it changed with one UPDATE.
+    The row of a new incident is a queued plain row (written with the batch's other rows,
+    no ORM object); a later entry changes the queued values while the row still waits, or
+    else writes the columns it changed with one UPDATE (no statement mid-batch).
     The facts last written are held for the (innermost) transaction, so entries that follow
     in it read nothing; otherwise the row is read by its key. This hook runs first
     (wiring.INCIDENT_HOOKS): entries other hooks write while reacting to this one come
@@ -121,7 +127,8 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str,
     if kind not in KINDS:
         return
     held = _held(session)
-    before: measures.Facts | None = held.get(incident.id)
+    kept = held.get(incident.id)
+    before, queued, token = kept if kept is not None else (None, None, None)
     if before is None and kind != "created":
         found = session.execute(select(*COLUMNS).where(
             IncidentFact.incident_id == incident.id)).first()
@@ -130,7 +137,7 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str,
             found = session.execute(select(*COLUMNS).where(
                 IncidentFact.incident_id == incident.id)).first()
             if found is not None:
-                held[incident.id] = facts_of_row(found)
+                held[incident.id] = (facts_of_row(found), None, None)
             return
         before = facts_of_row(found)
     if before is None:
@@ -141,11 +148,16 @@ def on_incident_event(session: Session, *, incident: Incident, kind: str,
     else:
         f = _refreshed(before, incident, _services_in(kind, data))
     f = measures.fold(f, measures.Event(now, kind, data))
-    held[incident.id] = f
     values = values_of(f, counted=not incident.drill)
     if before is None:
-        rows.add(session, IncidentFact, **values)
+        queued, token = rows.add_changeable(session, IncidentFact, **values)
+        held[incident.id] = (f, queued, token)
         return
+    if queued is not None and rows.still_queued(session, token):
+        queued.update(values)  # not written yet: the row goes out as it is now
+        held[incident.id] = (f, queued, token)
+        return
+    held[incident.id] = (f, None, None)
     old = values_of(before, counted=not incident.drill)
     changed: dict[str, Any] = {k: v for k, v in values.items() if old[k] != v}
     if changed:
