@@ -5,7 +5,7 @@ that needs none; action items done on time, done late, overdue and cancelled."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -79,3 +79,7 @@ def test_completion_counts_published_late_missing_and_action_items(
     html = client.get("/analytics").text
     assert 'aria-label="Completion per severity"' in html
     assert "<th scope=\"row\">SEV1</th><td>1</td><td>1 (100 %)</td><td>0 (0 %)</td>" in html
+    declared = datetime.fromisoformat(sev1["created_at"])  # the quarter they began in
+    review = client.get(f"/analytics/review?quarter={declared.year}-Q"
+                        f"{(declared.month - 1) // 3 + 1}").text
+    assert "<th scope=\"row\">SEV1</th><td>1</td><td>1 (100 %)</td><td>0 (0 %)</td>" in review
