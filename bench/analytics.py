@@ -18,27 +18,33 @@ and checks they equal the API's. Exit status 1 when a target is missed or a figu
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import random
 import re
+import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from pgtemp import temporary_database
-from sqlalchemy import insert, select, text
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Team, TeamMember, User
 from tocsin.accounts.schemas import UserCreate
 from tocsin.alerts.models import Alert, AlertEvent, Integration
-from tocsin.analytics import measures, oncall_health
+from tocsin.analytics import measures, oncall_health, summary
 from tocsin.app import create_app
 from tocsin.catalog.models import Service
 from tocsin.clock import FrozenClock
@@ -47,7 +53,8 @@ from tocsin.incidents.models import Incident, IncidentEvent, IncidentService
 from tocsin.notify.models import ContactMethod, Message
 from tocsin.principal import Role
 from tocsin.runtime import Runtime
-from tocsin.settings import load_settings
+from tocsin.settings import Settings, load_settings
+from tocsin.tables import metadata
 from tocsin.wiring import build_runtime
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -63,6 +70,47 @@ def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [rows[i:i + BATCH] for i in range(0, len(rows), BATCH)]
 
 
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None)  # the columns hold naive UTC
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+def bulk_insert(runtime: Runtime, model: Any, rows: list[dict[str, Any]]) -> None:
+    """COPY on PostgreSQL; executemany in batches of BATCH on SQLite."""
+    if not rows:
+        return
+    if runtime.settings.database_kind != "postgresql":
+        with runtime.sessions() as s, s.begin():
+            for part in _chunks(rows):
+                s.execute(insert(model.__table__), part)
+        return
+    # COPY skips the models' Python-side defaults (labels={}, ...): fill them in.
+    fixed = {}
+    for c in model.__table__.columns:
+        if c.name in rows[0] or c.default is None:
+            continue
+        if getattr(c.default, "is_scalar", False):
+            fixed[c.name] = c.default.arg
+        elif getattr(c.default, "is_callable", False):
+            fixed[c.name] = c.default.arg(None)
+    if fixed:
+        rows = [{**fixed, **r} for r in rows]
+    columns = list(rows[0])
+    table = model.__tablename__
+    raw = runtime.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_copy_value(row[c]) for c in columns])
+        raw.commit()
+    finally:
+        raw.close()
+
+
 def seed(runtime: Runtime, scale: float, rnd: random.Random) -> dict[str, int]:
     n_incidents = max(200, int(100_000 * scale))
     n_alerts = max(100, int(200_000 * scale))
@@ -70,22 +118,22 @@ def seed(runtime: Runtime, scale: float, rnd: random.Random) -> dict[str, int]:
         accounts.create_user(s, data=UserCreate(
             name="Bench Admin", email="bench@example.com", role=Role.ADMIN,
             password=PASSWORD), now=NOW - SPAN)
-        s.execute(insert(User), [
+        s.execute(insert(User.__table__), [
             {"name": f"Person {i:02d}", "email": f"p{i}@example.com", "role": "responder",
              "time_zone": ZONES[i % len(ZONES)], "active": True, "created_at": NOW - SPAN}
             for i in range(50)])
-        s.execute(insert(Team), [{"name": f"Team {t}", "description": "",
+        s.execute(insert(Team.__table__), [{"name": f"Team {t}", "description": "",
                                   "created_at": NOW - SPAN} for t in range(5)])
-        s.execute(insert(TeamMember), [{"team_id": 1 + i % 5, "user_id": 2 + i}
+        s.execute(insert(TeamMember.__table__), [{"team_id": 1 + i % 5, "user_id": 2 + i}
                                        for i in range(50)])
-        s.execute(insert(Service), [
+        s.execute(insert(Service.__table__), [
             {"name": f"service-{i:03d}", "description": "", "owner_team_id": 1 + i % 5,
              "tier": "medium", "revenue": False, "created_at": NOW - SPAN} for i in range(100)])
-        s.execute(insert(ContactMethod), [
+        s.execute(insert(ContactMethod.__table__), [
             {"user_id": 2 + i, "kind": ["email", "webhook", "apprise"][i % 3],
              "address": f"p{i}@example.com", "label": "", "verified_at": NOW - SPAN,
              "created_at": NOW - SPAN} for i in range(50)])
-        s.execute(insert(Integration), [
+        s.execute(insert(Integration.__table__), [
             {"service_id": 1 + i, "kind": "generic", "name": f"integration-{i}",
              "key": uuid.uuid4().hex, "created_at": NOW - SPAN} for i in range(20)])
     incidents, links, events, pages = [], [], [], []
@@ -141,21 +189,28 @@ def seed(runtime: Runtime, scale: float, rnd: random.Random) -> dict[str, int]:
                        "incident_id": 1 + rnd.randrange(n_incidents) if a % 3 == 0 else None,
                        "status": "resolved", "summary": "disk", "source": "bench",
                        "severity": "SEV3", "acknowledged": a % 4 == 0,
-                       "first_seen_at": last - timedelta(hours=1), "last_seen_at": last})
+                       "first_seen_at": last - timedelta(hours=1), "last_seen_at": last,
+                       # as triage keeps them: the events below resolve it 5 times
+                       "resolve_count": 5, "resolve_1_at": last - timedelta(minutes=6),
+                       "resolve_2_at": last - timedelta(minutes=18),
+                       "resolve_3_at": last - timedelta(minutes=30)})
         alert_events += [{"alert_id": a, "at": last - timedelta(minutes=6 * k),
                           "action": "resolve" if k % 2 else "trigger",
                           "outcome": "resolved" if k % 2 else "updated"} for k in range(10)]
-    with runtime.sessions() as s, s.begin():
-        for table, rows in ((Incident, incidents), (IncidentService, links),
-                            (IncidentEvent, events), (Message, pages), (Alert, alerts),
-                            (AlertEvent, alert_events)):
-            for part in _chunks(rows):
-                s.execute(insert(table), part)
+    for table, rows in ((Incident, incidents), (IncidentService, links),
+                        (IncidentEvent, events), (Message, pages), (Alert, alerts),
+                        (AlertEvent, alert_events)):
+        bulk_insert(runtime, table, rows)
     if runtime.settings.database_kind == "postgresql":
         with runtime.engine.begin() as conn:  # sequences past the explicit ids
             for name in ("incidents", "alerts"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                   f"(SELECT max(id) FROM {name}))"))
+    started = time.perf_counter()
+    with runtime.sessions() as s, s.begin():  # the stored summary, as after the migration
+        summary.rebuild(s)
+    print(f"  stored summary of {n_incidents:,} incidents built from the log in "
+          f"{time.perf_counter() - started:.1f}s")
     with runtime.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     return {"incidents": n_incidents, "incident events": len(events), "pages": len(pages),
@@ -191,6 +246,25 @@ def slow_pages(session: Session, since: datetime, until: datetime) -> dict[str, 
     return out
 
 
+def slow_noise(session: Session, since: datetime) -> dict[str, tuple[int, int]]:
+    """(alerts, flapping alerts) per integration from the raw alert log: every resolution
+    entry since `since` counted per alert (a scan of the whole log), not the alerts' kept
+    resolution times."""
+    resolves: dict[int, int] = {}
+    for alert_id, at, action, outcome in session.execute(
+            select(AlertEvent.alert_id, AlertEvent.at, AlertEvent.action, AlertEvent.outcome)):
+        if at >= since and action == "resolve" and outcome == "resolved":
+            resolves[alert_id] = resolves.get(alert_id, 0) + 1
+    names = {i: n for i, n in session.execute(select(Integration.id, Integration.name))}
+    out: dict[str, tuple[int, int]] = {}
+    for alert_id, integration_id in session.execute(
+            select(Alert.id, Alert.integration_id).where(Alert.last_seen_at >= since)):
+        name = names.get(integration_id or 0, "detection (no integration)")
+        n, flapping = out.get(name, (0, 0))
+        out[name] = (n + 1, flapping + (resolves.get(alert_id, 0) >= 3))
+    return out
+
+
 def timed(client: TestClient, path: str, runs: int) -> list[float]:
     client.get(path)  # warm: templates, statement caches
     times = []
@@ -207,15 +281,90 @@ def p99(times: list[float]) -> float:
     return ordered[max(int(len(ordered) * 0.99 + 0.999999) - 1, 0)]
 
 
-def run(tmp: Path, database_url: str | None, scale: float, runs: int) -> int:
-    settings = load_settings(env="dev", data_dir=tmp, database_url=database_url)
+CACHE_DIR = Path("/tmp/tocsin-bench-analytics")
+DATA_VERSION = "3"  # bump when seed() changes what it writes
+
+
+def cache_key(scale: float) -> str:
+    """The generated data's name: the scale, the seed's version and the schema (head
+    revision and every table's columns), so a schema change generates afresh."""
+    schema = "|".join(f"{t.name}:" + ",".join(f"{c.name}:{c.type}" for c in t.columns)
+                      for t in sorted(metadata.tables.values(), key=lambda t: t.name))
+    digest = hashlib.sha1(f"{DATA_VERSION}|{migrate.head_revision()}|{schema}".encode())
+    return f"s{scale:g}_{digest.hexdigest()[:10]}".replace(".", "p")
+
+
+def _generate(settings: Settings, scale: float) -> dict[str, int]:
     runtime = build_runtime(settings, FrozenClock(NOW))
     migrate.upgrade(runtime.engine)
     started = time.perf_counter()
     counts = seed(runtime, scale, random.Random(18))
-    print(f"{settings.database_kind}: seeded " + ", ".join(f"{v:,} {k}" for k, v in
-                                                           counts.items())
-          + f" in {time.perf_counter() - started:.1f}s")
+    print(f"{settings.database_kind}: generated " + ", ".join(
+        f"{v:,} {k}" for k, v in counts.items()) + f" in {time.perf_counter() - started:.1f}s")
+    runtime.close()  # SQLite: the last connection closed folds the WAL into the file
+    return counts
+
+
+def sqlite_data(tmp: Path, scale: float) -> None:
+    """tmp/tocsin.db: a copy of the cached generated database (made first if missing)."""
+    key = cache_key(scale)
+    cached = CACHE_DIR / f"{key}.db"
+    if not cached.exists():
+        building = CACHE_DIR / f"building-{uuid.uuid4().hex[:8]}"
+        building.mkdir(parents=True)
+        _generate(load_settings(env="dev", data_dir=building), scale)
+        if (building / "tocsin.db-wal").exists():
+            sqlite3.connect(building / "tocsin.db").execute(
+                "PRAGMA wal_checkpoint(TRUNCATE)").close()
+        (building / "tocsin.db").replace(cached)
+        shutil.rmtree(building, ignore_errors=True)
+    else:
+        print(f"sqlite: generated data from the cache {cached}")
+    shutil.copyfile(cached, tmp / "tocsin.db")
+
+
+@contextmanager
+def postgres_data(server_url: str, scale: float, tmp: Path) -> Iterator[str]:
+    """A throw-away copy (CREATE DATABASE ... TEMPLATE) of the cached generated database on
+    `server_url` (made first if missing); dropped afterwards."""
+    cached = f"tocsin_bench_analytics_{cache_key(scale)}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    url = make_url(server_url)
+    try:
+        with admin.connect() as conn:
+            have = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                               {"n": cached})
+        if not have:
+            building = f"{cached}_b{uuid.uuid4().hex[:6]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{building}"'))
+            try:
+                _generate(load_settings(env="dev", data_dir=tmp, database_url=url.set(
+                    database=building).render_as_string(hide_password=False)), scale)
+            except BaseException:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)'))
+                raise
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{building}" RENAME TO "{cached}"'))
+        else:
+            print(f"postgresql: generated data from the cached database {cached}")
+        name = f"tocsin_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{cached}"'))
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def run(tmp: Path, database_url: str | None, scale: float, runs: int) -> int:
+    settings = load_settings(env="dev", data_dir=tmp, database_url=database_url)
+    runtime = build_runtime(settings, FrozenClock(NOW))
+    migrate.upgrade(runtime.engine)
     client = TestClient(create_app(runtime))
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
     assert token
@@ -259,8 +408,18 @@ def run(tmp: Path, database_url: str | None, scale: float, runs: int) -> int:
         for key in sorted(set(fast) | set(slow)):
             if fast.get(key) != slow.get(key):
                 print(f"  {key}: api {fast.get(key)}\n  {key}: slow {slow.get(key)}")
+    noise = client.get("/api/v1/alert-noise").json()
+    started = time.perf_counter()
+    with runtime.sessions() as session:
+        slow_noisy = slow_noise(session, datetime.fromisoformat(noise["since"]))
+    same_noise = {r["name"]: (r["alerts"], r["flapping_alerts"])
+                  for r in noise["integrations"]} == slow_noisy
+    print(f"slow alert-noise computation ({sum(n for n, _ in slow_noisy.values()):,} alerts, "
+          f"from the whole alert log) in {time.perf_counter() - started:.1f}s: "
+          f"alerts and flapping alerts per integration "
+          f"{'agree' if same_noise else 'DIFFER'}")
     runtime.close()
-    return 1 if failed or not same or not same_pages else 0
+    return 1 if failed or not same or not same_pages or not same_noise else 0
 
 
 def main() -> int:
@@ -272,8 +431,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
-    with temporary_database(args.postgres) as database_url:
-        return run(tmp, database_url, args.scale, args.runs)
+    try:
+        if args.postgres:
+            with postgres_data(args.postgres, args.scale, tmp) as database_url:
+                return run(tmp, database_url, args.scale, args.runs)
+        sqlite_data(tmp, args.scale)
+        return run(tmp, None, args.scale, args.runs)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ PURE = frozenset({
 PURE |= {"respond.checklists"}
 PURE |= {"webhooks.events"}
 PURE |= {"analytics.measures", "analytics.targets", "analytics.oncall_health"}
+PURE |= {"postmortems.completion"}
 PURE |= {"chatops.blocks", "chatops.commands", "chatops.tiers"}
 PURE |= {"audit.chain", "sso.mapping", "security.clocks"}
 PURE |= {"chatops.blocks", "chatops.cards", "chatops.commands", "chatops.tiers",
@@ -119,6 +120,8 @@ REACHES |= {
                                      "operations, keys included",
 }
 REACHES[("chatops", "notify.links")] = "Teams cards carry the pages' signed acknowledge links"
+REACHES[("postmortems", "analytics.export")] = \
+    "completion metrics export as CSV the one way every metrics table does"
 
 
 @dataclass(frozen=True)

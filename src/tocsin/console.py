@@ -235,6 +235,18 @@ def db_check(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
     typer.echo(f"ok: schema at {migrate.head_revision()} and matches the models")
 
 
+@db_app.command("rebuild-metrics")
+def db_rebuild_metrics(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Recompute every incident's stored metrics summary from its log (the hook keeps them
+    current; this is for a restore or a repair)."""
+    from tocsin.analytics import summary
+
+    runtime = _open(_settings(config, data_dir=data_dir), migrate_schema=False)
+    with runtime.sessions() as session, session.begin():
+        made = summary.rebuild(session)
+    typer.echo(f"rebuilt the metrics summary of {made} incidents")
+
+
 @audit_app.command("verify")
 def audit_verify(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
     """Check the audit log's hash chain in the database (exit 1 if an entry was altered,

@@ -9,6 +9,7 @@ top of the import graph, hands it the implementation when the runtime is built. 
 from __future__ import annotations
 
 from tocsin.alerts import hooks as alert_hooks
+from tocsin.analytics import summary as analytics_summary
 from tocsin.analytics.prometheus import IncidentCollector
 from tocsin.audit import service as audit
 from tocsin.chatops import service as chatops
@@ -33,6 +34,11 @@ INCIDENT_HOOKS: tuple[incident_hooks.IncidentHook, ...] = (
     knownerrors.on_incident_event,  # learning: suggest known errors and similar incidents
 )
 INCIDENT_HOOKS += (chatops.on_incident_event,)  # chat: channels, summaries, alert messages
+# Metrics: the incident's stored summary row follows its log (analytics/summary.py). First,
+# so that it reads each entry before the entries other hooks write in reaction to it.
+INCIDENT_HOOKS = (analytics_summary.on_incident_event, *INCIDENT_HOOKS)
+assert INCIDENT_HOOKS[0] is analytics_summary.on_incident_event, \
+    "the metrics summary hook must run before every hook that writes entries"
 
 # After each change of an alert (created, acknowledged, resolved), in its transaction
 # (alerts/hooks.py).

@@ -89,6 +89,12 @@ class Alert(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The times of its last three resolutions (`resolve` entries that resolved it), latest
+    # first: the noise report's "flapping" (3 or more in the period) is resolve_3_at >= its
+    # start, read from the alert alone (stats.py).
+    resolve_1_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolve_2_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    resolve_3_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class AlertEvent(Base):

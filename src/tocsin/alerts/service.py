@@ -490,6 +490,8 @@ def _resolve(session: Session, event: NormalizedEvent, alert: Alert, *, now: dat
     alert.status = AlertStatus.RESOLVED.value
     alert.resolved_at = now
     alert.resolve_count += 1
+    alert.resolve_3_at, alert.resolve_2_at, alert.resolve_1_at = (
+        alert.resolve_2_at, alert.resolve_1_at, now)
     note = ""
     incident = session.get(Incident, alert.incident_id) if alert.incident_id else None
     if incident is not None and lc.Status(incident.status) in lc.OPEN_STATUSES:

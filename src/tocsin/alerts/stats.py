@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.models import Alert, AlertEvent, Integration, RoutingRule
+from tocsin.alerts.models import Alert, Integration, RoutingRule
 from tocsin.alerts.schemas import NoiseReport, NoiseRow
 from tocsin.alerts.visibility import visible_alert
 from tocsin.incidents.models import Incident
 from tocsin.principal import Principal
 
-# Resolving this many times in the period makes an alert "flapping".
+# Resolving this many times in the period makes an alert "flapping" (Alert.resolve_3_at).
 FLAP_RESOLVES = 3
 
 
@@ -23,22 +23,27 @@ def noise_report(session: Session, *, now: datetime, days: int,
     """Counts over the alerts `viewer` may see only: those of incidents hidden from them
     are left out, so no figure moves when one arrives."""
     since = now - timedelta(days=days)
-    resolves = dict(session.execute(
-        select(AlertEvent.alert_id, func.count()).where(
-            AlertEvent.at >= since, AlertEvent.action == "resolve",
-            AlertEvent.outcome == "resolved").group_by(AlertEvent.alert_id)).all())
-    rows = session.execute(
-        select(Alert.id, Alert.integration_id, Alert.routing_rule_id, Alert.incident_id,
-               Alert.acknowledged, Incident.acknowledged_at)
-        .outerjoin(Incident, Incident.id == Alert.incident_id)
-        .where(Alert.last_seen_at >= since, visible_alert(viewer))).all()
-    by_integration: dict[int | None, list[tuple[int, int | None, bool]]] = defaultdict(list)
-    by_rule: dict[int | None, list[tuple[int, int | None, bool]]] = defaultdict(list)
-    for alert_id, integration_id, rule_id, incident_id, acked, incident_acked_at in rows:
-        item = (alert_id, incident_id, bool(acked or incident_acked_at is not None))
-        by_integration[integration_id].append(item)
-        if rule_id is not None:
-            by_rule[rule_id].append(item)
+    # Flapping: resolved FLAP_RESOLVES (3) times or more since `since`, that is, its third
+    # latest resolution (kept on the alert by triage) is in the period.
+    acked = case((or_(Alert.acknowledged.is_(True), Incident.acknowledged_at.is_not(None)),
+                  1), else_=0)
+    flapped = case((Alert.resolve_3_at >= since, 1), else_=0)
+    figures = (func.count(), func.count(distinct(Alert.incident_id)), func.sum(acked),
+               func.sum(flapped))
+
+    def grouped(column: Any) -> dict[int | None, tuple[int, int, int, int]]:
+        """(alerts, incidents, acknowledged, flapping) per value of `column`: one grouped
+        statement over the period's alerts."""
+        return {key: (int(n), int(incidents), int(ack or 0), int(flap or 0))
+                for key, n, incidents, ack, flap in session.execute(
+                    select(column, *figures)
+                    .outerjoin(Incident, Incident.id == Alert.incident_id)
+                    .where(Alert.last_seen_at >= since, visible_alert(viewer))
+                    .group_by(column))}
+
+    by_integration = grouped(Alert.integration_id)
+    by_rule: dict[int | None, tuple[int, int, int, int]] = {
+        k: v for k, v in grouped(Alert.routing_rule_id).items() if k is not None}
     names = dict(session.execute(select(Integration.id, Integration.name)).all())
     rule_names = dict(session.execute(select(RoutingRule.id, RoutingRule.name)).all())
     enabled = {("i", k): bool(v) for k, v in session.execute(
@@ -46,22 +51,23 @@ def noise_report(session: Session, *, now: datetime, days: int,
     enabled |= {("r", k): bool(v) for k, v in session.execute(
         select(RoutingRule.id, RoutingRule.enabled))}
 
-    def row(key: int | None, name: str, items: list[tuple[int, int | None, bool]],
+    def row(key: int | None, name: str, counts: tuple[int, int, int, int],
             kind: str) -> NoiseRow:
-        acked = sum(1 for _a, _i, ack in items if ack)
+        n, incidents, ack, flapping = counts
         return NoiseRow(
-            id=key, name=name, alerts=len(items),
-            incidents=len({i for _a, i, _ack in items if i is not None}),
-            acknowledged_share=round(acked / len(items), 3) if items else 0.0,
-            flapping_alerts=sum(1 for a, _i, _ack in items
-                                if resolves.get(a, 0) >= FLAP_RESOLVES),
-            no_action_30d=len(items) - acked, no_action=bool(items) and not acked,
+            id=key, name=name, alerts=n, incidents=incidents,
+            acknowledged_share=round(ack / n, 3) if n else 0.0,
+            flapping_alerts=flapping, no_action_30d=n - ack, no_action=bool(n) and not ack,
             enabled=enabled.get((kind, key), True) if key is not None else True)
+
+    def busiest(groups: dict[int | None, tuple[int, int, int, int]]
+                ) -> list[tuple[int | None, tuple[int, int, int, int]]]:
+        return sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0] or 0))
 
     return NoiseReport(
         since=since,
         integrations=[row(k, names.get(k, "detection (no integration)") if k else
                           "detection (no integration)", v, "i")
-                      for k, v in sorted(by_integration.items(), key=lambda kv: -len(kv[1]))],
+                      for k, v in busiest(by_integration)],
         rules=[row(k, rule_names.get(k, f"rule {k}") if k else "", v, "r")
-               for k, v in sorted(by_rule.items(), key=lambda kv: -len(kv[1]))])
+               for k, v in busiest(by_rule)])

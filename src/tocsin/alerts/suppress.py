@@ -152,3 +152,42 @@ def suppression_reason(*, labels: Mapping[str, str], now: datetime, rule_suppres
         if silence_matches(silence, labels, now):
             return f"silence #{silence.id}"
     return None
+
+
+def silence_for_rule(conditions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]] | None:
+    """Silence matchers that match exactly the alerts a routing rule's `conditions` match,
+    or None when some condition has no exact matcher form: then a silence would be broader
+    than the rule, and is not offered.
+
+    labels.X equals V -> X = V; regex R -> X =~ R; in [a, b] -> X =~ a|b (each escaped).
+    Only text values that are not numbers (a rule compares "5" and "5.0" as numbers, a
+    matcher as text), and only regexes that do not match the empty string (a matcher sees a
+    missing label as "", a rule as not matching)."""
+    out: list[dict[str, Any]] = []
+
+    def text(v: Any) -> bool:
+        if not isinstance(v, str) or not v:
+            return False
+        try:
+            float(v)
+        except ValueError:
+            return True
+        return False
+
+    for c in conditions:
+        field_name = str(c.get("field", ""))
+        op = c.get("op", "equals")
+        value = c.get("value")
+        if not field_name.startswith("labels.") or len(field_name) == len("labels."):
+            return None
+        name = field_name[len("labels."):]
+        if op == "equals" and text(value):
+            out.append({"name": name, "value": value, "is_regex": False, "is_equal": True})
+        elif op == "regex" and isinstance(value, str) and re.fullmatch(value, "") is None:
+            out.append({"name": name, "value": value, "is_regex": True, "is_equal": True})
+        elif op == "in" and isinstance(value, list) and value and all(text(v) for v in value):
+            out.append({"name": name, "value": "|".join(re.escape(v) for v in value),
+                        "is_regex": True, "is_equal": True})
+        else:
+            return None
+    return out or None

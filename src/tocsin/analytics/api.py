@@ -19,9 +19,7 @@ from tocsin.analytics.schemas import (
     TargetIn,
     TargetsOut,
 )
-from tocsin.analytics.targets import SEVERITIES
 from tocsin.api.deps import Admin, RuntimeDep, SessionDep, Viewer
-from tocsin.errors import Invalid
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"])
@@ -36,17 +34,11 @@ Sev = Annotated[list[str] | None, Query(description="only these severities")]
 
 def _window(rt: Runtime, since: datetime | None, until: datetime | None
             ) -> tuple[datetime, datetime]:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise Invalid(f"{name}: give a time zone offset (e.g. Z)")
-    return service.window(now=rt.clock.now(), since=since, until=until)
+    return service.request_window(now=rt.clock.now(), since=since, until=until)
 
 
 def _severities(values: list[str] | None) -> list[str] | None:
-    bad = [v for v in values or [] if v not in SEVERITIES]
-    if bad:
-        raise Invalid(f"severity: one of {', '.join(SEVERITIES)}")
-    return values or None
+    return service.check_severities(values)
 
 
 @router.get("/incidents", response_model=IncidentMetricsOut,

@@ -42,7 +42,8 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Incident metrics (MTTA, MTTR, MTTD, MTBF with mean, median and p90), response-target
-    compliance per period, and on-call health per person.
+    compliance per period, on-call health per person, and post-mortem and action-item
+    completion per period.
 
     Example: tocsin report --by service --since 2026-10-01T00:00:00Z --tz Europe/Berlin
     """
@@ -55,8 +56,11 @@ def report(
     compliance = client.request("GET", "/api/v1/metrics/compliance", params=window)
     oncall = client.request("GET", "/api/v1/metrics/oncall",
                             params={k: v for k, v in window.items() if k != "period"})
+    learning = client.request("GET", "/api/v1/metrics/postmortems",
+                              params={**window, "by": "period"})
     if as_json:
-        emit({"incidents": metrics, "compliance": compliance, "oncall": oncall}, as_json=True)
+        emit({"incidents": metrics, "compliance": compliance, "oncall": oncall,
+              "postmortems": learning}, as_json=True)
         return
     typer.echo(f"Incidents {metrics['since']} to {metrics['until']}, per {by}:")
     typer.echo(table(_summary_rows(metrics["rows"]),
@@ -79,3 +83,14 @@ def report(
                       "interrupted_nights", "longest_interrupted_run", "busiest_shift",
                       "share", "warning"]))
     typer.echo(f"fairness: {_pct(oncall['fairness'])}")
+    typer.echo(f"\nPost-mortems (needed for resolved "
+               f"{'/'.join(learning['required_severities'])}) and action items, per {period}:")
+    typer.echo(table([{**r, "published": f"{r['published']} ({_pct(r['published_rate'])})",
+                       "on_time": f"{r['published_on_time']} ({_pct(r['on_time_rate'])})",
+                       "actions_done": f"{r['actions_done']} "
+                                       f"({_pct(r['actions_done_rate'])})",
+                       "actions_on_time": f"{r['actions_done_on_time']} "
+                                          f"({_pct(r['actions_on_time_rate'])})"}
+                      for r in learning["rows"]],
+                     ["group", "needed", "published", "on_time", "overdue", "missing",
+                      "actions", "actions_done", "actions_on_time", "actions_overdue"]))

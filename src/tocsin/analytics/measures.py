@@ -7,6 +7,8 @@ of every measure is written in docs/metrics.md; this module is that page in code
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import itertools
 import math
 import statistics
@@ -57,34 +59,48 @@ def facts_of(*, id: int, severity: str, created_at: datetime, source: str,
              team_ids: Sequence[int] = (), impact_started_at: datetime | None = None,
              visible: bool = True) -> Facts:
     """Reduce one incident's log, given in log order (by event id: entries of one instant
-    keep the order they were written in)."""
-    ack = update = resolved = None
-    reopened = 0
-    recurred = escalated = False
+    keep the order they were written in): `fold` over each entry in turn, from `start`."""
+    f = start(id=id, severity=severity, created_at=created_at, source=source,
+              service_ids=service_ids, team_ids=team_ids,
+              impact_started_at=impact_started_at, visible=visible)
     for e in events:
-        if e.at < created_at:
-            continue
-        if e.kind == "status_changed" and ack is None and e.data.get("to") in ACK_STATUSES:
-            ack = e.at
-        if update is None and e.kind in UPDATE_KINDS and not (
-                e.kind == "status_changed" and e.data.get("to") == "acknowledged"):
-            update = e.at
-        if e.kind == "resolved":
-            resolved = e.at
-        elif e.kind == "reopened":
-            reopened += 1
-            resolved = None
-        elif e.kind == "recurrence":
-            recurred = True
-        elif e.kind == "escalated":
-            escalated = True
+        f = fold(f, e)
+    return f
+
+
+def start(*, id: int, severity: str, created_at: datetime, source: str,
+          service_ids: Sequence[int] = (), team_ids: Sequence[int] = (),
+          impact_started_at: datetime | None = None, visible: bool = True) -> Facts:
+    """An incident's facts before any log entry is read."""
     # A start of impact the reporter gave; the same instant as detection means "not given".
     impact = impact_started_at if impact_started_at and impact_started_at < created_at else None
     return Facts(id=id, severity=severity, created_at=created_at, source=source,
                  service_ids=tuple(service_ids), team_ids=tuple(team_ids),
-                 impact_started_at=impact, acknowledged_at=ack, first_update_at=update,
-                 resolved_at=resolved, reopened=reopened, recurred=recurred or reopened > 0,
-                 escalated=escalated, visible=visible)
+                 impact_started_at=impact, visible=visible)
+
+
+def fold(f: Facts, e: Event) -> Facts:
+    """`f` with one more log entry read: the one step both the full reduction (`facts_of`)
+    and the stored per-incident summary (analytics.summary, kept current entry by entry)
+    take, so the two cannot drift apart."""
+    if e.at < f.created_at:
+        return f
+    changes: dict[str, Any] = {}
+    to = e.data.get("to")
+    if e.kind == "status_changed" and f.acknowledged_at is None and to in ACK_STATUSES:
+        changes["acknowledged_at"] = e.at
+    if f.first_update_at is None and e.kind in UPDATE_KINDS and not (
+            e.kind == "status_changed" and to == "acknowledged"):
+        changes["first_update_at"] = e.at
+    if e.kind == "resolved":
+        changes["resolved_at"] = e.at
+    elif e.kind == "reopened":
+        changes.update(reopened=f.reopened + 1, resolved_at=None, recurred=True)
+    elif e.kind == "recurrence":
+        changes["recurred"] = True
+    elif e.kind == "escalated":
+        changes["escalated"] = True
+    return dataclasses.replace(f, **changes) if changes else f
 
 
 def seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -208,6 +224,36 @@ def period_label(start: datetime, period: str) -> str:
 Keys = Callable[[Facts], Iterable[str]]
 
 
+def period_end(start: datetime, period: str) -> datetime:
+    """The local start of the period after the one starting at `start` (from period_start)."""
+    if period == "week":
+        day = start.date() + timedelta(days=7)
+        return datetime(day.year, day.month, day.day, tzinfo=start.tzinfo)
+    months = 1 if period == "month" else 3
+    month = start.month - 1 + months
+    return datetime(start.year + month // 12, month % 12 + 1, 1, tzinfo=start.tzinfo)
+
+
+def _period_keys(period: str, zone: str) -> Keys:
+    """Keys by period, remembering the periods already found (their UTC bounds, sorted), so
+    a fact's period is found by bisection instead of time zone arithmetic."""
+    starts: list[datetime] = []
+    found: list[tuple[datetime, list[str]]] = []  # (end, [label]) beside each start
+
+    def of(f: Facts) -> list[str]:
+        at = f.created_at
+        i = bisect.bisect_right(starts, at) - 1
+        if i >= 0 and at < found[i][0]:
+            return found[i][1]
+        start = period_start(at, period, zone)
+        label = [period_label(start, period)]
+        i = bisect.bisect_right(starts, start)
+        starts.insert(i, start)
+        found.insert(i, (period_end(start, period), label))
+        return label
+    return of
+
+
 def keys_by(dimension: str, *, period: str = "week", zone: str = "UTC",
             names: Mapping[int, str] | None = None) -> Keys:
     """How facts fall into groups. An incident of two services counts in both services'
@@ -222,7 +268,7 @@ def keys_by(dimension: str, *, period: str = "week", zone: str = "UTC",
             return [names.get(i, f"#{i}") for i in ids] or ["none"]
         return of
     if dimension == "period":
-        return lambda f: [period_label(period_start(f.created_at, period, zone), period)]
+        return _period_keys(period, zone)
     if dimension == "all":
         return lambda f: ["all"]
     raise ValueError(f"unknown dimension {dimension!r}")

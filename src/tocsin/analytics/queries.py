@@ -8,26 +8,21 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, func, select
+from sqlalchemy import ColumnElement, Engine, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Team, TeamMember, User
-from tocsin.analytics import measures
+from tocsin.analytics import measures, summary
+from tocsin.analytics.models import IncidentFact
 from tocsin.analytics.oncall_health import PageSent, Person
 from tocsin.catalog.models import Service
-from tocsin.incidents.models import Incident, IncidentEvent, IncidentService, not_drill
+from tocsin.incidents.models import Incident, not_drill
 from tocsin.incidents.visibility import visible_incident
 from tocsin.notify.models import ContactMethod, Message
 from tocsin.principal import Principal, Role
-
-# The log entries the measures read (measures.facts_of); the rest of the log is skipped.
-KINDS = sorted({"status_changed", "resolved", "reopened", "recurrence", "escalated",
-                *measures.UPDATE_KINDS})
 
 
 def counted_incident() -> ColumnElement[bool]:
@@ -37,46 +32,42 @@ def counted_incident() -> ColumnElement[bool]:
 
     Drills are marked on the incident (`incidents.models.not_drill`, set by drills/). Tocsin
     has no incident merge yet (duplicate alerts are folded into one incident by triage's
-    dedup and grouping before an incident exists); a merge marker goes here too."""
+    dedup and grouping before an incident exists); a merge marker goes here too. The stored
+    summary (summary.py) carries the same decision as `IncidentFact.counted`."""
     return not_drill()
 
 
 def _team_of_services(session: Session) -> dict[int, int | None]:
-    return dict(session.execute(select(Service.id, Service.owner_team_id)).all())
+    return {sid: tid for sid, tid in session.execute(select(Service.id, Service.owner_team_id))}
 
 
 @dataclass
-class _Cached:
-    version: tuple[datetime, int | None]
-    service_ids: tuple[int, ...]
-    facts: measures.Facts  # without teams and visibility, which are added per request
-
-
-@dataclass
-class _FactsCache:
-    """One database's incidents reduced to facts, each kept with the incident's version:
-    its `updated_at` and the id of its last log entry. Every change to an incident (its log,
-    its services, its fields) goes through incidents.service.append_event, which adds an
-    entry (a new, higher id) and moves `updated_at`, so an entry whose version still matches
-    is still right, and only changed incidents are read again. (The id, not the time alone:
-    two changes can carry the same time.)"""
+class _Cache:
+    """One database's facts as last read, per incident with its row's revision, team ids
+    already set for `teams` (the service -> team map they were set with)."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    entries: dict[int, _Cached] = field(default_factory=dict)
+    teams: dict[int, int | None] = field(default_factory=dict)
+    entries: dict[int, tuple[int, measures.Facts]] = field(default_factory=dict)
 
 
-# Per engine (a runtime's database), dropped with it; a process serving one database has one.
-_CACHES: weakref.WeakKeyDictionary[Engine, _FactsCache] = weakref.WeakKeyDictionary()
+# Per engine (a runtime's database), dropped with it.
+_CACHES: weakref.WeakKeyDictionary[Engine, _Cache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+_CHUNK = 500
 
 
-def _cache_of(session: Session) -> _FactsCache:
+def _cache_of(session: Session) -> _Cache:
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    with _CACHE_LOCK:
-        return _CACHES.setdefault(engine, _FactsCache())
+    with _CACHES_LOCK:
+        return _CACHES.setdefault(engine, _Cache())
 
 
-_CACHE_LOCK = threading.Lock()
+def forget(session: Session) -> None:
+    """Drop this database's cached facts (after a rebuild of the stored summary)."""
+    with _CACHES_LOCK:
+        _CACHES.pop(session.get_bind(), None)  # type: ignore[arg-type]
 
 
 def load_facts(session: Session, *, since: datetime | None, until: datetime | None,
@@ -84,81 +75,82 @@ def load_facts(session: Session, *, since: datetime | None, until: datetime | No
                service_id: int | None = None, team_id: int | None = None,
                incident_ids: list[int] | None = None) -> list[measures.Facts]:
     """Facts of the counted incidents created in [since, until) (or those of
-    `incident_ids`). Each carries whether `viewer` may see it; figures count every incident,
+    `incident_ids`), from the stored summary (summary.py: one row per incident, kept current
+    with its log). Each carries whether `viewer` may see it; figures count every incident,
     lists show only visible ones.
 
-    One statement reads the chosen incidents' rows (with `updated_at` and the viewer's
-    visibility); the log and services are read only for incidents new to the cache or
-    changed since, joined to that selection (no id lists): two more statements, reading
-    of a log entry only its kind, time and, for a status change, the status it went to."""
-    chosen = select(Incident.id).where(counted_incident())
+    First the window's (id, revision) pairs, read from the (counted, created_at, revision)
+    index alone; then whole rows only for incidents new to this process's cache or changed
+    since (a higher revision). For a viewer who is not an admin, one more statement reads
+    which restricted incidents of the window they may not see."""
+    summary.ensure_built(session)
+    where: list[ColumnElement[bool]] = [IncidentFact.counted.is_(True)]
     if incident_ids is not None:
-        chosen = chosen.where(Incident.id.in_(incident_ids))
+        where.append(IncidentFact.incident_id.in_(incident_ids))
     else:
         if since is None or until is None:
             raise ValueError("a window [since, until) or incident ids")
-        chosen = chosen.where(Incident.created_at >= since, Incident.created_at < until)
+        where += [IncidentFact.created_at >= since, IncidentFact.created_at < until]
     if severities:
-        chosen = chosen.where(Incident.severity.in_(severities))
-    rows = session.execute(
-        select(Incident.id, Incident.severity, Incident.created_at, Incident.detection_source,
-               Incident.impact_started_at, Incident.updated_at, _LAST_ENTRY,
-               visible_incident(viewer).label("visible"))
-        .where(Incident.id.in_(chosen.scalar_subquery())).order_by(Incident.id)).all()
+        where.append(IncidentFact.severity.in_(severities))
+    teams = _team_of_services(session)
+    versions = [(iid, rev) for iid, rev in session.execute(
+        select(IncidentFact.incident_id, IncidentFact.revision).where(*where)
+        .order_by(IncidentFact.incident_id))]
     cache = _cache_of(session)
     with cache.lock:
-        stale = [r for r in rows if (c := cache.entries.get(r.id)) is None
-                 or c.version != (r.updated_at, r.last_entry)]
-    if stale:
-        fresh = _reduce(session, chosen, stale, all_rows=len(stale) == len(rows))
-        with cache.lock:
-            cache.entries.update(fresh)
-    teams = _team_of_services(session)
-    out = []
-    with cache.lock:
+        if cache.teams != teams:
+            cache.teams, cache.entries = teams, {}
         entries = cache.entries
-        for r in rows:
-            c = entries[r.id]
-            if service_id is not None and service_id not in c.service_ids:
-                continue
-            tids = tuple(sorted({t for s in c.service_ids if (t := teams.get(s)) is not None}))
-            if team_id is not None and team_id not in tids:
-                continue
-            out.append(replace(c.facts, team_ids=tids, visible=bool(r.visible)))
+        stale = [iid for iid, rev in versions
+                 if (e := entries.get(iid)) is None or e[0] != rev]
+    if stale:
+        fresh = _read(session, where if len(stale) * 2 > len(versions) else None, stale,
+                      teams)
+        with cache.lock:
+            if cache.teams == teams:
+                cache.entries.update(fresh)
+            entries = {**cache.entries, **fresh}
+    hidden: set[int] = set()
+    if not viewer.is_admin:
+        # (NULL, not false, when a role is unassigned: hidden unless true)
+        hidden = {iid for iid, visible in session.execute(
+            select(IncidentFact.incident_id, visible_incident(viewer))
+            .join(Incident, Incident.id == IncidentFact.incident_id)
+            .where(*where, Incident.restricted.is_(True))) if not visible}
+    out = []
+    for iid, _rev in versions:
+        f = entries[iid][1]
+        if service_id is not None and service_id not in f.service_ids:
+            continue
+        if team_id is not None and team_id not in f.team_ids:
+            continue
+        out.append(replace(f, visible=False) if iid in hidden else f)
     return out
 
 
-# The id of an incident's last log entry: an index look-up (incident_id, id) per incident.
-_LAST_ENTRY = (select(func.max(IncidentEvent.id)).where(IncidentEvent.incident_id == Incident.id)
-               .correlate(Incident).scalar_subquery().label("last_entry"))
-
-
-def _reduce(session: Session, chosen: Select[Any], stale: list[Any], *,
-            all_rows: bool) -> dict[int, _Cached]:
-    """Facts of the `stale` rows. When they are all of `chosen`, their log and services are
-    read joined to `chosen`; otherwise to the stale ids themselves."""
-    ids = (chosen.scalar_subquery() if all_rows else
-           select(Incident.id).where(Incident.id.in_([r.id for r in stale])).scalar_subquery())
-    services: dict[int, list[int]] = defaultdict(list)
-    for iid, sid in session.execute(
-            select(IncidentService.incident_id, IncidentService.service_id)
-            .where(IncidentService.incident_id.in_(ids))
-            .order_by(IncidentService.incident_id, IncidentService.service_id)):
-        services[iid].append(sid)
-    events: dict[int, list[measures.Event]] = defaultdict(list)
-    moved_to = IncidentEvent.data["to"].as_string()
-    for iid, at, kind, to in session.execute(
-            select(IncidentEvent.incident_id, IncidentEvent.at, IncidentEvent.kind, moved_to)
-            .where(IncidentEvent.incident_id.in_(ids), IncidentEvent.kind.in_(KINDS))
-            .order_by(IncidentEvent.incident_id, IncidentEvent.id)):
-        events[iid].append(measures.Event(at, kind, {"to": to} if to is not None else {}))
+def _read(session: Session, where: list[ColumnElement[bool]] | None, ids: list[int],
+          teams: dict[int, int | None]) -> dict[int, tuple[int, measures.Facts]]:
+    """Whole rows: the window's (`where`) when most of it is needed, else `ids` in chunks."""
+    statements = ([select(*summary.COLUMNS, IncidentFact.revision).where(*where)]
+                  if where is not None else
+                  [select(*summary.COLUMNS, IncidentFact.revision)
+                   .where(IncidentFact.incident_id.in_(ids[i:i + _CHUNK]))
+                   for i in range(0, len(ids), _CHUNK)])
     out = {}
-    for r in stale:
-        sids = tuple(services.get(r.id, ()))
-        out[r.id] = _Cached((r.updated_at, r.last_entry), sids, measures.facts_of(
-            id=r.id, severity=r.severity, created_at=r.created_at, source=r.detection_source,
-            events=events.get(r.id, []), service_ids=sids,
-            impact_started_at=r.impact_started_at))
+    team_ids: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    new = measures.Facts
+    for statement in statements:
+        for (iid, severity, created_at, source, sids_text, impact, ack, update, resolved,
+             reopened, recurred, escalated, rev) in session.execute(statement):
+            known = team_ids.get(sids_text)
+            if known is None:
+                sids = tuple(i for i in summary.ids_of(sids_text) if i in teams)
+                known = team_ids[sids_text] = (sids, tuple(sorted(
+                    {t for s in sids if (t := teams[s]) is not None})))
+            out[iid] = (rev, new(iid, severity, created_at, source, known[0], known[1],
+                                 impact, ack, update, resolved, reopened, bool(recurred),
+                                 bool(escalated)))
     return out
 
 

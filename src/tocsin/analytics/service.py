@@ -48,6 +48,22 @@ def window(*, now: datetime, since: datetime | None, until: datetime | None,
     return start, end
 
 
+def request_window(*, now: datetime, since: datetime | None, until: datetime | None
+                   ) -> tuple[datetime, datetime]:
+    """`window` of an API request's since/until, which must carry their offsets."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise Invalid(f"{name}: give a time zone offset (e.g. Z)")
+    return window(now=now, since=since, until=until)
+
+
+def check_severities(values: list[str] | None) -> list[str] | None:
+    bad = [v for v in values or [] if v not in tg.SEVERITIES]
+    if bad:
+        raise Invalid(f"severity: one of {', '.join(tg.SEVERITIES)}")
+    return values or None
+
+
 def check_zone(zone: str) -> str:
     try:
         ZoneInfo(zone)
@@ -122,6 +138,21 @@ def incident_targets(session: Session, *, incident_id: int, viewer: Principal,
 
 # ---- incident metrics ---------------------------------------------------------------------
 
+def facts(session: Session, *, viewer: Principal, since: datetime, until: datetime,
+          severities: list[str] | None = None, service_id: int | None = None,
+          team_id: int | None = None) -> list[measures.Facts]:
+    """The counted incidents created in [since, until), reduced (the stored summary): for
+    features above that measure along the same incidents (postmortems' completion)."""
+    return queries.load_facts(session, since=since, until=until, viewer=viewer,
+                              severities=severities, service_id=service_id, team_id=team_id)
+
+
+def group_keys(session: Session, *, by: str, period: str, zone: str) -> measures.Keys:
+    """How facts fall into the groups of `by`, named as the metrics name them."""
+    return measures.keys_by(by, period=period, zone=check_zone(zone),
+                            names=queries.names(session, by))
+
+
 def _spread(s: measures.Spread) -> SpreadOut:
     return SpreadOut(n=s.n, mean=s.mean, median=s.median, p90=s.p90)
 
@@ -161,18 +192,18 @@ def compliance(session: Session, *, viewer: Principal, since: datetime, until: d
                                    team_id=team_id)
     current = targets(session)
     keys = measures.keys_by("period", period=period, zone=check_zone(zone))
-    groups: dict[str, list[measures.Facts]] = {}
-    for f in facts:
+    judged = [(f, tg.verdicts(f, current, now=now)) for f in facts]  # once per incident
+    groups: dict[str, list[dict[str, tg.Verdict]]] = {}
+    for f, v in judged:
         for k in keys(f):
-            groups.setdefault(k, []).append(f)
+            groups.setdefault(k, []).append(v)
     out = [ComplianceOut(group=c.group, measure=c.measure,
                          met=c.met, missed=c.missed, pending=c.pending, rate=c.rate)
-           for k in sorted(groups) for c in tg.compliance(k, groups[k], current, now=now)]
+           for k in sorted(groups) for c in tg.compliance_of(k, groups[k])]
     missed: list[MissOut] = []
     hidden = 0
-    for f in facts:
-        late = [m for m, v in tg.verdicts(f, current, now=now).items()
-                if v is tg.Verdict.MISSED]
+    for f, verdicts in judged:
+        late = [m for m, v in verdicts.items() if v is tg.Verdict.MISSED]
         if not late:
             continue
         if not f.visible:

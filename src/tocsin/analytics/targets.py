@@ -24,8 +24,13 @@ class Target:
     resolve_minutes: int | None
 
     def minutes(self, measure: str) -> int | None:
-        return {"ack": self.ack_minutes, "update": self.update_minutes,
-                "resolve": self.resolve_minutes}[measure]
+        if measure == "ack":
+            return self.ack_minutes
+        if measure == "update":
+            return self.update_minutes
+        if measure == "resolve":
+            return self.resolve_minutes
+        raise KeyError(measure)
 
 
 # DOMAIN §3 and §10: SEV1 acknowledged in 5 min, first update within the 20-minute cadence,
@@ -47,8 +52,11 @@ class Verdict(enum.StrEnum):
 
 
 def _done_at(f: Facts, measure: str) -> datetime | None:
-    return {"ack": f.acknowledged_at, "update": f.first_update_at,
-            "resolve": f.resolved_at}[measure]
+    if measure == "ack":
+        return f.acknowledged_at
+    if measure == "update":
+        return f.first_update_at
+    return f.resolved_at
 
 
 def verdict(f: Facts, target: Target, measure: str, *, now: datetime) -> Verdict:
@@ -84,9 +92,14 @@ class Compliance:
 
 def compliance(group: str, facts: Iterable[Facts], targets: Mapping[str, Target], *,
                now: datetime) -> list[Compliance]:
+    return compliance_of(group, (verdicts(f, targets, now=now) for f in facts))
+
+
+def compliance_of(group: str, judged: Iterable[Mapping[str, Verdict]]) -> list[Compliance]:
+    """`compliance` from verdicts already made (one `verdicts` per incident)."""
     counts = {m: {v: 0 for v in Verdict} for m in MEASURES}
-    for f in facts:
-        for m, v in verdicts(f, targets, now=now).items():
+    for one in judged:
+        for m, v in one.items():
             counts[m][v] += 1
     return [Compliance(group, m, counts[m][Verdict.MET], counts[m][Verdict.MISSED],
                        counts[m][Verdict.PENDING]) for m in MEASURES]

@@ -40,6 +40,12 @@ def queue_row(session: Session, table: Table, row: dict[str, Any]) -> None:
     queue.setdefault((table, tuple(row)), []).append(row)
 
 
+def queue_token(session: Session) -> object | None:
+    """The rows waiting now, as an opaque token: the same token later means none of them
+    has been written since (writing takes the whole queue)."""
+    return session.info.get(_QUEUE)
+
+
 def write_queued(session: Session, connection: Connection | None = None) -> None:
     """Write the waiting rows now (in the order their tables were first queued)."""
     queue = session.info.pop(_QUEUE, None)

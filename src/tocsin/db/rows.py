@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from tocsin.db import checks
 from tocsin.db.ids import declared_id
-from tocsin.db.queued import queue_row
+from tocsin.db.queued import queue_row, queue_token
 
 M = TypeVar("M")
 
@@ -96,6 +96,22 @@ def add(session: Session, model: type[Any], **values: Any) -> None:
     _with_id(session, model, values)
     queue_row(session, model.__table__, values)
     _added(session, model).record(values)
+
+
+def add_changeable(session: Session, model: type[Any], **values: Any
+                   ) -> tuple[dict[str, Any], object]:
+    """`add`, returning the queued values and a token: while `still_queued(session, token)`
+    the row is not written yet, and changing those values changes what will be written
+    (its owner's later changes in the transaction need no UPDATE, and no statement that
+    would write the batch's queued rows early). Not for columns other code reads back."""
+    add_values = _with_id(session, model, values)
+    queue_row(session, model.__table__, add_values)
+    _added(session, model).record(add_values)
+    return add_values, queue_token(session)
+
+
+def still_queued(session: Session, token: object) -> bool:
+    return token is not None and queue_token(session) is token
 
 
 def add_object(session: Session, model: type[M], *, need_id: bool = False,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from tocsin.analytics import service as analytics
+from tocsin.analytics.export import csv_of
+from tocsin.analytics.schemas import Dimension, Period
 from tocsin.api import pagination
 from tocsin.api.deps import Responder, RuntimeDep, SessionDep, Viewer
 from tocsin.api.pagination import Limit, Page
@@ -22,6 +26,7 @@ from tocsin.postmortems.schemas import (
     ActionItemUpdate,
     CommentIn,
     CommentOut,
+    CompletionReport,
     FindingOut,
     PostmortemBrief,
     PostmortemOut,
@@ -249,3 +254,43 @@ def edit_action_item(item_id: Id, data: ActionItemUpdate, session: SessionDep, r
     actions.update(session, item=item, data=data, now=now, settings=rt.settings)
     session.commit()
     return actions.out(item, now)
+
+
+# ---- completion metrics ------------------------------------------------------------------
+
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "the table as CSV"}}
+Since = Annotated[datetime | None, Query(description="start (inclusive); default: 90 days "
+                                                     "before `until`")]
+Until = Annotated[datetime | None, Query(description="end (exclusive); default: now")]
+Tz = Annotated[str, Query(max_length=64, description="time zone periods are cut in")]
+Sev = Annotated[list[str] | None, Query(description="only these severities")]
+
+
+@router.get("/metrics/postmortems", response_model=CompletionReport,
+            summary="Post-mortem and action-item completion per period, severity, service "
+                    "or team")
+def completion_metrics(session: SessionDep, rt: RuntimeDep, who: Viewer,
+                       since: Since = None, until: Until = None, by: Dimension = "period",
+                       period: Period = "month", tz: Tz = "UTC", severity: Sev = None,
+                       service_id: int | None = None,
+                       team_id: int | None = None) -> CompletionReport:
+    start, end = analytics.request_window(now=rt.clock.now(), since=since, until=until)
+    return service.completion_report(
+        session, viewer=who, since=start, until=end, by=by, period=period, zone=tz,
+        now=rt.clock.now(), settings=rt.settings,
+        severities=analytics.check_severities(severity),
+        service_id=service_id, team_id=team_id)
+
+
+@router.get("/metrics/postmortems.csv", response_class=Response, responses=_CSV,
+            summary="Post-mortem and action-item completion as CSV")
+def completion_metrics_csv(session: SessionDep, rt: RuntimeDep, who: Viewer,
+                           since: Since = None, until: Until = None,
+                           by: Dimension = "period", period: Period = "month",
+                           tz: Tz = "UTC", severity: Sev = None,
+                           service_id: int | None = None,
+                           team_id: int | None = None) -> Response:
+    out = completion_metrics(session, rt, who, since, until, by, period, tz, severity,
+                             service_id, team_id)
+    return Response(csv_of(r.model_dump() for r in out.rows), media_type="text/csv")

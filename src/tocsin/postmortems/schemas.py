@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -157,3 +157,30 @@ class PostmortemBrief(BaseModel):
     title: str
     due_at: datetime
     overdue: bool
+
+
+class CompletionOut(BaseModel):
+    group: str
+    needed: int = Field(description="resolved incidents whose severity requires a post-mortem")
+    published: int
+    published_on_time: int = Field(description="published at or before the due date")
+    overdue: int = Field(description="started, not published, past the due date")
+    missing: int = Field(description="needed and never started")
+    published_rate: float | None = Field(description="published / needed")
+    on_time_rate: float | None = Field(description="published_on_time / needed")
+    actions: int = Field(description="action items of these incidents, cancelled ones left out")
+    actions_done: int
+    actions_done_on_time: int
+    actions_overdue: int = Field(description="not done, past their due date")
+    actions_done_rate: float | None = Field(description="actions_done / actions")
+    actions_on_time_rate: float | None = Field(description="actions_done_on_time / actions")
+
+
+class CompletionReport(BaseModel):
+    since: datetime
+    until: datetime
+    by: Literal["severity", "service", "team", "period", "all"]
+    period: Literal["week", "month", "quarter"]
+    time_zone: str
+    required_severities: list[str]
+    rows: list[CompletionOut]

@@ -9,6 +9,9 @@ from sqlalchemy import Select, case, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
+from tocsin.analytics import service as analytics
+from tocsin.analytics.measures import Facts
+from tocsin.analytics.models import IncidentFact
 from tocsin.catalog.models import Service
 from tocsin.db import rows
 from tocsin.engine import timers
@@ -17,15 +20,22 @@ from tocsin.incidents import service as incidents
 from tocsin.incidents import visibility
 from tocsin.incidents.models import Incident, IncidentEvent, IncidentService
 from tocsin.notify import service as notify
-from tocsin.postmortems import blameless, reminders
+from tocsin.postmortems import blameless, completion, reminders
 from tocsin.postmortems import timeline as tl
 from tocsin.postmortems.models import (
+    ActionItem,
     Postmortem,
     PostmortemComment,
     PostmortemReviewer,
     PostmortemStatus,
 )
-from tocsin.postmortems.schemas import TEXT_SECTIONS, CommentIn, PostmortemUpdate
+from tocsin.postmortems.schemas import (
+    TEXT_SECTIONS,
+    CommentIn,
+    CompletionOut,
+    CompletionReport,
+    PostmortemUpdate,
+)
 from tocsin.principal import Principal
 from tocsin.settings import Settings
 
@@ -366,3 +376,42 @@ def user_names(session: Session, ids: list[int | None]) -> dict[int, str]:
         return {}
     return {uid: name for uid, name in session.execute(
         select(User.id, User.name).where(User.id.in_(wanted)))}
+
+
+# ---- completion metrics (DOMAIN §10) -----------------------------------------------------
+
+def completion_report(session: Session, *, viewer: Principal, since: datetime, until: datetime,
+                      by: str, period: str, zone: str, now: datetime, settings: Settings,
+                      severities: list[str] | None = None, service_id: int | None = None,
+                      team_id: int | None = None,
+                      facts: list[Facts] | None = None) -> CompletionReport:
+    """Post-mortem and action-item completion over the metrics' incidents (analytics), by
+    the metrics' groups (`facts`: those incidents, already read). Counts only, as every
+    figure: restricted incidents are counted."""
+    found = facts if facts is not None else analytics.facts(
+        session, viewer=viewer, since=since, until=until, severities=severities,
+        service_id=service_id, team_id=team_id)
+    keys = analytics.group_keys(session, by=by, period=period, zone=zone)
+    window = (IncidentFact.counted.is_(True), IncidentFact.created_at >= since,
+              IncidentFact.created_at < until)
+    reviews = {r.incident_id: completion.Review(r.incident_id, r.status, r.due_at,
+                                                r.published_at)
+               for r in session.execute(
+                   select(Postmortem.incident_id, Postmortem.status, Postmortem.due_at,
+                          Postmortem.published_at)
+                   .join(IncidentFact, IncidentFact.incident_id == Postmortem.incident_id)
+                   .where(*window))}
+    actions: dict[int, list[completion.Action]] = {}
+    for a in session.execute(
+            select(ActionItem.incident_id, ActionItem.status, ActionItem.due_at,
+                   ActionItem.done_at)
+            .join(IncidentFact, IncidentFact.incident_id == ActionItem.incident_id)
+            .where(*window)):
+        actions.setdefault(a.incident_id, []).append(
+            completion.Action(a.incident_id, a.status, a.due_at, a.done_at))
+    required = list(settings.postmortem_required_severities)
+    rows_out = [CompletionOut(**c.as_dict()) for c in completion.completions(
+        found, keys, reviews, actions, required, now=now)]
+    return CompletionReport.model_validate({
+        "since": since, "until": until, "by": by, "period": period, "time_zone": zone,
+        "required_severities": required, "rows": rows_out})

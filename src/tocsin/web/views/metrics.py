@@ -12,9 +12,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import manage, stats
+from tocsin.alerts import manage, stats, suppress
+from tocsin.alerts.models import RoutingRule, Silence
+from tocsin.alerts.schemas import IntegrationUpdate, Matcher, SilenceIn
 from tocsin.analytics import digest, queries
 from tocsin.analytics import service as analytics
 from tocsin.analytics.schemas import SummaryOut
@@ -22,15 +25,18 @@ from tocsin.analytics.targets import SEVERITIES
 from tocsin.api.deps import RuntimeDep, SessionDep
 from tocsin.errors import Invalid
 from tocsin.limits import Id
+from tocsin.postmortems import service as postmortems
 from tocsin.runtime import Runtime
 from tocsin.web import chart
 from tocsin.web import queries as web_queries
-from tocsin.web.auth import AdminUser, Form, ViewerUser, WebUser
+from tocsin.web.auth import AdminUser, Form, ResponderUser, ViewerUser, WebUser
 from tocsin.web.render import pages_of, redirect
 from tocsin.web.routing import web_router
 
 router = web_router()
 PERIODS = ("week", "month", "quarter")
+# One-click silence of a noisy rule: how long, in hours (the first is the default).
+SILENCE_HOURS = (24, 1, 4, 72, 168)
 SEV_CSS = {"SEV1": "bar-sev1", "SEV2": "bar-sev2", "SEV3": "bar-sev3", "SEV4": "bar-sev4"}
 
 
@@ -110,6 +116,10 @@ def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> 
     oncall = analytics.oncall(session, since=f.since, until=f.until, team_id=f.team_id,
                               zone=f.zone, per_shift_limit=rt.settings.analytics_pages_per_shift)
     labels = [r.group for r in by_period]
+    noise = stats.noise_report(session, now=now, days=30, viewer=who.principal)
+    completion = {by: postmortems.completion_report(
+        session, viewer=who.principal, by=by, now=now, settings=rt.settings, **common).rows
+        for by in ("period", "severity")}
     return {
         "f": f, "by_period": by_period, "severities": severities, "by_service": by_service,
         "compliance": compliance, "oncall": oncall, "team_filtered": members is not None,
@@ -122,11 +132,23 @@ def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> 
         "severity_chart": chart.bar_chart([(s.group, s.incidents, SEV_CSS[s.group])
                                            for s in severities]),
         "heat_chart": chart.heat_map(oncall.heat_map),
-        "noise": stats.noise_report(session, now=now, days=30, viewer=who.principal),
+        "noise": noise, "silenceable": _silenceable(session, [r.id for r in noise.rules]),
+        "silence_hours": SILENCE_HOURS, "completion": completion,
+        "required_severities": rt.settings.postmortem_required_severities,
         "services": web_queries.service_choices(session), "teams": queries.teams(session),
         "periods": PERIODS, "sev_levels": SEVERITIES, "targets": analytics.targets_out(session).targets,
         "duration": digest.duration, "query": f.query(),
     }
+
+
+def _silenceable(session: Session, rule_ids: list[int | None]) -> set[int]:
+    """The rules whose conditions a silence can match exactly (suppress.silence_for_rule)."""
+    wanted = [i for i in rule_ids if i is not None]
+    if not wanted:
+        return set()
+    return {rid for rid, conditions in session.execute(
+        select(RoutingRule.id, RoutingRule.conditions).where(RoutingRule.id.in_(wanted)))
+        if suppress.silence_for_rule(conditions or []) is not None}
 
 
 def _empty(severity: str) -> SummaryOut:
@@ -142,7 +164,16 @@ def metrics_page(request: Request, session: SessionDep, rt: RuntimeDep,
                  who: ViewerUser) -> Response:
     f = filters_of(request, rt, who)
     return pages_of(request).render(request, "metrics/page.html", who,
+                                    silenced=_just_silenced(session, rt, request),
                                     **metrics_context(session, rt, who, f))
+
+
+def _just_silenced(session: Session, rt: Runtime, request: Request) -> Silence | None:
+    """The silence a one-click silence just made (`?silenced=<id>`), while it still runs:
+    the notice offers to undo it."""
+    found = _int(request.query_params.get("silenced"))
+    silence = session.get(Silence, found) if found is not None else None
+    return silence if silence is not None and silence.ends_at > rt.clock.now() else None
 
 
 def quarter_of(label: str | None, now: datetime, zone: str) -> tuple[str, datetime, datetime]:
@@ -191,11 +222,40 @@ def retire_rule(request: Request, rule_id: Id, session: SessionDep, who: AdminUs
                     "bring it back from Routing.")
 
 
+@router.post("/analytics/noise/rules/{rule_id}/silence")
+def silence_rule(request: Request, rule_id: Id, session: SessionDep, rt: RuntimeDep,
+                 who: ResponderUser, form: Form) -> Response:
+    """One click: a silence of exactly the rule's alerts (its label conditions as matchers)
+    from now for the chosen hours; who may add a silence may do this."""
+    rule = manage.get_rule(session, rule_id)
+    matchers = suppress.silence_for_rule(rule.conditions or [])
+    if matchers is None:
+        return redirect("/suppression#silence", flash=f"Rule {rule.name} matches more than "
+                        "labels: write its silence by hand.")
+    chosen = form.get("hours")
+    hours = int(chosen) if isinstance(chosen, str) and chosen.isdigit() and \
+        int(chosen) in SILENCE_HOURS else SILENCE_HOURS[0]
+    now = rt.clock.now()
+    silence = manage.create_silence(session, data=SilenceIn(
+        matchers=[Matcher(**m) for m in matchers], ends_at=now + timedelta(hours=hours),
+        comment=f"Rule {rule.name} silenced for {hours} h from the alert-noise view"),
+        author_id=who.user.id, now=now)
+    session.commit()
+    return redirect(f"/analytics?silenced={silence.id}#noise-h",
+                    flash=f"Rule {rule.name} silenced for {hours} h: its alerts page no one.")
+
+
+@router.post("/analytics/noise/silences/{silence_id}/undo")
+def undo_silence(request: Request, silence_id: Id, session: SessionDep, rt: RuntimeDep,
+                 who: ResponderUser, form: Form) -> Response:
+    manage.expire_silence(session, silence_id=silence_id, now=rt.clock.now())
+    session.commit()
+    return redirect("/analytics#noise-h", flash="Silence undone: the rule pages again.")
+
+
 @router.post("/analytics/noise/integrations/{integration_id}/disable")
 def disable_integration(request: Request, integration_id: Id, session: SessionDep,
                         who: AdminUser, form: Form) -> Response:
-    from tocsin.alerts.schemas import IntegrationUpdate
-
     integration = manage.get_integration(session, integration_id)
     manage.update_integration(session, integration=integration,
                               data=IntegrationUpdate(enabled=False))
