@@ -27,6 +27,7 @@ from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
 from tocsin.intake import jobs as intake_jobs
+from tocsin.knownerrors import jobs as knownerrors_jobs
 from tocsin.knownerrors import service as knownerrors
 from tocsin.notify import jobs as notify_jobs
 from tocsin.notify.delivery import delivery_wake
@@ -78,15 +79,6 @@ def _action_item_reminder(ctx: TimerContext) -> None:
                              now=ctx.now, settings=ctx.settings)
 
 
-def _suggest(ctx: TimerContext) -> None:
-    knownerrors.suggest(ctx.session, incident_id=int(ctx.timer.payload["incident_id"]),
-                        now=ctx.now)
-
-
-def _reindex(ctx: TimerContext) -> None:
-    knownerrors.reindex(ctx.session, incident_id=int(ctx.timer.payload["incident_id"]))
-
-
 def _runbook_review(ctx: TimerContext) -> None:
     runbooks.on_review_due(ctx.session, runbook_id=int(ctx.timer.payload["runbook_id"]),
                            now=ctx.now)
@@ -101,8 +93,6 @@ TIMER_HANDLERS: dict[str, TimerHandler] = {
     postmortems.TIMER_DRAFT: _postmortem_draft,
     postmortems.TIMER_REMINDER: _postmortem_reminder,
     action_items.TIMER_REMINDER: _action_item_reminder,
-    knownerrors.TIMER_SUGGEST: _suggest,
-    knownerrors.TIMER_REINDEX: _reindex,
     runbooks.TIMER_REVIEW: _runbook_review,
 }
 TIMER_HANDLERS[stakeholders_service.TIMER_REMIND] = stakeholders_jobs.remind
@@ -123,13 +113,14 @@ def run_timers(ctx: JobContext) -> int:
     # Peek with a read-only snapshot first: the worker runs this job at every wake (each
     # committed intake batch), and on SQLite a claim takes the only write lock.
     with rt.read_sessions() as session:
-        ahead = seconds_to_next(session, now)
+        ahead = seconds_to_next(session, now, skip_kinds=knownerrors_jobs.BACKGROUND_TIMERS)
     if ahead is None or ahead > 0:
         return 0
     with rt.sessions() as session, session.begin():
         result = fire_due(session, now=now, handlers=ctx.handlers,
                           settings=rt.settings, worker_id=ctx.worker_id,
-                          limit=rt.settings.worker_batch_size, on_fired=observe)
+                          limit=rt.settings.worker_batch_size, on_fired=observe,
+                          skip_kinds=knownerrors_jobs.BACKGROUND_TIMERS)
     return result.fired + result.failed
 
 
@@ -163,6 +154,8 @@ JOBS: list[Job] = [
     Job("intake.process", intake_jobs.process),
     Job("timers", run_timers),
     Job(DELIVERY_JOB, DELIVER, lane=delivery_wake, finish=DELIVER.finish),
+    # Suggestions search on a snapshot, then write briefly (knownerrors/jobs.py).
+    Job("knownerrors.suggest", knownerrors_jobs.suggest_due),
     Job("gauges", refresh_gauges, every=15),
     Job("cleanup", cleanup, every=3600),
     Job("notify.retention", notify_jobs.retention, every=3600),

@@ -19,6 +19,7 @@ from tocsin.clock import FrozenClock
 from tocsin.engine.worker import Job, Worker
 from tocsin.jobs import DELIVER, TIMER_HANDLERS, run_timers
 from tocsin.knownerrors import service as knownerrors
+from tocsin.knownerrors.jobs import suggest_due
 from tocsin.notify.contract import ChannelKind
 from tocsin.notify.delivery import Delivery
 from tocsin.notify.pipeline import Claimed
@@ -41,8 +42,11 @@ def html_of(msg: Message) -> str:
     raise AssertionError("no html part")
 
 
-def _only(runtime: Runtime, job: Job) -> Worker:
-    return Worker(runtime=runtime, jobs=[job], handlers=TIMER_HANDLERS, worker_id="t")
+def _only(runtime: Runtime, *jobs: Job) -> Worker:
+    return Worker(runtime=runtime, jobs=list(jobs), handlers=TIMER_HANDLERS, worker_id="t")
+
+
+SUGGEST = Job("knownerrors.suggest", suggest_due)
 
 
 def test_first_email_page_lists_the_known_error_workaround_and_similar_incident(
@@ -66,7 +70,7 @@ def test_first_email_page_lists_the_known_error_workaround_and_similar_incident(
         "title": "Payment gateway timeouts on charge", "severity": "SEV3"}).json()["id"]
     client.post("/api/v1/incidents", headers=responder.headers,
                 json={"title": "Login page slow", "severity": "SEV3"})
-    _only(runtime, Job("timers", run_timers)).run_cycle()  # the past ones are indexed
+    _only(runtime, Job("timers", run_timers), SUGGEST).run_cycle()  # past ones indexed
 
     new = client.post("/api/v1/incidents", headers=admin.headers, json={
         "title": "Payment gateway timeouts, pool exhausted", "severity": "SEV1",
@@ -89,8 +93,8 @@ def test_first_email_page_lists_the_known_error_workaround_and_similar_incident(
     assert "Workaround: Restart the gateway proxy." in page_html
     assert f'href="http://tocsin.test/incidents/{past}"' in page_html
 
-    # The engine records the same suggestions a moment later.
-    _only(runtime, Job("timers", run_timers)).run_cycle()
+    # The engine records the same suggestions a moment later (its suggestions job).
+    _only(runtime, SUGGEST).run_cycle()
     found = client.get(f"/api/v1/incidents/{new}/suggestions",
                        headers=responder.headers).json()["items"]
     assert [(s["kind"], s["target_id"]) for s in found][:2] == [
@@ -130,7 +134,7 @@ def test_out_of_time_a_first_page_only_links_but_recorded_ones_are_always_listed
         (line,) = knownerrors.page_suggestions(s, [iid], budget=5)[iid]
     assert line == {"kind": "known error", "title": "Disk full on ingest nodes",
                     "detail": "Delete old segments", "path": ""}
-    _only(runtime, Job("timers", run_timers)).run_cycle()  # recorded: no computing needed
+    _only(runtime, SUGGEST).run_cycle()  # recorded: no computing needed
     with runtime.read_sessions() as s:
         assert knownerrors.page_suggestions(s, [iid], budget=0) == {iid: [line]}
 

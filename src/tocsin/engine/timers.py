@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -100,11 +100,14 @@ def pending(session: Session, key: str) -> Timer | None:
     ).first()
 
 
-def seconds_to_next(session: Session, now: datetime) -> float | None:
+def seconds_to_next(session: Session, now: datetime,
+                    skip_kinds: Collection[str] = ()) -> float | None:
     """Seconds until the earliest pending timer is due (0 or less: overdue); None when
-    nothing is pending. Served by the (status, due_at) index."""
+    nothing is pending. Served by the (status, due_at) index. `skip_kinds`: timers another
+    job runs."""
     due = session.scalar(select(func.min(Timer.due_at))
-                         .where(Timer.status == TimerStatus.PENDING.value))
+                         .where(Timer.status == TimerStatus.PENDING.value,
+                                Timer.kind.not_in(skip_kinds)))
     return None if due is None else (due - now).total_seconds()
 
 
@@ -128,15 +131,17 @@ def fire_due(
     worker_id: str,
     limit: int,
     on_fired: Callable[[Timer, str, float], None] | None = None,
+    skip_kinds: Collection[str] = (),
 ) -> FireResult:
     """Claim up to `limit` due timers in the caller's transaction and run their handlers.
 
     The caller commits. Each handler runs in a savepoint, so one failing handler does not
-    undo the others.
+    undo the others. `skip_kinds`: timers another job runs (knownerrors/jobs.py).
     """
     query = (
         select(Timer)
-        .where(Timer.status == TimerStatus.PENDING.value, Timer.due_at <= now)
+        .where(Timer.status == TimerStatus.PENDING.value, Timer.due_at <= now,
+               Timer.kind.not_in(skip_kinds))
         .order_by(Timer.due_at)
         .limit(limit)
     )

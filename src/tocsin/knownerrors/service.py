@@ -145,23 +145,46 @@ def _matches(session: Session, incident: Incident, document: str, services: froz
                                                          services, labels))]
 
 
-def suggest(session: Session, *, incident_id: int, now: datetime) -> int:
-    """Index the new incident and record the known errors and past incidents that look like
-    it (the same service and labels, similar title and alert text); returns how many."""
+@dataclass(frozen=True)
+class WorkedOut:
+    """What `work_out` found for one incident: its search document and its matches."""
+
+    incident_id: int
+    document: str
+    found: list[tuple[str, similarity.Match]]
+
+
+def work_out(session: Session, *, incident_id: int) -> WorkedOut | None:
+    """The searching part of `suggest`, reading only: run it on a read-only session, so
+    the search never holds the write lock (on SQLite, paging's claims wait behind it)."""
     incident = session.get(Incident, incident_id)
     if incident is None or incident.drill:
-        return 0
+        return None
     document, services, labels = _context(session, incident)
-    found = _matches(session, incident, document, services, labels)
-    session.execute(delete(Suggestion).where(Suggestion.incident_id == incident.id))
+    return WorkedOut(incident.id, document,
+                     _matches(session, incident, document, services, labels))
+
+
+def record(session: Session, *, worked: WorkedOut, now: datetime) -> int:
+    """The writing part of `suggest`: index the incident and record its suggestions (plain
+    rows, written together: db/rows.py); returns how many."""
+    session.execute(delete(Suggestion).where(Suggestion.incident_id == worked.incident_id))
     ranks: dict[str, int] = {}
-    for kind, m in found:  # plain rows, written together (db/rows.py)
+    for kind, m in worked.found:
         ranks[kind] = ranks.get(kind, 0) + 1
-        rows.add(session, Suggestion, incident_id=incident.id, kind=kind, target_id=m.id,
-                 rank=ranks[kind], score=m.score, reasons=list(m.reasons), used=False,
-                 used_at=None, created_at=now)
-    search.put(session, "incidents", incident.id, document)
-    return len(found)
+        rows.add(session, Suggestion, incident_id=worked.incident_id, kind=kind,
+                 target_id=m.id, rank=ranks[kind], score=m.score, reasons=list(m.reasons),
+                 used=False, used_at=None, created_at=now)
+    search.put(session, "incidents", worked.incident_id, worked.document)
+    return len(worked.found)
+
+
+def suggest(session: Session, *, incident_id: int, now: datetime) -> int:
+    """Index the new incident and record the known errors and past incidents that look like
+    it (the same service and labels, similar title and alert text); returns how many.
+    The engine runs the two halves apart (knownerrors/jobs.py)."""
+    worked = work_out(session, incident_id=incident_id)
+    return 0 if worked is None else record(session, worked=worked, now=now)
 
 
 @dataclass(frozen=True)
