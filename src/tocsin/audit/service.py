@@ -192,11 +192,22 @@ def install(factory: sessionmaker[Session], now: Callable[[], datetime]) -> None
                 "at": now(), "actor_id": who.user_id, "actor": who.label[:320],
                 "source": who.source[:64], "action": kind, "target": str(name),
                 "after": redact(dict(params)) or None,
-                "detail": str(state.statement)[:1000]}])
+                "detail": _statement_text(state, kind, str(name))[:1000]}])
 
     event.listen(factory, "before_flush", before_flush)
     event.listen(factory, "after_flush", after_flush)
     event.listen(factory, "do_orm_execute", bulk)
+
+
+def _statement_text(state: ORMExecuteState, kind: str, table: str) -> str:
+    """The statement as SQL; an ORM bulk insert (`insert(Model)` with a list of rows) cannot
+    be printed outside its execution (SQLAlchemy raises), so it is named and counted."""
+    rows = len(state.parameters) if isinstance(state.parameters, list) else None
+    try:
+        text = str(state.statement)
+    except Exception:
+        text = f"{kind.replace('_', ' ')} into {table}"
+    return text if rows is None else f"{text} ({rows} rows)"
 
 
 # ---- reading ------------------------------------------------------------------------------
