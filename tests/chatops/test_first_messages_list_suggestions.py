@@ -117,7 +117,7 @@ def test_alert_message_and_summary_list_the_known_error_and_similar_incident(
 def test_incident_like_nothing_known_lists_no_suggestions(
         client: TestClient, slack: Slack, runtime: Runtime, clock: FrozenClock,
         admin: Account, responder: Account) -> None:
-    alerts, pay, _past = _setup(client, admin, responder, slack, runtime)
+    alerts, _pay, _past = _setup(client, admin, responder, slack, runtime)
     other = client.post("/api/v1/services", json={"name": "warehouse"},
                         headers=admin.headers).json()["id"]
     client.post("/api/v1/chatops/channel-maps", headers=admin.headers,

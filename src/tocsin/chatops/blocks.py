@@ -5,10 +5,10 @@ attachments' text). Pure: plain values in, JSON-ready dicts out."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from collections.abc import Sequence
 
 from tocsin.chatops.storm import StormLine
 from tocsin.incidents.lifecycle import Severity
