@@ -162,3 +162,26 @@ def test_looks_like_keeps_to_slacks_section_limit() -> None:
         id=1, title="x", status="triggered", severity="SEV1", url="http://tocsin.test/i/1"),
         many)
     assert len(body) <= 50
+
+
+def test_with_no_time_to_work_them_out_only_recorded_ones_are_listed(
+        client: TestClient, slack: Slack, runtime: Runtime, clock: FrozenClock,
+        admin: Account, responder: Account) -> None:
+    runtime.settings.learning_page_suggestions_ms = 0  # a storm has used up the lane's time
+    alerts, pay, past = _setup(client, admin, responder, slack, runtime)
+    new = client.post("/api/v1/incidents", headers=admin.headers, json={
+        "title": "Payment gateway timeouts, pool exhausted", "severity": "SEV3",
+        "service_ids": [pay]}).json()["id"]
+    drain(runtime, clock)
+
+    def alert_text() -> str:
+        (alert,) = [m for m in slack.channels[alerts].messages
+                    if m["text"].startswith(f"INC-{new} ")]
+        return _texts(alert)
+
+    assert "Looks like" not in alert_text()  # sent at once, without them
+    _timers(runtime)  # recorded: the next edit lists them, whatever the budget
+    client.post(f"/api/v1/incidents/{new}/acknowledge", headers=admin.headers)
+    drain(runtime, clock)
+    assert "Workaround: Restart the gateway proxy." in alert_text()
+    assert f"INC-{past}: Payment gateway timeouts on charge" in alert_text()
