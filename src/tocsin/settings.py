@@ -355,7 +355,8 @@ class Settings(BaseSettings):
         50, ge=0, le=1000, description="Most milliseconds per second the delivery worker "
         "spends working out the known errors and similar incidents that first pages list "
         "(the engine records them moments later); once spent (a storm of new incidents), or "
-        "with 0, first pages only link to them, so paging is not slowed down.")
+        "with 0, first pages only link to them, so paging is not slowed down. The chat lane "
+        "has a budget of the same size for Slack alert messages and channel summaries.")
     github_issues_url: str | None = Field(
         None, description="GitHub REST API base URL for action items (e.g. "
         "https://api.github.com); unset: no GitHub sync.")

@@ -5,6 +5,7 @@ attachments' text). Pure: plain values in, JSON-ready dicts out."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,34 @@ class IncidentView:
 
 
 DRILL_MARK = "[DRILL] "
+SECTION_LIMIT = 3000  # Slack's longest section text
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A suggestion as chat lists it (learning, issue 17): a known error with the first line
+    of its workaround, or a similar past incident; `url` is where it links."""
+
+    kind: str  # "known error" or "similar incident"
+    title: str
+    detail: str
+    url: str
+
+
+def looks_like(hints: Sequence[Hint]) -> list[dict[str, Any]]:
+    """The "Looks like:" section (one block, none without hints): a line per hint, best
+    first, within Slack's 3,000 characters (the last lines are dropped, never cut)."""
+    lines = ["*Looks like:*"]
+    for h in hints:
+        line = f"• {h.kind.capitalize()}: <{h.url}|{_escape(h.title)[:200]}>"
+        if h.detail:
+            line += f"\n    Workaround: {_escape(h.detail)[:300]}"
+        if len("\n".join([*lines, line])) > SECTION_LIMIT:
+            break
+        lines.append(line)
+    if len(lines) == 1:
+        return []
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
 
 
 def channel_name(*, title: str, declared_at: datetime, suffix: str = "",
@@ -88,8 +117,10 @@ def _due(view: IncidentView) -> str:
     return f"{view.next_update_due:%Y-%m-%d %H:%M} UTC"
 
 
-def summary(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
-    """The pinned summary: status, severity, roles, next update due."""
+def summary(view: IncidentView, hints: Sequence[Hint] = ()
+            ) -> tuple[str, list[dict[str, Any]]]:
+    """The pinned summary: status, severity, roles, next update due, and what the incident
+    looks like (`hints`)."""
     head = f"{SEVERITY_MARK.get(view.severity, '')} {view.number}: {view.title}".strip()
     fields = [
         ("Status", view.status), ("Severity", view.severity),
@@ -100,6 +131,7 @@ def summary(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
         {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"}
                                        for k, v in fields]},
+        *looks_like(hints),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": text}
                                          for text in _links(view)]},
     ]
@@ -117,8 +149,9 @@ def _links(view: IncidentView) -> list[str]:
     return links
 
 
-def alert(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
-    """An alert/page message: what happened, and buttons to act on it."""
+def alert(view: IncidentView, hints: Sequence[Hint] = ()) -> tuple[str, list[dict[str, Any]]]:
+    """An alert/page message: what happened, what it looks like (`hints`), and buttons to
+    act on it."""
     head = f"{SEVERITY_MARK.get(view.severity, '')} *{view.number}* {view.title}".strip()
     state = f"{view.severity} · {view.status}"
     if view.commander:
@@ -135,6 +168,7 @@ def alert(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
                     "text": {"type": "plain_text", "text": "Open"}, "url": view.url})
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"{head}\n{state}"[:3000]}},
+        *looks_like(hints),
         {"type": "actions", "block_id": f"incident-{view.id}", "elements": buttons},
     ]
     return f"{view.number} {view.title} ({state})", blocks

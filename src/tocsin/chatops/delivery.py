@@ -34,6 +34,7 @@ from tocsin.chatops.ports import NO_STATUS_PAGE, StatusPagePort
 from tocsin.incidents import lifecycle as lc
 from tocsin.incidents import service as incidents
 from tocsin.incidents.models import Incident
+from tocsin.knownerrors import service as knownerrors
 from tocsin.notify.links import ack_token
 from tocsin.outbound import refused_message, url_refusal
 from tocsin.runtime import Runtime
@@ -86,9 +87,56 @@ def _channel(session: Session, call: ChatCall) -> IncidentChannel:
     return channel
 
 
+class SuggestBudget:
+    """Time the chat lane may spend working out suggestions not recorded yet:
+    `learning_page_suggestions_ms` per second of the lane's time, in a bucket holding one
+    second's worth (as paging's delivery lane). Recorded suggestions are always read."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.per_second = settings.learning_page_suggestions_ms / 1000
+        self.credit, self.at = self.per_second, time.monotonic()
+
+    def available(self) -> float:
+        now = time.monotonic()
+        self.credit = min(self.per_second, self.credit + (now - self.at) * self.per_second)
+        self.at = now
+        return max(0.0, self.credit)
+
+    def spend(self, seconds: float) -> None:
+        self.credit -= seconds
+
+
+def hints(session: Session, incident: Incident, *, settings: Settings,
+          budget: SuggestBudget | None) -> list[blocks.Hint]:
+    """The known errors and similar past incidents the incident's first chat messages list
+    (knownerrors.service.page_suggestions: recorded ones, else worked out read-only while
+    `budget` lasts; restricted past incidents and drills never among them). Never fails a
+    message: on any error it goes without them."""
+    started = time.monotonic()
+    try:
+        with session.begin_nested():  # a failed read must not spoil the claim's transaction
+            found = knownerrors.page_suggestions(
+                session, [incident.id], budget=budget.available() if budget else 0.0
+            ).get(incident.id, [])
+    except Exception:
+        log.exception("suggestions for the chat messages of incident %s failed; sent "
+                      "without them", incident.id)
+        found = []
+    finally:
+        if budget is not None:
+            budget.spend(time.monotonic() - started)
+    learn = f"{settings.public_url}/incidents/{incident.id}#learning"
+    return [blocks.Hint(kind=h["kind"], title=h["title"], detail=h.get("detail", ""),
+                        url=f"{settings.public_url}{h['path']}" if h.get("path") else learn)
+            for h in found]
+
+
 def arguments(session: Session, call: ChatCall, *, settings: Settings,
-              status_pages: StatusPagePort) -> dict[str, Any]:
-    """The call's arguments as they go now; raises Wait or Skip."""
+              status_pages: StatusPagePort, suggest: SuggestBudget | None = None
+              ) -> dict[str, Any]:
+    """The call's arguments as they go now; raises Wait or Skip. An alert message and the
+    pinned summary list what the incident looks like (`hints`; `suggest` is the time that
+    may go into working out those not recorded yet)."""
     purpose, args = call.purpose, dict(call.args)
     if purpose == "timeline.fetch":
         return {k: args[k] for k in ("channel", "latest", "inclusive", "limit")}
@@ -113,7 +161,10 @@ def arguments(session: Session, call: ChatCall, *, settings: Settings,
     if call.platform != Platform.SLACK.value:
         return {"url": args["url"], "json": _webhook_body(session, call, view(), settings)}
     if purpose in {"alert.post", "alert.update"}:
-        text, body = blocks.alert(view())
+        # A restricted incident posts no alert message (service._post_alerts); should one
+        # be asked for, it lists nothing more than the incident itself.
+        text, body = blocks.alert(view(), [] if incident.restricted else hints(
+            session, incident, settings=settings, budget=suggest))
         target = _channel(session, call).channel_id if args.get("drill_channel") \
             else args["channel"]
         out = {"channel": target, "text": text, "blocks": body}
@@ -129,7 +180,10 @@ def arguments(session: Session, call: ChatCall, *, settings: Settings,
             raise Skip("everyone is in the channel")
         return {"channel": cid, "users": ",".join(new)}
     if purpose in {"summary.post", "summary.update"}:
-        text, body = blocks.summary(view())
+        # Shown in the channel of a restricted incident only when that channel is private.
+        shown = not incident.restricted or channel.private
+        text, body = blocks.summary(view(), hints(session, incident, settings=settings,
+                                                  budget=suggest) if shown else [])
         if purpose == "summary.post":
             return {"channel": cid, "text": text, "blocks": body}
         if channel.summary_ts is None:
@@ -320,8 +374,8 @@ def _finish(call: ChatCall, status: CallStatus, error: str = "") -> None:
     call.last_error = error[:2000]
 
 
-def _prepare(rt: Runtime, call_id: int, status_pages: StatusPagePort
-             ) -> tuple[str, str, dict[str, Any]] | None:
+def _prepare(rt: Runtime, call_id: int, status_pages: StatusPagePort,
+             suggest: SuggestBudget | None = None) -> tuple[str, str, dict[str, Any]] | None:
     """Claim the call and complete its arguments (one transaction): what to send, or None."""
     now = rt.clock.now()
     with rt.sessions() as session, session.begin():
@@ -329,7 +383,8 @@ def _prepare(rt: Runtime, call_id: int, status_pages: StatusPagePort
         if call is None:
             return None
         try:
-            args = arguments(session, call, settings=rt.settings, status_pages=status_pages)
+            args = arguments(session, call, settings=rt.settings, status_pages=status_pages,
+                             suggest=suggest)
         except Wait:
             _defer(call, now + WAIT)
             return None
@@ -433,16 +488,19 @@ def _backoff(attempts: int) -> timedelta:
 
 def send_due(rt: Runtime, *, status_pages: StatusPagePort = NO_STATUS_PAGE,
              send: Send | None = None, only: Sequence[int] | None = None,
-             budget_seconds: float = 5.0) -> int:
-    """Send due calls until none is left or `budget_seconds` passed; returns how many went."""
+             budget_seconds: float = 5.0, suggest: SuggestBudget | None = None) -> int:
+    """Send due calls until none is left or `budget_seconds` passed; returns how many went.
+    `suggest` (the lane's, kept across runs; else one second's worth for this run) bounds
+    the time spent working out suggestions for alert messages and summaries."""
     send = send or slack_sender(web_client(rt.settings), rt.settings)
+    suggest = suggest or SuggestBudget(rt.settings)
     sent_count, started = 0, time.monotonic()
     while time.monotonic() - started < budget_seconds:
         with rt.read_sessions() as session:
             heads = _due_heads(session, rt.clock.now(), only)
         progressed = False
         for call_id in heads:
-            prepared = _prepare(rt, call_id, status_pages)
+            prepared = _prepare(rt, call_id, status_pages, suggest)
             if prepared is None:
                 continue
             _platform, method, args = prepared

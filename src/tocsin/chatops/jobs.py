@@ -30,9 +30,14 @@ class Deliver:
     """`chatops.deliver`; `status_pages` is handed in by the composition root."""
 
     status_pages: StatusPagePort = field(default=NO_STATUS_PAGE)
+    # The lane's time for working out suggestions, kept across runs, per runtime.
+    _suggest: dict[int, delivery.SuggestBudget] = field(default_factory=dict, init=False,
+                                                        repr=False)
 
     def __call__(self, ctx: JobContext) -> int:
-        return delivery.send_due(ctx.runtime, status_pages=self.status_pages)
+        rt = ctx.runtime
+        suggest = self._suggest.setdefault(id(rt), delivery.SuggestBudget(rt.settings))
+        return delivery.send_due(rt, status_pages=self.status_pages, suggest=suggest)
 
 
 def retention(ctx: JobContext) -> int:

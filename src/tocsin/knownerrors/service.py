@@ -255,8 +255,11 @@ def _previews(session: Session, targets: list[tuple[str, int]]) -> list[Preview]
     problems = {i: (t, w) for i, t, w in session.execute(
         select(Problem.id, Problem.title, Problem.workaround).where(
             Problem.id.in_(problem_ids)))} if problem_ids else {}
+    # A past incident restricted (or found to be a drill) after it was recorded is no
+    # longer shown: a message lists suggestions to everyone who sees the new incident.
     past = {i: t for i, t in session.execute(select(Incident.id, Incident.title).where(
-        Incident.id.in_(incident_ids)))} if incident_ids else {}
+        Incident.id.in_(incident_ids), not_drill(), Incident.restricted.is_(False)))
+    } if incident_ids else {}
     out = []
     for kind, i in targets:
         if kind == "problem" and i in problems:
