@@ -17,12 +17,14 @@ from tocsin.chatops import blocks
 from tocsin.clock import FrozenClock
 from tocsin.engine.worker import Job, Worker
 from tocsin.jobs import TIMER_HANDLERS, run_timers
+from tocsin.knownerrors.jobs import suggest_due
 from tocsin.runtime import Runtime
 
 
 def _timers(runtime: Runtime) -> None:
-    Worker(runtime=runtime, jobs=[Job("timers", run_timers)], handlers=TIMER_HANDLERS,
-           worker_id="t").run_cycle()
+    Worker(runtime=runtime, jobs=[Job("timers", run_timers),
+                                  Job("knownerrors.suggest", suggest_due)],
+           handlers=TIMER_HANDLERS, worker_id="t").run_cycle()
 
 
 def _texts(message: dict[str, Any]) -> str:
