@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, inspect, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.state import InstanceState
 
@@ -165,7 +165,6 @@ def _entries_of_flush(session: Session, now: datetime) -> list[dict[str, Any]]:
 def install(factory: sessionmaker[Session], now: Callable[[], datetime]) -> None:
     """Make `factory`'s sessions record every change of an AUDITED table (wiring.py)."""
     from sqlalchemy import event
-    from sqlalchemy.orm import ORMExecuteState
 
     def before_flush(session: Session, _context: Any, _instances: Any) -> None:
         # Updated and deleted rows' values are read before the flush writes them; inserted
