@@ -102,6 +102,10 @@ class Slack:
         self.channels: dict[str, Channel] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.triggers: dict[str, float] = {}
+        # Slack's: a trigger_id works once, within 3 s of the action that made it. The flow
+        # tests give more (conftest.py): they test what happens, not this machine's speed
+        # under a loaded suite (the answer's time is bench/chatops.py's).
+        self.trigger_seconds = 3.0
         self.calls: list[Call] = []
         self.ids = itertools.count(1001)
         self.ts_clock = itertools.count(1)
@@ -280,7 +284,7 @@ class Slack:
         issued = self.triggers.pop(trigger_id or "", None)
         if issued is None:
             raise Refuse("invalid_trigger_id")
-        if time.monotonic() - issued > 3:
+        if time.monotonic() - issued > self.trigger_seconds:
             raise Refuse("expired_trigger_id")
         view = args["view"]
         if not isinstance(view, dict) or view.get("type") != "modal":

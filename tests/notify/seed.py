@@ -48,7 +48,10 @@ def seed_paging(rt: Runtime, *, webhook_url: str, levels: int = 1, delay_minutes
         svc = catalog.create_service(s, data=ServiceCreate(name=name), now=now)
         escalation.set_service_policies(s, service_id=svc.id, data=ServicePoliciesIn(
             policies={Severity.SEV1: policy.id}))
-        methods = [m.id for m in s.query(ContactMethod).all()]
+        # In the users' order (a query without ORDER BY may answer in any order on
+        # PostgreSQL, and did once: a test then paged the wrong person's method).
+        by_user = {m.user_id: m.id for m in s.query(ContactMethod).all()}
+        methods = [by_user[u] for u in users]
     return {"users": users, "policy_id": policy.id, "service_id": svc.id, "methods": methods}
 
 
