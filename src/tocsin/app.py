@@ -19,6 +19,7 @@ from tocsin.api.fastlane import FastLane
 from tocsin.api.guard import EarlyCheck, RequestGuard
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.nul_guard import NulGuard
+from tocsin.api.warmup import lifespan as warm_routes_at_startup
 from tocsin.audit.api import router as audit_router
 from tocsin.catalog.api import router as catalog_router
 from tocsin.chatops.api import inbound_router as chat_inbound_router
@@ -95,6 +96,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        lifespan=warm_routes_at_startup,  # api/warmup.py: no slow first request
     )
     app.state.runtime = runtime
     app.state.principal_resolvers = []
@@ -120,5 +122,6 @@ def create_served_app(runtime: Runtime) -> ASGIApp:
     """The app as `tocsin serve` and `tocsin api` serve it: the hottest paths answered by
     the features' fast routes in front of FastAPI (api/fastlane.py), pings first."""
     app = create_app(runtime)
+    app.state.freeze_after_startup = True  # api/warmup.py
     return FastLane(app, [*ping_fast_routes(app.state, runtime), *intake_fast_routes(app),
                           *statuspage_fast_routes(runtime), *chat_fast_routes(app)])

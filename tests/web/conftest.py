@@ -42,7 +42,7 @@ class LiveServer:
 
     def start(self) -> str:
         self.thread.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # includes building the routes (api/warmup.py)
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the test server did not start")
