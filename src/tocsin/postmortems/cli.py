@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from tocsin.cli import lookup
 from tocsin.cli.client import Client
 from tocsin.cli.output import JsonOpt, emit
+from tocsin.postmortems.schemas import SECTIONS
 
 app = typer.Typer(help="Post-mortems on a server (TOCSIN_URL, TOCSIN_TOKEN).",
                   no_args_is_help=True)
@@ -81,6 +82,96 @@ def postmortem_publish(postmortem_id: Annotated[int, typer.Argument(help="Post-m
     """
     out = Client().request("POST", f"/api/v1/postmortems/{postmortem_id}/publish")
     emit(out if as_json else {k: out[k] for k in BRIEF}, as_json=as_json)
+
+
+COMMENT = ["id", "section", "author_name", "at", "parent_id", "resolved_at", "body"]
+
+
+def _brief(out: dict[str, Any], as_json: bool) -> None:
+    emit(out if as_json else {k: out[k] for k in BRIEF}, as_json=as_json)
+
+
+@app.command("review")
+def postmortem_review(
+    postmortem_id: Annotated[int, typer.Argument(help="Post-mortem id.")],
+    reviewer: Annotated[list[str], typer.Option(
+        help="A reviewer's email, or `me`; repeat for several.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Send a draft to review: the reviewers are told and must approve before publishing.
+
+    Example: tocsin postmortem review 7 --reviewer rita@example.com --reviewer sam@example.com
+    """
+    client = Client()
+    ids = [lookup.user(client, ref)["id"] for ref in reviewer]
+    _brief(client.request("POST", f"/api/v1/postmortems/{postmortem_id}/review",
+                          json={"reviewer_ids": ids}), as_json)
+
+
+@app.command("comment")
+def postmortem_comment(
+    postmortem_id: Annotated[int, typer.Argument(help="Post-mortem id.")],
+    text: Annotated[str, typer.Argument(help="The comment (Markdown).")],
+    section: Annotated[str | None, typer.Option(
+        help="The section: " + ", ".join(SECTIONS) + ".")] = None,
+    reply_to: Annotated[int | None, typer.Option(
+        help="The comment this one answers (it takes that thread's section).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Comment on one section of a post-mortem, or reply in a thread.
+
+    Example: tocsin postmortem comment 7 "Why did the rebuild start at peak?" --section root_cause
+    """
+    if (section is None) == (reply_to is None):
+        typer.echo("error: give --section for a new thread or --reply-to for a reply "
+                   "(one of them)", err=True)
+        raise typer.Exit(2)
+    out = Client().request("POST", f"/api/v1/postmortems/{postmortem_id}/comments",
+                           json={"section": section, "body": text, "parent_id": reply_to})
+    emit(out if as_json else {k: out[k] for k in COMMENT}, as_json=as_json)
+
+
+@app.command("comments")
+def postmortem_comments(
+    postmortem_id: Annotated[int, typer.Argument(help="Post-mortem id.")],
+    open_only: Annotated[bool, typer.Option("--open", help="Only unresolved threads.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a post-mortem's review comments, oldest first.
+
+    Example: tocsin postmortem comments 7 --open
+    """
+    found = Client().request("GET", f"/api/v1/postmortems/{postmortem_id}")["comments"]
+    if open_only:
+        open_threads = {c["id"] for c in found
+                        if c["parent_id"] is None and c["resolved_at"] is None}
+        found = [c for c in found if (c["parent_id"] or c["id"]) in open_threads]
+    emit(found, as_json=as_json, columns=COMMENT)
+
+
+@app.command("resolve")
+def postmortem_resolve(
+    postmortem_id: Annotated[int, typer.Argument(help="Post-mortem id.")],
+    comment_id: Annotated[int, typer.Argument(help="The thread's first comment.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark a comment's thread addressed.
+
+    Example: tocsin postmortem resolve 7 31
+    """
+    out = Client().request(
+        "POST", f"/api/v1/postmortems/{postmortem_id}/comments/{comment_id}/resolve")
+    emit(out if as_json else {k: out[k] for k in COMMENT}, as_json=as_json)
+
+
+@app.command("approve")
+def postmortem_approve(postmortem_id: Annotated[int, typer.Argument(help="Post-mortem id.")],
+                       as_json: JsonOpt = False) -> None:
+    """Approve a post-mortem you were asked to review.
+
+    Example: tocsin postmortem approve 7
+    """
+    _brief(Client().request("POST", f"/api/v1/postmortems/{postmortem_id}/approve"), as_json)
 
 
 @action_app.command("add")
