@@ -23,8 +23,8 @@ def _scenario(s: Scenario) -> ScenarioOut:
 
 def _out(session: Session, d: Drill) -> DrillOut:
     lines = [ReportLine(measure=line.measure,
-                        took_seconds=line.took.total_seconds() if line.took else None,
-                        target_seconds=line.target.total_seconds() if line.target else None,
+                        took_seconds=None if line.took is None else line.took.total_seconds(),
+                        target_seconds=None if line.target is None else line.target.total_seconds(),
                         met=line.met) for line in service.report_of(session, d)]
     return DrillOut(id=d.id, scenario_id=d.scenario_id, incident_id=d.incident_id,
                     status=d.status, participant_ids=service.participants(session, d),

@@ -33,6 +33,16 @@ def drill_scenario(
         as_json=as_json)
 
 
+@app.command("scenarios")
+def drill_scenarios(as_json: JsonOpt = False) -> None:
+    """List the drill scenarios.
+
+    Example: tocsin drill scenarios
+    """
+    emit(Client().request("GET", "/api/v1/drills/scenarios", params={"limit": 500})["items"],
+         as_json=as_json, columns=["id", "name", "severity", "service_id", "alert_title"])
+
+
 @app.command("start")
 def drill_start(
     scenario_id: Annotated[int, typer.Argument(help="Scenario id.")],
@@ -59,5 +69,17 @@ def drill_report(drill_id: Annotated[int, typer.Argument(help="Drill id.")],
     Example: tocsin drill report 4
     """
     out = Client().request("GET", f"/api/v1/drills/{drill_id}")
+    emit(out if as_json else out["report"], as_json=as_json,
+         columns=None if as_json else ["measure", "took_seconds", "target_seconds", "met"])
+
+
+@app.command("finish")
+def drill_finish(drill_id: Annotated[int, typer.Argument(help="Drill id.")],
+                 as_json: JsonOpt = False) -> None:
+    """End a drill once its incident is resolved, and print its report.
+
+    Example: tocsin drill finish 4
+    """
+    out = Client().request("POST", f"/api/v1/drills/{drill_id}/finish")
     emit(out if as_json else out["report"], as_json=as_json,
          columns=None if as_json else ["measure", "took_seconds", "target_seconds", "met"])
