@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -68,9 +68,7 @@ def drill_report(drill_id: Annotated[int, typer.Argument(help="Drill id.")],
 
     Example: tocsin drill report 4
     """
-    out = Client().request("GET", f"/api/v1/drills/{drill_id}")
-    emit(out if as_json else out["report"], as_json=as_json,
-         columns=None if as_json else ["measure", "took_seconds", "target_seconds", "met"])
+    _report(Client().request("GET", f"/api/v1/drills/{drill_id}"), as_json)
 
 
 @app.command("finish")
@@ -80,6 +78,10 @@ def drill_finish(drill_id: Annotated[int, typer.Argument(help="Drill id.")],
 
     Example: tocsin drill finish 4
     """
-    out = Client().request("POST", f"/api/v1/drills/{drill_id}/finish")
-    emit(out if as_json else out["report"], as_json=as_json,
+    _report(Client().request("POST", f"/api/v1/drills/{drill_id}/finish"), as_json)
+
+
+def _report(drill: dict[str, Any], as_json: bool) -> None:
+    """The whole drill (--json), or its report as a table."""
+    emit(drill if as_json else drill["report"], as_json=as_json,
          columns=None if as_json else ["measure", "took_seconds", "target_seconds", "met"])
