@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from tocsin.api import problems
 from tocsin.api.deps import authenticate_early, get_principal
 from tocsin.api.fastlane import FastLane
 from tocsin.api.guard import EarlyCheck, RequestGuard
+from tocsin.api.listener import Listener, with_listener
 from tocsin.api.middleware import MetricsMiddleware
 from tocsin.api.nul_guard import NulGuard
 from tocsin.api.warmup import lifespan as warm_routes_at_startup
@@ -54,6 +56,7 @@ from tocsin.stakeholders.api import router as stakeholders_router
 from tocsin.statuspages import service as statuspages
 from tocsin.statuspages.api import public_router as statuspages_public_router
 from tocsin.statuspages.api import router as statuspages_router
+from tocsin.statuspages.fastlane import PublicFiles, StatusDoor
 from tocsin.statuspages.fastlane import fast_routes as statuspage_fast_routes
 from tocsin.system import router as system_router
 from tocsin.web.app import install as install_web
@@ -118,10 +121,30 @@ def create_app(runtime: Runtime) -> FastAPI:
     return app
 
 
-def create_served_app(runtime: Runtime) -> ASGIApp:
+def create_served_app(runtime: Runtime, *, shared_port: bool = False) -> ASGIApp:
     """The app as `tocsin serve` and `tocsin api` serve it: the hottest paths answered by
-    the features' fast routes in front of FastAPI (api/fastlane.py), pings first."""
+    the features' fast routes in front of FastAPI (api/fastlane.py), pings first; with
+    `statuspage_port` set, the status listener too (api/listener.py), started and stopped
+    with the app's lifespan and answering from the same copy of the public files.
+    `shared_port`: other processes listen on that port too (`tocsin api --workers N`)."""
     app = create_app(runtime)
     app.state.freeze_after_startup = True  # api/warmup.py
-    return FastLane(app, [*ping_fast_routes(app.state, runtime), *intake_fast_routes(app),
-                          *statuspage_fast_routes(runtime), *chat_fast_routes(app)])
+    files = PublicFiles(runtime)
+    inner: ASGIApp = app
+    settings = runtime.settings
+    if settings.statuspage_port is not None:
+        inner = with_listener(app, Listener(
+            StatusDoor(files), host=settings.host, port=settings.statuspage_port,
+            reuse_port=shared_port, ssl_context=tls_context(runtime)))
+    return FastLane(inner, [*ping_fast_routes(app.state, runtime), *intake_fast_routes(app),
+                            *statuspage_fast_routes(files), *chat_fast_routes(app)])
+
+
+def tls_context(runtime: Runtime) -> ssl.SSLContext | None:
+    """The main port's certificate for the status listener, when Tocsin serves HTTPS itself."""
+    settings = runtime.settings
+    if settings.tls_cert_file is None or settings.tls_key_file is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.tls_cert_file, settings.tls_key_file)
+    return context

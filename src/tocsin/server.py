@@ -187,7 +187,7 @@ def api_process_app() -> Any:
                              **args["overrides"])
     configure_logging(settings)
     runtime = open_runtime(settings, migrate_schema=False)
-    return create_served_app(runtime)
+    return create_served_app(runtime, shared_port=True)
 
 
 def freeze_startup_objects() -> None:

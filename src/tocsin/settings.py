@@ -375,6 +375,10 @@ class Settings(BaseSettings):
     # Status pages (statuspages/)
     statuspage_max_age_seconds: int = Field(
         30, ge=0, le=86400, description="Cache-Control max-age of public status page files.")
+    statuspage_port: int | None = Field(
+        None, ge=1, le=65535, description="Port of the status listener: the public status "
+        "page files only (`/status/<slug>/…`), answered without the app's per-request cost, "
+        "on `host`. Unset: no such listener (the main port serves them too).")
     statuspage_subscribe_per_address: int = Field(
         3, ge=1, le=1000, description="Subscriptions one address may request per hour.")
     statuspage_maintenance_horizon_days: int = Field(
@@ -534,6 +538,13 @@ class Settings(BaseSettings):
         for path in pair:
             if path is not None and not path.is_file():
                 raise ValueError(f"TLS file {path} does not exist or is not a file")
+        return self
+
+    @model_validator(mode="after")
+    def _two_ports(self) -> Settings:
+        if self.statuspage_port is not None and self.statuspage_port == self.port:
+            raise ValueError(f"statuspage_port and port are both {self.port}: the status "
+                             "listener needs a port of its own")
         return self
 
     @property

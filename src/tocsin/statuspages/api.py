@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
@@ -18,6 +19,7 @@ from tocsin.api.pagination import Limit, Page
 from tocsin.errors import Invalid, NotFound
 from tocsin.limits import Id
 from tocsin.runtime import Runtime
+from tocsin.settings import Settings
 from tocsin.statuspages import service
 from tocsin.statuspages.models import (
     StatusComponent,
@@ -413,15 +415,26 @@ def unsubscribe(slug: str, token: str, session: SessionDep, rt: RuntimeDep) -> H
     return _message("Unsubscribed", "<p>You will receive no more updates.</p>")
 
 
-def file_headers(row: StatusRender, max_age: int) -> dict[str, str]:
-    """The headers a rendered file is served with (the fast lane sends the same)."""
+def app_origin(settings: Settings) -> str | None:
+    """The origin of the configured `base_url` (scheme://host[:port]), or None when unset."""
+    if not settings.base_url:
+        return None
+    parts = urlsplit(settings.base_url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def file_headers(row: StatusRender, max_age: int, app: str | None = None) -> dict[str, str]:
+    """The headers a rendered file is served with (both fast doors send the same). `app`:
+    the app's own origin (`app_origin`), where the page's subscribe form may also post —
+    the status listener redirects that form there."""
     modified = row.rendered_at.replace(microsecond=0)
     headers = {"ETag": row.etag, "Last-Modified": format_datetime(modified, usegmt=True),
                "Cache-Control": f"public, max-age={max_age}",
                "Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "nosniff"}
     if row.name.endswith(".html"):
+        form = f"'self' {app}" if app else "'self'"
         headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
-                                              "img-src https: http: data:; form-action 'self'")
+                                              f"img-src https: http: data:; form-action {form}")
     return headers
 
 
@@ -441,13 +454,13 @@ def not_modified(request_headers: Mapping[str, str], etag: str, modified: float)
 
 
 def serve_file(session: Session, *, slug: str, name: str, request: Request,
-               max_age: int) -> Response:
+               settings: Settings) -> Response:
     """One rendered file, with its validators; 304 when the client's copy is current."""
     try:
         row = service.rendered(session, slug=slug, name=name)
     except NotFound:
         return Response(status_code=404, content="not found", media_type="text/plain")
-    headers = file_headers(row, max_age)
+    headers = file_headers(row, settings.statuspage_max_age_seconds, app_origin(settings))
     if not_modified(request.headers, row.etag, row.rendered_at.replace(microsecond=0).timestamp()):
         return Response(status_code=304, headers=headers)
     return Response(content=row.body, media_type=row.content_type, headers=headers)
@@ -456,13 +469,13 @@ def serve_file(session: Session, *, slug: str, name: str, request: Request,
 @public_router.get("/{slug}/", summary="The public page")
 def index(slug: str, request: Request, session: SessionDep, rt: RuntimeDep) -> Response:
     return serve_file(session, slug=slug, name="index.html", request=request,
-                      max_age=rt.settings.statuspage_max_age_seconds)
+                      settings=rt.settings)
 
 
 @public_router.get("/{slug}/{name:path}", summary="A file of the public page (feeds, JSON)")
 def public_file(slug: str, name: str, request: Request, session: SessionDep,
                 rt: RuntimeDep) -> Response:
     return serve_file(session, slug=slug, name=name or "index.html", request=request,
-                      max_age=rt.settings.statuspage_max_age_seconds)
+                      settings=rt.settings)
 
 
