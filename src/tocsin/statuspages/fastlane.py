@@ -42,10 +42,11 @@ NOT_ALLOWED = text_reply(405, "Method Not Allowed", "method not allowed\n",
 @dataclass
 class _Copy:
     etag: str
-    headers: list[tuple[bytes, bytes]]  # for ASGI, with content-type
     modified: float  # Last-Modified as a timestamp
     body: bytes
     checked: float
+    asgi_ok: list[tuple[bytes, bytes]]  # the main port's 200 headers
+    asgi_unchanged: list[tuple[bytes, bytes]]  # its 304 headers
     ok: Reply  # the listener's 200
     unchanged: Reply  # the listener's 304
 
@@ -100,10 +101,11 @@ class PublicFiles:
                 return None
             headers = list(file_headers(row, self.runtime.settings.statuspage_max_age_seconds,
                                         self._app).items())
+            asgi = [(k.lower().encode(), v.encode()) for k, v in headers]
             copy = _Copy(
-                row.etag, [(k.lower().encode(), v.encode()) for k, v in headers]
-                + [(b"content-type", row.content_type.encode())],
-                row.rendered_at.replace(microsecond=0).timestamp(), row.body, now,
+                row.etag, row.rendered_at.replace(microsecond=0).timestamp(), row.body, now,
+                [*asgi, (b"content-type", row.content_type.encode()),
+                 (b"content-length", str(len(row.body)).encode())], asgi,
                 reply(200, "OK", [*headers, ("Content-Type", row.content_type)], row.body),
                 reply(304, "Not Modified", headers))
         self.copies[(slug, name)] = copy
@@ -119,14 +121,13 @@ class PublicFiles:
             return False  # not a file: the app answers (confirm links, 404s)
         request_headers = {k.decode("latin-1"): v.decode("latin-1")
                            for k, v in scope["headers"] if k in CONDITIONAL}
-        if not_modified(request_headers, copy.etag, copy.modified):
+        if request_headers and not_modified(request_headers, copy.etag, copy.modified):
             await send({"type": "http.response.start", "status": 304,
-                        "headers": [h for h in copy.headers if h[0] != b"content-type"]})
+                        "headers": copy.asgi_unchanged})
             await send({"type": "http.response.body", "body": b""})
             return True
         body = b"" if scope["method"] == "HEAD" else copy.body
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            *copy.headers, (b"content-length", str(len(copy.body)).encode())]})
+        await send({"type": "http.response.start", "status": 200, "headers": copy.asgi_ok})
         await send({"type": "http.response.body", "body": body})
         return True
 
