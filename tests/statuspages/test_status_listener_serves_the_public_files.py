@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import Account
 from tests.intake.conftest import serve
 from tests.statuspages.helpers import PUBLIC_FILES, component, page, run_refresh, service
+from tocsin.api import listener
 from tocsin.runtime import Runtime
 from tocsin.settings import Settings
 from tocsin.statuspages.fastlane import REVALIDATE
@@ -251,3 +252,34 @@ def test_malformed_request_gets_400_and_the_connection_closed(
     oversized = b"GET /status/acme/ HTTP/1.1\r\nHost: s\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n"
     done, closed = _exchange(port, oversized, 1)
     assert [status for status, _, _ in done] == [431] and closed
+
+
+def test_idle_and_trickling_connections_are_closed(
+        client: TestClient, admin: Account, runtime: Runtime, ports: Ports,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(listener, "KEEP_ALIVE_SECONDS", 1.0)
+    monkeypatch.setattr(listener, "REQUEST_SECONDS", 2.0)
+    page(client, admin)
+    port = runtime.settings.statuspage_port
+    assert port is not None
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as idle:
+        idle.sendall(b"GET /status/acme/ HTTP/1.1\r\nHost: s\r\n\r\n")
+        started = time.monotonic()
+        while idle.recv(65536):  # the reply, then the close
+            pass
+        assert 0.5 < time.monotonic() - started < 10
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+        started = time.monotonic()
+        closed = False
+        for byte in b"GET /status/acme/ HTTP/1.1\r\nHost: s\r\nX-Slow: " + b"a" * 100:
+            try:
+                slow.sendall(bytes([byte]))
+                slow.settimeout(0.2)
+                closed = slow.recv(1) == b""
+            except TimeoutError:
+                pass
+            except OSError:
+                closed = True
+            if closed:
+                break
+        assert closed and 1.5 < time.monotonic() - started < 10

@@ -11,7 +11,9 @@ Parsing is httptools (llhttp, the parser uvicorn itself uses): nothing here read
 hand. Replies are written in request order as each request completes, so pipelined requests
 are answered in order. A malformed request is answered 400 and its connection closed;
 oversized heads or bodies 431/413 and closed; idle keep-alive connections are closed after
-`KEEP_ALIVE_SECONDS`; a client that does not read its replies stops being read (flow control).
+`KEEP_ALIVE_SECONDS`, and one whose request does not arrive whole within `REQUEST_SECONDS`
+(a request trickled in byte by byte); a client that does not read its replies stops being
+read (flow control).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ import httptools
 
 log = logging.getLogger("tocsin.listener")
 
-KEEP_ALIVE_SECONDS = 5.0
+KEEP_ALIVE_SECONDS = 5.0  # an idle connection is closed after this
+REQUEST_SECONDS = 30.0  # a request must arrive whole within this of its first byte
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers
 MAX_BODY_BYTES = 64 * 1024  # no door reads a body; this only bounds what is skipped
 
@@ -112,6 +115,7 @@ class _Connection(asyncio.Protocol):
         self.out: list[bytes] = []
         self.close_after = False
         self.last_active = 0.0
+        self.begun: float | None = None  # when the request being read began
 
     # -- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -147,6 +151,7 @@ class _Connection(asyncio.Protocol):
 
     # -- httptools callbacks
     def on_message_begin(self) -> None:
+        self.begun = self.last_active
         self.url = b""
         self.headers = {}
         self.head_size = 0
@@ -172,6 +177,7 @@ class _Connection(asyncio.Protocol):
             raise _Closing(TOO_LARGE)
 
     def on_message_complete(self) -> None:
+        self.begun = None
         parser = self.parser
         method = parser.get_method().decode("ascii")
         try:
@@ -213,7 +219,9 @@ class _Connection(asyncio.Protocol):
         self._flush()
 
     def close_if_idle(self, now: float) -> None:
-        if self.transport is not None and now - self.last_active > KEEP_ALIVE_SECONDS:
+        if self.transport is not None and (
+                now - self.last_active > KEEP_ALIVE_SECONDS
+                or (self.begun is not None and now - self.begun > REQUEST_SECONDS)):
             self.transport.close()
 
 
