@@ -8,6 +8,8 @@
    port and on its status listener (`TOCSIN_STATUSPAGE_PORT`), vs the same bytes exported by
    `tocsin statuspage export` and served by nginx (Debian nginx-light, one worker), the same
    `wrk` load on each in turn (1 thread, 32 connections). Goal: the app >= 50% of nginx.
+   Also the server's CPU time per request (the API process; nginx's worker), which a busy
+   machine changes much less than requests/s.
 2. From "update published" (the API call) to the page and the Atom feed showing it, polled
    over HTTP: p50/p99 (goal p99 < 1 s).
 3. N confirmed email subscribers notified of one update through a local SMTP server
@@ -173,16 +175,40 @@ def setup_page(base: str, token: str, components: int) -> int:
 # ---- 1. throughput ---------------------------------------------------------------------------
 
 def wrk(url: str, seconds: int) -> float:
+    return wrk_measured(url, seconds, [])[0]
+
+
+def wrk_measured(url: str, seconds: int, pids: list[int]) -> tuple[float, float]:
+    """Requests/s, and the CPU time the processes `pids` spent per request (µs): the second
+    says what serving costs the server whatever else the machine is doing."""
+    cpu = _cpu_seconds(pids)
     out = subprocess.run(["wrk", "-t1", "-c32", f"-d{seconds}s", url], capture_output=True,
                          text=True, check=True).stdout
+    cpu = _cpu_seconds(pids) - cpu
     if "Non-2xx" in out:
         raise SystemExit(f"wrk saw errors from {url}:\n{out}")
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    return float(m.group(1)) if m else float("nan")
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    done = re.search(r"(\d+) requests in", out)
+    per_request = 1e6 * cpu / int(done.group(1)) if done and pids else float("nan")
+    return (float(rate.group(1)) if rate else float("nan")), per_request
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 @contextmanager
-def nginx(root: Path, tmp: Path) -> Iterator[str]:
+def nginx(root: Path, tmp: Path) -> Iterator[tuple[str, list[int]]]:
+    """nginx serving `root`: its URL and its worker's process id."""
     port = free_port()
     conf = tmp / "nginx.conf"
     conf.write_text(f"""
@@ -213,7 +239,7 @@ http {{
     url = f"http://127.0.0.1:{port}"
     try:
         wait_up(url + "/")
-        yield url
+        yield url, _children(proc.pid)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -229,7 +255,9 @@ def throughput(server: Server, token: str, page_id: int, tmp: Path,
     tmp.chmod(0o755)  # nginx's worker (www-data) must read the export
     export_once(Client(server.base, token), {"id": page_id, "slug": "acme"}, folder)
     rows = []
-    with nginx(folder, tmp) as static:
+    assert server.proc is not None
+    app = [server.proc.pid]  # the API process (split workers are children: not counted)
+    with nginx(folder, tmp) as (static, workers):
         for name, app_path, static_path in (
                 ("page (index.html)", "/status/acme/", "/"),
                 ("summary.json", "/status/acme/api/v2/summary.json", "/api/v2/summary.json")):
@@ -239,11 +267,14 @@ def throughput(server: Server, token: str, page_id: int, tmp: Path,
                 raise SystemExit(f"{name}: main port, listener, nginx answered "
                                  f"{[r.status_code for r in answers]}")
             same = all(r.content == answers[-1].content for r in answers)
-            main_rps, listener_rps = wrk(main, seconds), wrk(listener, seconds)
-            nginx_rps = wrk(static + static_path, seconds)
+            main_rps, main_cpu = wrk_measured(main, seconds, app)
+            listener_rps, listener_cpu = wrk_measured(listener, seconds, app)
+            nginx_rps, nginx_cpu = wrk_measured(static + static_path, seconds, workers)
             rows.append([name, f"{main_rps:,.0f}", f"{listener_rps:,.0f}", f"{nginx_rps:,.0f}",
                          f"{100 * main_rps / nginx_rps:.0f}%",
-                         f"{100 * listener_rps / nginx_rps:.0f}%", "yes" if same else "NO"])
+                         f"{100 * listener_rps / nginx_rps:.0f}%",
+                         f"{main_cpu:.1f} / {listener_cpu:.1f} / {nginx_cpu:.1f}",
+                         "yes" if same else "NO"])
     return rows
 
 
@@ -396,7 +427,8 @@ def main() -> None:
                 table(f"Throughput: wrk -t1 -c32 -d{args.seconds}s, requests/s (nginx-light, "
                       "one worker, serves the export)",
                       ["file", "main port", "status listener", "nginx", "main/nginx",
-                       "listener/nginx", "same bytes"],
+                       "listener/nginx", "CPU µs/request main / listener / nginx",
+                       "same bytes"],
                       throughput(server, token, page_id, tmp, args.seconds))
             if args.only in (None, "visible"):
                 table("Update published (API call) to visible over HTTP, ms",
