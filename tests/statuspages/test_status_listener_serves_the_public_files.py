@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httptools
@@ -21,7 +22,7 @@ from tests.intake.conftest import serve
 from tests.statuspages.helpers import PUBLIC_FILES, component, page, run_refresh, service
 from tocsin.api import listener
 from tocsin.runtime import Runtime
-from tocsin.settings import Settings
+from tocsin.settings import ConfigError, Settings, load_settings
 from tocsin.statuspages.fastlane import REVALIDATE
 
 # Headers a server adds on its own (uvicorn: date, server); every other one must match.
@@ -283,3 +284,9 @@ def test_idle_and_trickling_connections_are_closed(
             if closed:
                 break
         assert closed and 1.5 < time.monotonic() - started < 10
+
+
+def test_the_listener_needs_a_port_of_its_own(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="port of its own"):
+        load_settings(env="dev", data_dir=tmp_path, port=8080, statuspage_port=8080)
+    assert load_settings(env="dev", data_dir=tmp_path).statuspage_port is None  # off by default
