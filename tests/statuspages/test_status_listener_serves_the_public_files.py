@@ -6,6 +6,7 @@ subscriber paths a 308 to the app), a malformed request 400 with the connection 
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,12 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
-from tests.intake.conftest import serve
+from tests.intake.conftest import make_cert, serve
 from tests.statuspages.helpers import PUBLIC_FILES, component, page, run_refresh, service
 from tocsin.api import listener
 from tocsin.runtime import Runtime
 from tocsin.settings import ConfigError, Settings, load_settings
 from tocsin.statuspages.fastlane import REVALIDATE
+from tocsin.wiring import build_runtime
 
 # Headers a server adds on its own (uvicorn: date, server); every other one must match.
 OWN = {"date", "server", "connection"}
@@ -290,3 +292,24 @@ def test_the_listener_needs_a_port_of_its_own(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="port of its own"):
         load_settings(env="dev", data_dir=tmp_path, port=8080, statuspage_port=8080)
     assert load_settings(env="dev", data_dir=tmp_path).statuspage_port is None  # off by default
+
+
+def test_listener_speaks_https_with_the_main_ports_certificate(
+        client: TestClient, admin: Account, runtime: Runtime, tmp_path: Path) -> None:
+    page(client, admin)
+    cert, key = make_cert(tmp_path)
+    tls = build_runtime(runtime.settings.model_copy(update={
+        "tls_cert_file": cert, "tls_key_file": key, "statuspage_port": _free_port()}),
+        runtime.clock)
+    trust = ssl.create_default_context(cafile=str(cert))
+    try:
+        with serve(tls, ssl_certfile=str(cert), ssl_keyfile=str(key)) as port, \
+                httpx.Client(verify=trust, timeout=60) as http:
+            main = http.get(f"https://127.0.0.1:{port}/status/acme/")
+            mine = http.get(f"https://127.0.0.1:{tls.settings.statuspage_port}/status/acme/")
+            assert mine.status_code == 200 and mine.content == main.content
+            with pytest.raises(httpx.HTTPError):  # no plain HTTP on it
+                httpx.get(f"http://127.0.0.1:{tls.settings.statuspage_port}/status/acme/",
+                          timeout=3)
+    finally:
+        tls.close()
