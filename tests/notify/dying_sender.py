@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import os
 import signal
-import smtplib
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from tests.conftest import LOOPBACK_ALLOWED
 from tocsin.clock import FrozenClock
@@ -45,24 +44,21 @@ class Dying:
     def begin(self) -> None:
         self.real.begin()
 
-    def commit(self) -> None:
+    def commit(self, finish: Callable[[], None]) -> None:
         if self.step == "before_commit":
             die()
-        self.real.commit()
-        if self.step == "after_commit":
-            die()
-        if self.step == "after_dot":
-            _die_on_next_reply()  # the dot is written next, then the reply read
+
+        def dying_finish() -> None:
+            if self.step == "after_commit":
+                die()
+            finish()  # the dot
+            if self.step == "after_dot":
+                die()
+
+        self.real.commit(dying_finish)
 
     def accepted(self) -> None:
         self.real.accepted()
-
-
-def _die_on_next_reply() -> None:
-    def getreply(smtp: smtplib.SMTP) -> Any:
-        die()
-
-    smtplib.SMTP.getreply = getreply  # type: ignore[assignment,method-assign]
 
 
 def main() -> None:

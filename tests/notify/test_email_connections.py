@@ -10,7 +10,7 @@ from __future__ import annotations
 import email
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -187,8 +187,8 @@ class Crashing:
     def begin(self) -> None:
         self.real.begin()
 
-    def commit(self) -> None:
-        self.real.commit()
+    def commit(self, finish: Callable[[], None]) -> None:
+        self.real.commit(finish)
 
     def accepted(self) -> None:
         return None

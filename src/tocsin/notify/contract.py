@@ -48,11 +48,14 @@ class Handover(Protocol):
         (SMTP: the DATA command). Raises if the message must not be handed over (another
         worker took it over): the sender then abandons this message without sending it."""
 
-    def commit(self) -> None:
+    def commit(self, finish: Callable[[], None]) -> None:
         """The whole message went out but its last step, the one that makes the receiver
-        keep it (SMTP: the final dot of DATA), which follows at once. Raises like `begin`:
-        the sender then abandons the message so that the receiver drops what it got (SMTP:
-        closes the connection in the middle of DATA)."""
+        keep it (SMTP: the final dot of DATA), which `finish` does. Calls `finish` — for a
+        message sent at most once, the moment the commitment is durable, before anything
+        else (even giving back the database connection): a crash between the two loses
+        the message. Raises like `begin` without calling `finish`: the sender then
+        abandons the message so that the receiver drops what it got (SMTP: closes the
+        connection in the middle of DATA)."""
 
     def accepted(self) -> None:
         """The receiver has taken the message (SMTP: 250 to the end of DATA)."""
@@ -62,8 +65,8 @@ class _NoHandover:
     def begin(self) -> None:
         return None
 
-    def commit(self) -> None:
-        return None
+    def commit(self, finish: Callable[[], None]) -> None:
+        finish()
 
     def accepted(self) -> None:
         return None

@@ -13,7 +13,7 @@ On SQLite the claim and the records take the write lock before triage (db/write_
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -183,6 +183,8 @@ def _settle_unconfirmed(session: Session, ids: list[int], now: datetime) -> None
                     sorted(settled))
 
 
+# SQLite's default: checkpoint the write-ahead log once it holds this many pages.
+_CHECKPOINT_PAGES = 1000
 UNCONFIRMED_AFTER_CRASH = ("delivery unconfirmed: the sender stopped after committing to "
                            "send (the end of the message was written or about to be) and "
                            "before the reply; not sent again")
@@ -443,19 +445,41 @@ class RecordedHandover:
         self.committed = False  # at most once, and `commit` was recorded
 
     def begin(self) -> None:
-        if self.guarantee is Guarantee.AT_LEAST_ONCE:
-            self._record(_BEGIN_HANDOVER)
-
-    def commit(self) -> None:
-        if self.guarantee is Guarantee.AT_MOST_ONCE:
-            self._record(_COMMIT_TO_SEND)
-            self.committed = True
-
-    def _record(self, statement: Any) -> None:
+        if self.guarantee is not Guarantee.AT_LEAST_ONCE:
+            return
         # On the engine, not a session: one UPDATE, nothing for the session's listeners.
         with write_lock(self.rt.engine, urgent=True), self.rt.engine.begin() as connection:
-            held = connection.execute(statement, {
+            held = connection.execute(_BEGIN_HANDOVER, {
                 "mid": self.m.id, "worker": self.worker_id}).rowcount
+        if not held:
+            raise NotMine(f"message {self.m.id}")
+
+    def commit(self, finish: Callable[[], None]) -> None:
+        if self.guarantee is not Guarantee.AT_MOST_ONCE:
+            finish()
+            return
+        # A crash after the COMMIT and before `finish` loses the message, so nothing runs
+        # between them: `finish` comes before the write lock and the connection are given
+        # back (each a system call, where another thread may take the interpreter for
+        # milliseconds), and SQLite is told not to checkpoint its log inside this COMMIT
+        # (it would, once the log is long enough: milliseconds of I/O after the commit is
+        # durable). The next commit on the connection checkpoints instead.
+        with write_lock(self.rt.engine, urgent=True), self.rt.engine.connect() as connection:
+            # On the driver's connection: outside any transaction (no BEGIN for a setting).
+            raw: Any = connection.connection.driver_connection
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                raw.execute("PRAGMA wal_autocheckpoint=0")
+            try:
+                held = connection.execute(_COMMIT_TO_SEND, {
+                    "mid": self.m.id, "worker": self.worker_id}).rowcount
+                connection.commit()
+                if held:
+                    self.committed = True
+                    finish()
+            finally:
+                if sqlite:
+                    raw.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
         if not held:
             raise NotMine(f"message {self.m.id}")
 

@@ -195,16 +195,27 @@ def _transaction(smtp: smtplib.SMTP, address: str, body: bytes, handover: Handov
     data = _LEADING_DOT.sub(b"..", body)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
+    ended = False
+
+    def write_dot() -> None:
+        nonlocal ended
+        # A failed write raises (SMTPServerDisconnected, the connection closed): the dot did
+        # not go, the server drops the message, and it is tried again.
+        smtp.send(_DOT)
+        ended = True
+
     try:
         smtp.send(data)
-        handover.commit()
-    except BaseException:
+        handover.commit(write_dot)
+    except BaseException as exc:
+        if ended:  # the dot went out: the server keeps the message, its reply is unknown
+            smtp.close()
+            raise UnknownOutcome(f"no reply read after the end of the message: {exc}") \
+                from exc
         smtp.close()  # in the middle of DATA there is no other way out (RSET would be data)
         raise
-    # Nothing between the commit and the dot: this is the one window a crash loses a mail
-    # sent at most once (notify/guarantee.py). A failed write raises (SMTPServerDisconnected):
-    # the dot did not go, the server drops the message, it is tried again.
-    smtp.send(_DOT)
+    if not ended:
+        raise RuntimeError("the handover did not finish the message")
     try:
         code, reply = smtp.getreply()
     except (smtplib.SMTPServerDisconnected, OSError) as exc:
