@@ -5,7 +5,9 @@ send independent of the others.
 Claiming is one conditional update (only rows still claimable change) committed before
 sending, plus `FOR UPDATE SKIP LOCKED` on PostgreSQL so concurrent workers take disjoint
 rows. The claim is a lease: if the worker dies after sending but before recording, the
-lease runs out and another worker sends again — at most one duplicate, never a loss.
+lease runs out and another worker sends again — at most one duplicate, never a loss —
+except for email sent at most once (bulletins, notify/guarantee.py): one recorded
+"committed to send" is then recorded sent unconfirmed instead of being sent again.
 Recording changes only rows this worker still holds, one transaction for many messages.
 On SQLite the claim and the records take the write lock before triage (db/write_lock.py).
 """
@@ -277,6 +279,7 @@ def _claim(session: Session, ids: list[int], now: datetime, worker_id: str,
         return []
     # A message whose last handover has no known outcome (its sender died between DATA and
     # recording the reply, or lost the reply) is sent again: counted as possibly duplicated.
+    # One committed to send (at most once) is not claimed: _settle_unconfirmed records it.
     won = session.execute(
         update(Message).where(Message.id.in_(ids), _claimable(now),
                               Message.committed_attempt.is_(None))
