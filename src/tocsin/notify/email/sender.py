@@ -214,7 +214,8 @@ def _transaction(smtp: smtplib.SMTP, address: str, body: bytes, handover: Handov
                 from exc
         smtp.close()  # in the middle of DATA there is no other way out (RSET would be data)
         raise
-    if not ended:
+    if not ended:  # a Handover that broke its contract: leave nothing half sent
+        smtp.close()
         raise RuntimeError("the handover did not finish the message")
     try:
         code, reply = smtp.getreply()
