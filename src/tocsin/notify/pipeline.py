@@ -467,12 +467,19 @@ class RecordedHandover:
         # milliseconds), and SQLite is told not to checkpoint its log inside this COMMIT
         # (it would, once the log is long enough: milliseconds of I/O after the commit is
         # durable). The next commit on the connection checkpoints instead.
+        # On PostgreSQL the server commits once it reads COMMIT, even if this process dies
+        # waiting for the answer: the window starts there, and the answer waits for the
+        # server's WAL flush (a millisecond or more). This one commit does not wait for it
+        # (synchronous_commit off): only a crash of the database server itself could forget
+        # it, and then the mail is sent again — a copy, never a loss.
         with write_lock(self.rt.engine, urgent=True), self.rt.engine.connect() as connection:
             # On the driver's connection: outside any transaction (no BEGIN for a setting).
             raw: Any = connection.connection.driver_connection
             sqlite = connection.dialect.name == "sqlite"
             if sqlite:
                 raw.execute("PRAGMA wal_autocheckpoint=0")
+            elif connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             try:
                 held = connection.execute(_COMMIT_TO_SEND, {
                     "mid": self.m.id, "worker": self.worker_id}).rowcount
