@@ -15,11 +15,13 @@
 3. N confirmed email subscribers notified of one update through a local SMTP server
    (aiosmtpd, in this process): `tocsin serve` (all its processes, one process group) is
    killed with SIGKILL when half have arrived, then started again; counts how many arrived,
-   how many twice, how many sends the outbox flagged "possibly duplicated", and the time to
-   the last one (goal: 10,000 within 60 s, none twice). `--kill-trials K` repeats it with a
-   new update each time; `--only subscribers` runs this section alone:
+   how many twice, how many sends the outbox flagged "possibly duplicated" and how many it
+   recorded sent with "delivery unconfirmed", and the time to the last one (goal: 10,000
+   within 60 s, none twice). `--kill-trials K` repeats it with a new update each time;
+   `--only subscribers` runs this section alone; `--postgres` runs on a fresh PostgreSQL
+   database (TOCSIN_TEST_POSTGRES_URL's server, default 127.0.0.1:5432) instead of SQLite:
 
-    .venv/bin/python bench/statuspage.py --only subscribers --subscribers 10000 --kill-trials 5
+    .venv/bin/python bench/statuspage.py --only subscribers --subscribers 10000 --kill-trials 3
 
 Figures depend on the machine; run it on a quiet one.
 """
@@ -352,6 +354,7 @@ def subscribers(url: str, tmp: Path, token: str, page_id: int, count: int,
         for trial in range(1, trials + 1):
             inbox.reset()
             flagged_before = _possibly_duplicated(rt)
+            unconfirmed_before = _unconfirmed(rt)
             t0 = time.monotonic()
             r = httpx.post(f"{server.base}/api/v1/statuspages/{page_id}/posts", headers=h,
                            timeout=120, json={"title": f"Subscribers {trial}",
@@ -382,7 +385,7 @@ def subscribers(url: str, tmp: Path, token: str, page_id: int, count: int,
                 elapsed = inbox.last - t0
             rows.append([trial, count, f"{written:.2f}", f"{killed_at:.1f}", at_kill, len(got),
                          count - len(got), twice, _possibly_duplicated(rt) - flagged_before,
-                         f"{elapsed:.1f}"])
+                         _unconfirmed(rt) - unconfirmed_before, f"{elapsed:.1f}"])
             table(f"trial {trial}", SUBSCRIBER_COLUMNS, rows[-1:])
     finally:
         server.stop()
@@ -393,13 +396,36 @@ def subscribers(url: str, tmp: Path, token: str, page_id: int, count: int,
 
 SUBSCRIBER_COLUMNS = ["trial", "subscribers", "publish call s", "killed after s",
                       "arrived at kill", "arrived", "missing", "twice",
-                      "flagged possibly duplicated", "last arrived after s"]
+                      "flagged possibly duplicated", "flagged unconfirmed",
+                      "last arrived after s"]
 
 
 def _possibly_duplicated(rt: Any) -> int:
     with rt.read_sessions() as s:
         return int(s.scalar(select(func.coalesce(func.sum(Message.possibly_duplicated), 0))
                             .where(Message.kind == "bulletin")) or 0)
+
+
+def _unconfirmed(rt: Any) -> int:
+    with rt.read_sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(Message).where(
+            Message.kind == "bulletin", Message.delivery_unconfirmed.is_(True))) or 0)
+
+
+@contextmanager
+def database(tmp: Path, postgres: bool) -> Iterator[str]:
+    """A SQLite file in `tmp`, or a fresh PostgreSQL database dropped afterwards."""
+    if not postgres:
+        yield f"sqlite:///{tmp / 'bench.db'}"
+        return
+    from tests.conftest import _server_url, create_pg_database, drop_pg_database
+
+    server = _server_url()
+    url = create_pg_database(server)
+    try:
+        yield url
+    finally:
+        drop_pg_database(server, url)
 
 
 def main() -> None:
@@ -414,10 +440,11 @@ def main() -> None:
                     "each), one row per trial")
     ap.add_argument("--smtp-connections", type=int, default=None,
                     help="section 3: TOCSIN_SMTP_CONNECTIONS for the server (default: its own)")
+    ap.add_argument("--postgres", action="store_true",
+                    help="a fresh PostgreSQL database instead of SQLite")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory() as d, database(Path(d), args.postgres) as url:
         tmp = Path(d)
-        url = f"sqlite:///{tmp / 'bench.db'}"
         token, components = seed(url, tmp)
         server = Server(tmp, url)
         server.start()

@@ -294,6 +294,13 @@ class Settings(BaseSettings):
     notify_send_concurrency_per_method: int = Field(
         32, ge=1, le=64, description="Most messages one worker sends at the same time to one "
         "contact method, so a receiver that hangs cannot take every sending slot.")
+    notify_bulletins_at_most_once: bool = Field(
+        True, description="Email to status page subscribers and stakeholder lists (bulletins) "
+        "is recorded \"committed to send\" just before the final dot of SMTP DATA, so after a "
+        "crash none goes out twice (one in the microseconds between that record and the dot "
+        "may be lost; a mail whose reply was never read is flagged delivery_unconfirmed). "
+        "Off: recorded before DATA like pages, so none is lost but a crash may send one twice "
+        "(flagged possibly_duplicated). Pages are always at least once.")
     notify_retention_days: int = Field(
         30, ge=1, description="Days finished messages (sent, failed, cancelled, deduped) are "
         "kept after they were last due; older ones are deleted hourly.")

@@ -1,14 +1,16 @@
 """Email goes over a few reused SMTP connections (notify/email/pool.py), and each mail is
-recorded sent the moment the server accepted it, its handover recorded before DATA
-(pipeline.RecordedHandover). A real aiosmtpd server on loopback counts connections and
-mails; a crash is simulated by abandoning a worker's delivery state halfway."""
+recorded sent the moment the server accepted it, its handover recorded before DATA (at
+least once) or just before the final dot (bulletins, at most once: pipeline.RecordedHandover).
+A real aiosmtpd server on loopback counts connections and mails; a crash is simulated by
+abandoning a worker's delivery state halfway (a real kill -9 at each step:
+test_mail_once_after_kill.py)."""
 
 from __future__ import annotations
 
 import email
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -83,10 +85,14 @@ def smtp(server: Server) -> Iterator[int]:
 @pytest.fixture
 def mail_runtime(make_settings: Any, database_url: str, clock: FrozenClock,
                  request: pytest.FixtureRequest) -> Iterator[tuple[Runtime, Server]]:
-    server = Server(**getattr(request, "param", {}))
+    param = dict(getattr(request, "param", {}))
+    # at_most_once=False: bulletins recorded before DATA, as pages are (the at-least-once rule)
+    at_most_once = param.pop("at_most_once", True)
+    server = Server(**param)
     with smtp(server) as port:
         rt = build_runtime(make_settings(database_url=database_url, smtp_port=port,
-                                         smtp_connections=2), clock)
+                                         smtp_connections=2,
+                                         notify_bulletins_at_most_once=at_most_once), clock)
         try:
             yield rt, server
         finally:
@@ -132,8 +138,9 @@ def test_a_connection_the_server_closes_midway_loses_and_doubles_nothing(
     assert all(m.possibly_duplicated == 0 for m in _rows(rt).values())
 
 
-@pytest.mark.parametrize("mail_runtime", [{"no_reply_to": "r5@example.com"}], indirect=True)
-def test_a_lost_reply_is_retried_and_counted_possibly_duplicated_and_others_go_once(
+@pytest.mark.parametrize("mail_runtime", [{"no_reply_to": "r5@example.com",
+                                           "at_most_once": False}], indirect=True)
+def test_at_least_once_a_lost_reply_is_retried_and_counted_possibly_duplicated(
         mail_runtime: tuple[Runtime, Server], clock: FrozenClock) -> None:
     rt, server = mail_runtime
     addresses = _bulletins(rt, 20)
@@ -149,6 +156,27 @@ def test_a_lost_reply_is_retried_and_counted_possibly_duplicated_and_others_go_o
     assert sum(m.possibly_duplicated for m in rows.values()) == 1
 
 
+@pytest.mark.parametrize("mail_runtime", [{"no_reply_to": "r5@example.com"}], indirect=True)
+def test_at_most_once_a_lost_reply_is_recorded_sent_unconfirmed_and_never_sent_again(
+        mail_runtime: tuple[Runtime, Server], clock: FrozenClock) -> None:
+    """The dot was written, the reply never came: the server may have the mail (this test
+    server dropped it: the loss at-most-once accepts when a server fails to keep a mail
+    whose end it got), so it is not sent again and says so."""
+    rt, server = mail_runtime
+    addresses = _bulletins(rt, 20)
+    assert deliver_due(rt, worker_id="w1", limit=100) == {"sent": 20}
+    lost = _rows(rt)["r5@example.com"]
+    assert (lost.status, lost.delivery_unconfirmed, lost.committed_attempt) == \
+        ("sent", True, None)
+    assert "no reply came" in (lost.last_error or "")
+    clock.advance(timedelta(minutes=10))
+    assert deliver_due(rt, worker_id="w1", limit=100) == {}
+    assert server.got == Counter({a: 1 for a in addresses if a != "r5@example.com"})
+    rows = _rows(rt)
+    assert [a for a, m in rows.items() if m.delivery_unconfirmed] == ["r5@example.com"]
+    assert sum(m.possibly_duplicated for m in rows.values()) == 0
+
+
 class Crashing:
     """The handover of a worker killed after the server accepted the mail and before the
     acceptance was recorded: `begin` is recorded, `accepted` never is."""
@@ -159,11 +187,15 @@ class Crashing:
     def begin(self) -> None:
         self.real.begin()
 
+    def commit(self, finish: Callable[[], None]) -> None:
+        self.real.commit(finish)
+
     def accepted(self) -> None:
         return None
 
 
-def test_after_a_crash_only_the_mail_left_in_handover_is_sent_again_and_marked(
+@pytest.mark.parametrize("mail_runtime", [{"at_most_once": False}], indirect=True)
+def test_at_least_once_after_a_crash_the_mail_left_in_handover_is_sent_again_and_marked(
         mail_runtime: tuple[Runtime, Server], clock: FrozenClock) -> None:
     rt, server = mail_runtime
     done, ambiguous, untouched = _bulletins(rt, 3)
@@ -196,6 +228,7 @@ def test_after_a_crash_only_the_mail_left_in_handover_is_sent_again_and_marked(
     assert deliver_due(rt, worker_id="restarted", limit=10) == {}  # nothing more, ever
 
 
+@pytest.mark.parametrize("mail_runtime", [{"at_most_once": False}], indirect=True)
 def test_a_handover_refused_sends_nothing_and_keeps_the_connection(
         mail_runtime: tuple[Runtime, Server], clock: FrozenClock) -> None:
     """The lease ran out and another worker took the mail over before DATA: the first
@@ -211,6 +244,28 @@ def test_a_handover_refused_sends_nothing_and_keeps_the_connection(
         send(out, rt.settings, RecordedHandover(rt, mine, "slow"))
     send(out, rt.settings, RecordedHandover(rt, theirs, "other"))
     assert server.got == Counter({address: 1}) and len(server.peers) == 1
+
+
+def test_a_commit_refused_abandons_the_mail_in_the_middle_of_data_and_the_server_drops_it(
+        mail_runtime: tuple[Runtime, Server], clock: FrozenClock) -> None:
+    """At most once: the whole mail but its final dot went out when `commit` found the
+    message taken over by another worker. The connection is closed there (an unterminated
+    DATA), so the server keeps nothing; the other worker's copy is the only one."""
+    rt, server = mail_runtime
+    (address,) = _bulletins(rt, 1)
+    (mine,) = claim(rt, worker_id="slow", now=clock.now(), limit=1)
+    clock.advance(seconds=rt.settings.notify_lease_seconds + 1)
+    (theirs,) = claim(rt, worker_id="other", now=clock.now(), limit=1)
+    out = Outgoing(ChannelKind.EMAIL, address, "Update", "Hello\n",
+                   data={"idempotency_key": mine.key})
+    with pytest.raises(NotMine):
+        send(out, rt.settings, RecordedHandover(rt, mine, "slow"))
+    assert server.got == Counter()
+    send(out, rt.settings, RecordedHandover(rt, theirs, "other"))
+    assert server.got == Counter({address: 1}) and len(server.peers) == 1
+    assert smtp_pool.pool_for(rt.settings).opened == 2  # the abandoned one was closed
+    row = _rows(rt)[address]
+    assert (row.status, row.delivery_unconfirmed, row.committed_attempt) == ("sent", False, None)
 
 
 @pytest.mark.parametrize("subject,text,headers", [

@@ -126,5 +126,6 @@ def pages(incident_id: Id, session: SessionDep, who: Responder) -> list[MessageO
     return [MessageOut(id=m.id, kind=m.kind, status=m.status, user_id=m.user_id,
                        contact_method_id=m.contact_method_id, due_at=m.due_at,
                        sent_at=m.sent_at, attempts=m.attempts, last_error=m.last_error,
-                       possibly_duplicated=m.possibly_duplicated, payload=m.payload)
+                       possibly_duplicated=m.possibly_duplicated,
+                       delivery_unconfirmed=m.delivery_unconfirmed, payload=m.payload)
             for m in service.messages_of_incident(session, incident_id)]

@@ -38,14 +38,24 @@ class UnknownOutcome(TemporaryError):
 
 
 class Handover(Protocol):
-    """What a HandoverSender reports while it sends one message. The pipeline records
-    each report durably before it returns, so a crash leaves only the messages between
-    `begin` and `accepted` ambiguous."""
+    """What a HandoverSender reports while it sends one message, in this order. The
+    pipeline records the report its message's guarantee names (notify/guarantee.py)
+    durably before it returns: `begin` for messages sent at least once, `commit` for those
+    sent at most once; and `accepted` for both."""
 
     def begin(self) -> None:
-        """Just before the step after which the receiver may keep the message (SMTP: the
-        DATA command). Raises if the message must not be handed over (another worker took
-        it over): the sender then abandons this message without sending it."""
+        """Just before the step after which the receiver may start to have the message
+        (SMTP: the DATA command). Raises if the message must not be handed over (another
+        worker took it over): the sender then abandons this message without sending it."""
+
+    def commit(self, finish: Callable[[], None]) -> None:
+        """The whole message went out but its last step, the one that makes the receiver
+        keep it (SMTP: the final dot of DATA), which `finish` does. Calls `finish` — for a
+        message sent at most once, the moment the commitment is durable, before anything
+        else (even giving back the database connection): a crash between the two loses
+        the message. Raises like `begin` without calling `finish`: the sender then
+        abandons the message so that the receiver drops what it got (SMTP: closes the
+        connection in the middle of DATA)."""
 
     def accepted(self) -> None:
         """The receiver has taken the message (SMTP: 250 to the end of DATA)."""
@@ -54,6 +64,9 @@ class Handover(Protocol):
 class _NoHandover:
     def begin(self) -> None:
         return None
+
+    def commit(self, finish: Callable[[], None]) -> None:
+        finish()
 
     def accepted(self) -> None:
         return None

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONType, UTCDateTime
@@ -116,6 +116,16 @@ class Message(Base):
     # How many sends of this message may have repeated an earlier one (see above). SMTP
     # offers no way to ask; the copy carries the same Message-ID and X-Tocsin-Message.
     possibly_duplicated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The attempt recorded "committed to send" at the end of its handover (email: the whole
+    # message went out but the final dot of DATA, notify/guarantee.py AT_MOST_ONCE), whose
+    # outcome is not known yet. Still set when the message is claimed again: it is then not
+    # sent again but recorded sent with `delivery_unconfirmed` (the server has it, unless
+    # the sender died in the microseconds between this record and writing the dot).
+    committed_attempt: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Recorded sent without the receiver's reply (the sender died, or lost the connection,
+    # after committing to send): delivered as far as Tocsin knows, not confirmed.
+    delivery_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
 
 
 class UsedAckLink(Base):

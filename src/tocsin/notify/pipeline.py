@@ -5,7 +5,9 @@ send independent of the others.
 Claiming is one conditional update (only rows still claimable change) committed before
 sending, plus `FOR UPDATE SKIP LOCKED` on PostgreSQL so concurrent workers take disjoint
 rows. The claim is a lease: if the worker dies after sending but before recording, the
-lease runs out and another worker sends again — at most one duplicate, never a loss.
+lease runs out and another worker sends again — at most one duplicate, never a loss —
+except for email sent at most once (bulletins, notify/guarantee.py): one recorded
+"committed to send" is then recorded sent unconfirmed instead of being sent again.
 Recording changes only rows this worker still holds, one transaction for many messages.
 On SQLite the claim and the records take the write lock before triage (db/write_lock.py).
 """
@@ -13,7 +15,7 @@ On SQLite the claim and the records take the write lock before triage (db/write_
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +38,7 @@ from tocsin.notify.contract import (
     TemporaryError,
     UnknownOutcome,
 )
+from tocsin.notify.guarantee import Guarantee, guarantee
 from tocsin.notify.models import ContactMethod, Message, MessageStatus
 from tocsin.notify.ports import PageSuggestions
 from tocsin.notify.render import render
@@ -103,18 +106,20 @@ def claim_held(rt: Runtime, *, worker_id: str, now: datetime, limit: int,
     per_minute = rt.settings.notify_rate_limit_per_minute
     with write_lock(rt.engine, urgent=True), rt.sessions() as session, session.begin():
         postgres = session.get_bind().dialect.name == "postgresql"
-        wanted, postponed, held = _plan(session, now, limit, per_minute, busy,
-                                        postgres=postgres)
+        wanted, postponed, unconfirmed, held = _plan(session, now, limit, per_minute, busy,
+                                                     postgres=postgres)
+        _settle_unconfirmed(session, unconfirmed, now)
         return _take(session, wanted, postponed, now, worker_id, lease_until), held
 
 
 def _plan(session: Session, now: datetime, limit: int, per_minute: int, busy: InFlight, *,
-          postgres: bool) -> tuple[list[int], list[tuple[int, str, int]], bool]:
-    """Which claimable messages to claim, and which to postpone (id, status, attempts) as
-    their method has had its share this minute; and whether `busy` held any back. Those stay
-    as they are: the send in their way wakes delivery when it ends."""
+          postgres: bool) -> tuple[list[int], list[tuple[int, str, int]], list[int], bool]:
+    """Which claimable messages to claim, which to postpone (id, status, attempts) as their
+    method has had its share this minute, which were committed to send by a sender that
+    is gone (not to be sent again: _settle_unconfirmed); and whether `busy` held any back.
+    Those held back stay as they are: the send in their way wakes delivery when it ends."""
     query = (select(Message.id, Message.status, Message.attempts, Message.contact_method_id,
-                    Message.incident_id, Message.address)
+                    Message.incident_id, Message.address, Message.committed_attempt)
              .where(_claimable(now)).order_by(Message.due_at).limit(limit))
     full = [m for m, n in busy.methods.items() if n >= busy.per_method]
     held = bool(full)  # (over-cautious: the full methods may have nothing due)
@@ -131,7 +136,12 @@ def _plan(session: Session, now: datetime, limit: int, per_minute: int, busy: In
     if postgres:
         query = query.with_for_update(skip_locked=True)
     by_method: dict[int | str, list[tuple[int, str, int, int | None]]] = {}
-    for mid, status, attempts, method_id, incident_id, address in session.execute(query).all():
+    unconfirmed: list[int] = []
+    for mid, status, attempts, method_id, incident_id, address, committed in \
+            session.execute(query).all():
+        if committed is not None:
+            unconfirmed.append(mid)
+            continue
         target: int | str = method_id if method_id is not None else f"@{address}"
         by_method.setdefault(target, []).append((mid, status, attempts, incident_id))
     wanted: list[int] = []
@@ -152,7 +162,36 @@ def _plan(session: Session, now: datetime, limit: int, per_minute: int, busy: In
         held = held or len(free) < len(rows[:room]) or len(free) > slots
         wanted += free[:slots]
         postponed += [(mid, status, attempts) for mid, status, attempts, _ in rows[room:]]
-    return wanted, postponed, held
+    return wanted, postponed, unconfirmed, held
+
+
+def _settle_unconfirmed(session: Session, ids: list[int], now: datetime) -> None:
+    """Messages sent at most once whose sender recorded "committed to send" and then died
+    (its lease ran out) before recording the reply: the final dot was written, or was about
+    to be, so the server has them (but for that one window): recorded sent, flagged
+    `delivery_unconfirmed`, never sent again."""
+    if not ids:
+        return
+    settled = list(session.execute(
+        update(Message).where(Message.id.in_(ids), _claimable(now),
+                              Message.committed_attempt.is_not(None))
+        .values(status=MessageStatus.SENT.value, sent_at=now, lease_until=None,
+                committed_attempt=None, delivery_unconfirmed=True,
+                last_error=UNCONFIRMED_AFTER_CRASH)
+        .returning(Message.id).execution_options(synchronize_session=False)).scalars())
+    if settled:
+        log.warning("messages %s were committed to send by a worker that stopped before "
+                    "the reply: recorded sent, delivery unconfirmed (not sent again)",
+                    sorted(settled))
+
+
+# SQLite's default: checkpoint the write-ahead log once it holds this many pages.
+_CHECKPOINT_PAGES = 1000
+UNCONFIRMED_AFTER_CRASH = ("delivery unconfirmed: the sender stopped after committing to "
+                           "send (the end of the message was written or about to be) and "
+                           "before the reply; not sent again")
+UNCONFIRMED_REPLY_LOST = ("delivery unconfirmed: the end of the message was written but no "
+                          "reply came; not sent again")
 
 
 def _take(session: Session, wanted: list[int], postponed: list[tuple[int, str, int]],
@@ -240,8 +279,10 @@ def _claim(session: Session, ids: list[int], now: datetime, worker_id: str,
         return []
     # A message whose last handover has no known outcome (its sender died between DATA and
     # recording the reply, or lost the reply) is sent again: counted as possibly duplicated.
+    # One committed to send (at most once) is not claimed: _settle_unconfirmed records it.
     won = session.execute(
-        update(Message).where(Message.id.in_(ids), _claimable(now))
+        update(Message).where(Message.id.in_(ids), _claimable(now),
+                              Message.committed_attempt.is_(None))
         .values(status=MessageStatus.SENDING.value, claimed_by=worker_id,
                 lease_until=lease_until, attempts=Message.attempts + 1,
                 possibly_duplicated=Message.possibly_duplicated + case(
@@ -308,6 +349,7 @@ class SendOutcome:
     retry_at: datetime | None = None
     recorded: bool = False  # already recorded sent, by the sending thread (handover)
     unknown: bool = False  # the receiver may have it: the retry may duplicate it
+    unconfirmed: bool = False  # sent (at most once) but its reply was never read
 
 
 def screen(rt: Runtime, claimed: list[Claimed], now: datetime) -> list[SendOutcome]:
@@ -374,6 +416,11 @@ def send_one(rt: Runtime, m: Claimed, *, senders: Mapping[ChannelKind, Sender],
             sender(out, rt.settings)
     except NotMine:
         return SendOutcome(m, "retry", "taken over by another worker before it was sent")
+    except UnknownOutcome as exc:
+        if handover.committed:  # at most once: the end went out, so it is not sent again
+            return SendOutcome(m, "sent", f"{UNCONFIRMED_REPLY_LOST}: {exc}"[:2000],
+                               unconfirmed=True)
+        return unsent(rt, m, exc, rt.clock.now())
     except Exception as exc:
         return unsent(rt, m, exc, rt.clock.now())
     return SendOutcome(m, "sent", recorded=handover.recorded)
@@ -386,19 +433,63 @@ class NotMine(Exception):
 
 class RecordedHandover:
     """A HandoverSender's reports, each recorded in its own small transaction before the
-    send goes on: `begin` sets `handover_attempt` (only while this worker still holds the
-    message, else NotMine: the sender abandons it unsent); `accepted` marks the message
-    sent at once, so after a crash only a message between the two is sent again."""
+    send goes on, as the message's guarantee says (notify/guarantee.py). At least once:
+    `begin` sets `handover_attempt`, so after a crash a message between it and `accepted`
+    is sent again (possibly duplicated). At most once: `commit` sets `committed_attempt`,
+    so after a crash a message past it is recorded sent unconfirmed, never sent again. The
+    one recorded checks that this worker still holds the message (else NotMine: the sender
+    abandons it, unsent). `accepted` marks the message sent at once."""
 
     def __init__(self, rt: Runtime, m: Claimed, worker_id: str) -> None:
         self.rt, self.m, self.worker_id = rt, m, worker_id
+        self.guarantee = guarantee(m.kind,
+                                   bulk_at_most_once=rt.settings.notify_bulletins_at_most_once)
         self.recorded = False
+        self.committed = False  # at most once, and `commit` was recorded
 
     def begin(self) -> None:
+        if self.guarantee is not Guarantee.AT_LEAST_ONCE:
+            return
         # On the engine, not a session: one UPDATE, nothing for the session's listeners.
         with write_lock(self.rt.engine, urgent=True), self.rt.engine.begin() as connection:
             held = connection.execute(_BEGIN_HANDOVER, {
                 "mid": self.m.id, "worker": self.worker_id}).rowcount
+        if not held:
+            raise NotMine(f"message {self.m.id}")
+
+    def commit(self, finish: Callable[[], None]) -> None:
+        if self.guarantee is not Guarantee.AT_MOST_ONCE:
+            finish()
+            return
+        # A crash after the COMMIT and before `finish` loses the message, so nothing runs
+        # between them: `finish` comes before the write lock and the connection are given
+        # back (each a system call, where another thread may take the interpreter for
+        # milliseconds), and SQLite is told not to checkpoint its log inside this COMMIT
+        # (it would, once the log is long enough: milliseconds of I/O after the commit is
+        # durable). The next commit on the connection checkpoints instead.
+        # On PostgreSQL the server commits once it reads COMMIT, even if this process dies
+        # waiting for the answer: the window starts there, and the answer waits for the
+        # server's WAL flush (a millisecond or more). This one commit does not wait for it
+        # (synchronous_commit off): only a crash of the database server itself could forget
+        # it, and then the mail is sent again — a copy, never a loss.
+        with write_lock(self.rt.engine, urgent=True), self.rt.engine.connect() as connection:
+            # On the driver's connection: outside any transaction (no BEGIN for a setting).
+            raw: Any = connection.connection.driver_connection
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                raw.execute("PRAGMA wal_autocheckpoint=0")
+            elif connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            try:
+                held = connection.execute(_COMMIT_TO_SEND, {
+                    "mid": self.m.id, "worker": self.worker_id}).rowcount
+                connection.commit()
+                if held:
+                    self.committed = True
+                    finish()
+            finally:
+                if sqlite:
+                    raw.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
         if not held:
             raise NotMine(f"message {self.m.id}")
 
@@ -494,14 +585,22 @@ def _record_settled(rt: Runtime, outcomes: list[SendOutcome], *, worker_id: str,
                 values["due_at"] = o.retry_at
             if not o.unknown:  # refused by a reply, or never handed over: not ambiguous
                 values["handover_attempt"] = None
+            # Committed to send, then refused by a reply or the dot could not be written:
+            # the server does not have it.
+            values["committed_attempt"] = None
             session.execute(update(Message).where(_mine(o.message, worker_id))
                             .values(**values))
         sent = {o.message.id: o.message for o in outcomes
-                if o.result == "sent" and not o.recorded}
+                if o.result == "sent" and not o.recorded and not o.unconfirmed}
         if sent:
             still_mine = session.connection().execute(_MARK_SENT, {
                 "ids": sorted(sent), "worker": worker_id, "now": now}).scalars()
             _timeline_sent(session, [sent[i] for i in sorted(still_mine)], now)
+        for o in outcomes:
+            if o.result == "sent" and o.unconfirmed:
+                session.execute(update(Message).where(_mine(o.message, worker_id)).values(
+                    status=MessageStatus.SENT.value, sent_at=now, lease_until=None,
+                    committed_attempt=None, delivery_unconfirmed=True, last_error=o.error))
 
 
 # Built once (building it cost about as much as running it); on the connection, as Core.
@@ -509,17 +608,23 @@ _MARK_SENT = (update(Message).where(Message.id.in_(bindparam("ids", expanding=Tr
                                     Message.status == MessageStatus.SENDING.value,
                                     Message.claimed_by == bindparam("worker"))
               .values(status=MessageStatus.SENT.value, sent_at=bindparam("now"),
-                      lease_until=None, last_error=None, handover_attempt=None)
+                      lease_until=None, last_error=None, handover_attempt=None,
+                      committed_attempt=None)
               .returning(Message.id))
 _MARK_ONE_SENT = (update(Message).where(Message.id == bindparam("mid"),
                                         Message.status == MessageStatus.SENDING.value,
                                         Message.claimed_by == bindparam("worker"))
                   .values(status=MessageStatus.SENT.value, sent_at=bindparam("now"),
-                          lease_until=None, last_error=None, handover_attempt=None))
+                          lease_until=None, last_error=None, handover_attempt=None,
+                          committed_attempt=None))
 _BEGIN_HANDOVER = (update(Message).where(Message.id == bindparam("mid"),
                                          Message.status == MessageStatus.SENDING.value,
                                          Message.claimed_by == bindparam("worker"))
                    .values(handover_attempt=Message.attempts))
+_COMMIT_TO_SEND = (update(Message).where(Message.id == bindparam("mid"),
+                                         Message.status == MessageStatus.SENDING.value,
+                                         Message.claimed_by == bindparam("worker"))
+                   .values(committed_attempt=Message.attempts))
 
 
 def _timeline_sent(session: Session, sent: list[Claimed], now: datetime) -> None:
@@ -533,7 +638,8 @@ def _permanent(rt: Runtime, m: Claimed, worker_id: str, error: str, now: datetim
     """Mark failed; for a page, move to the user's next method and say so on the timeline."""
     with write_lock(rt.engine, urgent=True), rt.sessions() as session, session.begin():
         result = session.execute(update(Message).where(_mine(m, worker_id)).values(
-            status=MessageStatus.FAILED.value, lease_until=None, last_error=error[:2000]))
+            status=MessageStatus.FAILED.value, lease_until=None, last_error=error[:2000],
+            committed_attempt=None))
         done = result.rowcount  # type: ignore[attr-defined]
         if not done or m.kind != "page" or m.incident_id is None or m.user_id is None:
             return

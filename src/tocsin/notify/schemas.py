@@ -72,4 +72,9 @@ class MessageOut(BaseModel):
         0, description="Sends of this message that may have repeated one the receiver "
         "already had (a crash, or a lost reply, after the message was handed over; SMTP "
         "cannot tell). The copies carry the same Message-ID / idempotency key.")
+    delivery_unconfirmed: bool = Field(
+        False, description="Recorded sent without the receiver's reply: a message sent at "
+        "most once (a bulletin) whose sender stopped, or lost the connection, after "
+        "committing to send it; never sent again. Pages are never unconfirmed: they are "
+        "sent again instead (possibly_duplicated).")
     payload: dict[str, Any]

@@ -1,9 +1,11 @@
 """Email pages over our own SMTP connections (smtplib), reused between messages (pool.py).
 
 One message is one SMTP transaction: MAIL, RCPT, then — reported to the pipeline as the
-start of the handover — DATA and the message, then the server's reply to its end. SMTP has
-no idempotency: if the connection is lost after the whole message went out and before that
-reply, nobody can tell whether the server kept it (UnknownOutcome). Each message carries a
+start of the handover — DATA and the message but its final dot; reported as committed, the
+dot; then the server's reply to it. The pipeline records the start (a page) or the commit
+(a bulletin) durably before the send goes on (notify/guarantee.py). SMTP has no
+idempotency: if the connection is lost after the dot and before that reply, nobody can tell
+whether the server kept it (UnknownOutcome). Each message carries a
 Message-ID made from its idempotency key, the same on every attempt, so a copy sent again
 can at least be recognised by a person or a mail system that cares.
 """
@@ -46,6 +48,7 @@ _PLAIN_TAIL = ('Content-Type: text/plain; charset="utf-8"\r\n'
 # Replies to the first command on a reused connection that mean "this connection is over",
 # not "this message": the message is tried again on a new connection.
 _CLOSING = (421,)
+_DOT = b".\r\n"  # after the message's last CRLF: <CRLF>.<CRLF> ends DATA
 
 
 def message_id(key: str, settings: Settings) -> str:
@@ -177,18 +180,43 @@ def _mail_from(smtp: smtplib.SMTP, sender: str, international: bool) -> None:
 
 
 def _transaction(smtp: smtplib.SMTP, address: str, body: bytes, handover: Handover) -> None:
-    """RCPT, then the handover: DATA, the message, and the server's reply to its end."""
+    """RCPT, then the handover: DATA, the message but its final dot, the dot, and the
+    server's reply to it. Until the dot the server holds an unterminated message, which it
+    drops if the connection ends (a crash, or an abandoned handover: closed here); once the
+    dot is written the kernel delivers it even if this process is killed at once."""
     code, reply = smtp.rcpt(address)
     if code not in (250, 251):
         raise smtplib.SMTPRecipientsRefused({address: (code, reply)})
     handover.begin()
-    code, reply = smtp.docmd("data")
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
     if code != 354:
         raise smtplib.SMTPDataError(code, reply)
     data = _LEADING_DOT.sub(b"..", body)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
-    smtp.send(data + b".\r\n")
+    ended = False
+
+    def write_dot() -> None:
+        nonlocal ended
+        # A failed write raises (SMTPServerDisconnected, the connection closed): the dot did
+        # not go, the server drops the message, and it is tried again.
+        smtp.send(_DOT)
+        ended = True
+
+    try:
+        smtp.send(data)
+        handover.commit(write_dot)
+    except BaseException as exc:
+        if ended:  # the dot went out: the server keeps the message, its reply is unknown
+            smtp.close()
+            raise UnknownOutcome(f"no reply read after the end of the message: {exc}") \
+                from exc
+        smtp.close()  # in the middle of DATA there is no other way out (RSET would be data)
+        raise
+    if not ended:  # a Handover that broke its contract: leave nothing half sent
+        smtp.close()
+        raise RuntimeError("the handover did not finish the message")
     try:
         code, reply = smtp.getreply()
     except (smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -200,10 +228,12 @@ def _transaction(smtp: smtplib.SMTP, address: str, body: bytes, handover: Handov
 
 
 def _after_error(pool: SmtpPool, smtp: smtplib.SMTP, exc: BaseException) -> None:
-    """Close the connection after a network error, a timeout, a lost reply or a "closing"
-    reply (its state is unknown); otherwise (a reply that refused the message, a handover
-    that must not happen) RSET it and give it back."""
-    if isinstance(exc, smtplib.SMTPServerDisconnected | OSError | UnknownOutcome) or (
+    """Close the connection after a network error, a timeout, a lost reply, a "closing"
+    reply (its state is unknown) or a handover abandoned in the middle of DATA (closed
+    already); otherwise (a reply that refused the message, a handover that must not begin)
+    RSET it and give it back."""
+    if smtp.sock is None or isinstance(exc, smtplib.SMTPServerDisconnected | OSError
+                                       | UnknownOutcome) or (
             isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code in _CLOSING):
         pool.discard(smtp)
     else:
