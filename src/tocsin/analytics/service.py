@@ -228,13 +228,15 @@ def oncall(session: Session, *, since: datetime, until: datetime, team_id: int |
     people = queries.people(session, members)
     pages = queries.load_pages(session, since=since, until=until,
                                user_ids=[p.user_id for p in people])
-    found = oncall_health.health(pages, people, per_shift_limit=per_shift_limit)
+    pages = oncall_health.collapse(pages)  # once, for the three figures below
+    found = oncall_health.health(pages, people, per_shift_limit=per_shift_limit,
+                                 collapsed=True)
     return OnCallOut(
         since=since, until=until, team_id=team_id, per_shift_limit=per_shift_limit,
         fairness=oncall_health.fairness([h.pages for h in found]),
         people=[HealthOut(**asdict(h), warning=h.warning) for h in found],
-        heat_map=oncall_health.heat_map(pages, check_zone(zone)), heat_map_time_zone=zone,
-        by_channel=oncall_health.by_channel(oncall_health.collapse(pages)))
+        heat_map=oncall_health.heat_map(pages, check_zone(zone), collapsed=True),
+        heat_map_time_zone=zone, by_channel=oncall_health.by_channel(pages))
 
 
 # ---- weekly digest ------------------------------------------------------------------------
