@@ -328,9 +328,12 @@ DATA_VERSION = "3"  # bump when seed() changes what it writes
 
 def cache_key(scale: float) -> str:
     """The generated data's name: the scale, the seed's version and the schema (head
-    revision and every table's columns), so a schema change generates afresh."""
-    schema = "|".join(f"{t.name}:" + ",".join(f"{c.name}:{c.type}" for c in t.columns)
-                      for t in sorted(metadata.tables.values(), key=lambda t: t.name))
+    revision, every table's columns and indexes), so a schema change generates afresh."""
+    schema = "|".join(
+        f"{t.name}:" + ",".join(f"{c.name}:{c.type}" for c in t.columns) + ";" + ",".join(
+            sorted(f"{i.name}({','.join(c.name for c in i.columns)})"
+                   f"{i.dialect_options['sqlite'].get('where')}" for i in t.indexes))
+        for t in sorted(metadata.tables.values(), key=lambda t: t.name))
     digest = hashlib.sha1(f"{DATA_VERSION}|{migrate.head_revision()}|{schema}".encode())
     return f"s{scale:g}_{digest.hexdigest()[:10]}".replace(".", "p")
 

@@ -160,13 +160,13 @@ def load_pages(session: Session, *, since: datetime, until: datetime,
                user_ids: list[int] | None = None) -> list[PageSent]:
     """Page messages sent in [since, until) for counted incidents, in time order.
 
-    Read from the partial index of sent pages (ix_messages_pages_sent), whose condition the
-    WHERE repeats as literals; the channels come from one small read of contact methods."""
+    Read from the partial index of pages (ix_messages_pages_sent), whose condition the WHERE
+    repeats with a literal; the channels come from one small read of contact methods."""
     q = (select(Message.user_id, Message.incident_id, Message.sent_at,
                 Message.contact_method_id)
          .join(Incident, Incident.id == Message.incident_id)
          .where(Message.kind == literal_column("'page'"),
-                Message.status == literal_column("'sent'"),
+                Message.status == "sent",
                 Message.sent_at >= since, Message.sent_at < until, counted_incident())
          .order_by(Message.sent_at, Message.user_id))  # collapse's order: sorts no more
     if user_ids is not None:

@@ -1,5 +1,5 @@
 """metrics: indexes the metrics read alone — the alert-noise report's alerts by last seen,
-and sent pages by time (a partial index: only sent page messages)
+and sent pages by time (a partial index: only page messages)
 
 Revision ID: 0023
 Revises: 0022
@@ -16,7 +16,7 @@ down_revision = '0022'
 branch_labels = None
 depends_on = None
 
-SENT_PAGE = "kind = 'page' AND status = 'sent'"
+PAGE_ONLY = "kind = 'page'"
 
 
 def upgrade() -> None:
@@ -24,8 +24,9 @@ def upgrade() -> None:
                     ["last_seen_at", "integration_id", "routing_rule_id", "incident_id",
                      "acknowledged", "resolve_3_at"], unique=False)
     op.create_index("ix_messages_pages_sent", "messages",
-                    ["sent_at", "user_id", "incident_id", "contact_method_id", "kind", "status"], unique=False,
-                    sqlite_where=sa.text(SENT_PAGE), postgresql_where=sa.text(SENT_PAGE))
+                    ["status", "sent_at", "user_id", "incident_id", "contact_method_id", "kind"],
+                    unique=False, sqlite_where=sa.text(PAGE_ONLY),
+                    postgresql_where=sa.text(PAGE_ONLY))
 
 
 def downgrade() -> None:
