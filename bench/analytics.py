@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Team, TeamMember, User
 from tocsin.accounts.schemas import UserCreate
 from tocsin.alerts.models import Alert, AlertEvent, Integration
-from tocsin.analytics import measures, oncall_health, summary
+from tocsin.analytics import measures, oncall_health, summary, targets
 from tocsin.app import create_app
 from tocsin.catalog.models import Service
 from tocsin.clock import FrozenClock
@@ -217,52 +218,92 @@ def seed(runtime: Runtime, scale: float, rnd: random.Random) -> dict[str, int]:
             "alerts": n_alerts, "alert events": len(alert_events)}
 
 
-def slow_by_severity(session: Session, since: datetime, until: datetime
-                     ) -> dict[str, dict[str, Any]]:
-    """The figures per severity, the slow way: every incident and then its log, one ORM query
-    per incident, every log entry (not only the kinds the fast path selects)."""
-    groups: dict[str, list[measures.Facts]] = {}
+def slow_facts(session: Session, since: datetime, until: datetime) -> list[measures.Facts]:
+    """Every incident of [since, until), the slow way: each incident and then its log, one
+    ORM query per incident, every log entry (not only the kinds the fast path selects)."""
+    out = []
     for incident in session.scalars(select(Incident).where(
             Incident.created_at >= since, Incident.created_at < until)):
         log = session.scalars(select(IncidentEvent).where(
             IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)).all()
-        facts = measures.facts_of(
+        out.append(measures.facts_of(
             id=incident.id, severity=incident.severity, created_at=incident.created_at,
             source=incident.detection_source, impact_started_at=incident.impact_started_at,
-            events=[measures.Event(e.at, e.kind, e.data) for e in log])
-        groups.setdefault(incident.severity, []).append(facts)
-    return {k: measures.summarise(k, v).as_dict() for k, v in groups.items()}
-
-
-def slow_pages(session: Session, since: datetime, until: datetime) -> dict[str, int]:
-    out = {}
-    for user in session.scalars(select(User).where(User.active.is_(True))):
-        sent = [oncall_health.PageSent(m.user_id, m.incident_id, m.sent_at)
-                for m in session.scalars(select(Message).where(
-                    Message.user_id == user.id, Message.kind == "page",
-                    Message.status == "sent", Message.sent_at >= since,
-                    Message.sent_at < until)) if m.sent_at is not None]
-        out[user.name] = len(oncall_health.collapse(sent))
+            events=[measures.Event(e.at, e.kind, e.data) for e in log]))
     return out
 
 
-def slow_noise(session: Session, since: datetime) -> dict[str, tuple[int, int]]:
-    """(alerts, flapping alerts) per integration from the raw alert log: every resolution
-    entry since `since` counted per alert (a scan of the whole log), not the alerts' kept
-    resolution times."""
+def slow_by_severity(facts: list[measures.Facts]) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[measures.Facts]] = {}
+    for f in facts:
+        groups.setdefault(f.severity, []).append(f)
+    return {k: measures.summarise(k, v).as_dict() for k, v in groups.items()}
+
+
+def slow_compliance(facts: list[measures.Facts], now: datetime) -> dict[str, list[int]]:
+    """[met, missed, pending] per measure over the window against the default targets,
+    each incident judged here, written out again (not targets.py's code)."""
+    out = {m: [0, 0, 0] for m in ("ack", "update", "resolve")}
+    for f in facts:
+        target = targets.DEFAULT_TARGETS[f.severity]
+        for measure, minutes, done in (
+                ("ack", target.ack_minutes, f.acknowledged_at),
+                ("update", target.update_minutes, f.first_update_at),
+                ("resolve", target.resolve_minutes, f.resolved_at)):
+            if minutes is None:
+                continue
+            deadline = f.created_at + timedelta(minutes=minutes)
+            if done is not None:
+                out[measure][0 if done <= deadline else 1] += 1
+            else:
+                out[measure][1 if now > deadline else 2] += 1
+    return out
+
+
+def slow_pages(session: Session, since: datetime, until: datetime
+               ) -> tuple[list[oncall_health.Person], list[oncall_health.PageSent]]:
+    """Every active person and their page messages sent in [since, until), one ORM query
+    per person (not the partial index the fast path reads), channels from the ORM too."""
+    people, pages = [], []
+    kinds = {c.id: c.kind for c in session.scalars(select(ContactMethod))}
+    for user in session.scalars(select(User).where(User.active.is_(True))
+                                .order_by(User.name, User.id)):
+        people.append(oncall_health.Person(user.id, user.name, user.time_zone))
+        pages += [oncall_health.PageSent(m.user_id, m.incident_id, m.sent_at,
+                                         kinds[m.contact_method_id])
+                  for m in session.scalars(select(Message).where(
+                      Message.user_id == user.id, Message.kind == "page",
+                      Message.status == "sent", Message.sent_at >= since,
+                      Message.sent_at < until)) if m.sent_at is not None]
+    return people, pages
+
+
+def slow_noise(session: Session, since: datetime) -> dict[str, tuple[int, int, int, int]]:
+    """(alerts, incidents, acknowledged alerts, flapping alerts) per integration from the raw
+    alert log and rows: every resolution entry since `since` counted per alert (a scan of the
+    whole log), not the alerts' kept resolution times; acknowledged when the alert or its
+    incident was (each incident read by itself)."""
     resolves: dict[int, int] = {}
     for alert_id, at, action, outcome in session.execute(
             select(AlertEvent.alert_id, AlertEvent.at, AlertEvent.action, AlertEvent.outcome)):
         if at >= since and action == "resolve" and outcome == "resolved":
             resolves[alert_id] = resolves.get(alert_id, 0) + 1
     names = {i: n for i, n in session.execute(select(Integration.id, Integration.name))}
-    out: dict[str, tuple[int, int]] = {}
-    for alert_id, integration_id in session.execute(
-            select(Alert.id, Alert.integration_id).where(Alert.last_seen_at >= since)):
+    acked_incidents: dict[int, bool] = {}
+    seen: dict[str, tuple[int, set[int], int, int]] = {}
+    for alert_id, integration_id, incident_id, acknowledged in session.execute(
+            select(Alert.id, Alert.integration_id, Alert.incident_id, Alert.acknowledged)
+            .where(Alert.last_seen_at >= since)):
         name = names.get(integration_id or 0, "detection (no integration)")
-        n, flapping = out.get(name, (0, 0))
-        out[name] = (n + 1, flapping + (resolves.get(alert_id, 0) >= 3))
-    return out
+        n, incidents, acked, flapping = seen.get(name, (0, set(), 0, 0))
+        if incident_id is not None:
+            incidents.add(incident_id)
+            if incident_id not in acked_incidents:
+                acked_incidents[incident_id] = session.scalar(select(
+                    Incident.acknowledged_at).where(Incident.id == incident_id)) is not None
+        ack = acknowledged or (incident_id is not None and acked_incidents[incident_id])
+        seen[name] = (n + 1, incidents, acked + ack, flapping + (resolves.get(alert_id, 0) >= 3))
+    return {k: (n, len(i), a, f) for k, (n, i, a, f) in seen.items()}
 
 
 def timed(client: TestClient, path: str, runs: int) -> list[float]:
@@ -287,9 +328,12 @@ DATA_VERSION = "3"  # bump when seed() changes what it writes
 
 def cache_key(scale: float) -> str:
     """The generated data's name: the scale, the seed's version and the schema (head
-    revision and every table's columns), so a schema change generates afresh."""
-    schema = "|".join(f"{t.name}:" + ",".join(f"{c.name}:{c.type}" for c in t.columns)
-                      for t in sorted(metadata.tables.values(), key=lambda t: t.name))
+    revision, every table's columns and indexes), so a schema change generates afresh."""
+    schema = "|".join(
+        f"{t.name}:" + ",".join(f"{c.name}:{c.type}" for c in t.columns) + ";" + ",".join(
+            sorted(f"{i.name}({','.join(c.name for c in i.columns)})"
+                   f"{i.dialect_options['sqlite'].get('where')}" for i in t.indexes))
+        for t in sorted(metadata.tables.values(), key=lambda t: t.name))
     digest = hashlib.sha1(f"{DATA_VERSION}|{migrate.head_revision()}|{schema}".encode())
     return f"s{scale:g}_{digest.hexdigest()[:10]}".replace(".", "p")
 
@@ -394,30 +438,48 @@ def run(tmp: Path, database_url: str | None, scale: float, runs: int) -> int:
     since, until = (datetime.fromisoformat(api["since"]), datetime.fromisoformat(api["until"]))
     started = time.perf_counter()
     with runtime.sessions() as session:
-        slow = slow_by_severity(session, since, until)
-        slow_paged = slow_pages(session, since, until)
+        facts = slow_facts(session, since, until)
+        people, sent = slow_pages(session, since, until)
+    slow = slow_by_severity(facts)
+    slow_judged = slow_compliance(facts, NOW)
+    slow_health = [dict(asdict(h), warning=h.warning) for h in oncall_health.health(
+        sent, people, per_shift_limit=runtime.settings.analytics_pages_per_shift)]
     slow_s = time.perf_counter() - started
     fast = {r["group"]: {k: v for k, v in r.items()} for r in api["rows"]}
     same = fast == slow
+    comp = client.get("/api/v1/metrics/compliance").json()
+    fast_judged = {m: [0, 0, 0] for m in slow_judged}
+    for r in comp["rows"]:
+        for i, k in enumerate(("met", "missed", "pending")):
+            fast_judged[r["measure"]][i] += r[k]
+    same_judged = fast_judged == slow_judged
     oncall = client.get("/api/v1/metrics/oncall").json()
-    same_pages = {p["name"]: p["pages"] for p in oncall["people"]} == slow_paged
-    print(f"slow full computation ({sum(r['incidents'] for r in api['rows']):,} incidents, "
-          f"{sum(slow_paged.values()):,} pages) in {slow_s:.1f}s: per-severity figures "
-          f"{'agree' if same else 'DIFFER'}, pages per person {'agree' if same_pages else 'DIFFER'}")
+    same_pages = oncall["people"] == slow_health
+    same_heat = (oncall["heat_map"] == oncall_health.heat_map(sent, "UTC") and
+                 oncall["by_channel"] == oncall_health.by_channel(oncall_health.collapse(sent)))
+    print(f"slow full computation ({len(facts):,} incidents, {len(sent):,} page messages) in "
+          f"{slow_s:.1f}s: per-severity figures {'agree' if same else 'DIFFER'}, "
+          f"target verdicts {'agree' if same_judged else 'DIFFER'}, each person's on-call "
+          f"figures {'agree' if same_pages else 'DIFFER'}, heat map and channels "
+          f"{'agree' if same_heat else 'DIFFER'}")
     if not same:
         for key in sorted(set(fast) | set(slow)):
             if fast.get(key) != slow.get(key):
                 print(f"  {key}: api {fast.get(key)}\n  {key}: slow {slow.get(key)}")
+    if not same_judged:
+        print(f"  verdicts: api {fast_judged}\n  verdicts: slow {slow_judged}")
     noise = client.get("/api/v1/alert-noise").json()
     started = time.perf_counter()
     with runtime.sessions() as session:
         slow_noisy = slow_noise(session, datetime.fromisoformat(noise["since"]))
-    same_noise = {r["name"]: (r["alerts"], r["flapping_alerts"])
+    same_noise = {r["name"]: (r["alerts"], r["incidents"], r["alerts"] - r["no_action_30d"],
+                              r["flapping_alerts"])
                   for r in noise["integrations"]} == slow_noisy
-    print(f"slow alert-noise computation ({sum(n for n, _ in slow_noisy.values()):,} alerts, "
-          f"from the whole alert log) in {time.perf_counter() - started:.1f}s: "
-          f"alerts and flapping alerts per integration "
+    print(f"slow alert-noise computation ({sum(v[0] for v in slow_noisy.values()):,} alerts, "
+          f"from the whole alert log) in {time.perf_counter() - started:.1f}s: alerts, "
+          f"incidents, acknowledged and flapping alerts per integration "
           f"{'agree' if same_noise else 'DIFFER'}")
+    same = same and same_judged and same_heat
     runtime.close()
     return 1 if failed or not same or not same_pages or not same_noise else 0
 

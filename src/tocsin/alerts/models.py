@@ -57,6 +57,9 @@ class Alert(Base):
         UniqueConstraint("scope", "dedup_key", name="uq_alerts_scope_dedup_key"),
         Index("ix_alerts_status_id", "status", "id"),
         Index("ix_alerts_incident_id", "incident_id"),
+        # The noise report (stats.py) reads the period's alerts from this index alone.
+        Index("ix_alerts_noise", "last_seen_at", "integration_id", "routing_rule_id",
+              "incident_id", "acknowledged", "resolve_3_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -103,12 +103,15 @@ class Health:
 
 
 def health(pages: Iterable[PageSent], people: Sequence[Person], *,
-           per_shift_limit: int = PAGES_PER_SHIFT_WARNING) -> list[Health]:
-    """Each person's figures, every person listed (a person never paged has zeros)."""
+           per_shift_limit: int = PAGES_PER_SHIFT_WARNING,
+           collapsed: bool = False) -> list[Health]:
+    """Each person's figures, every person listed (a person never paged has zeros).
+    `collapsed`: `pages` are `collapse`'s output already."""
     mine: dict[int, list[PageSent]] = defaultdict(list)
-    for p in collapse(pages):
+    for p in pages if collapsed else collapse(pages):
         mine[p.user_id].append(p)
-    total = sum(len(v) for k, v in mine.items() if k in {x.user_id for x in people})
+    listed = {x.user_id for x in people}
+    total = sum(len(v) for k, v in mine.items() if k in listed)
     out = []
     for person in people:
         zone = ZoneInfo(person.time_zone)
@@ -136,11 +139,13 @@ def fairness(counts: Sequence[int]) -> float | None:
     return round(sum(counts) ** 2 / (len(counts) * sum(c * c for c in counts)), 4)
 
 
-def heat_map(pages: Iterable[PageSent], zone: str) -> list[list[int]]:
-    """Pages by hour of the week in `zone`: 7 rows (Monday first) of 24 hours."""
+def heat_map(pages: Iterable[PageSent], zone: str, *, collapsed: bool = False
+             ) -> list[list[int]]:
+    """Pages by hour of the week in `zone`: 7 rows (Monday first) of 24 hours (`collapsed`:
+    as in `health`)."""
     grid = [[0] * 24 for _ in range(7)]
     tz = ZoneInfo(zone)
-    for p in collapse(pages):
+    for p in pages if collapsed else collapse(pages):
         local = p.at.astimezone(tz)
         grid[local.weekday()][local.hour] += 1
     return grid

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.analytics import digest, measures, oncall_health, queries
+from tocsin.analytics import collector, digest, measures, oncall_health, queries
 from tocsin.analytics import targets as tg
 from tocsin.analytics.models import ResponseTarget
 from tocsin.analytics.schemas import (
@@ -165,6 +165,7 @@ def summary_out(s: measures.Summary) -> SummaryOut:
                       customer_share=s.customer_share, monitor_share=s.monitor_share)
 
 
+@collector.paused()
 def incident_metrics(session: Session, *, viewer: Principal, since: datetime, until: datetime,
                      by: str, period: str, zone: str, severities: list[str] | None = None,
                      service_id: int | None = None, team_id: int | None = None,
@@ -182,6 +183,7 @@ def incident_metrics(session: Session, *, viewer: Principal, since: datetime, un
                               rows=[summary_out(s) for s in measures.summaries(facts, keys)])
 
 
+@collector.paused()
 def compliance(session: Session, *, viewer: Principal, since: datetime, until: datetime,
                period: str, zone: str, now: datetime, severities: list[str] | None = None,
                service_id: int | None = None, team_id: int | None = None,
@@ -192,7 +194,8 @@ def compliance(session: Session, *, viewer: Principal, since: datetime, until: d
                                    team_id=team_id)
     current = targets(session)
     keys = measures.keys_by("period", period=period, zone=check_zone(zone))
-    judged = [(f, tg.verdicts(f, current, now=now)) for f in facts]  # once per incident
+    judge = tg.judge(current, now=now)
+    judged = [(f, judge(f)) for f in facts]  # once per incident
     groups: dict[str, list[dict[str, tg.Verdict]]] = {}
     for f, v in judged:
         for k in keys(f):
@@ -218,19 +221,22 @@ def compliance(session: Session, *, viewer: Principal, since: datetime, until: d
 
 # ---- on-call health -----------------------------------------------------------------------
 
+@collector.paused()
 def oncall(session: Session, *, since: datetime, until: datetime, team_id: int | None,
            zone: str, per_shift_limit: int) -> OnCallOut:
     members = queries.team_member_ids(session, team_id) if team_id is not None else None
     people = queries.people(session, members)
     pages = queries.load_pages(session, since=since, until=until,
                                user_ids=[p.user_id for p in people])
-    found = oncall_health.health(pages, people, per_shift_limit=per_shift_limit)
+    pages = oncall_health.collapse(pages)  # once, for the three figures below
+    found = oncall_health.health(pages, people, per_shift_limit=per_shift_limit,
+                                 collapsed=True)
     return OnCallOut(
         since=since, until=until, team_id=team_id, per_shift_limit=per_shift_limit,
         fairness=oncall_health.fairness([h.pages for h in found]),
         people=[HealthOut(**asdict(h), warning=h.warning) for h in found],
-        heat_map=oncall_health.heat_map(pages, check_zone(zone)), heat_map_time_zone=zone,
-        by_channel=oncall_health.by_channel(oncall_health.collapse(pages)))
+        heat_map=oncall_health.heat_map(pages, check_zone(zone), collapsed=True),
+        heat_map_time_zone=zone, by_channel=oncall_health.by_channel(pages))
 
 
 # ---- weekly digest ------------------------------------------------------------------------
@@ -238,6 +244,7 @@ def oncall(session: Session, *, since: datetime, until: datetime, team_id: int |
 DIGEST_KINDS = frozenset({"email"})
 
 
+@collector.paused()
 def team_digest(session: Session, *, team_id: int, team: str, since: datetime,
                 until: datetime, recipient: Principal, now: datetime, base_url: str,
                 per_shift_limit: int) -> tuple[str, str]:
@@ -249,7 +256,8 @@ def team_digest(session: Session, *, team_id: int, team: str, since: datetime,
     members = queries.people(session, queries.team_member_ids(session, team_id))
     pages = queries.load_pages(session, since=since, until=until,
                                user_ids=[p.user_id for p in members])
-    late = [f for f in facts if tg.verdicts(f, current, now=now)["ack"] is tg.Verdict.MISSED]
+    judge = tg.judge(current, now=now)
+    late = [f for f in facts if judge(f)["ack"] is tg.Verdict.MISSED]
     return digest.digest_text(
         team=team, since=since, until=until,
         by_severity=measures.summaries(facts, measures.keys_by("severity")),

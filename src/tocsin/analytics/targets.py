@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,18 +61,39 @@ def _done_at(f: Facts, measure: str) -> datetime | None:
 
 def verdict(f: Facts, target: Target, measure: str, *, now: datetime) -> Verdict:
     minutes = target.minutes(measure)
-    if minutes is None:
+    allowed = None if minutes is None else timedelta(minutes=minutes)
+    return _judged(f.created_at, _done_at(f, measure), allowed, now)
+
+
+def _judged(created_at: datetime, done: datetime | None, allowed: timedelta | None,
+            now: datetime) -> Verdict:
+    """THE rule: done by creation + allowed time (met), done later or not done and already
+    past it (missed), not done and not yet past it (pending); no allowance: no target."""
+    if allowed is None:
         return Verdict.NONE
-    deadline = f.created_at + timedelta(minutes=minutes)
-    done = _done_at(f, measure)
+    deadline = created_at + allowed
     if done is None:
         return Verdict.MISSED if now > deadline else Verdict.PENDING
     return Verdict.MET if done <= deadline else Verdict.MISSED
 
 
+def judge(targets: Mapping[str, Target], *, now: datetime
+          ) -> Callable[[Facts], dict[str, Verdict]]:
+    """`verdicts` for many incidents: each severity's allowances worked out once."""
+    allowances = {sev: tuple(None if (m := t.minutes(measure)) is None else timedelta(minutes=m)
+                             for measure in MEASURES) for sev, t in targets.items()}
+    no_target = (None, None, None)
+
+    def of(f: Facts) -> dict[str, Verdict]:
+        ack, update, resolve = allowances.get(f.severity, no_target)
+        return {"ack": _judged(f.created_at, f.acknowledged_at, ack, now),
+                "update": _judged(f.created_at, f.first_update_at, update, now),
+                "resolve": _judged(f.created_at, f.resolved_at, resolve, now)}
+    return of
+
+
 def verdicts(f: Facts, targets: Mapping[str, Target], *, now: datetime) -> dict[str, Verdict]:
-    target = targets.get(f.severity, Target(f.severity, None, None, None))
-    return {m: verdict(f, target, m, now=now) for m in MEASURES}
+    return judge(targets, now=now)(f)
 
 
 @dataclass(frozen=True)
@@ -92,7 +113,8 @@ class Compliance:
 
 def compliance(group: str, facts: Iterable[Facts], targets: Mapping[str, Target], *,
                now: datetime) -> list[Compliance]:
-    return compliance_of(group, (verdicts(f, targets, now=now) for f in facts))
+    judged = judge(targets, now=now)
+    return compliance_of(group, (judged(f) for f in facts))
 
 
 def compliance_of(group: str, judged: Iterable[Mapping[str, Verdict]]) -> list[Compliance]:

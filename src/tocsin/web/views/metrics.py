@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import manage, stats, suppress
 from tocsin.alerts.models import RoutingRule, Silence
 from tocsin.alerts.schemas import IntegrationUpdate, Matcher, SilenceIn
-from tocsin.analytics import digest, queries
+from tocsin.analytics import collector, digest, queries
 from tocsin.analytics import service as analytics
 from tocsin.analytics.schemas import SummaryOut
 from tocsin.analytics.targets import SEVERITIES
@@ -97,6 +97,7 @@ def _minutes(seconds: float | None) -> float | None:
     return None if seconds is None else seconds / 60
 
 
+@collector.paused()  # (analytics/collector.py: the page is many answers)
 def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> dict[str, Any]:
     now = rt.clock.now()
     facts = queries.load_facts(session, since=f.since, until=f.until, viewer=who.principal,

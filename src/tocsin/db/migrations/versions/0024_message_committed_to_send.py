@@ -1,7 +1,7 @@
 """messages: the attempt committed to send at the final dot, and delivery unconfirmed
 
-Revision ID: 0023m
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-06 20:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0023m'
-down_revision = '0022'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
