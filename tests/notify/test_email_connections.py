@@ -228,12 +228,10 @@ def test_at_least_once_after_a_crash_the_mail_left_in_handover_is_sent_again_and
     assert deliver_due(rt, worker_id="restarted", limit=10) == {}  # nothing more, ever
 
 
-@pytest.mark.parametrize("mail_runtime", [{"at_most_once": False}], indirect=True)
-def test_a_handover_refused_sends_nothing_and_keeps_the_connection(
-        mail_runtime: tuple[Runtime, Server], clock: FrozenClock) -> None:
-    """The lease ran out and another worker took the mail over before DATA: the first
-    worker's `begin` finds it no longer holds the message and sends nothing."""
-    rt, server = mail_runtime
+def _taken_over_while_sending(rt: Runtime, clock: FrozenClock) -> tuple[str, Outgoing, Any]:
+    """A bulletin claimed by worker "slow" whose lease ran out, claimed again by "other";
+    "slow" then tries to send it and is refused (NotMine). Returns (its address, the mail,
+    the other worker's claim)."""
     (address,) = _bulletins(rt, 1)
     (mine,) = claim(rt, worker_id="slow", now=clock.now(), limit=1)
     clock.advance(seconds=rt.settings.notify_lease_seconds + 1)
@@ -242,6 +240,16 @@ def test_a_handover_refused_sends_nothing_and_keeps_the_connection(
                    data={"idempotency_key": mine.key})
     with pytest.raises(NotMine):
         send(out, rt.settings, RecordedHandover(rt, mine, "slow"))
+    return address, out, theirs
+
+
+@pytest.mark.parametrize("mail_runtime", [{"at_most_once": False}], indirect=True)
+def test_a_handover_refused_sends_nothing_and_keeps_the_connection(
+        mail_runtime: tuple[Runtime, Server], clock: FrozenClock) -> None:
+    """The lease ran out and another worker took the mail over before DATA: the first
+    worker's `begin` finds it no longer holds the message and sends nothing."""
+    rt, server = mail_runtime
+    address, out, theirs = _taken_over_while_sending(rt, clock)
     send(out, rt.settings, RecordedHandover(rt, theirs, "other"))
     assert server.got == Counter({address: 1}) and len(server.peers) == 1
 
@@ -252,14 +260,7 @@ def test_a_commit_refused_abandons_the_mail_in_the_middle_of_data_and_the_server
     message taken over by another worker. The connection is closed there (an unterminated
     DATA), so the server keeps nothing; the other worker's copy is the only one."""
     rt, server = mail_runtime
-    (address,) = _bulletins(rt, 1)
-    (mine,) = claim(rt, worker_id="slow", now=clock.now(), limit=1)
-    clock.advance(seconds=rt.settings.notify_lease_seconds + 1)
-    (theirs,) = claim(rt, worker_id="other", now=clock.now(), limit=1)
-    out = Outgoing(ChannelKind.EMAIL, address, "Update", "Hello\n",
-                   data={"idempotency_key": mine.key})
-    with pytest.raises(NotMine):
-        send(out, rt.settings, RecordedHandover(rt, mine, "slow"))
+    address, out, theirs = _taken_over_while_sending(rt, clock)
     assert server.got == Counter()
     send(out, rt.settings, RecordedHandover(rt, theirs, "other"))
     assert server.got == Counter({address: 1}) and len(server.peers) == 1

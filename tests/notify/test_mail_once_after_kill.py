@@ -165,13 +165,20 @@ AT_LEAST_ONCE = {
 }
 
 
-@pytest.mark.parametrize("step", list(AT_MOST_ONCE))
-def test_a_bulletin_killed_at_each_step_reaches_its_reader_at_most_once(
-        step: str, world: tuple[Runtime, Counting, int], clock: FrozenClock,
+# (what is sent, its expected outcomes): a bulletin reaches its reader at most once, a page
+# its responder at least once.
+CASES = [("bulletin", a_bulletin, AT_MOST_ONCE), ("page", a_page, AT_LEAST_ONCE)]
+
+
+@pytest.mark.parametrize(("kind", "step"), [(kind, step) for kind, _, table in CASES
+                                            for step in table])
+def test_a_message_killed_at_each_step_arrives_as_its_guarantee_says(
+        kind: str, step: str, world: tuple[Runtime, Counting, int], clock: FrozenClock,
         tmp_path: Path) -> None:
     rt, inbox, port = world
-    a_bulletin(rt)
-    at_kill, resent, total, unconfirmed, duplicated = AT_MOST_ONCE[step]
+    [(make, table)] = [(make, table) for k, make, table in CASES if k == kind]
+    make(rt)
+    at_kill, resent, total, unconfirmed, duplicated = table[step]
     kill_at(step, rt, port, tmp_path)
     assert arrived_after_the_kill(inbox, at_kill) == at_kill
     assert restart(rt, clock) == resent
@@ -179,19 +186,3 @@ def test_a_bulletin_killed_at_each_step_reaches_its_reader_at_most_once(
     m = the_message(rt)
     assert (m.status, m.delivery_unconfirmed, m.possibly_duplicated, m.committed_attempt) == \
         ("sent", unconfirmed, duplicated, None)
-
-
-@pytest.mark.parametrize("step", list(AT_LEAST_ONCE))
-def test_a_page_killed_at_each_step_reaches_its_responder_at_least_once(
-        step: str, world: tuple[Runtime, Counting, int], clock: FrozenClock,
-        tmp_path: Path) -> None:
-    rt, inbox, port = world
-    a_page(rt)
-    at_kill, resent, total, unconfirmed, duplicated = AT_LEAST_ONCE[step]
-    kill_at(step, rt, port, tmp_path)
-    assert arrived_after_the_kill(inbox, at_kill) == at_kill
-    assert restart(rt, clock) == resent
-    assert inbox.got[ADDRESS] == total
-    m = the_message(rt)
-    assert (m.status, m.delivery_unconfirmed, m.possibly_duplicated) == \
-        ("sent", unconfirmed, duplicated)
