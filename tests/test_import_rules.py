@@ -81,8 +81,8 @@ PURE |= {"chatops.blocks", "chatops.cards", "chatops.commands", "chatops.tiers",
 # What a pure module may import besides other pure modules.
 PURE_MAY_IMPORT = frozenset({
     "__future__", "bisect", "collections", "croniter", "dataclasses", "datetime", "enum",
-    "functools", "hashlib", "itertools", "json", "math", "re", "statistics", "typing", "uuid",
-    "zoneinfo",
+    "functools", "hashlib", "itertools", "json", "math", "operator", "re", "statistics",
+    "typing", "uuid", "zoneinfo",
     "tocsin.errors", "tocsin.limits", "tocsin.principal", "pydantic",
 })
 # Reaches into another feature past its doors, each with why it is right.

@@ -194,26 +194,21 @@ def compliance(session: Session, *, viewer: Principal, since: datetime, until: d
                                    team_id=team_id)
     current = targets(session)
     keys = measures.keys_by("period", period=period, zone=check_zone(zone))
-    judge = tg.judge(current, now=now)
-    judged = [(f, judge(f)) for f in facts]  # once per incident
-    groups: dict[str, list[dict[str, tg.Verdict]]] = {}
-    for f, v in judged:
-        for k in keys(f):
-            groups.setdefault(k, []).append(v)
+    groups = keys.groups(facts)
+    tallies = [tg.tally(k, groups[k], current, now=now) for k in sorted(groups)]
     out = [ComplianceOut(group=c.group, measure=c.measure,
                          met=c.met, missed=c.missed, pending=c.pending, rate=c.rate)
-           for k in sorted(groups) for c in tg.compliance_of(k, groups[k])]
+           for t in tallies for c in t.compliance]
     missed: list[MissOut] = []
     hidden = 0
-    for f, verdicts in judged:
-        late = [m for m, v in verdicts.items() if v is tg.Verdict.MISSED]
-        if not late:
-            continue
-        if not f.visible:
-            hidden += 1
-            continue
-        missed.append(MissOut(incident_id=f.id, number=f"INC-{f.id}", severity=f.severity,
-                              created_at=f.created_at, measures=late))
+    for t in tallies:  # (each incident is in one period: listed once)
+        for f, late in t.late:
+            if not f.visible:
+                hidden += 1
+                continue
+            missed.append(MissOut(incident_id=f.id, number=f"INC-{f.id}",
+                                  severity=f.severity, created_at=f.created_at,
+                                  measures=list(late)))
     missed.sort(key=lambda m: m.created_at, reverse=True)
     return ComplianceReport(since=since, until=until, period=period,
                             rows=out, missed=missed, missed_hidden=hidden)
@@ -256,13 +251,13 @@ def team_digest(session: Session, *, team_id: int, team: str, since: datetime,
     members = queries.people(session, queries.team_member_ids(session, team_id))
     pages = queries.load_pages(session, since=since, until=until,
                                user_ids=[p.user_id for p in members])
-    judge = tg.judge(current, now=now)
-    late = [f for f in facts if judge(f)["ack"] is tg.Verdict.MISSED]
+    judged = tg.tally("all", facts, current, now=now)
+    late = [f for f, steps in judged.late if "ack" in steps]
     return digest.digest_text(
         team=team, since=since, until=until,
         by_severity=measures.summaries(facts, measures.keys_by("severity")),
         overall=measures.summarise("all", facts),
-        compliance=tg.compliance("all", facts, current, now=now),
+        compliance=judged.compliance,
         health=oncall_health.health(pages, members, per_shift_limit=per_shift_limit),
         missed_ack=[f"INC-{f.id}" for f in late if f.visible],
         missed_hidden=sum(1 for f in late if not f.visible), url=base_url)

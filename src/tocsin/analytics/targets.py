@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from tocsin.analytics.measures import Facts
+from tocsin.analytics.measures import US_PER_SECOND, Facts, micros
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 MEASURES = ("ack", "update", "resolve")
@@ -51,44 +51,56 @@ class Verdict(enum.StrEnum):
     NONE = "none"  # no target for this severity and step
 
 
-def _done_at(f: Facts, measure: str) -> datetime | None:
+def _done_after(f: Facts, measure: str) -> float | None:
+    """Microseconds from creation to the step, None if not done (Facts' derived durations)."""
     if measure == "ack":
-        return f.acknowledged_at
+        return f.tta_us
     if measure == "update":
-        return f.first_update_at
-    return f.resolved_at
+        return f.tfu_us
+    return f.ttr_us
+
+
+def _allowed_us(minutes: int | None) -> int | None:
+    return None if minutes is None else minutes * 60 * US_PER_SECOND
 
 
 def verdict(f: Facts, target: Target, measure: str, *, now: datetime) -> Verdict:
-    minutes = target.minutes(measure)
-    allowed = None if minutes is None else timedelta(minutes=minutes)
-    return _judged(f.created_at, _done_at(f, measure), allowed, now)
+    return _judged(_done_after(f, measure), micros(now) - f.created_us,
+                   _allowed_us(target.minutes(measure)))
 
 
-def _judged(created_at: datetime, done: datetime | None, allowed: timedelta | None,
-            now: datetime) -> Verdict:
-    """THE rule: done by creation + allowed time (met), done later or not done and already
-    past it (missed), not done and not yet past it (pending); no allowance: no target."""
+def _judged(done_after: float | None, age: float, allowed: int | None) -> Verdict:
+    """THE rule, in microseconds after the incident's creation (`age`: now's): done by
+    creation + allowed time (met), done later or not done and already past it (missed), not
+    done and not yet past it (pending); no allowance: no target. (Whole microseconds, the
+    resolution of the times themselves, held exactly: each comparison is exact.)"""
     if allowed is None:
         return Verdict.NONE
-    deadline = created_at + allowed
-    if done is None:
-        return Verdict.MISSED if now > deadline else Verdict.PENDING
-    return Verdict.MET if done <= deadline else Verdict.MISSED
+    if done_after is None:
+        return Verdict.MISSED if age > allowed else Verdict.PENDING
+    return Verdict.MET if done_after <= allowed else Verdict.MISSED
+
+
+_NO_TARGET: tuple[int | None, int | None, int | None] = (None, None, None)
+
+
+def _allowances(targets: Mapping[str, Target]
+                ) -> dict[str, tuple[int | None, int | None, int | None]]:
+    return {sev: (_allowed_us(t.ack_minutes), _allowed_us(t.update_minutes),
+                  _allowed_us(t.resolve_minutes)) for sev, t in targets.items()}
 
 
 def judge(targets: Mapping[str, Target], *, now: datetime
           ) -> Callable[[Facts], dict[str, Verdict]]:
     """`verdicts` for many incidents: each severity's allowances worked out once."""
-    allowances = {sev: tuple(None if (m := t.minutes(measure)) is None else timedelta(minutes=m)
-                             for measure in MEASURES) for sev, t in targets.items()}
-    no_target = (None, None, None)
+    allowances = _allowances(targets)
+    now_us = micros(now)
 
     def of(f: Facts) -> dict[str, Verdict]:
-        ack, update, resolve = allowances.get(f.severity, no_target)
-        return {"ack": _judged(f.created_at, f.acknowledged_at, ack, now),
-                "update": _judged(f.created_at, f.first_update_at, update, now),
-                "resolve": _judged(f.created_at, f.resolved_at, resolve, now)}
+        ack, update, resolve = allowances.get(f.severity, _NO_TARGET)
+        age = now_us - f.created_us
+        return {"ack": _judged(f.tta_us, age, ack), "update": _judged(f.tfu_us, age, update),
+                "resolve": _judged(f.ttr_us, age, resolve)}
     return of
 
 
@@ -111,17 +123,40 @@ class Compliance:
         return round(self.met / decided, 4) if decided else None
 
 
+@dataclass(frozen=True)
+class Tally:
+    """A group's compliance, and its incidents that missed at least one step (with those
+    steps, in MEASURES order)."""
+
+    compliance: list[Compliance]
+    late: list[tuple[Facts, tuple[str, ...]]]
+
+
+def tally(group: str, facts: Iterable[Facts], targets: Mapping[str, Target], *,
+          now: datetime) -> Tally:
+    """Each incident judged once (the rule, `_judged`, per step), counted per step and
+    verdict. One loop over plain ints per incident: the page judges thousands."""
+    allowances = _allowances(targets)
+    now_us = micros(now)
+    ack_n, update_n, resolve_n = counts = [dict.fromkeys(Verdict, 0) for _ in MEASURES]
+    missed = Verdict.MISSED
+    late: list[tuple[Facts, tuple[str, ...]]] = []
+    for f in facts:
+        ack, update, resolve = allowances.get(f.severity, _NO_TARGET)
+        age = now_us - f.created_us
+        a = _judged(f.tta_us, age, ack)
+        u = _judged(f.tfu_us, age, update)
+        r = _judged(f.ttr_us, age, resolve)
+        ack_n[a] += 1
+        update_n[u] += 1
+        resolve_n[r] += 1
+        if a is missed or u is missed or r is missed:
+            late.append((f, tuple(m for m, v in zip(MEASURES, (a, u, r), strict=True)
+                                  if v is missed)))
+    return Tally([Compliance(group, m, c[Verdict.MET], c[Verdict.MISSED], c[Verdict.PENDING])
+                  for m, c in zip(MEASURES, counts, strict=True)], late)
+
+
 def compliance(group: str, facts: Iterable[Facts], targets: Mapping[str, Target], *,
                now: datetime) -> list[Compliance]:
-    judged = judge(targets, now=now)
-    return compliance_of(group, (judged(f) for f in facts))
-
-
-def compliance_of(group: str, judged: Iterable[Mapping[str, Verdict]]) -> list[Compliance]:
-    """`compliance` from verdicts already made (one `verdicts` per incident)."""
-    counts = {m: {v: 0 for v in Verdict} for m in MEASURES}
-    for one in judged:
-        for m, v in one.items():
-            counts[m][v] += 1
-    return [Compliance(group, m, counts[m][Verdict.MET], counts[m][Verdict.MISSED],
-                       counts[m][Verdict.PENDING]) for m in MEASURES]
+    return tally(group, facts, targets, now=now).compliance

@@ -8,7 +8,6 @@ figure; this module is those definitions in code.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,8 +116,5 @@ def completions(facts: Iterable[Facts], keys: Keys, reviews: Mapping[int, Review
                 actions: Mapping[int, Sequence[Action]], required: Iterable[str], *,
                 now: datetime) -> list[Completion]:
     needs = frozenset(required)
-    groups: dict[str, list[Facts]] = defaultdict(list)
-    for f in facts:
-        for key in keys(f):
-            groups[key].append(f)
+    groups = keys.groups(facts)
     return [completion(k, groups[k], reviews, actions, needs, now=now) for k in sorted(groups)]
