@@ -23,6 +23,7 @@ from tocsin.analytics import service as analytics
 from tocsin.analytics.schemas import SummaryOut
 from tocsin.analytics.targets import SEVERITIES
 from tocsin.api.deps import RuntimeDep, SessionDep
+from tocsin.db.beside import read_beside
 from tocsin.errors import Invalid
 from tocsin.limits import Id
 from tocsin.postmortems import service as postmortems
@@ -100,6 +101,13 @@ def _minutes(seconds: float | None) -> float | None:
 @collector.paused()  # (analytics/collector.py: the page is many answers)
 def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> dict[str, Any]:
     now = rt.clock.now()
+    # The alert-noise and on-call parts are mostly database reads: they run beside the
+    # incident figures below, each in its own read session (db/beside.py).
+    noise_part = read_beside(rt.read_sessions, lambda s: stats.noise_report(
+        s, now=now, days=30, viewer=who.principal))
+    oncall_part = read_beside(rt.read_sessions, lambda s: analytics.oncall(
+        s, since=f.since, until=f.until, team_id=f.team_id, zone=f.zone,
+        per_shift_limit=rt.settings.analytics_pages_per_shift))
     facts = queries.load_facts(session, since=f.since, until=f.until, viewer=who.principal,
                                severities=[f.severity] if f.severity else None,
                                service_id=f.service_id, team_id=f.team_id)
@@ -114,13 +122,12 @@ def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> 
                                             **common).rows
     compliance = analytics.compliance(session, viewer=who.principal, now=now, **common)
     members = (queries.team_member_ids(session, f.team_id) if f.team_id is not None else None)
-    oncall = analytics.oncall(session, since=f.since, until=f.until, team_id=f.team_id,
-                              zone=f.zone, per_shift_limit=rt.settings.analytics_pages_per_shift)
     labels = [r.group for r in by_period]
-    noise = stats.noise_report(session, now=now, days=30, viewer=who.principal)
     completion = {by: postmortems.completion_report(
         session, viewer=who.principal, by=by, now=now, settings=rt.settings, **common).rows
         for by in ("period", "severity")}
+    noise = noise_part.result()
+    oncall = oncall_part.result()
     return {
         "f": f, "by_period": by_period, "severities": severities, "by_service": by_service,
         "compliance": compliance, "oncall": oncall, "team_filtered": members is not None,
