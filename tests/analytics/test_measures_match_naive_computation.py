@@ -167,3 +167,20 @@ def test_an_incident_spanning_two_periods_counts_in_the_one_it_began_in() -> Non
     assert m.keys_by("period", period="month", zone="Europe/Berlin")(f) == ["2026-04"]
     assert m.keys_by("period", period="month", zone="UTC")(f) == ["2026-03"]
     assert m.ttr(f) == 3 * 86400
+
+
+@settings(max_examples=100, deadline=None)
+@given(histories=st.lists(history, max_size=30), zone=st.sampled_from(ZONES),
+       period=st.sampled_from(m.PERIODS),
+       dimension=st.sampled_from(["severity", "period", "all"]))
+def test_grouping_many_at_once_is_grouping_each(histories: list[dict[str, Any]], zone: str,
+                                                period: str, dimension: str) -> None:
+    """`Keys.groups` (periods: worked out once, then bisected) puts each incident where its
+    own `keys(f)` says, each group in the order the incidents came in."""
+    all_facts = [facts(i, h) for i, h in enumerate(histories)]
+    keys = m.keys_by(dimension, period=period, zone=zone)
+    one_by_one: dict[str, list[int]] = {}
+    for f in all_facts:
+        for k in m.keys_by(dimension, period=period, zone=zone)(f):
+            one_by_one.setdefault(k, []).append(f.id)
+    assert {k: [f.id for f in v] for k, v in keys.groups(all_facts).items()} == one_by_one

@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import repeat
 from operator import attrgetter, sub, truediv
 from typing import Any
@@ -323,18 +324,23 @@ def period_end(start: datetime, period: str) -> datetime:
 
 class Keys:
     """How facts fall into groups: `keys(f)` names one incident's groups, `groups(facts)`
-    sorts many at once (one call per incident, for dimensions of one group each)."""
+    sorts many at once."""
 
     def __init__(self, of: Callable[[Facts], list[str]],
-                 one: Callable[[Facts], str] | None = None) -> None:
+                 one: Callable[[Facts], str] | None = None,
+                 many: Callable[[Sequence[Facts]], dict[str, list[Facts]]] | None = None
+                 ) -> None:
         self._of = of
         self._one = one  # when every incident is in exactly one group: that group
+        self._many = many  # a faster `groups`, giving the same groups
 
     def __call__(self, f: Facts) -> list[str]:
         return self._of(f)
 
     def groups(self, facts: Iterable[Facts]) -> dict[str, list[Facts]]:
         """The incidents of each group, each group in the order the facts came in."""
+        if self._many is not None:
+            return self._many(facts if isinstance(facts, Sequence) else list(facts))
         out: defaultdict[str, list[Facts]] = defaultdict(list)
         one = self._one
         if one is not None:
@@ -377,7 +383,30 @@ def _period_keys(period: str, zone: str) -> Keys:
         found.insert(i, (end, label))
         last_start, last_end, last_label = start, end, label
         return label
-    return _single(of)
+
+    def many(facts: Sequence[Facts]) -> dict[str, list[Facts]]:
+        """Every period from the earliest incident's to the latest's, worked out once,
+        then each incident's found by a bisection in C (`of` per incident costs a Python
+        call each, as much as the rest of a summary when incidents are not in order)."""
+        out: defaultdict[str, list[Facts]] = defaultdict(list)
+        if not facts:
+            return out
+        created = list(map(_CREATED_US, facts))
+        local = period_start(facts[created.index(min(created))].created_at, period, zone)
+        latest = max(created)
+        starts: list[float] = []
+        labels: list[str] = []
+        while True:
+            starts.append(micros(local))
+            labels.append(period_label(local, period))
+            local = period_end(local, period)
+            if micros(local) > latest:
+                break
+        for f, i in zip(facts, map(partial(bisect.bisect_right, starts), created),
+                        strict=True):
+            out[labels[i - 1]].append(f)
+        return out
+    return Keys(lambda f: [of(f)], of, many)
 
 
 _SEVERITY = attrgetter("severity")
