@@ -60,6 +60,10 @@ class Alert(Base):
         # The noise report (stats.py) reads the period's alerts from this index alone.
         Index("ix_alerts_noise", "last_seen_at", "integration_id", "routing_rule_id",
               "incident_id", "acknowledged", "resolve_3_at"),
+        # ... and its figures per integration from this one, in integration order: one range
+        # of the period per integration, no sort to group them.
+        Index("ix_alerts_noise_by_integration", "integration_id", "last_seen_at",
+              "incident_id", "acknowledged", "resolve_3_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, func, or_, select
+from sqlalchemy import and_, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.alerts.models import Alert, Integration, RoutingRule
@@ -25,37 +25,51 @@ def noise_report(session: Session, *, now: datetime, days: int,
     since = now - timedelta(days=days)
     # Flapping: resolved FLAP_RESOLVES (3) times or more since `since`, that is, its third
     # latest resolution (kept on the alert by triage) is in the period.
-    # Acknowledged: the alert, or its incident. (An outer join, not a correlated EXISTS:
-    # PostgreSQL costs a subplan per alert so high that it compiles the query with JIT,
-    # which took longer than the query.)
-    acked = case((or_(Alert.acknowledged.is_(True), Incident.acknowledged_at.is_not(None)),
-                  1), else_=0)
-    flapped = case((Alert.resolve_3_at >= since, 1), else_=0)
-    figures = (func.count(), func.count(distinct(Alert.incident_id)), func.sum(acked),
-               func.sum(flapped))
+    # Acknowledged: the alert, or its incident. An incident is acknowledged unless its id is
+    # among those never acknowledged, read once from their partial index
+    # (ix_incidents_unacknowledged) and probed in memory per alert: looking each alert's
+    # incident up in the incidents table cost most of the report. (An incident id always
+    # names an incident: the foreign key sets it to null when the incident goes.)
+    acked = or_(Alert.acknowledged.is_(True),
+                and_(Alert.incident_id.is_not(None), Alert.incident_id.not_in(
+                    select(Incident.id).where(Incident.acknowledged_at.is_(None)))))
+    # Counts with FILTER, not sums of CASE: fewer steps per alert; and the distinct
+    # incidents see only alerts that have one (SQLite's DISTINCT would take in every null).
+    figures = (func.count(),
+               func.count(distinct(Alert.incident_id)).filter(Alert.incident_id.is_not(None)),
+               func.count().filter(acked), func.count().filter(Alert.resolve_3_at >= since))
+    period = (Alert.last_seen_at >= since, visible_alert(viewer))
 
-    def grouped(column: Any, *where: ColumnElement[bool]
-                ) -> dict[int | None, tuple[int, int, int, int]]:
-        """(alerts, incidents, acknowledged, flapping) per value of `column`: one grouped
-        statement over the period's alerts, read from ix_alerts_noise alone. (Grouped by
-        COALESCE(column, 0), an expression, so that SQLite does not walk the column's own
-        index to group - the whole table - instead of the period's range; ids start at 1.)"""
-        key = func.coalesce(column, 0)
-        return {int(k) or None: (int(n), int(incidents), int(ack or 0), int(flap or 0))
-                for k, n, incidents, ack, flap in session.execute(
-                    select(key, *figures)
-                    .outerjoin(Incident, Incident.id == Alert.incident_id)
-                    .where(Alert.last_seen_at >= since, visible_alert(viewer), *where)
-                    .group_by(key))}
+    def figures_of(k: Any, n: Any, incidents: Any, ack: Any, flap: Any
+               ) -> tuple[int | None, tuple[int, int, int, int]]:
+        return (int(k) or None), (int(n), int(incidents), int(ack), int(flap))
 
-    by_integration = grouped(Alert.integration_id)
-    by_rule = grouped(Alert.routing_rule_id, Alert.routing_rule_id.is_not(None))
-    names = dict(session.execute(select(Integration.id, Integration.name)).all())
-    rule_names = dict(session.execute(select(RoutingRule.id, RoutingRule.name)).all())
-    enabled = {("i", k): bool(v) for k, v in session.execute(
-        select(Integration.id, Integration.enabled))}
-    enabled |= {("r", k): bool(v) for k, v in session.execute(
-        select(RoutingRule.id, RoutingRule.enabled))}
+    # Per integration: each integration's range of the period in ix_alerts_noise_by_integration
+    # (integration, last seen, ...), read in integration order, so grouping needs no sort;
+    # then the alerts of no integration (detection sources), the same index's null range.
+    by_integration = dict(figures_of(*r) for r in session.execute(
+        select(Alert.integration_id, *figures)
+        .where(Alert.integration_id.in_(select(Integration.id)), *period)
+        .group_by(Alert.integration_id)))
+    detection = session.execute(select(literal(0), *figures).where(
+        Alert.integration_id.is_(None), *period)).one()
+    if detection[1]:
+        by_integration.update([figures_of(*detection)])
+    # Per rule: the period's alerts with a rule from ix_alerts_noise (last seen, ...); rules
+    # have no foreign key (a deleted rule's alerts keep its id). Grouped by COALESCE(rule, 0),
+    # an expression, so that SQLite does not walk the column's own index to group - the
+    # whole table - instead of the period's range; ids start at 1.
+    rule_key = func.coalesce(Alert.routing_rule_id, 0)
+    by_rule = dict(figures_of(*r) for r in session.execute(
+        select(rule_key, *figures)
+        .where(Alert.routing_rule_id.is_not(None), *period).group_by(rule_key)))
+    integrations = session.execute(
+        select(Integration.id, Integration.name, Integration.enabled)).all()
+    rules = session.execute(select(RoutingRule.id, RoutingRule.name, RoutingRule.enabled)).all()
+    names = {k: name for k, name, _ in integrations}
+    rule_names = {k: name for k, name, _ in rules}
+    enabled = {("i", k): bool(on) for k, _, on in integrations}
+    enabled |= {("r", k): bool(on) for k, _, on in rules}
 
     def row(key: int | None, name: str, counts: tuple[int, int, int, int],
             kind: str) -> NoiseRow:
