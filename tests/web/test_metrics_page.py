@@ -17,6 +17,7 @@ from tests.web.conftest import web_login
 from tocsin.alerts.models import RoutingRule
 from tocsin.clock import FrozenClock
 from tocsin.runtime import Runtime
+from tocsin.web.views import metrics as metrics_view
 
 END = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -55,6 +56,25 @@ def test_an_incident_missing_its_ack_target_is_listed(
     assert (f'<a href="/incidents/{incident["id"]}">{incident["number"]}</a> '
             '<span class="badge sev sev-sev1">SEV1</span> missed its acknowledgement target'
             ) in html
+
+
+def test_the_page_lists_the_latest_misses_and_counts_the_rest(
+        client: TestClient, clock: FrozenClock, responder: Account,
+        make_incident: Callable[..., dict[str, Any]], monkeypatch: Any) -> None:
+    monkeypatch.setattr(metrics_view, "MISSED_SHOWN", 2)
+    made = []
+    for title in ("First down", "Second down", "Third down"):
+        made.append(make_incident(severity="SEV1", title=title))
+        clock.advance(minutes=1)
+    clock.advance(minutes=6)  # all three past SEV1's 5-minute acknowledgement target
+    web_login(client, responder)
+    html = client.get("/analytics").text
+    listed = [i for i in made if f'<a href="/incidents/{i["id"]}">' in html]
+    assert listed == made[1:]  # the two latest
+    assert "… and 1 more (CSV export lists them all)" in html
+    report = client.get("/api/v1/metrics/compliance", headers=responder.headers).json()
+    assert [m["incident_id"] for m in report["missed"]] == [i["id"] for i in reversed(made)]
+    assert report["missed_count"] == 3
 
 
 def test_a_noisy_rule_is_retired_in_one_click(client: TestClient, runtime: Runtime,

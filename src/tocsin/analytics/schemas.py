@@ -83,7 +83,11 @@ class ComplianceReport(BaseModel):
     until: datetime
     period: Period
     rows: list[ComplianceOut]
-    missed: list[MissOut] = Field(description="incidents you may see that missed a target")
+    missed: list[MissOut] = Field(description="incidents you may see that missed a target, "
+                                              "latest first")
+    missed_count: int = Field(description="how many incidents you may see missed a target "
+                                          "(all of them are in `missed` unless a page "
+                                          "asked for the latest few)")
     missed_hidden: int = Field(description="restricted incidents, hidden from you, that "
                                            "missed a target (counted, not shown)")
 

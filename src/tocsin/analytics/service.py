@@ -187,7 +187,10 @@ def incident_metrics(session: Session, *, viewer: Principal, since: datetime, un
 def compliance(session: Session, *, viewer: Principal, since: datetime, until: datetime,
                period: str, zone: str, now: datetime, severities: list[str] | None = None,
                service_id: int | None = None, team_id: int | None = None,
-               facts: list[measures.Facts] | None = None) -> ComplianceReport:
+               facts: list[measures.Facts] | None = None,
+               missed_limit: int | None = None) -> ComplianceReport:
+    """Compliance per period, and the incidents that missed a target, latest first: all of
+    them, or the latest `missed_limit` (a page showing a few; every one is counted)."""
     if facts is None:
         facts = queries.load_facts(session, since=since, until=until, viewer=viewer,
                                    severities=severities, service_id=service_id,
@@ -199,19 +202,20 @@ def compliance(session: Session, *, viewer: Principal, since: datetime, until: d
     out = [ComplianceOut(group=c.group, measure=c.measure,
                          met=c.met, missed=c.missed, pending=c.pending, rate=c.rate)
            for t in tallies for c in t.compliance]
-    missed: list[MissOut] = []
+    late: list[tuple[measures.Facts, tuple[str, ...]]] = []
     hidden = 0
     for t in tallies:  # (each incident is in one period: listed once)
-        for f, late in t.late:
-            if not f.visible:
+        for f, steps in t.late:
+            if f.visible:
+                late.append((f, steps))
+            else:
                 hidden += 1
-                continue
-            missed.append(MissOut(incident_id=f.id, number=f"INC-{f.id}",
-                                  severity=f.severity, created_at=f.created_at,
-                                  measures=list(late)))
-    missed.sort(key=lambda m: m.created_at, reverse=True)
-    return ComplianceReport(since=since, until=until, period=period,
-                            rows=out, missed=missed, missed_hidden=hidden)
+    late.sort(key=lambda fs: fs[0].created_at, reverse=True)
+    missed = [MissOut(incident_id=f.id, number=f"INC-{f.id}", severity=f.severity,
+                      created_at=f.created_at, measures=list(steps))
+              for f, steps in late[:missed_limit]]
+    return ComplianceReport(since=since, until=until, period=period, rows=out,
+                            missed=missed, missed_count=len(late), missed_hidden=hidden)
 
 
 # ---- on-call health -----------------------------------------------------------------------
