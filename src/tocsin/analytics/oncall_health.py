@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -44,7 +43,7 @@ def collapse(pages: Iterable[PageSent]) -> list[PageSent]:
     person's run for the same incident joins that run."""
     out: list[PageSent] = []
     open_runs: dict[tuple[int, int | None], datetime] = {}
-    for p in sorted(pages, key=_TIME_ORDER):
+    for p in sorted(pages, key=lambda p: (p.at, p.user_id)):
         key = (p.user_id, p.incident_id)
         first = open_runs.get(key)
         if first is not None and p.at - first <= PAGE_COLLAPSE:
@@ -53,8 +52,6 @@ def collapse(pages: Iterable[PageSent]) -> list[PageSent]:
         out.append(p)
     return out
 
-
-_TIME_ORDER = itemgetter(2, 0)  # (at, user_id)
 
 
 def is_off_hours(local: datetime) -> bool:
