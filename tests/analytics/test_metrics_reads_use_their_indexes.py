@@ -11,14 +11,16 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import Account
 from tocsin.alerts import stats
 from tocsin.analytics import queries
 from tocsin.analytics.oncall_health import PageSent
-from tocsin.incidents.models import Incident
+from tocsin.incidents import service as incidents
+from tocsin.incidents.lifecycle import Severity
+from tocsin.incidents.schemas import IncidentCreate
 from tocsin.notify.models import ContactMethod, Message
 from tocsin.principal import Principal, Role
 from tocsin.runtime import Runtime
@@ -50,9 +52,13 @@ def test_pages_are_the_sent_pages_of_counted_incidents_in_the_window(
         make_incident: Callable[..., dict[str, Any]]) -> None:
     now = runtime.clock.now()
     people = [make_account(name="Ann"), make_account(name="Bea")]
-    real, drill = make_incident()["id"], make_incident()["id"]
+    real = make_incident()["id"]
     with runtime.sessions() as s, s.begin():
-        s.execute(update(Incident).where(Incident.id == drill).values(drill=True))
+        # A drill as drills/ declares one: marked from its creation (never later).
+        drill = incidents.declare(s, actor=None, now=now, settings=runtime.settings,
+                                  drill=True, data=IncidentCreate(title="Game day",
+                                                                  severity=Severity.SEV2)).id
+    with runtime.sessions() as s, s.begin():
         methods = {}
         for p, kind in zip(people, ("email", "sms"), strict=True):
             methods[p.user.id] = s.scalar(insert(ContactMethod).returning(ContactMethod.id),

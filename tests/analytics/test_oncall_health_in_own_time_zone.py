@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -73,3 +73,64 @@ def test_counts_match_a_naive_walk_in_each_zone(pages: list[oh.PageSent],
         h = got[person.user_id]
         assert (h.pages, h.off_hours, h.sleep_hours, h.interrupted_nights) == (
             len(mine), off, len(sleep), len(nights))
+
+
+# Pages close together (so shifts fill up and nights run on), across the end of summer
+# time in Europe (25 October) and in the US (1 November).
+dense_page = st.builds(oh.PageSent, st.integers(1, 3), st.integers(1, 5), st.one_of(
+    st.datetimes(min_value=datetime(2026, 10, 23), max_value=datetime(2026, 10, 27),
+                 timezones=st.just(UTC)),
+    st.datetimes(min_value=datetime(2026, 10, 30), max_value=datetime(2026, 11, 3),
+                 timezones=st.just(UTC))), st.sampled_from(["sms", "email"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(pages=st.one_of(st.lists(page, max_size=40), st.lists(dense_page, max_size=80)),
+       zones=st.lists(st.sampled_from([*ZONES, "Asia/Kolkata", "America/New_York"]),
+                      min_size=3, max_size=3),
+       limit=st.integers(0, 3))
+def test_every_figure_and_the_heat_map_match_the_documented_definitions(
+        pages: list[oh.PageSent], zones: list[str], limit: int) -> None:
+    """The definitions of docs/metrics.md read off each page's local wall-clock time, one
+    page at a time: shifts, the busiest shift, shifts over the limit, the longest run of
+    interrupted nights, the share and the heat map included."""
+    people = [oh.Person(i + 1, f"P{i}", z) for i, z in enumerate(zones)]
+    got = oh.health(pages, people, per_shift_limit=limit)
+    kept = oh.collapse(pages)
+    total = sum(1 for p in kept if p.user_id <= len(people))
+    for person, h in zip(people, got, strict=True):
+        zone = ZoneInfo(person.time_zone)
+        mine = [zone.fromutc(p.at.replace(tzinfo=zone)).replace(tzinfo=None)
+                for p in kept if p.user_id == person.user_id]
+        off = [t for t in mine if t.weekday() >= 5 or not time(9) <= t.time() < time(18)]
+        sleep = [t for t in mine if t.time() >= time(22) or t.time() < time(7)]
+        nights = {t.date() - timedelta(days=1) if t.time() < time(7) else t.date()
+                  for t in sleep}
+        shifts: dict[tuple[date, str], int] = {}
+        for t in mine:
+            if time(8) <= t.time() < time(20):
+                key = (t.date(), "day")
+            else:
+                key = (t.date() - timedelta(days=1) if t.time() < time(8) else t.date(), "night")
+            shifts[key] = shifts.get(key, 0) + 1
+        longest = max((n for n in range(1, len(nights) + 1) if any(
+            all(d + timedelta(days=k) in nights for k in range(n)) for d in nights)),
+            default=0)
+        assert (h.pages, h.off_hours, h.sleep_hours, h.interrupted_nights,
+                h.longest_interrupted_run, h.shifts_paged, h.busiest_shift,
+                h.shifts_over_limit, h.share) == (
+            len(mine), len(off), len(sleep), len(nights), longest, len(shifts),
+            max(shifts.values(), default=0), sum(1 for n in shifts.values() if n > limit),
+            round(len(mine) / total, 4) if total else None)
+    for name in zones:
+        zone = ZoneInfo(name)
+        grid = [[0] * 24 for _ in range(7)]
+        for p in kept:
+            t = zone.fromutc(p.at.replace(tzinfo=zone))
+            grid[t.weekday()][t.hour] += 1
+        assert oh.heat_map(pages, name) == grid
+    channels: dict[str, int] = {}
+    for p in pages:
+        channels[p.channel.upper()] = channels.get(p.channel.upper(), 0) + 1
+    assert oh.by_channel(pages, {"sms": "SMS", "email": "EMAIL"}) == dict(sorted(
+        channels.items()))

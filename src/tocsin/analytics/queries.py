@@ -10,8 +10,9 @@ import threading
 import weakref
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, Engine, literal_column, select
+from sqlalchemy import ColumnElement, Engine, Table, literal_column, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Team, TeamMember, User
@@ -176,23 +177,30 @@ def load_pages(session: Session, *, since: datetime, until: datetime,
     """Page messages sent in [since, until) for counted incidents, in time order.
 
     Read from the partial index of pages (ix_messages_pages_sent), whose condition the WHERE
-    repeats with a literal; the channels come from one small read of contact methods."""
-    q = (select(Message.user_id, Message.incident_id, Message.sent_at,
-                Message.contact_method_id)
-         .join(Incident, Incident.id == Message.incident_id)
-         .where(Message.kind == literal_column("'page'"),
-                Message.status == "sent",
-                Message.sent_at >= since, Message.sent_at < until, counted_incident())
-         .order_by(Message.sent_at, Message.user_id))  # collapse's order: sorts no more
+    repeats with a literal; the channels come from one small read of contact methods.
+    Incidents left out are those the stored summary marks not counted (the same decision
+    as `counted_incident`, see there): a list read from the summary's index, not a look-up
+    of each page's incident row (which took most of this read's time)."""
+    summary.ensure_built(session)
+    left_out = select(IncidentFact.incident_id).where(IncidentFact.counted.is_(False))
+    m = _MESSAGES.c  # the table's columns: rows come back as they are, no ORM loading
+    q = (select(m.user_id, m.incident_id, m.sent_at, m.contact_method_id)
+         .where(m.kind == literal_column("'page'"), m.status == "sent",
+                m.sent_at >= since, m.sent_at < until, m.user_id.is_not(None),
+                m.incident_id.is_not(None), m.incident_id.not_in(left_out))
+         .order_by(m.sent_at, m.user_id))  # collapse's order: sorts no more
     if user_ids is not None:
-        q = q.where(Message.user_id.in_(user_ids))
-    found = session.execute(q).all()
+        q = q.where(m.user_id.in_(user_ids))
+    found = session.connection().execute(q).all()  # Core: no ORM row loading
     kinds = dict(session.execute(select(ContactMethod.id, ContactMethod.kind).where(
-        ContactMethod.id.in_({m for *_, m in found}))).all()) if found else {}
+        ContactMethod.id.in_({r[3] for r in found}))).all()) if found else {}
     # Pages are to people: a message with no user is a subscriber's (statuspages/); a
     # message whose contact method is gone has no channel to count (as the join had it).
-    return [PageSent(uid, iid, at, kinds[m]) for uid, iid, at, m in found
-            if at is not None and uid is not None and m in kinds]
+    return [PageSent(uid, iid, at, kind) for uid, iid, at, method in found
+            if (kind := kinds.get(method)) is not None]
+
+
+_MESSAGES = cast(Table, Message.__table__)
 
 
 def people(session: Session, user_ids: list[int] | None = None) -> list[Person]:
