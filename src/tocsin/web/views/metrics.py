@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tocsin.alerts import manage, stats, suppress
 from tocsin.alerts.models import RoutingRule, Silence
 from tocsin.alerts.schemas import IntegrationUpdate, Matcher, SilenceIn
-from tocsin.analytics import collector, digest, queries
+from tocsin.analytics import collector, digest, queries, summary
 from tocsin.analytics import service as analytics
 from tocsin.analytics.schemas import SummaryOut
 from tocsin.analytics.targets import SEVERITIES
@@ -102,6 +102,9 @@ def _minutes(seconds: float | None) -> float | None:
 @collector.paused()  # (analytics/collector.py: the page is many answers)
 def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> dict[str, Any]:
     now = rt.clock.now()
+    # The stored summary built first if it has to be (once, after its migration), so the
+    # part read beside does not build it at the same time.
+    summary.ensure_built(session)
     # The alert-noise and on-call parts are mostly database reads: they run beside the
     # incident figures below, each in its own read session (db/beside.py).
     noise_part = read_beside(rt.read_sessions, lambda s: stats.noise_report(
