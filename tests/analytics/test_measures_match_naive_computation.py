@@ -184,3 +184,25 @@ def test_grouping_many_at_once_is_grouping_each(histories: list[dict[str, Any]],
         for k in m.keys_by(dimension, period=period, zone=zone)(f):
             one_by_one.setdefault(k, []).append(f.id)
     assert {k: [f.id for f in v] for k, v in keys.groups(all_facts).items()} == one_by_one
+
+
+@settings(max_examples=100, deadline=None)
+@given(memberships=st.lists(st.lists(st.integers(min_value=1, max_value=5), max_size=3),
+                            max_size=30),
+       dimension=st.sampled_from(["service", "team"]))
+def test_grouping_by_service_or_team_at_once_is_grouping_each(
+        memberships: list[list[int]], dimension: str) -> None:
+    """By service or team, many at once gives each group the incidents `keys(f)` puts in it
+    (an incident of two services in both; of none in 'none'; ids sharing a name, or named
+    'none', in one group)."""
+    names = {1: "api", 2: "web", 3: "api", 4: "none"}  # 5 has no name: '#5'
+    all_facts = [m.Facts(id=i, severity="SEV3", created_at=START, source="monitor",
+                         service_ids=tuple(ids), team_ids=tuple(ids))
+                 for i, ids in enumerate(memberships)]
+    keys = m.keys_by(dimension, names=names)
+    one_by_one: dict[str, list[int]] = {}
+    for f in all_facts:
+        for k in keys(f):
+            one_by_one.setdefault(k, []).append(f.id)
+    got = {k: sorted(f.id for f in v) for k, v in keys.groups(all_facts).items()}
+    assert got == {k: sorted(v) for k, v in one_by_one.items()}

@@ -421,10 +421,29 @@ def keys_by(dimension: str, *, period: str = "week", zone: str = "UTC",
     if dimension == "severity":
         return _single(_SEVERITY)
     if dimension in ("service", "team"):
+        ids_of = attrgetter("service_ids" if dimension == "service" else "team_ids")
+
         def of(f: Facts) -> list[str]:
-            ids = f.service_ids if dimension == "service" else f.team_ids
-            return [names.get(i, f"#{i}") for i in ids] or ["none"]
-        return Keys(of)
+            return [names.get(i, f"#{i}") for i in ids_of(f)] or ["none"]
+
+        def many(facts: Sequence[Facts]) -> dict[str, list[Facts]]:
+            """Grouped by id, then named once per id: the same groups as `of` gives (in
+            another order within a group when two ids share a name)."""
+            by_id: defaultdict[int, list[Facts]] = defaultdict(list)
+            out: defaultdict[str, list[Facts]] = defaultdict(list)
+            none = out["none"]
+            for f in facts:
+                ids = ids_of(f)
+                if not ids:
+                    none.append(f)
+                for i in ids:
+                    by_id[i].append(f)
+            if not none:
+                del out["none"]
+            for i, members in by_id.items():
+                out[names.get(i, f"#{i}")].extend(members)
+            return out
+        return Keys(of, many=many)
     if dimension == "period":
         return _period_keys(period, zone)
     if dimension == "all":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -388,10 +389,23 @@ def completion_report(session: Session, *, viewer: Principal, since: datetime, u
     """Post-mortem and action-item completion over the metrics' incidents (analytics), by
     the metrics' groups (`facts`: those incidents, already read). Counts only, as every
     figure: restricted incidents are counted."""
+    return completion_reports(
+        session, viewer=viewer, since=since, until=until, by=[by], period=period, zone=zone,
+        now=now, settings=settings, severities=severities, service_id=service_id,
+        team_id=team_id, facts=facts)[by]
+
+
+def completion_reports(session: Session, *, viewer: Principal, since: datetime,
+                       until: datetime, by: Sequence[str], period: str, zone: str,
+                       now: datetime, settings: Settings,
+                       severities: list[str] | None = None, service_id: int | None = None,
+                       team_id: int | None = None,
+                       facts: list[Facts] | None = None) -> dict[str, CompletionReport]:
+    """`completion_report` by each of several groupings, from one read of the window's
+    post-mortems and action items."""
     found = facts if facts is not None else analytics.facts(
         session, viewer=viewer, since=since, until=until, severities=severities,
         service_id=service_id, team_id=team_id)
-    keys = analytics.group_keys(session, by=by, period=period, zone=zone)
     window = (IncidentFact.counted.is_(True), IncidentFact.created_at >= since,
               IncidentFact.created_at < until)
     reviews = {r.incident_id: completion.Review(r.incident_id, r.status, r.due_at,
@@ -410,8 +424,12 @@ def completion_report(session: Session, *, viewer: Principal, since: datetime, u
         actions.setdefault(a.incident_id, []).append(
             completion.Action(a.incident_id, a.status, a.due_at, a.done_at))
     required = list(settings.postmortem_required_severities)
-    rows_out = [CompletionOut(**c.as_dict()) for c in completion.completions(
-        found, keys, reviews, actions, required, now=now)]
-    return CompletionReport.model_validate({
-        "since": since, "until": until, "by": by, "period": period, "time_zone": zone,
-        "required_severities": required, "rows": rows_out})
+    out = {}
+    for grouping in by:
+        keys = analytics.group_keys(session, by=grouping, period=period, zone=zone)
+        rows_out = [CompletionOut(**c.as_dict()) for c in completion.completions(
+            found, keys, reviews, actions, required, now=now)]
+        out[grouping] = CompletionReport.model_validate({
+            "since": since, "until": until, "by": grouping, "period": period,
+            "time_zone": zone, "required_severities": required, "rows": rows_out})
+    return out

@@ -100,7 +100,10 @@ def _minutes(seconds: float | None) -> float | None:
 
 
 @collector.paused()  # (analytics/collector.py: the page is many answers)
-def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> dict[str, Any]:
+def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters, *,
+                    by_team: bool = False) -> dict[str, Any]:
+    """Everything the metrics page shows for `f`; `by_team`: the figures per team too (the
+    quarterly review), from the same incidents."""
     now = rt.clock.now()
     # The stored summary built first if it has to be (once, after its migration), so the
     # part read beside does not build it at the same time.
@@ -128,13 +131,15 @@ def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters) -> 
                                       missed_limit=MISSED_SHOWN, **common)
     members = (queries.team_member_ids(session, f.team_id) if f.team_id is not None else None)
     labels = [r.group for r in by_period]
-    completion = {by: postmortems.completion_report(
-        session, viewer=who.principal, by=by, now=now, settings=rt.settings, **common).rows
-        for by in ("period", "severity")}
+    completion = {by: report.rows for by, report in postmortems.completion_reports(
+        session, viewer=who.principal, by=("period", "severity"), now=now,
+        settings=rt.settings, **common).items()}
+    teams = (analytics.incident_metrics(session, viewer=who.principal, by="team",
+                                        **common).rows if by_team else None)
     noise = noise_part.result()
     oncall = oncall_part.result()
     return {
-        "f": f, "by_period": by_period, "severities": severities, "by_service": by_service,
+        "f": f, "by_period": by_period, "by_team": teams, "severities": severities, "by_service": by_service,
         "compliance": compliance, "oncall": oncall, "team_filtered": members is not None,
         "mtta_chart": chart.trend_chart(labels, [
             ("median", "series-p50", [_minutes(r.mtta.median) for r in by_period]),
@@ -217,10 +222,7 @@ def quarterly_review(request: Request, session: SessionDep, rt: RuntimeDep,
     zone = who.user.time_zone
     label, start, end = quarter_of(request.query_params.get("quarter"), rt.clock.now(), zone)
     f = Filters(start, end, "month", None, None, None, zone)
-    context = metrics_context(session, rt, who, f)
-    context["by_team"] = analytics.incident_metrics(
-        session, viewer=who.principal, since=start, until=end, by="team", period="month",
-        zone=zone).rows
+    context = metrics_context(session, rt, who, f, by_team=True)
     return pages_of(request).render(request, "metrics/review.html", who, quarter=label,
                                     previous=quarter_before(label), **context)
 
