@@ -108,13 +108,16 @@ def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters, *,
     # The stored summary built first if it has to be (once, after its migration), so the
     # part read beside does not build it at the same time.
     summary.ensure_built(session)
-    # The alert-noise and on-call parts are mostly database reads: they run beside the
-    # incident figures below, each in its own read session (db/beside.py).
+    # The alert-noise part is mostly database time in a few statements that return a few
+    # rows: it runs beside the rest, in its own read session (db/beside.py). The on-call
+    # part stays here: it reads thousands of rows, and a thread fetching rows one by one
+    # waits for the interpreter lock at each (measured: its read took 4-5 times longer
+    # beside the page's computing than alone, more than the overlap gained).
     noise_part = read_beside(rt.read_sessions, lambda s: stats.noise_report(
         s, now=now, days=30, viewer=who.principal))
-    oncall_part = read_beside(rt.read_sessions, lambda s: analytics.oncall(
-        s, since=f.since, until=f.until, team_id=f.team_id, zone=f.zone,
-        per_shift_limit=rt.settings.analytics_pages_per_shift))
+    oncall = analytics.oncall(session, since=f.since, until=f.until, team_id=f.team_id,
+                              zone=f.zone,
+                              per_shift_limit=rt.settings.analytics_pages_per_shift)
     facts = queries.load_facts(session, since=f.since, until=f.until, viewer=who.principal,
                                severities=[f.severity] if f.severity else None,
                                service_id=f.service_id, team_id=f.team_id)
@@ -137,7 +140,6 @@ def metrics_context(session: Session, rt: Runtime, who: WebUser, f: Filters, *,
     teams = (analytics.incident_metrics(session, viewer=who.principal, by="team",
                                         **common).rows if by_team else None)
     noise = noise_part.result()
-    oncall = oncall_part.result()
     return {
         "f": f, "by_period": by_period, "by_team": teams, "severities": severities, "by_service": by_service,
         "compliance": compliance, "oncall": oncall, "team_filtered": members is not None,
