@@ -11,7 +11,7 @@ import bisect
 import dataclasses
 import math
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -275,7 +275,6 @@ def summarise(group: str, facts: Sequence[Facts]) -> Summary:
     detect, ack, resolve, created, source, escalated, recurred = zip(*map(_FIGURES, facts), strict=True)
     acked = _present_sorted(ack)
     resolved = _present_sorted(resolve)
-    sources = Counter(source)
     gaps = _gaps(created)
     gaps.sort()
     return Summary(
@@ -283,8 +282,9 @@ def summarise(group: str, facts: Sequence[Facts]) -> Summary:
         mtta=_spread_of_sorted(acked), mttr=_spread_of_sorted(resolved),
         mtbf=_spread_of_sorted(gaps), unacknowledged=n - len(acked),
         unresolved=n - len(resolved), escalation_rate=_share(sum(escalated), n),
-        recurrence_rate=_share(sum(recurred), n), customer_share=_share(sources["customer"], n),
-        monitor_share=_share(sources["monitor"], n))
+        recurrence_rate=_share(sum(recurred), n),
+        customer_share=_share(source.count("customer"), n),
+        monitor_share=_share(source.count("monitor"), n))
 
 
 def period_start(at: datetime, period: str, zone: str) -> datetime:
