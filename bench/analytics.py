@@ -7,13 +7,14 @@ whether their figures agree with a slow full computation.
 At --scale 1: 100,000 incidents over two years (each with its log: created, acknowledged,
 notes, resolved, some reopened or escalated; about 5 entries each), 150,000 pages sent to
 50 people in 8 time zones, 200,000 alerts with 2,000,000 alert events (10 per alert) on
-20 integrations (PostgreSQL's then vacuumed and analysed, as autovacuum would). Every figure
-shrinks with --scale. Times, in process (the app served as `tocsin serve` serves it, its
-lifespan run; the server's own time plus a sub-millisecond test transport), the metrics page and each API answer for the
-default window (the last 90 days), and the incident API for a whole year per month; target
-p99 < 300 ms. Then recomputes the per-severity figures and every person's page counts the
-slow way (each incident and its log loaded one by one through the ORM; pages per person)
-and checks they equal the API's. Exit status 1 when a target is missed or a figure differs.
+20 integrations (PostgreSQL's then vacuumed and analysed, as autovacuum would). Every
+figure shrinks with --scale. Times, in process (the app served as `tocsin serve` serves
+it, its lifespan run; the server's own time plus a sub-millisecond test transport), the
+metrics page and each API answer for the default window (the last 90 days), and the
+incident API for a whole year per month; target p99 < 300 ms. Then recomputes the
+per-severity figures and every person's page counts the slow way (each incident and its
+log loaded one by one through the ORM; pages per person) and checks they equal the API's.
+Exit status 1 when a target is missed or a figure differs.
 """
 
 from __future__ import annotations
