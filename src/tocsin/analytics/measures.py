@@ -60,17 +60,16 @@ class Facts:
     # figure: creation and the steps' durations in whole microseconds, held as floats
     # (Python sorts floats some twice as fast as large ints) whose values are whole numbers
     # below 2**53, so exact: their differences and comparisons are exact; and the measures'
-    # samples in seconds, each as `ttd`, `tta` and `ttr` give it.
+    # samples in seconds (in `figures`), each as `ttd`, `tta` and `ttr` give it.
     created_us: float = field(init=False, repr=False, compare=False)
     tta_us: float | None = field(init=False, repr=False, compare=False)
     tfu_us: float | None = field(init=False, repr=False, compare=False)
     ttr_us: float | None = field(init=False, repr=False, compare=False)
-    ttd_s: float | None = field(init=False, repr=False, compare=False)
-    tta_s: float | None = field(init=False, repr=False, compare=False)
-    ttr_s: float | None = field(init=False, repr=False, compare=False)
-    # What `summarise` reads of the incident, made once: a summary then visits each
-    # incident once and allocates nothing per incident (the facts of a window are spread
-    # over memory; reading seven fields of each, per grouping, cost four times as much).
+    # What `summarise` reads of the incident (the samples of detection, acknowledgement and
+    # resolution in seconds, creation, source, escalated, recurred), made once: a summary
+    # then visits each incident once and allocates nothing per incident (the facts of a
+    # window are spread over memory; reading seven fields of each, per grouping, cost four
+    # times as much).
     figures: tuple[float | None, float | None, float | None, float, str, bool, bool] = field(
         init=False, repr=False, compare=False)
 
@@ -81,18 +80,13 @@ class Facts:
         for name, at in (("tta", self.acknowledged_at), ("tfu", self.first_update_at),
                          ("ttr", self.resolved_at)):
             put(self, name + "_us", None if at is None else _exact((at - created) // _US))
-        put(self, "ttd_s", ttd(self))
-        put(self, "tta_s", tta(self))
-        put(self, "ttr_s", ttr(self))
-        put(self, "figures", (self.ttd_s, self.tta_s, self.ttr_s, self.created_us, self.source,
+        put(self, "figures", (ttd(self), tta(self), ttr(self), self.created_us, self.source,
                               self.escalated, self.recurred))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 US_PER_SECOND = 1_000_000
-
-
 _EXACT = 2 ** 53  # floats hold every whole number below this exactly
 
 
@@ -194,11 +188,6 @@ def _nearest_rank(ordered: Sequence[float], q: float) -> float:
     return ordered[max(math.ceil(q * len(ordered)), 1) - 1]
 
 
-def spread(values: Iterable[float | None]) -> Spread:
-    """The Spread of the values given (None: no sample)."""
-    return _spread_of_sorted(sorted([v for v in values if v is not None]))
-
-
 def _spread_of_sorted(xs: Sequence[float]) -> Spread:
     """Spread of values already in ascending order: the mean as statistics.fmean, the
     median as statistics.median (the middle value, or the mean of the middle two), p90 by
@@ -248,13 +237,9 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def between_failures(facts: Sequence[Facts]) -> list[float]:
+def _gaps(created_us: Iterable[float]) -> list[float]:
     """MTBF's samples: from each incident's creation to the next one's, in time order
     (in ascending order of creation, not of the samples)."""
-    return _gaps(map(_CREATED_US, facts))
-
-
-def _gaps(created_us: Iterable[float]) -> list[float]:
     starts = sorted(created_us)
     return list(map(truediv, map(sub, starts[1:], starts[:-1]), repeat(US_PER_SECOND)))
 
@@ -267,7 +252,7 @@ def summarise(group: str, facts: Sequence[Facts]) -> Summary:
     """The group's figures, each measure's samples as `ttd`, `tta` and `ttr` define them
     (tests/analytics compares with a naive computation). The page summarises thousands of
     incidents several ways, so each figure is one pass of a built-in over a column of the
-    facts' derived samples (Facts.tta_s, ...), not Python statements per incident."""
+    facts' derived samples (Facts.figures), not Python statements per incident."""
     n = len(facts)
     if not n:
         empty = Spread(0, None, None, None)
@@ -358,36 +343,15 @@ def _single(one: Callable[[Facts], str]) -> Keys:
 
 
 def _period_keys(period: str, zone: str) -> Keys:
-    """Keys by period, remembering the periods already found (their bounds in microseconds
-    since the epoch, sorted), so an incident's period is found by comparing numbers instead
-    of time zone arithmetic: first with the last period found (facts mostly come in order of
-    creation), else by bisection."""
-    starts: list[float] = []
-    found: list[tuple[float, str]] = []  # (end, label) beside each start
-    last_start, last_end, last_label = 0.0, 0.0, ""  # the last period found
-
+    """Keys by period in `zone`: one incident's by its own time zone arithmetic; many at
+    once (`many`) by working the periods out once and bisecting."""
     def of(f: Facts) -> str:
-        nonlocal last_start, last_end, last_label
-        at = f.created_us
-        if last_start <= at < last_end:
-            return last_label
-        i = bisect.bisect_right(starts, at) - 1
-        if i >= 0 and at < found[i][0]:
-            last_start, (last_end, last_label) = starts[i], found[i]
-            return last_label
-        local = period_start(f.created_at, period, zone)
-        label = period_label(local, period)
-        start, end = micros(local), micros(period_end(local, period))
-        i = bisect.bisect_right(starts, start)
-        starts.insert(i, start)
-        found.insert(i, (end, label))
-        last_start, last_end, last_label = start, end, label
-        return label
+        return period_label(period_start(f.created_at, period, zone), period)
 
     def many(facts: Sequence[Facts]) -> dict[str, list[Facts]]:
         """Every period from the earliest incident's to the latest's, worked out once,
-        then each incident's found by a bisection in C (`of` per incident costs a Python
-        call each, as much as the rest of a summary when incidents are not in order)."""
+        then each incident's found by a bisection in C (`of` per incident costs time zone
+        arithmetic each, more than the rest of a summary)."""
         out: defaultdict[str, list[Facts]] = defaultdict(list)
         if not facts:
             return out
