@@ -155,8 +155,3 @@ def tally(group: str, facts: Iterable[Facts], targets: Mapping[str, Target], *,
                                   if v is missed)))
     return Tally([Compliance(group, m, c[Verdict.MET], c[Verdict.MISSED], c[Verdict.PENDING])
                   for m, c in zip(MEASURES, counts, strict=True)], late)
-
-
-def compliance(group: str, facts: Iterable[Facts], targets: Mapping[str, Target], *,
-               now: datetime) -> list[Compliance]:
-    return tally(group, facts, targets, now=now).compliance
