@@ -177,13 +177,35 @@ def test_grouping_many_at_once_is_grouping_each(histories: list[dict[str, Any]],
                                                 period: str, dimension: str) -> None:
     """`Keys.groups` (periods: worked out once, then bisected) puts each incident where its
     own `keys(f)` says, each group in the order the incidents came in."""
-    all_facts = [facts(i, h) for i, h in enumerate(histories)]
+    in_any_order = [facts(i, h) for i, h in enumerate(histories)]
     keys = m.keys_by(dimension, period=period, zone=zone)
-    one_by_one: dict[str, list[int]] = {}
-    for f in all_facts:
-        for k in m.keys_by(dimension, period=period, zone=zone)(f):
-            one_by_one.setdefault(k, []).append(f.id)
-    assert {k: [f.id for f in v] for k, v in keys.groups(all_facts).items()} == one_by_one
+    # As given, and in order of creation (as windows are read): periods are then slices.
+    for all_facts in (in_any_order, sorted(in_any_order, key=lambda f: f.created_at)):
+        one_by_one: dict[str, list[int]] = {}
+        for f in all_facts:
+            for k in m.keys_by(dimension, period=period, zone=zone)(f):
+                one_by_one.setdefault(k, []).append(f.id)
+        assert {k: [f.id for f in v] for k, v in keys.groups(all_facts).items()} == one_by_one
+
+
+@settings(max_examples=50, deadline=None)
+@given(zone=st.sampled_from(ZONES), period=st.sampled_from(m.PERIODS),
+       months=st.integers(min_value=1, max_value=14))
+def test_incidents_on_a_period_boundary_fall_in_the_period_it_starts(
+        zone: str, period: str, months: int) -> None:
+    """An incident created at the very start of a local period is in that period, and one
+    created a microsecond before it in the one before, whether the incidents come in order
+    of creation (periods are slices) or not."""
+    start = m.period_start(START + timedelta(days=30 * months), period, zone)
+    at = [start - timedelta(microseconds=1), start, start + timedelta(microseconds=1)]
+    in_order = [m.Facts(id=i, severity="SEV3", created_at=t.astimezone(UTC), source="monitor")
+                for i, t in enumerate(at)]
+    before = m.period_label(m.period_start(at[0], period, zone), period)
+    this = m.period_label(start, period)
+    keys = m.keys_by("period", period=period, zone=zone)
+    for given_facts in (in_order, in_order[::-1]):
+        got = {k: sorted(f.id for f in v) for k, v in keys.groups(given_facts).items()}
+        assert got == {before: [0], this: [1, 2]}
 
 
 @settings(max_examples=100, deadline=None)
