@@ -155,8 +155,9 @@ def test_metrics_read_from_the_summary_agree_with_each_log_reduced(
         fast = queries.load_facts(s, since=since, until=until,
                                   viewer=Principal(user_id=admin.user.id, role=Role.ADMIN))
         slow = []
+        # (in order of creation, as load_facts gives a window)
         for inc in s.scalars(select(Incident).where(Incident.drill.is_(False))
-                             .order_by(Incident.id)):
+                             .order_by(Incident.created_at, Incident.id)):
             log = s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == inc.id)
                             .order_by(IncidentEvent.id)).all()
             sids = sorted(s.scalars(select(IncidentService.service_id).where(

@@ -367,8 +367,8 @@ def _period_keys(period: str, zone: str) -> Keys:
             if micros(local) > latest:
                 break
         if all(map(le, created, islice(created, 1, None))):
-            # In order of creation (as a window is read, by id, unless an import dated
-            # incidents back): each period's incidents are one slice, found by bisection.
+            # In order of creation (as queries.load_facts reads a window): each period's
+            # incidents are one slice, found by bisection.
             bounds = [bisect.bisect_left(created, start) for start in starts]
             bounds.append(len(created))
             for label, lo, hi in zip(labels, bounds[:-1], bounds[1:], strict=True):

@@ -80,9 +80,9 @@ def load_facts(session: Session, *, since: datetime | None, until: datetime | No
                service_id: int | None = None, team_id: int | None = None,
                incident_ids: list[int] | None = None) -> list[measures.Facts]:
     """Facts of the counted incidents created in [since, until) (or those of
-    `incident_ids`), from the stored summary (summary.py: one row per incident, kept current
-    with its log). Each carries whether `viewer` may see it; figures count every incident,
-    lists show only visible ones.
+    `incident_ids`), in order of creation, from the stored summary (summary.py: one row per
+    incident, kept current with its log). Each carries whether `viewer` may see it; figures
+    count every incident, lists show only visible ones.
 
     First the window's (id, revision) pairs, read from the (counted, created_at, revision)
     index alone; then whole rows only for incidents new to this process's cache or changed
@@ -102,9 +102,12 @@ def load_facts(session: Session, *, since: datetime | None, until: datetime | No
     if severities:
         where.append(table.severity.in_(severities))
     teams = _team_of_services(session)
+    # In order of creation (then id), as the index holds them: what the figures read fastest
+    # (a period is a slice, gaps are already in order), even after an import numbered old
+    # history after newer incidents.
     versions = session.execute(
         select(table.incident_id, table.revision).where(*where)
-        .order_by(table.incident_id)).all()
+        .order_by(table.created_at, table.incident_id)).all()
     ids: list[int] = [v[0] for v in versions]
     cache = _cache_of(session)
     with cache.lock:
