@@ -141,7 +141,7 @@ def seed(runtime: Runtime, scale: float, rnd: random.Random) -> dict[str, int]:
              "key": uuid.uuid4().hex, "created_at": NOW - SPAN} for i in range(20)])
     incidents, links, events, pages = [], [], [], []
     # Numbered in order of creation, as a live database numbers them (an import of old
-    # history can number out of order; the figures then take their slower, general path).
+    # history numbers out of order; data version 4 did, and docs/metrics.md has both).
     creations = sorted(NOW - SPAN + timedelta(seconds=rnd.randrange(int(SPAN.total_seconds())))
                        for _ in range(n_incidents))
     for i, created in enumerate(creations, start=1):
